@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// The installed entry point: runs the compiled CLI (npm run build) or, in a source checkout, the TypeScript through tsx.
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const compiled = join(root, 'dist', 'cli', 'main.js');
+if (existsSync(compiled)) {
+  await import(pathToFileURL(compiled).href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(pathToFileURL(join(root, 'src', 'cli', 'main.ts')).href);
+}

@@ -1,0 +1,22 @@
+import type { SecretletError } from '../errors.js';
+import type { AwsIdentity, FetchedObject, ObjectRequest } from '../model.js';
+import type { Result } from '../result.js';
+
+/**
+ * Where secret values come from. The AWS adapter implements it with batching, coalescing,
+ * credential caching and rate budgets; tests implement it with an in-memory fake.
+ *
+ * `fetch` returns one Result per request, in request order. A per-object failure (not found,
+ * access denied for that secret) is an `ok: false` entry; a failure of the whole call (credentials,
+ * throttling after retries, network) may be thrown or reported for every entry.
+ * Error codes: INVALID_ARGUMENT / NOT_FOUND / PERMISSION_DENIED / UNAUTHENTICATED are client faults
+ * (fatal, no failover); UNAVAILABLE / DEADLINE_EXCEEDED / INTERNAL / RESOURCE_EXHAUSTED are server
+ * faults (the failover region is tried).
+ */
+export interface SecretSource {
+  fetch(
+    identity: AwsIdentity,
+    region: string,
+    requests: readonly ObjectRequest[],
+  ): Promise<Array<Result<FetchedObject, SecretletError>>>;
+}

@@ -1,0 +1,120 @@
+/**
+ * Fetches every object of a validated MountPlan and renders the payload; writes nothing.
+ *
+ * Differences from ASCP, on purpose (aws-provider.md §11.1, §15 items 1–2):
+ * - all objects go to the primary region in ONE `source.fetch` call (the adapter batches and
+ *   coalesces), instead of one call per secret / per 10 parameters;
+ * - the failover region is asked only for objects that failed in the primary with a server fault
+ *   (UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL, RESOURCE_EXHAUSTED), and only if there is one; ASCP
+ *   calls it for every object even after a primary success;
+ * - client faults (not found, access denied, bad input, unauthenticated) are fatal at once;
+ * - the mount fails with the first failing object's real cause, naming the object and the region,
+ *   instead of "Failed to fetch secret from all regions". "First" is in object order among the
+ *   final outcomes known: a client fault anywhere fails the mount at once, without contacting the
+ *   failover region for other objects that would only have been retried there.
+ */
+import { SecretletError, asSecretletError } from '../errors.js';
+import type { StatusCode } from '../errors.js';
+import type { AwsIdentity, FetchedObject, MountPlan, ObjectDescriptor, ObjectVersion, RenderedFile } from '../model.js';
+import type { SecretSource } from '../ports/secret-source.js';
+import type { Result } from '../result.js';
+import { renderFiles } from '../render/render-files.js';
+import { objectRequestFor } from './object-requests.js';
+
+export interface MountJobDeps {
+  source: SecretSource;
+  identity: AwsIdentity;
+}
+
+export interface FetchedFrom {
+  index: number;
+  region: string;
+  version: string;
+}
+
+export interface MountJobOutcome {
+  files: RenderedFile[];
+  versions: ObjectVersion[];
+  fetched: FetchedFrom[];
+}
+
+const SERVER_FAULTS: ReadonlySet<StatusCode> = new Set(['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'INTERNAL', 'RESOURCE_EXHAUSTED']);
+
+export function isServerFault(error: SecretletError): boolean {
+  return SERVER_FAULTS.has(error.code);
+}
+
+type Outcome = Result<FetchedObject, SecretletError>;
+
+/** One call for a group of objects in one region; a thrown failure counts for every object. */
+async function fetchGroup(deps: MountJobDeps, region: string, objects: readonly ObjectDescriptor[], useFailover: boolean): Promise<Outcome[]> {
+  const requests = objects.map((d) => objectRequestFor(d, useFailover));
+  let results: Outcome[];
+  try {
+    results = await deps.source.fetch(deps.identity, region, requests);
+  } catch (e) {
+    const error = asSecretletError(e, { code: 'INTERNAL', reason: 'SourceFailed' });
+    return objects.map(() => ({ ok: false, error }));
+  }
+  if (results.length !== requests.length) {
+    const error = new SecretletError({
+      code: 'INTERNAL',
+      reason: 'SourceContractViolation',
+      message: `secret source returned ${results.length} results for ${requests.length} requests in ${region}`,
+    });
+    return objects.map(() => ({ ok: false, error }));
+  }
+  return results;
+}
+
+function fetchError(d: ObjectDescriptor, attempts: ReadonlyArray<{ region: string; error: SecretletError }>): SecretletError {
+  const last = attempts[attempts.length - 1];
+  if (last === undefined) throw new Error('fetchError needs at least one attempt');
+  const where = `objects[${d.index}]`;
+  const causes = attempts.map((a) => `${a.region}: ${a.error.message}`).join('; failover ');
+  return new SecretletError({
+    code: last.error.code,
+    reason: last.error.reason,
+    field: `${where}.objectName`,
+    message: `failed to fetch ${d.objectName} (${where}) from ${causes}`,
+    cause: last.error,
+  });
+}
+
+export async function runMountJob(plan: MountPlan, deps: MountJobDeps): Promise<MountJobOutcome> {
+  const [primary, failover] = plan.regions;
+  if (primary === undefined) throw new SecretletError({ code: 'INTERNAL', reason: 'NoRegion', message: 'mount plan has no region' });
+  const values = new Map<number, FetchedObject>();
+  const fetched: FetchedFrom[] = [];
+  const primaryResults = plan.objects.length === 0 ? [] : await fetchGroup(deps, primary, plan.objects, false);
+
+  const retry: Array<{ d: ObjectDescriptor; error: SecretletError }> = [];
+  for (const [i, d] of plan.objects.entries()) {
+    const r = primaryResults[i];
+    if (r === undefined) continue;
+    if (r.ok) {
+      values.set(d.index, r.value);
+      fetched.push({ index: d.index, region: primary, version: r.value.version });
+    } else if (failover !== undefined && isServerFault(r.error)) {
+      retry.push({ d, error: r.error });
+    } else {
+      // Client faults are fatal; with no failover region a server fault is final too.
+      throw fetchError(d, [{ region: primary, error: r.error }]);
+    }
+  }
+
+  if (retry.length > 0 && failover !== undefined) {
+    const failoverResults = await fetchGroup(deps, failover, retry.map((x) => x.d), true);
+    for (const [i, { d, error }] of retry.entries()) {
+      const r = failoverResults[i];
+      if (r === undefined) continue;
+      if (!r.ok) throw fetchError(d, [{ region: primary, error }, { region: failover, error: r.error }]);
+      values.set(d.index, r.value);
+      fetched.push({ index: d.index, region: failover, version: r.value.version });
+    }
+  }
+
+  fetched.sort((a, b) => a.index - b.index);
+  const { files, versions } = renderFiles(plan, values);
+  return { files, versions, fetched };
+}

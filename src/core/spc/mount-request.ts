@@ -1,0 +1,120 @@
+/**
+ * The two-phase entry both doors use to turn a mount request into a MountPlan.
+ *
+ * Phase 1, `parseMountRequest`, is ASCP's Mount steps 2–12 (aws-provider.md §8) in ASCP's order:
+ * target path, attributes, tokens, permission, region/failover (when the region is a parameter),
+ * usePodIdentity, the token for the chosen audience, then pathTranslation (ASCP checks that first
+ * thing in step 15, which is still before any object is looked at).
+ * Between the phases the caller resolves the primary region when no `region` parameter is set
+ * (the only I/O, cached per node).
+ * Phase 2, `planMount`, checks the failover region against that primary and validates every
+ * object — all before any AWS call (ASCP validates objects only after its Kubernetes and
+ * credential calls).
+ */
+import { invalidArgument } from '../errors.js';
+import type { AddressPreference, AudienceToken, AuthMode, AwsIdentity, MountPlan, PathTranslation, PodInfo } from '../model.js';
+import {
+  ATTR_FAILOVER_REGION,
+  ATTR_OBJECTS,
+  ATTR_PATH_TRANSLATION,
+  ATTR_POD_NAME,
+  ATTR_POD_NAMESPACE,
+  ATTR_POD_UID,
+  ATTR_PREFERRED_ADDRESS_TYPE,
+  ATTR_REGION,
+  ATTR_SERVICE_ACCOUNT_NAME,
+  ATTR_TOKENS,
+  ATTR_USE_POD_IDENTITY,
+  attribute,
+  parseAttributes,
+} from './attributes.js';
+import { parsePathTranslation, parsePermission, parsePreferredAddressType, parseUsePodIdentity, resolveRegions } from './parameters.js';
+import { parseServiceAccountTokens, tokenForMode } from './tokens.js';
+import { validateObjects } from './validate-objects.js';
+
+export interface MountRequestInput {
+  attributes: string;
+  targetPath: string;
+  permission: string;
+}
+
+export interface ParsedMountRequest {
+  pod: PodInfo;
+  tokens: Record<string, AudienceToken>;
+  regionParam: string;
+  failoverRegionParam: string;
+  authMode: AuthMode;
+  preferredAddressType: AddressPreference;
+  pathTranslation: PathTranslation;
+  objectsText: string;
+  defaultMode: number;
+  attributes: Record<string, string>;
+}
+
+export function podFromAttributes(attributes: Record<string, string>): PodInfo {
+  return {
+    namespace: attribute(attributes, ATTR_POD_NAMESPACE),
+    name: attribute(attributes, ATTR_POD_NAME),
+    uid: attribute(attributes, ATTR_POD_UID),
+    serviceAccount: attribute(attributes, ATTR_SERVICE_ACCOUNT_NAME),
+  };
+}
+
+/** Phase 1: everything that needs no I/O except the objects; throws the first error in ASCP's order. */
+export function parseMountRequest(input: MountRequestInput): ParsedMountRequest {
+  if (input.targetPath === '') throw invalidArgument('MissingTargetPath', 'Missing mount path', 'target_path');
+  const attributes = parseAttributes(input.attributes);
+  const tokens = parseServiceAccountTokens(attribute(attributes, ATTR_TOKENS));
+  const defaultMode = parsePermission(input.permission);
+  const regionParam = attribute(attributes, ATTR_REGION);
+  const failoverRegionParam = attribute(attributes, ATTR_FAILOVER_REGION);
+  // With a `region` parameter the regions are known now, and ASCP checks them at this point.
+  if (regionParam !== '') resolveRegions(regionParam, failoverRegionParam);
+  const authMode = parseUsePodIdentity(attribute(attributes, ATTR_USE_POD_IDENTITY));
+  tokenForMode(tokens, authMode);
+  const preferredAddressType = parsePreferredAddressType(attribute(attributes, ATTR_PREFERRED_ADDRESS_TYPE));
+  const pathTranslation = parsePathTranslation(attribute(attributes, ATTR_PATH_TRANSLATION));
+  return {
+    pod: podFromAttributes(attributes),
+    tokens,
+    regionParam,
+    failoverRegionParam,
+    authMode,
+    preferredAddressType,
+    pathTranslation,
+    objectsText: attribute(attributes, ATTR_OBJECTS),
+    defaultMode,
+    attributes,
+  };
+}
+
+/** Phase 2: regions (primary first) and the validated objects. */
+export function planMount(parsed: ParsedMountRequest, primaryRegion: string): MountPlan {
+  const regions = resolveRegions(primaryRegion, parsed.failoverRegionParam);
+  const objects = validateObjects({
+    objectsText: parsed.objectsText,
+    pathTranslation: parsed.pathTranslation,
+    regions: { primary: regions[0], failover: regions[1] },
+  });
+  return {
+    pod: parsed.pod,
+    regions,
+    authMode: parsed.authMode,
+    preferredAddressType: parsed.preferredAddressType,
+    pathTranslation: parsed.pathTranslation,
+    objects,
+    defaultMode: parsed.defaultMode,
+  };
+}
+
+/** The identity fetches run as: the pod's token for its auth mode's audience. */
+export function identityFor(parsed: ParsedMountRequest): AwsIdentity {
+  return {
+    mode: parsed.authMode,
+    namespace: parsed.pod.namespace,
+    serviceAccount: parsed.pod.serviceAccount,
+    podUid: parsed.pod.uid,
+    token: tokenForMode(parsed.tokens, parsed.authMode),
+    preferredAddressType: parsed.preferredAddressType,
+  };
+}

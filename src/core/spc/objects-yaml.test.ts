@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { SecretletError } from '../errors.js';
+import { parseObjectsYaml } from './objects-yaml.js';
+import type { RawObjectEntry } from './objects-yaml.js';
+
+function thrown(fn: () => unknown): SecretletError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof SecretletError) return e;
+    throw e;
+  }
+  throw new Error('expected a SecretletError');
+}
+
+function only(text: string): RawObjectEntry {
+  const [first, ...rest] = parseObjectsYaml(text);
+  expect(rest).toHaveLength(0);
+  if (first === null || first === undefined) throw new Error('expected one object');
+  return first;
+}
+
+describe('objects YAML (sigs.k8s.io/yaml semantics)', () => {
+  it.each(['', 'null', '[]', '~'])('%j is zero objects', (text) => {
+    expect(parseObjectsYaml(text)).toEqual([]);
+  });
+
+  it('reads a YAML list and a JSON array alike', () => {
+    const fromYaml = parseObjectsYaml('- objectName: a\n  objectType: secretsmanager\n');
+    const fromJson = parseObjectsYaml('[{"objectName": "a", "objectType": "secretsmanager"}]');
+    expect(fromJson).toEqual(fromYaml);
+    expect(fromYaml[0]?.objectName).toBe('a');
+  });
+
+  it('matches field names case-insensitively, exact case winning', () => {
+    const o = only('- OBJECTNAME: folded\n  objectType: ssmparameter\n  jmesPath:\n    - Path: user\n      ObjectAlias: u\n');
+    expect(o.objectName).toBe('folded');
+    expect(o.jmesPath).toEqual([{ path: 'user', objectAlias: 'u', filePermission: '' }]);
+    expect(only('- ObjectName: folded\n  objectName: exact\n').objectName).toBe('exact');
+    expect(only('- objectName: exact\n  OBJECTNAME: folded\n').objectName).toBe('exact');
+  });
+
+  it('ignores unknown fields', () => {
+    expect(only('- objectName: a\n  backupArn: x\n  inFallback: true\n').objectName).toBe('a');
+  });
+
+  it.each([
+    ['filePermission: 0644', 'filePermission', '420'],
+    ['filePermission: 0600', 'filePermission', '384'],
+    ['objectVersion: 1', 'objectVersion', '1'],
+    ['objectVersion: 0x1F', 'objectVersion', '31'],
+    ['objectVersion: 0o17', 'objectVersion', '15'],
+    ['objectVersion: 1_000', 'objectVersion', '1000'],
+    ['objectVersion: 1.5', 'objectVersion', '1.5'],
+    ['objectVersion: 3.0', 'objectVersion', '3'],
+    ['objectVersion: 1e6', 'objectVersion', '1e+06'],
+    ['objectVersion: 09', 'objectVersion', '9'],
+    ['objectVersion: yes', 'objectVersion', 'true'],
+    ['objectVersion: off', 'objectVersion', 'false'],
+    ['objectVersion: 12:30', 'objectVersion', '12:30'],
+    ['objectVersion: 2001-12-14', 'objectVersion', '2001-12-14'],
+    ['objectVersion: null', 'objectVersion', ''],
+    ['objectVersion:', 'objectVersion', ''],
+    ["filePermission: '0644'", 'filePermission', '0644'],
+    ['objectVersion: !!str 0644', 'objectVersion', '0644'],
+  ])('coerces `%s`', (line, field, expected) => {
+    const o = only(`- objectName: a\n  ${line}\n`) as unknown as Record<string, string>;
+    expect(o[field]).toBe(expected);
+  });
+
+  it('follows anchors and merge keys', () => {
+    const list = parseObjectsYaml('- &base\n  objectName: a\n  objectType: ssmparameter\n- <<: *base\n  objectAlias: b\n');
+    expect(list[1]).toMatchObject({ objectName: 'a', objectType: 'ssmparameter', objectAlias: 'b' });
+  });
+
+  it('reads merge keys over shared anchors without exponential blow-up', () => {
+    // Each level merges the previous one twice: 2^40 reads without memoisation (never finishes).
+    const levels = ['x0: &a0 {objectName: deep, objectType: ssmparameter}'];
+    for (let i = 1; i <= 40; i++) levels.push(`x${i}: &a${i} {<<: [*a${i - 1}, *a${i - 1}]}`);
+    const text = `- objectAlias: top\n  ${levels.join('\n  ')}\n  <<: *a40\n`;
+    expect(parseObjectsYaml(text)[0]).toMatchObject({ objectName: 'deep', objectAlias: 'top' });
+  });
+
+  it('refuses an alias to an unknown anchor', () => {
+    const e = thrown(() => parseObjectsYaml('- objectName: *nope\n'));
+    expect(e.message).toBe("Failed to load SecretProviderClass: error converting YAML to JSON: yaml: unknown anchor 'nope' referenced");
+  });
+
+  it('keeps a null element for the validator to report in order', () => {
+    expect(parseObjectsYaml('- objectName: a\n-\n')).toEqual([expect.objectContaining({ objectName: 'a' }), null]);
+  });
+
+  it('reads failoverObject, and null jmesPath / failoverObject as empty', () => {
+    const o = only('- objectName: a\n  jmesPath: null\n  failoverObject:\n    objectName: b\n    objectVersion: 2\n');
+    expect(o.jmesPath).toEqual([]);
+    expect(o.failoverObject).toEqual({ objectName: 'b', objectVersion: '2', objectVersionLabel: '' });
+  });
+
+  it('refuses a mapping at the top level', () => {
+    const e = thrown(() => parseObjectsYaml('objectName: a\n'));
+    expect(e.field).toBe('objects');
+    expect(e.message).toBe(
+      'Failed to load SecretProviderClass: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal object into Go value of type []*provider.SecretDescriptor',
+    );
+  });
+
+  it('refuses syntax errors with the ASCP prefix', () => {
+    const e = thrown(() => parseObjectsYaml('- objectName: [a\n'));
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.message).toMatch(/^Failed to load SecretProviderClass: error converting YAML to JSON: yaml: line \d+: /);
+  });
+
+  it('refuses a map where a string is expected', () => {
+    const e = thrown(() => parseObjectsYaml('- objectName:\n    nested: x\n'));
+    expect(e.message).toBe(
+      'Failed to load SecretProviderClass: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal object into Go struct field SecretDescriptor.objectName of type string',
+    );
+  });
+
+  it('refuses a string where jmesPath expects a list', () => {
+    const e = thrown(() => parseObjectsYaml('- objectName: a\n  jmesPath: username\n'));
+    expect(e.message).toMatch(/cannot unmarshal string into Go struct field SecretDescriptor.jmesPath/);
+  });
+});

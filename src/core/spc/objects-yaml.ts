@@ -1,0 +1,221 @@
+/**
+ * Decodes the `objects` parameter the way ASCP does (sigs.k8s.io/yaml: YAML 1.1 → JSON → Go
+ * structs; aws-provider.md §4), so every SPC that mounts with ASCP reads the same here:
+ * - the top level must be a sequence; "", `null` and `[]` are zero objects;
+ * - field names match case-insensitively (an exact-case key wins), unknown fields are ignored;
+ * - scalars in string fields become strings (`0644` → "420", `yes` → "true", `1.5` → "1.5");
+ *   null leaves a field "";
+ * - a null list element is kept as `null` (the validator reports it when it reaches it, in order);
+ * - syntax and type errors fail the whole list: `Failed to load SecretProviderClass: ...`.
+ * The structure comes from the `yaml` package (YAML 1.1 mode, anchors, merge keys); plain scalars
+ * are resolved by yaml-scalar.ts with go-yaml v2's rules.
+ */
+import { Scalar, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
+import type { Document, Node as YamlNode, YAMLMap } from 'yaml';
+import { invalidArgument } from '../errors.js';
+import type { SecretletError } from '../errors.js';
+import { resolvePlainScalar, scalarJsonKind, scalarToGoString } from './yaml-scalar.js';
+import type { YamlScalar } from './yaml-scalar.js';
+
+export interface RawJmesEntry {
+  path: string;
+  objectAlias: string;
+  filePermission: string;
+}
+
+export interface RawFailoverObject {
+  objectName: string;
+  objectVersion: string;
+  objectVersionLabel: string;
+}
+
+/** One `objects` entry as written, every string field "" when absent. */
+export interface RawObjectEntry {
+  objectName: string;
+  objectAlias: string;
+  objectVersion: string;
+  objectVersionLabel: string;
+  objectType: string;
+  filePermission: string;
+  jmesPath: RawJmesEntry[];
+  failoverObject: RawFailoverObject;
+}
+
+const LIST_TYPE = '[]*provider.SecretDescriptor';
+
+function loadError(detail: string): SecretletError {
+  return invalidArgument('InvalidObjects', `Failed to load SecretProviderClass: ${detail}`, 'objects');
+}
+
+function typeError(kind: string, target: string): SecretletError {
+  return loadError(`error unmarshaling JSON: while decoding JSON: json: cannot unmarshal ${kind} into ${target}`);
+}
+
+/**
+ * One parse: the document (to follow aliases) and the entries of every mapping already read, so
+ * that merge keys over shared anchors (`<<: [*a, *a]` nested) cost linear, not exponential, time.
+ */
+interface ParseContext {
+  doc: Document;
+  entries: WeakMap<YAMLMap, Map<string, unknown>>;
+}
+
+/** A decoded node: aliases followed, scalars resolved. */
+type Value = { kind: 'map'; node: YAMLMap } | { kind: 'seq'; items: unknown[] } | { kind: 'scalar'; scalar: YamlScalar };
+
+function scalarOf(node: Scalar): YamlScalar {
+  const explicitStr = node.tag === 'tag:yaml.org,2002:str';
+  if (node.type === Scalar.PLAIN && !explicitStr) return resolvePlainScalar(node.source ?? String(node.value ?? ''));
+  if (node.value === null || node.value === undefined) return { kind: 'null' };
+  return { kind: 'string', value: String(node.value) };
+}
+
+function decode(node: unknown, pc: ParseContext): Value {
+  let current = node;
+  // Anchors may chain; a cycle is impossible in a parsed document but bound the walk anyway.
+  for (let i = 0; i < 100 && isAlias(current); i++) {
+    const target: unknown = current.resolve(pc.doc);
+    if (target === undefined) throw loadError(`error converting YAML to JSON: yaml: unknown anchor '${current.source}' referenced`);
+    current = target;
+  }
+  if (isMap(current)) return { kind: 'map', node: current };
+  if (isSeq(current)) return { kind: 'seq', items: current.items };
+  if (isScalar(current)) return { kind: 'scalar', scalar: scalarOf(current) };
+  return { kind: 'scalar', scalar: { kind: 'null' } };
+}
+
+function kindOf(value: Value): string {
+  return value.kind === 'map' ? 'object' : value.kind === 'seq' ? 'array' : scalarJsonKind(value.scalar);
+}
+
+function isNull(value: Value): boolean {
+  return value.kind === 'scalar' && value.scalar.kind === 'null';
+}
+
+function keyText(key: unknown, pc: ParseContext): string {
+  const value = decode(key, pc);
+  if (value.kind !== 'scalar') return '';
+  return scalarToGoString(value.scalar);
+}
+
+/** A mapping's entries by key, later keys overriding earlier ones; `<<` merges sit underneath. */
+function entriesOf(map: YAMLMap, pc: ParseContext): Map<string, unknown> {
+  const cached = pc.entries.get(map);
+  if (cached !== undefined) return cached;
+  const merged = new Map<string, unknown>();
+  const own = new Map<string, unknown>();
+  for (const pair of map.items) {
+    const isMerge = isScalar(pair.key) && pair.key.source === '<<' && pair.key.type === Scalar.PLAIN;
+    if (isMerge) {
+      const source = decode(pair.value, pc);
+      const sources = source.kind === 'seq' ? source.items.map((n) => decode(n, pc)) : [source];
+      for (const s of sources) {
+        if (s.kind !== 'map') continue;
+        for (const [k, v] of entriesOf(s.node, pc)) if (!merged.has(k)) merged.set(k, v);
+      }
+      continue;
+    }
+    own.set(keyText(pair.key, pc), pair.value);
+  }
+  for (const [k, v] of own) merged.set(k, v);
+  pc.entries.set(map, merged);
+  return merged;
+}
+
+/** Go encoding/json field matching: exact name, else the last key equal under case folding. */
+function field(entries: Map<string, unknown>, name: string): unknown {
+  if (entries.has(name)) return entries.get(name);
+  let found: unknown = undefined;
+  const lower = name.toLowerCase();
+  for (const [k, v] of entries) if (k.toLowerCase() === lower) found = v;
+  return found;
+}
+
+interface StructContext {
+  pc: ParseContext;
+  structName: string;
+}
+
+function stringField(entries: Map<string, unknown>, name: string, ctx: StructContext): string {
+  const node = field(entries, name);
+  if (node === undefined) return '';
+  const value = decode(node, ctx.pc);
+  if (value.kind !== 'scalar') throw typeError(kindOf(value), `Go struct field ${ctx.structName}.${name} of type string`);
+  return scalarToGoString(value.scalar);
+}
+
+function structEntries(node: unknown, ctx: StructContext, target: string): Map<string, unknown> | undefined {
+  const value = decode(node, ctx.pc);
+  if (isNull(value)) return undefined;
+  if (value.kind !== 'map') throw typeError(kindOf(value), target);
+  return entriesOf(value.node, ctx.pc);
+}
+
+function decodeJmesEntry(node: unknown, pc: ParseContext): RawJmesEntry {
+  const ctx = { pc, structName: 'JMESPathObject' };
+  const entries = structEntries(node, ctx, 'Go struct field SecretDescriptor.jmesPath of type provider.JMESPathObject') ?? new Map();
+  return {
+    path: stringField(entries, 'path', ctx),
+    objectAlias: stringField(entries, 'objectAlias', ctx),
+    filePermission: stringField(entries, 'filePermission', ctx),
+  };
+}
+
+function decodeJmesList(node: unknown, pc: ParseContext): RawJmesEntry[] {
+  if (node === undefined) return [];
+  const value = decode(node, pc);
+  if (isNull(value)) return [];
+  if (value.kind !== 'seq') {
+    throw typeError(kindOf(value), 'Go struct field SecretDescriptor.jmesPath of type []provider.JMESPathObject');
+  }
+  return value.items.map((item) => decodeJmesEntry(item, pc));
+}
+
+function decodeFailover(node: unknown, pc: ParseContext): RawFailoverObject {
+  const ctx = { pc, structName: 'FailoverObjectEntry' };
+  const entries =
+    node === undefined ? undefined : structEntries(node, ctx, 'Go struct field SecretDescriptor.failoverObject of type provider.FailoverObjectEntry');
+  const e = entries ?? new Map<string, unknown>();
+  return {
+    objectName: stringField(e, 'objectName', ctx),
+    objectVersion: stringField(e, 'objectVersion', ctx),
+    objectVersionLabel: stringField(e, 'objectVersionLabel', ctx),
+  };
+}
+
+function decodeObject(node: unknown, pc: ParseContext): RawObjectEntry | null {
+  const value = decode(node, pc);
+  if (isNull(value)) return null;
+  if (value.kind !== 'map') throw typeError(kindOf(value), 'Go value of type provider.SecretDescriptor');
+  const entries = entriesOf(value.node, pc);
+  const ctx = { pc, structName: 'SecretDescriptor' };
+  return {
+    objectName: stringField(entries, 'objectName', ctx),
+    objectAlias: stringField(entries, 'objectAlias', ctx),
+    objectVersion: stringField(entries, 'objectVersion', ctx),
+    objectVersionLabel: stringField(entries, 'objectVersionLabel', ctx),
+    objectType: stringField(entries, 'objectType', ctx),
+    filePermission: stringField(entries, 'filePermission', ctx),
+    jmesPath: decodeJmesList(field(entries, 'jmesPath'), pc),
+    failoverObject: decodeFailover(field(entries, 'failoverObject'), pc),
+  };
+}
+
+/** First line of a yaml-package error, without the source excerpt it appends (names only, but noisy). */
+function yamlErrorText(error: { message: string; linePos?: [{ line: number; col: number }] | [{ line: number; col: number }, unknown] }): string {
+  const first = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+  const line = error.linePos?.[0]?.line;
+  return line === undefined ? `yaml: ${first}` : `yaml: line ${line}: ${first}`;
+}
+
+/** Parses `objects`; a null element is returned as `null` for the validator to report in order. */
+export function parseObjectsYaml(text: string): Array<RawObjectEntry | null> {
+  const doc = parseDocument(text, { version: '1.1', uniqueKeys: false });
+  const firstError = doc.errors[0];
+  if (firstError !== undefined) throw loadError(`error converting YAML to JSON: ${yamlErrorText(firstError)}`);
+  const pc: ParseContext = { doc, entries: new WeakMap() };
+  const top = decode(doc.contents as YamlNode | null, pc);
+  if (isNull(top)) return [];
+  if (top.kind !== 'seq') throw typeError(kindOf(top), `Go value of type ${LIST_TYPE}`);
+  return top.items.map((item) => decodeObject(item, pc));
+}

@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { SecretletError } from '../errors.js';
+import { parseAttributes } from './attributes.js';
+import { parsePathTranslation, parsePermission, parsePreferredAddressType, parseUsePodIdentity, resolveRegions } from './parameters.js';
+
+function thrown(fn: () => unknown): SecretletError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof SecretletError) return e;
+    throw e;
+  }
+  throw new Error('expected a SecretletError');
+}
+
+describe('parseAttributes', () => {
+  it('decodes a string map and treats null as empty', () => {
+    expect(parseAttributes('{"objects":"- a","region":"us-east-1"}')).toEqual({ objects: '- a', region: 'us-east-1' });
+    expect(parseAttributes('null')).toEqual({});
+  });
+
+  it('keeps __proto__ as an ordinary key', () => {
+    const attrs = parseAttributes('{"__proto__":"x"}');
+    expect(Object.getPrototypeOf(attrs)).toBe(Object.prototype);
+    expect(Object.hasOwn(attrs, '__proto__')).toBe(true);
+  });
+
+  it.each([
+    ['', 'failed to unmarshal attributes, error: unexpected end of JSON input'],
+    ['{"a":1}', 'failed to unmarshal attributes, error: json: cannot unmarshal number into Go value of type string'],
+    ['[]', 'failed to unmarshal attributes, error: json: cannot unmarshal array into Go value of type map[string]string'],
+  ])('rejects %j', (input, message) => {
+    const e = thrown(() => parseAttributes(input));
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.field).toBe('attributes');
+    expect(e.message).toBe(message);
+  });
+
+  it('never echoes the attributes in a syntax error', () => {
+    const e = thrown(() => parseAttributes('{"csi.storage.k8s.io/serviceAccount.tokens":"SECRET-TOKEN" oops}'));
+    expect(e.message).toMatch(/^failed to unmarshal attributes, error: /);
+    expect(e.message).not.toContain('SECRET-TOKEN');
+  });
+});
+
+describe('pathTranslation', () => {
+  it('defaults to _ and turns off with false in any case', () => {
+    expect(parsePathTranslation('')).toEqual({ kind: 'replace', char: '_' });
+    for (const off of ['false', 'False', 'FALSE', 'fAlSe']) expect(parsePathTranslation(off)).toEqual({ kind: 'none' });
+    expect(parsePathTranslation('-')).toEqual({ kind: 'replace', char: '-' });
+  });
+
+  it.each(['ab', 'ä', 'true'])('rejects %j: more than one byte', (value) => {
+    const e = thrown(() => parsePathTranslation(value));
+    expect(e.field).toBe('pathTranslation');
+    expect(e.message).toBe("pathTranslation must be either 'False' or a single character string");
+  });
+
+  it('rejects "/" (improvement: it would keep paths absolute)', () => {
+    const e = thrown(() => parsePathTranslation('/'));
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.field).toBe('pathTranslation');
+  });
+});
+
+describe('usePodIdentity', () => {
+  it('accepts the Go ParseBool set', () => {
+    for (const t of ['1', 't', 'T', 'TRUE', 'true', 'True']) expect(parseUsePodIdentity(t)).toBe('podIdentity');
+    for (const f of ['', '0', 'f', 'F', 'FALSE', 'false', 'False']) expect(parseUsePodIdentity(f)).toBe('irsa');
+  });
+
+  it('rejects other words with the ParseBool wording', () => {
+    const e = thrown(() => parseUsePodIdentity('yes'));
+    expect(e.field).toBe('usePodIdentity');
+    expect(e.message).toBe('failed to parse usePodIdentity value, error: strconv.ParseBool: parsing "yes": invalid syntax');
+  });
+});
+
+describe('preferredAddressType', () => {
+  it('is case-insensitive and falls back to auto', () => {
+    expect(parsePreferredAddressType('IPv6')).toBe('ipv6');
+    expect(parsePreferredAddressType('ipv4')).toBe('ipv4');
+    expect(parsePreferredAddressType('dual')).toBe('auto');
+    expect(parsePreferredAddressType('')).toBe('auto');
+  });
+});
+
+describe('regions', () => {
+  it('puts the primary first and refuses a failover equal to it', () => {
+    expect(resolveRegions('us-east-1', '')).toEqual(['us-east-1']);
+    expect(resolveRegions('us-east-1', 'us-west-2')).toEqual(['us-east-1', 'us-west-2']);
+    const e = thrown(() => resolveRegions('us-east-1', 'us-east-1'));
+    expect(e.field).toBe('failoverRegion');
+    expect(e.message).toBe('us-east-1: failover region cannot be the same as the primary region');
+  });
+});
+
+describe('permission', () => {
+  it('decodes a JSON unsigned integer', () => {
+    expect(parsePermission('420')).toBe(420);
+    expect(parsePermission(' 384 ')).toBe(384);
+  });
+
+  it.each([
+    ['', 'failed to unmarshal file permission, error: unexpected end of JSON input'],
+    ['"420"', 'failed to unmarshal file permission, error: json: cannot unmarshal string into Go value of type fs.FileMode'],
+    ['-1', 'failed to unmarshal file permission, error: json: cannot unmarshal number -1 into Go value of type fs.FileMode'],
+    ['4.5', 'failed to unmarshal file permission, error: json: cannot unmarshal number 4.5 into Go value of type fs.FileMode'],
+    ['4294967296', 'failed to unmarshal file permission, error: json: cannot unmarshal number 4294967296 into Go value of type fs.FileMode'],
+  ])('rejects %j', (input, message) => {
+    const e = thrown(() => parsePermission(input));
+    expect(e.field).toBe('permission');
+    expect(e.message).toBe(message);
+  });
+});

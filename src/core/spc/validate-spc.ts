@@ -1,0 +1,166 @@
+/**
+ * Offline validation of a SecretProviderClass document (`secretlet validate`): the checks the
+ * driver makes on the object, then exactly the parameter and object validation a mount would run
+ * (parseMountRequest/planMount with a placeholder pod and placeholder tokens), then the
+ * `secretObjects` rules the driver's Secret sync applies, checked against the files a mount of
+ * these objects would produce.
+ *
+ * Without a `region` parameter and without `opts.region`, ARN objects are checked against no
+ * region (each ARN's own region is accepted) and the report says so in `notes`.
+ */
+import { SecretletError, invalidArgument } from '../errors.js';
+import type { ObjectDescriptor, PathTranslation } from '../model.js';
+import { ATTR_POD_NAME, ATTR_POD_NAMESPACE, ATTR_POD_UID, ATTR_SERVICE_ACCOUNT_NAME, ATTR_TOKENS } from './attributes.js';
+import { parseMountRequest, planMount } from './mount-request.js';
+import { AUDIENCE_IRSA, AUDIENCE_POD_IDENTITY } from './tokens.js';
+import { producedFileNames, validateObjects } from './validate-objects.js';
+
+export interface ValidationReport {
+  /** True when `errors` is empty. */
+  ok: boolean;
+  errors: SecretletError[];
+  /** Things worth knowing that are not errors (deprecated apiVersion, region assumptions). */
+  notes: string[];
+  /** Files a mount would write (empty when the objects did not validate). */
+  files: string[];
+}
+
+export interface ValidateSpcOptions {
+  /** The region a mount would resolve when the SPC has no `region` parameter (e.g. AWS_REGION). */
+  region?: string;
+}
+
+const API_V1 = 'secrets-store.csi.x-k8s.io/v1';
+const API_V1ALPHA1 = 'secrets-store.csi.x-k8s.io/v1alpha1';
+const PLACEHOLDER_TOKENS = JSON.stringify({
+  [AUDIENCE_IRSA]: { token: 'placeholder', expirationTimestamp: '' },
+  [AUDIENCE_POD_IDENTITY]: { token: 'placeholder', expirationTimestamp: '' },
+});
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+function bad(reason: string, message: string, field: string): SecretletError {
+  return invalidArgument(reason, message, field);
+}
+
+function toError(e: unknown): SecretletError {
+  return e instanceof SecretletError ? e : new SecretletError({ code: 'INTERNAL', reason: 'Internal', message: e instanceof Error ? e.message : String(e) });
+}
+
+/** `spec.parameters` as a string map, reporting non-string values. */
+function stringParameters(raw: Record<string, unknown>, errors: SecretletError[]): Record<string, string> {
+  const out: Array<[string, string]> = [];
+  for (const [k, v] of Object.entries(raw)) {
+    if (typeof v === 'string') out.push([k, v]);
+    else errors.push(bad('InvalidParameter', `spec.parameters.${k} must be a string (quote it in YAML)`, `spec.parameters.${k}`));
+  }
+  return Object.fromEntries(out);
+}
+
+/** The mount's own parameter and object validation, with a placeholder pod. */
+interface ValidatedObjects {
+  objects: ObjectDescriptor[];
+  pathTranslation: PathTranslation;
+}
+
+function validateMountParameters(parameters: Record<string, string>, opts: ValidateSpcOptions, report: ValidationReport): ValidatedObjects | undefined {
+  const attributes = {
+    ...parameters,
+    [ATTR_POD_NAMESPACE]: 'validate',
+    [ATTR_POD_NAME]: 'validate',
+    [ATTR_POD_UID]: '00000000-0000-0000-0000-000000000000',
+    [ATTR_SERVICE_ACCOUNT_NAME]: 'validate',
+    [ATTR_TOKENS]: PLACEHOLDER_TOKENS,
+  };
+  try {
+    const parsed = parseMountRequest({ attributes: JSON.stringify(attributes), targetPath: '/validate', permission: '420' });
+    const region = parsed.regionParam !== '' ? parsed.regionParam : opts.region;
+    const pathTranslation = parsed.pathTranslation;
+    if (region !== undefined && region !== '') return { objects: planMount(parsed, region).objects, pathTranslation };
+    report.notes.push('no region parameter and no --region given: ARN objects were checked against their own region');
+    const failover = parsed.failoverRegionParam === '' ? undefined : parsed.failoverRegionParam;
+    const objects = validateObjects({ objectsText: parsed.objectsText, pathTranslation, regions: { primary: undefined, failover } });
+    return { objects, pathTranslation };
+  } catch (e) {
+    report.errors.push(toError(e));
+    return undefined;
+  }
+}
+
+const TLS_KEYS = new Set(['tls.crt', 'tls.key']);
+
+/** The driver's Secret-sync rules (driver.md §4.3 step 9, §4.5), against the files a mount produces. */
+function validateSecretObjects(raw: unknown, files: ReadonlySet<string> | undefined, errors: SecretletError[]): void {
+  if (raw === undefined || raw === null) return;
+  if (!Array.isArray(raw)) {
+    errors.push(bad('InvalidSecretObject', 'spec.secretObjects must be a list', 'spec.secretObjects'));
+    return;
+  }
+  for (const [i, item] of raw.entries()) {
+    const where = `spec.secretObjects[${i}]`;
+    const so = asRecord(item) ?? {};
+    const secretName = text(so['secretName']).trim();
+    const type = text(so['type']).trim();
+    const data = Array.isArray(so['data']) ? (so['data'] as unknown[]) : [];
+    if (secretName === '') errors.push(bad('InvalidSecretObject', `secret name is empty (${where}.secretName)`, `${where}.secretName`));
+    if (type === '') errors.push(bad('InvalidSecretObject', `secret type is empty (${where}.type)`, `${where}.type`));
+    if (data.length === 0) errors.push(bad('InvalidSecretObject', `data is empty (${where}.data)`, `${where}.data`));
+    for (const [j, entry] of data.entries()) {
+      const at = `${where}.data[${j}]`;
+      const e = asRecord(entry) ?? {};
+      const objectName = text(e['objectName']).trim();
+      const key = text(e['key']).trim();
+      if (objectName === '') {
+        errors.push(bad('InvalidSecretObject', `object name in secretObjects.data is empty (${at}.objectName)`, `${at}.objectName`));
+      } else if (files !== undefined && !files.has(objectName)) {
+        const known = [...files].join(', ');
+        errors.push(bad('InvalidSecretObject', `file matching objectName ${objectName} not found in the pod (${at}.objectName; the mount writes: ${known})`, `${at}.objectName`));
+      }
+      if (key === '') errors.push(bad('InvalidSecretObject', `key in secretObjects.data is empty (${at}.key)`, `${at}.key`));
+      else if (type === 'kubernetes.io/tls' && !TLS_KEYS.has(key)) {
+        errors.push(bad('InvalidSecretObject', `key '${key}' is not supported. Only 'tls.key' and 'tls.crt' are supported (${at}.key)`, `${at}.key`));
+      }
+    }
+  }
+}
+
+export function validateSecretProviderClass(doc: unknown, opts: ValidateSpcOptions): ValidationReport {
+  const report: ValidationReport = { ok: false, errors: [], notes: [], files: [] };
+  const errors = report.errors;
+  const root = asRecord(doc);
+  if (root === undefined) {
+    errors.push(bad('InvalidSecretProviderClass', 'document is not a SecretProviderClass object', ''));
+    return report;
+  }
+  const apiVersion = text(root['apiVersion']);
+  if (apiVersion === API_V1ALPHA1) report.notes.push(`${API_V1ALPHA1} is deprecated. Use ${API_V1} instead.`);
+  else if (apiVersion !== API_V1) errors.push(bad('InvalidApiVersion', `apiVersion must be ${API_V1}, got ${JSON.stringify(apiVersion)}`, 'apiVersion'));
+  if (root['kind'] !== 'SecretProviderClass') {
+    errors.push(bad('InvalidKind', `kind must be SecretProviderClass, got ${JSON.stringify(text(root['kind']))}`, 'kind'));
+  }
+  const metadata = asRecord(root['metadata']) ?? {};
+  const ref = `${text(metadata['namespace']) || 'default'}/${text(metadata['name'])}`;
+  const spec = asRecord(root['spec']) ?? {};
+  const provider = text(spec['provider']);
+  if (provider === '') errors.push(bad('ProviderNotSet', `provider not set in ${ref}`, 'spec.provider'));
+  else if (provider !== 'aws') errors.push(bad('ProviderNotFound', `provider not found: provider "${provider}" (secretlet serves provider "aws")`, 'spec.provider'));
+
+  const rawParameters = asRecord(spec['parameters']);
+  let validated: ValidatedObjects | undefined;
+  if (rawParameters === undefined || Object.keys(rawParameters).length === 0) {
+    errors.push(bad('ParametersNotSet', `parameters not set in ${ref}`, 'spec.parameters'));
+  } else {
+    const parameters = stringParameters(rawParameters, errors);
+    validated = validateMountParameters(parameters, opts, report);
+  }
+  if (validated !== undefined) report.files = producedFileNames(validated.objects, validated.pathTranslation);
+  validateSecretObjects(spec['secretObjects'], validated === undefined ? undefined : new Set(report.files), errors);
+  report.ok = errors.length === 0;
+  return report;
+}

@@ -1,0 +1,77 @@
+/**
+ * The emulator's IAM: roles with a trust list (which service accounts may assume them through STS),
+ * pod identity associations, and read permissions as name/ARN globs. Evaluation answers the same
+ * questions real IAM does for our actions, and words denials like IAM does.
+ */
+import { awsError } from './aws-error.js';
+import { sessionArn, type Principal } from './credentials.js';
+import type { PodIdentityAssociation, RoleSpec } from './types.js';
+import type { VerifiedToken } from './jwt-verify.js';
+
+/** IAM-style wildcard match: `*` is any run of characters (`/` included), `?` one character. */
+export function globMatch(pattern: string, value: string): boolean {
+  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${source}$`).test(value);
+}
+
+export class PolicyRegistry {
+  readonly #roles = new Map<string, RoleSpec>();
+  readonly #associations = new Map<string, PodIdentityAssociation>();
+
+  addRole(role: RoleSpec): void {
+    this.#roles.set(role.roleArn, structuredClone(role));
+  }
+
+  getRole(roleArn: string): RoleSpec | undefined {
+    return this.#roles.get(roleArn);
+  }
+
+  addPodIdentityAssociation(association: PodIdentityAssociation): void {
+    this.#associations.set(`${association.namespace}/${association.serviceAccount}`, { ...association });
+  }
+
+  associationFor(namespace: string, serviceAccount: string): PodIdentityAssociation | undefined {
+    return this.#associations.get(`${namespace}/${serviceAccount}`);
+  }
+
+  /** Whether the role's trust lets this token's service account assume it. */
+  trusts(role: RoleSpec, token: VerifiedToken): boolean {
+    return role.trust.some(
+      (t) =>
+        globMatch(t.namespace, token.namespace) &&
+        globMatch(t.serviceAccount, token.serviceAccount) &&
+        (t.issuer === undefined || t.issuer === token.issuer),
+    );
+  }
+
+  /** May the principal read a secret known by these identifiers (name and/or ARN)? */
+  canReadSecret(principal: Principal, ids: string[]): boolean {
+    if (principal.kind === 'admin') return true;
+    const patterns = this.#roles.get(principal.roleArn)?.allow.secrets ?? [];
+    return patterns.some((p) => ids.some((id) => globMatch(p, id)));
+  }
+
+  canReadParameter(principal: Principal, name: string): boolean {
+    if (principal.kind === 'admin') return true;
+    const patterns = this.#roles.get(principal.roleArn)?.allow.parameters ?? [];
+    return patterns.some((p) => globMatch(p, name) || (name.startsWith('/') && globMatch(p, name.slice(1))));
+  }
+
+  canBatchGetSecretValue(principal: Principal): boolean {
+    return principal.kind === 'admin' || this.#roles.get(principal.roleArn)?.allow.batchGetSecretValue === true;
+  }
+
+  /** Roles only read; writes need the admin credentials. */
+  assertAdmin(principal: Principal, action: string, resource: string): void {
+    if (principal.kind !== 'admin') throw denied(principal, action, resource);
+  }
+}
+
+/** AccessDeniedException worded as IAM words it (no secret values; names and ARNs only). */
+export function denied(principal: Principal, action: string, resource: string): ReturnType<typeof awsError> {
+  const who = principal.kind === 'admin' ? 'admin' : sessionArn(principal);
+  return awsError(
+    'AccessDeniedException',
+    `User: ${who} is not authorized to perform: ${action} on resource: ${resource} because no identity-based policy allows the ${action} action`,
+  );
+}

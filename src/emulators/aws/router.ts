@@ -1,0 +1,227 @@
+/**
+ * One HTTP entry for every emulated door. It classifies a request by wire protocol (awsJson1_1 by
+ * `X-Amz-Target`, awsQuery by form body, the pod identity agent by path), then runs the same
+ * pipeline for all: authenticate → scripted fault → rate limit → handler → count → latency → answer,
+ * rendering errors in the caller's protocol. Handlers never see HTTP.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AwsApiError, awsError, outcomeOf } from './aws-error.js';
+import type { CallCounter } from './counters.js';
+import { identityOf, type CredentialRegistry, type Principal } from './credentials.js';
+import type { FaultPlan } from './faults.js';
+import { JsonInput, parseJsonBody } from './json-input.js';
+import { unverifiedSubject } from './jwt-verify.js';
+import { POD_IDENTITY_PATH, podIdentityCredentials, type PodIdentityDeps } from './pod-identity.js';
+import type { RateLimiter } from './rate-limit.js';
+import type { JsonHandler } from './secrets-manager-read.js';
+import { verifySigV4 } from './sigv4-verify.js';
+import { assumeRoleWithWebIdentity, getCallerIdentity, type StsDeps } from './sts.js';
+import { queryErrorResponse, queryResponse } from './xml.js';
+import type { FaultKind } from './types.js';
+
+export interface RouterDeps {
+  secretsManager: Record<string, JsonHandler>;
+  ssm: Record<string, JsonHandler>;
+  sts: StsDeps;
+  podIdentity: PodIdentityDeps;
+  credentials: CredentialRegistry;
+  counters: CallCounter;
+  faults: FaultPlan;
+  rateLimiter: RateLimiter;
+  now: () => number;
+  latencyMs: () => number;
+  delay: (ms: number) => Promise<void>;
+}
+
+type Protocol = 'json' | 'query' | 'pod';
+
+interface Reply {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+const MAX_BODY_BYTES = 5 * 1024 * 1024;
+const JSON_SERVICES: Record<string, { service: string; invalidCode: string }> = {
+  secretsmanager: { service: 'secretsmanager', invalidCode: 'InvalidParameterException' },
+  AmazonSSM: { service: 'ssm', invalidCode: 'ValidationException' },
+};
+const STS_DEFAULT_REGION = 'us-east-1';
+
+/** The failure a fault or an empty bucket produces, in the words of each service. */
+function injectedError(kind: FaultKind, protocol: Protocol, service: string): AwsApiError {
+  if (kind === 'throttle') {
+    if (protocol === 'query') return awsError('Throttling', 'Rate exceeded');
+    if (protocol === 'pod') return awsError('ThrottlingException', 'Rate exceeded', 429);
+    return awsError('ThrottlingException', 'Rate exceeded');
+  }
+  if (protocol === 'query') return awsError('ServiceUnavailable', 'Service is unavailable. Please try again later.', 503);
+  if (protocol === 'pod') return awsError('ServiceUnavailableException', 'The credentials service is unavailable.', 500);
+  if (service === 'ssm') return awsError('InternalServerError', 'An error occurred on the server side.', 500);
+  return awsError('InternalServiceError', 'An error occurred on the server side.', 500);
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) req.destroy(new Error('request body too large'));
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The region of the credential scope, for counting calls that fail authentication. */
+function scopeRegion(req: IncomingMessage): string | undefined {
+  return /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(headerValue(req, 'authorization') ?? '')?.[1];
+}
+
+function render(protocol: Protocol, requestId: string, outcome: { ok: true; body: unknown } | { ok: false; error: AwsApiError }): Reply {
+  if (protocol === 'json') {
+    const contentType = 'application/x-amz-json-1.1';
+    if (outcome.ok) return { status: 200, contentType, body: JSON.stringify(outcome.body) };
+    return { status: outcome.error.status, contentType, body: JSON.stringify({ __type: outcome.error.code, message: outcome.error.message }) };
+  }
+  if (protocol === 'query') {
+    if (outcome.ok) {
+      const { action, result } = outcome.body as { action: string; result: Record<string, unknown> };
+      return { status: 200, contentType: 'text/xml', body: queryResponse(action, result, requestId) };
+    }
+    return { status: outcome.error.status, contentType: 'text/xml', body: queryErrorResponse(outcome.error, requestId) };
+  }
+  if (outcome.ok) return { status: 200, contentType: 'application/json', body: JSON.stringify(outcome.body) };
+  return { status: outcome.error.status, contentType: 'application/json', body: JSON.stringify({ code: outcome.error.code, message: outcome.error.message }) };
+}
+
+export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  /** Runs one call through the shared pipeline; `authenticate` may refine the region and identity. */
+  async function pipeline(call: {
+    protocol: Protocol;
+    service: string;
+    action: string;
+    region: string;
+    identity: string;
+    authenticate: () => Promise<{ principal: Principal; region: string } | undefined>;
+    handle: (principal: Principal | undefined, region: string) => Promise<unknown>;
+  }): Promise<Reply> {
+    const requestId = randomUUID();
+    let { region, identity } = call;
+    let reply: Reply;
+    try {
+      const caller = await call.authenticate();
+      if (caller !== undefined) {
+        region = caller.region;
+        identity = identityOf(caller.principal);
+      }
+      const fault = deps.faults.take(call.action, region);
+      if (fault !== undefined) throw injectedError(fault, call.protocol, call.service);
+      if (!deps.rateLimiter.tryTake(call.action, region)) throw injectedError('throttle', call.protocol, call.service);
+      const body = await call.handle(caller?.principal, region);
+      deps.counters.record({ action: call.action, identity, region, outcome: 'ok' });
+      reply = render(call.protocol, requestId, { ok: true, body });
+    } catch (err) {
+      // Unexpected failures get a generic message: an exception text could quote a request body.
+      const error = err instanceof AwsApiError ? err : awsError('InternalFailure', 'The emulator failed to process the request.', 500);
+      deps.counters.record({ action: call.action, identity, region, outcome: outcomeOf(error) });
+      reply = render(call.protocol, requestId, { ok: false, error });
+    }
+    const latency = deps.latencyMs();
+    if (latency > 0) await deps.delay(latency);
+    return reply;
+  }
+
+  async function route(req: IncomingMessage): Promise<Reply> {
+    const url = req.url ?? '/';
+    const path = url.split('?')[0];
+    if (req.method === 'GET' && path === POD_IDENTITY_PATH) {
+      const token = headerValue(req, 'authorization');
+      return pipeline({
+        protocol: 'pod',
+        service: 'eks-auth',
+        action: 'PodIdentityGetCredentials',
+        region: 'global',
+        identity: (token === undefined ? undefined : unverifiedSubject(token)) ?? 'anonymous',
+        authenticate: async () => undefined,
+        handle: () => podIdentityCredentials(deps.podIdentity, token),
+      });
+    }
+    const body = await readBody(req);
+    const target = headerValue(req, 'x-amz-target');
+    if (req.method === 'POST' && target !== undefined) {
+      const [prefix = '', action = ''] = target.split('.');
+      const json = JSON_SERVICES[prefix];
+      const handlers = json?.service === 'ssm' ? deps.ssm : deps.secretsManager;
+      return pipeline({
+        protocol: 'json',
+        service: json?.service ?? 'unknown',
+        action,
+        region: scopeRegion(req) ?? 'unknown',
+        identity: 'anonymous',
+        authenticate: async () => {
+          if (json === undefined) throw awsError('UnknownOperationException', `Unknown service target ${prefix}`);
+          const request = { method: 'POST', url, headers: req.headers, body };
+          return verifySigV4(request, { service: json.service, credentials: deps.credentials, now: deps.now });
+        },
+        handle: async (principal, region) => {
+          const handler = Object.hasOwn(handlers, action) ? handlers[action] : undefined;
+          if (handler === undefined || principal === undefined || json === undefined) {
+            throw awsError('UnknownOperationException', `Unknown operation ${action}`);
+          }
+          return handler({ principal, region, input: new JsonInput(parseJsonBody(body, json.invalidCode), json.invalidCode) });
+        },
+      });
+    }
+    if (req.method === 'POST' && (headerValue(req, 'content-type') ?? '').startsWith('application/x-www-form-urlencoded')) {
+      const params = new URLSearchParams(body.toString('utf8'));
+      const action = params.get('Action') ?? '';
+      const anonymous = action === 'AssumeRoleWithWebIdentity';
+      const token = params.get('WebIdentityToken');
+      return pipeline({
+        protocol: 'query',
+        service: 'sts',
+        action,
+        region: scopeRegion(req) ?? STS_DEFAULT_REGION,
+        identity: (token === null ? undefined : unverifiedSubject(token)) ?? 'anonymous',
+        authenticate: async () =>
+          anonymous ? undefined : verifySigV4({ method: 'POST', url, headers: req.headers, body }, { service: 'sts', credentials: deps.credentials, now: deps.now }),
+        handle: async (principal) => {
+          if (action === 'AssumeRoleWithWebIdentity') return { action, result: await assumeRoleWithWebIdentity(deps.sts, params) };
+          if (action === 'GetCallerIdentity' && principal !== undefined) {
+            return { action, result: getCallerIdentity(principal, deps.sts.accountId) };
+          }
+          throw awsError('InvalidAction', `Could not find operation ${action} for version 2011-06-15`);
+        },
+      });
+    }
+    return { status: 404, contentType: 'application/json', body: JSON.stringify({ message: 'Not Found' }) };
+  }
+
+  return (req, res) => {
+    route(req).then(
+      (reply) => {
+        res.writeHead(reply.status, {
+          'content-type': reply.contentType,
+          'content-length': Buffer.byteLength(reply.body),
+          'x-amzn-requestid': randomUUID(),
+          // The SDK corrects its clock skew from this header, as it does against AWS.
+          date: new Date(deps.now()).toUTCString(),
+        });
+        res.end(reply.body);
+      },
+      () => {
+        if (!res.headersSent) res.writeHead(400, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ message: 'The request could not be read.' }));
+      },
+    );
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * STS (awsQuery, form-encoded POST, XML answers): AssumeRoleWithWebIdentity, the IRSA door, which
+ * exchanges a service-account token for role credentials without a signature, exactly as real STS
+ * allows; and GetCallerIdentity (signed), handy to check which session a client runs as.
+ */
+import { awsError } from './aws-error.js';
+import { sessionArn, type CredentialRegistry, type Principal } from './credentials.js';
+import type { IssuerRegistry } from './jwt-verify.js';
+import type { PolicyRegistry } from './policy.js';
+
+export const STS_AUDIENCE = 'sts.amazonaws.com';
+
+export interface StsDeps {
+  issuers: IssuerRegistry;
+  policy: PolicyRegistry;
+  credentials: CredentialRegistry;
+  accountId: string;
+  credentialTtlSeconds: number;
+}
+
+const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
+
+function required(params: URLSearchParams, name: string): string {
+  const value = params.get(name);
+  if (value === null || value === '') {
+    throw awsError('ValidationError', `1 validation error detected: Value null at '${name.charAt(0).toLowerCase()}${name.slice(1)}' failed to satisfy constraint: Member must not be null`);
+  }
+  return value;
+}
+
+function durationOf(params: URLSearchParams, fallback: number): number {
+  const raw = params.get('DurationSeconds');
+  if (raw === null) return fallback;
+  const seconds = Number(raw);
+  if (!Number.isInteger(seconds) || seconds < 900 || seconds > 43_200) {
+    throw awsError('ValidationError', `1 validation error detected: Value '${raw}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200`);
+  }
+  return seconds;
+}
+
+/** Returns the members of `AssumeRoleWithWebIdentityResult`. */
+export async function assumeRoleWithWebIdentity(deps: StsDeps, params: URLSearchParams): Promise<Record<string, unknown>> {
+  const roleArn = required(params, 'RoleArn');
+  const sessionName = required(params, 'RoleSessionName');
+  const token = required(params, 'WebIdentityToken');
+  if (!SESSION_NAME.test(sessionName)) {
+    throw awsError('ValidationError', "1 validation error detected: Value at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*");
+  }
+  const ttl = durationOf(params, deps.credentialTtlSeconds);
+
+  const check = await deps.issuers.verify(token, STS_AUDIENCE);
+  if (!check.ok) {
+    throw check.problem === 'expired'
+      ? awsError('ExpiredTokenException', check.message)
+      : awsError('InvalidIdentityToken', check.message);
+  }
+  const role = deps.policy.getRole(roleArn);
+  if (role === undefined || !deps.policy.trusts(role, check.token)) {
+    throw awsError('AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity', 403);
+  }
+  const principal: Principal & { kind: 'role' } = {
+    kind: 'role',
+    roleArn,
+    subject: check.token.subject,
+    sessionName,
+    accountId: deps.accountId,
+  };
+  const issued = deps.credentials.issue(principal, ttl);
+  const roleName = roleArn.split('/').at(-1) ?? roleArn;
+  return {
+    Credentials: {
+      AccessKeyId: issued.accessKeyId,
+      SecretAccessKey: issued.secretAccessKey,
+      SessionToken: issued.sessionToken,
+      Expiration: new Date(issued.expiresAt).toISOString(),
+    },
+    SubjectFromWebIdentityToken: check.token.subject,
+    AssumedRoleUser: { AssumedRoleId: `AROAEMULATOR${roleName.length}:${sessionName}`, Arn: sessionArn(principal) },
+    Provider: `arn:aws:iam::${deps.accountId}:oidc-provider/${check.token.issuer.replace(/^https?:\/\//, '')}`,
+    Audience: check.token.audience,
+  };
+}
+
+export function getCallerIdentity(principal: Principal, accountId: string): Record<string, unknown> {
+  if (principal.kind === 'admin') {
+    return { UserId: 'AIDAEMULATORADMIN', Account: accountId, Arn: `arn:aws:iam::${accountId}:user/emulator-admin` };
+  }
+  return { UserId: `AROAEMULATOR:${principal.sessionName}`, Account: accountId, Arn: sessionArn(principal) };
+}

@@ -1,0 +1,140 @@
+/**
+ * SDK clients, built once per (service, region, credential key) and reused across mounts so that
+ * connections are kept alive and no TLS handshake is repeated per mount (ASCP builds new clients per
+ * mount, aws-provider.md §10.4). Clients run with `maxAttempts: 1`: retries and budgets belong to
+ * retry.ts / rate-budget.ts. The fetchers only see the narrow `SecretsManagerApi` / `SsmApi` / `StsApi`
+ * shapes, which tests implement with fakes.
+ *
+ * `endpoint` overrides every service's endpoint (emulator); when unset nothing is overridden, so the
+ * SDK's own `AWS_ENDPOINT_URL*` variables keep working.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { LRUCache } from 'lru-cache';
+import {
+  BatchGetSecretValueCommand,
+  GetSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import type {
+  BatchGetSecretValueCommandInput,
+  BatchGetSecretValueCommandOutput,
+  GetSecretValueCommandInput,
+  GetSecretValueCommandOutput,
+} from '@aws-sdk/client-secrets-manager';
+import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { GetParametersCommandInput, GetParametersCommandOutput } from '@aws-sdk/client-ssm';
+import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentials } from './credentials/types.js';
+import type { StsApi } from './credentials/irsa.js';
+
+export interface SecretsManagerApi {
+  batchGetSecretValue(input: BatchGetSecretValueCommandInput): Promise<BatchGetSecretValueCommandOutput>;
+  getSecretValue(input: GetSecretValueCommandInput): Promise<GetSecretValueCommandOutput>;
+}
+
+export interface SsmApi {
+  getParameters(input: GetParametersCommandInput): Promise<GetParametersCommandOutput>;
+}
+
+export interface AwsClientPoolOptions {
+  /** One endpoint for every service (emulator); unset = SDK defaults and AWS_ENDPOINT_URL*. */
+  endpoint?: string;
+  /** Socket-idle timeout of one request. @default 10_000 */
+  requestTimeoutMs?: number;
+  /** Clients kept (each holds its own credentials provider). @default 500 */
+  maxClients?: number;
+}
+
+const APP_ID = 'secretlet';
+
+type CredentialSource = () => Promise<AwsCredentials>;
+
+function sdkCredentials(source: CredentialSource) {
+  return async () => {
+    const c = await source();
+    return {
+      accessKeyId: c.accessKeyId,
+      secretAccessKey: c.secretAccessKey,
+      ...(c.sessionToken === undefined ? {} : { sessionToken: c.sessionToken }),
+      expiration: new Date(c.expiresAt),
+    };
+  };
+}
+
+interface Destroyable {
+  destroy(): void;
+}
+
+export class AwsClientPool {
+  readonly #options: AwsClientPoolOptions;
+  readonly #httpAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  readonly #httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 64 });
+  readonly #clients: LRUCache<string, { client: Destroyable; api: unknown }>;
+
+  constructor(options: AwsClientPoolOptions = {}) {
+    this.#options = options;
+    this.#clients = new LRUCache({
+      max: options.maxClients ?? 500,
+      dispose: (value) => value.client.destroy(),
+    });
+  }
+
+  #common(region: string) {
+    return {
+      region,
+      maxAttempts: 1,
+      userAgentAppId: APP_ID,
+      requestHandler: {
+        httpAgent: this.#httpAgent,
+        httpsAgent: this.#httpsAgent,
+        requestTimeout: this.#options.requestTimeoutMs ?? 10_000,
+      },
+      ...(this.#options.endpoint === undefined ? {} : { endpoint: this.#options.endpoint }),
+    };
+  }
+
+  #memo<T>(key: string, build: () => { client: Destroyable; api: T }): T {
+    const hit = this.#clients.get(key);
+    if (hit) return hit.api as T;
+    const built = build();
+    this.#clients.set(key, built);
+    return built.api;
+  }
+
+  secretsManager(region: string, credentialKey: string, credentials: CredentialSource): SecretsManagerApi {
+    return this.#memo(`sm|${region}|${credentialKey}`, () => {
+      const client = new SecretsManagerClient({ ...this.#common(region), credentials: sdkCredentials(credentials) });
+      const api: SecretsManagerApi = {
+        batchGetSecretValue: (input) => client.send(new BatchGetSecretValueCommand(input)),
+        getSecretValue: (input) => client.send(new GetSecretValueCommand(input)),
+      };
+      return { client, api };
+    });
+  }
+
+  ssm(region: string, credentialKey: string, credentials: CredentialSource): SsmApi {
+    return this.#memo(`ssm|${region}|${credentialKey}`, () => {
+      const client = new SSMClient({ ...this.#common(region), credentials: sdkCredentials(credentials) });
+      const api: SsmApi = { getParameters: (input) => client.send(new GetParametersCommand(input)) };
+      return { client, api };
+    });
+  }
+
+  /** Regional STS, unsigned (AssumeRoleWithWebIdentity needs no credentials). */
+  sts(region: string): StsApi {
+    return this.#memo(`sts|${region}`, () => {
+      const client = new STSClient({ ...this.#common(region) });
+      const api: StsApi = {
+        assumeRoleWithWebIdentity: (input) => client.send(new AssumeRoleWithWebIdentityCommand(input)),
+      };
+      return { client, api };
+    });
+  }
+
+  close(): void {
+    this.#clients.clear();
+    this.#httpAgent.destroy();
+    this.#httpsAgent.destroy();
+  }
+}

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import type { AwsIdentity, ObjectRequest } from '../../core/model.js';
+import { AwsSecretSource } from './coalescing-fetcher.js';
+import type { CredentialLease } from './credentials/credential-cache.js';
+import { checkTokenNamesIdentity } from './credentials/token-claims.js';
+import { CountingObserver } from './observer.js';
+import { RateBudget } from './rate-budget.js';
+import { SecretsManagerFetcher } from './secrets-manager-fetcher.js';
+import { SsmFetcher } from './ssm-fetcher.js';
+import { FakeSecretsManager, FakeSsm, ManualClock, identityFor } from './testing/fakes.js';
+
+/** Credentials keyed by service account, with the same token check as the real cache. */
+class FakeCredentials {
+  acquire = async (identity: AwsIdentity, region: string): Promise<CredentialLease> => {
+    checkTokenNamesIdentity(identity, 0);
+    return {
+      key: `${identity.namespace}/${identity.serviceAccount}|${region}`,
+      mode: identity.mode,
+      roleArn: undefined,
+      credentials: { accessKeyId: 'AK', secretAccessKey: 'SK', expiresAt: Infinity },
+    };
+  };
+  current = async () => ({ accessKeyId: 'AK', secretAccessKey: 'SK', expiresAt: Infinity });
+  clear = () => undefined;
+}
+
+function setup(o: { windowMs?: number; valueCacheTtlMs?: number } = {}) {
+  const clock = new ManualClock();
+  const observer = new CountingObserver();
+  const retry = { clock, random: () => 0, observer, maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 };
+  const budget = new RateBudget({ clock });
+  const sm = new Map<string, FakeSecretsManager>();
+  const ssm = new FakeSsm();
+  const smFor = (key: string) => {
+    let api = sm.get(key);
+    if (!api) {
+      api = new FakeSecretsManager();
+      for (let i = 0; i < 10; i++) api.put(`app/s${i}`, `${key}:v${i}`);
+      sm.set(key, api);
+    }
+    return api;
+  };
+  const source = new AwsSecretSource({
+    credentials: new FakeCredentials(),
+    clients: { secretsManager: (_region, key) => smFor(key), ssm: () => ssm },
+    secretsManager: new SecretsManagerFetcher({ retry, budget, clock }),
+    ssm: new SsmFetcher({ retry, budget }),
+    clock,
+    observer,
+    coalesceWindowMs: o.windowMs ?? 0,
+    ...(o.valueCacheTtlMs === undefined ? {} : { valueCacheTtlMs: o.valueCacheTtlMs }),
+  });
+  return { clock, source, smFor, ssm };
+}
+
+const secrets = (n: number): ObjectRequest[] => Array.from({ length: n }, (_, i) => ({ type: 'secretsmanager', secretId: `app/s${i}` }));
+const text = (r: { ok: boolean; value?: { bytes: Uint8Array } }) => (r.ok && r.value ? new TextDecoder().decode(r.value.bytes) : 'ERR');
+const idA = identityFor({ namespace: 'ns', serviceAccount: 'a', podUid: 'p1' });
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+}
+
+describe('AwsSecretSource coalescing', () => {
+  it('merges concurrent mounts of one service account into one batch call, each object once', async () => {
+    const { source, smFor } = setup();
+    const idA2 = identityFor({ namespace: 'ns', serviceAccount: 'a', podUid: 'p2' });
+    const [m1, m2] = await Promise.all([source.fetch(idA, 'us-east-1', secrets(10)), source.fetch(idA2, 'us-east-1', secrets(6))]);
+    const api = smFor('ns/a|us-east-1');
+    expect(api.batchCalls).toHaveLength(1);
+    expect(api.batchCalls[0]).toHaveLength(10);
+    expect(m1.map(text)[9]).toBe('ns/a|us-east-1:v9');
+    expect(m2.map(text)).toEqual(m1.map(text).slice(0, 6));
+    expect(source.stats()).toMatchObject({ batchCalls: 1, coalesced: 6 });
+  });
+
+  it('joins a request that is already in flight instead of sending it again', async () => {
+    const { source, smFor, clock } = setup({ windowMs: 5 });
+    const first = source.fetch(idA, 'r', secrets(3));
+    await settle();
+    clock.advance(5); // the window closes and the batch call starts
+    const second = source.fetch(idA, 'r', secrets(2));
+    const [a, b] = await Promise.all([first, second]);
+    expect(smFor('ns/a|r').batchCalls).toHaveLength(1);
+    expect(b.map(text)).toEqual(a.map(text).slice(0, 2));
+    expect(source.stats().coalesced).toBe(2);
+  });
+
+  it('never merges different service accounts, and a token for B claiming to be A is refused', async () => {
+    const { source, smFor } = setup();
+    const idB = identityFor({ namespace: 'ns', serviceAccount: 'b' });
+    const [a, b] = await Promise.all([source.fetch(idA, 'r', secrets(2)), source.fetch(idB, 'r', secrets(2))]);
+    expect(a.map(text)).toEqual(['ns/a|r:v0', 'ns/a|r:v1']);
+    expect(b.map(text)).toEqual(['ns/b|r:v0', 'ns/b|r:v1']);
+    expect(smFor('ns/a|r').batchCalls).toHaveLength(1);
+    expect(smFor('ns/b|r').batchCalls).toHaveLength(1);
+    const forged = identityFor({ namespace: 'ns', serviceAccount: 'a', tokenFor: { namespace: 'ns', serviceAccount: 'b' } });
+    await expect(source.fetch(forged, 'r', secrets(1))).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+  });
+
+  it('serves SSM and Secrets Manager requests of one mount together, in order', async () => {
+    const { source, ssm } = setup();
+    ssm.put('/app/p', 'P');
+    const out = await source.fetch(idA, 'r', [{ type: 'ssmparameter', name: '/app/p' }, ...secrets(1)]);
+    expect(out.map(text)).toEqual(['P', 'ns/a|r:v0']);
+  });
+
+  it('keeps values for the TTL when the value cache is on, and not after', async () => {
+    const { source, smFor, clock } = setup({ valueCacheTtlMs: 1000 });
+    await source.fetch(idA, 'r', secrets(2));
+    await source.fetch(idA, 'r', secrets(2));
+    expect(smFor('ns/a|r').batchCalls).toHaveLength(1);
+    clock.advance(1001);
+    await source.fetch(idA, 'r', secrets(2));
+    expect(smFor('ns/a|r').batchCalls).toHaveLength(2);
+  });
+
+  it('does not cache values by default', async () => {
+    const { source, smFor } = setup();
+    await source.fetch(idA, 'r', secrets(1));
+    await source.fetch(idA, 'r', secrets(1));
+    expect(smFor('ns/a|r').batchCalls).toHaveLength(2);
+  });
+});

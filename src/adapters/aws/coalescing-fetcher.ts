@@ -1,0 +1,178 @@
+/**
+ * `AwsSecretSource`: the SecretSource the mount path calls. It merges what concurrent mounts ask for,
+ * so a node-wide burst (a Deployment scaling up, a rotation tick) turns into a handful of batched AWS
+ * calls instead of one call per object per pod:
+ *
+ *  - requests for the same credential key and region that arrive within a short window (default 2 ms;
+ *    0 = next event-loop turn) go out together, and the same object is fetched once with the result
+ *    shared;
+ *  - a request identical to one already in flight joins it instead of being sent again;
+ *  - optionally, successful values are kept for a short TTL (off by default; the composition root keeps
+ *    it below the rotation interval so rotation still sees new versions).
+ *
+ * Isolation: the group key includes the credential key, which is (mode, namespace, service account,
+ * role/region), and every caller's token is checked against its identity before it may join. So one
+ * service account never receives a value fetched with another's credentials.
+ */
+import { asSecretletError } from '../../core/errors.js';
+import type { SecretletError } from '../../core/errors.js';
+import type { AwsIdentity, FetchedObject, ObjectRequest } from '../../core/model.js';
+import type { Clock } from '../../core/ports/clock.js';
+import type { SecretSource } from '../../core/ports/secret-source.js';
+import { err } from '../../core/result.js';
+import type { Result } from '../../core/result.js';
+import { LRUCache } from 'lru-cache';
+import type { AwsClientPool } from './clients.js';
+import type { CredentialCache, CredentialLease } from './credentials/credential-cache.js';
+import type { AwsSourceStats, CountingObserver } from './observer.js';
+import type { SecretRequest, SecretsManagerFetcher } from './secrets-manager-fetcher.js';
+import type { ParameterRequest, SsmFetcher } from './ssm-fetcher.js';
+
+type Outcome = Result<FetchedObject, SecretletError>;
+
+export interface AwsSecretSourceParts {
+  credentials: Pick<CredentialCache, 'acquire' | 'current' | 'clear'>;
+  clients: Pick<AwsClientPool, 'secretsManager' | 'ssm'>;
+  secretsManager: Pick<SecretsManagerFetcher, 'fetch'>;
+  ssm: Pick<SsmFetcher, 'fetch'>;
+  clock: Clock;
+  observer: CountingObserver;
+  /** @default 2 */
+  coalesceWindowMs?: number;
+  /** 0 or undefined = no value cache. */
+  valueCacheTtlMs?: number;
+  /** @default 10_000 */
+  valueCacheMaxEntries?: number;
+  /** Releases sockets and agents (called by close()). */
+  onClose?: () => void;
+}
+
+interface Pending {
+  request: ObjectRequest;
+  promise: Promise<Outcome>;
+  resolve: (o: Outcome) => void;
+}
+
+interface Group {
+  lease: CredentialLease;
+  region: string;
+  items: Map<string, Pending>;
+}
+
+/** A canonical key for "the same object": equal keys are fetched once. */
+export function objectKey(r: ObjectRequest): string {
+  return r.type === 'secretsmanager'
+    ? JSON.stringify(['sm', r.secretId, r.versionId ?? '', r.versionStage === 'AWSCURRENT' ? '' : (r.versionStage ?? '')])
+    : JSON.stringify(['ssm', r.name, r.selector ?? '']);
+}
+
+export class AwsSecretSource implements SecretSource {
+  readonly #parts: AwsSecretSourceParts;
+  /** groupKey → requests waiting for the window to close. */
+  readonly #open = new Map<string, Group>();
+  /** groupKey + objectKey → a request waiting or in flight, for joining. */
+  readonly #inFlight = new Map<string, Pending>();
+  readonly #values: LRUCache<string, { outcome: Outcome; expiresAt: number }> | undefined;
+
+  constructor(parts: AwsSecretSourceParts) {
+    this.#parts = parts;
+    const ttl = parts.valueCacheTtlMs ?? 0;
+    this.#values = ttl > 0 ? new LRUCache({ max: parts.valueCacheMaxEntries ?? 10_000 }) : undefined;
+  }
+
+  async fetch(identity: AwsIdentity, region: string, requests: readonly ObjectRequest[]): Promise<Outcome[]> {
+    if (requests.length === 0) return [];
+    const lease = await this.#parts.credentials.acquire(identity, region);
+    const groupKey = JSON.stringify([lease.key, region]);
+    const now = this.#parts.clock.now();
+    let joined = 0;
+    const waits = requests.map((request) => {
+      const key = `${groupKey}|${objectKey(request)}`;
+      const cached = this.#values?.get(key);
+      if (cached && now < cached.expiresAt) return Promise.resolve(cached.outcome);
+      const running = this.#inFlight.get(key);
+      if (running) {
+        joined++;
+        return running.promise;
+      }
+      return this.#enqueue({ groupKey, key, lease, region, request });
+    });
+    if (joined > 0) this.#parts.observer.onCoalesced(joined);
+    return Promise.all(waits);
+  }
+
+  stats(): AwsSourceStats {
+    return this.#parts.observer.snapshot();
+  }
+
+  /** Drops cached credentials and values and releases connections. */
+  close(): void {
+    this.#parts.credentials.clear();
+    this.#values?.clear();
+    this.#parts.onClose?.();
+  }
+
+  #enqueue(o: { groupKey: string; key: string; lease: CredentialLease; region: string; request: ObjectRequest }): Promise<Outcome> {
+    let resolve!: (x: Outcome) => void;
+    const promise = new Promise<Outcome>((r) => (resolve = r));
+    const pending: Pending = { request: o.request, promise, resolve };
+    this.#inFlight.set(o.key, pending);
+
+    let group = this.#open.get(o.groupKey);
+    if (!group) {
+      group = { lease: o.lease, region: o.region, items: new Map() };
+      this.#open.set(o.groupKey, group);
+      const ready = this.#windowClosed();
+      void ready.then(() => this.#flush(o.groupKey));
+    }
+    group.items.set(o.key, pending);
+    return promise;
+  }
+
+  #windowClosed(): Promise<void> {
+    const ms = this.#parts.coalesceWindowMs ?? 2;
+    if (ms <= 0) return new Promise((r) => setImmediate(r));
+    return this.#parts.clock.sleep(ms);
+  }
+
+  async #flush(groupKey: string): Promise<void> {
+    const group = this.#open.get(groupKey);
+    if (!group) return;
+    this.#open.delete(groupKey);
+    const entries = [...group.items.entries()];
+    const sm = entries.filter(([, p]) => p.request.type === 'secretsmanager');
+    const ssm = entries.filter(([, p]) => p.request.type === 'ssmparameter');
+    const { lease, region } = group;
+    const credentials = () => this.#parts.credentials.current(lease.key);
+
+    const run = async (batch: Array<[string, Pending]>, fetchAll: () => Promise<Outcome[]>): Promise<void> => {
+      if (batch.length === 0) return;
+      let outcomes: Outcome[];
+      try {
+        outcomes = await fetchAll();
+      } catch (e) {
+        const failure = err(asSecretletError(e, { code: 'INTERNAL', reason: 'Internal' }));
+        outcomes = batch.map(() => failure);
+      }
+      const expiresAt = this.#parts.clock.now() + (this.#parts.valueCacheTtlMs ?? 0);
+      batch.forEach(([key, pending], i) => {
+        const outcome = outcomes[i] ?? err(asSecretletError(new Error('no outcome'), { code: 'INTERNAL', reason: 'Internal' }));
+        this.#inFlight.delete(key);
+        if (this.#values && outcome.ok) this.#values.set(key, { outcome, expiresAt });
+        pending.resolve(outcome);
+      });
+    };
+
+    await Promise.all([
+      run(sm, () =>
+        this.#parts.secretsManager.fetch(
+          { api: this.#parts.clients.secretsManager(region, lease.key, credentials), region, principal: lease.roleArn ?? lease.key },
+          sm.map(([, p]) => p.request as SecretRequest),
+        ),
+      ),
+      run(ssm, () =>
+        this.#parts.ssm.fetch({ api: this.#parts.clients.ssm(region, lease.key, credentials), region }, ssm.map(([, p]) => p.request as ParameterRequest)),
+      ),
+    ]);
+  }
+}

@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import type { AwsIdentity } from '../../../core/model.js';
+import { CountingObserver } from '../observer.js';
+import { ManualClock, identityFor } from '../testing/fakes.js';
+import { CredentialCache } from './credential-cache.js';
+import type { AwsCredentials, CredentialProvider, ObtainRequest } from './types.js';
+
+const HOUR = 3_600_000;
+
+/** A provider whose calls the test completes by hand. */
+class GatedProvider implements CredentialProvider {
+  readonly mode = 'irsa' as const;
+  readonly calls: ObtainRequest[] = [];
+  readonly #waiting: Array<(c: AwsCredentials) => void> = [];
+  readonly clock: ManualClock;
+  constructor(clock: ManualClock) {
+    this.clock = clock;
+  }
+  async scope(identity: AwsIdentity, region: string) {
+    return { key: `arn:aws:iam::1:role/${identity.serviceAccount}|${region}`, roleArn: `arn:aws:iam::1:role/${identity.serviceAccount}` };
+  }
+  obtain(request: ObtainRequest): Promise<AwsCredentials> {
+    this.calls.push(request);
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+  completeAll(lifetimeMs = HOUR): void {
+    for (const r of this.#waiting.splice(0)) r({ accessKeyId: `AK${this.calls.length}`, secretAccessKey: 's', expiresAt: this.clock.now() + lifetimeMs });
+  }
+}
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+}
+
+function setup() {
+  const clock = new ManualClock();
+  const provider = new GatedProvider(clock);
+  const observer = new CountingObserver();
+  const cache = new CredentialCache({ providers: { irsa: provider }, clock, observer });
+  return { clock, provider, observer, cache };
+}
+
+describe('CredentialCache', () => {
+  it('makes one call for concurrent misses of one identity and serves later acquires from the cache', async () => {
+    const { provider, cache, observer } = setup();
+    const a = identityFor({ namespace: 'ns', serviceAccount: 'app', podUid: 'p1' });
+    const b = identityFor({ namespace: 'ns', serviceAccount: 'app', podUid: 'p2' });
+    const first = Promise.all([cache.acquire(a, 'us-east-1'), cache.acquire(b, 'us-east-1')]);
+    await settle();
+    provider.completeAll();
+    const [l1, l2] = await first;
+    expect(l1.key).toBe(l2.key);
+    expect(l1.credentials).toBe(l2.credentials);
+    await cache.acquire(a, 'us-east-1');
+    expect(provider.calls).toHaveLength(1);
+    expect(observer.snapshot()).toMatchObject({ credentialMisses: 2, credentialHits: 1 });
+  });
+
+  it('keeps identities and regions apart', async () => {
+    const { provider, cache } = setup();
+    const pending = Promise.all([
+      cache.acquire(identityFor({ namespace: 'ns', serviceAccount: 'a' }), 'us-east-1'),
+      cache.acquire(identityFor({ namespace: 'ns', serviceAccount: 'b' }), 'us-east-1'),
+      cache.acquire(identityFor({ namespace: 'ns', serviceAccount: 'a' }), 'eu-west-1'),
+    ]);
+    await settle();
+    provider.completeAll();
+    const leases = await pending;
+    expect(new Set(leases.map((l) => l.key)).size).toBe(3);
+    expect(provider.calls.map((c) => `${c.identity.serviceAccount}@${c.region}`)).toEqual(['a@us-east-1', 'b@us-east-1', 'a@eu-west-1']);
+  });
+
+  it("never serves SA A's cached credentials to a token that names SA B", async () => {
+    const { provider, cache } = setup();
+    const pending = cache.acquire(identityFor({ namespace: 'ns', serviceAccount: 'a' }), 'us-east-1');
+    await settle();
+    provider.completeAll();
+    await pending;
+    const forged = identityFor({ namespace: 'ns', serviceAccount: 'a', tokenFor: { namespace: 'ns', serviceAccount: 'b' } });
+    await expect(cache.acquire(forged, 'us-east-1')).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+    expect(provider.calls).toHaveLength(1);
+  });
+
+  it('refreshes in the background ahead of expiry and in the foreground once expired', async () => {
+    const { clock, provider, cache } = setup();
+    const id = identityFor({ namespace: 'ns', serviceAccount: 'app' });
+    const first = cache.acquire(id, 'r');
+    await settle();
+    provider.completeAll();
+    const old = (await first).credentials;
+
+    clock.advance(HOUR - 4 * 60_000); // inside the 5-minute refresh-ahead window
+    const served = await cache.acquire(id, 'r');
+    expect(served.credentials).toBe(old);
+    expect(provider.calls).toHaveLength(2);
+    provider.completeAll();
+    await settle();
+    const renewed = await cache.acquire(id, 'r');
+    expect(renewed.credentials).not.toBe(old);
+    expect(provider.calls).toHaveLength(2);
+
+    clock.advance(2 * HOUR);
+    const late = cache.acquire(id, 'r');
+    await settle();
+    expect(provider.calls).toHaveLength(3);
+    provider.completeAll();
+    expect((await late).credentials.expiresAt).toBeGreaterThan(clock.now());
+  });
+
+  it('current(key) renews with the freshest stored token', async () => {
+    const { clock, provider, cache } = setup();
+    const older = identityFor({ namespace: 'ns', serviceAccount: 'app', podUid: 'p1', expSeconds: 1_800_000_000 });
+    const newer = identityFor({ namespace: 'ns', serviceAccount: 'app', podUid: 'p2', expSeconds: 1_900_000_000 });
+    const p = cache.acquire(older, 'r');
+    await settle();
+    provider.completeAll();
+    const { key } = await p;
+    await cache.acquire(newer, 'r');
+    clock.advance(HOUR);
+    const renewed = cache.current(key);
+    await settle();
+    provider.completeAll();
+    await renewed;
+    expect(provider.calls.at(-1)?.token).toBe(newer.token);
+  });
+});

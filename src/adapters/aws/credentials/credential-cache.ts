@@ -1,0 +1,154 @@
+/**
+ * Credentials shared across mounts: one STS call (IRSA) or agent call (Pod Identity) per identity per
+ * credential lifetime, instead of one per mount per region as in ASCP (aws-quotas.md §1.4).
+ *
+ * Key: (mode, namespace, service account, provider scope) where the IRSA scope is role ARN + region and
+ * the Pod Identity scope is empty (the agent's credentials are not regional). Every `acquire` first
+ * checks that the caller's token names the caller's identity, so a cached credential is only ever
+ * served to a request that carries a token for that same service account.
+ *
+ * Refresh: credentials are renewed ahead of expiry (default 5 min, at most half their lifetime) in the
+ * background while the old ones are still served; concurrent misses share one in-flight call. The
+ * freshest token seen per key is kept in memory only, so an SDK client can refresh credentials
+ * between mounts; it is never logged.
+ */
+import { LRUCache } from 'lru-cache';
+import { SecretletError } from '../../../core/errors.js';
+import type { AuthMode, AwsIdentity } from '../../../core/model.js';
+import type { Clock } from '../../../core/ports/clock.js';
+import type { AwsCallObserver } from '../observer.js';
+import { checkTokenNamesIdentity } from './token-claims.js';
+import type { AwsCredentials, CredentialProvider, CredentialScope } from './types.js';
+
+export interface CredentialCacheOptions {
+  providers: Partial<Record<AuthMode, CredentialProvider>>;
+  clock: Clock;
+  observer: AwsCallObserver;
+  /** Renew credentials this long before they expire. @default 300_000 */
+  refreshAheadMs?: number;
+  /** Identities kept. @default 1000 */
+  maxEntries?: number;
+}
+
+/** What a fetch runs with: the cache key (also used for SDK clients and coalescing) and a provider. */
+export interface CredentialLease {
+  key: string;
+  mode: AuthMode;
+  credentials: AwsCredentials;
+  /** The role ARN (IRSA), for per-role memory such as "batch is denied for this role". */
+  roleArn: string | undefined;
+}
+
+interface Entry {
+  identity: AwsIdentity;
+  region: string;
+  scope: CredentialScope;
+  /** Expiry of `identity.token` (epoch ms), used to keep the freshest token. */
+  tokenExpiresAt: number;
+  credentials: AwsCredentials | undefined;
+  obtainedAt: number;
+}
+
+export class CredentialCache {
+  readonly #providers: Partial<Record<AuthMode, CredentialProvider>>;
+  readonly #clock: Clock;
+  readonly #observer: AwsCallObserver;
+  readonly #refreshAheadMs: number;
+  readonly #entries: LRUCache<string, Entry>;
+  readonly #inFlight = new Map<string, Promise<AwsCredentials>>();
+
+  constructor(options: CredentialCacheOptions) {
+    this.#providers = options.providers;
+    this.#clock = options.clock;
+    this.#observer = options.observer;
+    this.#refreshAheadMs = options.refreshAheadMs ?? 300_000;
+    this.#entries = new LRUCache({ max: options.maxEntries ?? 1000 });
+  }
+
+  /** Credentials for `identity` in `region`, from the cache when they are fresh. */
+  async acquire(identity: AwsIdentity, region: string): Promise<CredentialLease> {
+    const claims = checkTokenNamesIdentity(identity, this.#clock.now());
+    const provider = this.#providers[identity.mode];
+    if (!provider) {
+      throw new SecretletError({
+        code: 'FAILED_PRECONDITION',
+        reason: 'AuthModeUnsupported',
+        message: `authentication mode ${identity.mode} is not configured on this agent`,
+      });
+    }
+    const scope = await provider.scope(identity, region);
+    const key = JSON.stringify([identity.mode, identity.namespace, identity.serviceAccount, scope.key]);
+    const tokenExpiresAt = claims.expiresAt ?? Number.POSITIVE_INFINITY;
+
+    let entry = this.#entries.get(key);
+    if (!entry) {
+      entry = { identity, region, scope, tokenExpiresAt, credentials: undefined, obtainedAt: 0 };
+      this.#entries.set(key, entry);
+    } else if (tokenExpiresAt >= entry.tokenExpiresAt) {
+      entry.identity = identity;
+      entry.tokenExpiresAt = tokenExpiresAt;
+    }
+
+    const now = this.#clock.now();
+    const current = entry.credentials;
+    if (current && now < current.expiresAt) {
+      this.#observer.onCredential({ hit: true, mode: identity.mode });
+      if (now >= this.#refreshAt(entry, current)) {
+        // Still valid: serve it and renew in the background with this caller's (just checked) token.
+        this.#refresh(key, entry, identity).catch(() => undefined);
+      }
+      return { key, mode: identity.mode, credentials: current, roleArn: scope.roleArn };
+    }
+    this.#observer.onCredential({ hit: false, mode: identity.mode });
+    const credentials = await this.#refresh(key, entry, identity);
+    return { key, mode: identity.mode, credentials, roleArn: scope.roleArn };
+  }
+
+  /**
+   * The credentials behind a key, renewed with the freshest token seen when they are about to expire.
+   * This is what SDK clients call when signing, so a long-lived client keeps working between mounts.
+   */
+  async current(key: string): Promise<AwsCredentials> {
+    const entry = this.#entries.get(key);
+    if (!entry) {
+      throw new SecretletError({
+        code: 'UNAVAILABLE',
+        reason: 'CredentialsEvicted',
+        message: 'credentials were evicted from the cache; the next mount obtains new ones',
+      });
+    }
+    const c = entry.credentials;
+    if (c && this.#clock.now() < this.#refreshAt(entry, c)) return c;
+    return this.#refresh(key, entry, entry.identity);
+  }
+
+  /** Forgets every credential and token (shutdown, tests). */
+  clear(): void {
+    this.#entries.clear();
+  }
+
+  #refreshAt(entry: Entry, c: AwsCredentials): number {
+    const lifetime = Math.max(0, c.expiresAt - entry.obtainedAt);
+    return c.expiresAt - Math.min(this.#refreshAheadMs, lifetime / 2);
+  }
+
+  #refresh(key: string, entry: Entry, identity: AwsIdentity): Promise<AwsCredentials> {
+    const running = this.#inFlight.get(key);
+    if (running) return running;
+    const provider = this.#providers[identity.mode];
+    if (!provider) return Promise.reject(new TypeError(`no provider for ${identity.mode}`));
+    const started = this.#clock.now();
+    const call = provider
+      .obtain({ identity, region: entry.region, scope: entry.scope, token: identity.token })
+      .then((credentials) => {
+        entry.credentials = credentials;
+        entry.obtainedAt = started;
+        return credentials;
+      })
+      .finally(() => {
+        this.#inFlight.delete(key);
+      });
+    this.#inFlight.set(key, call);
+    return call;
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The primary region when a SecretProviderClass names none (aws-provider.md §9): the configured
+ * default (the composition root passes AWS_REGION; this module never reads the environment), else the
+ * node's `topology.kubernetes.io/region` label. The label is looked up once per agent, not per mount
+ * (ASCP does two Kubernetes GETs per mount). A failed lookup is not cached, so it is retried next time.
+ */
+import { SecretletError } from '../../core/errors.js';
+import type { PodInfo } from '../../core/model.js';
+import type { RegionResolver } from '../../core/ports/region-resolver.js';
+import type { NodeRegionSource } from './ports.js';
+
+export interface DefaultRegionResolverOptions {
+  /** AWS_REGION of the agent, if set. */
+  defaultRegion?: string;
+  node: NodeRegionSource;
+}
+
+export class DefaultRegionResolver implements RegionResolver {
+  readonly #defaultRegion: string | undefined;
+  readonly #node: NodeRegionSource;
+  #nodeRegion: Promise<string | undefined> | undefined;
+
+  constructor(options: DefaultRegionResolverOptions) {
+    this.#defaultRegion = options.defaultRegion === '' ? undefined : options.defaultRegion;
+    this.#node = options.node;
+  }
+
+  async primaryRegion(_pod: PodInfo): Promise<string> {
+    if (this.#defaultRegion !== undefined) return this.#defaultRegion;
+    if (!this.#nodeRegion) {
+      const lookup = this.#node.regionOfThisNode();
+      this.#nodeRegion = lookup;
+      // Only a found region is kept; errors and "no label" are asked again on the next mount.
+      lookup.then(
+        (r) => {
+          if (r === undefined || r === '') this.#nodeRegion = undefined;
+        },
+        () => {
+          this.#nodeRegion = undefined;
+        },
+      );
+    }
+    let region: string | undefined;
+    try {
+      region = await this.#nodeRegion;
+    } catch (cause) {
+      throw new SecretletError({
+        code: 'FAILED_PRECONDITION',
+        reason: 'RegionNotFound',
+        message: `failed to retrieve region from node: ${cause instanceof Error ? cause.message : String(cause)}`,
+        cause,
+      });
+    }
+    if (region === undefined || region === '') {
+      throw new SecretletError({ code: 'FAILED_PRECONDITION', reason: 'RegionNotFound', message: 'Region not found' });
+    }
+    return region;
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Retries of AWS calls. The SDK clients run with `maxAttempts: 1` so that this is the only retry
+ * layer: one place decides the attempts, the backoff (exponential, full jitter, on the injected clock
+ * and random source) and reports each attempt to the observer.
+ */
+import type { Clock } from '../../core/ports/clock.js';
+import type { SecretletError } from '../../core/errors.js';
+import { isRetryable, isThrottle, mapAwsError } from './error-mapping.js';
+import type { AwsErrorContext } from './error-mapping.js';
+import type { AwsAction, AwsCallObserver } from './observer.js';
+
+export interface RetryPolicy {
+  clock: Clock;
+  /** Returns a number in [0, 1). */
+  random: () => number;
+  observer: AwsCallObserver;
+  /** Total attempts including the first. @default 5 */
+  maxAttempts: number;
+  /** @default 50 */
+  baseDelayMs: number;
+  /** @default 5000 */
+  maxDelayMs: number;
+}
+
+export interface CallOptions {
+  action: AwsAction;
+  region: string;
+  objectId?: string;
+  batchSize?: number;
+  /** Return false to stop retrying this error (e.g. a throttled batch call that will spill over instead). */
+  shouldRetry?: (err: SecretletError) => boolean;
+}
+
+/** Full-jitter delay for retry number `attempt` (1-based). */
+export function backoffDelay(policy: Pick<RetryPolicy, 'random' | 'baseDelayMs' | 'maxDelayMs'>, attempt: number): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  return Math.floor(policy.random() * ceiling);
+}
+
+/**
+ * Runs `call`, mapping failures to SecretletErrors and retrying retryable ones. Throws the last mapped
+ * error when attempts run out or the error is not retryable.
+ */
+export async function callWithRetries<T>(policy: RetryPolicy, options: CallOptions, call: () => Promise<T>): Promise<T> {
+  const ctx: AwsErrorContext = {
+    action: options.action,
+    region: options.region,
+    ...(options.objectId === undefined ? {} : { objectId: options.objectId }),
+  };
+  for (let attempt = 1; ; attempt++) {
+    const started = policy.clock.now();
+    try {
+      const out = await call();
+      policy.observer.onCall({
+        action: options.action,
+        region: options.region,
+        outcome: 'ok',
+        durationMs: policy.clock.now() - started,
+        ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
+      });
+      return out;
+    } catch (raw) {
+      const err = mapAwsError(raw, ctx);
+      policy.observer.onCall({
+        action: options.action,
+        region: options.region,
+        outcome: isThrottle(err) ? 'throttled' : 'error',
+        durationMs: policy.clock.now() - started,
+        ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
+      });
+      const wanted = options.shouldRetry ? options.shouldRetry(err) : true;
+      if (!wanted || !isRetryable(err) || attempt >= policy.maxAttempts) throw err;
+      await policy.clock.sleep(backoffDelay(policy, attempt));
+    }
+  }
+}

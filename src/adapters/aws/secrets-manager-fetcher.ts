@@ -1,0 +1,203 @@
+/**
+ * Secrets Manager reads with as few calls as the account allows. Unpinned secrets (no version id,
+ * stage absent or AWSCURRENT) go out as `BatchGetSecretValue` with up to 20 ids per call; pinned ones
+ * as one `GetSecretValue` each. Batch answers are matched back by name, full ARN or partial ARN, and
+ * per-secret `Errors[]` entries map to exactly their object.
+ *
+ * Falls back to `GetSecretValue` per secret when:
+ *  - the batch call is denied as a whole (old IAM policies grant only GetSecretValue): remembered per
+ *    role and region for a while (default 10 min) so the denied call is not repeated on every mount;
+ *  - the batch budget is empty or the batch call is throttled (its quota is 100/s per account vs
+ *    10,000/s for GetSecretValue, aws-quotas.md §1.1): spill-over instead of waiting;
+ *  - the batch call is rejected as a whole for bad input, or an id is missing from the answer, so the
+ *    error is attributed to the right secret.
+ */
+import type { SecretletError } from '../../core/errors.js';
+import type { FetchedObject, ObjectRequest } from '../../core/model.js';
+import type { Clock } from '../../core/ports/clock.js';
+import { err, ok } from '../../core/result.js';
+import type { Result } from '../../core/result.js';
+import type { SecretsManagerApi } from './clients.js';
+import { isThrottle, mapBatchErrorEntry } from './error-mapping.js';
+import { mapWithLimit } from './limiter.js';
+import type { RateBudget } from './rate-budget.js';
+import { callWithRetries } from './retry.js';
+import type { RetryPolicy } from './retry.js';
+
+export type SecretRequest = Extract<ObjectRequest, { type: 'secretsmanager' }>;
+type Outcome = Result<FetchedObject, SecretletError>;
+
+export const BATCH_MAX_IDS = 20;
+
+export interface SecretsManagerFetcherOptions {
+  retry: RetryPolicy;
+  budget: RateBudget;
+  clock: Clock;
+  /** How long "batch is denied for this role+region" is remembered. @default 600_000 */
+  batchDeniedTtlMs?: number;
+  /** GetSecretValue calls in flight per fetch. @default 8 */
+  concurrency?: number;
+}
+
+export interface SecretsManagerCallContext {
+  api: SecretsManagerApi;
+  region: string;
+  /** Identifies the role (or identity) the call runs as, for the batch-denied memory. */
+  principal: string;
+}
+
+interface BatchEntry {
+  ARN?: string;
+  Name?: string;
+  VersionId?: string;
+  SecretString?: string;
+  SecretBinary?: Uint8Array;
+}
+
+export function isUnpinned(r: SecretRequest): boolean {
+  return (r.versionId === undefined || r.versionId === '') && (r.versionStage === undefined || r.versionStage === '' || r.versionStage === 'AWSCURRENT');
+}
+
+/** A secret ARN without its random `-xxxxxx` suffix (what a "partial ARN" id looks like). */
+function partialArn(arn: string): string {
+  return arn.replace(/-[A-Za-z0-9]{6}$/, '');
+}
+
+/** Does the batch entry answer the requested id (a name, a full ARN, or a partial ARN)? */
+export function entryMatchesId(entry: { ARN?: string; Name?: string }, id: string): boolean {
+  if (entry.Name !== undefined && entry.Name === id) return true;
+  if (entry.ARN === undefined) return false;
+  return entry.ARN === id || (id.startsWith('arn:') && partialArn(entry.ARN) === id);
+}
+
+function toFetched(entry: BatchEntry): FetchedObject {
+  const bytes =
+    entry.SecretString !== undefined
+      ? new TextEncoder().encode(entry.SecretString)
+      : entry.SecretBinary !== undefined
+        ? new Uint8Array(entry.SecretBinary)
+        : new Uint8Array(0);
+  return { bytes, version: entry.VersionId ?? '' };
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+export class SecretsManagerFetcher {
+  readonly #options: SecretsManagerFetcherOptions;
+  /** principal|region → epoch ms until which BatchGetSecretValue is known to be denied. */
+  readonly #batchDeniedUntil = new Map<string, number>();
+
+  constructor(options: SecretsManagerFetcherOptions) {
+    this.#options = options;
+  }
+
+  async fetch(ctx: SecretsManagerCallContext, requests: readonly SecretRequest[]): Promise<Outcome[]> {
+    const results = new Array<Outcome | undefined>(requests.length);
+    const unpinnedIds = new Map<string, number[]>();
+    const singles: number[] = [];
+    requests.forEach((r, i) => {
+      if (!isUnpinned(r)) return singles.push(i);
+      const at = unpinnedIds.get(r.secretId);
+      if (at) at.push(i);
+      else unpinnedIds.set(r.secretId, [i]);
+      return undefined;
+    });
+
+    const spilled: string[] = [];
+    const batchUsable = !this.#batchDenied(ctx);
+    const ids = [...unpinnedIds.keys()];
+    if (!batchUsable) spilled.push(...ids);
+    else {
+      await Promise.all(
+        chunk(ids, BATCH_MAX_IDS).map(async (group) => {
+          const answered = await this.#batch(ctx, group);
+          for (const id of group) {
+            const outcome = answered.get(id);
+            if (outcome === undefined) spilled.push(id);
+            else for (const i of unpinnedIds.get(id) ?? []) results[i] = outcome;
+          }
+        }),
+      );
+    }
+
+    const singleJobs: Array<{ request: SecretRequest; indices: number[] }> = [
+      ...spilled.map((id) => ({ request: { type: 'secretsmanager' as const, secretId: id }, indices: unpinnedIds.get(id) ?? [] })),
+      ...singles.map((i) => ({ request: requests[i] as SecretRequest, indices: [i] })),
+    ];
+    await mapWithLimit(singleJobs, this.#options.concurrency ?? 8, async (job) => {
+      const outcome = await this.#getOne(ctx, job.request);
+      for (const i of job.indices) results[i] = outcome;
+    });
+    return results.map((r) => {
+      if (r === undefined) throw new TypeError('secrets-manager fetcher left a request without an outcome');
+      return r;
+    });
+  }
+
+  #batchDenied(ctx: SecretsManagerCallContext): boolean {
+    const key = `${ctx.principal}|${ctx.region}`;
+    const until = this.#batchDeniedUntil.get(key);
+    if (until === undefined) return false;
+    if (this.#options.clock.now() < until) return true;
+    this.#batchDeniedUntil.delete(key);
+    return false;
+  }
+
+  /**
+   * One BatchGetSecretValue call. Returns the outcome per id it settled; ids missing from the map are
+   * to be fetched one by one.
+   */
+  async #batch(ctx: SecretsManagerCallContext, ids: string[]): Promise<Map<string, Outcome>> {
+    const settled = new Map<string, Outcome>();
+    if (!this.#options.budget.bucket('BatchGetSecretValue').tryTake()) return settled;
+    let answer;
+    try {
+      answer = await callWithRetries(
+        this.#options.retry,
+        { action: 'BatchGetSecretValue', region: ctx.region, batchSize: ids.length, shouldRetry: (e) => !isThrottle(e) },
+        () => ctx.api.batchGetSecretValue({ SecretIdList: ids }),
+      );
+    } catch (raw) {
+      const e = raw as SecretletError;
+      if (isThrottle(e)) return settled;
+      if (e.code === 'PERMISSION_DENIED') {
+        this.#batchDeniedUntil.set(`${ctx.principal}|${ctx.region}`, this.#options.clock.now() + (this.#options.batchDeniedTtlMs ?? 600_000));
+        return settled;
+      }
+      if (e.code === 'UNAVAILABLE' || e.code === 'DEADLINE_EXCEEDED' || e.code === 'INTERNAL') {
+        for (const id of ids) settled.set(id, err(e));
+      }
+      return settled;
+    }
+    const entries: BatchEntry[] = answer.SecretValues ?? [];
+    for (const id of ids) {
+      const entry = entries.find((e) => entryMatchesId(e, id));
+      if (entry) settled.set(id, ok(toFetched(entry)));
+    }
+    for (const e of answer.Errors ?? []) {
+      if (e.SecretId === undefined || !ids.includes(e.SecretId) || settled.has(e.SecretId)) continue;
+      settled.set(e.SecretId, err(mapBatchErrorEntry(e, { action: 'BatchGetSecretValue', region: ctx.region, objectId: e.SecretId })));
+    }
+    return settled;
+  }
+
+  async #getOne(ctx: SecretsManagerCallContext, r: SecretRequest): Promise<Outcome> {
+    try {
+      const out = await callWithRetries(this.#options.retry, { action: 'GetSecretValue', region: ctx.region, objectId: r.secretId }, async () => {
+        await this.#options.budget.bucket('GetSecretValue').take();
+        return ctx.api.getSecretValue({
+          SecretId: r.secretId,
+          ...(r.versionId ? { VersionId: r.versionId } : {}),
+          ...(r.versionStage ? { VersionStage: r.versionStage } : {}),
+        });
+      });
+      return ok(toFetched(out));
+    } catch (e) {
+      return err(e as SecretletError);
+    }
+  }
+}

@@ -1,0 +1,142 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { lstat, mkdir, writeFile } from 'node:fs/promises';
+import { status } from '@grpc/grpc-js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createProviderClient, startProviderServer } from '../../../src/adapters/grpc/index.js';
+import type { ProviderClient, ProviderMountRequest, ProviderServiceOptions, UdsServer } from '../../../src/adapters/grpc/index.js';
+import { FakeMountHandler, blockUntilAborted, deferred, rejectionOf, socketDir, whenAborted } from './fakes.js';
+
+const request: ProviderMountRequest = { attributes: '{}', secrets: 'null', targetPath: '/t', permission: '420', currentObjectVersion: [] };
+
+function options(handler: FakeMountHandler): ProviderServiceOptions {
+  return { runtimeName: 'secretlet', runtimeVersion: 'test', handler };
+}
+
+async function kind(path: string): Promise<'socket' | 'file' | 'directory' | 'missing'> {
+  try {
+    const s = await lstat(path);
+    return s.isSocket() ? 'socket' : s.isDirectory() ? 'directory' : 'file';
+  } catch {
+    return 'missing';
+  }
+}
+
+/** Leaves a real stale socket behind: a process listens on `path` and is SIGKILLed, so nothing unlinks it. */
+async function leaveStaleSocket(path: string): Promise<void> {
+  const child = spawn(
+    process.execPath,
+    ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => process.stdout.write('up'))`],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await once(child.stdout, 'data');
+  const exited = once(child, 'exit');
+  child.kill('SIGKILL');
+  await exited;
+}
+
+describe('Unix socket server lifecycle', () => {
+  let dir: { dir: string; cleanup(): Promise<void> };
+  let servers: UdsServer[];
+  let clients: ProviderClient[];
+
+  beforeEach(async () => {
+    dir = await socketDir();
+    servers = [];
+    clients = [];
+  });
+
+  afterEach(async () => {
+    for (const c of clients) c.close();
+    await Promise.all(servers.map((s) => s.stop(0)));
+    await dir.cleanup();
+  });
+
+  const idle = (): FakeMountHandler => new FakeMountHandler(() => Promise.reject(new Error('unused')));
+
+  async function start(path: string, handler = idle()): Promise<{ server: UdsServer; client: ProviderClient }> {
+    const server = await startProviderServer(path, options(handler));
+    servers.push(server);
+    const client = createProviderClient(path);
+    clients.push(client);
+    return { server, client };
+  }
+
+  it('removes a stale socket left by a killed process and serves on it', async () => {
+    const path = `${dir.dir}/aws.sock`;
+    await leaveStaleSocket(path);
+    expect(await kind(path)).toBe('socket');
+
+    const { client } = await start(path);
+    await expect(client.version()).resolves.toMatchObject({ version: 'v1alpha1' });
+  });
+
+  it('replaces a leftover regular file at the socket path', async () => {
+    const path = `${dir.dir}/aws.sock`;
+    await writeFile(path, 'junk');
+    const { client } = await start(path);
+    await expect(client.version()).resolves.toMatchObject({ version: 'v1alpha1' });
+    expect(await kind(path)).toBe('socket');
+  });
+
+  it('refuses to remove a directory at the socket path', async () => {
+    const path = `${dir.dir}/aws.sock`;
+    await mkdir(path);
+    await expect(startProviderServer(path, options(idle()))).rejects.toMatchObject({
+      code: 'FAILED_PRECONDITION',
+      reason: 'SocketPathIsDirectory',
+    });
+    expect(await kind(path)).toBe('directory');
+  });
+
+  it('creates the parent directory of the socket', async () => {
+    const path = `${dir.dir}/plugins/csi-secrets-store/p.sock`;
+    const { client } = await start(path);
+    await expect(client.version()).resolves.toMatchObject({ version: 'v1alpha1' });
+  });
+
+  it('stop() removes the socket file and can be called twice', async () => {
+    const path = `${dir.dir}/aws.sock`;
+    const { server } = await start(path);
+    expect(await kind(path)).toBe('socket');
+    await server.stop(1_000);
+    expect(await kind(path)).toBe('missing');
+    await expect(server.stop(1_000)).resolves.toBeUndefined();
+  });
+
+  it('stop() lets an in-flight call finish within the deadline', async () => {
+    const path = `${dir.dir}/aws.sock`;
+    const started = deferred();
+    const release = deferred();
+    const handler = new FakeMountHandler(async () => {
+      started.resolve();
+      await release.promise;
+      return { objectVersion: [{ id: 'a', version: '1' }], files: [] };
+    });
+    const { server, client } = await start(path, handler);
+
+    const call = client.mount(request);
+    await started.promise;
+    const stopped = server.stop(60_000);
+    release.resolve();
+
+    await expect(call).resolves.toEqual({ objectVersion: [{ id: 'a', version: '1' }], files: [] });
+    await stopped;
+    expect(await kind(path)).toBe('missing');
+  });
+
+  it('stop() cancels calls still running at the deadline, aborting their handlers', async () => {
+    const path = `${dir.dir}/aws.sock`;
+    const started = deferred<{ req: ProviderMountRequest; signal: AbortSignal }>();
+    const { server, client } = await start(path, new FakeMountHandler(blockUntilAborted(started)));
+
+    const call = rejectionOf(client.mount(request));
+    const { signal } = await started.promise;
+    await server.stop(0);
+
+    expect(await whenAborted(signal)).toMatchObject({ code: 'CANCELLED' });
+    // grpc-js resets the stream (CANCELLED); a connection torn down first would read UNAVAILABLE.
+    expect([status.CANCELLED, status.UNAVAILABLE]).toContain((await call)['code']);
+    expect(await kind(path)).toBe('missing');
+  });
+});

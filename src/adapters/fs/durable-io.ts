@@ -1,0 +1,62 @@
+/**
+ * The few filesystem primitives both payload writers are built from, with durability spelled out:
+ * a file is written through a fresh descriptor (O_EXCL, so a stray file is never overwritten in
+ * place), chmod-ed with only the permission bits, fsync-ed, and only then made visible by a rename
+ * or symlink swap. Directory fsyncs persist those renames. A crash therefore leaves either the old
+ * payload or the new one visible, never a half-written file.
+ *
+ * Errors from node:fs become SecretletError INTERNAL naming the action and the path (never the bytes).
+ */
+import { open, rm } from 'node:fs/promises';
+import { SecretletError } from '../../core/errors.js';
+
+/** Only the rwx bits take effect, as Go's `os.Chmod` does for the driver and ASCP (setuid etc. ignored). */
+export const PERMISSION_BITS = 0o777;
+
+/** Wraps a node:fs failure. `errno` codes (ENOSPC, EACCES…) are kept in the message for operators. */
+export function fsFailure(err: unknown, action: string, path: string): SecretletError {
+  if (err instanceof SecretletError) return err;
+  const code = errnoCode(err);
+  return new SecretletError({
+    code: 'INTERNAL',
+    reason: 'PayloadWriteFailed',
+    message: `failed to ${action} ${path}${code === undefined ? '' : `: ${code}`}`,
+    cause: err,
+  });
+}
+
+export function errnoCode(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') return err.code;
+  return undefined;
+}
+
+export function isNotFound(err: unknown): boolean {
+  return errnoCode(err) === 'ENOENT';
+}
+
+/** Creates `path` (must not exist), sets `mode & 0777` regardless of umask, writes, fsyncs, closes. */
+export async function writeNewFileDurably(path: string, contents: Uint8Array, mode: number): Promise<void> {
+  const handle = await open(path, 'wx', 0o600);
+  try {
+    await handle.chmod(mode & PERMISSION_BITS);
+    await handle.writeFile(contents);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Persists the directory entries of `dir` (new names, renames, symlink swaps). */
+export async function fsyncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** `rm -rf`, where a missing path is success. */
+export async function removeAll(path: string): Promise<void> {
+  await rm(path, { recursive: true, force: true });
+}

@@ -1,0 +1,151 @@
+/**
+ * The target directory of a CSI volume around the mount: created before publishing (kubelet ≥1.20
+ * no longer creates it), torn down on unpublish exactly as the driver does (driver.md §1.6 steps
+ * 3–4), and read back for Secret sync (the driver's `GetMountedFiles`, driver.md §2.5).
+ */
+import { lstat, mkdir, readFile, readdir, rmdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SecretletError } from '../../core/errors.js';
+import { readDataLink } from './atomic-layout.js';
+import { errnoCode, isNotFound, removeAll } from './durable-io.js';
+import type { TargetDirectory, VolumeMounter } from './ports.js';
+
+/** `mkdir -p` with mode 0750 (the umask still applies, as for the driver). */
+export async function ensureTargetDir(path: string): Promise<void> {
+  try {
+    await mkdir(path, { recursive: true, mode: 0o750 });
+  } catch (err) {
+    throw new SecretletError({
+      code: 'INTERNAL',
+      reason: 'FailedToEnsureMountPoint',
+      message: `failed to create target path ${path}, err: ${errnoCode(err) ?? String(err)}`,
+      cause: err,
+    });
+  }
+}
+
+export interface CleanupTargetOptions {
+  /** Told about each entry that could not be removed; upstream logs these and carries on. */
+  onEntryError?: (path: string, err: unknown) => void;
+}
+
+/** A volume mounted twice over would otherwise leave rmdir failing with EBUSY. */
+const MAX_STACKED_UNMOUNTS = 8;
+
+/**
+ * NodeUnpublishVolume steps 3–4: remove every entry (dot-names too), unmount while the target is a
+ * mount point, then rmdir. A missing target is success, so the call is safe to repeat. An unreadable
+ * target (a dead mount) is still unmounted, as Go's Glob would have ignored the read error.
+ */
+export async function cleanupTarget(target: string, mounter: VolumeMounter, options: CleanupTargetOptions = {}): Promise<void> {
+  let entries: string[] = [];
+  try {
+    entries = await readdir(target);
+  } catch (err) {
+    if (isNotFound(err)) return;
+  }
+  for (const entry of entries) {
+    try {
+      await removeAll(join(target, entry));
+    } catch (err) {
+      options.onEntryError?.(join(target, entry), err);
+    }
+  }
+  try {
+    for (let i = 0; i < MAX_STACKED_UNMOUNTS && (await mounter.isMountPoint(target)); i++) {
+      await mounter.unmount(target);
+    }
+    await rmdir(target);
+  } catch (err) {
+    if (isNotFound(err)) return;
+    if (err instanceof SecretletError) throw err;
+    throw new SecretletError({
+      code: 'INTERNAL',
+      reason: 'FailedToCleanupTarget',
+      message: `failed to clean up target path ${target}: ${errnoCode(err) ?? String(err)}`,
+      cause: err,
+    });
+  }
+}
+
+/** Reads that raced with this many payload swaps in a row give up rather than loop forever. */
+const MAX_READ_ATTEMPTS = 10;
+
+/**
+ * The files of a mounted volume, keyed by path relative to the target (`foo`, `dir/bar`): names
+ * starting with `..` are skipped, top-level symlinks are followed, directories walked.
+ *
+ * Unlike upstream, which reads file by file and can mix two versions when a rotation swaps `..data`
+ * mid-read, a read during which `..data` changed is retried, so Secret sync sees one version. If
+ * every attempt raced a swap it fails with ABORTED (retry later) rather than return a mix.
+ */
+export async function readMountedFiles(target: string): Promise<Map<string, Uint8Array>> {
+  for (let attempt = 1; attempt <= MAX_READ_ATTEMPTS; attempt++) {
+    const before = await readDataLink(target);
+    let files: Map<string, Uint8Array>;
+    try {
+      files = await readTopLevel(target);
+    } catch (err) {
+      // Reading a version that a swap just removed fails with ENOENT: that is a race, not a fault.
+      if ((await readDataLink(target)) !== before) continue;
+      throw new SecretletError({
+        code: 'INTERNAL',
+        reason: 'FailedToReadMountedFiles',
+        message: `failed to read mounted files in ${target}: ${errnoCode(err) ?? String(err)}`,
+        cause: err,
+      });
+    }
+    if ((await readDataLink(target)) === before) return files;
+  }
+  throw new SecretletError({
+    code: 'ABORTED',
+    reason: 'MountedFilesChanging',
+    message: `mounted files in ${target} changed during each of ${MAX_READ_ATTEMPTS} reads`,
+  });
+}
+
+async function readTopLevel(target: string): Promise<Map<string, Uint8Array>> {
+  const files = new Map<string, Uint8Array>();
+  for (const name of (await readdir(target)).sort()) {
+    if (name.startsWith('..')) continue;
+    const path = join(target, name);
+    const stats = await stat(path); // follows the top-level symlink into ..data
+    if (stats.isDirectory()) await walk(path, name, files);
+    else if (stats.isFile()) files.set(name, await readFile(path));
+  }
+  return files;
+}
+
+/** Below the top level, symlinks to files are read but symlinked directories are not entered. */
+async function walk(dir: string, prefix: string, files: Map<string, Uint8Array>): Promise<void> {
+  for (const name of (await readdir(dir)).sort()) {
+    const path = join(dir, name);
+    const key = `${prefix}/${name}`;
+    const stats = await lstat(path);
+    if (stats.isDirectory()) await walk(path, key, files);
+    else if (stats.isFile() || (stats.isSymbolicLink() && (await stat(path)).isFile())) files.set(key, await readFile(path));
+  }
+}
+
+export interface LocalTargetDirectoryOptions {
+  mounter: VolumeMounter;
+  onEntryError?: (path: string, err: unknown) => void;
+}
+
+/** The TargetDirectory port over the local filesystem and a VolumeMounter. */
+export class LocalTargetDirectory implements TargetDirectory {
+  private readonly options: LocalTargetDirectoryOptions;
+
+  constructor(options: LocalTargetDirectoryOptions) {
+    this.options = options;
+  }
+
+  ensure(target: string): Promise<void> {
+    return ensureTargetDir(target);
+  }
+
+  cleanup(target: string): Promise<void> {
+    const { mounter, onEntryError } = this.options;
+    return cleanupTarget(target, mounter, onEntryError === undefined ? {} : { onEntryError });
+  }
+}

@@ -1,0 +1,130 @@
+import { mkdir, readdir, stat, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  InMemoryVolumeMounter,
+  KubeletAtomicWriter,
+  LocalTargetDirectory,
+  ProviderFileWriter,
+  cleanupTarget,
+  ensureTargetDir,
+  readMountedFiles,
+} from '../../../src/adapters/fs/index.js';
+import { tempDirs, textFile } from '../../support/temp-target.js';
+
+const dirs = tempDirs();
+afterEach(() => dirs.removeAll());
+
+const asText = (files: Map<string, Uint8Array>) =>
+  Object.fromEntries([...files].map(([k, v]) => [k, Buffer.from(v).toString()]));
+
+describe('ensureTargetDir', () => {
+  it('creates missing parents and the target with mode 0750 (minus the umask), and is idempotent', async () => {
+    const target = join(await dirs.make(), 'pods/uid/volumes/vol/mount');
+    await ensureTargetDir(target);
+    await ensureTargetDir(target);
+    expect((await stat(target)).mode & 0o777).toBe(0o750 & ~process.umask());
+  });
+
+  it('fails with INTERNAL naming the path when a file is in the way', async () => {
+    const root = await dirs.make();
+    await writeFile(join(root, 'file'), '');
+    await expect(ensureTargetDir(join(root, 'file/mount'))).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: expect.stringContaining(`failed to create target path ${join(root, 'file/mount')}`),
+    });
+  });
+});
+
+describe('cleanupTarget (NodeUnpublishVolume)', () => {
+  it('removes every entry including ..data and payload dirs, unmounts, then removes the dir', async () => {
+    const target = await dirs.make('mount');
+    const mounter = new InMemoryVolumeMounter();
+    await mounter.mount(target, { sizeBytes: 1024 });
+    await new KubeletAtomicWriter().write(target, [textFile('a', '1'), textFile('d/b', '2')]);
+
+    await cleanupTarget(target, mounter);
+
+    await expect(stat(target)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(mounter.calls.map((c) => c.op)).toEqual(['mount', 'unmount']);
+    expect(await mounter.isMountPoint(target)).toBe(false);
+  });
+
+  it('treats a missing target as success and is safe to repeat', async () => {
+    const target = await dirs.make('never-created');
+    const mounter = new InMemoryVolumeMounter();
+    await cleanupTarget(target, mounter);
+    await cleanupTarget(target, mounter);
+    expect(mounter.calls).toEqual([]);
+  });
+
+  it('only removes the dir when it is not a mount point', async () => {
+    const target = await dirs.make('plain');
+    await mkdir(target);
+    await writeFile(join(target, 'leftover'), 'x');
+    const mounter = new InMemoryVolumeMounter();
+    await cleanupTarget(target, mounter);
+    await expect(stat(target)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(mounter.calls).toEqual([]);
+  });
+
+  it('propagates an unmount failure as INTERNAL and keeps the directory for the retry', async () => {
+    const target = await dirs.make('mount');
+    const mounter = new InMemoryVolumeMounter();
+    await mounter.mount(target, { sizeBytes: 1024 });
+    mounter.failNext('unmount', 'device is busy');
+
+    await expect(cleanupTarget(target, mounter)).rejects.toMatchObject({ code: 'INTERNAL', message: 'device is busy' });
+    expect(await readdir(target)).toEqual([]);
+
+    await cleanupTarget(target, mounter);
+    await expect(stat(target)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('is what LocalTargetDirectory does for the TargetDirectory port', async () => {
+    const target = await dirs.make('port');
+    const mounter = new InMemoryVolumeMounter();
+    const targets = new LocalTargetDirectory({ mounter });
+    await targets.ensure(target);
+    await mounter.mount(target, { sizeBytes: 1 });
+    await targets.cleanup(target);
+    await expect(stat(target)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+describe('readMountedFiles (Secret sync)', () => {
+  it('reads an atomic payload through its symlinks, keyed by relative path, skipping .. entries', async () => {
+    const target = await dirs.make();
+    await new KubeletAtomicWriter().write(target, [
+      textFile('username', 'admin'),
+      textFile('certs/tls.crt', 'CRT'),
+      textFile('certs/ca/root.crt', 'ROOT'),
+    ]);
+    expect(asText(await readMountedFiles(target))).toEqual({
+      username: 'admin',
+      'certs/tls.crt': 'CRT',
+      'certs/ca/root.crt': 'ROOT',
+    });
+  });
+
+  it('reads flat files written by the provider-style writer', async () => {
+    const target = await dirs.make();
+    await new ProviderFileWriter().write(target, [textFile('a', 'A'), textFile('b', 'B')]);
+    await writeFile(join(target, '..secretlet-tmp.1'), 'in flight');
+    expect(asText(await readMountedFiles(target))).toEqual({ a: 'A', b: 'B' });
+  });
+
+  it('does not enter a symlinked directory below the top level', async () => {
+    const target = await dirs.make();
+    const elsewhere = await dirs.make();
+    await writeFile(join(elsewhere, 'outside'), 'nope');
+    await mkdir(join(target, 'dir'));
+    await writeFile(join(target, 'dir', 'inside'), 'yes');
+    await symlink(elsewhere, join(target, 'dir', 'link'));
+    expect(asText(await readMountedFiles(target))).toEqual({ 'dir/inside': 'yes' });
+  });
+
+  it('fails with INTERNAL when the target does not exist', async () => {
+    await expect(readMountedFiles(await dirs.make('missing'))).rejects.toMatchObject({ code: 'INTERNAL' });
+  });
+});

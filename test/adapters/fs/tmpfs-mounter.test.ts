@@ -1,0 +1,126 @@
+/**
+ * Real tmpfs mounts. These need CAP_SYS_ADMIN; without it they are skipped and the test name says why.
+ */
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  KubeletAtomicWriter,
+  ProviderFileWriter,
+  TmpfsMounter,
+  cleanupTarget,
+  ensureTargetDir,
+  readMountedFiles,
+} from '../../../src/adapters/fs/index.js';
+import { SecretletError } from '../../../src/core/errors.js';
+import { mountCapability } from '../../support/privileges.js';
+import { tempDirs, textFile } from '../../support/temp-target.js';
+
+const { capable, reason } = mountCapability();
+const skip = !capable;
+const because = skip ? ` (skipped: ${reason})` : '';
+
+const dirs = tempDirs();
+const mounter = new TmpfsMounter();
+const mounted = new Set<string>();
+afterEach(async () => {
+  for (const target of mounted) if (await mounter.isMountPoint(target)) await mounter.unmount(target);
+  mounted.clear();
+  await dirs.removeAll();
+});
+
+async function mountedTarget(name = 'mount', sizeBytes = 1024 * 1024): Promise<string> {
+  const target = await dirs.make(name);
+  await ensureTargetDir(target);
+  mounted.add(target);
+  await mounter.mount(target, { sizeBytes });
+  return target;
+}
+
+describe('TmpfsMounter', () => {
+  it.skipIf(skip)(`mounts a size-bounded tmpfs with mode 0750 and unmounts it${because}`, async () => {
+    const target = await mountedTarget('mount', 256 * 1024);
+
+    expect(await mounter.isMountPoint(target)).toBe(true);
+    expect((await stat(target)).mode & 0o777).toBe(0o750);
+    const info = await readFile('/proc/self/mountinfo', 'utf8');
+    const line = info.split('\n').find((l) => l.split(' ')[4] === target);
+    expect(line).toMatch(/ - tmpfs tmpfs .*size=256k/);
+    await writeFile(join(target, 'f'), 'x');
+
+    await mounter.unmount(target);
+    expect(await mounter.isMountPoint(target)).toBe(false);
+    expect(await readdir(target)).toEqual([]);
+  });
+
+  it.skipIf(skip)(`recognises a mount point whose path has a space (\\040 in mountinfo)${because}`, async () => {
+    const target = await mountedTarget('my volume');
+    expect(await mounter.isMountPoint(target)).toBe(true);
+    expect(await mounter.isMountPoint(join(target, '..'))).toBe(false);
+  });
+
+  it('says a missing path is not a mount point', async () => {
+    expect(await mounter.isMountPoint(await dirs.make('missing'))).toBe(false);
+  });
+
+  it.skipIf(skip)(`reports umount's stderr as INTERNAL when the target is not mounted${because}`, async () => {
+    const target = await dirs.make();
+    const err = await mounter.unmount(target).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SecretletError);
+    expect(err).toMatchObject({ code: 'INTERNAL', reason: 'TmpfsUnmountFailed' });
+    expect((err as Error).message).toMatch(/not mounted/);
+  });
+
+  it('reports a missing mount binary as INTERNAL', async () => {
+    const broken = new TmpfsMounter({ mountCommand: '/nonexistent/mount' });
+    await expect(broken.mount(await dirs.make(), { sizeBytes: 1024 })).rejects.toMatchObject({
+      code: 'INTERNAL',
+      reason: 'TmpfsMountFailed',
+      message: expect.stringContaining('ENOENT'),
+    });
+  });
+
+  it('rejects a size that is not a positive integer before running anything', async () => {
+    await expect(mounter.mount(await dirs.make(), { sizeBytes: 0 })).rejects.toThrow(TypeError);
+  });
+});
+
+describe('volume lifecycle on a real tmpfs', () => {
+  it.skipIf(skip)(`publish, read back, unpublish, unpublish again${because}`, async () => {
+    const target = await mountedTarget();
+    await new KubeletAtomicWriter().write(target, [textFile('a', 'A'), textFile('dir/b', 'B')]);
+
+    const files = await readMountedFiles(target);
+    expect([...files.keys()]).toEqual(['a', 'dir/b']);
+    expect(Buffer.from(files.get('dir/b')!).toString()).toBe('B');
+
+    await cleanupTarget(target, mounter);
+    expect(await mounter.isMountPoint(target)).toBe(false);
+    await expect(stat(target)).rejects.toMatchObject({ code: 'ENOENT' });
+    await cleanupTarget(target, mounter);
+  });
+
+  it.skipIf(skip)(`ProviderFileWriter keeps the old files when the tmpfs fills up mid-payload${because}`, async () => {
+    const target = await mountedTarget('small', 64 * 1024);
+    const writer = new ProviderFileWriter();
+    await writer.write(target, [textFile('a', 'old-a'), textFile('b', 'old-b')]);
+
+    const tooBig = writer.write(target, [textFile('a', 'new-a'), textFile('b', 'x'.repeat(256 * 1024))]);
+
+    await expect(tooBig).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringContaining('ENOSPC') });
+    expect(await readFile(join(target, 'a'), 'utf8')).toBe('old-a');
+    expect((await readdir(target)).sort()).toEqual(['a', 'b']);
+  });
+
+  it.skipIf(skip)(`KubeletAtomicWriter keeps the live version when the tmpfs fills up${because}`, async () => {
+    const target = await mountedTarget('small', 64 * 1024);
+    const writer = new KubeletAtomicWriter();
+    await writer.write(target, [textFile('a', 'old-a')]);
+
+    await expect(writer.write(target, [textFile('a', 'y'.repeat(256 * 1024))])).rejects.toMatchObject({
+      code: 'INTERNAL',
+    });
+    expect(await readFile(join(target, 'a'), 'utf8')).toBe('old-a');
+    expect((await readdir(target)).filter((n) => n.startsWith('..')).length).toBe(2);
+  });
+});

@@ -1,0 +1,63 @@
+# syntax=docker/dockerfile:1
+#
+# secretlet node agent image. Three stages:
+#   build      - full dependencies, compiles TypeScript to dist/ (tsc -p tsconfig.build.json)
+#   prod-deps  - `npm ci --omit=dev`: only the runtime dependencies, built for the target platform
+#                (esbuild, pulled in by tsx, and piscina's optional @napi-rs/nice ship native binaries)
+#   runtime    - Node on Debian bookworm-slim, stripped of shells and package managers
+#
+# Why a slim base and not distroless: in kubelet mode the agent runs mount(8)/umount(8) from
+# util-linux to put a tmpfs into each pod volume directory. Copying mount and its shared libraries
+# (libmount, libblkid, libselinux, libpcre2, ...) into a distroless image works only as long as the
+# copied set matches the Debian point release, breaks silently when it does not, and distroless
+# images can be pinned only by digest. bookworm-slim already ships util-linux's `mount` (an
+# Essential package, kept patched by the Node image), so we verify it is there and then remove what
+# an attacker would use instead: every shell, npm, npx, corepack and yarn. The result is close to
+# distroless (no shell to exec into; debug with `kubectl debug` ephemeral containers) while mount
+# stays the distribution's own, scanner-visible package.
+#
+# Base images are pinned by exact Node LTS version; bump both FROM lines together.
+
+FROM node:22.20.0-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+FROM node:22.20.0-bookworm-slim AS prod-deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+FROM node:22.20.0-bookworm-slim AS runtime
+# mount(8) must exist: fail the build here rather than the first pod mount on a node.
+RUN ["/bin/mount", "--version"]
+RUN ["/bin/umount", "--version"]
+# Last use of a shell: remove the package managers and then the shells themselves. The running
+# shell keeps its open file, so removing it is the final step of this same command.
+RUN set -eu; \
+    rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack /opt/yarn-* \
+           /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /usr/local/bin/yarn /usr/local/bin/yarnpkg \
+           /usr/local/bin/docker-entrypoint.sh /root/.npm /tmp/*; \
+    rm -f /usr/bin/bash /usr/bin/rbash /usr/bin/dash /usr/bin/sh /bin/sh /bin/bash /bin/dash
+WORKDIR /app
+COPY --from=prod-deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY bin ./bin
+# `secretlet manifests` renders the install from these files (one source of truth with kubectl -k).
+COPY deploy ./deploy
+ENV NODE_ENV=production
+# Root only because mount(2)/umount(2) of pod tmpfs volumes need CAP_SYS_ADMIN (kubelet mode) and
+# pod volume directories are root-owned (provider mode). The DaemonSets drop privilege where the
+# mode allows it.
+USER 0:0
+# The root filesystem is expected to be read-only (readOnlyRootFilesystem: true). Writable paths
+# are volumes: the state dir (/var/lib/secretlet, hostPath), /tmp (memory emptyDir), and the
+# socket directories.
+VOLUME ["/var/lib/secretlet"]
+EXPOSE 8095
+# Exec form: there is no shell in this image to interpret a string entrypoint.
+ENTRYPOINT ["node", "/app/bin/secretlet.js", "serve"]

@@ -1,0 +1,133 @@
+/**
+ * Options of `secretlet manifests`, in two stages like the agent's own options: raw
+ * `ManifestOptions` (all optional, from CLI flags or a caller) and `compileManifestOptions`, which
+ * fills defaults and rejects values that would produce a broken or unpinned install, naming the
+ * option. Defaults are "change nothing": the overlay in deploy/ as written.
+ */
+import { invalidArgument } from '../core/errors.js';
+
+export type ManifestMode = 'kubelet' | 'provider';
+export type ManifestLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+
+/** A container's `resources`, as in the Kubernetes API (quantities are strings: '50m', '128Mi'). */
+export interface ResourceRequirements {
+  requests?: Record<string, string>;
+  limits?: Record<string, string>;
+}
+
+/** A pod toleration, as in the Kubernetes API. */
+export interface Toleration {
+  key?: string;
+  operator?: 'Exists' | 'Equal';
+  value?: string;
+  effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+  tolerationSeconds?: number;
+}
+
+export interface ManifestOptions {
+  /** kubelet: secretlet is the CSI driver; provider: it stands behind an upstream driver. @default 'kubelet' */
+  mode?: ManifestMode;
+  /** Namespace of the ServiceAccount and DaemonSet. @default 'kube-system' */
+  namespace?: string;
+  /** Agent image, pinned by tag or digest (never :latest). @default the image in deploy/base/daemonset.yaml */
+  image?: string;
+  /** Default AWS region (`--region`); set, the agent never reads node labels, so `nodes get` is dropped. @default '' */
+  region?: string;
+  /** `--rotation-interval`, e.g. '2m'; '0' disables the reconciler. @default '2m' */
+  rotationInterval?: string;
+  /** `--log-level`. @default 'info' */
+  logLevel?: ManifestLogLevel;
+  /** Replaces the secretlet container's resources. @default as in deploy/base/daemonset.yaml */
+  resources?: ResourceRequirements;
+  /** Replaces the pod's tolerations. @default [{ operator: Exists }] */
+  tolerations?: Toleration[];
+  /** Pod priority class; '' removes it. @default 'system-node-critical' */
+  priorityClassName?: string;
+  /** The deploy/ directory to read. @default `<package root>/deploy` */
+  deployDir?: string;
+}
+
+export interface CompiledManifestOptions {
+  mode: ManifestMode;
+  namespace: string | undefined;
+  image: string | undefined;
+  region: string | undefined;
+  rotationInterval: string | undefined;
+  logLevel: ManifestLogLevel | undefined;
+  resources: ResourceRequirements | undefined;
+  tolerations: Toleration[] | undefined;
+  priorityClassName: string | undefined;
+  deployDir: string;
+}
+
+const MODES: readonly ManifestMode[] = ['kubelet', 'provider'];
+const LOG_LEVELS: readonly ManifestLogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+// The agent's duration grammar (src/config: 500ms, 30s, 2m, 1h, bare seconds).
+const DURATION = /^\d+(\.\d+)?(ms|s|m|h)?$/;
+// Kubernetes resource.Quantity, e.g. 50m, 0.5, 128Mi, 1G, 1e3.
+const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?\d+)?$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+function fail(option: string, message: string): never {
+  throw invalidArgument('InvalidOption', `options.${option} ${message}`, option);
+}
+
+/** Pinned: a digest, or a tag other than `latest`. A registry port (host:5000/x) is not a tag. */
+export function isPinnedImage(image: string): boolean {
+  if (/\s/.test(image) || image === '') return false;
+  if (/@sha256:[0-9a-f]{64}$/.test(image)) return true;
+  const lastSegment = image.slice(image.lastIndexOf('/') + 1);
+  const colon = lastSegment.indexOf(':');
+  if (colon < 0) return false;
+  const tag = lastSegment.slice(colon + 1);
+  return tag !== '' && tag !== 'latest';
+}
+
+function checkQuantities(map: unknown, option: string): void {
+  if (map === undefined) return;
+  if (typeof map !== 'object' || map === null || Array.isArray(map)) fail(option, 'must be a map of resource name to quantity');
+  for (const [name, quantity] of Object.entries(map)) {
+    if (typeof quantity !== 'string' || !QUANTITY.test(quantity)) fail(`${option}.${name}`, `must be a quantity like 50m or 128Mi (got "${String(quantity)}")`);
+  }
+}
+
+export function compileManifestOptions(o: ManifestOptions, defaultDeployDir: () => string): CompiledManifestOptions {
+  const mode = o.mode ?? 'kubelet';
+  if (!MODES.includes(mode)) fail('mode', `must be one of ${MODES.join(', ')} (got "${String(mode)}")`);
+  if (o.namespace !== undefined && (!DNS_LABEL.test(o.namespace) || o.namespace.length > 63)) {
+    fail('namespace', `must be a DNS-1123 label (got "${o.namespace}")`);
+  }
+  if (o.image !== undefined && !isPinnedImage(o.image)) fail('image', `must be pinned by a tag other than latest or by a digest (got "${o.image}")`);
+  if (o.region !== undefined && o.region !== '' && !REGION.test(o.region)) fail('region', `must be an AWS region like us-east-1 (got "${o.region}")`);
+  if (o.rotationInterval !== undefined && !DURATION.test(o.rotationInterval)) {
+    fail('rotationInterval', `must be a duration like 30s, 2m or 1h (got "${o.rotationInterval}")`);
+  }
+  if (o.logLevel !== undefined && !LOG_LEVELS.includes(o.logLevel)) fail('logLevel', `must be one of ${LOG_LEVELS.join(', ')}`);
+  if (o.resources !== undefined) {
+    checkQuantities(o.resources.requests, 'resources.requests');
+    checkQuantities(o.resources.limits, 'resources.limits');
+  }
+  if (o.tolerations !== undefined) {
+    if (!Array.isArray(o.tolerations)) fail('tolerations', 'must be a list');
+    o.tolerations.forEach((t, i) => {
+      if (t.operator !== undefined && t.operator !== 'Exists' && t.operator !== 'Equal') fail(`tolerations[${i}].operator`, 'must be Exists or Equal');
+      if (t.operator === 'Exists' && t.value !== undefined) fail(`tolerations[${i}].value`, 'must be empty when operator is Exists');
+    });
+  }
+  if (o.priorityClassName !== undefined && o.priorityClassName !== '' && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(o.priorityClassName)) {
+    fail('priorityClassName', `must be a DNS-1123 subdomain (got "${o.priorityClassName}")`);
+  }
+  return {
+    mode,
+    namespace: o.namespace,
+    image: o.image,
+    region: o.region,
+    rotationInterval: o.rotationInterval,
+    logLevel: o.logLevel,
+    resources: o.resources === undefined ? undefined : structuredClone(o.resources),
+    tolerations: o.tolerations === undefined ? undefined : structuredClone(o.tolerations),
+    priorityClassName: o.priorityClassName,
+    deployDir: o.deployDir ?? defaultDeployDir(),
+  };
+}

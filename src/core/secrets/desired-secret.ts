@@ -1,0 +1,68 @@
+/**
+ * Turns one `secretObjects` entry of a SecretProviderClass plus the files a mount produced into the
+ * Kubernetes Secret that should exist (driver.md §4.3 step 9, same checks and texts). Pure: the
+ * caller reads the files and writes the Secret.
+ */
+import { SecretletError } from '../errors.js';
+import type { SecretObjectSpec } from '../ports/spc-catalog.js';
+import { splitTlsData } from './tls-split.js';
+
+export const MANAGED_LABEL = 'secrets-store.csi.k8s.io/managed';
+
+export interface OwnerPod {
+  name: string;
+  uid: string;
+}
+
+export interface DesiredSecret {
+  namespace: string;
+  name: string;
+  type: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  data: Record<string, Uint8Array>;
+}
+
+function syncError(message: string, field: string): SecretletError {
+  return new SecretletError({ code: 'FAILED_PRECONDITION', reason: 'FailedToCreateSecret', message, field });
+}
+
+export function buildDesiredSecret(options: {
+  namespace: string;
+  spcName: string;
+  spec: SecretObjectSpec;
+  index: number;
+  files: ReadonlyMap<string, Uint8Array>;
+}): DesiredSecret {
+  const { spec, index, namespace, spcName } = options;
+  const field = `spec.secretObjects[${index}]`;
+  const name = spec.secretName.trim();
+  if (name === '') throw syncError('secret name is empty', `${field}.secretName`);
+  if (spec.type.trim() === '') throw syncError('secret type is empty', `${field}.type`);
+  if (spec.data.length === 0) throw syncError('data is empty', `${field}.data`);
+  const type = spec.type.trim();
+  const data: Record<string, Uint8Array> = {};
+  spec.data.forEach((entry, i) => {
+    const objectName = entry.objectName.trim();
+    const key = entry.key.trim();
+    if (objectName === '') throw syncError('object name in secretObjects.data is empty', `${field}.data[${i}].objectName`);
+    if (key === '') throw syncError('key in secretObjects.data is empty', `${field}.data[${i}].key`);
+    const bytes = options.files.get(objectName);
+    if (bytes === undefined) {
+      throw syncError(
+        `failed to get data in spc ${namespace}/${spcName} for secret ${name}, err: file matching objectName ${objectName} not found in the pod`,
+        `${field}.data[${i}].objectName`,
+      );
+    }
+    data[key] = bytes;
+  });
+  const finalData = type === 'kubernetes.io/tls' ? splitTlsData(data, `${field}.data`) : data;
+  return {
+    namespace,
+    name,
+    type,
+    labels: { ...spec.labels, [MANAGED_LABEL]: 'true' },
+    annotations: { ...spec.annotations },
+    data: finalData,
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * The one mount path both doors share: parse the driver's attributes, resolve the primary region,
+ * validate every object (before any AWS call), fetch through the SecretSource, and render files.
+ * Nothing here writes to disk; the caller decides how the payload lands (provider writer, kubelet
+ * atomic writer, or returned to the driver).
+ */
+import type { AwsIdentity, MountPlan, ObjectVersion, RenderedFile } from '../model.js';
+import type { RegionResolver } from '../ports/region-resolver.js';
+import type { SecretSource } from '../ports/secret-source.js';
+import { identityFor, parseMountRequest, planMount } from '../spc/mount-request.js';
+import type { MountRequestInput, ParsedMountRequest } from '../spc/mount-request.js';
+import { runMountJob } from '../mount/mount-job.js';
+
+export interface MountPipelineDeps {
+  regions: RegionResolver;
+  source: SecretSource;
+}
+
+export interface PreparedMount {
+  parsed: ParsedMountRequest;
+  plan: MountPlan;
+  identity: AwsIdentity;
+}
+
+export interface FetchedMount extends PreparedMount {
+  files: RenderedFile[];
+  versions: ObjectVersion[];
+}
+
+/** Parse and validate a mount; the only I/O is the (cached) region lookup when no region is set. */
+export async function prepareMount(input: MountRequestInput, deps: Pick<MountPipelineDeps, 'regions'>): Promise<PreparedMount> {
+  const parsed = parseMountRequest(input);
+  const primary = parsed.regionParam !== '' ? parsed.regionParam : await deps.regions.primaryRegion(parsed.pod);
+  const plan = planMount(parsed, primary);
+  return { parsed, plan, identity: identityFor(parsed) };
+}
+
+export async function fetchMount(prepared: PreparedMount, deps: Pick<MountPipelineDeps, 'source'>): Promise<FetchedMount> {
+  const outcome = await runMountJob(prepared.plan, { source: deps.source, identity: prepared.identity });
+  return { ...prepared, files: outcome.files, versions: outcome.versions };
+}

@@ -1,0 +1,147 @@
+/**
+ * The kubelet door's use case: NodePublishVolume / NodeUnpublishVolume for inline
+ * `secrets-store.csi.k8s.io` volumes, following the upstream driver's order of checks
+ * (shared/spec/driver.md §1.5) and doing better where it leaves pods exposed:
+ * - the whole mount is validated (SPC, parameters, every object) before a tmpfs is mounted;
+ * - a failed first mount leaves no tmpfs and no directory; a failed republish keeps the old files;
+ * - files land through the kubelet-style atomic writer, so a reader never sees a torn set;
+ * - a republish with nothing changed touches neither the disk nor the API server.
+ */
+import { SecretletError, invalidArgument } from '../errors.js';
+import type { PayloadWriter } from '../ports/payload-writer.js';
+import type { PodStatusStore } from '../ports/pod-status-store.js';
+import type { SecretProviderClassSpec, SpcCatalog } from '../ports/spc-catalog.js';
+import type { TargetDirectory, VolumeMounter } from '../ports/volume-mounter.js';
+import { ATTR_POD_NAME, ATTR_POD_NAMESPACE, ATTR_TOKENS } from '../spc/attributes.js';
+import type { FetchedMount, MountPipelineDeps } from './mount-pipeline.js';
+import { fetchMount, prepareMount } from './mount-pipeline.js';
+
+export interface NodePublishInput {
+  volumeId: string;
+  targetPath: string;
+  volumeContext: Record<string, string>;
+  secrets: Record<string, string>;
+  readonly: boolean;
+}
+
+export interface NodeUnpublishInput {
+  volumeId: string;
+  targetPath: string;
+}
+
+/** What happened to one publish, for the event log, metrics and Secret sync. */
+export interface PublishReport {
+  volumeId: string;
+  targetPath: string;
+  spc: SecretProviderClassSpec;
+  mount: FetchedMount;
+  firstMount: boolean;
+  changed: boolean;
+}
+
+export interface NodeVolumeListener {
+  published(report: PublishReport): Promise<void>;
+  publishFailed(info: { volumeId: string; targetPath: string; volumeContext: Record<string, string>; error: SecretletError; firstMount: boolean }): Promise<void>;
+  unpublished(info: { volumeId: string; targetPath: string }): Promise<void>;
+}
+
+export interface NodeVolumeServiceOptions extends MountPipelineDeps {
+  nodeName: string;
+  catalog: SpcCatalog;
+  mounter: VolumeMounter;
+  targets: TargetDirectory;
+  writer: PayloadWriter;
+  podStatuses: PodStatusStore;
+  tmpfsSizeBytes: number;
+  listener?: NodeVolumeListener;
+}
+
+const SPC_KEY = 'secretProviderClass';
+
+export class NodeVolumeService {
+  private readonly options: NodeVolumeServiceOptions;
+
+  constructor(options: NodeVolumeServiceOptions) {
+    this.options = options;
+  }
+
+  async publish(req: NodePublishInput): Promise<void> {
+    const { mounter } = this.options;
+    const firstMount = !(await mounter.isMountPoint(req.targetPath));
+    try {
+      await this.publishOnce(req, firstMount);
+    } catch (e) {
+      const error = e instanceof SecretletError ? e : new SecretletError({ code: 'INTERNAL', reason: 'Internal', message: String(e instanceof Error ? e.message : e), cause: e });
+      await this.options.listener?.publishFailed({ volumeId: req.volumeId, targetPath: req.targetPath, volumeContext: req.volumeContext, error, firstMount });
+      if (firstMount) {
+        // Leave nothing behind: kubelet retries from scratch into a clean target.
+        await this.options.targets.cleanup(req.targetPath);
+        throw error;
+      }
+      // A failed republish keeps the mount and the old files. Upstream masks the error for the same
+      // reason (kubelet removes the mount dir when a republish fails, k/k#121271); the failure is
+      // still reported through the listener (Event, metric, event log).
+    }
+  }
+
+  private async publishOnce(req: NodePublishInput, firstMount: boolean): Promise<void> {
+    const ctx = req.volumeContext;
+    const spcName = ctx[SPC_KEY] ?? '';
+    if (spcName === '') {
+      throw new SecretletError({ code: 'UNKNOWN', reason: 'SecretProviderClassNotSet', field: `volume_context.${SPC_KEY}`, message: 'secretProviderClass is not set' });
+    }
+    const namespace = ctx[ATTR_POD_NAMESPACE] ?? '';
+    const podName = ctx[ATTR_POD_NAME] ?? '';
+    const spc = await this.options.catalog.get(namespace, spcName);
+    if (spc === undefined) {
+      throw new SecretletError({
+        code: 'UNKNOWN',
+        reason: 'SecretProviderClassNotFound',
+        field: `volume_context.${SPC_KEY}`,
+        message: `failed to get secretproviderclass ${namespace}/${spcName}, error: secretproviderclasses.secrets-store.csi.x-k8s.io "${spcName}" not found`,
+      });
+    }
+    if (spc.provider === '') {
+      throw new SecretletError({ code: 'UNKNOWN', reason: 'ProviderNotSet', field: 'spec.provider', message: `provider not set in ${namespace}/${spcName}` });
+    }
+    if (spc.provider !== 'aws') {
+      throw new SecretletError({ code: 'UNKNOWN', reason: 'ProviderNotFound', field: 'spec.provider', message: `provider not found: provider "${spc.provider}" (secretlet serves provider "aws")` });
+    }
+    if (spc.parameters === undefined || Object.keys(spc.parameters).length === 0) {
+      throw new SecretletError({ code: 'UNKNOWN', reason: 'ParametersNotSet', field: 'spec.parameters', message: `parameters not set in ${namespace}/${spcName}` });
+    }
+    // Volume context wins over SPC parameters on key clash, as upstream; tokens from `secrets` first.
+    const attributes: Record<string, string> = { ...spc.parameters, ...ctx };
+    const tokens = req.secrets[ATTR_TOKENS] ?? ctx[ATTR_TOKENS] ?? '';
+    if (tokens !== '') attributes[ATTR_TOKENS] = tokens;
+    if (!req.readonly) throw invalidArgument('ReadonlyNotSet', 'Readonly is not true in request', 'readonly');
+
+    // Validate everything before anything is mounted.
+    const prepared = await prepareMount({ attributes: JSON.stringify(attributes), targetPath: req.targetPath, permission: '420' }, this.options);
+    const fetched = await fetchMount(prepared, this.options);
+
+    if (firstMount) {
+      await this.options.targets.ensure(req.targetPath);
+      await this.options.mounter.mount(req.targetPath, { sizeBytes: this.options.tmpfsSizeBytes });
+    }
+    const outcome = await this.options.writer.write(req.targetPath, fetched.files);
+    if (outcome.changed || firstMount) {
+      await this.options.podStatuses.upsert({
+        name: `${podName}-${namespace}-${spcName}`,
+        namespace,
+        nodeName: this.options.nodeName,
+        podName,
+        podUid: prepared.parsed.pod.uid,
+        secretProviderClassName: spcName,
+        targetPath: req.targetPath,
+        objects: [...fetched.versions].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+      });
+    }
+    await this.options.listener?.published({ volumeId: req.volumeId, targetPath: req.targetPath, spc, mount: fetched, firstMount, changed: outcome.changed });
+  }
+
+  async unpublish(req: NodeUnpublishInput): Promise<void> {
+    await this.options.targets.cleanup(req.targetPath);
+    await this.options.listener?.unpublished({ volumeId: req.volumeId, targetPath: req.targetPath });
+  }
+}

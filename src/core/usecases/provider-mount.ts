@@ -1,0 +1,56 @@
+/**
+ * The provider door's use case (`v1alpha1.CSIDriverProvider/Mount`): what an unmodified upstream
+ * driver asks of ASCP, answered from the shared mount pipeline. In "provider writes" mode (ASCP's
+ * default) the files are written here, all or nothing, and the response carries none; in "driver
+ * writes" mode they are returned for the driver's own atomic writer.
+ */
+import type { ObjectVersion, RenderedFile } from '../model.js';
+import type { PayloadWriter } from '../ports/payload-writer.js';
+import type { MountPipelineDeps, FetchedMount } from './mount-pipeline.js';
+import { fetchMount, prepareMount } from './mount-pipeline.js';
+
+export interface ProviderMountInput {
+  attributes: string;
+  /** nodePublishSecretRef data as JSON: ignored, as ASCP does, and never logged. */
+  secrets: string;
+  targetPath: string;
+  permission: string;
+  currentObjectVersion: ObjectVersion[];
+}
+
+export interface ProviderMountOutput {
+  objectVersion: ObjectVersion[];
+  files: RenderedFile[];
+}
+
+/** Told about every successful mount, e.g. to record it in the event log. */
+export interface MountListener {
+  mounted(mount: FetchedMount, outcome: { changed: boolean }): Promise<void>;
+}
+
+export interface ProviderMountServiceOptions extends MountPipelineDeps {
+  /** Undefined: the driver writes (files are returned). Otherwise this writer fills the target path. */
+  writer: PayloadWriter | undefined;
+  listener?: MountListener;
+}
+
+export class ProviderMountService {
+  private readonly options: ProviderMountServiceOptions;
+
+  constructor(options: ProviderMountServiceOptions) {
+    this.options = options;
+  }
+
+  async mount(input: ProviderMountInput): Promise<ProviderMountOutput> {
+    const prepared = await prepareMount(input, this.options);
+    const fetched = await fetchMount(prepared, this.options);
+    const { writer } = this.options;
+    if (writer === undefined) {
+      await this.options.listener?.mounted(fetched, { changed: true });
+      return { objectVersion: fetched.versions, files: fetched.files };
+    }
+    const outcome = await writer.write(input.targetPath, fetched.files);
+    await this.options.listener?.mounted(fetched, outcome);
+    return { objectVersion: fetched.versions, files: [] };
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Writes SecretProviderClassPodStatus objects exactly as the upstream driver does (driver.md §3):
+ * create; on AlreadyExists read, take over the node label, replace status and owner, update. An
+ * update with nothing changed is skipped, so republishes cost the API server one GET at most.
+ */
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { PodStatusRecord, PodStatusStore } from '../../core/ports/pod-status-store.js';
+import { isConflict, kubeError } from './kube-errors.js';
+
+const GROUP = 'secrets-store.csi.x-k8s.io';
+const VERSION = 'v1';
+const PLURAL = 'secretproviderclasspodstatuses';
+export const NODE_NAME_LABEL = 'internal.secrets-store.csi.k8s.io/node-name';
+
+interface PodStatusObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace: string; labels?: Record<string, string>; ownerReferences?: unknown[]; resourceVersion?: string };
+  status: Record<string, unknown>;
+}
+
+function desired(record: PodStatusRecord): PodStatusObject {
+  return {
+    apiVersion: `${GROUP}/${VERSION}`,
+    kind: 'SecretProviderClassPodStatus',
+    metadata: {
+      name: record.name,
+      namespace: record.namespace,
+      labels: { [NODE_NAME_LABEL]: record.nodeName },
+      ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: record.podName, uid: record.podUid }],
+    },
+    status: {
+      podName: record.podName,
+      secretProviderClassName: record.secretProviderClassName,
+      mounted: true,
+      targetPath: record.targetPath,
+      ...(record.objects.length > 0 ? { objects: record.objects.map((o) => ({ id: o.id, version: o.version })) } : {}),
+    },
+  };
+}
+
+export class KubePodStatusStore implements PodStatusStore {
+  private readonly api: CustomObjectsApi;
+
+  constructor(kc: KubeConfig) {
+    this.api = kc.makeApiClient(CustomObjectsApi);
+  }
+
+  async upsert(record: PodStatusRecord): Promise<void> {
+    const body = desired(record);
+    const ref = { group: GROUP, version: VERSION, namespace: record.namespace, plural: PLURAL };
+    try {
+      await this.api.createNamespacedCustomObject({ ...ref, body });
+      return;
+    } catch (e) {
+      if (!isConflict(e)) throw kubeError(`failed to create secret provider class pod status ${record.namespace}/${record.name}`, e);
+    }
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      try {
+        const current = (await this.api.getNamespacedCustomObject({ ...ref, name: record.name })) as PodStatusObject;
+        const same =
+          current.metadata.labels?.[NODE_NAME_LABEL] === record.nodeName &&
+          JSON.stringify(current.status) === JSON.stringify(body.status) &&
+          JSON.stringify(current.metadata.ownerReferences ?? []) === JSON.stringify(body.metadata.ownerReferences);
+        if (same) return;
+        const next: PodStatusObject = {
+          ...current,
+          metadata: {
+            ...current.metadata,
+            labels: { ...(current.metadata.labels ?? {}), [NODE_NAME_LABEL]: record.nodeName },
+            ownerReferences: body.metadata.ownerReferences ?? [],
+          },
+          status: body.status,
+        };
+        await this.api.replaceNamespacedCustomObject({ ...ref, name: record.name, body: next });
+        return;
+      } catch (e) {
+        if (isConflict(e)) continue; // someone updated it between our GET and PUT: read again
+        throw kubeError(`failed to update secret provider class pod status ${record.namespace}/${record.name}`, e);
+      }
+    }
+    throw kubeError(`failed to update secret provider class pod status ${record.namespace}/${record.name}`, new Error('too many conflicts'));
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Prometheus metrics. The upstream driver's names and labels are kept (driver.md §6.1) so existing
+ * dashboards and alerts keep working; secretlet's own series use the `secretlet_` prefix. Labels carry
+ * codes, actions and provider names only — never object names with values, never tokens.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+const OS_TYPE = process.platform;
+// Upstream's histogram view: ExponentialBucketsRange(0.1, 2, 11).
+const UPSTREAM_BUCKETS = Array.from({ length: 11 }, (_, i) => Number((0.1 * Math.pow(20, i / 10)).toFixed(4)));
+
+export class AgentMetrics {
+  readonly registry = new Registry();
+  readonly nodePublish = new Counter({ name: 'node_publish_total', help: 'Successful NodePublishVolume calls.', labelNames: ['provider', 'os_type'], registers: [this.registry] });
+  readonly nodePublishError = new Counter({ name: 'node_publish_error_total', help: 'Failed (or masked republish) NodePublishVolume calls.', labelNames: ['provider', 'error_type', 'os_type'], registers: [this.registry] });
+  readonly nodeUnpublish = new Counter({ name: 'node_unpublish_total', help: 'Successful NodeUnpublishVolume calls.', labelNames: ['os_type'], registers: [this.registry] });
+  readonly nodeUnpublishError = new Counter({ name: 'node_unpublish_error_total', help: 'Failed NodeUnpublishVolume calls.', labelNames: ['os_type'], registers: [this.registry] });
+  readonly rotationReconcile = new Counter({ name: 'rotation_reconcile_total', help: 'Mounts refreshed by rotation.', labelNames: ['provider', 'os_type', 'rotated'], registers: [this.registry] });
+  readonly rotationReconcileError = new Counter({ name: 'rotation_reconcile_error_total', help: 'Failed rotation refreshes.', labelNames: ['provider', 'error_type', 'os_type', 'rotated'], registers: [this.registry] });
+  readonly rotationReconcileDuration = new Histogram({ name: 'rotation_reconcile_duration_sec', help: 'Duration of rotation refreshes.', labelNames: ['os_type'], buckets: UPSTREAM_BUCKETS, registers: [this.registry] });
+
+  readonly providerMount = new Counter({ name: 'secretlet_provider_mount_total', help: 'Provider-door Mount calls by outcome.', labelNames: ['outcome', 'error_type'], registers: [this.registry] });
+  readonly mountDuration = new Histogram({ name: 'secretlet_mount_duration_seconds', help: 'End-to-end mount duration by door.', labelNames: ['door'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
+  readonly awsCalls = new Counter({ name: 'secretlet_aws_calls_total', help: 'AWS API calls by action and outcome.', labelNames: ['action', 'outcome'], registers: [this.registry] });
+  readonly awsBatchSize = new Histogram({ name: 'secretlet_aws_batch_size', help: 'Objects per batched AWS call.', labelNames: ['action'], buckets: [1, 2, 5, 10, 15, 20], registers: [this.registry] });
+  readonly credentialCache = new Counter({ name: 'secretlet_credential_cache_total', help: 'Credential cache lookups.', labelNames: ['result', 'mode'], registers: [this.registry] });
+  readonly coalesced = new Counter({ name: 'secretlet_coalesced_requests_total', help: 'Object requests served by another request in the same window or in flight.', registers: [this.registry] });
+  readonly rotationCycleDuration = new Histogram({ name: 'secretlet_rotation_cycle_duration_seconds', help: 'Duration of one rotation cycle over all live mounts.', buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [this.registry] });
+  readonly rotationChangedObjects = new Counter({ name: 'secretlet_rotation_changed_objects_total', help: 'Objects whose version changed in a rotation cycle.', registers: [this.registry] });
+  readonly liveMounts = new Gauge({ name: 'secretlet_live_mounts', help: 'Mounts currently registered.', registers: [this.registry] });
+  readonly eventLogBytes = new Gauge({ name: 'secretlet_event_log_bytes', help: 'Bytes in the event log segments.', registers: [this.registry] });
+  readonly eventLogReplaySeconds = new Gauge({ name: 'secretlet_event_log_replay_seconds', help: 'Time the last start-up replay took.', registers: [this.registry] });
+  readonly secretSyncLag = new Gauge({ name: 'secretlet_secret_sync_lag_events', help: 'Events appended but not yet processed by Secret sync.', registers: [this.registry] });
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  publishOk(provider: string): void {
+    this.nodePublish.inc({ provider, os_type: OS_TYPE });
+  }
+  publishError(provider: string, errorType: string): void {
+    this.nodePublishError.inc({ provider, error_type: errorType, os_type: OS_TYPE });
+  }
+  unpublishOk(): void {
+    this.nodeUnpublish.inc({ os_type: OS_TYPE });
+  }
+  unpublishError(): void {
+    this.nodeUnpublishError.inc({ os_type: OS_TYPE });
+  }
+  rotated(provider: string, seconds: number): void {
+    this.rotationReconcile.inc({ provider, os_type: OS_TYPE, rotated: 'true' });
+    this.rotationReconcileDuration.observe({ os_type: OS_TYPE }, seconds);
+  }
+  rotationFailed(provider: string, errorType: string): void {
+    this.rotationReconcileError.inc({ provider, error_type: errorType, os_type: OS_TYPE, rotated: 'true' });
+  }
+}

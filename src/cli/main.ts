@@ -1,0 +1,153 @@
+#!/usr/bin/env node
+/**
+ * The one `secretlet` binary. This module is the only place that reads process.env (through each
+ * option's `.env()`), and it does so when a command runs, not at import time.
+ */
+import { Command, Option } from 'commander';
+import { compileAgentOptions } from '../config/agent-options.js';
+import type { AgentOptions } from '../config/agent-options.js';
+import { SECRETLET_VERSION } from '../main/version.js';
+import { SERVE_FLAGS } from './serve-flags.js';
+
+const out = (line: string): void => void process.stdout.write(line + '\n');
+const err = (line: string): void => void process.stderr.write(line + '\n');
+
+function serveCommand(): Command {
+  const cmd = new Command('serve').description('Run the node agent (kubelet door, provider door, or both).');
+  for (const f of SERVE_FLAGS) {
+    const flag = f.kind === 'boolean' ? `--${f.flag}` : `--${f.flag} <${f.kind === 'number' ? 'n' : 'value'}>`;
+    const opt = new Option(flag, `${f.description} (default: ${f.defaultText})`).env(f.env);
+    if (f.kind === 'number') opt.argParser((v) => Number(v));
+    cmd.addOption(opt);
+  }
+  cmd.action(async (raw: Record<string, unknown>) => {
+    const options: AgentOptions = {};
+    for (const f of SERVE_FLAGS) {
+      if (raw[camel(f.flag)] !== undefined) (options as Record<string, unknown>)[f.key] = raw[camel(f.flag)];
+    }
+    // The downward API and the SDK's own variable, as the DaemonSet and ASCP users set them.
+    options.nodeName ??= process.env['NODE_NAME'];
+    options.region ??= process.env['AWS_REGION'];
+    const { runServe } = await import('./serve.js');
+    process.exitCode = await runServe(compileAgentOptions(options));
+  });
+  return cmd;
+}
+
+function camel(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+export function buildProgram(): Command {
+  const program = new Command('secretlet')
+    .description('Delivers AWS Secrets Manager and SSM Parameter Store secrets into Kubernetes pods: a drop-in for the Secrets Store CSI Driver with the AWS provider.')
+    .version(SECRETLET_VERSION);
+
+  program.addCommand(serveCommand());
+
+  program
+    .command('dev')
+    .description('Start local AWS and Kubernetes emulators, seed a demo, start the agent and mount the demo SecretProviderClass (no cloud account needed).')
+    .option('--once', 'exit after the demo mount instead of serving until Ctrl-C')
+    .addOption(new Option('--log-level <level>', 'agent log level').default('warn').env('SECRETLET_LOG_LEVEL'))
+    .action(async (o: { once?: boolean; logLevel: string }) => {
+      const { runDev } = await import('./dev.js');
+      await runDev({ once: o.once ?? false, logLevel: o.logLevel as never, out });
+    });
+
+  const emulate = program.command('emulate').description('Run a local emulator for your own charts and demos.');
+  emulate
+    .command('aws')
+    .description('Local AWS endpoint: Secrets Manager, SSM, STS and the EKS Pod Identity agent.')
+    .addOption(new Option('--port <n>', 'port').default('4566').env('SECRETLET_AWS_PORT'))
+    .addOption(new Option('--host <addr>', 'bind address').default('127.0.0.1'))
+    .addOption(new Option('--latency <ms>', 'added round-trip latency').default('0'))
+    .addOption(new Option('--seed <file>', 'YAML/JSON seed: secrets, parameters, roles, podIdentityAssociations, trustedIssuers'))
+    .action(async (o: { port: string; host: string; latency: string; seed?: string }) => {
+      const { startAwsEmulator, loadSeed } = await import('../emulators/aws/index.js');
+      const aws = await startAwsEmulator({ host: o.host, port: Number(o.port), latencyMs: Number(o.latency) });
+      if (o.seed) await loadSeed(aws, o.seed);
+      out(`local AWS endpoint on ${aws.url}; admin access key ${aws.adminCredentials.accessKeyId}`);
+      out(`export AWS_ENDPOINT_URL=${aws.url}`);
+      await waitForSignal();
+      await aws.stop();
+    });
+  emulate
+    .command('kube')
+    .description('Local Kubernetes API server for the resources secretlet uses; writes a kubeconfig.')
+    .addOption(new Option('--port <n>', 'port').default('0').env('SECRETLET_KUBE_PORT'))
+    .addOption(new Option('--kubeconfig <file>', 'where to write the kubeconfig').default('./secretlet-kubeconfig'))
+    .action(async (o: { port: string; kubeconfig: string }) => {
+      const { startKubeEmulator } = await import('../emulators/kube/index.js');
+      const kube = await startKubeEmulator({ port: Number(o.port) });
+      await kube.writeKubeconfig(o.kubeconfig);
+      out(`local Kubernetes API server on ${kube.url}; kubeconfig written to ${o.kubeconfig}`);
+      out(`export KUBECONFIG=${o.kubeconfig}`);
+      await waitForSignal();
+      await kube.stop();
+    });
+
+  program
+    .command('manifests')
+    .description('Print the install manifests (kustomize base or provider overlay), customised, for `| kubectl apply -f -`.')
+    .addOption(new Option('--mode <mode>', 'kubelet or provider').default('kubelet'))
+    .option('--namespace <ns>', 'namespace of the agent')
+    .option('--image <image>', 'agent image (pinned tag or digest)')
+    .option('--region <region>', 'default AWS region')
+    .option('--rotation-interval <d>', 'rotation interval, e.g. 2m')
+    .option('--log-level <level>', 'agent log level')
+    .option('--priority-class <name>', 'priority class name')
+    .option('--resources <json>', 'secretlet container resources as JSON')
+    .option('--tolerations <json>', 'pod tolerations as JSON')
+    .action(async (o: Record<string, string | undefined>) => {
+      const { renderManifests, toYaml } = await import('../manifests/index.js');
+      const objects = await renderManifests({
+        mode: o['mode'] as never,
+        ...(o['namespace'] ? { namespace: o['namespace'] } : {}),
+        ...(o['image'] ? { image: o['image'] } : {}),
+        ...(o['region'] ? { region: o['region'] } : {}),
+        ...(o['rotationInterval'] ? { rotationInterval: o['rotationInterval'] } : {}),
+        ...(o['logLevel'] ? { logLevel: o['logLevel'] as never } : {}),
+        ...(o['priorityClass'] !== undefined ? { priorityClassName: o['priorityClass'] } : {}),
+        ...(o['resources'] ? { resources: JSON.parse(o['resources']) as never } : {}),
+        ...(o['tolerations'] ? { tolerations: JSON.parse(o['tolerations']) as never } : {}),
+      });
+      process.stdout.write(toYaml(objects));
+    });
+
+  program
+    .command('validate')
+    .description('Check SecretProviderClass files offline with exactly the errors a mount would give; non-zero exit on the first bad file.')
+    .argument('<files...>', 'YAML files (multi-document allowed)')
+    .addOption(new Option('--region <region>', 'region a mount would resolve when the SPC names none').env('AWS_REGION'))
+    .action(async (files: string[], o: { region?: string }) => {
+      const { runValidate } = await import('./validate.js');
+      process.exitCode = await runValidate(files, { ...(o.region ? { region: o.region } : {}), out, err });
+    });
+
+  program
+    .command('bench')
+    .description('Run the benchmarks: `micro` (tinybench) or `density` (node-density driver); extra arguments go to the driver.')
+    .argument('<which>', 'micro or density')
+    .argument('[args...]', 'arguments for the benchmark, e.g. --quick')
+    .action(async (which: string, args: string[]) => {
+      const { runBench } = await import('./bench.js');
+      process.exitCode = await runBench(which, args);
+    });
+
+  return program;
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}
+
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((e: unknown) => {
+    err(`secretlet: ${e instanceof Error ? e.message : String(e)}`);
+    process.exitCode = 1;
+  });

@@ -1,0 +1,41 @@
+/**
+ * The `serve` flags as data: one definition feeds commander (flag + env variable), the agent options,
+ * and the configuration reference in the README (a test checks the README is current).
+ */
+import type { AgentOptions } from '../config/agent-options.js';
+
+export interface FlagDefinition {
+  /** Key in AgentOptions. */
+  key: keyof AgentOptions;
+  flag: string;
+  env: string;
+  description: string;
+  defaultText: string;
+  kind: 'string' | 'number' | 'boolean';
+}
+
+function def(key: keyof AgentOptions, flag: string, kind: FlagDefinition['kind'], defaultText: string, description: string): FlagDefinition {
+  return { key, flag, kind, defaultText, description, env: `SECRETLET_${flag.replace(/-/g, '_').toUpperCase()}` };
+}
+
+export const SERVE_FLAGS: readonly FlagDefinition[] = [
+  def('mode', 'mode', 'string', 'kubelet', 'Doors to open: kubelet (CSI driver on --csi-endpoint), provider (behind an upstream driver on --provider-socket), or both.'),
+  def('csiEndpoint', 'csi-endpoint', 'string', 'unix:///csi/csi.sock', 'CSI endpoint kubelet calls (unix:// path).'),
+  def('providerSocket', 'provider-socket', 'string', '/var/run/secrets-store-csi-providers/aws.sock', 'Unix socket of the v1alpha1.CSIDriverProvider service (ASCP path).'),
+  def('driverName', 'driver-name', 'string', 'secrets-store.csi.k8s.io', 'CSI driver name reported by GetPluginInfo.'),
+  def('nodeName', 'node-name', 'string', '$NODE_NAME', "This node's name (downward API spec.nodeName); required in kubelet mode."),
+  def('stateDir', 'state-dir', 'string', '/var/lib/secretlet', 'Directory for the event log; must survive agent restarts (hostPath).'),
+  def('region', 'region', 'string', '$AWS_REGION', 'Default AWS region when a SecretProviderClass names none; else the node label topology.kubernetes.io/region.'),
+  def('rotationInterval', 'rotation-interval', 'string', '2m', 'How often live mounts are refreshed; 0 disables the reconciler (kubelet republish still refreshes).'),
+  def('logLevel', 'log-level', 'string', 'info', 'trace, debug, info, warn, error, fatal or silent.'),
+  def('metricsAddr', 'metrics-addr', 'string', ':8095', 'Address for /metrics, /healthz and /readyz; empty disables.'),
+  def('kubeconfig', 'kubeconfig', 'string', '(in-cluster)', 'Kubeconfig file; empty uses the in-cluster service account.'),
+  def('driverWritesSecrets', 'driver-writes-secrets', 'boolean', 'false', 'Provider door: return files to the driver instead of writing them (ASCP --driver-writes-secrets).'),
+  def('awsEndpoint', 'aws-endpoint', 'string', '(SDK default)', 'Endpoint for Secrets Manager, SSM and STS (e.g. the local emulator); AWS_ENDPOINT_URL* also work.'),
+  def('podIdentityEndpoint', 'pod-identity-endpoint', 'string', 'http://169.254.170.23/v1/credentials', 'EKS Pod Identity agent URL.'),
+  def('tmpfsSize', 'tmpfs-size', 'string', '4Mi', 'Size limit of each pod volume tmpfs.'),
+  def('coalesceWindow', 'coalesce-window', 'string', '2ms', 'Window in which concurrent fetches of one identity and region are merged into batches.'),
+  def('fleetSize', 'fleet-size', 'number', '100', 'Nodes sharing one AWS account and region; per-node call budgets are the account quotas divided by it.'),
+  def('poolSize', 'pool-size', 'number', '2', 'Worker threads for per-mount work; 0 runs it on the main thread.'),
+  def('drainTimeout', 'drain-timeout', 'string', '20s', 'On SIGTERM, how long in-flight mounts may take before the agent exits.'),
+];

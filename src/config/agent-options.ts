@@ -1,0 +1,130 @@
+/**
+ * Agent configuration in two stages (as Temporal and piscina do): raw `AgentOptions` from flags,
+ * environment or a caller, mostly optional; `compileAgentOptions` fills defaults, normalises units
+ * and checks cross-field rules, with errors that name the option. Nothing here reads process.env:
+ * the CLI is the one place that does.
+ */
+import { invalidArgument } from '../core/errors.js';
+
+export type AgentMode = 'kubelet' | 'provider' | 'both';
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+
+export interface AgentOptions {
+  /** Which doors to open. @default 'kubelet' */
+  mode?: AgentMode;
+  /** CSI endpoint kubelet calls. @default 'unix:///csi/csi.sock' */
+  csiEndpoint?: string;
+  /** Provider socket an upstream driver calls. @default '/var/run/secrets-store-csi-providers/aws.sock' */
+  providerSocket?: string;
+  /** CSI driver name. @default 'secrets-store.csi.k8s.io' */
+  driverName?: string;
+  /** This node's name (downward API NODE_NAME). Required in kubelet mode. */
+  nodeName?: string;
+  /** Directory for the event log and node-local keys; must survive agent restarts. @default '/var/lib/secretlet' */
+  stateDir?: string;
+  /** Default primary region when an SPC names none (AWS_REGION). @default '' (use the node label) */
+  region?: string;
+  /** Rotation interval, e.g. '2m', '30s'; '0' disables the reconciler. @default '2m' */
+  rotationInterval?: string;
+  /** @default 'info' */
+  logLevel?: LogLevel;
+  /** host:port for /metrics, /healthz, /readyz; '' disables. @default ':8095' */
+  metricsAddr?: string;
+  /** Kubeconfig file; empty means in-cluster configuration. @default '' */
+  kubeconfig?: string;
+  /** Provider door: return files to the driver instead of writing them (ASCP --driver-writes-secrets). @default false */
+  driverWritesSecrets?: boolean;
+  /** AWS endpoint override for every service (local emulator); empty uses the SDK's own resolution. @default '' */
+  awsEndpoint?: string;
+  /** Pod Identity agent URL override. @default '' (169.254.170.23 / fd00:ec2::23) */
+  podIdentityEndpoint?: string;
+  /** Size limit of each pod's tmpfs, e.g. '4Mi'. @default '4Mi' */
+  tmpfsSize?: string;
+  /** Window in which concurrent fetches of one identity are merged into one batch. @default '2ms' */
+  coalesceWindow?: string;
+  /** Nodes expected to share one AWS account+region; per-node call budgets derive from it. @default 100 */
+  fleetSize?: number;
+  /** Worker threads for per-mount work; 0 runs it inline on the main thread. @default 2 */
+  poolSize?: number;
+  /** Bound on how long SIGTERM waits for in-flight mounts. @default '20s' */
+  drainTimeout?: string;
+}
+
+export interface CompiledAgentOptions {
+  mode: AgentMode;
+  csiEndpoint: string;
+  providerSocket: string;
+  driverName: string;
+  nodeName: string;
+  stateDir: string;
+  region: string;
+  rotationIntervalMs: number;
+  logLevel: LogLevel;
+  metricsAddr: string;
+  kubeconfig: string;
+  driverWritesSecrets: boolean;
+  awsEndpoint: string;
+  podIdentityEndpoint: string;
+  tmpfsSizeBytes: number;
+  coalesceWindowMs: number;
+  fleetSize: number;
+  poolSize: number;
+  drainTimeoutMs: number;
+}
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+export function parseDuration(value: string, option: string): number {
+  const m = DURATION.exec(value.trim());
+  if (!m) throw invalidArgument('InvalidOption', `options.${option} must be a duration like 500ms, 30s, 2m or 1h (got "${value}")`, option);
+  return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 's']!);
+}
+
+const SIZE = /^(\d+)(Ki|Mi|Gi)?$/;
+const UNIT_BYTES: Record<string, number> = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
+
+export function parseSize(value: string, option: string): number {
+  const m = SIZE.exec(value.trim());
+  if (!m) throw invalidArgument('InvalidOption', `options.${option} must be a size like 4Mi (got "${value}")`, option);
+  return Number(m[1]) * (m[2] ? UNIT_BYTES[m[2]]! : 1);
+}
+
+const MODES: readonly AgentMode[] = ['kubelet', 'provider', 'both'];
+const LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+export function compileAgentOptions(o: AgentOptions): CompiledAgentOptions {
+  const mode = o.mode ?? 'kubelet';
+  if (!MODES.includes(mode)) throw invalidArgument('InvalidOption', `options.mode must be one of ${MODES.join(', ')} (got "${String(mode)}")`, 'mode');
+  const logLevel = o.logLevel ?? 'info';
+  if (!LEVELS.includes(logLevel)) throw invalidArgument('InvalidOption', `options.logLevel must be one of ${LEVELS.join(', ')}`, 'logLevel');
+  const nodeName = o.nodeName ?? '';
+  if (mode !== 'provider' && nodeName === '') {
+    throw invalidArgument('InvalidOption', 'options.nodeName is required in kubelet mode (set --node-name or NODE_NAME from the downward API)', 'nodeName');
+  }
+  const fleetSize = o.fleetSize ?? 100;
+  if (!Number.isInteger(fleetSize) || fleetSize < 1) throw invalidArgument('InvalidOption', 'options.fleetSize must be a positive integer', 'fleetSize');
+  const poolSize = o.poolSize ?? 2;
+  if (!Number.isInteger(poolSize) || poolSize < 0) throw invalidArgument('InvalidOption', 'options.poolSize must be a non-negative integer', 'poolSize');
+  return {
+    mode,
+    csiEndpoint: o.csiEndpoint ?? 'unix:///csi/csi.sock',
+    providerSocket: o.providerSocket ?? '/var/run/secrets-store-csi-providers/aws.sock',
+    driverName: o.driverName ?? 'secrets-store.csi.k8s.io',
+    nodeName,
+    stateDir: o.stateDir ?? '/var/lib/secretlet',
+    region: o.region ?? '',
+    rotationIntervalMs: parseDuration(o.rotationInterval ?? '2m', 'rotationInterval'),
+    logLevel,
+    metricsAddr: o.metricsAddr ?? ':8095',
+    kubeconfig: o.kubeconfig ?? '',
+    driverWritesSecrets: o.driverWritesSecrets ?? false,
+    awsEndpoint: o.awsEndpoint ?? '',
+    podIdentityEndpoint: o.podIdentityEndpoint ?? '',
+    tmpfsSizeBytes: parseSize(o.tmpfsSize ?? '4Mi', 'tmpfsSize'),
+    coalesceWindowMs: parseDuration(o.coalesceWindow ?? '2ms', 'coalesceWindow'),
+    fleetSize,
+    poolSize,
+    drainTimeoutMs: parseDuration(o.drainTimeout ?? '20s', 'drainTimeout'),
+  };
+}

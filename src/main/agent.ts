@@ -1,0 +1,176 @@
+/**
+ * The composition root: the one place that reads compiled options and wires core use cases to
+ * adapters. `Agent.create` builds everything without binding anything; `start` opens the doors
+ * and the HTTP side door; `stop` drains (stop accepting, finish in-flight mounts within the drain
+ * timeout, close servers, flush state).
+ */
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { createAwsSecretSource, DefaultRegionResolver } from '../adapters/aws/index.js';
+import type { AwsSecretSource, NodeRegionSource } from '../adapters/aws/index.js';
+import { KubeletAtomicWriter, LocalTargetDirectory, ProviderFileWriter, TmpfsMounter } from '../adapters/fs/index.js';
+import { startCsiServer, startProviderServer } from '../adapters/grpc/index.js';
+import type { UdsServer } from '../adapters/grpc/index.js';
+import { loadKubeConfig } from '../adapters/kubernetes/kube-config.js';
+import { NodeLabelRegionSource } from '../adapters/kubernetes/node-region-source.js';
+import { KubePodStatusStore } from '../adapters/kubernetes/pod-status-store.js';
+import { CachedServiceAccountDirectory } from '../adapters/kubernetes/service-account-directory.js';
+import { WatchedSpcCatalog } from '../adapters/kubernetes/spc-catalog.js';
+import type { Logger } from '../adapters/logging/logger.js';
+import { createLogger } from '../adapters/logging/logger.js';
+import { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
+import { startHttpServer } from '../adapters/metrics/http-server.js';
+import type { RunningHttpServer } from '../adapters/metrics/http-server.js';
+import type { CompiledAgentOptions } from '../config/agent-options.js';
+import type { VolumeMounter } from '../core/ports/volume-mounter.js';
+import { NodeVolumeService } from '../core/usecases/node-volume.js';
+import { ProviderMountService } from '../core/usecases/provider-mount.js';
+import { CsiDoorHandler, ProviderDoorHandler } from './door-handlers.js';
+import { InFlight } from './in-flight.js';
+import { Lifecycle } from './lifecycle.js';
+import type { AgentState } from './lifecycle.js';
+import { MetricsAwsObserver } from './metrics-observer.js';
+import { SECRETLET_VERSION } from './version.js';
+
+export interface AgentDependencies {
+  logger?: Logger;
+  kubeConfig?: KubeConfig;
+  /** Replaces the tmpfs mounter (tests without CAP_SYS_ADMIN). */
+  mounter?: VolumeMounter;
+  metrics?: AgentMetrics;
+}
+
+const NO_NODE_REGION: NodeRegionSource = { regionOfThisNode: () => Promise.resolve(undefined) };
+
+export class Agent {
+  readonly options: CompiledAgentOptions;
+  readonly logger: Logger;
+  readonly metrics: AgentMetrics;
+  readonly source: AwsSecretSource;
+  private readonly lifecycle: Lifecycle;
+  private readonly inFlight = new InFlight();
+  private readonly catalog: WatchedSpcCatalog | undefined;
+  private readonly providerService: ProviderMountService | undefined;
+  private readonly nodeService: NodeVolumeService | undefined;
+  private readonly servers: UdsServer[] = [];
+  private http: RunningHttpServer | undefined;
+  private readonly readiness = { doors: false, eventLog: true, apiServer: false };
+
+  private constructor(options: CompiledAgentOptions, deps: AgentDependencies) {
+    this.options = options;
+    this.logger = deps.logger ?? createLogger({ level: options.logLevel });
+    this.metrics = deps.metrics ?? new AgentMetrics();
+    this.lifecycle = new Lifecycle((from, to) => this.logger.info({ from, to }, 'agent state'));
+    const kc = deps.kubeConfig ?? loadKubeConfig(options.kubeconfig);
+    const serviceAccounts = new CachedServiceAccountDirectory(kc);
+    const node = options.nodeName !== '' ? new NodeLabelRegionSource(kc, options.nodeName) : NO_NODE_REGION;
+    const regions = new DefaultRegionResolver({ defaultRegion: options.region, node });
+    this.source = createAwsSecretSource({
+      ...(options.awsEndpoint !== '' ? { endpoint: options.awsEndpoint } : {}),
+      ...(options.podIdentityEndpoint !== '' ? { podIdentityEndpoint: options.podIdentityEndpoint } : {}),
+      serviceAccounts,
+      coalesceWindowMs: options.coalesceWindowMs,
+      fleetSize: options.fleetSize,
+      observer: new MetricsAwsObserver(this.metrics),
+    });
+    if (options.mode !== 'kubelet') {
+      this.providerService = new ProviderMountService({
+        regions,
+        source: this.source,
+        writer: options.driverWritesSecrets ? undefined : new ProviderFileWriter(),
+      });
+    }
+    if (options.mode !== 'provider') {
+      // 0755: pods running as any user must be able to read their files (upstream leaves the kernel default 1777).
+      const mounter = deps.mounter ?? new TmpfsMounter({ rootMode: 0o755 });
+      this.catalog = new WatchedSpcCatalog(kc);
+      this.nodeService = new NodeVolumeService({
+        regions,
+        source: this.source,
+        nodeName: options.nodeName,
+        catalog: this.catalog,
+        mounter,
+        targets: new LocalTargetDirectory({ mounter }),
+        writer: new KubeletAtomicWriter(),
+        podStatuses: new KubePodStatusStore(kc),
+        tmpfsSizeBytes: options.tmpfsSizeBytes,
+      });
+    }
+  }
+
+  static create(options: CompiledAgentOptions, deps: AgentDependencies = {}): Agent {
+    return new Agent(options, deps);
+  }
+
+  get state(): AgentState {
+    return this.lifecycle.state;
+  }
+
+  ready(): { ready: boolean; checks: Record<string, boolean> } {
+    const checks = { ...this.readiness, running: this.lifecycle.state === 'running' };
+    return { ready: Object.values(checks).every(Boolean), checks };
+  }
+
+  async start(): Promise<void> {
+    this.lifecycle.to('starting');
+    try {
+      if (this.options.metricsAddr !== '') {
+        this.http = await startHttpServer(this.options.metricsAddr, this.metrics.registry, this);
+      }
+      if (this.catalog !== undefined) {
+        await this.catalog.start();
+      }
+      this.readiness.apiServer = true;
+      if (this.providerService !== undefined) {
+        await mkdir(dirname(this.options.providerSocket), { recursive: true });
+        const handler = new ProviderDoorHandler({ service: this.providerService, inFlight: this.inFlight, metrics: this.metrics, logger: this.logger });
+        this.servers.push(await startProviderServer(this.options.providerSocket, { runtimeName: 'secretlet', runtimeVersion: SECRETLET_VERSION, handler }));
+        this.logger.info({ socket: this.options.providerSocket }, 'provider door listening');
+      }
+      if (this.nodeService !== undefined) {
+        const handler = new CsiDoorHandler({ service: this.nodeService, inFlight: this.inFlight, metrics: this.metrics, logger: this.logger });
+        this.servers.push(
+          await startCsiServer(this.options.csiEndpoint, {
+            driverName: this.options.driverName,
+            vendorVersion: SECRETLET_VERSION,
+            nodeId: this.options.nodeName,
+            handler,
+            isReady: () => this.ready().ready,
+          }),
+        );
+        this.logger.info({ endpoint: this.options.csiEndpoint }, 'csi door listening');
+      }
+      this.readiness.doors = true;
+      this.lifecycle.to('running');
+    } catch (e) {
+      this.lifecycle.to('failed');
+      await this.closeAll(0);
+      throw e;
+    }
+  }
+
+  /** Drain: refuse new calls, wait for in-flight ones up to the drain timeout, then close everything. */
+  async stop(): Promise<{ drained: boolean }> {
+    const state = this.lifecycle.state;
+    if (state === 'stopped' || state === 'draining') return { drained: true };
+    if (state === 'created') {
+      this.lifecycle.to('stopped');
+      return { drained: true };
+    }
+    if (state !== 'failed') this.lifecycle.to('draining');
+    const drained = await this.inFlight.drain(this.options.drainTimeoutMs);
+    if (!drained) this.logger.warn({ inFlight: this.inFlight.size }, 'drain timeout reached with mounts still in flight');
+    await this.closeAll(drained ? 2000 : 0);
+    this.lifecycle.to('stopped');
+    return { drained };
+  }
+
+  private async closeAll(graceMs: number): Promise<void> {
+    await Promise.allSettled(this.servers.splice(0).map((s) => s.stop(graceMs)));
+    await this.catalog?.stop().catch(() => undefined);
+    this.source.close();
+    await this.http?.close();
+    this.http = undefined;
+  }
+}

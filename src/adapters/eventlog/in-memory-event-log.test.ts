@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import type { NewEvent } from '../../core/events/events.js';
+import { applyEvent, emptyState, serializeState } from '../../core/events/projections.js';
+import { restoreState } from '../../core/events/restore.js';
+import { InMemoryEventLog } from './in-memory-event-log.js';
+
+function unpublished(n: number): NewEvent {
+  return { type: 'MountUnpublished', payload: { mountKey: `uid-${n}/vol` } };
+}
+
+function published(n: number): NewEvent {
+  return {
+    type: 'MountPublished',
+    payload: {
+      mountKey: `uid-${n}/vol`,
+      door: 'provider',
+      pod: { namespace: 'default', name: `pod-${n}`, uid: `uid-${n}` },
+      serviceAccount: 'default',
+      secretProviderClass: 'spc',
+      authMode: 'irsa',
+      regions: ['us-east-1'],
+      targetPath: `/var/lib/kubelet/pods/uid-${n}/volumes/kubernetes.io~csi/v/mount`,
+      objects: [{ id: 'db', objectName: 'db', objectType: 'secretsmanager', version: 'v1', pinned: false, hash: 'a'.repeat(32) }],
+      secretObjects: [],
+    },
+  };
+}
+
+describe('InMemoryEventLog', () => {
+  it('gives concurrent appends consecutive seqs in call order, with time and mountKey', async () => {
+    const log = new InMemoryEventLog({ now: () => Date.UTC(2026, 4, 1) });
+    const [a, b] = await Promise.all([log.append([published(1), published(2)]), log.append([unpublished(1)])]);
+    expect(a?.map((r) => r.seq)).toEqual([1, 2]);
+    expect(b).toEqual([{ seq: 3, time: '2026-05-01T00:00:00.000Z', type: 'MountUnpublished', mountKey: 'uid-1/vol', payload: { mountKey: 'uid-1/vol' } }]);
+  });
+
+  it('replays everything appended, and after compaction the snapshot plus the rest give the same state', async () => {
+    const log = new InMemoryEventLog();
+    await log.append([published(1), published(2), published(3)]);
+    const before = await restoreState(log);
+    await log.compact(before);
+    await log.append([unpublished(2)]);
+    expect(log.size).toBe(1);
+    expect(log.snapshot()).toEqual(before);
+    const after = await restoreState(log);
+    const expected = applyEvent(before, { seq: 4, time: '', type: 'MountUnpublished', mountKey: 'uid-2/vol', payload: { mountKey: 'uid-2/vol' } });
+    expect(serializeState(after)).toEqual(serializeState(expected));
+    expect([...after.mounts.keys()]).toEqual(['uid-1/vol', 'uid-3/vol']);
+  });
+
+  it('refuses a snapshot beyond its last record and any use after close', async () => {
+    const log = new InMemoryEventLog();
+    await log.append([published(1)]);
+    await expect(log.compact({ ...emptyState(), lastSeq: 5 })).rejects.toMatchObject({ code: 'FAILED_PRECONDITION', reason: 'SnapshotAheadOfLog' });
+    await log.close();
+    await expect(log.append([published(2)])).rejects.toMatchObject({ reason: 'EventLogClosed' });
+  });
+
+  it('hands out copies: changing a returned record does not change the log', async () => {
+    const log = new InMemoryEventLog();
+    const [record] = await log.append([published(1)]);
+    if (record?.type === 'MountPublished') record.payload.pod.name = 'changed';
+    const state = await restoreState(log);
+    expect(state.mounts.get('uid-1/vol')?.pod.name).toBe('pod-1');
+  });
+});

@@ -1,0 +1,82 @@
+/**
+ * Reads one NDJSON segment and finds where its good records end. A record is good when its line is
+ * complete (ends in '\n'), its checksum matches, its envelope is a known event, and its seq is the
+ * next one expected. Everything from the first bad line on is "the bad region"; whether that region
+ * may be cut (a torn tail from a crash) or is corruption (good records follow it) is the caller's
+ * decision, made from `followedByGood`.
+ */
+import { parseLoggedEvent } from '../../core/events/events.js';
+import type { LoggedEvent } from '../../core/events/events.js';
+import { unsealJson } from './sealed-json.js';
+
+/** Why the good records stop: an unterminated line, unparsable text, a checksum mismatch, a record
+ * that is not an event, or a seq that does not follow the previous one. */
+export type TailProblem = 'torn-line' | 'bad-json' | 'bad-checksum' | 'bad-record' | 'seq-gap';
+
+export interface BadRegion {
+  problem: TailProblem;
+  /** Byte offset where the bad region starts (= the length of the good prefix). */
+  offset: number;
+  /** Lines (complete or not) in the bad region. */
+  lines: number;
+  /** True when a line after the first bad one is a valid record: the damage is not at the tail. */
+  followedByGood: boolean;
+}
+
+export interface SegmentScan {
+  records: LoggedEvent[];
+  /** Length in bytes of the good prefix. */
+  goodBytes: number;
+  /** Seq of the last good record, or firstSeq - 1 when there is none. */
+  lastSeq: number;
+  bad: BadRegion | undefined;
+}
+
+const NEWLINE = 0x0a;
+
+export function scanSegment(bytes: Uint8Array, firstSeq: number): SegmentScan {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const records: LoggedEvent[] = [];
+  let pos = 0;
+  let expected = firstSeq;
+  while (pos < buf.length) {
+    const end = buf.indexOf(NEWLINE, pos);
+    if (end < 0) return stop(records, pos, expected, { problem: 'torn-line', buf });
+    const parsed = parseLine(buf.toString('utf8', pos, end));
+    if (!parsed.ok) return stop(records, pos, expected, { problem: parsed.problem, buf });
+    if (parsed.record.seq !== expected) return stop(records, pos, expected, { problem: 'seq-gap', buf });
+    records.push(parsed.record);
+    expected += 1;
+    pos = end + 1;
+  }
+  return { records, goodBytes: pos, lastSeq: expected - 1, bad: undefined };
+}
+
+type LineResult = { ok: true; record: LoggedEvent } | { ok: false; problem: TailProblem };
+
+function parseLine(text: string): LineResult {
+  const unsealed = unsealJson(text);
+  if (!unsealed.ok) return unsealed;
+  const record = parseLoggedEvent(unsealed.value);
+  return record === undefined ? { ok: false, problem: 'bad-record' } : { ok: true, record };
+}
+
+function stop(
+  records: LoggedEvent[],
+  offset: number,
+  expected: number,
+  ctx: { problem: TailProblem; buf: Buffer },
+): SegmentScan {
+  let lines = 0;
+  let followedByGood = false;
+  let pos = offset;
+  while (pos < ctx.buf.length) {
+    lines += 1;
+    const end = ctx.buf.indexOf(NEWLINE, pos);
+    if (end < 0) break;
+    // The first bad line itself never counts; any later valid record means the damage is inside.
+    if (pos !== offset && parseLine(ctx.buf.toString('utf8', pos, end)).ok) followedByGood = true;
+    pos = end + 1;
+  }
+  return { records, goodBytes: offset, lastSeq: expected - 1, bad: { problem: ctx.problem, offset, lines, followedByGood } };
+}

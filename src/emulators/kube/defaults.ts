@@ -1,0 +1,63 @@
+/**
+ * What the API server does to an object on every write besides storing it: name validation and the
+ * few defaults clients rely on (a Secret's `stringData` folded into base64 `data`, its `type`, a
+ * Namespace's phase, a Pod's service account). Kept apart from the store so the store stays about
+ * versions and conflicts.
+ */
+import { invalid } from './status.js';
+import type { ResourceType } from './resources.js';
+import type { KubeObject } from './types.js';
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** Namespaces (and the namespace an object lives in) are DNS labels; other names DNS subdomains. */
+export function validateName(type: ResourceType, name: string): void {
+  const isLabel = type.kind === 'Namespace';
+  const max = isLabel ? 63 : 253;
+  if (name.length > max) throw invalid(type, name, 'metadata.name', `Invalid value: "${name}": must be no more than ${max} characters`);
+  if (!(isLabel ? DNS_LABEL : DNS_SUBDOMAIN).test(name)) {
+    throw invalid(
+      type,
+      name,
+      'metadata.name',
+      `Invalid value: "${name}": a lowercase RFC 1123 ${isLabel ? 'label' : 'subdomain'} must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
+    );
+  }
+}
+
+function record(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+/** Applies the server-side defaults of each type, in place. */
+export function applyDefaults(type: ResourceType, obj: KubeObject): void {
+  switch (type.kind) {
+    case 'Secret': {
+      const stringData = record(obj['stringData']);
+      if (stringData) {
+        const data = { ...(record(obj['data']) ?? {}) };
+        for (const [k, v] of Object.entries(stringData)) data[k] = Buffer.from(String(v), 'utf8').toString('base64');
+        obj['data'] = data;
+        delete obj['stringData'];
+      }
+      if (typeof obj['type'] !== 'string' || obj['type'] === '') obj['type'] = 'Opaque';
+      break;
+    }
+    case 'Namespace': {
+      obj['spec'] = { finalizers: ['kubernetes'], ...(record(obj['spec']) ?? {}) };
+      obj['status'] = { phase: 'Active', ...(record(obj['status']) ?? {}) };
+      break;
+    }
+    case 'Pod': {
+      const spec = record(obj['spec']);
+      if (spec) {
+        if (typeof spec['serviceAccountName'] !== 'string' || spec['serviceAccountName'] === '') spec['serviceAccountName'] = 'default';
+        spec['serviceAccount'] ??= spec['serviceAccountName'];
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * The emulator's handle: starts the API server on a loopback port, and gives tests and the demo
+ * direct access to the store (seed objects without HTTP), the token issuer (play kubelet), the
+ * request counters and the outage switch.
+ */
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import type { JsonWebKey } from 'node:crypto';
+import { RequestCounters } from './counters.js';
+import { kubeconfigYaml } from './kubeconfig.js';
+import { typeById, typeByKind } from './resources.js';
+import type { ResourceType } from './resources.js';
+import { KubeApiServer } from './server.js';
+import { ObjectStore } from './store.js';
+import { TokenIssuer, derivedUid } from './tokens.js';
+import type { MintedToken } from './tokens.js';
+import type { KubeObject } from './types.js';
+import { WatchStreams } from './watch.js';
+import { selfSignedCertificate } from './x509.js';
+
+export interface KubeEmulatorOptions {
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** @default 0 (any free port) */
+  port?: number;
+  /** Bearer token of the kubeconfig user. @default a random token */
+  token?: string;
+  /** Clock in epoch milliseconds, for timestamps and token lifetimes. @default Date.now */
+  now?: () => number;
+  /**
+   * Serve HTTPS with a self-signed certificate (in the kubeconfig as certificate-authority-data).
+   * kubectl sends a bearer token only over TLS, so turn this off only for clients that do not care.
+   * @default true
+   */
+  tls?: boolean;
+}
+
+export interface MintServiceAccountTokenOptions {
+  namespace: string;
+  serviceAccount: string;
+  audiences: string[];
+  podName?: string;
+  podUid?: string;
+  /** @default 3600 */
+  expirationSeconds?: number;
+}
+
+export interface KubeEmulator {
+  readonly url: string;
+  readonly issuer: string;
+  readonly token: string;
+  /** PEM of the self-signed certificate (its own CA) when serving TLS, for clients outside kubeconfig. */
+  readonly caPem: string | undefined;
+  /** A kubeconfig with cluster, user and context `secretlet-local`. */
+  kubeconfigYaml(): string;
+  writeKubeconfig(path: string): Promise<void>;
+  /** A token as kubelet would get it from TokenRequest (works without the service account or pod existing). */
+  mintServiceAccountToken(o: MintServiceAccountTokenOptions): MintedToken;
+  jwks(): { keys: JsonWebKey[] };
+  /** Create-or-replace directly in the store, ignoring resourceVersion. */
+  apply(obj: KubeObject): KubeObject;
+  get(apiVersion: string, kind: string, namespace: string | undefined, name: string): KubeObject | undefined;
+  list(apiVersion: string, kind: string, namespace?: string): KubeObject[];
+  /** Deletes like the API server (namespace contents and garbage collection follow); absent is fine. */
+  delete(apiVersion: string, kind: string, namespace: string | undefined, name: string): void;
+  counters: { byVerbResource(): Record<string, number>; total(): number; reset(): void };
+  /** Every request fails with 503 and open watches end, until resume(). */
+  pause(): void;
+  resume(): void;
+  stop(): Promise<void>;
+}
+
+function typeOrThrow(apiVersion: string, kind: string): ResourceType {
+  const type = typeByKind(apiVersion, kind);
+  if (type === undefined) throw new TypeError(`the Kubernetes emulator does not serve ${apiVersion} ${kind}`);
+  return type;
+}
+
+/** Names the certificate must carry: the bound host plus the loopback names clients may use. */
+function tlsHosts(host: string): string[] {
+  return [...new Set([host, '127.0.0.1', '::1', 'localhost'])].filter((h) => h !== '0.0.0.0' && h !== '::');
+}
+
+export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Promise<KubeEmulator> {
+  const now = options.now ?? Date.now;
+  const host = options.host ?? '127.0.0.1';
+  const token = options.token ?? randomBytes(24).toString('base64url');
+  const store = new ObjectStore({ now });
+  store.ensureNamespace('default');
+  store.ensureNamespace('kube-system');
+  const counters = new RequestCounters();
+  const streams = new WatchStreams();
+
+  // The issuer is the server's own URL, known only once the port is bound; requests cannot
+  // arrive before `listen` resolves, so the server reads the issuer through this late binding.
+  const issuerSlot: { current?: TokenIssuer } = {};
+  const tls = options.tls === false ? undefined : selfSignedCertificate({ commonName: 'secretlet-kube-emulator', hosts: tlsHosts(host) });
+  const server = new KubeApiServer({
+    store,
+    streams,
+    counters,
+    token,
+    ...(tls === undefined ? {} : { tls }),
+    get issuer(): TokenIssuer {
+      if (issuerSlot.current === undefined) throw new Error('token issuer used before the emulator listened');
+      return issuerSlot.current;
+    },
+  });
+  const address = await server.listen(host, options.port ?? 0);
+  const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `${tls === undefined ? 'http' : 'https'}://${hostPart}:${address.port}`;
+  const caPem = tls?.certPem;
+  const kubeconfig = (): string => kubeconfigYaml({ server: url, token, ...(caPem === undefined ? {} : { caPem }) });
+  const minter = new TokenIssuer({ issuer: url, now });
+  issuerSlot.current = minter;
+
+  return {
+    url,
+    issuer: url,
+    token,
+    caPem,
+    kubeconfigYaml: kubeconfig,
+    writeKubeconfig: (path) => writeFile(path, kubeconfig(), { mode: 0o600 }),
+    mintServiceAccountToken(o) {
+      const saType = typeById('/serviceaccounts');
+      const podType = typeById('/pods');
+      const sa = saType === undefined ? undefined : store.get(saType, o.namespace, o.serviceAccount);
+      let pod: { name: string; uid: string } | undefined;
+      if (o.podName !== undefined) {
+        const found = podType === undefined ? undefined : store.get(podType, o.namespace, o.podName);
+        pod = { name: o.podName, uid: o.podUid ?? found?.metadata.uid ?? derivedUid('Pod', o.namespace, o.podName) };
+      }
+      return minter.mint({
+        namespace: o.namespace,
+        serviceAccount: o.serviceAccount,
+        serviceAccountUid: sa?.metadata.uid ?? derivedUid('ServiceAccount', o.namespace, o.serviceAccount),
+        audiences: o.audiences,
+        ...(o.expirationSeconds === undefined ? {} : { expirationSeconds: o.expirationSeconds }),
+        ...(pod === undefined ? {} : { pod }),
+      });
+    },
+    jwks: () => minter.jwks(),
+    apply: (obj) => store.upsert(typeOrThrow(obj.apiVersion, obj.kind), obj),
+    get: (apiVersion, kind, namespace, name) => store.get(typeOrThrow(apiVersion, kind), namespace, name),
+    list: (apiVersion, kind, namespace) => store.list(typeOrThrow(apiVersion, kind), namespace),
+    delete(apiVersion, kind, namespace, name) {
+      const type = typeOrThrow(apiVersion, kind);
+      if (store.get(type, namespace, name) !== undefined) store.delete(type, namespace, name);
+    },
+    counters: {
+      byVerbResource: () => counters.byVerbResource(),
+      total: () => counters.total(),
+      reset: () => counters.reset(),
+    },
+    pause: () => server.pause(),
+    resume: () => server.resume(),
+    stop: () => server.close(),
+  };
+}

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from './patch.js';
+
+describe('patches', () => {
+  const base = { metadata: { labels: { a: '1', b: '2' } }, data: { k: 'v' }, list: [1, 2] };
+
+  it('merge patch merges objects, deletes on null and replaces lists', () => {
+    expect(applyMergePatch(base, { metadata: { labels: { a: null, c: '3' } }, list: [3] })).toEqual({ metadata: { labels: { b: '2', c: '3' } }, data: { k: 'v' }, list: [3] });
+  });
+
+  it('strategic merge drops directives and honours $patch', () => {
+    const patch = { $setElementOrder: [], metadata: { labels: { $patch: 'replace', z: '9' } }, data: { $patch: 'delete' } };
+    expect(applyStrategicMergePatch(base, patch)).toEqual({ metadata: { labels: { z: '9' } }, list: [1, 2] });
+  });
+
+  it('json patch applies operations in order and fails a wrong test', () => {
+    const ops = [
+      { op: 'add', path: '/list/-', value: 3 },
+      { op: 'replace', path: '/data/k', value: 'w' },
+      { op: 'remove', path: '/metadata/labels/a' },
+      { op: 'move', from: '/metadata/labels/b', path: '/metadata/labels/c' },
+    ];
+    expect(applyJsonPatch(base, ops)).toEqual({ metadata: { labels: { c: '2' } }, data: { k: 'w' }, list: [1, 2, 3] });
+    expect(() => applyJsonPatch(base, [{ op: 'test', path: '/data/k', value: 'x' }])).toThrow(expect.objectContaining({ reason: 'BadRequest' }));
+    expect(base.list).toEqual([1, 2]);
+  });
+});

@@ -1,0 +1,89 @@
+/**
+ * The resource types the emulator serves: the catalogue that routing, discovery, the store and the
+ * OpenAPI documents all read, so adding a type is one entry here.
+ */
+
+export interface ResourceType {
+  /** `<group>/<plural>` ('' group for core), unique key of the type. */
+  readonly id: string;
+  readonly group: string;
+  readonly version: string;
+  /** `v1` or `<group>/<version>`, as written in an object's apiVersion. */
+  readonly apiVersion: string;
+  readonly plural: string;
+  readonly singular: string;
+  readonly kind: string;
+  readonly listKind: string;
+  readonly namespaced: boolean;
+  /** True for types compiled into kubectl/client-go (strategic merge patch is meaningful for them). */
+  readonly builtin: boolean;
+  /** As a real API server lists them (the CSI CRDs have none). */
+  readonly shortNames: readonly string[];
+}
+
+const OBJECT_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const;
+
+function define(o: { group: string; version: string; plural: string; kind: string; namespaced: boolean; shortNames?: string[] }): ResourceType {
+  const builtin = o.group === '';
+  return {
+    id: `${o.group}/${o.plural}`,
+    group: o.group,
+    version: o.version,
+    apiVersion: builtin ? o.version : `${o.group}/${o.version}`,
+    plural: o.plural,
+    singular: o.kind.toLowerCase(),
+    kind: o.kind,
+    listKind: `${o.kind}List`,
+    namespaced: o.namespaced,
+    builtin,
+    shortNames: o.shortNames ?? [],
+  };
+}
+
+export const CSI_GROUP = 'secrets-store.csi.x-k8s.io';
+
+/** Every type served, core/v1 first. */
+export const RESOURCE_TYPES: readonly ResourceType[] = [
+  define({ group: '', version: 'v1', plural: 'namespaces', shortNames: ['ns'], kind: 'Namespace', namespaced: false }),
+  define({ group: '', version: 'v1', plural: 'nodes', shortNames: ['no'], kind: 'Node', namespaced: false }),
+  define({ group: '', version: 'v1', plural: 'pods', shortNames: ['po'], kind: 'Pod', namespaced: true }),
+  define({ group: '', version: 'v1', plural: 'serviceaccounts', shortNames: ['sa'], kind: 'ServiceAccount', namespaced: true }),
+  define({ group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true }),
+  define({ group: '', version: 'v1', plural: 'events', shortNames: ['ev'], kind: 'Event', namespaced: true }),
+  define({ group: CSI_GROUP, version: 'v1', plural: 'secretproviderclasses', kind: 'SecretProviderClass', namespaced: true }),
+  define({
+    group: CSI_GROUP,
+    version: 'v1',
+    plural: 'secretproviderclasspodstatuses',
+    kind: 'SecretProviderClassPodStatus',
+    namespaced: true,
+  }),
+];
+
+export const VERBS: readonly string[] = OBJECT_VERBS;
+
+/** Looks a type up by the URL's group, version and plural. */
+export function typeByPath(group: string, version: string, plural: string): ResourceType | undefined {
+  return RESOURCE_TYPES.find((t) => t.group === group && t.version === version && t.plural === plural);
+}
+
+/** Looks a type up by an object's apiVersion and kind. */
+export function typeByKind(apiVersion: string, kind: string): ResourceType | undefined {
+  return RESOURCE_TYPES.find((t) => t.apiVersion === apiVersion && t.kind === kind);
+}
+
+export function typeById(id: string): ResourceType | undefined {
+  return RESOURCE_TYPES.find((t) => t.id === id);
+}
+
+/** The name Kubernetes uses in messages: `secrets` for core, `<plural>.<group>` otherwise. */
+export function qualifiedName(type: ResourceType): string {
+  return type.group === '' ? type.plural : `${type.plural}.${type.group}`;
+}
+
+/** The group versions served, in discovery order. */
+export function groupVersions(): { group: string; version: string }[] {
+  const seen = new Map<string, { group: string; version: string }>();
+  for (const t of RESOURCE_TYPES) seen.set(`${t.group}/${t.version}`, { group: t.group, version: t.version });
+  return [...seen.values()];
+}

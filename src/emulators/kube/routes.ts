@@ -1,0 +1,68 @@
+/**
+ * URL → what a request addresses. Resource URLs follow the API server's layout:
+ * `/api/v1[/namespaces/{ns}]/{plural}[/{name}[/{subresource}]]` and the same under
+ * `/apis/{group}/{version}`, plus the legacy `/watch/` prefix. `/api/v1/namespaces/{name}` is the
+ * Namespace object itself, which is why the namespaced form is recognised by its third segment.
+ */
+import { typeByPath } from './resources.js';
+import type { ResourceType } from './resources.js';
+
+export interface ResourcePath {
+  type: ResourceType;
+  /** Set for namespaced URLs; undefined means all namespaces (or a cluster-scoped type). */
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+  /** True for the legacy `/watch/` URL prefix. */
+  watchPrefix: boolean;
+}
+
+export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
+
+function splitGroupVersion(segments: string[]): { group: string; version: string; rest: string[] } | undefined {
+  if (segments[0] === 'api' && segments.length >= 2) return { group: '', version: segments[1] ?? '', rest: segments.slice(2) };
+  if (segments[0] === 'apis' && segments.length >= 3) return { group: segments[1] ?? '', version: segments[2] ?? '', rest: segments.slice(3) };
+  return undefined;
+}
+
+export function parseResourcePath(pathname: string): ResourcePath | undefined {
+  const segments = pathname.split('/').filter((s) => s !== '').map(decodeURIComponent);
+  const gv = splitGroupVersion(segments);
+  if (gv === undefined || gv.rest.length === 0) return undefined;
+  let rest = gv.rest;
+  const watchPrefix = rest[0] === 'watch';
+  if (watchPrefix) rest = rest.slice(1);
+
+  if (rest[0] === 'namespaces' && rest.length >= 3) {
+    const type = typeByPath(gv.group, gv.version, rest[2] ?? '');
+    if (type?.namespaced) {
+      if (rest.length > 5) return undefined;
+      return { type, namespace: rest[1], name: rest[3], subresource: rest[4], watchPrefix };
+    }
+  }
+  const type = typeByPath(gv.group, gv.version, rest[0] ?? '');
+  if (type === undefined || rest.length > 3) return undefined;
+  // A namespaced type addressed without a namespace only has the all-namespaces collection.
+  if (type.namespaced && rest.length > 1) return undefined;
+  return { type, name: rest[1], subresource: rest[2], watchPrefix };
+}
+
+/** The verb as RBAC and the API server's metrics name it. */
+export function verbOf(method: string, path: ResourcePath, watchParam: string | null): Verb | undefined {
+  const isWatch = path.watchPrefix || watchParam === 'true' || watchParam === '1';
+  switch (method) {
+    case 'GET':
+      if (path.name === undefined) return isWatch ? 'watch' : 'list';
+      return isWatch ? 'watch' : 'get';
+    case 'POST':
+      return path.name === undefined || path.subresource !== undefined ? 'create' : undefined;
+    case 'PUT':
+      return path.name === undefined ? undefined : 'update';
+    case 'PATCH':
+      return path.name === undefined ? undefined : 'patch';
+    case 'DELETE':
+      return path.name === undefined ? 'deletecollection' : 'delete';
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { compileSelector } from './selectors.js';
+import type { KubeObject } from './types.js';
+
+const pod = (labels: Record<string, string>, nodeName: string): KubeObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'n', labels }, spec: { nodeName } });
+
+describe('selectors', () => {
+  it.each([
+    ['app=web', true],
+    ['app==web', true],
+    ['app!=web', false],
+    ['app in (db, web)', true],
+    ['app notin (web)', false],
+    ['tier', false],
+    ['!tier', true],
+    ['app=web,!tier,env in (prod)', true],
+  ])('label selector %s', (selector, expected) => {
+    expect(compileSelector({ labelSelector: selector }).matches(pod({ app: 'web', env: 'prod' }, 'n1'))).toBe(expected);
+  });
+
+  it('matches field selectors on nested fields, and != on missing ones', () => {
+    const p = pod({}, 'node-1');
+    expect(compileSelector({ fieldSelector: 'spec.nodeName=node-1,metadata.namespace=n' }).matches(p)).toBe(true);
+    expect(compileSelector({ fieldSelector: 'spec.nodeName!=node-1' }).matches(p)).toBe(false);
+    expect(compileSelector({ fieldSelector: 'status.phase!=Running' }).matches(p)).toBe(true);
+  });
+
+  it('rejects a selector it cannot parse with BadRequest', () => {
+    expect(() => compileSelector({ labelSelector: 'a b' })).toThrow(expect.objectContaining({ reason: 'BadRequest' }));
+  });
+});

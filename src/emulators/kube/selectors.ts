@@ -1,0 +1,105 @@
+/**
+ * Label and field selectors, as list and watch requests carry them (`?labelSelector=`,
+ * `?fieldSelector=`). Informers of the real agent filter with them (pods by `spec.nodeName`, SPCPS by
+ * node label), so they must select exactly what a real API server selects.
+ */
+import { badRequest } from './status.js';
+import type { KubeObject } from './types.js';
+
+type LabelRequirement =
+  | { op: 'eq' | 'neq'; key: string; value: string }
+  | { op: 'in' | 'notin'; key: string; values: string[] }
+  | { op: 'exists' | 'notexists'; key: string };
+
+interface FieldRequirement {
+  op: 'eq' | 'neq';
+  path: string;
+  value: string;
+}
+
+/** A parsed pair of selectors; an empty one matches everything. */
+export interface Selector {
+  matches(obj: KubeObject): boolean;
+}
+
+/** Splits on commas that are not inside parentheses (`a in (x,y),b=c`). */
+function splitTopLevel(text: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const ch of text) {
+    if (ch === '(') depth++;
+    if (ch === ')') depth--;
+    if (ch === ',' && depth === 0) {
+      parts.push(current);
+      current = '';
+    } else current += ch;
+  }
+  parts.push(current);
+  return parts.map((p) => p.trim()).filter((p) => p !== '');
+}
+
+export function parseLabelSelector(text: string): LabelRequirement[] {
+  return splitTopLevel(text).map((part) => {
+    const set = /^(\S+)\s+(in|notin)\s*\(([^)]*)\)$/.exec(part);
+    if (set) {
+      const values = (set[3] ?? '').split(',').map((v) => v.trim()).filter((v) => v !== '');
+      return { op: set[2] === 'in' ? 'in' : 'notin', key: set[1] ?? '', values };
+    }
+    const cmp = /^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(part);
+    if (cmp) return { op: cmp[2] === '!=' ? 'neq' : 'eq', key: cmp[1] ?? '', value: cmp[3] ?? '' };
+    const exists = /^(!?)([^=!\s()]+)$/.exec(part);
+    if (exists) return { op: exists[1] === '!' ? 'notexists' : 'exists', key: exists[2] ?? '' };
+    throw badRequest(`unable to parse requirement: invalid label selector: "${part}"`);
+  });
+}
+
+export function parseFieldSelector(text: string): FieldRequirement[] {
+  return splitTopLevel(text).map((part) => {
+    const cmp = /^([^=!]+?)\s*(==|=|!=)\s*(.*)$/.exec(part);
+    if (!cmp) throw badRequest(`invalid field selector: "${part}"`);
+    return { op: cmp[2] === '!=' ? 'neq' : 'eq', path: (cmp[1] ?? '').trim(), value: (cmp[3] ?? '').trim() };
+  });
+}
+
+function labelMatches(req: LabelRequirement, labels: Record<string, string>): boolean {
+  const has = Object.prototype.hasOwnProperty.call(labels, req.key);
+  const value = labels[req.key];
+  switch (req.op) {
+    case 'eq':
+      return has && value === req.value;
+    case 'neq':
+      return !has || value !== req.value;
+    case 'in':
+      return has && req.values.includes(value ?? '');
+    case 'notin':
+      return !has || !req.values.includes(value ?? '');
+    case 'exists':
+      return has;
+    case 'notexists':
+      return !has;
+  }
+}
+
+/** Reads a dotted field path (`spec.nodeName`, `involvedObject.uid`) as the string the API compares. */
+export function fieldValue(obj: KubeObject, path: string): string {
+  let current: unknown = obj;
+  for (const segment of path.split('.')) {
+    if (typeof current !== 'object' || current === null) return '';
+    current = (current as Record<string, unknown>)[segment];
+  }
+  if (current === undefined || current === null) return '';
+  return typeof current === 'string' ? current : JSON.stringify(current);
+}
+
+export function compileSelector(options: { labelSelector?: string; fieldSelector?: string }): Selector {
+  const labels = parseLabelSelector(options.labelSelector ?? '');
+  const fields = parseFieldSelector(options.fieldSelector ?? '');
+  return {
+    matches(obj: KubeObject): boolean {
+      const objLabels = obj.metadata.labels ?? {};
+      if (!labels.every((r) => labelMatches(r, objLabels))) return false;
+      return fields.every((r) => (fieldValue(obj, r.path) === r.value) === (r.op === 'eq'));
+    },
+  };
+}

@@ -1,0 +1,177 @@
+/**
+ * The HTTP front of the emulator: bearer-token authentication (401 like a real server), the
+ * simulated outage (`pause()`: every request gets 503 and open watches are cut, while the port
+ * stays bound so the URL in kubeconfigs stays valid), the public OIDC discovery endpoints, the
+ * discovery and OpenAPI documents, and dispatch of resource URLs to the handlers with counting.
+ */
+import { createServer as createHttpServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { mediaType, parseBody } from './body.js';
+import type { RequestCounters } from './counters.js';
+import { apiGroupDocument, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
+import { handleResource } from './handlers.js';
+import type { HandlerDeps } from './handlers.js';
+import { openApiV3Document, openApiV3Index } from './openapi.js';
+import { parseResourcePath, verbOf } from './routes.js';
+import type { ResourcePath } from './routes.js';
+import { methodNotAllowed, pathNotFound, toStatus, unauthorized, unavailable } from './status.js';
+import type { StatusContext } from './status.js';
+import { API_AUDIENCE } from './tokens.js';
+
+export interface KubeApiServerOptions extends HandlerDeps {
+  counters: RequestCounters;
+  /** The static bearer token of the kubeconfig user. */
+  token: string;
+  /** Serve HTTPS with this certificate; plain HTTP when absent. */
+  tls?: { certPem: string; keyPem: string };
+}
+
+function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+export class KubeApiServer {
+  readonly #deps: KubeApiServerOptions;
+  readonly #server: Server;
+  #paused = false;
+
+  constructor(options: KubeApiServerOptions) {
+    this.#deps = options;
+    const listener = (req: IncomingMessage, res: ServerResponse): void => {
+      this.#handle(req, res).catch((err: unknown) => {
+        if (!res.headersSent) sendJson(res, 500, toStatus(err));
+        else res.end();
+      });
+    };
+    this.#server =
+      options.tls === undefined
+        ? createHttpServer(listener)
+        : createHttpsServer({ cert: options.tls.certPem, key: options.tls.keyPem }, listener);
+  }
+
+  listen(host: string, port: number): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(port, host, () => {
+        this.#server.off('error', reject);
+        resolve(this.#server.address() as AddressInfo);
+      });
+    });
+  }
+
+  pause(): void {
+    this.#paused = true;
+    this.#deps.streams.closeAll();
+  }
+
+  resume(): void {
+    this.#paused = false;
+  }
+
+  async close(): Promise<void> {
+    this.#deps.streams.closeAll();
+    await new Promise<void>((resolve) => {
+      this.#server.close(() => resolve());
+      this.#server.closeAllConnections();
+    });
+  }
+
+  #authenticated(req: IncomingMessage): boolean {
+    const header = req.headers.authorization ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) return false;
+    const presented = match[1] ?? '';
+    // Like a real API server, service account tokens minted here are accepted too (no RBAC).
+    return presented === this.#deps.token || this.#deps.issuer.verify(presented, API_AUDIENCE) !== undefined;
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    if (this.#paused) return sendJson(res, 503, toStatus(unavailable()));
+    if (this.#servePublic(url.pathname, res)) return;
+    if (!this.#authenticated(req)) return sendJson(res, 401, toStatus(unauthorized()));
+    if (req.method === 'GET' && this.#serveDiscovery(url.pathname, req, res)) return;
+
+    const path = parseResourcePath(url.pathname);
+    if (path === undefined) return sendJson(res, 404, toStatus(pathNotFound()));
+    const verb = verbOf(req.method ?? 'GET', path, url.searchParams.get('watch'));
+    const context: StatusContext = { type: path.type, ...(path.name === undefined ? {} : { name: path.name }) };
+    if (verb === undefined) return sendJson(res, 405, toStatus(methodNotAllowed(), context));
+    this.#deps.counters.record(verb, path.subresource === undefined ? path.type.plural : `${path.type.plural}/${path.subresource}`);
+
+    const raw = req.method === 'GET' ? Buffer.alloc(0) : await readBody(req);
+    try {
+      const contentType = mediaType(req.headers['content-type']);
+      const result = handleResource(this.#deps, { path, verb, query: url.searchParams, contentType, body: parseBody(raw, contentType), res });
+      if (result !== 'streamed') sendJson(res, result.code, result.body);
+    } catch (err) {
+      const status = toStatus(err, nameContext(context, path, raw));
+      if (!res.headersSent) sendJson(res, status.code, status);
+      else res.end();
+    }
+  }
+
+  /** Endpoints a real cluster serves without credentials: health and service account issuer discovery. */
+  #servePublic(pathname: string, res: ServerResponse): boolean {
+    switch (pathname) {
+      case '/.well-known/openid-configuration':
+        sendJson(res, 200, this.#deps.issuer.openIdConfiguration());
+        return true;
+      case '/openid/v1/jwks':
+        sendJson(res, 200, this.#deps.issuer.jwks(), 'application/jwk-set+json');
+        return true;
+      case '/healthz':
+      case '/livez':
+      case '/readyz':
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        res.end('ok');
+        return true;
+      case '/version':
+        sendJson(res, 200, versionInfo());
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  #serveDiscovery(pathname: string, req: IncomingMessage, res: ServerResponse): boolean {
+    const trimmed = pathname.replace(/\/+$/, '');
+    const segments = trimmed.split('/').filter((s) => s !== '');
+    let body: Record<string, unknown> | undefined;
+    if (trimmed === '/api') body = apiVersions(req.headers.host ?? '127.0.0.1');
+    else if (trimmed === '/apis') body = apiGroupList();
+    else if (segments[0] === 'api' && segments.length === 2) body = apiResourceList('', segments[1] ?? '');
+    else if (segments[0] === 'apis' && segments.length === 2) body = apiGroupDocument(segments[1] ?? '');
+    else if (segments[0] === 'apis' && segments.length === 3) body = apiResourceList(segments[1] ?? '', segments[2] ?? '');
+    else if (trimmed === '/openapi/v3') body = openApiV3Index();
+    else if (trimmed.startsWith('/openapi/v3/')) body = openApiV3Document(trimmed.slice('/openapi/v3/'.length));
+    else return false;
+    if (body === undefined) sendJson(res, 404, toStatus(pathNotFound()));
+    else sendJson(res, 200, body);
+    return true;
+  }
+}
+
+/** For a create, the Status names the object from the body (the URL has no name). */
+function nameContext(context: StatusContext, path: ResourcePath, raw: Buffer): StatusContext {
+  if (path.name !== undefined || raw.length === 0) return context;
+  try {
+    const name = (JSON.parse(raw.toString('utf8')) as { metadata?: { name?: unknown } }).metadata?.name;
+    return typeof name === 'string' ? { ...context, name } : context;
+  } catch {
+    return context;
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * Errors of the Kubernetes emulator and their wire form. Handlers throw SecretletErrors whose
+ * `reason` is the Kubernetes StatusReason (NotFound, AlreadyExists, Conflict, Invalid, ...) and whose
+ * message is the exact text a real API server uses, because clients (kubectl apply, client-go's
+ * retry-on-conflict, the agent) branch on the HTTP code and reason. `toStatus` turns one into the
+ * `Status` object the API server returns.
+ */
+import { SecretletError } from '../../core/errors.js';
+import type { StatusCode } from '../../core/errors.js';
+import { qualifiedName } from './resources.js';
+import type { ResourceType } from './resources.js';
+
+/** HTTP code of each StatusReason the emulator uses. */
+const HTTP_CODE: Record<string, number> = {
+  BadRequest: 400,
+  Unauthorized: 401,
+  NotFound: 404,
+  MethodNotAllowed: 405,
+  NotAcceptable: 406,
+  AlreadyExists: 409,
+  Conflict: 409,
+  Expired: 410,
+  Gone: 410,
+  UnsupportedMediaType: 415,
+  Invalid: 422,
+  InternalError: 500,
+  ServiceUnavailable: 503,
+};
+
+function kubeError(code: StatusCode, reason: string, message: string, field?: string): SecretletError {
+  return new SecretletError({ code, reason, message, ...(field === undefined ? {} : { field }) });
+}
+
+export function notFound(type: ResourceType, name: string): SecretletError {
+  return kubeError('NOT_FOUND', 'NotFound', `${qualifiedName(type)} "${name}" not found`);
+}
+
+export function pathNotFound(): SecretletError {
+  return kubeError('NOT_FOUND', 'NotFound', 'the server could not find the requested resource');
+}
+
+export function alreadyExists(type: ResourceType, name: string): SecretletError {
+  return kubeError('ALREADY_EXISTS', 'AlreadyExists', `${qualifiedName(type)} "${name}" already exists`);
+}
+
+export function conflict(type: ResourceType, name: string, why?: string): SecretletError {
+  const detail = why ?? 'the object has been modified; please apply your changes to the latest version and try again';
+  return kubeError('ABORTED', 'Conflict', `Operation cannot be fulfilled on ${qualifiedName(type)} "${name}": ${detail}`);
+}
+
+/** 422 Invalid, naming the field like the API server: `Secret "x" is invalid: metadata.name: Required value`. */
+export function invalid(type: ResourceType, name: string, field: string, detail: string): SecretletError {
+  return kubeError('INVALID_ARGUMENT', 'Invalid', `${type.kind} "${name}" is invalid: ${field}: ${detail}`, field);
+}
+
+export function badRequest(message: string): SecretletError {
+  return kubeError('INVALID_ARGUMENT', 'BadRequest', message);
+}
+
+export function methodNotAllowed(): SecretletError {
+  return kubeError('UNIMPLEMENTED', 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+}
+
+export function unsupportedMediaType(contentType: string): SecretletError {
+  return kubeError(
+    'INVALID_ARGUMENT',
+    'UnsupportedMediaType',
+    `the body of the request was in an unknown format (${contentType}) - accepted media types include: ` +
+      'application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml',
+  );
+}
+
+export function unauthorized(): SecretletError {
+  return kubeError('UNAUTHENTICATED', 'Unauthorized', 'Unauthorized');
+}
+
+export function unavailable(): SecretletError {
+  return kubeError('UNAVAILABLE', 'ServiceUnavailable', 'the API server is paused (simulated outage)');
+}
+
+export function expired(requested: number, oldest: number): SecretletError {
+  return kubeError('OUT_OF_RANGE', 'Expired', `too old resource version: ${requested} (${oldest})`);
+}
+
+/** What the request was about, for the Status `details`. */
+export interface StatusContext {
+  type?: ResourceType;
+  name?: string;
+}
+
+export interface StatusObject {
+  kind: 'Status';
+  apiVersion: 'v1';
+  metadata: Record<string, never>;
+  status: 'Failure';
+  message: string;
+  reason: string;
+  details?: { name?: string; group?: string; kind?: string; causes?: { reason?: string; message: string; field?: string }[] };
+  code: number;
+}
+
+/** Turns anything thrown by a handler into the HTTP code and Status body the API server would send. */
+export function toStatus(err: unknown, context: StatusContext = {}): StatusObject {
+  const e =
+    err instanceof SecretletError ? err : kubeError('INTERNAL', 'InternalError', `Internal error occurred: ${errorText(err)}`);
+  const code = HTTP_CODE[e.reason] ?? 500;
+  const status: StatusObject = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: e.message, reason: e.reason, code };
+  if (context.type !== undefined) {
+    const kind = e.reason === 'Invalid' ? context.type.kind : context.type.plural;
+    status.details = { ...(context.name ? { name: context.name } : {}), group: context.type.group, kind };
+    if (e.field !== undefined) status.details.causes = [{ reason: 'FieldValueInvalid', message: e.message, field: e.field }];
+  }
+  return status;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

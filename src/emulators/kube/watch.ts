@@ -1,0 +1,111 @@
+/**
+ * Watch streams: a chunked HTTP response of JSON lines `{"type":"ADDED|MODIFIED|DELETED","object":…}`.
+ * A watch starts from a resourceVersion (replaying the store's history after it, or a 410 Expired
+ * ERROR event when that history is gone) or, without one, from synthetic ADDED events for what
+ * exists now. Like the API server, an object that stops matching the selector is reported DELETED
+ * and one that starts matching ADDED, so informers' caches stay exact.
+ */
+import type { ServerResponse } from 'node:http';
+import type { ResourceType } from './resources.js';
+import type { Selector } from './selectors.js';
+import { badRequest, expired, toStatus } from './status.js';
+import type { ObjectStore } from './store.js';
+import type { KubeObject, StoreEvent } from './types.js';
+
+export interface WatchRequest {
+  type: ResourceType;
+  namespace?: string;
+  selector: Selector;
+  /** The `resourceVersion` query parameter: '' / '0' = from now with the current state as ADDED. */
+  resourceVersion: string;
+  timeoutSeconds?: number;
+}
+
+interface WireEvent {
+  type: string;
+  object: unknown;
+}
+
+/** Open watch streams, so a pause or stop can end them all (clients then re-list and re-watch). */
+export class WatchStreams {
+  readonly #open = new Set<() => void>();
+
+  add(close: () => void): () => void {
+    this.#open.add(close);
+    return () => this.#open.delete(close);
+  }
+
+  size(): number {
+    return this.#open.size;
+  }
+
+  closeAll(): void {
+    for (const close of [...this.#open]) close();
+  }
+}
+
+/** What a store event looks like through this watch's namespace and selector, if anything. */
+function translate(event: StoreEvent, request: WatchRequest): WireEvent | undefined {
+  if (event.typeId !== request.type.id) return undefined;
+  const inScope = (o: KubeObject | undefined): boolean =>
+    o !== undefined && (request.namespace === undefined || o.metadata.namespace === request.namespace) && request.selector.matches(o);
+  const now = inScope(event.object);
+  if (event.type !== 'MODIFIED') return now ? { type: event.type, object: event.object } : undefined;
+  const before = inScope(event.previous);
+  if (before && now) return { type: 'MODIFIED', object: event.object };
+  if (now) return { type: 'ADDED', object: event.object };
+  if (before) return { type: 'DELETED', object: event.object };
+  return undefined;
+}
+
+/** Serves one watch until the client goes away, the timeout passes, or `streams.closeAll()`. */
+export function serveWatch(options: { store: ObjectStore; streams: WatchStreams; request: WatchRequest; res: ServerResponse }): void {
+  const { store, streams, request, res } = options;
+  const rvText = request.resourceVersion;
+  const fromNow = rvText === '' || rvText === '0';
+  const fromVersion = Number(rvText);
+  if (!fromNow && (!Number.isInteger(fromVersion) || fromVersion < 0)) throw badRequest(`invalid resourceVersion "${rvText}"`);
+
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  // Send the headers now: clients consider the watch established only once they arrive.
+  res.flushHeaders();
+  const send = (event: WireEvent): void => {
+    if (!res.writableEnded) res.write(`${JSON.stringify(event)}\n`);
+  };
+
+  let backlog: WireEvent[];
+  if (fromNow) {
+    backlog = store
+      .list(request.type, request.namespace)
+      .filter((o) => request.selector.matches(o))
+      .map((object) => ({ type: 'ADDED', object }));
+  } else {
+    const history = store.eventsSince(fromVersion);
+    if (history === undefined) {
+      send({ type: 'ERROR', object: toStatus(expired(fromVersion, store.compactedThrough())) });
+      res.end();
+      return;
+    }
+    backlog = history.map((e) => translate(e, request)).filter((e): e is WireEvent => e !== undefined);
+  }
+
+  // Subscribing and replaying happen in one synchronous step, so no event can fall in between.
+  const unsubscribe = store.subscribe((event) => {
+    const wire = translate(event, request);
+    if (wire !== undefined) send(wire);
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const close = (): void => {
+    unsubscribe();
+    forget();
+    if (timer !== undefined) clearTimeout(timer);
+    if (!res.writableEnded) res.end();
+  };
+  const forget = streams.add(close);
+  for (const event of backlog) send(event);
+  res.on('close', close);
+  if (request.timeoutSeconds !== undefined && request.timeoutSeconds > 0) {
+    timer = setTimeout(close, request.timeoutSeconds * 1000);
+    timer.unref();
+  }
+}

@@ -10,8 +10,9 @@ import { readYamlDocuments } from '../../src/manifests/kustomization-loader.js';
 import { DEPLOY_DIR } from './kustomize.js';
 import type { Schema } from './structural-schema.js';
 import { checkStructural } from './structural-schema.js';
+import { SPC_FIXTURES_DIR } from '../support/paths.js';
 
-const FIXTURES = '/work/shared/fixtures/spc';
+const FIXTURES = SPC_FIXTURES_DIR;
 
 interface CrdVersion {
   name: string;

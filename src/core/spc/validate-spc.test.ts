@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { validateSecretProviderClass } from './validate-spc.js';
+import { SPC_FIXTURES_DIR } from '../../../test/support/paths.js';
 
-const FIXTURES = '/work/shared/fixtures/spc';
+const FIXTURES = SPC_FIXTURES_DIR;
 const fixtureFiles = readdirSync(FIXTURES).filter((f) => f.endsWith('.yaml'));
 
 /** The file names a fixture's header comment promises ("Expected files: a, b." / "Expected file: a with ..."). */

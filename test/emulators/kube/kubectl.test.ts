@@ -11,9 +11,10 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKubeEmulator } from '../../../src/emulators/kube/index.js';
 import type { KubeEmulator } from '../../../src/emulators/kube/index.js';
+import { SPC_FIXTURES_DIR } from '../../support/paths.js';
 
 const run = promisify(execFile);
-const FIXTURE = '/work/shared/fixtures/spc/irsa-explicit.yaml';
+const FIXTURE = join(SPC_FIXTURES_DIR, 'irsa-explicit.yaml');
 
 function kubectlAvailable(): boolean {
   try {

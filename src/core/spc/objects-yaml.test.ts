@@ -83,7 +83,7 @@ describe('objects YAML (sigs.k8s.io/yaml semantics)', () => {
 
   it('refuses an alias to an unknown anchor', () => {
     const e = thrown(() => parseObjectsYaml('- objectName: *nope\n'));
-    expect(e.message).toBe("Failed to load SecretProviderClass: error converting YAML to JSON: yaml: unknown anchor 'nope' referenced");
+    expect(e.message).toBe("Failed to load SecretProviderClass: error converting YAML to JSON: yaml: unknown anchor 'nope' referenced (objects)");
   });
 
   it('keeps a null element for the validator to report in order', () => {
@@ -100,7 +100,7 @@ describe('objects YAML (sigs.k8s.io/yaml semantics)', () => {
     const e = thrown(() => parseObjectsYaml('objectName: a\n'));
     expect(e.field).toBe('objects');
     expect(e.message).toBe(
-      'Failed to load SecretProviderClass: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal object into Go value of type []*provider.SecretDescriptor',
+      'Failed to load SecretProviderClass: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal object into Go value of type []*provider.SecretDescriptor (objects)',
     );
   });
 
@@ -113,7 +113,7 @@ describe('objects YAML (sigs.k8s.io/yaml semantics)', () => {
   it('refuses a map where a string is expected', () => {
     const e = thrown(() => parseObjectsYaml('- objectName:\n    nested: x\n'));
     expect(e.message).toBe(
-      'Failed to load SecretProviderClass: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal object into Go struct field SecretDescriptor.objectName of type string',
+      'Failed to load SecretProviderClass: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal object into Go struct field SecretDescriptor.objectName of type string (objects)',
     );
   });
 

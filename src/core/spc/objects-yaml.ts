@@ -44,7 +44,7 @@ export interface RawObjectEntry {
 const LIST_TYPE = '[]*provider.SecretDescriptor';
 
 function loadError(detail: string): SecretletError {
-  return invalidArgument('InvalidObjects', `Failed to load SecretProviderClass: ${detail}`, 'objects');
+  return invalidArgument('InvalidObjects', `Failed to load SecretProviderClass: ${detail} (objects)`, 'objects');
 }
 
 function typeError(kind: string, target: string): SecretletError {

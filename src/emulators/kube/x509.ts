@@ -62,7 +62,9 @@ export function selfSignedCertificate(options: { commonName: string; hosts: stri
   const name = seq(tlv(0x31, seq(oid('2.5.4.3'), tlv(0x0c, Buffer.from(options.commonName)))));
   const algorithm = seq(oid('1.2.840.113549.1.1.11'), tlv(0x05)); // sha256WithRSAEncryption
   const serial = randomBytes(16);
-  serial[0] = (serial[0] ?? 0) & 0x7f; // positive INTEGER
+  // Positive INTEGER in minimal DER form: top bit clear (not negative) and the 0x40 bit set so the first
+  // byte is never 0x00 (a leading zero byte before one below 0x80 is invalid DER and TLS rejects it).
+  serial[0] = ((serial[0] ?? 0) & 0x7f) | 0x40;
   const now = Date.now(); // TLS peers check validity against the real clock, not the emulated one
   const altNames = options.hosts.map((h) => (isIP(h) ? tlv(0x87, ipBytes(h)) : tlv(0x82, Buffer.from(h))));
   const extensions = seq(

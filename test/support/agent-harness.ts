@@ -56,7 +56,15 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       ...(options.mounter ? { mounter: options.mounter } : {}),
     },
   );
-  await agent.start();
+  try {
+    await agent.start();
+  } catch (e) {
+    // Leave nothing behind when start-up fails: emulators, sockets and the temp dir.
+    await agent.stop().catch(() => undefined);
+    await stack.stop();
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
   return {
     stack,
     agent,

@@ -12,6 +12,7 @@ import { SecretletError, invalidArgument } from '../errors.js';
 import type { ObjectDescriptor, PathTranslation } from '../model.js';
 import { ATTR_POD_NAME, ATTR_POD_NAMESPACE, ATTR_POD_UID, ATTR_SERVICE_ACCOUNT_NAME, ATTR_TOKENS } from './attributes.js';
 import { parseMountRequest, planMount } from './mount-request.js';
+import { parametersProblem, providerProblem } from './spc-checks.js';
 import { AUDIENCE_IRSA, AUDIENCE_POD_IDENTITY } from './tokens.js';
 import { producedFileNames, validateObjects } from './validate-objects.js';
 
@@ -148,14 +149,15 @@ export function validateSecretProviderClass(doc: unknown, opts: ValidateSpcOptio
   const ref = `${text(metadata['namespace']) || 'default'}/${text(metadata['name'])}`;
   const spec = asRecord(root['spec']) ?? {};
   const provider = text(spec['provider']);
-  if (provider === '') errors.push(bad('ProviderNotSet', `provider not set in ${ref}`, 'spec.provider'));
-  else if (provider !== 'aws') errors.push(bad('ProviderNotFound', `provider not found: provider "${provider}" (secretlet serves provider "aws")`, 'spec.provider'));
+  const providerError = providerProblem(ref, provider);
+  if (providerError) errors.push(providerError);
 
   const rawParameters = asRecord(spec['parameters']);
   let validated: ValidatedObjects | undefined;
-  if (rawParameters === undefined || Object.keys(rawParameters).length === 0) {
-    errors.push(bad('ParametersNotSet', `parameters not set in ${ref}`, 'spec.parameters'));
-  } else {
+  const parametersError = parametersProblem(ref, rawParameters);
+  if (parametersError) {
+    errors.push(parametersError);
+  } else if (rawParameters !== undefined) {
     const parameters = stringParameters(rawParameters, errors);
     validated = validateMountParameters(parameters, opts, report);
   }

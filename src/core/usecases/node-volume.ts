@@ -12,6 +12,7 @@ import type { PayloadWriter } from '../ports/payload-writer.js';
 import type { PodStatusStore } from '../ports/pod-status-store.js';
 import type { SecretProviderClassSpec, SpcCatalog } from '../ports/spc-catalog.js';
 import type { TargetDirectory, VolumeMounter } from '../ports/volume-mounter.js';
+import { parametersProblem, providerProblem } from '../spc/spc-checks.js';
 import { ATTR_POD_NAME, ATTR_POD_NAMESPACE, ATTR_TOKENS } from '../spc/attributes.js';
 import type { FetchedMount, MountPipelineDeps } from './mount-pipeline.js';
 import { fetchMount, prepareMount } from './mount-pipeline.js';
@@ -101,15 +102,9 @@ export class NodeVolumeService {
         message: `failed to get secretproviderclass ${namespace}/${spcName}, error: secretproviderclasses.secrets-store.csi.x-k8s.io "${spcName}" not found`,
       });
     }
-    if (spc.provider === '') {
-      throw new SecretletError({ code: 'UNKNOWN', reason: 'ProviderNotSet', field: 'spec.provider', message: `provider not set in ${namespace}/${spcName}` });
-    }
-    if (spc.provider !== 'aws') {
-      throw new SecretletError({ code: 'UNKNOWN', reason: 'ProviderNotFound', field: 'spec.provider', message: `provider not found: provider "${spc.provider}" (secretlet serves provider "aws")` });
-    }
-    if (spc.parameters === undefined || Object.keys(spc.parameters).length === 0) {
-      throw new SecretletError({ code: 'UNKNOWN', reason: 'ParametersNotSet', field: 'spec.parameters', message: `parameters not set in ${namespace}/${spcName}` });
-    }
+    const ref = `${namespace}/${spcName}`;
+    const problem = providerProblem(ref, spc.provider) ?? parametersProblem(ref, spc.parameters);
+    if (problem) throw problem;
     // Volume context wins over SPC parameters on key clash, as upstream; tokens from `secrets` first.
     const attributes: Record<string, string> = { ...spc.parameters, ...ctx };
     const tokens = req.secrets[ATTR_TOKENS] ?? ctx[ATTR_TOKENS] ?? '';

@@ -1,0 +1,329 @@
+/**
+ * The kubelet door's promises one pod at a time, through the real CSI socket against both local
+ * emulators: a republish with nothing changed touches nothing; a failed first mount leaves no tmpfs
+ * and no directory; a failed republish keeps the old files and answers success; malformed requests
+ * get the upstream code and a message naming the field, with nothing mounted; unpublish is safe to
+ * repeat and accepts targets that were never mounted.
+ */
+import { mkdir, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { status } from '@grpc/grpc-js';
+import { DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness } from '../support/agent-harness.js';
+import type { Harness } from '../support/agent-harness.js';
+import { mountedFilesystems, startFakeKubelet } from '../support/kubelet.js';
+import type { FakeKubelet, KubeletPod } from '../support/kubelet.js';
+import {
+  SHOP_FILES_SPC,
+  SHOP_NAMESPACE,
+  SHOP_SYNC_SPC,
+  SPC_API_VERSION,
+  applyNode,
+  applySpc,
+  putShopVersion,
+  seedShopFleet,
+} from '../support/kubelet-fixtures.js';
+import { mountCapability } from '../support/privileges.js';
+
+const MOUNT = mountCapability();
+const NODE = 'node-1';
+
+let h: Harness;
+let kubelet: FakeKubelet;
+let nextPod = 0;
+const published: KubeletPod[] = [];
+
+/** A fresh pod (new uid, new target) of the shop fleet's accounts. */
+function newPod(o: Partial<KubeletPod> = {}): KubeletPod {
+  const i = nextPod++;
+  const pod: KubeletPod = {
+    namespace: SHOP_NAMESPACE,
+    name: `door-${i}`,
+    uid: `d00r0000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    serviceAccount: 'web',
+    secretProviderClass: SHOP_FILES_SPC,
+    ...o,
+  };
+  published.push(pod);
+  return pod;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Mount points under the harness dir: what a test left mounted. */
+async function mountsUnderHarness(): Promise<string[]> {
+  return [...(await mountedFilesystems()).keys()].filter((p) => p.startsWith(`${h.dir}/`));
+}
+
+function podStatusName(pod: KubeletPod): string {
+  return `${pod.name}-${pod.namespace}-${pod.secretProviderClass}`;
+}
+
+/** Polls until `check` holds, for state the agent reaches asynchronously (its informer cache). */
+async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+describe.skipIf(!MOUNT.capable)(`kubelet door, one pod at a time${MOUNT.capable ? '' : ` (skipped: ${MOUNT.reason})`}`, () => {
+  beforeAll(async () => {
+    h = await startHarness();
+    applyNode(h.stack, NODE);
+    seedShopFleet(h.stack, 0);
+    kubelet = startFakeKubelet({ stack: h.stack, csiEndpoint: h.csiEndpoint, dir: h.dir });
+  });
+
+  afterAll(async () => {
+    if (kubelet !== undefined) await Promise.allSettled(published.map((p) => kubelet.unpublish(p)));
+    kubelet?.close();
+    await h?.stop();
+  });
+
+  describe('republish', () => {
+    it('with nothing changed touches neither the files nor the API server', async () => {
+      const pod = newPod();
+      await kubelet.publish(pod);
+      const link = await kubelet.dataLink(pod);
+      const before = (await stat(join(kubelet.targetPath(pod), link!))).mtimeMs;
+      h.stack.kube.counters.reset();
+
+      await kubelet.publish(pod);
+
+      expect(await kubelet.dataLink(pod)).toBe(link);
+      expect((await stat(join(kubelet.targetPath(pod), link!))).mtimeMs).toBe(before);
+      const calls = h.stack.kube.counters.byVerbResource();
+      expect(calls['update secretproviderclasspodstatuses'] ?? 0).toBe(0);
+      expect(calls['create secretproviderclasspodstatuses'] ?? 0).toBe(0);
+      expect(calls['patch secretproviderclasspodstatuses'] ?? 0).toBe(0);
+    });
+
+    it('that fails at AWS keeps the old files and answers success', async () => {
+      const pod = newPod();
+      await kubelet.publish(pod);
+      const link = await kubelet.dataLink(pod);
+      const spcps = h.stack.kube.get(SPC_API_VERSION, 'SecretProviderClassPodStatus', pod.namespace, podStatusName(pod));
+      putShopVersion(h.stack, 7);
+      h.stack.aws.faults.inject({ kind: 'unavailable' });
+      try {
+        await kubelet.publish(pod);
+      } finally {
+        h.stack.aws.faults.clear();
+      }
+      expect(await kubelet.dataLink(pod)).toBe(link);
+      expect(await kubelet.readFile(pod, 'color')).toBe(`v1:blue`);
+      expect(h.stack.kube.get(SPC_API_VERSION, 'SecretProviderClassPodStatus', pod.namespace, podStatusName(pod))).toEqual(spcps);
+      // The next republish that succeeds delivers the new version.
+      await kubelet.publish(pod);
+      expect(await kubelet.readFile(pod, 'color')).toBe(`v7:blue`);
+      putShopVersion(h.stack, 1);
+    });
+
+    it('after the secret was deleted keeps the old files and answers success', async () => {
+      const region = 'us-east-1';
+      h.stack.aws.putSecret({ name: 'doomed/key', region, string: 'v1:doomed' });
+      applySpc(h.stack, {
+        apiVersion: SPC_API_VERSION,
+        kind: 'SecretProviderClass',
+        metadata: { name: 'doomed', namespace: SHOP_NAMESPACE },
+        spec: { provider: 'aws', parameters: { region, objects: '- objectName: doomed/key\n  objectType: secretsmanager\n  objectAlias: key' } },
+      });
+      h.stack.addServiceAccount({
+        namespace: SHOP_NAMESPACE,
+        name: 'doomed-reader',
+        roleArn: `arn:aws:iam::${h.stack.aws.accountId}:role/doomed`,
+        allow: { secrets: ['doomed/*'], batchGetSecretValue: true },
+      });
+      const pod = newPod({ secretProviderClass: 'doomed', serviceAccount: 'doomed-reader' });
+      await kubelet.publish(pod);
+      const link = await kubelet.dataLink(pod);
+      const sm = new SecretsManagerClient({ endpoint: h.stack.aws.url, region, credentials: h.stack.aws.adminCredentials });
+      try {
+        await sm.send(new DeleteSecretCommand({ SecretId: 'doomed/key', ForceDeleteWithoutRecovery: true }));
+      } finally {
+        sm.destroy();
+      }
+
+      await kubelet.publish(pod);
+
+      expect(await kubelet.dataLink(pod)).toBe(link);
+      expect(await kubelet.readFile(pod, 'key')).toBe('v1:doomed');
+      // A new pod cannot mount it: the failure is real, only the republish masks it.
+      const fresh = newPod({ secretProviderClass: 'doomed', serviceAccount: 'doomed-reader' });
+      await expect(kubelet.publish(fresh)).rejects.toMatchObject({ details: expect.stringContaining('doomed/key') });
+      expect(await exists(kubelet.targetPath(fresh))).toBe(false);
+    });
+  });
+
+  describe('a failed first mount', () => {
+    it('of a secret that does not exist leaves no tmpfs and no directory', async () => {
+      applySpc(h.stack, {
+        apiVersion: SPC_API_VERSION,
+        kind: 'SecretProviderClass',
+        metadata: { name: 'missing-secret', namespace: SHOP_NAMESPACE },
+        spec: { provider: 'aws', parameters: { region: 'us-east-1', objects: '- objectName: shop/not-there\n  objectType: secretsmanager' } },
+      });
+      const pod = newPod({ secretProviderClass: 'missing-secret' });
+      await expect(kubelet.publish(pod)).rejects.toMatchObject({ details: expect.stringContaining('shop/not-there') });
+      expect(await exists(kubelet.targetPath(pod))).toBe(false);
+      expect(await mountsUnderHarness()).not.toContain(kubelet.targetPath(pod));
+    });
+
+    it('that fails after the tmpfs was mounted (API server down for the pod status) unmounts and removes it', async () => {
+      const warm = newPod({ secretProviderClass: SHOP_SYNC_SPC, serviceAccount: 'cron' });
+      await kubelet.publish(warm);
+      // The SPC must come from the agent's watch cache, not a GET the outage would fail: wait
+      // until a republish reads no SPC from the API server.
+      await eventually(async () => {
+        h.stack.kube.counters.reset();
+        await kubelet.publish(warm);
+        return (h.stack.kube.counters.byVerbResource()['get secretproviderclasses'] ?? 0) === 0;
+      }, 'the SPC watch cache');
+
+      const pod = newPod({ secretProviderClass: SHOP_SYNC_SPC, serviceAccount: 'cron' });
+      h.stack.kube.pause();
+      try {
+        await expect(kubelet.publish(pod)).rejects.toMatchObject({
+          code: status.UNAVAILABLE,
+          details: expect.stringContaining(`secret provider class pod status ${pod.namespace}/${podStatusName(pod)}`),
+        });
+      } finally {
+        h.stack.kube.resume();
+      }
+      expect(await exists(kubelet.targetPath(pod))).toBe(false);
+      expect(await mountsUnderHarness()).not.toContain(kubelet.targetPath(pod));
+
+      // kubelet's retry starts from scratch and succeeds.
+      await kubelet.publish(pod);
+      expect(await kubelet.readFile(pod, 'token')).toMatch(/^v\d+:token$/);
+    });
+  });
+
+  describe('bad requests answer the upstream code, name the field, and mount nothing', () => {
+    beforeAll(() => {
+      applySpc(h.stack, {
+        apiVersion: SPC_API_VERSION,
+        kind: 'SecretProviderClass',
+        metadata: { name: 'elsewhere', namespace: 'other' },
+        spec: { provider: 'aws', parameters: { objects: '- objectName: shop/db\n  objectType: secretsmanager' } },
+      });
+      applySpc(h.stack, {
+        apiVersion: SPC_API_VERSION,
+        kind: 'SecretProviderClass',
+        metadata: { name: 'no-provider', namespace: SHOP_NAMESPACE },
+        spec: { parameters: { objects: '- objectName: shop/db\n  objectType: secretsmanager' } },
+      });
+      // `../x` through both aliases, with the default path translation (`/` → `_`, so the name
+      // becomes `.._x`, which would shadow the atomic writer's `..` entries) and without it.
+      const escapes = {
+        'alias-escape': '- objectName: shop/db\n  objectType: secretsmanager\n  objectAlias: ../x',
+        'jmes-escape': '- objectName: shop/db\n  objectType: secretsmanager\n  jmesPath:\n    - { path: username, objectAlias: ../x }',
+      };
+      for (const [name, objects] of Object.entries(escapes)) {
+        for (const pathTranslation of ['_', 'False']) {
+          applySpc(h.stack, {
+            apiVersion: SPC_API_VERSION,
+            kind: 'SecretProviderClass',
+            metadata: { name: `${name}-${pathTranslation === '_' ? 'translated' : 'raw'}`, namespace: SHOP_NAMESPACE },
+            spec: { provider: 'aws', parameters: { region: 'us-east-1', pathTranslation, objects } },
+          });
+        }
+      }
+    });
+
+    const cases: Array<{
+      name: string;
+      pod?: Partial<KubeletPod>;
+      request?: (pod: KubeletPod) => Parameters<FakeKubelet['publish']>[1];
+      code: status;
+      details: (pod: KubeletPod) => string | RegExp;
+    }> = [
+      { name: 'missing volume id', request: () => ({ volumeId: '' }), code: status.INVALID_ARGUMENT, details: () => 'Volume ID missing in request' },
+      { name: 'missing target path', request: () => ({ targetPath: '' }), code: status.INVALID_ARGUMENT, details: () => 'Target path missing in request' },
+      { name: 'missing capability', request: () => ({ volumeCapability: null }), code: status.INVALID_ARGUMENT, details: () => 'Volume capability missing in request' },
+      {
+        name: 'missing secretProviderClass',
+        request: (pod) => ({ volumeContext: { ...kubelet.publishRequest(pod).volumeContext, secretProviderClass: '' } }),
+        code: status.UNKNOWN,
+        details: () => 'secretProviderClass is not set',
+      },
+      {
+        name: 'unknown SecretProviderClass',
+        pod: { secretProviderClass: 'nope' },
+        code: status.UNKNOWN,
+        details: () => 'failed to get secretproviderclass shop/nope, error: secretproviderclasses.secrets-store.csi.x-k8s.io "nope" not found',
+      },
+      {
+        name: 'SecretProviderClass of another namespace',
+        pod: { secretProviderClass: 'elsewhere' },
+        code: status.UNKNOWN,
+        details: () => 'failed to get secretproviderclass shop/elsewhere, error: secretproviderclasses.secrets-store.csi.x-k8s.io "elsewhere" not found',
+      },
+      { name: 'SecretProviderClass without provider', pod: { secretProviderClass: 'no-provider' }, code: status.UNKNOWN, details: () => 'provider not set in shop/no-provider' },
+      { name: 'readonly false', request: () => ({ readonly: false }), code: status.INVALID_ARGUMENT, details: () => 'Readonly is not true in request' },
+      ...(['translated', 'raw'] as const).flatMap((mode) => [
+        {
+          name: `objectAlias escaping the target (${mode})`,
+          pod: { secretProviderClass: `alias-escape-${mode}` },
+          code: status.INVALID_ARGUMENT,
+          // ASCP's message names the objectName here ("path can not contain ../: shop/db"); the field is ours.
+          details: () => /\.\.[/_].*objects\[0\]\.objectAlias/,
+        },
+        {
+          name: `jmesPath alias escaping the target (${mode})`,
+          pod: { secretProviderClass: `jmes-escape-${mode}` },
+          code: status.INVALID_ARGUMENT,
+          details: () => /\.\.[/_]x.*jmesPath\[0\]\.objectAlias/,
+        },
+      ]),
+    ];
+
+    it.each(cases)('$name', async (c) => {
+      const pod = newPod(c.pod);
+      const error = await kubelet.publish(pod, c.request?.(pod)).then(
+        () => undefined,
+        (e: unknown) => e as { code: number; details: string },
+      );
+      expect(error, 'publish must fail').toBeDefined();
+      expect({ code: status[error!.code], details: error!.details }).toEqual({
+        code: status[c.code],
+        details: typeof c.details(pod) === 'string' ? c.details(pod) : expect.stringMatching(c.details(pod)),
+      });
+      expect(await exists(kubelet.targetPath(pod))).toBe(false);
+      expect(await mountsUnderHarness()).toEqual(
+        expect.not.arrayContaining([kubelet.targetPath(pod)]),
+      );
+    });
+  });
+
+  describe('unpublish', () => {
+    it('unmounts and removes the target, and is safe to repeat', async () => {
+      const pod = newPod();
+      await kubelet.publish(pod);
+      await kubelet.unpublish(pod);
+      expect(await exists(kubelet.targetPath(pod))).toBe(false);
+      expect(await mountsUnderHarness()).not.toContain(kubelet.targetPath(pod));
+      await kubelet.unpublish(pod);
+    });
+
+    it('of a target that was never mounted removes the empty directory and is not an error', async () => {
+      const pod = newPod();
+      await mkdir(kubelet.targetPath(pod), { recursive: true });
+      await kubelet.unpublish(pod);
+      expect(await exists(kubelet.targetPath(pod))).toBe(false);
+      expect(await readdir(join(kubelet.targetPath(pod), '..'))).toEqual([]);
+    });
+
+    it('of a target that does not exist is not an error', async () => {
+      await expect(kubelet.unpublish(newPod())).resolves.toBeUndefined();
+    });
+  });
+});

@@ -7,6 +7,8 @@
 import { invalidArgument } from '../core/errors.js';
 
 export type AgentMode = 'kubelet' | 'provider' | 'both';
+export type FetchStrategy = 'secretlet' | 'per-mount';
+export type EventLogFsync = 'always' | 'group' | 'never';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
 export interface AgentOptions {
@@ -46,8 +48,22 @@ export interface AgentOptions {
   fleetSize?: number;
   /** Worker threads for per-mount work; 0 runs it inline on the main thread. @default 2 */
   poolSize?: number;
+  /** Mount jobs allowed to wait for a worker thread; beyond it a mount fails RESOURCE_EXHAUSTED. @default 1024 */
+  poolMaxQueue?: number;
+  /**
+   * How secrets are fetched. 'per-mount' models the upstream AWS provider's call pattern (fresh
+   * credentials, one call per secret, no caches) and exists for the density benchmark only.
+   * @default 'secretlet'
+   */
+  fetchStrategy?: FetchStrategy;
   /** Bound on how long SIGTERM waits for in-flight mounts. @default '20s' */
   drainTimeout?: string;
+  /** Create/update Kubernetes Secrets for SPCs with `secretObjects` (kubelet door). @default true */
+  syncSecrets?: boolean;
+  /** Event log fsync policy (see src/adapters/eventlog/README.md). @default 'always' */
+  eventLogFsync?: EventLogFsync;
+  /** Compact the event log (snapshot + new segment) after this many records; 0 never. @default 10000 */
+  eventLogCompactEvery?: number;
 }
 
 export interface CompiledAgentOptions {
@@ -69,7 +85,12 @@ export interface CompiledAgentOptions {
   coalesceWindowMs: number;
   fleetSize: number;
   poolSize: number;
+  poolMaxQueue: number;
+  fetchStrategy: FetchStrategy;
   drainTimeoutMs: number;
+  syncSecrets: boolean;
+  eventLogFsync: EventLogFsync;
+  eventLogCompactEvery: number;
 }
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
@@ -106,6 +127,12 @@ export function compileAgentOptions(o: AgentOptions): CompiledAgentOptions {
   if (!Number.isInteger(fleetSize) || fleetSize < 1) throw invalidArgument('InvalidOption', 'options.fleetSize must be a positive integer', 'fleetSize');
   const poolSize = o.poolSize ?? 2;
   if (!Number.isInteger(poolSize) || poolSize < 0) throw invalidArgument('InvalidOption', 'options.poolSize must be a non-negative integer', 'poolSize');
+  const poolMaxQueue = o.poolMaxQueue ?? 1024;
+  if (!Number.isInteger(poolMaxQueue) || poolMaxQueue < 1) throw invalidArgument('InvalidOption', 'options.poolMaxQueue must be a positive integer', 'poolMaxQueue');
+  const fetchStrategy = o.fetchStrategy ?? 'secretlet';
+  if (fetchStrategy !== 'secretlet' && fetchStrategy !== 'per-mount') {
+    throw invalidArgument('InvalidOption', `options.fetchStrategy must be secretlet or per-mount (got "${String(fetchStrategy)}")`, 'fetchStrategy');
+  }
   return {
     mode,
     csiEndpoint: o.csiEndpoint ?? 'unix:///csi/csi.sock',
@@ -125,6 +152,24 @@ export function compileAgentOptions(o: AgentOptions): CompiledAgentOptions {
     coalesceWindowMs: parseDuration(o.coalesceWindow ?? '2ms', 'coalesceWindow'),
     fleetSize,
     poolSize,
+    poolMaxQueue,
+    fetchStrategy,
     drainTimeoutMs: parseDuration(o.drainTimeout ?? '20s', 'drainTimeout'),
+    syncSecrets: o.syncSecrets ?? true,
+    eventLogFsync: eventLogFsyncOf(o.eventLogFsync),
+    eventLogCompactEvery: nonNegativeInteger(o.eventLogCompactEvery ?? 10_000, 'eventLogCompactEvery'),
   };
+}
+
+function eventLogFsyncOf(value: EventLogFsync | undefined): EventLogFsync {
+  const v = value ?? 'always';
+  if (v !== 'always' && v !== 'group' && v !== 'never') {
+    throw invalidArgument('InvalidOption', `options.eventLogFsync must be always, group or never (got "${String(v)}")`, 'eventLogFsync');
+  }
+  return v;
+}
+
+function nonNegativeInteger(value: number, option: string): number {
+  if (!Number.isInteger(value) || value < 0) throw invalidArgument('InvalidOption', `options.${option} must be a non-negative integer`, option);
+  return value;
 }

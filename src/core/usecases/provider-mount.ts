@@ -25,7 +25,8 @@ export interface ProviderMountOutput {
 
 /** Told about every successful mount, e.g. to record it in the event log. */
 export interface MountListener {
-  mounted(mount: FetchedMount, outcome: { changed: boolean }): Promise<void>;
+  /** `targetPath` is where the files are (or, in driver-writes mode, will be written by the driver). */
+  mounted(mount: FetchedMount, outcome: { changed: boolean; targetPath: string }): Promise<void>;
 }
 
 export interface ProviderMountServiceOptions extends MountPipelineDeps {
@@ -46,11 +47,11 @@ export class ProviderMountService {
     const fetched = await fetchMount(prepared, this.options);
     const { writer } = this.options;
     if (writer === undefined) {
-      await this.options.listener?.mounted(fetched, { changed: true });
+      await this.options.listener?.mounted(fetched, { changed: true, targetPath: input.targetPath });
       return { objectVersion: fetched.versions, files: fetched.files };
     }
     const outcome = await writer.write(input.targetPath, fetched.files);
-    await this.options.listener?.mounted(fetched, outcome);
+    await this.options.listener?.mounted(fetched, { changed: outcome.changed, targetPath: input.targetPath });
     return { objectVersion: fetched.versions, files: [] };
   }
 }

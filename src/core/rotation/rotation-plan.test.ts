@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { SecretletError } from '../errors.js';
+import type { AwsIdentity, FetchedObject, MountPlan, ObjectDescriptor } from '../model.js';
+import { err, ok } from '../result.js';
+import { planRotation, settleRotation, valuesFromPayload, wasThrottled } from './rotation-plan.js';
+import type { FetchOutcome, RotationMount } from './rotation-plan.js';
+
+const enc = new TextEncoder();
+
+function object(index: number, name: string, extra: Partial<ObjectDescriptor> = {}): ObjectDescriptor {
+  return {
+    index,
+    objectName: name,
+    objectType: 'secretsmanager',
+    objectAlias: '',
+    objectVersion: '',
+    objectVersionLabel: '',
+    filePermission: '',
+    jmesPath: [],
+    failoverObject: undefined,
+    fileName: name,
+    ...extra,
+  };
+}
+
+function identity(sa: string, token = `tok-${sa}`): AwsIdentity {
+  return { mode: 'irsa', namespace: 'ns', serviceAccount: sa, podUid: `uid-${sa}`, token, preferredAddressType: 'auto' };
+}
+
+function plan(objects: ObjectDescriptor[], regions = ['us-east-1']): MountPlan {
+  return {
+    pod: { namespace: 'ns', name: 'p', uid: 'u', serviceAccount: 'sa' },
+    regions,
+    authMode: 'irsa',
+    preferredAddressType: 'auto',
+    pathTranslation: { kind: 'replace', char: '_' },
+    objects,
+    defaultMode: 0o644,
+  };
+}
+
+function value(text: string, version: string): FetchedObject {
+  return { bytes: enc.encode(text), version };
+}
+
+function mount(key: string, sa: string, objects: ObjectDescriptor[], values: Record<number, FetchedObject>, tokenSeenAt = 0): RotationMount {
+  return { mountKey: key, plan: plan(objects), identity: identity(sa, `tok-${key}`), values: new Map(Object.entries(values).map(([k, v]) => [Number(k), v])), tokenSeenAt };
+}
+
+describe('planRotation', () => {
+  it('asks once per identity and region for each unpinned object, whatever the number of mounts', () => {
+    const objs = [object(0, 'a'), object(1, 'b')];
+    const mounts = [
+      mount('m1', 'sa1', objs, { 0: value('A', 'v1'), 1: value('B', 'v1') }),
+      mount('m2', 'sa1', objs, { 0: value('A', 'v1'), 1: value('B', 'v1') }),
+      mount('m3', 'sa2', [object(0, 'a')], { 0: value('A', 'v1') }),
+    ];
+    const p = planRotation(mounts);
+    expect(p.groups).toHaveLength(2);
+    expect(p.groups[0]?.requests).toEqual([
+      { type: 'secretsmanager', secretId: 'a' },
+      { type: 'secretsmanager', secretId: 'b' },
+    ]);
+    expect(p.groups[1]?.requests).toEqual([{ type: 'secretsmanager', secretId: 'a' }]);
+  });
+
+  it('does not re-fetch pinned objects', () => {
+    const objs = [object(0, 'a', { objectVersion: 'v-pinned' }), object(1, 'b', { objectVersionLabel: 'AWSPREVIOUS' }), object(2, 'c')];
+    const p = planRotation([mount('m1', 'sa1', objs, {})]);
+    expect(p.groups[0]?.requests).toEqual([{ type: 'secretsmanager', secretId: 'c' }]);
+  });
+
+  it('fetches with the freshest token of the service account', () => {
+    const objs = [object(0, 'a')];
+    const p = planRotation([mount('old', 'sa1', objs, {}, 1), mount('new', 'sa1', objs, {}, 5), mount('mid', 'sa1', objs, {}, 3)]);
+    expect(p.groups[0]?.identity.token).toBe('tok-new');
+  });
+
+  it('separates regions of one identity', () => {
+    const m1 = mount('m1', 'sa1', [object(0, 'a')], {});
+    const m2: RotationMount = { ...mount('m2', 'sa1', [object(0, 'a')], {}), plan: plan([object(0, 'a')], ['eu-west-1']) };
+    expect(planRotation([m1, m2]).groups.map((g) => g.region)).toEqual(['us-east-1', 'eu-west-1']);
+  });
+});
+
+describe('settleRotation', () => {
+  const objs = [object(0, 'a'), object(1, 'b', { objectVersion: 'pin' })];
+  const current = { 0: value('A1', 'v1'), 1: value('B', 'pin') };
+
+  it('reports unchanged when every fetched version and byte is the same', () => {
+    const mounts = [mount('m1', 'sa1', objs, current)];
+    const p = planRotation(mounts);
+    const out = settleRotation(mounts, p, [[ok(value('A1', 'v1'))]]);
+    expect(out).toEqual([{ mountKey: 'm1', status: 'unchanged' }]);
+  });
+
+  it('renders the whole payload, pinned object included, when one object changed', () => {
+    const mounts = [mount('m1', 'sa1', objs, current), mount('m2', 'sa1', objs, { 0: value('A2', 'v2'), 1: value('B', 'pin') })];
+    const p = planRotation(mounts);
+    const out = settleRotation(mounts, p, [[ok(value('A2', 'v2'))]]);
+    expect(out[0]).toMatchObject({ status: 'changed', changedObjects: [0] });
+    if (out[0]?.status !== 'changed') throw new Error('expected changed');
+    expect(out[0].files.map((f) => [f.path, new TextDecoder().decode(f.contents)])).toEqual([
+      ['a', 'A2'],
+      ['b', 'B'],
+    ]);
+    expect(out[0].versions).toEqual([
+      { id: 'a', version: 'v2' },
+      { id: 'b', version: 'pin' },
+    ]);
+    // m2 already shows v2: nothing to write there.
+    expect(out[1]).toEqual({ mountKey: 'm2', status: 'unchanged' });
+  });
+
+  it('keeps the old content of a mount whose object failed, naming the object', () => {
+    const mounts = [mount('m1', 'sa1', objs, current)];
+    const p = planRotation(mounts);
+    const throttled: FetchOutcome = err(new SecretletError({ code: 'RESOURCE_EXHAUSTED', reason: 'Throttled', message: 'rate exceeded' }));
+    const out = settleRotation(mounts, p, [[throttled]]);
+    expect(out[0]).toMatchObject({ status: 'failed', error: { code: 'RESOURCE_EXHAUSTED', field: 'objects[0].objectName' } });
+    expect(wasThrottled([[throttled]])).toBe(true);
+    expect(wasThrottled([[ok(value('x', '1'))]])).toBe(false);
+  });
+});
+
+describe('valuesFromPayload', () => {
+  it('maps each object index to its own file and version', () => {
+    const v = valuesFromPayload({ objects: [object(0, 'a'), object(1, 'b')] }, [{ path: 'a', mode: 0o644, contents: enc.encode('A') }], [{ id: 'a', version: '7' }]);
+    expect([...v.keys()]).toEqual([0]);
+    expect(v.get(0)?.version).toBe('7');
+  });
+});

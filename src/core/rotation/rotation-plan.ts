@@ -1,0 +1,184 @@
+/**
+ * The pure half of a rotation cycle. Given every live mount that can be re-run (its plan, its
+ * identity and the values it currently shows), `planRotation` groups the unpinned objects by
+ * identity and primary region and de-duplicates them, so one cycle asks AWS for each object once
+ * however many pods mount it; `settleRotation` takes the answers back and decides, per mount,
+ * whether its content changed (and renders the new payload), stayed the same, or could not be
+ * refreshed (then the old content stays: rotation never empties or half-updates a mount).
+ *
+ * Pinned objects (an SPC `objectVersion` or `objectVersionLabel`) are never re-fetched: their
+ * current value is reused for rendering.
+ */
+import { SecretletError, asSecretletError } from '../errors.js';
+import type { AwsIdentity, FetchedObject, MountPlan, ObjectDescriptor, ObjectRequest, RenderedFile, ObjectVersion } from '../model.js';
+import { objectRequestFor } from '../mount/object-requests.js';
+import { renderFiles } from '../render/render-files.js';
+import type { Result } from '../result.js';
+
+/** A live mount as rotation needs it. `values` is keyed by object index (ObjectDescriptor.index). */
+export interface RotationMount {
+  mountKey: string;
+  plan: MountPlan;
+  identity: AwsIdentity;
+  values: ReadonlyMap<number, FetchedObject>;
+  /** Larger = the token was handed over more recently; the freshest identity of a group fetches. */
+  tokenSeenAt: number;
+}
+
+/** One SecretSource.fetch call of a cycle. */
+export interface FetchGroup {
+  key: string;
+  identity: AwsIdentity;
+  region: string;
+  requests: ObjectRequest[];
+}
+
+interface ObjectSlot {
+  index: number;
+  group: number;
+  request: number;
+}
+
+export interface RotationPlan {
+  groups: FetchGroup[];
+  /** Per mount key: where each unpinned object's answer will be. */
+  slots: ReadonlyMap<string, ObjectSlot[]>;
+}
+
+export function isPinned(d: ObjectDescriptor): boolean {
+  return d.objectVersion !== '' || d.objectVersionLabel !== '';
+}
+
+/** Who a fetch runs as: credentials are per (mode, namespace, service account), addresses per preference. */
+export function identityKey(identity: AwsIdentity): string {
+  return JSON.stringify([identity.mode, identity.namespace, identity.serviceAccount, identity.preferredAddressType]);
+}
+
+export function planRotation(mounts: readonly RotationMount[]): RotationPlan {
+  const groups: FetchGroup[] = [];
+  const groupIndex = new Map<string, number>();
+  const requestIndex = new Map<string, number>();
+  const freshness = new Map<number, number>();
+  const slots = new Map<string, ObjectSlot[]>();
+  for (const mount of mounts) {
+    const region = mount.plan.regions[0];
+    if (region === undefined) continue;
+    const gKey = JSON.stringify([identityKey(mount.identity), region]);
+    let g = groupIndex.get(gKey);
+    if (g === undefined) {
+      g = groups.push({ key: gKey, identity: mount.identity, region, requests: [] }) - 1;
+      groupIndex.set(gKey, g);
+      freshness.set(g, mount.tokenSeenAt);
+    } else if (mount.tokenSeenAt > (freshness.get(g) ?? -Infinity)) {
+      // Same service account, newer token: the freshest one kubelet handed over does the fetching.
+      groups[g]!.identity = mount.identity;
+      freshness.set(g, mount.tokenSeenAt);
+    }
+    const group = groups[g]!;
+    const mine: ObjectSlot[] = [];
+    for (const d of mount.plan.objects) {
+      if (isPinned(d)) continue;
+      const request = objectRequestFor(d, false);
+      const rKey = JSON.stringify([g, request]);
+      let r = requestIndex.get(rKey);
+      if (r === undefined) {
+        r = group.requests.push(request) - 1;
+        requestIndex.set(rKey, r);
+      }
+      mine.push({ index: d.index, group: g, request: r });
+    }
+    slots.set(mount.mountKey, mine);
+  }
+  return { groups, slots };
+}
+
+export type FetchOutcome = Result<FetchedObject, SecretletError>;
+
+export type MountRotation =
+  | { mountKey: string; status: 'unchanged' }
+  | {
+      mountKey: string;
+      status: 'changed';
+      values: Map<number, FetchedObject>;
+      files: RenderedFile[];
+      versions: ObjectVersion[];
+      /** Object indexes whose version or bytes changed. */
+      changedObjects: number[];
+    }
+  | { mountKey: string; status: 'failed'; error: SecretletError };
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Decides each mount's fate from the group answers (`results[g]` aligned with `plan.groups[g].requests`).
+ * A mount with any object that failed keeps its old content and reports the first failure.
+ */
+export function settleRotation(
+  mounts: readonly RotationMount[],
+  plan: RotationPlan,
+  results: ReadonlyArray<readonly FetchOutcome[]>,
+): MountRotation[] {
+  return mounts.map((mount): MountRotation => {
+    const slots = plan.slots.get(mount.mountKey) ?? [];
+    const values = new Map(mount.values);
+    const changedObjects: number[] = [];
+    for (const slot of slots) {
+      const outcome = results[slot.group]?.[slot.request];
+      const d = mount.plan.objects.find((o) => o.index === slot.index);
+      if (outcome === undefined) {
+        return { mountKey: mount.mountKey, status: 'failed', error: missingAnswer(slot.index) };
+      }
+      if (!outcome.ok) {
+        const error = new SecretletError({
+          code: outcome.error.code,
+          reason: outcome.error.reason,
+          field: `objects[${slot.index}].objectName`,
+          message: `rotation could not refresh ${d?.objectName ?? '?'} (objects[${slot.index}]): ${outcome.error.message}`,
+          cause: outcome.error,
+        });
+        return { mountKey: mount.mountKey, status: 'failed', error };
+      }
+      const old = mount.values.get(slot.index);
+      if (old === undefined || old.version !== outcome.value.version || !sameBytes(old.bytes, outcome.value.bytes)) {
+        changedObjects.push(slot.index);
+        values.set(slot.index, outcome.value);
+      }
+    }
+    if (changedObjects.length === 0) return { mountKey: mount.mountKey, status: 'unchanged' };
+    try {
+      const { files, versions } = renderFiles(mount.plan, values);
+      return { mountKey: mount.mountKey, status: 'changed', values, files, versions, changedObjects };
+    } catch (e) {
+      return { mountKey: mount.mountKey, status: 'failed', error: asSecretletError(e, { code: 'INTERNAL', reason: 'RenderFailed' }) };
+    }
+  });
+}
+
+function missingAnswer(index: number): SecretletError {
+  return new SecretletError({ code: 'INTERNAL', reason: 'SourceContractViolation', message: `no answer for objects[${index}] in the rotation cycle` });
+}
+
+/** True when the whole cycle should back off: any answer says AWS throttled us. */
+export function wasThrottled(results: ReadonlyArray<readonly FetchOutcome[]>): boolean {
+  return results.some((rs) => rs.some((r) => !r.ok && r.error.code === 'RESOURCE_EXHAUSTED'));
+}
+
+/** The current values of a freshly fetched mount, keyed by object index (each object's own file holds its raw bytes). */
+export function valuesFromPayload(
+  plan: Pick<MountPlan, 'objects'>,
+  files: readonly RenderedFile[],
+  versions: readonly ObjectVersion[],
+): Map<number, FetchedObject> {
+  const fileByPath = new Map(files.map((f) => [f.path, f]));
+  const versionById = new Map(versions.map((v) => [v.id, v.version]));
+  const values = new Map<number, FetchedObject>();
+  for (const d of plan.objects) {
+    const file = fileByPath.get(d.fileName);
+    if (file !== undefined) values.set(d.index, { bytes: file.contents, version: versionById.get(d.fileName) ?? '' });
+  }
+  return values;
+}

@@ -1,0 +1,105 @@
+import { appendFile, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { InMemoryEventLog } from '../adapters/eventlog/in-memory-event-log.js';
+import { createLogger } from '../adapters/logging/logger.js';
+import type { LoggedEvent, NewEvent } from '../core/events/events.js';
+import { serializeState } from '../core/events/projections.js';
+import type { EventLog } from '../core/ports/event-log.js';
+import { EventJournal } from './event-wiring.js';
+
+const logger = createLogger({ level: 'silent' });
+const hasher = { hash: (b: Uint8Array) => `h${b.length}` };
+
+function published(n: number): NewEvent {
+  return {
+    type: 'MountPublished',
+    payload: {
+      mountKey: `uid-${n}/vol`,
+      door: 'csi',
+      pod: { namespace: 'ns', name: `p${n}`, uid: `uid-${n}` },
+      serviceAccount: 'sa',
+      secretProviderClass: 'spc',
+      authMode: 'irsa',
+      regions: ['us-east-1'],
+      targetPath: `/t/${n}`,
+      objects: [{ id: 'a', objectName: 'a', objectType: 'secretsmanager', version: 'v1', pinned: false, hash: 'x' }],
+      secretObjects: [{ secretName: 's', type: 'Opaque', labels: {}, annotations: {}, data: [{ objectName: 'a', key: 'k' }] }],
+    },
+  };
+}
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+describe('EventJournal', () => {
+  it('applies records in seq order even when appends resolve out of order, and notifies subscribers', async () => {
+    const inner = new InMemoryEventLog();
+    let releaseFirst: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (releaseFirst = r));
+    let calls = 0;
+    // The first append resolves only after the second one: the journal must still apply 1 before 2.
+    const log: EventLog = {
+      ...inner,
+      snapshot: () => inner.snapshot(),
+      replay: () => inner.replay(),
+      compact: (s) => inner.compact(s),
+      close: () => inner.close(),
+      append: async (events) => {
+        const n = calls++;
+        const records = await inner.append(events);
+        if (n === 0) await gate;
+        return records;
+      },
+    };
+    const journal = new EventJournal({ log, hasher, logger, compactEvery: 0 });
+    const seen: number[] = [];
+    journal.subscribe((r: LoggedEvent) => seen.push(r.seq));
+    const first = journal.record([published(1)]);
+    const second = journal.record([published(2)]);
+    await second;
+    expect(journal.state.lastSeq).toBe(0); // seq 2 waits for seq 1
+    releaseFirst();
+    await first;
+    expect(journal.state.lastSeq).toBe(2);
+    expect(seen).toEqual([1, 2]);
+    expect(journal.state.mounts.size).toBe(2);
+  });
+
+  it('compacts every N records and reopens to the identical state', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'journal-'));
+    dirs.push(dir);
+    const journal = await EventJournal.open({ stateDir: dir, fsync: 'never', logger, compactEvery: 5 });
+    for (let n = 0; n < 23; n += 1) await journal.record([published(n)]);
+    await journal.record([{ type: 'MountUnpublished', payload: { mountKey: 'uid-3/vol' } }]);
+    const expected = serializeState(journal.state);
+    await journal.close();
+    const files = await readdir(join(dir, 'eventlog'));
+    expect(files.filter((f) => f.startsWith('snapshot-'))).toHaveLength(1);
+    const reopened = await EventJournal.open({ stateDir: dir, fsync: 'never', logger });
+    expect(serializeState(reopened.state)).toEqual(expected);
+    expect(reopened.state.mounts.size).toBe(22);
+    await reopened.close();
+  });
+
+  it('cuts a torn tail on open and reports it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'journal-'));
+    dirs.push(dir);
+    const journal = await EventJournal.open({ stateDir: dir, fsync: 'always', logger, compactEvery: 0 });
+    await journal.record([published(1), published(2)]);
+    await journal.close();
+    const segment = (await readdir(join(dir, 'eventlog'))).find((f) => f.startsWith('events-'))!;
+    await appendFile(join(dir, 'eventlog', segment), '{"seq":3,"time":"2026-01-01T00:00:00.000Z","type":"MountUnpub');
+    const reopened = await EventJournal.open({ stateDir: dir, fsync: 'always', logger });
+    expect(reopened.openReport).toMatchObject({ droppedRecords: 1, reason: 'torn-line' });
+    expect(reopened.openReport!.truncatedBytes).toBeGreaterThan(0);
+    expect([...reopened.state.mounts.keys()].sort()).toEqual(['uid-1/vol', 'uid-2/vol']);
+    // Appends continue right after the last good record.
+    const [next] = await reopened.record([{ type: 'MountUnpublished', payload: { mountKey: 'uid-1/vol' } }]);
+    expect(next?.seq).toBe(3);
+    await reopened.close();
+  });
+});

@@ -1,0 +1,213 @@
+/**
+ * Rotation: every `intervalMs`, one cycle over the live mounts. Planning is pure
+ * (core/rotation/rotation-plan.ts): one SecretSource.fetch per (identity, region) with the
+ * de-duplicated unpinned objects of all that identity's mounts, so the batching fetcher turns a
+ * whole node into a few BatchGetSecretValue / GetParameters calls. Only mounts whose content
+ * changed are rewritten, each with the writer that created it (atomic: a reader sees all old or
+ * all new files), and a MountUpdated is appended after the write; Secret sync follows from the log.
+ *
+ * A cycle that hits throttling keeps the old content and pushes the next cycle back
+ * exponentially with jitter. Mounts replayed after a restart have no token in memory: they are
+ * rotated again after kubelet's next republish hands one over (see rotation-live-mounts.ts).
+ * A provider-door mount whose target directory is gone was unmounted by the driver (which never
+ * tells the provider): the cycle records MountUnpublished for it.
+ */
+import { access } from 'node:fs/promises';
+import type { Logger } from '../adapters/logging/logger.js';
+import type { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
+import { asSecretletError } from '../core/errors.js';
+import type { StatusCode } from '../core/errors.js';
+import { mountUpdatedEvent } from '../core/events/mount-events.js';
+import type { NewEvent } from '../core/events/events.js';
+import type { SecretSource } from '../core/ports/secret-source.js';
+import { planRotation, settleRotation, wasThrottled } from '../core/rotation/rotation-plan.js';
+import type { FetchOutcome, RotationMount } from '../core/rotation/rotation-plan.js';
+import type { EventJournal } from './event-wiring.js';
+import type { LiveMounts } from './rotation-live-mounts.js';
+
+export interface RotationReconcilerOptions {
+  journal: EventJournal;
+  live: LiveMounts;
+  source: SecretSource;
+  logger: Logger;
+  metrics?: AgentMetrics;
+  /** 0 disables the timer (cycles still run through `runCycle`). */
+  intervalMs: number;
+  /** Where a mount's Kubernetes Event goes when its rotation fails (best effort). */
+  warn?: (pod: { namespace: string; name: string; uid: string }, reason: string, message: string) => Promise<unknown>;
+  /** @default Math.random */
+  random?: () => number;
+  /** @default checks the path with fs.access */
+  targetExists?: (path: string) => Promise<boolean>;
+}
+
+export interface RotationCycleReport {
+  mounts: number;
+  /** Mounts known from the log but without a token in memory (waiting for a republish). */
+  waiting: number;
+  fetchCalls: number;
+  rewritten: string[];
+  failed: Array<{ mountKey: string; reason: string }>;
+  unpublished: string[];
+  throttled: boolean;
+}
+
+const MAX_BACKOFF_FACTOR = 8;
+
+export class RotationReconciler {
+  private readonly options: RotationReconcilerOptions;
+  private readonly random: () => number;
+  private readonly targetExists: (path: string) => Promise<boolean>;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<RotationCycleReport> | undefined;
+  private backoffLevel = 0;
+  private stopped = true;
+
+  constructor(options: RotationReconcilerOptions) {
+    this.options = options;
+    this.random = options.random ?? Math.random;
+    this.targetExists = options.targetExists ?? ((p) => access(p).then(() => true, () => false));
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running?.catch(() => undefined);
+  }
+
+  /** Runs one cycle now; a call while a cycle runs joins it. */
+  runCycle(): Promise<RotationCycleReport> {
+    this.running ??= this.cycle().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  /**
+   * Time until the next cycle: the interval, or after a throttled cycle 2^n intervals (capped at 8)
+   * scaled by a jitter in [0.5, 1) so a fleet of nodes does not retry in step.
+   */
+  nextDelayMs(): number {
+    const { intervalMs } = this.options;
+    if (this.backoffLevel === 0) return intervalMs;
+    const factor = Math.min(2 ** this.backoffLevel, MAX_BACKOFF_FACTOR);
+    return intervalMs * factor * (0.5 + this.random() / 2);
+  }
+
+  private schedule(): void {
+    const { intervalMs } = this.options;
+    if (this.stopped || intervalMs <= 0) return;
+    const delay = this.nextDelayMs();
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.runCycle()
+        .catch((e: unknown) => this.options.logger.error({ err: e instanceof Error ? e.message : String(e) }, 'rotation cycle failed'))
+        .finally(() => this.schedule());
+    }, delay);
+    this.timer.unref();
+  }
+
+  private async cycle(): Promise<RotationCycleReport> {
+    const { journal, live, source, logger, metrics } = this.options;
+    const started = performance.now();
+    const report: RotationCycleReport = { mounts: 0, waiting: 0, fetchCalls: 0, rewritten: [], failed: [], unpublished: [], throttled: false };
+    const registry = journal.state.mounts;
+
+    // Provider-door mounts the driver removed: nobody calls us on unmount, the directory is the truth.
+    for (const entry of registry.values()) {
+      if (entry.door === 'provider' && !(await this.targetExists(entry.targetPath))) {
+        live.delete(entry.mountKey);
+        await journal.record([{ type: 'MountUnpublished', payload: { mountKey: entry.mountKey } }]);
+        report.unpublished.push(entry.mountKey);
+      }
+    }
+
+    const mounts: RotationMount[] = [];
+    for (const entry of journal.state.mounts.values()) {
+      const runtime = live.get(entry.mountKey);
+      if (runtime === undefined) {
+        report.waiting += 1;
+        continue;
+      }
+      mounts.push(runtime);
+    }
+    report.mounts = mounts.length;
+    const plan = planRotation(mounts);
+    const results: FetchOutcome[][] = await Promise.all(
+      plan.groups.map(async (group) => {
+        if (group.requests.length === 0) return [];
+        report.fetchCalls += 1;
+        try {
+          return await source.fetch(group.identity, group.region, group.requests);
+        } catch (e) {
+          const error = asSecretletError(e, { code: 'INTERNAL', reason: 'SourceFailed' });
+          return group.requests.map((): FetchOutcome => ({ ok: false, error }));
+        }
+      }),
+    );
+    report.throttled = wasThrottled(results);
+    this.backoffLevel = report.throttled ? this.backoffLevel + 1 : 0;
+
+    const outcomes = settleRotation(mounts, plan, results);
+    await Promise.all(
+      outcomes.map(async (outcome) => {
+        const runtime = live.get(outcome.mountKey);
+        if (runtime === undefined) return;
+        if (outcome.status === 'unchanged') return;
+        if (outcome.status === 'failed') {
+          report.failed.push({ mountKey: outcome.mountKey, reason: outcome.error.reason });
+          await this.recordFailure(outcome.mountKey, outcome.error.code, outcome.error.reason, outcome.error.message);
+          return;
+        }
+        try {
+          if (!(await this.targetExists(runtime.targetPath))) return; // unmounted meanwhile
+          await runtime.writer.write(runtime.targetPath, outcome.files);
+          live.updateValues(outcome.mountKey, outcome.values);
+          const event: NewEvent = mountUpdatedEvent({
+            mountKey: outcome.mountKey,
+            plan: runtime.plan,
+            versions: outcome.versions,
+            files: outcome.files,
+            cause: 'rotation',
+            hasher: journal.hasher,
+          });
+          // The mount may have been unpublished while we wrote; the registry ignores late updates.
+          await journal.record([event]);
+          report.rewritten.push(outcome.mountKey);
+          metrics?.rotationChangedObjects.inc(outcome.changedObjects.length);
+          metrics?.rotated('aws', (performance.now() - started) / 1000);
+        } catch (e) {
+          const error = asSecretletError(e, { code: 'INTERNAL', reason: 'RotationWriteFailed' });
+          report.failed.push({ mountKey: outcome.mountKey, reason: error.reason });
+          await this.recordFailure(outcome.mountKey, error.code, error.reason, error.message);
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    metrics?.rotationCycleDuration.observe(seconds);
+    logger.info(
+      { mounts: report.mounts, waiting: report.waiting, fetchCalls: report.fetchCalls, rewritten: report.rewritten.length, failed: report.failed.length, throttled: report.throttled, seconds },
+      'rotation cycle',
+    );
+    return report;
+  }
+
+  private async recordFailure(mountKey: string, code: StatusCode, reason: string, message: string): Promise<void> {
+    const { journal, metrics, warn, logger } = this.options;
+    const entry = journal.state.mounts.get(mountKey);
+    if (entry === undefined) return;
+    metrics?.rotationFailed('aws', reason);
+    logger.warn({ mountKey, code, reason, error: message }, 'rotation kept the old content of a mount');
+    // Remember the failure once per reason, not every cycle (the log must not grow while AWS is down).
+    if (entry.lastFailure?.reason !== reason) {
+      await journal.record([{ type: 'MountFailed', payload: { mountKey, pod: entry.pod, code, reason, message } }]).catch(() => undefined);
+    }
+    await warn?.(entry.pod, 'FailedRotation', message);
+  }
+}

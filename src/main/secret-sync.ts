@@ -1,0 +1,261 @@
+/**
+ * Secret sync: the consumer of the DesiredSecrets projection. For every Secret whose desired state
+ * changed after its last successful sync (checkpointed by seq in the log: SecretSynced.basisSeq),
+ * it reads the source mount's files, builds the Secret (type, labels, annotations, managed label,
+ * TLS split), writes it with the consuming pods as owners, and appends SecretSynced.
+ *
+ * Delivery: at-least-once with idempotent writes. A crash after the write but before the append
+ * only means the next start writes the same Secret again (the writer sees "unchanged"). Nothing
+ * pending is lost across a restart: pending = projection state, which is replayed from the log.
+ * While the API server is down, each Secret is retried with exponential backoff and jitter.
+ *
+ * Never takes over a Secret secretlet does not manage: it is left untouched and a Warning Event on
+ * each consuming pod says why. Every failure gets an Event on the pod(s) and, once per desired
+ * state and reason, a SecretSyncFailed record (so the log does not grow during an outage).
+ */
+import type { Logger } from '../adapters/logging/logger.js';
+import type { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
+import type { SecretApplyResult } from '../adapters/kubernetes/secret-writer.js';
+import { SecretletError, asSecretletError } from '../core/errors.js';
+import type { DesiredSecret as DesiredSecretState } from '../core/events/desired-secrets.js';
+import { secretKey } from '../core/events/desired-secrets.js';
+import { pendingSecretSyncs } from '../core/events/projections.js';
+import { buildDesiredSecret } from '../core/secrets/desired-secret.js';
+import type { DesiredSecret, OwnerPod } from '../core/secrets/desired-secret.js';
+import type { EventJournal } from './event-wiring.js';
+
+/** Where Secrets are written (KubeSecretWriter). */
+export interface SecretStore {
+  apply(desired: DesiredSecret, pods: readonly OwnerPod[]): Promise<SecretApplyResult>;
+  removeIfManaged(namespace: string, name: string): Promise<SecretApplyResult>;
+}
+
+export interface PodWarnings {
+  warning(target: { kind: 'Pod'; namespace: string; name: string; uid?: string }, reason: string, message: string): Promise<boolean>;
+}
+
+export interface SecretSyncOptions {
+  journal: EventJournal;
+  store: SecretStore;
+  events: PodWarnings;
+  /** Reads a mount's files (readMountedFiles). */
+  readFiles: (targetPath: string) => Promise<Map<string, Uint8Array>>;
+  logger: Logger;
+  metrics?: AgentMetrics;
+  /** @default 200 */
+  initialBackoffMs?: number;
+  /** @default 10_000 */
+  maxBackoffMs?: number;
+  /** @default Math.random */
+  random?: () => number;
+}
+
+interface RetryState {
+  attempts: number;
+  notBefore: number;
+  /** The changedSeq this retry state belongs to; a newer desired state retries at once. */
+  changedSeq: number;
+  /** Permanent failures (unmanaged Secret, bad spec) wait for the desired state to change. */
+  permanent: boolean;
+  recordedReason?: string;
+}
+
+/** Failures no retry can fix: only a change of the desired state (spec, files, owners) can. */
+const PERMANENT_REASONS = new Set(['SecretNotManaged', 'FailedToCreateSecret']);
+
+export class SecretSync {
+  private readonly options: SecretSyncOptions;
+  private readonly random: () => number;
+  private readonly retries = new Map<string, RetryState>();
+  private readonly removals = new Set<string>();
+  private wake: (() => void) | undefined;
+  private kicked = false;
+  private loop: Promise<void> | undefined;
+  private stopped = true;
+  private unsubscribe: (() => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(options: SecretSyncOptions) {
+    this.options = options;
+    this.random = options.random ?? Math.random;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.unsubscribe = this.options.journal.subscribe((record, before, after) => {
+      if (record.type === 'SecretSynced' || record.type === 'SecretSyncFailed') return;
+      // A Secret nobody asks for any more: delete it if we manage it (ownerReferences GC does the
+      // same in a real cluster once the pods are gone; this also covers a pod that merely unmounted).
+      for (const [key, s] of before.secrets) if (s.synced !== undefined && !after.secrets.has(key)) this.removals.add(key);
+      for (const key of after.secrets.keys()) this.removals.delete(key);
+      this.kick();
+    });
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.wake?.();
+    await this.loop;
+  }
+
+  kick(): void {
+    this.kicked = true;
+    this.wake?.();
+  }
+
+  /** Secrets whose desired state is not yet written (permanently failed ones included). */
+  pending(): DesiredSecretState[] {
+    return pendingSecretSyncs(this.options.journal.state);
+  }
+
+  private runnable(now: number): DesiredSecretState[] {
+    return this.pending().filter((s) => {
+      const r = this.retries.get(secretKey(s.namespace, s.secretName));
+      if (r === undefined || r.changedSeq !== s.changedSeq) return true;
+      return !r.permanent && r.notBefore <= now;
+    });
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      this.kicked = false;
+      const now = Date.now();
+      for (const key of [...this.removals]) await this.remove(key);
+      for (const desired of this.runnable(now)) {
+        if (this.stopped) return;
+        await this.syncOne(desired);
+      }
+      this.updateLag();
+      if (this.kicked) continue;
+      await this.sleep(this.nextWakeDelay());
+    }
+  }
+
+  private nextWakeDelay(): number | undefined {
+    let earliest: number | undefined;
+    const pendingKeys = new Set(this.pending().map((s) => secretKey(s.namespace, s.secretName)));
+    for (const [key, r] of this.retries) {
+      if (!pendingKeys.has(key)) {
+        this.retries.delete(key);
+        continue;
+      }
+      if (!r.permanent && (earliest === undefined || r.notBefore < earliest)) earliest = r.notBefore;
+    }
+    if (this.removals.size > 0) earliest = Math.min(earliest ?? Infinity, Date.now() + (this.options.initialBackoffMs ?? 200));
+    return earliest === undefined ? undefined : Math.max(0, earliest - Date.now());
+  }
+
+  private sleep(ms: number | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        if (this.timer !== undefined) clearTimeout(this.timer);
+        this.timer = undefined;
+        this.wake = undefined;
+        resolve();
+      };
+      this.wake = done;
+      if (this.kicked || this.stopped) return done();
+      if (ms !== undefined) this.timer = setTimeout(done, ms);
+    });
+  }
+
+  private async syncOne(desired: DesiredSecretState): Promise<void> {
+    const { journal, store, readFiles, logger } = this.options;
+    const key = secretKey(desired.namespace, desired.secretName);
+    const mount = journal.state.mounts.get(desired.sourceMountKey);
+    if (mount === undefined) return; // the projection moves on with the next record
+    const index = mount.secretObjects.findIndex((s) => s.secretName.trim() === desired.secretName);
+    try {
+      const files = await readFiles(mount.targetPath);
+      const secret = buildDesiredSecret({ namespace: desired.namespace, spcName: mount.secretProviderClass, spec: desired.spec, index: Math.max(index, 0), files });
+      const result = await store.apply(
+        secret,
+        desired.owners.map((o) => ({ name: o.name, uid: o.uid })),
+      );
+      if (result === 'unmanaged') {
+        throw new SecretletError({
+          code: 'FAILED_PRECONDITION',
+          reason: 'SecretNotManaged',
+          field: `spec.secretObjects[${index}].secretName`,
+          message: `secret ${desired.namespace}/${desired.secretName} exists and is not managed by secretlet (no ${'secrets-store.csi.k8s.io/managed'}=true label); it was left untouched`,
+        });
+      }
+      await journal.record([
+        {
+          type: 'SecretSynced',
+          payload: {
+            namespace: desired.namespace,
+            secretName: desired.secretName,
+            mountKeys: desired.owners.map((o) => o.mountKey),
+            dataHash: this.dataHash(secret),
+            basisSeq: desired.changedSeq,
+          },
+        },
+      ]);
+      this.retries.delete(key);
+      logger.info({ namespace: desired.namespace, secret: desired.secretName, result, owners: desired.owners.length }, 'secret synced');
+    } catch (e) {
+      await this.failed(desired, asSecretletError(e, { code: 'UNAVAILABLE', reason: 'SecretSyncFailed' }));
+    }
+  }
+
+  private async failed(desired: DesiredSecretState, error: SecretletError): Promise<void> {
+    const { journal, events, logger, initialBackoffMs = 200, maxBackoffMs = 10_000 } = this.options;
+    const key = secretKey(desired.namespace, desired.secretName);
+    const previous = this.retries.get(key);
+    const same = previous !== undefined && previous.changedSeq === desired.changedSeq;
+    const attempts = same ? previous.attempts + 1 : 1;
+    const permanent = PERMANENT_REASONS.has(error.reason);
+    const ceiling = Math.min(maxBackoffMs, initialBackoffMs * 2 ** (attempts - 1));
+    const state: RetryState = {
+      attempts,
+      notBefore: Date.now() + ceiling * (0.5 + this.random() / 2),
+      changedSeq: desired.changedSeq,
+      permanent,
+      ...(same && previous.recordedReason !== undefined ? { recordedReason: previous.recordedReason } : {}),
+    };
+    this.retries.set(key, state);
+    logger.warn({ namespace: desired.namespace, secret: desired.secretName, code: error.code, reason: error.reason, error: error.message, attempts }, 'secret sync failed');
+    if (state.recordedReason !== error.reason) {
+      state.recordedReason = error.reason;
+      await journal
+        .record([{ type: 'SecretSyncFailed', payload: { namespace: desired.namespace, secretName: desired.secretName, reason: error.reason, message: error.message } }])
+        .catch(() => undefined);
+    }
+    for (const owner of desired.owners) {
+      await events.warning({ kind: 'Pod', namespace: desired.namespace, name: owner.name, uid: owner.uid }, error.reason === 'SecretNotManaged' ? 'SecretNotManaged' : 'FailedToCreateSecret', error.message);
+    }
+  }
+
+  private async remove(key: string): Promise<void> {
+    const i = key.indexOf('/');
+    try {
+      await this.options.store.removeIfManaged(key.slice(0, i), key.slice(i + 1));
+      this.removals.delete(key);
+    } catch (e) {
+      this.options.logger.warn({ secret: key, error: e instanceof Error ? e.message : String(e) }, 'removing a secret no pod asks for failed; will retry');
+    }
+  }
+
+  /** Keyed hash over the Secret's data (keys sorted, length-prefixed) — content never leaves memory. */
+  private dataHash(secret: DesiredSecret): string {
+    const parts: Uint8Array[] = [];
+    const enc = new TextEncoder();
+    for (const k of Object.keys(secret.data).sort()) {
+      const v = secret.data[k]!;
+      parts.push(enc.encode(`${k}\n${v.length}\n`), v);
+    }
+    return this.options.journal.hasher.hash(Buffer.concat(parts));
+  }
+
+  private updateLag(): void {
+    const { metrics, journal } = this.options;
+    if (metrics === undefined) return;
+    const oldest = this.pending().reduce((min, s) => Math.min(min, s.changedSeq), Infinity);
+    metrics.secretSyncLag.set(oldest === Infinity ? 0 : journal.state.lastSeq - oldest + 1);
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * Secret sync end to end: a real Agent (CSI door, InMemoryVolumeMounter, real atomic writer) against
+ * the local AWS and Kubernetes emulators. Kubelet is played by a CSI client.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createCsiClient } from '../../src/adapters/grpc/index.js';
+import type { CsiClient } from '../../src/adapters/grpc/index.js';
+import { InMemoryVolumeMounter } from '../../src/adapters/fs/index.js';
+import type { KubeObject } from '../../src/emulators/kube/index.js';
+import { startHarness } from '../support/agent-harness.js';
+import type { Harness } from '../support/agent-harness.js';
+
+const NS = 'app';
+const SA = 'web';
+const REGION = 'us-east-1';
+const ROLE = 'arn:aws:iam::111122223333:role/web';
+
+interface Pod {
+  name: string;
+  uid: string;
+  targetPath: string;
+  volumeId: string;
+}
+
+let h: Harness | undefined;
+let csi: CsiClient | undefined;
+
+afterEach(async () => {
+  csi?.close();
+  csi = undefined;
+  await h?.stop();
+  h = undefined;
+});
+
+async function setup(secretObjects: unknown[], objects: string): Promise<{ h: Harness; csi: CsiClient }> {
+  h = await startHarness({ mounter: new InMemoryVolumeMounter(), agent: { rotationInterval: '0', mode: 'kubelet' } });
+  h.stack.addServiceAccount({ namespace: NS, name: SA, roleArn: ROLE, allow: { secrets: ['*'], parameters: ['*'], batchGetSecretValue: true } });
+  h.stack.kube.apply({
+    apiVersion: 'secrets-store.csi.x-k8s.io/v1',
+    kind: 'SecretProviderClass',
+    metadata: { name: 'spc', namespace: NS },
+    spec: { provider: 'aws', parameters: { region: REGION, objects }, secretObjects },
+  } as KubeObject);
+  csi = createCsiClient(h.csiEndpoint);
+  return { h, csi };
+}
+
+function createPod(harness: Harness, name: string): Pod {
+  const pod = harness.stack.kube.apply({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS }, spec: { serviceAccountName: SA, nodeName: 'node-1' } } as KubeObject);
+  const uid = pod.metadata.uid ?? '';
+  return { name, uid, volumeId: `csi-${name}`, targetPath: join(harness.dir, 'kubelet', 'pods', uid, 'volumes', 'kubernetes.io~csi', 'secrets', 'mount') };
+}
+
+async function publish(harness: Harness, client: CsiClient, pod: Pod): Promise<void> {
+  await client.nodePublish({
+    volumeId: pod.volumeId,
+    targetPath: pod.targetPath,
+    volumeContext: {
+      secretProviderClass: 'spc',
+      'csi.storage.k8s.io/pod.name': pod.name,
+      'csi.storage.k8s.io/pod.namespace': NS,
+      'csi.storage.k8s.io/pod.uid': pod.uid,
+      'csi.storage.k8s.io/serviceAccount.name': SA,
+      'csi.storage.k8s.io/serviceAccount.tokens': harness.stack.kubeletTokens({ namespace: NS, serviceAccount: SA, podName: pod.name, podUid: pod.uid }),
+    },
+  });
+}
+
+function secret(harness: Harness, name: string): KubeObject | undefined {
+  return harness.stack.kube.get('v1', 'Secret', NS, name);
+}
+
+function dataOf(obj: KubeObject | undefined): Record<string, string> {
+  const data = ((obj as { data?: Record<string, string> } | undefined)?.data ?? {}) as Record<string, string>;
+  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+}
+
+function ownerUids(obj: KubeObject | undefined): string[] {
+  return (obj?.metadata.ownerReferences ?? []).map((o) => o.uid).sort();
+}
+
+/** Polls `check` until it passes; generous deadline because the machine is shared and loaded. */
+async function eventually(check: () => void, deadlineMs = 30_000): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    try {
+      check();
+      return;
+    } catch (e) {
+      if (Date.now() > until) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+const OPAQUE = [{ secretName: 'db', type: 'Opaque', labels: { team: 'web' }, annotations: { note: 'synced' }, data: [{ objectName: 'db-password', key: 'password' }] }];
+const DB_OBJECTS = '- objectName: db-password\n  objectType: secretsmanager\n';
+
+describe('Secret sync', () => {
+  it('creates the Secret, follows rotation, tracks owners as pods come and go, and deletes it after the last pod', async () => {
+    const { h, csi } = await setup(OPAQUE, DB_OBJECTS);
+    h.stack.aws.putSecret({ name: 'db-password', region: REGION, string: 'pw-1' });
+    const a = createPod(h, 'web-a');
+    const b = createPod(h, 'web-b');
+
+    await publish(h, csi, a);
+    await eventually(() => {
+      const s = secret(h, 'db');
+      expect(dataOf(s)).toEqual({ password: 'pw-1' });
+      expect(s?.metadata.labels).toEqual({ team: 'web', 'secrets-store.csi.k8s.io/managed': 'true' });
+      expect(s?.metadata.annotations).toMatchObject({ note: 'synced' });
+      expect(ownerUids(s)).toEqual([a.uid]);
+    });
+
+    await publish(h, csi, b);
+    await eventually(() => expect(ownerUids(secret(h, 'db'))).toEqual([a.uid, b.uid].sort()));
+
+    h.stack.aws.putSecret({ name: 'db-password', region: REGION, string: 'pw-2' });
+    const cycle = await h.agent.rotation!.runCycle();
+    expect(cycle.rewritten.sort()).toEqual([`${a.uid}/${a.volumeId}`, `${b.uid}/${b.volumeId}`].sort());
+    await eventually(() => expect(dataOf(secret(h, 'db'))).toEqual({ password: 'pw-2' }));
+
+    await csi.nodeUnpublish({ volumeId: a.volumeId, targetPath: a.targetPath });
+    await eventually(() => expect(ownerUids(secret(h, 'db'))).toEqual([b.uid]));
+    expect(dataOf(secret(h, 'db'))).toEqual({ password: 'pw-2' });
+
+    await csi.nodeUnpublish({ volumeId: b.volumeId, targetPath: b.targetPath });
+    await eventually(() => expect(secret(h, 'db')).toBeUndefined());
+    // Every sync is checkpointed: nothing is left pending.
+    expect(h.agent.secretSync!.pending()).toEqual([]);
+  });
+
+  it('leaves a Secret it does not manage untouched and says so in an Event on the pod', async () => {
+    const { h, csi } = await setup(OPAQUE, DB_OBJECTS);
+    h.stack.aws.putSecret({ name: 'db-password', region: REGION, string: 'pw-1' });
+    h.stack.kube.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: NS }, type: 'Opaque', data: { password: Buffer.from('theirs').toString('base64') } } as KubeObject);
+    const a = createPod(h, 'web-a');
+    await publish(h, csi, a);
+    await eventually(() => {
+      const events = h.stack.kube.list('v1', 'Event', NS) as Array<KubeObject & { reason?: string; involvedObject?: { name?: string } }>;
+      expect(events.some((e) => e.reason === 'SecretNotManaged' && e.involvedObject?.name === 'web-a')).toBe(true);
+    });
+    expect(dataOf(secret(h, 'db'))).toEqual({ password: 'theirs' });
+    expect(secret(h, 'db')?.metadata.labels?.['secrets-store.csi.k8s.io/managed']).toBeUndefined();
+    expect(ownerUids(secret(h, 'db'))).toEqual([]);
+    const failure = h.agent.journal!.state.secrets.get(`${NS}/db`)?.lastFailure;
+    expect(failure?.reason).toBe('SecretNotManaged');
+  });
+
+  it('splits a PEM bundle into tls.crt and tls.key for kubernetes.io/tls', async () => {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const keyPem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const certPem = '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUfake\n-----END CERTIFICATE-----\n';
+    const tls = [{ secretName: 'tls', type: 'kubernetes.io/tls', data: [{ objectName: 'bundle', key: 'tls.crt' }, { objectName: 'bundle', key: 'tls.key' }] }];
+    const { h, csi } = await setup(tls, '- objectName: bundle\n  objectType: secretsmanager\n');
+    h.stack.aws.putSecret({ name: 'bundle', region: REGION, string: keyPem + certPem });
+    await publish(h, csi, createPod(h, 'web-a'));
+    await eventually(() => {
+      const s = secret(h, 'tls') as (KubeObject & { type?: string }) | undefined;
+      expect(s?.type).toBe('kubernetes.io/tls');
+      const data = dataOf(s);
+      expect(data['tls.crt']).toBe(certPem);
+      expect(data['tls.key']).toMatch(/^-----BEGIN EC PRIVATE KEY-----/);
+    });
+  });
+
+  it('loses nothing while the API server is down: rotation and owner changes land once it is back', async () => {
+    const { h, csi } = await setup(OPAQUE, DB_OBJECTS);
+    h.stack.aws.putSecret({ name: 'db-password', region: REGION, string: 'pw-1' });
+    const a = createPod(h, 'web-a');
+    const b = createPod(h, 'web-b');
+    await publish(h, csi, a);
+    await publish(h, csi, b);
+    await eventually(() => expect(ownerUids(secret(h, 'db'))).toEqual([a.uid, b.uid].sort()));
+
+    h.stack.kube.pause();
+    h.stack.aws.putSecret({ name: 'db-password', region: REGION, string: 'pw-outage' });
+    const cycle = await h.agent.rotation!.runCycle();
+    expect(cycle.rewritten).toHaveLength(2);
+    await csi.nodeUnpublish({ volumeId: a.volumeId, targetPath: a.targetPath });
+    // Sync keeps failing while paused (and records the failure once).
+    await eventually(() => expect(h.agent.journal!.state.secrets.get(`${NS}/db`)?.lastFailure).toBeDefined());
+    expect(h.agent.secretSync!.pending()).toHaveLength(1);
+
+    h.stack.kube.resume();
+    await eventually(() => {
+      expect(dataOf(secret(h, 'db'))).toEqual({ password: 'pw-outage' });
+      expect(ownerUids(secret(h, 'db'))).toEqual([b.uid]);
+    }, 60_000);
+    await eventually(() => expect(h.agent.secretSync!.pending()).toEqual([]));
+  });
+});

@@ -15,9 +15,15 @@ const err = (line: string): void => void process.stderr.write(line + '\n');
 function serveCommand(): Command {
   const cmd = new Command('serve').description('Run the node agent (kubelet door, provider door, or both).');
   for (const f of SERVE_FLAGS) {
-    const flag = f.kind === 'boolean' ? `--${f.flag}` : `--${f.flag} <${f.kind === 'number' ? 'n' : 'value'}>`;
+    const flag = f.kind === 'boolean' ? `--${f.flag}` : `--${f.flag} <${f.kind === 'number' ? 'n' : f.kind === 'switch' ? 'bool' : 'value'}>`;
     const opt = new Option(flag, `${f.description} (default: ${f.defaultText})`).env(f.env);
     if (f.kind === 'number') opt.argParser((v) => Number(v));
+    if (f.kind === 'switch') {
+      opt.argParser((v) => {
+        if (v !== 'true' && v !== 'false') throw new Error(`--${f.flag} must be true or false (got "${v}")`);
+        return v === 'true';
+      });
+    }
     cmd.addOption(opt);
   }
   cmd.action(async (raw: Record<string, unknown>) => {
@@ -29,7 +35,9 @@ function serveCommand(): Command {
     options.nodeName ??= process.env['NODE_NAME'];
     options.region ??= process.env['AWS_REGION'];
     const { runServe } = await import('./serve.js');
-    process.exitCode = await runServe(compileAgentOptions(options));
+    // Exit explicitly once drained: a handle left open by a dependency (a keep-alive socket to an
+    // AWS endpoint that stopped answering) must not keep a terminated pod around past its grace period.
+    process.exit(await runServe(compileAgentOptions(options)));
   });
   return cmd;
 }
@@ -117,12 +125,24 @@ export function buildProgram(): Command {
 
   program
     .command('validate')
-    .description('Check SecretProviderClass files offline with exactly the errors a mount would give; non-zero exit on the first bad file.')
+    .description('Check SecretProviderClass files offline with exactly the errors a mount would give; checks every file, exits 1 if any is bad.')
     .argument('<files...>', 'YAML files (multi-document allowed)')
     .addOption(new Option('--region <region>', 'region a mount would resolve when the SPC names none').env('AWS_REGION'))
     .action(async (files: string[], o: { region?: string }) => {
       const { runValidate } = await import('./validate.js');
       process.exitCode = await runValidate(files, { ...(o.region ? { region: o.region } : {}), out, err });
+    });
+
+  program
+    .command('docs', { hidden: true })
+    .description('Print (or --write into a README) the generated configuration reference.')
+    .argument('<section>', 'config-reference')
+    .option('--write <file>', 'replace the section between the markers in this file')
+    .action(async (section: string, o: { write?: string }) => {
+      if (section !== 'config-reference') throw new Error(`unknown docs section "${section}" (config-reference)`);
+      const { renderConfigReference, writeConfigReference } = await import('./config-reference.js');
+      if (o.write === undefined) out(renderConfigReference());
+      else out((await writeConfigReference(o.write)) ? `${o.write}: configuration reference updated` : `${o.write}: already current`);
     });
 
   program

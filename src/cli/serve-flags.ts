@@ -11,7 +11,8 @@ export interface FlagDefinition {
   env: string;
   description: string;
   defaultText: string;
-  kind: 'string' | 'number' | 'boolean';
+  /** 'switch' is a true/false value (so a default of true can be turned off from a flag or env). */
+  kind: 'string' | 'number' | 'boolean' | 'switch';
 }
 
 function def(key: keyof AgentOptions, flag: string, kind: FlagDefinition['kind'], defaultText: string, description: string): FlagDefinition {
@@ -38,4 +39,7 @@ export const SERVE_FLAGS: readonly FlagDefinition[] = [
   def('fleetSize', 'fleet-size', 'number', '100', 'Nodes sharing one AWS account and region; per-node call budgets are the account quotas divided by it.'),
   def('poolSize', 'pool-size', 'number', '2', 'Worker threads for per-mount work; 0 runs it on the main thread.'),
   def('drainTimeout', 'drain-timeout', 'string', '20s', 'On SIGTERM, how long in-flight mounts may take before the agent exits.'),
+  def('syncSecrets', 'sync-secrets', 'switch', 'true', 'Create and update Kubernetes Secrets from SecretProviderClass secretObjects (needs Secret RBAC); false turns it off.'),
+  def('eventLogFsync', 'event-log-fsync', 'string', 'always', 'Event log durability: always (fsync before acknowledging, concurrent appends share one), group, or never (survives kill -9, not power loss).'),
+  def('eventLogCompactEvery', 'event-log-compact-every', 'number', '10000', 'Compact the event log (snapshot + new segment) every N records; 0 never.'),
 ];

@@ -1,26 +1,33 @@
 /**
  * `secretlet serve`: starts the agent and drains on SIGTERM/SIGINT within the drain timeout
- * (stop accepting, finish in-flight mounts, close the doors, flush the log, close the pool).
+ * (stop accepting, finish in-flight mounts, close the doors, flush the log). Resolves with the exit
+ * code: 0 drained, 1 the drain timeout cut in-flight mounts off, 2 the drain itself hung. The last
+ * log line is always `secretlet exiting` with that code, written synchronously before exit.
  */
+import { createLogger, stdoutDestination } from '../adapters/logging/logger.js';
 import type { CompiledAgentOptions } from '../config/agent-options.js';
 import { Agent } from '../main/agent.js';
 
 export async function runServe(options: CompiledAgentOptions): Promise<number> {
-  const agent = Agent.create(options);
+  const agent = Agent.create(options, { logger: createLogger({ level: options.logLevel, destination: stdoutDestination() }) });
   await agent.start();
   return new Promise<number>((resolve) => {
     let signalled = false;
+    const finish = (code: number, drained: boolean): void => {
+      agent.logger.info({ code, drained }, 'secretlet exiting');
+      agent.logger.flush();
+      resolve(code);
+    };
     const onSignal = (signal: string): void => {
       if (signalled) return;
       signalled = true;
-      agent.logger.info({ signal }, 'received signal, draining');
+      agent.logger.info({ signal, drainTimeoutMs: options.drainTimeoutMs }, 'received signal, draining');
       // A hard bound on the whole drain, in case something below ignores its own deadline.
-      const guard = setTimeout(() => resolve(2), options.drainTimeoutMs + 5000);
+      const guard = setTimeout(() => finish(2, false), options.drainTimeoutMs + 5000);
       guard.unref();
       void agent.stop().then(({ drained }) => {
         clearTimeout(guard);
-        agent.logger.flush();
-        resolve(drained ? 0 : 1);
+        finish(drained ? 0 : 1, drained);
       });
     };
     process.on('SIGTERM', () => onSignal('SIGTERM'));

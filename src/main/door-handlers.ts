@@ -2,28 +2,84 @@
  * Adapts the use cases to the gRPC doors' handler ports, adding what every call needs: admission
  * through the drain gate, a duration metric, and one structured log line per call that names the
  * pod and the outcome (never attributes, tokens, secrets or contents).
+ *
+ * Every call's log line has the same shape, so log queries work across doors:
+ * `{ time, level, msg, pod, namespace, spc, mountKey, durationMs }` plus, on failure,
+ * `{ code, reason, field, error }` where `error` is the SecretletError message (built from names
+ * and fields only, never from values).
  */
 import type { ProviderMountHandler, ProviderMountRequest, ProviderMountResponse, NodeVolumeHandler, NodePublishRequest, NodeUnpublishRequest } from '../adapters/grpc/index.js';
 import type { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
 import type { Logger } from '../adapters/logging/logger.js';
 import { SecretletError } from '../core/errors.js';
+import { mountKeyFor, mountKeyFromTargetPath } from '../core/events/mount-events.js';
 import type { NodeVolumeService } from '../core/usecases/node-volume.js';
 import type { ProviderMountService } from '../core/usecases/provider-mount.js';
 import type { InFlight } from './in-flight.js';
 
-function errorFields(e: unknown): Record<string, unknown> {
-  if (e instanceof SecretletError) return { code: e.code, reason: e.reason, field: e.field, error: e.message };
-  return { code: 'UNKNOWN', error: e instanceof Error ? e.message : String(e) };
+export interface CallLogFields {
+  pod?: string;
+  namespace?: string;
+  spc?: string;
+  mountKey?: string;
 }
 
-function podOf(ctx: Record<string, string>): { pod?: string; namespace?: string; spc?: string } {
-  return { pod: ctx['csi.storage.k8s.io/pod.name'], namespace: ctx['csi.storage.k8s.io/pod.namespace'], spc: ctx['secretProviderClass'] };
+/** The error half of a log line: codes and the (value-free) message, nothing from the request. */
+export function errorFields(e: unknown): Record<string, unknown> {
+  if (e instanceof SecretletError) return { code: e.code, reason: e.reason, field: e.field, error: e.message };
+  return { code: 'UNKNOWN', reason: 'Unknown', error: e instanceof Error ? e.message : String(e) };
+}
+
+const POD_NAME = 'csi.storage.k8s.io/pod.name';
+const POD_NAMESPACE = 'csi.storage.k8s.io/pod.namespace';
+const POD_UID = 'csi.storage.k8s.io/pod.uid';
+
+function pick(ctx: Record<string, unknown>, key: string): string | undefined {
+  const v = ctx[key];
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/** Who a call is about, from the pod attributes only (the token attribute is never read here). */
+export function callFields(ctx: Record<string, unknown>, fallbackMountKey?: string): CallLogFields {
+  const uid = pick(ctx, POD_UID);
+  const out: CallLogFields = {};
+  const pod = pick(ctx, POD_NAME);
+  const namespace = pick(ctx, POD_NAMESPACE);
+  const spc = pick(ctx, 'secretProviderClass');
+  if (pod !== undefined) out.pod = pod;
+  if (namespace !== undefined) out.namespace = namespace;
+  if (spc !== undefined) out.spc = spc;
+  const mountKey = fallbackMountKey ?? (uid !== undefined ? uid : undefined);
+  if (mountKey !== undefined) out.mountKey = mountKey;
+  return out;
+}
+
+function providerCallFields(req: ProviderMountRequest): CallLogFields {
+  let ctx: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = JSON.parse(req.attributes);
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) ctx = parsed as Record<string, unknown>;
+  } catch {
+    // A malformed attributes string is the use case's error to report; the log line just has less.
+  }
+  return callFields(ctx, mountKeyFromTargetPath(req.targetPath));
+}
+
+function elapsedMs(started: number): number {
+  return Math.round(performance.now() - started);
+}
+
+export interface DoorHandlerDeps<S> {
+  service: S;
+  inFlight: InFlight;
+  metrics: AgentMetrics;
+  logger: Logger;
 }
 
 export class ProviderDoorHandler implements ProviderMountHandler {
-  private readonly deps: { service: ProviderMountService; inFlight: InFlight; metrics: AgentMetrics; logger: Logger };
+  private readonly deps: DoorHandlerDeps<ProviderMountService>;
 
-  constructor(deps: { service: ProviderMountService; inFlight: InFlight; metrics: AgentMetrics; logger: Logger }) {
+  constructor(deps: DoorHandlerDeps<ProviderMountService>) {
     this.deps = deps;
   }
 
@@ -31,17 +87,18 @@ export class ProviderDoorHandler implements ProviderMountHandler {
     const { service, inFlight, metrics, logger } = this.deps;
     return inFlight.run(async () => {
       const started = performance.now();
+      const who = providerCallFields(req);
       try {
         const out = await service.mount(req);
-        const durationMs = Math.round(performance.now() - started);
+        const durationMs = elapsedMs(started);
         metrics.providerMount.inc({ outcome: 'ok', error_type: '' });
         metrics.mountDuration.observe({ door: 'provider' }, durationMs / 1000);
-        logger.info({ targetPath: req.targetPath, objects: out.objectVersion.length, durationMs }, 'provider mount complete');
+        logger.info({ ...who, objects: out.objectVersion.length, durationMs }, 'provider mount complete');
         return out;
       } catch (e) {
         const reason = e instanceof SecretletError ? e.reason : 'Unknown';
         metrics.providerMount.inc({ outcome: 'error', error_type: reason });
-        logger.warn({ targetPath: req.targetPath, durationMs: Math.round(performance.now() - started), ...errorFields(e) }, 'provider mount failed');
+        logger.warn({ ...who, durationMs: elapsedMs(started), ...errorFields(e) }, 'provider mount failed');
         throw e;
       }
     });
@@ -49,9 +106,9 @@ export class ProviderDoorHandler implements ProviderMountHandler {
 }
 
 export class CsiDoorHandler implements NodeVolumeHandler {
-  private readonly deps: { service: NodeVolumeService; inFlight: InFlight; metrics: AgentMetrics; logger: Logger };
+  private readonly deps: DoorHandlerDeps<NodeVolumeService>;
 
-  constructor(deps: { service: NodeVolumeService; inFlight: InFlight; metrics: AgentMetrics; logger: Logger }) {
+  constructor(deps: DoorHandlerDeps<NodeVolumeService>) {
     this.deps = deps;
   }
 
@@ -59,16 +116,18 @@ export class CsiDoorHandler implements NodeVolumeHandler {
     const { service, inFlight, metrics, logger } = this.deps;
     return inFlight.run(async () => {
       const started = performance.now();
-      const who = podOf(req.volumeContext);
+      const uid = req.volumeContext[POD_UID];
+      const who = callFields(req.volumeContext, uid ? mountKeyFor(uid, req.volumeId) : undefined);
       try {
         await service.publish(req);
-        const durationMs = Math.round(performance.now() - started);
+        const durationMs = elapsedMs(started);
         metrics.publishOk('aws');
         metrics.mountDuration.observe({ door: 'csi' }, durationMs / 1000);
-        logger.info({ ...who, volumeId: req.volumeId, durationMs }, 'node publish volume complete');
+        logger.info({ ...who, durationMs }, 'node publish volume complete');
       } catch (e) {
-        metrics.publishError('aws', e instanceof SecretletError ? e.reason : 'FailedToMount');
-        logger.warn({ ...who, volumeId: req.volumeId, durationMs: Math.round(performance.now() - started), ...errorFields(e) }, 'node publish volume failed');
+        // node_publish_error_total and the FailedMount Event come from the NodeVolumeListener,
+        // which also sees masked republish failures that never reach this catch.
+        logger.warn({ ...who, durationMs: elapsedMs(started), ...errorFields(e) }, 'node publish volume failed');
         throw e;
       }
     });
@@ -77,13 +136,15 @@ export class CsiDoorHandler implements NodeVolumeHandler {
   unpublish(req: NodeUnpublishRequest, _signal: AbortSignal): Promise<void> {
     const { service, inFlight, metrics, logger } = this.deps;
     return inFlight.run(async () => {
+      const started = performance.now();
+      const who: CallLogFields = { ...(mountKeyFromTargetPath(req.targetPath) ? { mountKey: mountKeyFromTargetPath(req.targetPath) } : {}) };
       try {
         await service.unpublish(req);
         metrics.unpublishOk();
-        logger.info({ volumeId: req.volumeId, targetPath: req.targetPath }, 'node unpublish volume complete');
+        logger.info({ ...who, durationMs: elapsedMs(started) }, 'node unpublish volume complete');
       } catch (e) {
         metrics.unpublishError();
-        logger.warn({ volumeId: req.volumeId, targetPath: req.targetPath, ...errorFields(e) }, 'node unpublish volume failed');
+        logger.warn({ ...who, durationMs: elapsedMs(started), ...errorFields(e) }, 'node unpublish volume failed');
         throw e;
       }
     });

@@ -59,7 +59,12 @@ export class WatchedSpcCatalog implements SpcCatalog {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    await this.informer.start();
+    try {
+      await this.informer.start();
+    } catch (e) {
+      this.started = false;
+      throw e;
+    }
   }
 
   async stop(): Promise<void> {

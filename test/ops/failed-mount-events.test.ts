@@ -1,0 +1,95 @@
+/**
+ * Kubelet-door publish failures show up where operators look: a `FailedMount` Warning Event on the
+ * pod (rate-limited per pod), `node_publish_error_total`, and the log — including a failed republish
+ * that kubelet never hears about because the old files are kept.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { InMemoryVolumeMounter } from '../../src/adapters/fs/in-memory-volume-mounter.js';
+import { createCsiClient } from '../../src/adapters/grpc/index.js';
+import type { CsiClient } from '../../src/adapters/grpc/index.js';
+import type { KubeObject } from '../../src/emulators/kube/index.js';
+import { startHarness } from '../support/agent-harness.js';
+import type { Harness } from '../support/agent-harness.js';
+import { APP, LogSink, addPod, applySpc, eventually, httpGet, podAttributes, seedApp, targetFor } from './world.js';
+import type { PodRef } from './world.js';
+
+interface EventObject extends KubeObject {
+  reason?: string;
+  message?: string;
+  type?: string;
+  involvedObject?: { kind?: string; name?: string; uid?: string };
+}
+
+function podEvents(h: Harness, pod: PodRef): EventObject[] {
+  return (h.stack.kube.list('v1', 'Event', APP.namespace) as EventObject[]).filter((e) => e.involvedObject?.name === pod.name);
+}
+
+async function publishErrors(h: Harness, reason: string): Promise<number> {
+  const body = (await httpGet(h.agent.metricsPort!, '/metrics')).body;
+  const line = body.split('\n').find((l) => l.startsWith('node_publish_error_total{') && l.includes(`error_type="${reason}"`));
+  return line === undefined ? 0 : Number(line.split(' ').pop());
+}
+
+describe('FailedMount Events and publish error metrics', () => {
+  let h: Harness;
+  let csi: CsiClient;
+  let logs: LogSink;
+
+  beforeEach(async () => {
+    logs = new LogSink('info');
+    h = await startHarness({ mounter: new InMemoryVolumeMounter(), logger: logs.logger });
+    seedApp(h.stack);
+    csi = createCsiClient(h.csiEndpoint);
+  });
+
+  afterEach(async () => {
+    csi?.close();
+    await h?.stop();
+  });
+
+  it('records one FailedMount Event naming the cause for a failing first mount, however often kubelet retries', async () => {
+    applySpc(h.stack, 'missing-secret', '- objectName: ops/does-not-exist\n  objectType: secretsmanager\n');
+    const pod = addPod(h.stack);
+    const req = { volumeId: 'csi-missing', targetPath: await targetFor(h.dir, pod), volumeContext: podAttributes(h.stack, pod, 'missing-secret') };
+
+    const first = await csi.nodePublish(req).then(
+      () => undefined,
+      (e: Error & { details?: string }) => e,
+    );
+    expect(first).toBeDefined();
+    const events = await eventually(() => (podEvents(h, pod).length > 0 ? podEvents(h, pod) : undefined), 'the FailedMount Event');
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ type: 'Warning', reason: 'FailedMount', involvedObject: { kind: 'Pod', name: pod.name, uid: pod.uid } });
+    expect(events[0]!.message).toContain('MountVolume.SetUp failed for volume "csi-missing"');
+    expect(events[0]!.message).toContain(first!.details!);
+    expect(events[0]!.message).toContain('ops/does-not-exist');
+
+    // kubelet retries: the failure is counted each time, but the pod gets no second Event yet.
+    await expect(csi.nodePublish(req)).rejects.toThrow();
+    const errorType = (logs.records().find((r) => r['msg'] === 'node publish volume failed') ?? {})['reason'] as string;
+    expect(errorType).toBeTruthy();
+    expect(await publishErrors(h, errorType)).toBe(2);
+    expect(podEvents(h, pod)).toHaveLength(1);
+  });
+
+  it('records a failed republish (masked from kubelet, old files kept) as an Event, a metric and a log line', async () => {
+    h.stack.aws.putSecret({ name: 'ops/json', region: APP.region, string: JSON.stringify({ user: 'u1' }) });
+    applySpc(h.stack, 'json', '- objectName: ops/json\n  objectType: secretsmanager\n  jmesPath:\n    - path: user\n      objectAlias: user\n');
+    const pod = addPod(h.stack);
+    const req = { volumeId: 'csi-json', targetPath: await targetFor(h.dir, pod), volumeContext: podAttributes(h.stack, pod, 'json') };
+    await csi.nodePublish(req);
+    expect(podEvents(h, pod)).toHaveLength(0);
+
+    // The secret is rotated to something the SPC's jmesPath cannot read: the republish must fail.
+    h.stack.aws.putSecret({ name: 'ops/json', region: APP.region, string: 'no longer json' });
+    await csi.nodePublish(req); // masked: kubelet sees success
+
+    const events = await eventually(() => (podEvents(h, pod).length > 0 ? podEvents(h, pod) : undefined), 'the republish FailedMount Event');
+    expect(events[0]!.reason).toBe('FailedMount');
+    expect(events[0]!.message).toContain('republish');
+    expect(events[0]!.message).toContain('previous files are kept');
+    const line = logs.records().find((r) => r['msg'] === 'republish failed; previous files kept');
+    expect(line).toMatchObject({ level: 'warn', pod: pod.name, namespace: APP.namespace, spc: 'json', volumeId: 'csi-json' });
+    expect(await publishErrors(h, line!['reason'] as string)).toBe(1);
+  });
+});

@@ -1,0 +1,86 @@
+/**
+ * /healthz, /readyz and the CSI Probe: ready only while both doors serve, and the Probe kubelet's
+ * liveness sidecar calls always agrees with /readyz — including while a SIGTERM drain lets an
+ * in-flight mount finish.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createCsiClient, createProviderClient } from '../../src/adapters/grpc/index.js';
+import { InMemoryVolumeMounter } from '../../src/adapters/fs/in-memory-volume-mounter.js';
+import { startHarness } from '../support/agent-harness.js';
+import type { Harness } from '../support/agent-harness.js';
+import { APP, addPod, eventually, httpGet, providerMountRequest, seedApp } from './world.js';
+
+/** A gate on every AWS emulator response: calls wait until `open()`. */
+function awsGate(): { delay: (ms: number) => Promise<void>; waiting: () => number; open: () => void } {
+  let release!: () => void;
+  const opened = new Promise<void>((r) => (release = r));
+  let waiting = 0;
+  return {
+    delay: () => {
+      waiting += 1;
+      return opened;
+    },
+    waiting: () => waiting,
+    open: () => release(),
+  };
+}
+
+describe('health endpoints and CSI Probe', () => {
+  let h: Harness | undefined;
+
+  afterEach(async () => {
+    await h?.stop();
+    h = undefined;
+  });
+
+  it('reports live and ready with every check true once both doors are bound, and Probe agrees', async () => {
+    h = await startHarness({ mounter: new InMemoryVolumeMounter() });
+    const port = h.agent.metricsPort!;
+    expect(await httpGet(port, '/healthz')).toEqual({ status: 200, body: 'ok\n' });
+    const ready = await httpGet(port, '/readyz');
+    expect(ready.status).toBe(200);
+    const parsed = JSON.parse(ready.body) as { ready: boolean; checks: Record<string, boolean> };
+    expect(parsed.ready).toBe(true);
+    expect(parsed.checks).toMatchObject({ doors: true, eventLog: true, apiServer: true, running: true });
+    const csi = createCsiClient(h.csiEndpoint);
+    try {
+      expect(await csi.probe()).toEqual({ ready: true });
+    } finally {
+      csi.close();
+    }
+  });
+
+  it('turns not ready (503, Probe false) while draining, and the in-flight mount still completes', async () => {
+    const gate = awsGate();
+    h = await startHarness({ mounter: new InMemoryVolumeMounter(), stack: { aws: { latencyMs: 1, delay: gate.delay } }, agent: { drainTimeout: '60s' } });
+    seedApp(h.stack);
+    h.stack.aws.putSecret({ name: 'ops/slow', region: APP.region, string: 'slow-value' });
+    const port = h.agent.metricsPort!;
+    const provider = createProviderClient(h.providerSocket);
+    const csi = createCsiClient(h.csiEndpoint);
+    try {
+      const req = await providerMountRequest({ stack: h.stack, dir: h.dir, pod: addPod(h.stack), spc: 'slow', objects: '- objectName: ops/slow\n  objectType: secretsmanager\n' });
+      const mount = provider.mount(req);
+      await eventually(() => (gate.waiting() > 0 ? true : undefined), 'the mount to reach the AWS endpoint');
+      const stopped = h.agent.stop();
+      await eventually(() => (h!.agent.state === 'draining' ? true : undefined), 'the agent to start draining');
+
+      const during = await httpGet(port, '/readyz');
+      expect(during.status).toBe(503);
+      expect((JSON.parse(during.body) as { checks: Record<string, boolean> }).checks['running']).toBe(false);
+      expect(await csi.probe()).toEqual({ ready: false });
+      // Liveness is not readiness: the process is fine, it is just leaving.
+      expect((await httpGet(port, '/healthz')).status).toBe(200);
+
+      gate.open();
+      const res = await mount;
+      expect(res.objectVersion.map((v) => v.id)).toEqual(['ops_slow']); // '/' translated to '_', as ASCP does
+      expect(await stopped).toEqual({ drained: true });
+      expect(h.agent.ready().ready).toBe(false);
+    } finally {
+      gate.open();
+      provider.close();
+      csi.close();
+    }
+  });
+});

@@ -7,7 +7,7 @@ import { createLogger } from '../adapters/logging/logger.js';
 import type { LoggedEvent, NewEvent } from '../core/events/events.js';
 import { serializeState } from '../core/events/projections.js';
 import type { EventLog } from '../core/ports/event-log.js';
-import { EventJournal } from './event-wiring.js';
+import { EventJournal } from './event-journal.js';
 
 const logger = createLogger({ level: 'silent' });
 const hasher = { hash: (b: Uint8Array) => `h${b.length}` };

@@ -21,7 +21,7 @@ import { ATTR_POD_NAME, ATTR_POD_NAMESPACE, ATTR_POD_UID } from '../core/spc/att
 import type { FetchedMount } from '../core/usecases/mount-pipeline.js';
 import type { NodeVolumeListener, PublishReport } from '../core/usecases/node-volume.js';
 import type { MountListener } from '../core/usecases/provider-mount.js';
-import type { EventJournal } from './event-wiring.js';
+import type { EventJournal } from './event-journal.js';
 import type { LiveMounts } from './rotation-live-mounts.js';
 
 export interface MountRecorderOptions {

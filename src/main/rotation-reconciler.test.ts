@@ -7,7 +7,7 @@ import type { PayloadWriter } from '../core/ports/payload-writer.js';
 import type { SecretSource } from '../core/ports/secret-source.js';
 import { err, ok } from '../core/result.js';
 import type { Result } from '../core/result.js';
-import { EventJournal } from './event-wiring.js';
+import { EventJournal } from './event-journal.js';
 import { LiveMounts } from './rotation-live-mounts.js';
 import { RotationReconciler } from './rotation-reconciler.js';
 

@@ -22,7 +22,7 @@ import type { NewEvent } from '../core/events/events.js';
 import type { SecretSource } from '../core/ports/secret-source.js';
 import { planRotation, settleRotation, wasThrottled } from '../core/rotation/rotation-plan.js';
 import type { FetchOutcome, RotationMount } from '../core/rotation/rotation-plan.js';
-import type { EventJournal } from './event-wiring.js';
+import type { EventJournal } from './event-journal.js';
 import type { LiveMounts } from './rotation-live-mounts.js';
 
 export interface RotationReconcilerOptions {

@@ -22,7 +22,7 @@ import { secretKey } from '../core/events/desired-secrets.js';
 import { pendingSecretSyncs } from '../core/events/projections.js';
 import { buildDesiredSecret } from '../core/secrets/desired-secret.js';
 import type { DesiredSecret, OwnerPod } from '../core/secrets/desired-secret.js';
-import type { EventJournal } from './event-wiring.js';
+import type { EventJournal } from './event-journal.js';
 
 /** Where Secrets are written (KubeSecretWriter). */
 export interface SecretStore {

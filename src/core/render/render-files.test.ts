@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { SecretletError } from '../errors.js';
 import type { FetchedObject, MountPlan, ObjectDescriptor } from '../model.js';
 import { renderFiles } from './render-files.js';
+import { thrown } from '../../../test/support/thrown.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -36,15 +36,6 @@ function value(text: string, version: string): FetchedObject {
   return { bytes: enc.encode(text), version };
 }
 
-function thrown(fn: () => unknown): SecretletError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SecretletError) return e;
-    throw e;
-  }
-  throw new Error('expected a SecretletError');
-}
 
 const JSON_SECRET = '{"username":"admin","password":"s3cr3t-VALUE","port":5432,"nested":{"k":"v"},"my-key":"dash","nothing":null}';
 

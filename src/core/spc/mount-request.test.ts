@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { SecretletError } from '../errors.js';
 import { identityFor, parseMountRequest, planMount } from './mount-request.js';
 import type { MountRequestInput } from './mount-request.js';
+import { thrown } from '../../../test/support/thrown.js';
 
-function thrown(fn: () => unknown): SecretletError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SecretletError) return e;
-    throw e;
-  }
-  throw new Error('expected a SecretletError');
-}
 
 const TOKENS = JSON.stringify({
   'sts.amazonaws.com': { token: 'irsa-jwt', expirationTimestamp: '2030-01-01T00:00:00Z' },

@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { SecretletError } from '../errors.js';
 import { parseObjectsYaml } from './objects-yaml.js';
 import type { RawObjectEntry } from './objects-yaml.js';
+import { thrown } from '../../../test/support/thrown.js';
 
-function thrown(fn: () => unknown): SecretletError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SecretletError) return e;
-    throw e;
-  }
-  throw new Error('expected a SecretletError');
-}
 
 function only(text: string): RawObjectEntry {
   const [first, ...rest] = parseObjectsYaml(text);

@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { SecretletError } from '../errors.js';
 import { parseAttributes } from './attributes.js';
 import { parsePathTranslation, parsePermission, parsePreferredAddressType, parseUsePodIdentity, resolveRegions } from './parameters.js';
+import { thrown } from '../../../test/support/thrown.js';
 
-function thrown(fn: () => unknown): SecretletError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SecretletError) return e;
-    throw e;
-  }
-  throw new Error('expected a SecretletError');
-}
 
 describe('parseAttributes', () => {
   it('decodes a string map and treats null as empty', () => {

@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { SecretletError } from '../errors.js';
 import { AUDIENCE_IRSA, AUDIENCE_POD_IDENTITY, parseServiceAccountTokens, tokenForMode } from './tokens.js';
+import { thrown } from '../../../test/support/thrown.js';
 
-function thrown(fn: () => unknown): SecretletError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SecretletError) return e;
-    throw e;
-  }
-  throw new Error('expected a SecretletError');
-}
 
 const FIELD = 'csi.storage.k8s.io/serviceAccount.tokens';
 

@@ -1,0 +1,199 @@
+/**
+ * The agent's side of the event log: opens it in the state directory (FileEventLog + the node's
+ * HmacHasher), rebuilds the projections by replay, keeps them current as records are appended,
+ * tells subscribers (Secret sync) about every applied record, compacts every N records so the log
+ * stays bounded, and closes the log on stop.
+ *
+ * Ordering: FileEventLog hands out seqs in call order, but concurrent `record` calls may resolve in
+ * any order; records are applied strictly in seq order through a small reorder buffer, so the
+ * in-memory state always equals "snapshot + replay" of what is durable.
+ */
+import { mkdir, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FileEventLog } from '../adapters/eventlog/file-event-log.js';
+import type { FsyncPolicy } from '../adapters/eventlog/file-event-log.js';
+import type { OpenReport } from '../adapters/eventlog/log-recovery.js';
+import { HmacHasher } from '../adapters/eventlog/hmac-hasher.js';
+import type { Logger } from '../adapters/logging/logger.js';
+import type { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
+import type { LoggedEvent, NewEvent } from '../core/events/events.js';
+import { applyEvent, emptyState } from '../core/events/projections.js';
+import type { ProjectedState } from '../core/events/projections.js';
+import type { ContentHasher, EventLog } from '../core/ports/event-log.js';
+
+/** Called after each record is applied, with the state before and after it. */
+export type RecordSubscriber = (record: LoggedEvent, before: ProjectedState, after: ProjectedState) => void;
+
+export interface EventJournalOptions {
+  log: EventLog;
+  hasher: ContentHasher;
+  logger: Logger;
+  metrics?: AgentMetrics;
+  /** Compact after this many records since the last snapshot; 0 disables. @default 10_000 */
+  compactEvery?: number;
+  /** Directory whose file sizes feed the eventLogBytes gauge (FileEventLog's dir). */
+  logDir?: string;
+}
+
+export interface OpenJournalOptions {
+  stateDir: string;
+  fsync: FsyncPolicy;
+  logger: Logger;
+  metrics?: AgentMetrics;
+  compactEvery?: number;
+}
+
+export class EventJournal {
+  readonly hasher: ContentHasher;
+  /** What opening had to repair (a cut torn tail is reported here and logged). */
+  openReport: OpenReport | undefined;
+  private readonly log: EventLog;
+  private readonly logger: Logger;
+  private readonly metrics: AgentMetrics | undefined;
+  private readonly compactEvery: number;
+  private readonly logDir: string | undefined;
+  private current: ProjectedState = emptyState();
+  private readonly early = new Map<number, LoggedEvent>();
+  private readonly subscribers: RecordSubscriber[] = [];
+  private sinceCompaction = 0;
+  private compacting: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(options: EventJournalOptions) {
+    this.log = options.log;
+    this.hasher = options.hasher;
+    this.logger = options.logger;
+    this.metrics = options.metrics;
+    this.compactEvery = options.compactEvery ?? 10_000;
+    this.logDir = options.logDir;
+  }
+
+  /** Opens `<stateDir>/eventlog` and `<stateDir>/node-hash.key`, replays, reports what was repaired. */
+  static async open(options: OpenJournalOptions): Promise<EventJournal> {
+    await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
+    const hasher = await HmacHasher.open({ dir: options.stateDir });
+    const logDir = join(options.stateDir, 'eventlog');
+    const log = await FileEventLog.open({ dir: logDir, fsync: options.fsync });
+    const journal = new EventJournal({
+      log,
+      hasher,
+      logger: options.logger,
+      ...(options.metrics ? { metrics: options.metrics } : {}),
+      ...(options.compactEvery === undefined ? {} : { compactEvery: options.compactEvery }),
+      logDir,
+    });
+    journal.openReport = log.openReport;
+    const report = log.openReport;
+    if (report.truncatedBytes > 0 || report.removedFiles.length > 0) {
+      options.logger.warn({ ...report }, 'event log repaired on open (torn tail cut or interrupted compaction finished)');
+    }
+    await journal.restore();
+    return journal;
+  }
+
+  /** Snapshot + replay into the in-memory state. */
+  async restore(): Promise<ProjectedState> {
+    const started = performance.now();
+    let state = this.log.snapshot() ?? emptyState();
+    let replayed = 0;
+    for await (const record of this.log.replay()) {
+      state = applyEvent(state, record);
+      replayed += 1;
+    }
+    this.current = state;
+    this.sinceCompaction = replayed;
+    const seconds = (performance.now() - started) / 1000;
+    this.metrics?.eventLogReplaySeconds.set(seconds);
+    this.metrics?.liveMounts.set(state.mounts.size);
+    await this.refreshBytes();
+    this.logger.info({ lastSeq: state.lastSeq, replayed, mounts: state.mounts.size, secrets: state.secrets.size, seconds }, 'event log replayed');
+    return state;
+  }
+
+  get state(): ProjectedState {
+    return this.current;
+  }
+
+  subscribe(subscriber: RecordSubscriber): () => void {
+    this.subscribers.push(subscriber);
+    return () => {
+      const i = this.subscribers.indexOf(subscriber);
+      if (i >= 0) this.subscribers.splice(i, 1);
+    };
+  }
+
+  /**
+   * Appends durably, then applies in seq order and notifies subscribers. Resolves once the records
+   * are durable; they are applied then too unless an earlier seq from a concurrent call is still in
+   * flight (it is applied, with ours, the moment it lands).
+   */
+  async record(events: readonly NewEvent[]): Promise<LoggedEvent[]> {
+    if (events.length === 0) return [];
+    const records = await this.log.append(events);
+    for (const r of records) this.early.set(r.seq, r);
+    this.drainEarly();
+    // Records before ours may still be in flight in another call; they are applied when they land.
+    // Ours are durable either way, and callers only read state for their own mount.
+    this.maybeCompact();
+    return records;
+  }
+
+  private drainEarly(): void {
+    for (;;) {
+      const next = this.early.get(this.current.lastSeq + 1);
+      if (next === undefined) return;
+      this.early.delete(next.seq);
+      const before = this.current;
+      this.current = applyEvent(before, next);
+      this.sinceCompaction += 1;
+      if (before.mounts.size !== this.current.mounts.size) this.metrics?.liveMounts.set(this.current.mounts.size);
+      for (const s of [...this.subscribers]) {
+        try {
+          s(next, before, this.current);
+        } catch (e) {
+          this.logger.error({ err: e instanceof Error ? e.message : String(e) }, 'event subscriber failed');
+        }
+      }
+    }
+  }
+
+  private maybeCompact(): void {
+    if (this.compactEvery <= 0 || this.sinceCompaction < this.compactEvery || this.compacting !== undefined || this.closed) return;
+    this.compacting = this.compactNow().finally(() => {
+      this.compacting = undefined;
+    });
+  }
+
+  /** Writes the current state as the snapshot; the log then holds only what came after it. */
+  async compactNow(): Promise<void> {
+    const state = this.current;
+    const count = this.sinceCompaction;
+    try {
+      await this.log.compact(state);
+      this.sinceCompaction -= count;
+      await this.refreshBytes();
+      this.logger.debug({ lastSeq: state.lastSeq }, 'event log compacted');
+    } catch (e) {
+      this.logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'event log compaction failed');
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.compacting;
+    await this.log.close();
+  }
+
+  private async refreshBytes(): Promise<void> {
+    if (this.logDir === undefined || this.metrics === undefined) return;
+    try {
+      const names = await readdir(this.logDir);
+      let total = 0;
+      for (const n of names) total += (await stat(join(this.logDir, n)).catch(() => ({ size: 0 }))).size;
+      this.metrics.eventLogBytes.set(total);
+    } catch {
+      // Best effort: a gauge is not worth failing for.
+    }
+  }
+}

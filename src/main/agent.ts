@@ -15,6 +15,7 @@ import type { UdsServer } from '../adapters/grpc/index.js';
 import { loadKubeConfig } from '../adapters/kubernetes/kube-config.js';
 import { NodeLabelRegionSource } from '../adapters/kubernetes/node-region-source.js';
 import { KubePodStatusStore } from '../adapters/kubernetes/pod-status-store.js';
+import { KubeEventRecorder } from '../adapters/kubernetes/event-recorder.js';
 import { CachedServiceAccountDirectory } from '../adapters/kubernetes/service-account-directory.js';
 import { WatchedSpcCatalog } from '../adapters/kubernetes/spc-catalog.js';
 import type { Logger } from '../adapters/logging/logger.js';
@@ -23,11 +24,20 @@ import { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
 import { startHttpServer } from '../adapters/metrics/http-server.js';
 import type { RunningHttpServer } from '../adapters/metrics/http-server.js';
 import type { CompiledAgentOptions } from '../config/agent-options.js';
+import type { MountWorker } from '../core/ports/mount-worker.js';
+import type { SecretSource } from '../core/ports/secret-source.js';
 import type { VolumeMounter } from '../core/ports/volume-mounter.js';
 import { NodeVolumeService } from '../core/usecases/node-volume.js';
+import { PerMountSecretSource } from '../adapters/aws/per-mount-source.js';
+import { createMountWorker } from '../workers/index.js';
 import { ProviderMountService } from '../core/usecases/provider-mount.js';
 import { CsiDoorHandler, ProviderDoorHandler } from './door-handlers.js';
 import { InFlight } from './in-flight.js';
+import { OpsNodeVolumeListener, combineNodeVolumeListeners } from './node-listener.js';
+import { EventWiring } from './event-wiring.js';
+import type { EventJournal } from './event-journal.js';
+import type { RotationReconciler } from './rotation-reconciler.js';
+import type { SecretSync } from './secret-sync.js';
 import { Lifecycle } from './lifecycle.js';
 import type { AgentState } from './lifecycle.js';
 import { MetricsAwsObserver } from './metrics-observer.js';
@@ -48,7 +58,12 @@ export class Agent {
   readonly logger: Logger;
   readonly metrics: AgentMetrics;
   readonly source: AwsSecretSource;
+  /** What mounts fetch through: `source`, or the upstream-call-pattern model (benchmark only). */
+  private readonly fetchSource: SecretSource & { close(): void };
+  private readonly worker: MountWorker;
   private readonly lifecycle: Lifecycle;
+  /** Event log, mount registry, rotation and Secret sync (opened in start, before the doors). */
+  private readonly eventWiring: EventWiring;
   private readonly inFlight = new InFlight();
   private readonly catalog: WatchedSpcCatalog | undefined;
   private readonly providerService: ProviderMountService | undefined;
@@ -74,11 +89,38 @@ export class Agent {
       fleetSize: options.fleetSize,
       observer: new MetricsAwsObserver(this.metrics),
     });
+    this.fetchSource =
+      options.fetchStrategy === 'per-mount'
+        ? new PerMountSecretSource({
+            ...(options.awsEndpoint !== '' ? { endpoint: options.awsEndpoint } : {}),
+            ...(options.podIdentityEndpoint !== '' ? { podIdentityEndpoint: options.podIdentityEndpoint } : {}),
+            serviceAccounts,
+            observer: new MetricsAwsObserver(this.metrics),
+          })
+        : this.source;
+    this.worker = createMountWorker({ poolSize: options.poolSize, maxQueue: options.poolMaxQueue });
+    const kubeletWriter = new KubeletAtomicWriter();
+    const providerWriter = options.driverWritesSecrets ? undefined : new ProviderFileWriter();
+    this.eventWiring = new EventWiring({
+      stateDir: options.stateDir,
+      fsync: options.eventLogFsync,
+      compactEvery: options.eventLogCompactEvery,
+      rotationIntervalMs: options.rotationIntervalMs,
+      syncSecrets: options.syncSecrets && options.mode !== 'provider',
+      kubeConfig: kc,
+      source: this.fetchSource,
+      logger: this.logger,
+      metrics: this.metrics,
+      kubeletWriter,
+      ...(providerWriter ? { providerWriter } : {}),
+    });
     if (options.mode !== 'kubelet') {
       this.providerService = new ProviderMountService({
         regions,
-        source: this.source,
-        writer: options.driverWritesSecrets ? undefined : new ProviderFileWriter(),
+        source: this.fetchSource,
+        worker: this.worker,
+        writer: providerWriter,
+        listener: this.eventWiring.recorder,
       });
     }
     if (options.mode !== 'provider') {
@@ -87,14 +129,19 @@ export class Agent {
       this.catalog = new WatchedSpcCatalog(kc);
       this.nodeService = new NodeVolumeService({
         regions,
-        source: this.source,
+        source: this.fetchSource,
+        worker: this.worker,
         nodeName: options.nodeName,
         catalog: this.catalog,
         mounter,
         targets: new LocalTargetDirectory({ mounter }),
-        writer: new KubeletAtomicWriter(),
+        writer: kubeletWriter,
         podStatuses: new KubePodStatusStore(kc),
         tmpfsSizeBytes: options.tmpfsSizeBytes,
+        listener: combineNodeVolumeListeners(
+          new OpsNodeVolumeListener({ events: new KubeEventRecorder(kc), metrics: this.metrics, logger: this.logger }),
+          this.eventWiring.recorder,
+        ),
       });
     }
   }
@@ -105,6 +152,24 @@ export class Agent {
 
   get state(): AgentState {
     return this.lifecycle.state;
+  }
+
+  /** The bound port of /metrics, /healthz and /readyz (useful with `--metrics-addr 127.0.0.1:0`); undefined when not serving. */
+  get metricsPort(): number | undefined {
+    return this.http?.port;
+  }
+
+  /** The event log and its projections (undefined before start). */
+  get journal(): EventJournal | undefined {
+    return this.eventWiring.journal;
+  }
+
+  get rotation(): RotationReconciler | undefined {
+    return this.eventWiring.rotation;
+  }
+
+  get secretSync(): SecretSync | undefined {
+    return this.eventWiring.secretSync;
   }
 
   ready(): { ready: boolean; checks: Record<string, boolean> } {
@@ -118,10 +183,15 @@ export class Agent {
       if (this.options.metricsAddr !== '') {
         this.http = await startHttpServer(this.options.metricsAddr, this.metrics.registry, this);
       }
-      if (this.catalog !== undefined) {
-        await this.catalog.start();
-      }
-      this.readiness.apiServer = true;
+      await this.worker.start();
+      // The log opens (and replays) before any door: a mount must be recorded before it is acknowledged.
+      this.readiness.eventLog = false;
+      await this.eventWiring.open();
+      this.readiness.eventLog = true;
+      // The API server may not answer yet (a node booting): the doors open anyway, /readyz stays 503
+      // until the SecretProviderClass watch is established, and lookups meanwhile fall back to GETs.
+      if (this.catalog !== undefined) await this.watchCatalog(this.catalog, 500);
+      else this.readiness.apiServer = true;
       if (this.providerService !== undefined) {
         await mkdir(dirname(this.options.providerSocket), { recursive: true });
         const handler = new ProviderDoorHandler({ service: this.providerService, inFlight: this.inFlight, metrics: this.metrics, logger: this.logger });
@@ -142,12 +212,27 @@ export class Agent {
         this.logger.info({ endpoint: this.options.csiEndpoint }, 'csi door listening');
       }
       this.readiness.doors = true;
+      this.eventWiring.start();
       this.lifecycle.to('running');
     } catch (e) {
       this.lifecycle.to('failed');
       await this.closeAll(0);
       throw e;
     }
+  }
+
+  /** Resolves after the first attempt; on failure keeps retrying in the background with backoff. */
+  private watchCatalog(catalog: WatchedSpcCatalog, retryMs: number): Promise<void> {
+    return catalog.start().then(
+      () => {
+        this.readiness.apiServer = true;
+      },
+      (e: unknown) => {
+        if (this.lifecycle.state === 'draining' || this.lifecycle.state === 'stopped' || this.lifecycle.state === 'failed') return;
+        this.logger.warn({ error: e instanceof Error ? e.message : String(e), retryMs }, 'API server not answering; retrying the SecretProviderClass watch');
+        setTimeout(() => void this.watchCatalog(catalog, Math.min(retryMs * 2, 30_000)), retryMs).unref();
+      },
+    );
   }
 
   /** Drain: refuse new calls, wait for in-flight ones up to the drain timeout, then close everything. */
@@ -169,7 +254,11 @@ export class Agent {
   private async closeAll(graceMs: number): Promise<void> {
     await Promise.allSettled(this.servers.splice(0).map((s) => s.stop(graceMs)));
     await this.catalog?.stop().catch(() => undefined);
+    // After the doors (in-flight mounts still record), before the source (a rotation cycle still fetches).
+    await this.eventWiring.close().catch((e: unknown) => this.logger.error({ err: e instanceof Error ? e.message : String(e) }, 'closing the event log failed'));
     this.source.close();
+    if (this.fetchSource !== this.source) this.fetchSource.close();
+    await this.worker.close();
     await this.http?.close();
     this.http = undefined;
   }

@@ -4,7 +4,9 @@
  * Nothing here writes to disk; the caller decides how the payload lands (provider writer, kubelet
  * atomic writer, or returned to the driver).
  */
+import { SecretletError } from '../errors.js';
 import type { AwsIdentity, MountPlan, ObjectVersion, RenderedFile } from '../model.js';
+import type { MountWorker } from '../ports/mount-worker.js';
 import type { RegionResolver } from '../ports/region-resolver.js';
 import type { SecretSource } from '../ports/secret-source.js';
 import { identityFor, parseMountRequest, planMount } from '../spc/mount-request.js';
@@ -14,6 +16,8 @@ import { runMountJob } from '../mount/mount-job.js';
 export interface MountPipelineDeps {
   regions: RegionResolver;
   source: SecretSource;
+  /** Where parse/validate runs (worker pool); inline on this thread when absent. */
+  worker?: MountWorker;
 }
 
 export interface PreparedMount {
@@ -28,7 +32,15 @@ export interface FetchedMount extends PreparedMount {
 }
 
 /** Parse and validate a mount; the only I/O is the (cached) region lookup when no region is set. */
-export async function prepareMount(input: MountRequestInput, deps: Pick<MountPipelineDeps, 'regions'>): Promise<PreparedMount> {
+export async function prepareMount(input: MountRequestInput, deps: Pick<MountPipelineDeps, 'regions' | 'worker'>): Promise<PreparedMount> {
+  if (deps.worker !== undefined) {
+    // Region lookup stays here (node-global cache); only a request without `region` needs a second hop.
+    const first = await deps.worker.prepare(input);
+    if (first.kind === 'planned') return first.mount;
+    const second = await deps.worker.prepare(input, await deps.regions.primaryRegion(first.pod));
+    if (second.kind === 'planned') return second.mount;
+    throw new SecretletError({ code: 'INTERNAL', reason: 'WorkerProtocol', message: 'mount worker asked again for the primary region it was given' });
+  }
   const parsed = parseMountRequest(input);
   const primary = parsed.regionParam !== '' ? parsed.regionParam : await deps.regions.primaryRegion(parsed.pod);
   const plan = planMount(parsed, primary);

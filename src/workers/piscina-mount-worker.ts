@@ -1,0 +1,97 @@
+/**
+ * The MountWorker on a piscina thread pool. Jobs and results are plain data (protocol.ts); a full
+ * queue is reported as RESOURCE_EXHAUSTED so the door answers it as a retryable overload, not a
+ * crash. Under tsx/vitest the worker entry is TypeScript and the threads load tsx; compiled, the
+ * .js next to this file is used.
+ */
+import { Piscina } from 'piscina';
+import { SecretletError } from '../core/errors.js';
+import type { FetchedObject, MountPlan } from '../core/model.js';
+import type { MountWorker, PrepareOutcome } from '../core/ports/mount-worker.js';
+import type { RenderedPayload } from '../core/render/render-files.js';
+import type { MountRequestInput } from '../core/spc/mount-request.js';
+import type { WorkerJob, WorkerResult } from './protocol.js';
+import { preparedFrom, renderedFrom } from './result-mapping.js';
+
+export interface PiscinaMountWorkerOptions {
+  /** Threads kept running (min = max: mounts come in bursts, thread start-up is not free). */
+  threads: number;
+  /** Jobs allowed to wait for a thread; beyond it a mount fails with RESOURCE_EXHAUSTED. */
+  maxQueue: number;
+}
+
+function workerEntry(): { filename: string; execArgv: string[] } {
+  const ts = import.meta.url.endsWith('.ts');
+  const filename = new URL(ts ? './mount-worker-thread.ts' : './mount-worker-thread.js', import.meta.url).href;
+  return { filename, execArgv: ts ? ['--import', 'tsx'] : [] };
+}
+
+export class PiscinaMountWorker implements MountWorker {
+  readonly #options: PiscinaMountWorkerOptions;
+  /** Started on the first job, so building an agent that never starts spawns no threads. */
+  #pool: Piscina<WorkerJob, WorkerResult> | undefined;
+  #closed = false;
+
+  constructor(options: PiscinaMountWorkerOptions) {
+    if (!Number.isInteger(options.threads) || options.threads < 1) throw new TypeError('PiscinaMountWorker needs at least one thread');
+    this.#options = options;
+  }
+
+  #started(): Piscina<WorkerJob, WorkerResult> {
+    if (this.#closed) throw new SecretletError({ code: 'UNAVAILABLE', reason: 'WorkerClosed', message: 'mount worker pool is closed' });
+    if (this.#pool === undefined) {
+      const entry = workerEntry();
+      this.#pool = new Piscina<WorkerJob, WorkerResult>({
+        filename: entry.filename,
+        execArgv: entry.execArgv,
+        minThreads: this.#options.threads,
+        maxThreads: this.#options.threads,
+        maxQueue: this.#options.maxQueue,
+        // Tasks are synchronous and leave nothing running, so blocking on Atomics between tasks is
+        // safe and wakes a thread faster than a message-port round trip.
+        atomics: 'sync',
+      });
+    }
+    return this.#pool;
+  }
+
+  async start(): Promise<void> {
+    this.#started();
+    // One probe per thread; piscina hands concurrent tasks to idle threads, so each one loads.
+    const probes = Array.from({ length: this.#options.threads }, () => this.#run({ type: 'ping' }));
+    for (const r of await Promise.all(probes)) {
+      if (r.type !== 'pong') throw new SecretletError({ code: 'INTERNAL', reason: 'WorkerProtocol', message: `mount worker answered ${r.type} to a ping` });
+    }
+  }
+
+  async #run(job: WorkerJob): Promise<WorkerResult> {
+    try {
+      return await this.#started().run(job);
+    } catch (e) {
+      if (e instanceof SecretletError) throw e;
+      const message = e instanceof Error ? e.message : String(e);
+      const full = /queue is at limit/i.test(message);
+      throw new SecretletError({
+        code: full ? 'RESOURCE_EXHAUSTED' : 'INTERNAL',
+        reason: full ? 'WorkerQueueFull' : 'WorkerFailed',
+        message: full ? 'mount worker queue is full; retry later' : `mount worker failed: ${message}`,
+        cause: e,
+      });
+    }
+  }
+
+  async prepare(input: MountRequestInput, primaryRegion?: string): Promise<PrepareOutcome> {
+    return preparedFrom(await this.#run({ type: 'prepare', input, ...(primaryRegion === undefined ? {} : { primaryRegion }) }));
+  }
+
+  async render(plan: MountPlan, values: ReadonlyMap<number, FetchedObject>): Promise<RenderedPayload> {
+    return renderedFrom(await this.#run({ type: 'render', plan, values: [...values] }));
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const pool = this.#pool;
+    this.#pool = undefined;
+    await pool?.close();
+  }
+}

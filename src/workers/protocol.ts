@@ -1,0 +1,23 @@
+/**
+ * What crosses the worker-thread boundary, as discriminated unions of plain data (structured
+ * clone): a job in, a result out. Errors travel as PlainError and are turned back into a
+ * SecretletError by code on the main thread; a raw Error object is never posted.
+ */
+import type { PlainError } from '../core/errors.js';
+import type { FetchedObject, MountPlan } from '../core/model.js';
+import type { PrepareOutcome } from '../core/ports/mount-worker.js';
+import type { RenderedPayload } from '../core/render/render-files.js';
+import type { MountRequestInput } from '../core/spc/mount-request.js';
+
+export type WorkerJob =
+  /** Start-up probe: answered once the thread has loaded every module a mount needs. */
+  | { type: 'ping' }
+  | { type: 'prepare'; input: MountRequestInput; primaryRegion?: string }
+  /** `values` as entries: a Map survives structured clone, but entries keep the shape explicit. */
+  | { type: 'render'; plan: MountPlan; values: Array<[number, FetchedObject]> };
+
+export type WorkerResult =
+  | { type: 'pong' }
+  | { type: 'prepared'; outcome: PrepareOutcome }
+  | { type: 'rendered'; payload: RenderedPayload }
+  | { type: 'error'; error: PlainError };

@@ -1,0 +1,64 @@
+/**
+ * The agent under test, alone in its process so that its peak RSS, CPU seconds and event-loop delay
+ * are its own. Reports them over IPC when the driver asks (`sample`, `reset`): a bench-only probe,
+ * not part of the agent's public surface. With root it mounts real tmpfs; without, an in-memory
+ * mounter (files still land on disk through the real writers).
+ * Usage: tsx bench/density/agent-process.ts '<AgentOptions JSON>' [--no-tmpfs]
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { InMemoryVolumeMounter } from '../../src/adapters/fs/index.js';
+import { createLogger } from '../../src/adapters/logging/logger.js';
+import { compileAgentOptions } from '../../src/config/agent-options.js';
+import type { AgentOptions } from '../../src/config/agent-options.js';
+import { Agent } from '../../src/main/agent.js';
+import { serveParent } from './ipc.js';
+
+const options = JSON.parse(process.argv[2] ?? '{}') as AgentOptions;
+const tmpfs = !process.argv.includes('--no-tmpfs');
+
+const agent = Agent.create(compileAgentOptions(options), {
+  logger: createLogger({ level: 'silent' }),
+  ...(tmpfs ? {} : { mounter: new InMemoryVolumeMounter() }),
+});
+await agent.start();
+
+const MiB = 1024 * 1024;
+const delay = monitorEventLoopDelay({ resolution: 5 });
+delay.enable();
+let peakRss = process.memoryUsage.rss();
+let cpuAtReset = process.cpuUsage();
+// RSS is sampled rather than read from getrusage: maxrss never goes down, so it could not give a per-phase peak.
+const sampler = setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
+}, 20);
+sampler.unref();
+
+serveParent(
+  async (cmd) => {
+    switch (cmd) {
+      case 'reset':
+        delay.reset();
+        peakRss = process.memoryUsage.rss();
+        cpuAtReset = process.cpuUsage();
+        return null;
+      case 'sample': {
+        const cpu = process.cpuUsage(cpuAtReset);
+        peakRss = Math.max(peakRss, process.memoryUsage.rss());
+        return {
+          peakRssMiB: Math.round((peakRss / MiB) * 10) / 10,
+          cpuSeconds: Math.round((cpu.user + cpu.system) / 1e3) / 1e3,
+          eventLoopDelayP99Ms: Math.round((delay.percentile(99) / 1e6) * 100) / 100,
+          source: agent.source.stats(),
+        };
+      }
+      default:
+        throw new Error(`unknown command ${cmd}`);
+    }
+  },
+  async () => {
+    clearInterval(sampler);
+    await agent.stop();
+  },
+);
+
+process.send?.({ type: 'ready', pid: process.pid });

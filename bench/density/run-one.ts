@@ -1,0 +1,151 @@
+/**
+ * One benchmark configuration end to end: a fresh stack process and a fresh agent process, the three
+ * phases (cold burst, compressed republish, rotation of 10% of secrets + republish), counters and agent
+ * samples around each phase, then teardown. Fresh processes per configuration keep every burst cold.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AgentOptions } from '../../src/config/agent-options.js';
+import { spawnChild } from './ipc.js';
+import { KubeletPlayer } from './kubelet-player.js';
+import type { Door, PassResult } from './kubelet-player.js';
+import type { Phase, RunEntry, Strategy } from './types.js';
+import { OBJECTS_PER_POD, pods as podsOf, serviceAccountCount, warmupPod } from './world.js';
+
+export interface RunConfig {
+  strategy: Strategy;
+  door: Door;
+  pods: number;
+  rttMs: number;
+  poolSize: number;
+  republishWindowMs: number;
+  tmpfs: boolean;
+  /** Agent `coalesceWindow` (e.g. '10ms'); the agent default when unset. */
+  coalesceWindow?: string;
+  /** Write a V8 CPU profile of the agent process into this directory. */
+  profileDir?: string;
+}
+
+interface StackReady {
+  awsUrl: string;
+  podIdentityUrl: string;
+  kubeconfigPath: string;
+}
+
+interface Counters {
+  aws: Record<string, number>;
+  awsTotal: number;
+  kubeTotal: number;
+}
+
+interface AgentSample {
+  peakRssMiB: number;
+  cpuSeconds: number;
+  eventLoopDelayP99Ms: number;
+}
+
+const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
+const CREDENTIAL_ACTIONS = ['AssumeRoleWithWebIdentity', 'PodIdentityGetCredentials'];
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i] ?? 0;
+}
+
+const r1 = (n: number): number => Math.round(n * 10) / 10;
+
+function entry(c: RunConfig, phase: Phase, pass: PassResult, counters: Counters, sample: AgentSample): RunEntry {
+  const sorted = [...pass.latenciesMs].sort((a, b) => a - b);
+  const credentialCalls = CREDENTIAL_ACTIONS.reduce((n, a) => n + (counters.aws[a] ?? 0), 0);
+  return {
+    strategy: c.strategy,
+    door: c.door,
+    pods: c.pods,
+    objects: OBJECTS_PER_POD,
+    serviceAccounts: serviceAccountCount(c.pods),
+    rttMs: c.rttMs,
+    poolSize: c.poolSize,
+    phase,
+    awsCalls: counters.aws,
+    awsCallsTotal: counters.awsTotal,
+    credentialCalls,
+    kubeCalls: counters.kubeTotal,
+    allMountedMs: r1(pass.allMountedMs),
+    mountLatencyMs: { p50: r1(percentile(sorted, 50)), p99: r1(percentile(sorted, 99)), max: r1(sorted[sorted.length - 1] ?? 0) },
+    peakRssMiB: sample.peakRssMiB,
+    cpuSeconds: sample.cpuSeconds,
+    eventLoopDelayP99Ms: sample.eventLoopDelayP99Ms,
+    failures: pass.failures,
+    ...(pass.firstError === undefined ? {} : { firstError: pass.firstError.slice(0, 300) }),
+    tmpfs: c.door === 'csi' && c.tmpfs,
+  };
+}
+
+export async function runOne(c: RunConfig): Promise<RunEntry[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'secretlet-density-'));
+  const stack = await spawnChild<StackReady>(here('./stack-process.ts'), [JSON.stringify({ pods: c.pods, rttMs: c.rttMs })]);
+  const csiEndpoint = `unix://${join(dir, 'csi.sock')}`;
+  const providerSocket = join(dir, 'provider.sock');
+  const options: AgentOptions = {
+    mode: c.door === 'csi' ? 'kubelet' : 'provider',
+    nodeName: 'bench-node',
+    csiEndpoint,
+    providerSocket,
+    kubeconfig: stack.ready.kubeconfigPath,
+    awsEndpoint: stack.ready.awsUrl,
+    podIdentityEndpoint: stack.ready.podIdentityUrl,
+    stateDir: join(dir, 'state'),
+    metricsAddr: '',
+    logLevel: 'silent',
+    // One node owns the account's whole quota here: the benchmark measures call counts, not budgets.
+    fleetSize: 1,
+    poolSize: c.poolSize,
+    fetchStrategy: c.strategy,
+    // The driver plays the republish cycles itself; the agent's own reconciler would add calls mid-phase.
+    rotationInterval: '0',
+    ...(c.coalesceWindow === undefined ? {} : { coalesceWindow: c.coalesceWindow }),
+  };
+  const agent = await spawnChild<{ pid: number }>(here('./agent-process.ts'), [JSON.stringify(options), ...(c.tmpfs ? [] : ['--no-tmpfs'])], c.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', c.profileDir]);
+  const pods = podsOf(c.pods);
+  const tokens = await stack.call<string[]>('tokens');
+  const player = new KubeletPlayer({
+    door: c.door,
+    endpoint: c.door === 'csi' ? csiEndpoint : providerSocket,
+    dir,
+    pods,
+    tokens: tokens.slice(0, pods.length),
+    warmup: { pod: warmupPod(c.pods), tokens: tokens[pods.length] ?? '' },
+  });
+  const out: RunEntry[] = [];
+  try {
+    await player.prepare();
+    await player.warmUp();
+    const phase = async (name: Phase, spreadMs: number): Promise<RunEntry> => {
+      await stack.call('reset');
+      await agent.call('reset');
+      const pass = await player.pass(spreadMs);
+      const e = entry(c, name, pass, await stack.call<Counters>('counters'), await agent.call<AgentSample>('sample'));
+      out.push(e);
+      return e;
+    };
+    await phase('burst', 0);
+    await phase('republish', c.republishWindowMs);
+    await stack.call('rotate', { fraction: 0.1 });
+    const rotation = await phase('rotation', c.republishWindowMs);
+    // pod-0's first secret is among the rotated ones (every 10th object, starting with the first).
+    const first = pods[0];
+    if (first !== undefined) {
+      const text = await readFile(join(player.targetPath(first), 'db-password'), 'utf8').catch(() => '');
+      rotation.rotationVisible = text.endsWith('-g1');
+    }
+  } finally {
+    await player.teardown();
+    await agent.stop();
+    await stack.stop();
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  }
+  return out;
+}

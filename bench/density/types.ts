@@ -1,0 +1,37 @@
+/** The results file's shape (one entry per strategy × door × size × pool size × RTT × phase). */
+export type Strategy = 'secretlet' | 'per-mount';
+export type Phase = 'burst' | 'republish' | 'rotation';
+
+export interface RunEntry {
+  strategy: Strategy;
+  door: 'csi' | 'provider';
+  pods: number;
+  objects: number;
+  serviceAccounts: number;
+  rttMs: number;
+  poolSize: number;
+  phase: Phase;
+  awsCalls: Record<string, number>;
+  awsCallsTotal: number;
+  credentialCalls: number;
+  kubeCalls: number;
+  allMountedMs: number;
+  mountLatencyMs: { p50: number; p99: number; max: number };
+  peakRssMiB: number;
+  cpuSeconds: number;
+  eventLoopDelayP99Ms: number;
+  /** Extra: failed publishes in the phase (should be 0), the first error, tmpfs or not. */
+  failures: number;
+  firstError?: string;
+  tmpfs: boolean;
+  /** Rotation only: whether a rotated value reached a pod's files. */
+  rotationVisible?: boolean;
+}
+
+export interface ResultsFile {
+  machine: string;
+  date: string;
+  command: string;
+  runs: RunEntry[];
+  projection?: unknown;
+}

@@ -3,10 +3,11 @@
  * phases (cold burst, compressed republish, rotation of 10% of secrets + republish), counters and agent
  * samples around each phase, then teardown. Fresh processes per configuration keep every burst cold.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TmpfsMounter } from '../../src/adapters/fs/index.js';
 import type { AgentOptions } from '../../src/config/agent-options.js';
 import { spawnChild } from './ipc.js';
 import { KubeletPlayer } from './kubelet-player.js';
@@ -24,6 +25,8 @@ export interface RunConfig {
   tmpfs: boolean;
   /** Agent `coalesceWindow` (e.g. '10ms'); the agent default when unset. */
   coalesceWindow?: string;
+  /** Agent `valueCacheTtl` (e.g. '5s'); off when unset. */
+  valueCacheTtl?: string;
   /** Write a V8 CPU profile of the agent process into this directory. */
   profileDir?: string;
 }
@@ -86,6 +89,13 @@ function entry(c: RunConfig, phase: Phase, pass: PassResult, counters: Counters,
 
 export async function runOne(c: RunConfig): Promise<RunEntry[]> {
   const dir = await mkdtemp(join(tmpdir(), 'secretlet-density-'));
+  // The upstream driver mounts a tmpfs on every target before it calls the provider, so provider-door
+  // writes (and their fsyncs) land on tmpfs, not on the node's disk. One tmpfs for all pods models that.
+  const driverTmpfs = c.door === 'provider' && c.tmpfs ? join(dir, 'driver') : undefined;
+  if (driverTmpfs !== undefined) {
+    await mkdir(driverTmpfs, { recursive: true });
+    await new TmpfsMounter({ rootMode: 0o755 }).mount(driverTmpfs, { sizeBytes: 256 * 1024 * 1024 });
+  }
   const stack = await spawnChild<StackReady>(here('./stack-process.ts'), [JSON.stringify({ pods: c.pods, rttMs: c.rttMs })]);
   const csiEndpoint = `unix://${join(dir, 'csi.sock')}`;
   const providerSocket = join(dir, 'provider.sock');
@@ -107,6 +117,7 @@ export async function runOne(c: RunConfig): Promise<RunEntry[]> {
     // The driver plays the republish cycles itself; the agent's own reconciler would add calls mid-phase.
     rotationInterval: '0',
     ...(c.coalesceWindow === undefined ? {} : { coalesceWindow: c.coalesceWindow }),
+    ...(c.valueCacheTtl === undefined || c.strategy !== 'secretlet' ? {} : { valueCacheTtl: c.valueCacheTtl }),
   };
   const agent = await spawnChild<{ pid: number }>(here('./agent-process.ts'), [JSON.stringify(options), ...(c.tmpfs ? [] : ['--no-tmpfs'])], c.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', c.profileDir]);
   const pods = podsOf(c.pods);
@@ -145,6 +156,7 @@ export async function runOne(c: RunConfig): Promise<RunEntry[]> {
     await player.teardown();
     await agent.stop();
     await stack.stop();
+    if (driverTmpfs !== undefined) await new TmpfsMounter().unmount(driverTmpfs).catch(() => undefined);
     await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
   return out;

@@ -29,10 +29,11 @@ const program = new Command()
   .option('--republish-window-ms <ms>', 'the compressed "every pod every 75 s" pass is spread over this window', '1000')
   .option('--no-tmpfs', 'CSI door without real tmpfs mounts (automatic when not root)')
   .option('--coalesce-window <duration>', 'agent coalesceWindow for the secretlet strategy (default: the agent default)')
+  .option('--value-cache-ttl <duration>', 'agent valueCacheTtl for the secretlet strategy (default: off, as in the agent)')
   .option('--profile <dir>', 'write a CPU profile of each agent process into <dir>')
   .option('--out <file>', 'results file (default bench/results/<date>-<machine>.json)');
 program.parse();
-const o = program.opts<{ quick?: boolean; pods: string; rtt: string; pools: string; doors: string; strategies: string; republishWindowMs: string; tmpfs: boolean; out?: string; profile?: string; coalesceWindow?: string }>();
+const o = program.opts<{ quick?: boolean; pods: string; rtt: string; pools: string; doors: string; strategies: string; republishWindowMs: string; tmpfs: boolean; out?: string; profile?: string; coalesceWindow?: string; valueCacheTtl?: string }>();
 
 const defaultPool = compileAgentOptions({ mode: 'provider' }).poolSize;
 const podsList = o.quick ? [110] : list(o.pods);
@@ -49,7 +50,7 @@ for (const pods of podsList)
       for (const strategy of strategies)
         // The upstream model has no pool of its own to compare: it runs at the agent default only.
         for (const poolSize of strategy === 'per-mount' ? [defaultPool] : pools)
-          configs.push({ strategy, door, pods, rttMs, poolSize, republishWindowMs: Number(o.republishWindowMs), tmpfs, ...(o.coalesceWindow === undefined ? {} : { coalesceWindow: o.coalesceWindow }), ...(o.profile === undefined ? {} : { profileDir: o.profile }) });
+          configs.push({ strategy, door, pods, rttMs, poolSize, republishWindowMs: Number(o.republishWindowMs), tmpfs, ...(o.coalesceWindow === undefined ? {} : { coalesceWindow: o.coalesceWindow }), ...(o.valueCacheTtl === undefined ? {} : { valueCacheTtl: o.valueCacheTtl }), ...(o.profile === undefined ? {} : { profileDir: o.profile }) });
 
 const machine = `${hostname()}`.replace(/[^\w.-]+/g, '_');
 const date = new Date().toISOString().slice(0, 10);

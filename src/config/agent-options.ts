@@ -42,8 +42,17 @@ export interface AgentOptions {
   podIdentityEndpoint?: string;
   /** Size limit of each pod's tmpfs, e.g. '4Mi'. @default '4Mi' */
   tmpfsSize?: string;
-  /** Window in which concurrent fetches of one identity are merged into one batch. @default '2ms' */
+  /**
+   * Window in which concurrent fetches of one identity are merged into one batch. 10 ms measured
+   * best on the density benchmark (bench/README.md): the 2 ms first tried split bursts into partial batches.
+   * @default '10ms'
+   */
   coalesceWindow?: string;
+  /**
+   * Reuse a fetched value for this long (other pods of the same identity, republish storms). Off by
+   * default; must stay below the rotation interval so rotation always sees new versions. @default '0'
+   */
+  valueCacheTtl?: string;
   /** Nodes expected to share one AWS account+region; per-node call budgets derive from it. @default 100 */
   fleetSize?: number;
   /** Worker threads for per-mount work; 0 runs it inline on the main thread. @default 2 */
@@ -83,6 +92,7 @@ export interface CompiledAgentOptions {
   podIdentityEndpoint: string;
   tmpfsSizeBytes: number;
   coalesceWindowMs: number;
+  valueCacheTtlMs: number;
   fleetSize: number;
   poolSize: number;
   poolMaxQueue: number;
@@ -149,7 +159,8 @@ export function compileAgentOptions(o: AgentOptions): CompiledAgentOptions {
     awsEndpoint: o.awsEndpoint ?? '',
     podIdentityEndpoint: o.podIdentityEndpoint ?? '',
     tmpfsSizeBytes: parseSize(o.tmpfsSize ?? '4Mi', 'tmpfsSize'),
-    coalesceWindowMs: parseDuration(o.coalesceWindow ?? '2ms', 'coalesceWindow'),
+    coalesceWindowMs: parseDuration(o.coalesceWindow ?? '10ms', 'coalesceWindow'),
+    valueCacheTtlMs: valueCacheTtlOf(o),
     fleetSize,
     poolSize,
     poolMaxQueue,
@@ -172,4 +183,13 @@ function eventLogFsyncOf(value: EventLogFsync | undefined): EventLogFsync {
 function nonNegativeInteger(value: number, option: string): number {
   if (!Number.isInteger(value) || value < 0) throw invalidArgument('InvalidOption', `options.${option} must be a non-negative integer`, option);
   return value;
+}
+
+function valueCacheTtlOf(o: AgentOptions): number {
+  const ttl = parseDuration(o.valueCacheTtl ?? '0', 'valueCacheTtl');
+  const rotation = parseDuration(o.rotationInterval ?? '2m', 'rotationInterval');
+  if (ttl > 0 && rotation > 0 && ttl >= rotation) {
+    throw invalidArgument('InvalidOption', `options.valueCacheTtl (${o.valueCacheTtl}) must be shorter than options.rotationInterval (${o.rotationInterval ?? '2m'}), or rotation would re-serve cached values`, 'valueCacheTtl');
+  }
+  return ttl;
 }

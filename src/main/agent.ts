@@ -86,6 +86,7 @@ export class Agent {
       ...(options.podIdentityEndpoint !== '' ? { podIdentityEndpoint: options.podIdentityEndpoint } : {}),
       serviceAccounts,
       coalesceWindowMs: options.coalesceWindowMs,
+      valueCacheTtlMs: options.valueCacheTtlMs,
       fleetSize: options.fleetSize,
       observer: new MetricsAwsObserver(this.metrics),
     });

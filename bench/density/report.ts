@@ -27,10 +27,14 @@ function table(runs: readonly RunEntry[]): string {
     runs
       .map(
         (e) =>
-          `| ${e.strategy} | ${e.door}${e.door === 'csi' ? (e.tmpfs ? ' (tmpfs)' : ' (no tmpfs)') : ''} | ${e.pods} | ${e.rttMs} | ${e.poolSize} | ${e.phase} | ${e.awsCallsTotal} | ${calls(e)} | ${e.credentialCalls} | ${e.kubeCalls} | ${e.allMountedMs} | ${e.mountLatencyMs.p50} / ${e.mountLatencyMs.p99} / ${e.mountLatencyMs.max} | ${e.peakRssMiB} | ${e.cpuSeconds} | ${e.eventLoopDelayP99Ms} | ${e.failures} |`,
+          `| ${label(e)} | ${e.door}${e.door === 'csi' ? (e.tmpfs ? ' (tmpfs)' : ' (no tmpfs)') : ''} | ${e.pods} | ${e.rttMs} | ${e.poolSize} | ${e.phase} | ${e.awsCallsTotal} | ${calls(e)} | ${e.credentialCalls} | ${e.kubeCalls} | ${e.allMountedMs} | ${e.mountLatencyMs.p50} / ${e.mountLatencyMs.p99} / ${e.mountLatencyMs.max} | ${e.peakRssMiB} | ${e.cpuSeconds} | ${e.eventLoopDelayP99Ms} | ${e.failures} |`,
       )
       .join('\n')
   );
+}
+
+function label(e: RunEntry): string {
+  return e.valueCacheTtl === undefined ? e.strategy : `${e.strategy} (value cache ${e.valueCacheTtl})`;
 }
 
 function verdict(ok: boolean | undefined): string {
@@ -38,35 +42,39 @@ function verdict(ok: boolean | undefined): string {
 }
 
 function targets(runs: readonly RunEntry[]): string {
-  const rows: string[] = ['| target | measured | verdict |', '|---|---|---|'];
+  const rows: string[] = ['| configuration | target | measured | verdict |', '|---|---|---|---|'];
   const pick = (f: (e: RunEntry) => boolean): RunEntry[] => runs.filter(f);
   const maxP = Math.max(...runs.map((r) => r.pods));
   const rtt = runs.some((r) => r.rttMs === 20) ? 20 : (runs[0]?.rttMs ?? 0);
   const at = `P=${maxP}, RTT ${rtt} ms`;
-  const ours = pick((e) => e.strategy === 'secretlet' && e.pods === maxP && e.rttMs === rtt);
+  const allOurs = pick((e) => e.strategy === 'secretlet' && e.pods === maxP && e.rttMs === rtt);
   const theirs = pick((e) => e.strategy === 'per-mount' && e.pods === maxP && e.rttMs === rtt);
   const s = Math.ceil(maxP / 10);
   const burstTarget = s * 3;
   const cycleTarget = s * 2;
   const perMountTarget = maxP * 10;
   const fmt = (xs: RunEntry[], f: (e: RunEntry) => number): string => (xs.length === 0 ? '–' : [...new Set(xs.map(f))].join(' / '));
-  const burstOurs = ours.filter((e) => e.phase === 'burst');
   const burstTheirs = theirs.filter((e) => e.phase === 'burst');
-  rows.push(`| cold burst ${at}: AWS+STS calls = ${burstTarget} (per-mount ${perMountTarget}) | secretlet ${fmt(burstOurs, (e) => e.awsCallsTotal)}; per-mount ${fmt(burstTheirs, (e) => e.awsCallsTotal)} | ${verdict(burstOurs.length ? burstOurs.every((e) => e.awsCallsTotal <= burstTarget) : undefined)} |`);
-  const bestOurs = Math.min(...burstOurs.map((e) => e.allMountedMs));
-  const bestTheirs = Math.min(...burstTheirs.map((e) => e.allMountedMs));
-  const ratio = burstOurs.length && burstTheirs.length ? Math.round((bestTheirs / bestOurs) * 10) / 10 : undefined;
-  rows.push(`| time to all-mounted ≥ 10× shorter | ${ratio === undefined ? '–' : `${bestOurs} ms vs ${bestTheirs} ms (×${ratio})`} | ${verdict(ratio === undefined ? undefined : ratio >= 10)} |`);
-  rows.push(`| mount p99 < 10 × RTT (${10 * rtt} ms) in the burst | ${fmt(burstOurs, (e) => e.mountLatencyMs.p99)} ms | ${verdict(burstOurs.length ? burstOurs.every((e) => e.mountLatencyMs.p99 < 10 * rtt) : undefined)} |`);
-  for (const phase of ['republish', 'rotation'] as const) {
-    const o = ours.filter((e) => e.phase === phase);
-    const t = theirs.filter((e) => e.phase === phase);
-    rows.push(`| ${phase} cycle: AWS calls = ${cycleTarget} (per-mount ${perMountTarget}) | secretlet ${fmt(o, (e) => e.awsCallsTotal)}; per-mount ${fmt(t, (e) => e.awsCallsTotal)} | ${verdict(o.length ? o.every((e) => e.awsCallsTotal <= cycleTarget) : undefined)} |`);
+  // One block of rows per secretlet configuration (default, and with the opt-in value cache).
+  for (const variant of [...new Set(allOurs.map(label))]) {
+    const ours = allOurs.filter((e) => label(e) === variant);
+    const burstOurs = ours.filter((e) => e.phase === 'burst');
+    rows.push(`| ${variant} | cold burst ${at}: AWS+STS calls = ${burstTarget} (per-mount ${perMountTarget}) | ${fmt(burstOurs, (e) => e.awsCallsTotal)}; per-mount ${fmt(burstTheirs, (e) => e.awsCallsTotal)} | ${verdict(burstOurs.length ? burstOurs.every((e) => e.awsCallsTotal <= burstTarget) : undefined)} |`);
+    const bestOurs = Math.min(...burstOurs.map((e) => e.allMountedMs));
+    const bestTheirs = Math.min(...burstTheirs.map((e) => e.allMountedMs));
+    const ratio = burstOurs.length && burstTheirs.length ? Math.round((bestTheirs / bestOurs) * 10) / 10 : undefined;
+    rows.push(`| ${variant} | time to all-mounted ≥ 10× shorter | ${ratio === undefined ? '–' : `${bestOurs} ms vs ${bestTheirs} ms (×${ratio})`} | ${verdict(ratio === undefined ? undefined : ratio >= 10)} |`);
+    rows.push(`| ${variant} | mount p99 < 10 × RTT (${10 * rtt} ms) in the burst | ${fmt(burstOurs, (e) => e.mountLatencyMs.p99)} ms | ${verdict(burstOurs.length ? burstOurs.every((e) => e.mountLatencyMs.p99 < 10 * rtt) : undefined)} |`);
+    for (const phase of ['republish', 'rotation'] as const) {
+      const o = ours.filter((e) => e.phase === phase);
+      const t = theirs.filter((e) => e.phase === phase);
+      rows.push(`| ${variant} | ${phase} cycle: AWS calls = ${cycleTarget} (per-mount ${perMountTarget}) | ${fmt(o, (e) => e.awsCallsTotal)}; per-mount ${fmt(t, (e) => e.awsCallsTotal)} | ${verdict(o.length ? o.every((e) => e.awsCallsTotal <= cycleTarget) : undefined)} |`);
+    }
+    rows.push(`| ${variant} | agent peak RSS < 150 MiB at ${at} | ${fmt(ours, (e) => e.peakRssMiB)} MiB | ${verdict(ours.length ? ours.every((e) => e.peakRssMiB < 150) : undefined)} |`);
+    rows.push(`| ${variant} | event-loop delay p99 < 20 ms in the burst | ${fmt(burstOurs, (e) => e.eventLoopDelayP99Ms)} ms | ${verdict(burstOurs.length ? burstOurs.every((e) => e.eventLoopDelayP99Ms < 20) : undefined)} |`);
+    const visible = ours.filter((e) => e.phase === 'rotation');
+    rows.push(`| ${variant} | rotated values reach the pods' files | ${visible.filter((e) => e.rotationVisible === true).length}/${visible.length} runs | ${verdict(visible.length ? visible.every((e) => e.rotationVisible === true) : undefined)} |`);
   }
-  rows.push(`| agent peak RSS < 150 MiB at ${at} | ${fmt(ours, (e) => e.peakRssMiB)} MiB | ${verdict(ours.length ? ours.every((e) => e.peakRssMiB < 150) : undefined)} |`);
-  rows.push(`| event-loop delay p99 < 20 ms in the burst | ${fmt(burstOurs, (e) => e.eventLoopDelayP99Ms)} ms | ${verdict(burstOurs.length ? burstOurs.every((e) => e.eventLoopDelayP99Ms < 20) : undefined)} |`);
-  const visible = pick((e) => e.phase === 'rotation');
-  rows.push(`| rotated values reach the pods' files | ${visible.filter((e) => e.rotationVisible === true).length}/${visible.length} runs | ${verdict(visible.length ? visible.every((e) => e.rotationVisible === true) : undefined)} |`);
   return rows.join('\n');
 }
 
@@ -106,7 +114,7 @@ export async function mergedResults(dir: string): Promise<MergedResults> {
   loaded.sort((a, b) => (a.r.date < b.r.date ? -1 : 1));
   for (const { f, r } of loaded) {
     sources.push({ file: `bench/results/${f}`, command: r.command, machine: r.machine, date: r.date });
-    for (const e of r.runs) byKey.set([e.strategy, e.door, e.pods, e.rttMs, e.poolSize, e.phase].join('|'), e);
+    for (const e of r.runs) byKey.set([e.strategy, e.valueCacheTtl ?? '', e.door, e.pods, e.rttMs, e.poolSize, e.phase].join('|'), e);
   }
   const runs = [...byKey.values()].sort((a, b) => a.pods - b.pods || a.rttMs - b.rttMs || a.door.localeCompare(b.door) || a.strategy.localeCompare(b.strategy) || a.poolSize - b.poolSize);
   return { sources, runs, projection: projectFleet(runs) };

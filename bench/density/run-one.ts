@@ -65,6 +65,7 @@ function entry(c: RunConfig, phase: Phase, pass: PassResult, counters: Counters,
   const credentialCalls = CREDENTIAL_ACTIONS.reduce((n, a) => n + (counters.aws[a] ?? 0), 0);
   return {
     strategy: c.strategy,
+    ...(c.valueCacheTtl !== undefined && c.strategy === 'secretlet' ? { valueCacheTtl: c.valueCacheTtl } : {}),
     door: c.door,
     pods: c.pods,
     objects: OBJECTS_PER_POD,

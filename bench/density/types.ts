@@ -24,6 +24,8 @@ export interface RunEntry {
   failures: number;
   firstError?: string;
   tmpfs: boolean;
+  /** The agent's value cache TTL for this run (secretlet only); absent = off, the agent default. */
+  valueCacheTtl?: string;
   /** Rotation only: whether a rotated value reached a pod's files. */
   rotationVisible?: boolean;
 }

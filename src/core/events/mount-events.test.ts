@@ -1,28 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { MountPlan, ObjectDescriptor } from '../model.js';
+import type { MountPlan } from '../model.js';
 import type { ContentHasher } from '../ports/event-log.js';
 import { mountKeyFromTargetPath, mountPublishedEvent, mountUpdatedEvent } from './mount-events.js';
+import { descriptor } from '../../../test/support/descriptors.js';
 
 const SECRET = 'correct horse battery staple';
 
 /** A fake keyed hasher: deterministic, and obviously not the value. */
 const hasher: ContentHasher = { hash: (bytes) => `h${bytes.length}`.padEnd(32, '0') };
 
-function descriptor(index: number, overrides: Partial<ObjectDescriptor>): ObjectDescriptor {
-  return {
-    index,
-    objectName: 'db',
-    objectType: 'secretsmanager',
-    objectAlias: '',
-    objectVersion: '',
-    objectVersionLabel: '',
-    filePermission: '',
-    jmesPath: [],
-    failoverObject: undefined,
-    fileName: 'db',
-    ...overrides,
-  };
-}
 
 const plan: MountPlan = {
   pod: { namespace: 'shop', name: 'web-0', uid: 'uid-1', serviceAccount: 'web' },
@@ -30,7 +16,7 @@ const plan: MountPlan = {
   authMode: 'irsa',
   preferredAddressType: 'auto',
   pathTranslation: { kind: 'replace', char: '_' },
-  objects: [descriptor(0, {}), descriptor(1, { objectName: 'api', fileName: 'api-key', objectAlias: 'api-key', objectVersionLabel: 'AWSPREVIOUS' })],
+  objects: [descriptor({ index: 0, objectName: 'db' }), descriptor({ index: 1, objectName: 'api', objectAlias: 'api-key', objectVersionLabel: 'AWSPREVIOUS' })],
   defaultMode: 0o644,
 };
 

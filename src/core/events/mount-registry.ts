@@ -4,9 +4,7 @@
  * Built only from log records, so after a restart the agent knows its mounts without asking anyone.
  */
 import type { StatusCode } from '../errors.js';
-import type { LoggedEvent, LoggedObject, MountDoor, PodRef } from './events.js';
-import type { AuthMode } from '../model.js';
-import type { SecretObjectSpec } from '../ports/spc-catalog.js';
+import type { LoggedEvent, LoggedObject, MountPublished } from './events.js';
 
 export interface MountFailure {
   seq: number;
@@ -15,17 +13,8 @@ export interface MountFailure {
   message: string;
 }
 
-export interface MountEntry {
-  mountKey: string;
-  door: MountDoor;
-  pod: PodRef;
-  serviceAccount: string;
-  secretProviderClass: string;
-  authMode: AuthMode;
-  regions: string[];
-  targetPath: string;
-  objects: LoggedObject[];
-  secretObjects: SecretObjectSpec[];
+/** A live mount: what its (last) MountPublished said, plus where the log stands for it. */
+export interface MountEntry extends MountPublished {
   /** Seq of the MountPublished that created (or last re-created) this entry. */
   publishedSeq: number;
   /** Seq of the last record that changed `objects` (a publish, or an update with other versions/hashes). */

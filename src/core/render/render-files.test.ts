@@ -2,23 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { FetchedObject, MountPlan, ObjectDescriptor } from '../model.js';
 import { renderFiles } from './render-files.js';
 import { thrown } from '../../../test/support/thrown.js';
+import { descriptor } from '../../../test/support/descriptors.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-function descriptor(over: Partial<ObjectDescriptor> & { index: number; objectName: string }): ObjectDescriptor {
-  return {
-    objectType: 'secretsmanager',
-    objectAlias: '',
-    objectVersion: '',
-    objectVersionLabel: '',
-    filePermission: '',
-    jmesPath: [],
-    failoverObject: undefined,
-    fileName: over.objectAlias || over.objectName,
-    ...over,
-  };
-}
 
 function plan(objects: ObjectDescriptor[], defaultMode = 0o644): MountPlan {
   return {

@@ -4,23 +4,12 @@ import type { AwsIdentity, FetchedObject, MountPlan, ObjectDescriptor } from '..
 import { err, ok } from '../result.js';
 import { planRotation, settleRotation, valuesFromPayload, wasThrottled } from './rotation-plan.js';
 import type { FetchOutcome, RotationMount } from './rotation-plan.js';
+import { descriptor } from '../../../test/support/descriptors.js';
 
 const enc = new TextEncoder();
 
 function object(index: number, name: string, extra: Partial<ObjectDescriptor> = {}): ObjectDescriptor {
-  return {
-    index,
-    objectName: name,
-    objectType: 'secretsmanager',
-    objectAlias: '',
-    objectVersion: '',
-    objectVersionLabel: '',
-    filePermission: '',
-    jmesPath: [],
-    failoverObject: undefined,
-    fileName: name,
-    ...extra,
-  };
+  return descriptor({ index, objectName: name, fileName: name, ...extra });
 }
 
 function identity(sa: string, token = `tok-${sa}`): AwsIdentity {

@@ -43,4 +43,5 @@ export const SERVE_FLAGS: readonly FlagDefinition[] = [
   def('syncSecrets', 'sync-secrets', 'switch', 'true', 'Create and update Kubernetes Secrets from SecretProviderClass secretObjects (needs Secret RBAC); false turns it off.'),
   def('eventLogFsync', 'event-log-fsync', 'string', 'always', 'Event log durability: always (fsync before acknowledging, concurrent appends share one), group, or never (survives kill -9, not power loss).'),
   def('eventLogCompactEvery', 'event-log-compact-every', 'number', '10000', 'Compact the event log (snapshot + new segment) every N records; 0 never.'),
+  def('mintTokens', 'mint-tokens', 'switch', 'false', 'After a restart, mint pod-bound tokens (TokenRequest) so restored kubelet-door mounts rotate without waiting for a republish; needs serviceaccounts/token create RBAC (deploy/components/serviceaccount-token adds it).'),
 ];

@@ -73,6 +73,12 @@ export interface AgentOptions {
   eventLogFsync?: EventLogFsync;
   /** Compact the event log (snapshot + new segment) after this many records; 0 never. @default 10000 */
   eventLogCompactEvery?: number;
+  /**
+   * After a restart, mint pod-bound tokens (TokenRequest) so mounts replayed from the event log
+   * rejoin rotation without waiting for kubelet's republish. Needs `serviceaccounts/token` create
+   * RBAC, which least-privilege installs do not grant. @default false
+   */
+  mintTokens?: boolean;
 }
 
 export interface CompiledAgentOptions {
@@ -101,6 +107,7 @@ export interface CompiledAgentOptions {
   syncSecrets: boolean;
   eventLogFsync: EventLogFsync;
   eventLogCompactEvery: number;
+  mintTokens: boolean;
 }
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
@@ -169,6 +176,7 @@ export function compileAgentOptions(o: AgentOptions): CompiledAgentOptions {
     syncSecrets: o.syncSecrets ?? true,
     eventLogFsync: eventLogFsyncOf(o.eventLogFsync),
     eventLogCompactEvery: nonNegativeInteger(o.eventLogCompactEvery ?? 10_000, 'eventLogCompactEvery'),
+    mintTokens: o.mintTokens ?? false,
   };
 }
 

@@ -102,6 +102,9 @@ export class Agent {
     this.worker = createMountWorker({ poolSize: options.poolSize, maxQueue: options.poolMaxQueue });
     const kubeletWriter = new KubeletAtomicWriter();
     const providerWriter = options.driverWritesSecrets ? undefined : new ProviderFileWriter();
+    // Before the event wiring: with --mint-tokens, rotation re-plans restored mounts from it.
+    const catalog = options.mode !== 'provider' ? new WatchedSpcCatalog(kc) : undefined;
+    this.catalog = catalog;
     this.eventWiring = new EventWiring({
       stateDir: options.stateDir,
       fsync: options.eventLogFsync,
@@ -114,6 +117,8 @@ export class Agent {
       metrics: this.metrics,
       kubeletWriter,
       ...(providerWriter ? { providerWriter } : {}),
+      mintTokens: options.mintTokens,
+      ...(catalog ? { catalog } : {}),
     });
     if (options.mode !== 'kubelet') {
       this.providerService = new ProviderMountService({
@@ -124,16 +129,15 @@ export class Agent {
         listener: this.eventWiring.recorder,
       });
     }
-    if (options.mode !== 'provider') {
+    if (catalog !== undefined) {
       // 0755: pods running as any user must be able to read their files (upstream leaves the kernel default 1777).
       const mounter = deps.mounter ?? new TmpfsMounter({ rootMode: 0o755 });
-      this.catalog = new WatchedSpcCatalog(kc);
       this.nodeService = new NodeVolumeService({
         regions,
         source: this.fetchSource,
         worker: this.worker,
         nodeName: options.nodeName,
-        catalog: this.catalog,
+        catalog,
         mounter,
         targets: new LocalTargetDirectory({ mounter }),
         writer: kubeletWriter,

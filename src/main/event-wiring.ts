@@ -7,13 +7,16 @@ import type { Logger } from '../adapters/logging/logger.js';
 import type { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
 import type { PayloadWriter } from '../core/ports/payload-writer.js';
 import type { SecretSource } from '../core/ports/secret-source.js';
+import type { SpcCatalog } from '../core/ports/spc-catalog.js';
 import { readMountedFiles } from '../adapters/fs/index.js';
 import { KubeEventRecorder } from '../adapters/kubernetes/event-recorder.js';
 import { KubeSecretWriter } from '../adapters/kubernetes/secret-writer.js';
+import { KubeTokenMinter } from '../adapters/kubernetes/token-minter.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { LiveMounts } from './rotation-live-mounts.js';
 import { MountRecorder } from './rotation-mount-recorder.js';
 import { RotationReconciler } from './rotation-reconciler.js';
+import { RestoredMounts } from './rotation-restored-mounts.js';
 import { SecretSync } from './secret-sync.js';
 import { EventJournal } from './event-journal.js';
 
@@ -34,6 +37,12 @@ export interface EventWiringOptions {
   kubeletWriter?: PayloadWriter;
   /** The provider door's writer; undefined in driver-writes mode. */
   providerWriter?: PayloadWriter;
+  /**
+   * `--mint-tokens`: restored kubelet-door mounts get a minted token and rejoin rotation at once
+   * (needs `kubeConfig`, `kubeletWriter` and the SPC catalog of the kubelet door).
+   */
+  mintTokens?: boolean;
+  catalog?: SpcCatalog;
 }
 
 /**
@@ -71,6 +80,10 @@ export class EventWiring {
     });
     this.journal = journal;
     const events = o.kubeConfig === undefined ? undefined : new KubeEventRecorder(o.kubeConfig);
+    const restored =
+      o.mintTokens === true && o.kubeConfig !== undefined && o.catalog !== undefined && o.kubeletWriter !== undefined
+        ? new RestoredMounts({ live: this.live, minter: new KubeTokenMinter(o.kubeConfig), catalog: o.catalog, kubeletWriter: o.kubeletWriter, readFiles: readMountedFiles, logger: o.logger })
+        : undefined;
     this.rotation = new RotationReconciler({
       journal,
       live: this.live,
@@ -78,6 +91,7 @@ export class EventWiring {
       logger: o.logger,
       metrics: o.metrics,
       intervalMs: o.rotationIntervalMs,
+      ...(restored ? { restored } : {}),
       ...(events ? { warn: (pod: { namespace: string; name: string; uid: string }, reason: string, message: string) => events.warning({ kind: 'Pod', ...pod }, reason, message) } : {}),
     });
     if (o.syncSecrets && o.kubeConfig !== undefined && events !== undefined) {

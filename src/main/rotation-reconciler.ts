@@ -8,7 +8,8 @@
  *
  * A cycle that hits throttling keeps the old content and pushes the next cycle back
  * exponentially with jitter. Mounts replayed after a restart have no token in memory: they are
- * rotated again after kubelet's next republish hands one over (see rotation-live-mounts.ts).
+ * rotated again after kubelet's next republish hands one over (see rotation-live-mounts.ts), or,
+ * with `--mint-tokens`, right away with a minted token (rotation-restored-mounts.ts).
  * A provider-door mount whose target directory is gone was unmounted by the driver (which never
  * tells the provider): the cycle records MountUnpublished for it.
  */
@@ -24,6 +25,7 @@ import { planRotation, settleRotation, wasThrottled } from '../core/rotation/rot
 import type { FetchOutcome, RotationMount } from '../core/rotation/rotation-plan.js';
 import type { EventJournal } from './event-journal.js';
 import type { LiveMounts } from './rotation-live-mounts.js';
+import type { RestoredMounts } from './rotation-restored-mounts.js';
 
 export interface RotationReconcilerOptions {
   journal: EventJournal;
@@ -39,12 +41,16 @@ export interface RotationReconcilerOptions {
   random?: () => number;
   /** @default checks the path with fs.access */
   targetExists?: (path: string) => Promise<boolean>;
+  /** With `--mint-tokens`: gives mounts replayed from the log a minted token before each cycle plans. */
+  restored?: Pick<RestoredMounts, 'rejoin'>;
 }
 
 export interface RotationCycleReport {
   mounts: number;
   /** Mounts known from the log but without a token in memory (waiting for a republish). */
   waiting: number;
+  /** Restored mounts that got a minted token in this cycle (`--mint-tokens`). */
+  rejoined: string[];
   fetchCalls: number;
   rewritten: string[];
   failed: Array<{ mountKey: string; reason: string }>;
@@ -116,7 +122,7 @@ export class RotationReconciler {
   private async cycle(): Promise<RotationCycleReport> {
     const { journal, live, source, logger, metrics } = this.options;
     const started = performance.now();
-    const report: RotationCycleReport = { mounts: 0, waiting: 0, fetchCalls: 0, rewritten: [], failed: [], unpublished: [], throttled: false };
+    const report: RotationCycleReport = { mounts: 0, waiting: 0, rejoined: [], fetchCalls: 0, rewritten: [], failed: [], unpublished: [], throttled: false };
     const registry = journal.state.mounts;
 
     // Provider-door mounts the driver removed: nobody calls us on unmount, the directory is the truth.
@@ -126,6 +132,10 @@ export class RotationReconciler {
         await journal.record([{ type: 'MountUnpublished', payload: { mountKey: entry.mountKey } }]);
         report.unpublished.push(entry.mountKey);
       }
+    }
+
+    if (this.options.restored !== undefined) {
+      report.rejoined = (await this.options.restored.rejoin(journal.state.mounts.values())).rejoined;
     }
 
     const mounts: RotationMount[] = [];
@@ -192,7 +202,7 @@ export class RotationReconciler {
     const seconds = (performance.now() - started) / 1000;
     metrics?.rotationCycleDuration.observe(seconds);
     logger.info(
-      { mounts: report.mounts, waiting: report.waiting, fetchCalls: report.fetchCalls, rewritten: report.rewritten.length, failed: report.failed.length, throttled: report.throttled, seconds },
+      { mounts: report.mounts, waiting: report.waiting, rejoined: report.rejoined.length, fetchCalls: report.fetchCalls, rewritten: report.rewritten.length, failed: report.failed.length, throttled: report.throttled, seconds },
       'rotation cycle',
     );
     return report;

@@ -190,7 +190,7 @@ describe.skipIf(!hasKubectl)('both overlays', () => {
 });
 
 describe.skipIf(!hasKubectl)('deploy/components/serviceaccount-token', () => {
-  it('adds token creation, and only that, to an overlay that opts in', async () => {
+  it('adds token creation and --mint-tokens=true, and only those, to an overlay that opts in', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'secretlet-token-'));
     try {
       // kustomize refuses absolute paths: build a site overlay next to a copy of deploy/.
@@ -200,6 +200,9 @@ describe.skipIf(!hasKubectl)('deploy/components/serviceaccount-token', () => {
       const { stdout } = await promisify(execFile)('kubectl', ['kustomize', join(dir, 'site')], { timeout: 60_000 });
       const objects = parseAllDocuments(stdout).map((d) => d.toJS() as KubeObject);
       expect(permissions(objects)).toEqual({ ...permissions(await kustomize('provider')), 'core/serviceaccounts/token': ['create'] });
+      const argsOf = (objs: KubeObject[]): string[] =>
+        ((objs.find((o) => o.kind === 'DaemonSet') as unknown as { spec: { template: { spec: { containers: Array<{ args: string[] }> } } } }).spec.template.spec.containers[0]?.args ?? []);
+      expect(argsOf(objects)).toEqual([...argsOf(await kustomize('provider')), '--mint-tokens=true']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

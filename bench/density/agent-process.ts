@@ -51,6 +51,12 @@ serveParent(
           source: agent.source.stats(),
         };
       }
+      case 'rotate': {
+        // One cycle of the agent's own rotation reconciler (how secretlet rotates), timed here.
+        const started = performance.now();
+        const report = await agent.rotation?.runCycle();
+        return { durationMs: Math.round((performance.now() - started) * 10) / 10, rewritten: report?.rewritten.length ?? 0, failed: report?.failed.length ?? 0, firstError: report?.failed[0]?.reason };
+      }
       default:
         throw new Error(`unknown command ${cmd}`);
     }

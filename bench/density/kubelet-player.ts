@@ -50,7 +50,7 @@ export class KubeletPlayer {
   targetPath(p: PodSpec): string {
     return this.#o.door === 'csi'
       ? join(this.#o.dir, 'kubelet', 'pods', p.uid, 'volumes', 'kubernetes.io~csi', 'secrets-store', 'mount')
-      : join(this.#o.dir, 'driver', 'pods', p.uid, 'mount');
+      : join(this.#o.dir, 'driver', 'pods', p.uid, 'volumes', 'kubernetes.io~csi', 'secrets-store', 'mount');
   }
 
   async prepare(): Promise<void> {

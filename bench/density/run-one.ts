@@ -146,7 +146,20 @@ export async function runOne(c: RunConfig): Promise<RunEntry[]> {
     await phase('burst', 0);
     await phase('republish', c.republishWindowMs);
     await stack.call('rotate', { fraction: 0.1 });
-    const rotation = await phase('rotation', c.republishWindowMs);
+    // secretlet rotates with its reconciler: one fetch per (identity, region) over all live mounts.
+    // The per-mount model rotates the upstream way (driver >= 1.6): a kubelet republish of every pod.
+    const rotation =
+      c.strategy === 'secretlet'
+        ? await (async (): Promise<RunEntry> => {
+            await stack.call('reset');
+            await agent.call('reset');
+            const cycle = await agent.call<{ durationMs: number; rewritten: number; failed: number; firstError?: string }>('rotate');
+            const pass: PassResult = { latenciesMs: [cycle.durationMs], allMountedMs: cycle.durationMs, failures: cycle.failed, firstError: cycle.firstError };
+            const e = entry(c, 'rotation', pass, await stack.call<Counters>('counters'), await agent.call<AgentSample>('sample'));
+            out.push(e);
+            return e;
+          })()
+        : await phase('rotation', c.republishWindowMs);
     // pod-0's first secret is among the rotated ones (every 10th object, starting with the first).
     const first = pods[0];
     if (first !== undefined) {

@@ -92,9 +92,9 @@ export class MountRecorder implements NodeVolumeListener, MountListener {
 
   async mounted(mount: FetchedMount, outcome: { changed: boolean; targetPath: string }): Promise<void> {
     const { targetPath } = outcome;
-    // The provider door never sees a volume id: the kubelet target path names pod and volume.
-    const mountKey = mountKeyFromTargetPath(targetPath);
-    if (mountKey === undefined) return;
+    // The provider door never sees a volume id: the kubelet target path names pod and volume. A driver
+    // with another layout still gets a unique, stable key: the pod UID and the target path itself.
+    const mountKey = mountKeyFromTargetPath(targetPath) ?? mountKeyFor(mount.plan.pod.uid, targetPath);
     await this.recordMount({ mountKey, door: 'provider', fetched: mount, targetPath, spcName: '', secretObjects: [], writer: this.options.providerWriter });
   }
 

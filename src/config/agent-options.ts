@@ -4,6 +4,7 @@
  * and checks cross-field rules, with errors that name the option. Nothing here reads process.env:
  * the CLI is the one place that does.
  */
+import { availableParallelism } from 'node:os';
 import { invalidArgument } from '../core/errors.js';
 
 export type AgentMode = 'kubelet' | 'provider' | 'both';
@@ -55,7 +56,7 @@ export interface AgentOptions {
   valueCacheTtl?: string;
   /** Nodes expected to share one AWS account+region; per-node call budgets derive from it. @default 100 */
   fleetSize?: number;
-  /** Worker threads for per-mount work; 0 runs it inline on the main thread. @default 2 */
+  /** Worker threads for per-mount work; 0 runs it inline on the main thread. @default 0 on nodes with 2 cores or fewer, else 2 (see defaultPoolSize) */
   poolSize?: number;
   /** Mount jobs allowed to wait for a worker thread; beyond it a mount fails RESOURCE_EXHAUSTED. @default 1024 */
   poolMaxQueue?: number;
@@ -142,7 +143,7 @@ export function compileAgentOptions(o: AgentOptions): CompiledAgentOptions {
   }
   const fleetSize = o.fleetSize ?? 100;
   if (!Number.isInteger(fleetSize) || fleetSize < 1) throw invalidArgument('InvalidOption', 'options.fleetSize must be a positive integer', 'fleetSize');
-  const poolSize = o.poolSize ?? 2;
+  const poolSize = o.poolSize ?? defaultPoolSize(availableParallelism());
   if (!Number.isInteger(poolSize) || poolSize < 0) throw invalidArgument('InvalidOption', 'options.poolSize must be a non-negative integer', 'poolSize');
   const poolMaxQueue = o.poolMaxQueue ?? 1024;
   if (!Number.isInteger(poolMaxQueue) || poolMaxQueue < 1) throw invalidArgument('InvalidOption', 'options.poolMaxQueue must be a positive integer', 'poolMaxQueue');
@@ -200,4 +201,13 @@ function valueCacheTtlOf(o: AgentOptions): number {
     throw invalidArgument('InvalidOption', `options.valueCacheTtl (${o.valueCacheTtl}) must be shorter than options.rotationInterval (${o.rotationInterval ?? '2m'}), or rotation would re-serve cached values`, 'valueCacheTtl');
   }
   return ttl;
+}
+
+/**
+ * Measured on the density benchmark (bench/README.md): on a 2-core node a pool competes with the main
+ * thread and the emulated peers for the same cores and made bursts slower and batches smaller, so the
+ * work stays inline there; with more cores two threads take parse/validate off the event loop.
+ */
+export function defaultPoolSize(cores: number): number {
+  return cores <= 2 ? 0 : 2;
 }

@@ -154,7 +154,8 @@ export class RotationReconciler {
         if (group.requests.length === 0) return [];
         report.fetchCalls += 1;
         try {
-          return await source.fetch(group.identity, group.region, group.requests);
+          // Fresh: a rotation cycle must not be answered from the (opt-in) value cache.
+          return await source.fetch(group.identity, group.region, group.requests, { fresh: true });
         } catch (e) {
           const error = asSecretletError(e, { code: 'INTERNAL', reason: 'SourceFailed' });
           return group.requests.map((): FetchOutcome => ({ ok: false, error }));

@@ -115,6 +115,15 @@ describe('AwsSecretSource coalescing', () => {
     expect(smFor('ns/a|r').batchCalls).toHaveLength(2);
   });
 
+  it('never answers a fresh fetch (rotation) from the value cache', async () => {
+    const { source, smFor } = setup({ valueCacheTtlMs: 60_000 });
+    await source.fetch(idA, 'r', secrets(2));
+    await source.fetch(idA, 'r', secrets(2), { fresh: true });
+    expect(smFor('ns/a|r').batchCalls).toHaveLength(2);
+    await source.fetch(idA, 'r', secrets(2));
+    expect(smFor('ns/a|r').batchCalls).toHaveLength(2);
+  });
+
   it('does not cache values by default', async () => {
     const { source, smFor } = setup();
     await source.fetch(idA, 'r', secrets(1));

@@ -18,7 +18,7 @@ import { asSecretletError } from '../../core/errors.js';
 import type { SecretletError } from '../../core/errors.js';
 import type { AwsIdentity, FetchedObject, ObjectRequest } from '../../core/model.js';
 import type { Clock } from '../../core/ports/clock.js';
-import type { SecretSource } from '../../core/ports/secret-source.js';
+import type { FetchOptions, SecretSource } from '../../core/ports/secret-source.js';
 import { err } from '../../core/result.js';
 import type { Result } from '../../core/result.js';
 import { LRUCache } from 'lru-cache';
@@ -80,7 +80,7 @@ export class AwsSecretSource implements SecretSource {
     this.#values = ttl > 0 ? new LRUCache({ max: parts.valueCacheMaxEntries ?? 10_000 }) : undefined;
   }
 
-  async fetch(identity: AwsIdentity, region: string, requests: readonly ObjectRequest[]): Promise<Outcome[]> {
+  async fetch(identity: AwsIdentity, region: string, requests: readonly ObjectRequest[], options: FetchOptions = {}): Promise<Outcome[]> {
     if (requests.length === 0) return [];
     const lease = await this.#parts.credentials.acquire(identity, region);
     const groupKey = JSON.stringify([lease.key, region]);
@@ -88,7 +88,7 @@ export class AwsSecretSource implements SecretSource {
     let joined = 0;
     const waits = requests.map((request) => {
       const key = `${groupKey}|${objectKey(request)}`;
-      const cached = this.#values?.get(key);
+      const cached = options.fresh === true ? undefined : this.#values?.get(key);
       if (cached && now < cached.expiresAt) return Promise.resolve(cached.outcome);
       const running = this.#inFlight.get(key);
       if (running) {

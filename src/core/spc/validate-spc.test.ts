@@ -1,12 +1,10 @@
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { validateSecretProviderClass } from './validate-spc.js';
-import { SPC_FIXTURES_DIR } from '../../../test/support/paths.js';
+import { readSharedSpcFixtures } from '../../../test/support/shared-fixtures.js';
 
-const FIXTURES = SPC_FIXTURES_DIR;
-const fixtureFiles = readdirSync(FIXTURES).filter((f) => f.endsWith('.yaml'));
+const fixtures = new Map(readSharedSpcFixtures().map((f) => [f.file, f.source]));
+const fixtureFiles = [...fixtures.keys()];
 
 /** The file names a fixture's header comment promises ("Expected files: a, b." / "Expected file: a with ..."). */
 function expectedFiles(source: string): string[] | undefined {
@@ -31,7 +29,7 @@ describe('every shared fixture parses and validates', () => {
   });
 
   it.each(fixtureFiles)('%s', (file) => {
-    const source = readFileSync(join(FIXTURES, file), 'utf8');
+    const source = fixtures.get(file) ?? '';
     const report = validateSecretProviderClass(parse(source), { region: 'us-east-1' });
     if (file === 'pod-identity.yaml') {
       // Published without spec.provider: the CSI door refuses it with the upstream message.

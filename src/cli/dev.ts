@@ -4,7 +4,7 @@
  * SecretProviderClass through that door as the upstream driver would, prints what was mounted
  * (names, sizes, modes, versions — never values) and keeps serving until Ctrl-C.
  */
-import { mkdtemp, readdir, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createProviderClient } from '../adapters/grpc/index.js';
@@ -21,7 +21,7 @@ export interface DevOptions {
   out: (line: string) => void;
 }
 
-export async function runDev(options: DevOptions): Promise<void> {
+export async function runDev(options: DevOptions): Promise<{ dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'secretlet-dev-'));
   const stack = await startLocalStack({ dir });
   seedDemo(stack);
@@ -46,6 +46,8 @@ export async function runDev(options: DevOptions): Promise<void> {
     stopping = true;
     await agent.stop();
     await stack.stop();
+    // The demo's sockets, kubeconfig, event log and mounted files live only for this run.
+    await rm(dir, { recursive: true, force: true });
   };
   try {
     await agent.start();
@@ -78,7 +80,7 @@ export async function runDev(options: DevOptions): Promise<void> {
     out(`AWS calls: ${JSON.stringify(stack.aws.counters.byAction())}`);
     if (options.once) {
       await shutdown();
-      return;
+      return { dir };
     }
     out('serving; press Ctrl-C to stop');
     await new Promise<void>((resolve) => {
@@ -88,6 +90,7 @@ export async function runDev(options: DevOptions): Promise<void> {
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
     });
+    return { dir };
   } catch (e) {
     await shutdown();
     throw e;

@@ -5,7 +5,7 @@ import type { SecretSource } from '../ports/secret-source.js';
 import { err, ok } from '../result.js';
 import type { Result } from '../result.js';
 import { parseMountRequest, planMount } from '../spc/mount-request.js';
-import { runMountJob } from './mount-job.js';
+import { fetchMountValues, runMountJob } from './mount-job.js';
 
 const enc = new TextEncoder();
 
@@ -181,6 +181,18 @@ describe('runMountJob', () => {
     const e = await failure(runMountJob(planOf(objects), { source: bad, identity }));
     expect(e.reason).toBe('JmesPathFailed');
     expect(e.field).toBe('objects[0].jmesPath[0].path');
+  });
+
+  it('fetches without rendering: values keyed by object index, JMES not evaluated', async () => {
+    const objects = '- objectName: db\n  objectType: secretsmanager\n  jmesPath:\n    - path: user\n      objectAlias: u\n- objectName: /k\n  objectType: ssmparameter\n';
+    const source = new FakeSecretSource((region, r) => (r.type === 'secretsmanager' ? ok({ bytes: enc.encode('not json'), version: 'v1' }) : found(region, r)));
+    const out = await fetchMountValues(planOf(objects), { source, identity });
+    expect([...out.values.keys()]).toEqual([0, 1]);
+    expect(new TextDecoder().decode(out.values.get(0)?.bytes)).toBe('not json');
+    expect(out.fetched).toEqual([
+      { index: 0, region: 'us-east-1', version: 'v1' },
+      { index: 1, region: 'us-east-1', version: 'us-east-1-v' },
+    ]);
   });
 
   it('makes no call for a plan without objects', async () => {

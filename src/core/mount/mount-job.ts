@@ -1,5 +1,7 @@
 /**
- * Fetches every object of a validated MountPlan and renders the payload; writes nothing.
+ * Fetches every object of a validated MountPlan (`fetchMountValues`) and, for callers that render
+ * on this thread, renders the payload too (`runMountJob`); writes nothing. The fetch is split from
+ * the render so the render can run in the worker pool while the fetch stays on the main thread.
  *
  * Differences from ASCP, on purpose (aws-provider.md §11.1, §15 items 1–2):
  * - all objects go to the primary region in ONE `source.fetch` call (the adapter batches and
@@ -30,6 +32,12 @@ export interface FetchedFrom {
   index: number;
   region: string;
   version: string;
+}
+
+/** Every object's value keyed by its index in the plan, and where each came from (in index order). */
+export interface FetchedValues {
+  values: Map<number, FetchedObject>;
+  fetched: FetchedFrom[];
 }
 
 export interface MountJobOutcome {
@@ -81,7 +89,8 @@ function fetchError(d: ObjectDescriptor, attempts: ReadonlyArray<{ region: strin
   });
 }
 
-export async function runMountJob(plan: MountPlan, deps: MountJobDeps): Promise<MountJobOutcome> {
+/** Fetches every object of the plan with the failover rules above; fails with the first failing object. */
+export async function fetchMountValues(plan: MountPlan, deps: MountJobDeps): Promise<FetchedValues> {
   const [primary, failover] = plan.regions;
   if (primary === undefined) throw new SecretletError({ code: 'INTERNAL', reason: 'NoRegion', message: 'mount plan has no region' });
   const values = new Map<number, FetchedObject>();
@@ -115,6 +124,12 @@ export async function runMountJob(plan: MountPlan, deps: MountJobDeps): Promise<
   }
 
   fetched.sort((a, b) => a.index - b.index);
+  return { values, fetched };
+}
+
+/** Fetch and render on this thread. */
+export async function runMountJob(plan: MountPlan, deps: MountJobDeps): Promise<MountJobOutcome> {
+  const { values, fetched } = await fetchMountValues(plan, deps);
   const { files, versions } = renderFiles(plan, values);
   return { files, versions, fetched };
 }

@@ -11,12 +11,13 @@ import type { RegionResolver } from '../ports/region-resolver.js';
 import type { SecretSource } from '../ports/secret-source.js';
 import { identityFor, parseMountRequest, planMount } from '../spc/mount-request.js';
 import type { MountRequestInput, ParsedMountRequest } from '../spc/mount-request.js';
-import { runMountJob } from '../mount/mount-job.js';
+import { fetchMountValues } from '../mount/mount-job.js';
+import { renderFiles } from '../render/render-files.js';
 
 export interface MountPipelineDeps {
   regions: RegionResolver;
   source: SecretSource;
-  /** Where parse/validate runs (worker pool); inline on this thread when absent. */
+  /** Where parse/validate and rendering run (worker pool); inline on this thread when absent. */
   worker?: MountWorker;
 }
 
@@ -47,7 +48,12 @@ export async function prepareMount(input: MountRequestInput, deps: Pick<MountPip
   return { parsed, plan, identity: identityFor(parsed) };
 }
 
-export async function fetchMount(prepared: PreparedMount, deps: Pick<MountPipelineDeps, 'source'>): Promise<FetchedMount> {
-  const outcome = await runMountJob(prepared.plan, { source: deps.source, identity: prepared.identity });
-  return { ...prepared, files: outcome.files, versions: outcome.versions };
+/**
+ * Fetch on this thread (node-global credential cache and coalescing fetcher), then render in the
+ * worker when there is one; the payload is the same either way.
+ */
+export async function fetchMount(prepared: PreparedMount, deps: Pick<MountPipelineDeps, 'source' | 'worker'>): Promise<FetchedMount> {
+  const { values } = await fetchMountValues(prepared.plan, { source: deps.source, identity: prepared.identity });
+  const { files, versions } = deps.worker !== undefined ? await deps.worker.render(prepared.plan, values) : renderFiles(prepared.plan, values);
+  return { ...prepared, files, versions };
 }

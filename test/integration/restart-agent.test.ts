@@ -17,8 +17,8 @@ import type { AgentOptions } from '../../src/config/agent-options.js';
 import type { KubeObject } from '../../src/emulators/kube/index.js';
 import { startLocalStack } from '../../src/emulators/local-stack.js';
 import { Agent } from '../../src/main/agent.js';
-import { startHarness } from '../support/agent-harness.js';
-import type { Harness } from '../support/agent-harness.js';
+import { localAgentOptions, startHarness } from '../support/agent-harness.js';
+import type { AgentPlaces } from '../support/agent-harness.js';
 
 const NS = 'app';
 const REGION = 'us-east-1';
@@ -42,23 +42,8 @@ async function eventually(check: () => void | Promise<void>, deadlineMs = 30_000
   }
 }
 
-function agentOptions(h: Pick<Harness, 'dir' | 'stack' | 'csiEndpoint' | 'providerSocket'>, extra: AgentOptions): AgentOptions {
-  return {
-    mode: 'kubelet',
-    nodeName: 'node-1',
-    csiEndpoint: h.csiEndpoint,
-    providerSocket: h.providerSocket,
-    kubeconfig: h.stack.kubeconfigPath,
-    awsEndpoint: h.stack.aws.url,
-    podIdentityEndpoint: h.stack.aws.podIdentityUrl,
-    stateDir: join(h.dir, 'state'),
-    metricsAddr: '',
-    fleetSize: 1,
-    poolSize: 0,
-    logLevel: 'silent',
-    rotationInterval: '0',
-    ...extra,
-  };
+function agentOptions(h: AgentPlaces, extra: AgentOptions): AgentOptions {
+  return localAgentOptions(h, { mode: 'kubelet', metricsAddr: '', rotationInterval: '0', ...extra });
 }
 
 describe('agent restart on the same state directory', () => {

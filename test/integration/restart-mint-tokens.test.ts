@@ -14,7 +14,7 @@ import { compileAgentOptions } from '../../src/config/agent-options.js';
 import type { VolumeMounter } from '../../src/core/ports/volume-mounter.js';
 import type { KubeObject } from '../../src/emulators/kube/index.js';
 import { Agent } from '../../src/main/agent.js';
-import { startHarness } from '../support/agent-harness.js';
+import { localAgentOptions, startHarness } from '../support/agent-harness.js';
 import type { Harness } from '../support/agent-harness.js';
 import { mountCapability } from '../support/privileges.js';
 
@@ -85,23 +85,7 @@ async function mountThenStop(): Promise<Restored> {
 async function restart(r: Restored, mintTokens: boolean): Promise<Agent> {
   const { h } = r;
   const agent = Agent.create(
-    compileAgentOptions({
-      mode: 'kubelet',
-      nodeName: 'node-1',
-      csiEndpoint: h.csiEndpoint,
-      providerSocket: h.providerSocket,
-      kubeconfig: h.stack.kubeconfigPath,
-      awsEndpoint: h.stack.aws.url,
-      podIdentityEndpoint: h.stack.aws.podIdentityUrl,
-      stateDir: join(h.dir, 'state'),
-      metricsAddr: '',
-      fleetSize: 1,
-      poolSize: 0,
-      logLevel: 'silent',
-      rotationInterval: '0',
-      syncSecrets: false,
-      mintTokens,
-    }),
+    compileAgentOptions(localAgentOptions(h, { mode: 'kubelet', metricsAddr: '', rotationInterval: '0', syncSecrets: false, mintTokens })),
     { logger: createLogger({ level: 'silent' }), mounter: r.mounter },
   );
   await agent.start();

@@ -30,27 +30,35 @@ export interface HarnessOptions {
   logger?: Logger;
 }
 
+/** Where an agent under test finds its sockets, state dir and the local emulators. */
+export type AgentPlaces = Pick<Harness, 'dir' | 'stack' | 'csiEndpoint' | 'providerSocket'>;
+
+/** The options every test agent runs with against the local stack; `extra` wins. */
+export function localAgentOptions(places: AgentPlaces, extra: AgentOptions = {}): AgentOptions {
+  return {
+    mode: 'both',
+    nodeName: 'node-1',
+    providerSocket: places.providerSocket,
+    csiEndpoint: places.csiEndpoint,
+    kubeconfig: places.stack.kubeconfigPath,
+    awsEndpoint: places.stack.aws.url,
+    podIdentityEndpoint: places.stack.aws.podIdentityUrl,
+    stateDir: join(places.dir, 'state'),
+    metricsAddr: '127.0.0.1:0',
+    fleetSize: 1,
+    poolSize: 0,
+    logLevel: 'silent',
+    ...extra,
+  };
+}
+
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'secretlet-it-'));
   const stack = await startLocalStack({ ...options.stack, dir: join(dir) });
   const providerSocket = join(dir, 'provider', 'aws.sock');
   const csiEndpoint = `unix://${join(dir, 'csi', 'csi.sock')}`;
   const agent = Agent.create(
-    compileAgentOptions({
-      mode: 'both',
-      nodeName: 'node-1',
-      providerSocket,
-      csiEndpoint,
-      kubeconfig: stack.kubeconfigPath,
-      awsEndpoint: stack.aws.url,
-      podIdentityEndpoint: stack.aws.podIdentityUrl,
-      stateDir: join(dir, 'state'),
-      metricsAddr: '127.0.0.1:0',
-      fleetSize: 1,
-      poolSize: 0,
-      logLevel: 'silent',
-      ...options.agent,
-    }),
+    compileAgentOptions(localAgentOptions({ dir, stack, csiEndpoint, providerSocket }, options.agent)),
     {
       logger: options.logger ?? createLogger({ level: 'silent' }),
       ...(options.mounter ? { mounter: options.mounter } : {}),

@@ -15,25 +15,11 @@ import { parseMountRequest, planMount, identityFor } from '../../src/core/spc/mo
 import type { PreparedMount } from '../../src/core/usecases/mount-pipeline.js';
 import { fetchMount } from '../../src/core/usecases/mount-pipeline.js';
 import { PiscinaMountWorker } from '../../src/workers/index.js';
+import { OBJECTS } from './shop-objects.js';
 
 const enc = new TextEncoder();
 const TOKENS = JSON.stringify({ 'sts.amazonaws.com': { token: 'jwt' } });
 
-const OBJECTS = `- objectName: shop/db
-  objectType: secretsmanager
-  jmesPath:
-    - path: user
-      objectAlias: db-user
-    - path: pass
-      objectAlias: db-pass
-      filePermission: "0600"
-- objectName: /shop/url
-  objectType: ssmparameter
-  objectAlias: url
-- objectName: shop/cert
-  objectType: secretsmanager
-  filePermission: "0400"
-`;
 
 const VALUES: Record<string, FetchedObject> = {
   'shop/db': { bytes: enc.encode('{"user":"app","pass":"s3"}'), version: 'v-db' },

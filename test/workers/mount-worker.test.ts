@@ -4,6 +4,7 @@ import type { FetchedObject } from '../../src/core/model.js';
 import type { PlannedMount } from '../../src/core/ports/mount-worker.js';
 import type { MountRequestInput } from '../../src/core/spc/mount-request.js';
 import { InlineMountWorker, PiscinaMountWorker } from '../../src/workers/index.js';
+import { OBJECTS } from './shop-objects.js';
 
 const tokens = JSON.stringify({ 'sts.amazonaws.com': { token: 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln', expirationTimestamp: '2030-01-01T00:00:00Z' } });
 
@@ -23,21 +24,6 @@ function input(objects: string, extra: Record<string, string> = {}): MountReques
   };
 }
 
-const OBJECTS = `- objectName: shop/db
-  objectType: secretsmanager
-  jmesPath:
-    - path: user
-      objectAlias: db-user
-    - path: pass
-      objectAlias: db-pass
-      filePermission: "0600"
-- objectName: /shop/url
-  objectType: ssmparameter
-  objectAlias: url
-- objectName: shop/cert
-  objectType: secretsmanager
-  filePermission: "0400"
-`;
 
 function values(): Map<number, FetchedObject> {
   const enc = new TextEncoder();

@@ -81,9 +81,13 @@ export class Agent {
     const serviceAccounts = new CachedServiceAccountDirectory(kc);
     const node = options.nodeName !== '' ? new NodeLabelRegionSource(kc, options.nodeName) : NO_NODE_REGION;
     const regions = new DefaultRegionResolver({ defaultRegion: options.region, node });
-    this.source = createAwsSecretSource({
+    // Endpoint overrides (local emulator); unset, the SDK's own resolution and the link-local agent apply.
+    const endpoints = {
       ...(options.awsEndpoint !== '' ? { endpoint: options.awsEndpoint } : {}),
       ...(options.podIdentityEndpoint !== '' ? { podIdentityEndpoint: options.podIdentityEndpoint } : {}),
+    };
+    this.source = createAwsSecretSource({
+      ...endpoints,
       serviceAccounts,
       coalesceWindowMs: options.coalesceWindowMs,
       valueCacheTtlMs: options.valueCacheTtlMs,
@@ -93,8 +97,7 @@ export class Agent {
     this.fetchSource =
       options.fetchStrategy === 'per-mount'
         ? new PerMountSecretSource({
-            ...(options.awsEndpoint !== '' ? { endpoint: options.awsEndpoint } : {}),
-            ...(options.podIdentityEndpoint !== '' ? { podIdentityEndpoint: options.podIdentityEndpoint } : {}),
+            ...endpoints,
             serviceAccounts,
             observer: new MetricsAwsObserver(this.metrics),
           })

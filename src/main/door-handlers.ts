@@ -137,7 +137,8 @@ export class CsiDoorHandler implements NodeVolumeHandler {
     const { service, inFlight, metrics, logger } = this.deps;
     return inFlight.run(async () => {
       const started = performance.now();
-      const who: CallLogFields = { ...(mountKeyFromTargetPath(req.targetPath) ? { mountKey: mountKeyFromTargetPath(req.targetPath) } : {}) };
+      const mountKey = mountKeyFromTargetPath(req.targetPath);
+      const who: CallLogFields = mountKey ? { mountKey } : {};
       try {
         await service.unpublish(req);
         metrics.unpublishOk();

@@ -2,7 +2,8 @@
  * `npm run bench:micro`: tinybench micro-benchmarks of the per-mount hot paths, with ops/s and the
  * machine: parse + validate of a 50-object SecretProviderClass (the worker's `prepare` job), batch
  * planning for 1,000 concurrent mounts (the coalescing fetcher over in-memory fakes, no I/O), an atomic
- * write of a 10-file payload (kubelet writer on a temp dir), and JMESPath extraction.
+ * write of a 10-file payload (kubelet writer: thread-pool calls on a temp dir, and its default choice
+ * on the tmpfs /dev/shm, where production targets live and it writes inline), and JMESPath extraction.
  * Usage: npm run bench:micro [-- --time <ms per task>]
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -16,7 +17,7 @@ import { RateBudget } from '../../src/adapters/aws/rate-budget.js';
 import { SecretsManagerFetcher } from '../../src/adapters/aws/secrets-manager-fetcher.js';
 import { SsmFetcher } from '../../src/adapters/aws/ssm-fetcher.js';
 import { FakeSecretsManager, FakeSsm, InstantClock, identityFor } from '../../src/adapters/aws/testing/fakes.js';
-import { KubeletAtomicWriter } from '../../src/adapters/fs/index.js';
+import { KubeletAtomicWriter, fsOpsKindFor } from '../../src/adapters/fs/index.js';
 import type { AwsIdentity, ObjectRequest, RenderedFile } from '../../src/core/model.js';
 import { extractJmes } from '../../src/core/render/jmes.js';
 import { handleJob } from '../../src/workers/handle-job.js';
@@ -82,13 +83,21 @@ const mounts = Array.from({ length: 1000 }, (_, i) => {
   return { identity: identityFor({ namespace: 'bench', serviceAccount: `sa-${s}`, podUid: `uid-${i}` }), requests };
 });
 
-// 3. atomic write of a 10-file payload (alternating two payloads so every write changes something).
+// 3. atomic write of a 10-file payload (alternating two payloads so every write changes something):
+// on the temp dir with the thread-pool calls (the row measured before inline calls existed), and on
+// /dev/shm with the writer's default choice, which is inline on a tmpfs.
 const dir = await mkdtemp(join(tmpdir(), 'secretlet-micro-'));
 await mkdir(join(dir, 'target'));
-const writer = new KubeletAtomicWriter();
+const writer = new KubeletAtomicWriter({ fsOps: 'async' });
 const payload = (gen: number): RenderedFile[] => Array.from({ length: 10 }, (_, i) => ({ path: `file-${i}`, mode: 0o644, contents: Buffer.from(`secret-${i}-${gen}-${'x'.repeat(256)}`) }));
 const payloads = [payload(0), payload(1)];
 let gen = 0;
+const SHM = '/dev/shm';
+const shmDir = (await fsOpsKindFor(SHM)) === 'inline' ? await mkdtemp(join(SHM, 'secretlet-micro-')) : undefined;
+if (shmDir === undefined) process.stdout.write(`skipping the tmpfs atomic write row: ${SHM} is missing or not a tmpfs/ramfs here\n`);
+else await mkdir(join(shmDir, 'target'));
+const shmWriter = new KubeletAtomicWriter();
+let shmGen = 0;
 
 // 4. JMESPath extraction of three entries from a 2 KiB JSON secret.
 const json = new TextEncoder().encode(JSON.stringify({ username: 'app', password: 'p'.repeat(64), nested: { host: 'db.internal', port: '5432' }, pad: 'x'.repeat(2000) }));
@@ -108,15 +117,21 @@ bench
   })
   .add('atomic write of a 10-file payload', async () => {
     await writer.write(join(dir, 'target'), payloads[gen++ % 2]!);
-  })
-  .add('JMESPath extraction (3 entries, 2 KiB JSON)', () => {
-    extractJmes({ objectIndex: 0, objectName: 'db', value: json, entries });
   });
+if (shmDir !== undefined) {
+  bench.add(`atomic write of a 10-file payload (tmpfs ${SHM}, writer default: inline calls)`, async () => {
+    await shmWriter.write(join(shmDir, 'target'), payloads[shmGen++ % 2]!);
+  });
+}
+bench.add('JMESPath extraction (3 entries, 2 KiB JSON)', () => {
+  extractJmes({ objectIndex: 0, objectName: 'db', value: json, entries });
+});
 
 try {
   await bench.run();
 } finally {
   await rm(dir, { recursive: true, force: true });
+  if (shmDir !== undefined) await rm(shmDir, { recursive: true, force: true });
 }
 process.stdout.write(`machine: ${hostname()} (${cpus().length}× ${cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version})\n`);
 console.table(

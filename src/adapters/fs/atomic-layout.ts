@@ -5,11 +5,15 @@
  *   <target>/..2026_04_30_12_00_00.123456789/   the real files of one payload version
  *   <target>/..data -> ..2026_04_30_12_00_00.123456789
  *   <target>/<top-level name> -> ..data/<top-level name>
+ *
+ * The functions that touch the disk take the writer's FsOps (fs-ops.ts); readers outside the
+ * writer get the thread-pool calls by default.
  */
 import { randomInt } from 'node:crypto';
-import { chmod, mkdir, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errnoCode, isNotFound, removeAll } from './durable-io.js';
+import { errnoCode, isNotFound } from './durable-io.js';
+import type { FsOps } from './fs-ops.js';
+import { asyncFsOps } from './fs-ops.js';
 
 export const DATA_LINK = '..data';
 export const DATA_TMP_LINK = '..data_tmp';
@@ -33,24 +37,24 @@ export function timestampPrefix(epochMs: number): string {
 }
 
 /** Creates a fresh timestamped payload dir with mode 0755 (chmod, so the umask does not matter). */
-export async function makeTimestampDir(target: string, epochMs: number): Promise<string> {
+export async function makeTimestampDir(target: string, epochMs: number, ops: FsOps = asyncFsOps): Promise<string> {
   for (;;) {
     const name = timestampPrefix(epochMs) + String(randomInt(0, 2 ** 32));
     try {
-      await mkdir(join(target, name), { mode: 0o700 });
+      await ops.mkdir(join(target, name), { mode: 0o700 });
     } catch (err) {
       if (errnoCode(err) === 'EEXIST') continue;
       throw err;
     }
-    await chmod(join(target, name), 0o755);
+    await ops.chmod(join(target, name), 0o755);
     return name;
   }
 }
 
 /** The name `..data` points to, or undefined before the first write. */
-export async function readDataLink(target: string): Promise<string | undefined> {
+export async function readDataLink(target: string, ops: FsOps = asyncFsOps): Promise<string | undefined> {
   try {
-    return await readlink(join(target, DATA_LINK));
+    return await ops.readlink(join(target, DATA_LINK));
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;
@@ -60,18 +64,28 @@ export async function readDataLink(target: string): Promise<string | undefined> 
 /**
  * Removes what a crash between "start writing" and "swap done" can leave behind: a `..data_tmp`
  * link and timestamped dirs that `..data` does not point to. Called at the start of every write.
+ * Returns the names still in the target (empty when it does not exist), so the caller need not
+ * list it again.
  */
-export async function removeCrashLeftovers(target: string, current: string | undefined): Promise<void> {
+export async function removeCrashLeftovers(
+  target: string,
+  current: string | undefined,
+  ops: FsOps = asyncFsOps,
+): Promise<string[]> {
   let names: string[];
   try {
-    names = await readdir(target);
+    names = await ops.readdir(target);
   } catch (err) {
-    if (isNotFound(err)) return;
+    if (isNotFound(err)) return [];
     throw err;
   }
+  const remaining: string[] = [];
   for (const name of names) {
     if (name === DATA_TMP_LINK || (isTimestampDirName(name) && name !== current)) {
-      await removeAll(join(target, name));
+      await ops.removeAll(join(target, name));
+    } else {
+      remaining.push(name);
     }
   }
+  return remaining;
 }

@@ -10,8 +10,10 @@
  *   (so inotify watchers on `..data` do not fire); a mode-only change is ignored, as upstream;
  * - a top-level entry that is not a symlink (written directly by an older provider) is removed first,
  *   as the driver's `writer.go` does before calling the writer.
+ *
+ * Every write picks its filesystem calls for the target (memory-backed.ts): inline on tmpfs, where
+ * production targets live, the thread pool on disk. The logic below is the same for both.
  */
-import { lstat, mkdir, readFile, readdir, rename, symlink, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { RenderedFile } from '../../core/model.js';
 import type { Clock } from '../../core/ports/clock.js';
@@ -24,59 +26,72 @@ import {
   readDataLink,
   removeCrashLeftovers,
 } from './atomic-layout.js';
-import { fsFailure, fsyncDirectory, isNotFound, removeAll, writeNewFileDurably } from './durable-io.js';
+import { fsFailure, isNotFound } from './durable-io.js';
+import type { FsOps } from './fs-ops.js';
+import type { FsOpsChoice } from './memory-backed.js';
+import { TargetFsOps, checkFsOpsChoice } from './memory-backed.js';
 import { parentsOf, topLevelName, validatePayload } from './payload-paths.js';
 import { TargetLocks } from './target-locks.js';
 
 export interface KubeletAtomicWriterOptions {
   /** Names the timestamped directories; defaults to the system clock. */
   clock?: Pick<Clock, 'now'>;
+  /**
+   * Which filesystem calls to use: by the target's filesystem ('auto': inline on tmpfs/ramfs,
+   * async elsewhere), or forced. fs-ops.ts explains the difference.
+   * @default 'auto'
+   */
+  fsOps?: FsOpsChoice;
 }
 
 export class KubeletAtomicWriter implements PayloadWriter {
   private readonly clock: Pick<Clock, 'now'>;
+  private readonly fs: TargetFsOps;
   private readonly locks = new TargetLocks();
 
   constructor(options: KubeletAtomicWriterOptions = {}) {
     this.clock = options.clock ?? { now: () => Date.now() };
+    this.fs = new TargetFsOps(checkFsOpsChoice(options.fsOps ?? 'auto', 'options.fsOps'));
   }
 
   async write(targetDir: string, files: readonly RenderedFile[]): Promise<WriteOutcome> {
     validatePayload(files);
-    return this.locks.run(targetDir, () => this.writeValidated(targetDir, files));
+    return this.locks.run(targetDir, () =>
+      this.fs.run(targetDir, (ops) => this.writeValidated(targetDir, files, ops)),
+    );
   }
 
-  private async writeValidated(target: string, files: readonly RenderedFile[]): Promise<WriteOutcome> {
-    const oldDir = await step('read the data link of', target, () => readDataLink(target));
-    await step('clean up leftovers in', target, () => removeCrashLeftovers(target, oldDir));
+  private async writeValidated(target: string, files: readonly RenderedFile[], ops: FsOps): Promise<WriteOutcome> {
+    const oldDir = await step('read the data link of', target, () => readDataLink(target, ops));
+    const present = await step('clean up leftovers in', target, () => removeCrashLeftovers(target, oldDir, ops));
 
     let obsolete = new Set<string>();
     if (oldDir !== undefined) {
       const oldPath = join(target, oldDir);
-      obsolete = await step('list', oldPath, () => obsoletePaths(oldPath, files));
-      const same = await step('compare with', oldPath, () => sameContents(oldPath, files));
+      obsolete = await step('list', oldPath, () => obsoletePaths(oldPath, files, ops));
+      const same = await step('compare with', oldPath, () => sameContents(oldPath, files, ops));
       if (same && obsolete.size === 0) return { changed: false };
     }
 
-    await removeNonSymlinkTopLevels(target, files);
-    const newDir = await step('create a payload dir in', target, () => makeTimestampDir(target, this.clock.now()));
+    const linked = await removeNonSymlinkTopLevels(target, files, new Set(present), ops);
+    const newDir = await step('create a payload dir in', target, () => makeTimestampDir(target, this.clock.now(), ops));
     const newPath = join(target, newDir);
     try {
-      await writePayload(newPath, files);
+      await writePayload(newPath, files, ops);
     } catch (err) {
-      await removeAll(newPath);
+      await ops.removeAll(newPath);
       throw fsFailure(err, 'write payload into', newPath);
     }
-    await createTopLevelLinks(target, files);
-    await swapDataLink(target, newDir);
+    await createTopLevelLinks(target, files, linked, ops);
+    await swapDataLink(target, newDir, ops);
 
     // The new version is live from here on; what follows only tidies up the old one.
     for (const path of obsolete) {
-      if (!path.includes('/')) await step('remove', join(target, path), () => removeIfSymlink(join(target, path)));
+      if (!path.includes('/')) await step('remove', join(target, path), () => removeIfSymlink(join(target, path), ops));
     }
     // Only ever delete a dir this writer names: `..data` is a link anyone with access could repoint.
     if (oldDir !== undefined && isTimestampDirName(oldDir)) {
-      await step('remove', join(target, oldDir), () => removeAll(join(target, oldDir)));
+      await step('remove', join(target, oldDir), () => ops.removeAll(join(target, oldDir)));
     }
     return { changed: true };
   }
@@ -94,7 +109,7 @@ async function step<T>(action: string, path: string, run: () => Promise<T>): Pro
  * Every entry of the old payload dir that the new payload no longer has. Parents of new paths are
  * kept, so a directory that still holds files is not listed.
  */
-async function obsoletePaths(oldPath: string, files: readonly RenderedFile[]): Promise<Set<string>> {
+async function obsoletePaths(oldPath: string, files: readonly RenderedFile[], ops: FsOps): Promise<Set<string>> {
   const keep = new Set<string>();
   for (const file of files) {
     keep.add(file.path);
@@ -103,7 +118,7 @@ async function obsoletePaths(oldPath: string, files: readonly RenderedFile[]): P
   const obsolete = new Set<string>();
   let entries: string[];
   try {
-    entries = await readdir(oldPath, { recursive: true });
+    entries = await ops.readdir(oldPath, { recursive: true });
   } catch (err) {
     if (isNotFound(err)) return obsolete;
     throw err;
@@ -113,11 +128,11 @@ async function obsoletePaths(oldPath: string, files: readonly RenderedFile[]): P
 }
 
 /** True when every file of the payload already exists in the old dir with exactly these bytes. */
-async function sameContents(oldPath: string, files: readonly RenderedFile[]): Promise<boolean> {
+async function sameContents(oldPath: string, files: readonly RenderedFile[], ops: FsOps): Promise<boolean> {
   for (const file of files) {
     let existing: Buffer;
     try {
-      existing = await readFile(join(oldPath, file.path));
+      existing = await ops.readFile(join(oldPath, file.path));
     } catch {
       // Missing, or a directory where a file now goes: either way the payload differs.
       return false;
@@ -127,42 +142,65 @@ async function sameContents(oldPath: string, files: readonly RenderedFile[]): Pr
   return true;
 }
 
-async function removeNonSymlinkTopLevels(target: string, files: readonly RenderedFile[]): Promise<void> {
+/**
+ * Removes top-level entries in the way that are not symlinks; returns the names that already are
+ * (links this writer made earlier, which point through `..data`). `present` is the target's listing:
+ * a name not in it needs no lstat, which on a first write would fail with ENOENT for every name.
+ */
+async function removeNonSymlinkTopLevels(
+  target: string,
+  files: readonly RenderedFile[],
+  present: ReadonlySet<string>,
+  ops: FsOps,
+): Promise<Set<string>> {
+  const linked = new Set<string>();
   for (const name of new Set(files.map((f) => topLevelName(f.path)))) {
+    if (!present.has(name)) continue;
     const path = join(target, name);
     let isLink: boolean;
     try {
-      isLink = (await lstat(path)).isSymbolicLink();
+      isLink = (await ops.lstat(path)).isSymbolicLink();
     } catch (err) {
       if (isNotFound(err)) continue;
       throw fsFailure(err, 'inspect', path);
     }
-    if (!isLink) await step('remove', path, () => removeAll(path));
+    if (isLink) linked.add(name);
+    else await step('remove', path, () => ops.removeAll(path));
   }
+  return linked;
 }
 
 /** Writes every file under `dir`, then fsyncs the directories bottom-up so their entries are durable. */
-async function writePayload(dir: string, files: readonly RenderedFile[]): Promise<void> {
+async function writePayload(dir: string, files: readonly RenderedFile[], ops: FsOps): Promise<void> {
   const dirs = new Set<string>([dir]);
   for (const file of files) {
     const path = join(dir, file.path);
     const parent = dirname(path);
     if (!dirs.has(parent)) {
-      await mkdir(parent, { recursive: true, mode: 0o777 });
+      await ops.mkdir(parent, { recursive: true, mode: 0o777 });
       for (let d = parent; d !== dir && !dirs.has(d); d = dirname(d)) dirs.add(d);
     }
-    await writeNewFileDurably(path, file.contents, file.mode);
+    await ops.writeNewFileDurably(path, file.contents, file.mode);
   }
   const deepestFirst = [...dirs].sort((a, b) => b.length - a.length);
-  for (const d of deepestFirst) await fsyncDirectory(d);
+  for (const d of deepestFirst) await ops.fsyncDirectory(d);
 }
 
-/** `<target>/<first> -> ..data/<first>` for each top-level name that has no link yet. */
-async function createTopLevelLinks(target: string, files: readonly RenderedFile[]): Promise<void> {
+/**
+ * `<target>/<first> -> ..data/<first>` for each top-level name that has no link yet. Names in
+ * `linked` already have one (a rewrite), so no symlink call is made just to fail with EEXIST.
+ */
+async function createTopLevelLinks(
+  target: string,
+  files: readonly RenderedFile[],
+  linked: ReadonlySet<string>,
+  ops: FsOps,
+): Promise<void> {
   for (const name of new Set(files.map((f) => topLevelName(f.path)))) {
+    if (linked.has(name)) continue;
     const path = join(target, name);
     try {
-      await symlink(join(DATA_LINK, name), path);
+      await ops.symlink(join(DATA_LINK, name), path);
     } catch (err) {
       // An existing link already points through `..data` (non-links were removed above).
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fsFailure(err, 'create symlink', path);
@@ -171,23 +209,23 @@ async function createTopLevelLinks(target: string, files: readonly RenderedFile[
 }
 
 /** The one step that publishes the new version: rename(2) of a symlink is atomic. */
-async function swapDataLink(target: string, newDir: string): Promise<void> {
+async function swapDataLink(target: string, newDir: string, ops: FsOps): Promise<void> {
   const tmp = join(target, DATA_TMP_LINK);
   try {
-    await symlink(newDir, tmp);
-    await rename(tmp, join(target, DATA_LINK));
+    await ops.symlink(newDir, tmp);
+    await ops.rename(tmp, join(target, DATA_LINK));
   } catch (err) {
-    await removeAll(tmp);
-    await removeAll(join(target, newDir));
+    await ops.removeAll(tmp);
+    await ops.removeAll(join(target, newDir));
     throw fsFailure(err, 'publish the payload in', target);
   }
   // After the rename the new dir is live and must not be removed, even if persisting the swap fails.
-  await step('sync', target, () => fsyncDirectory(target));
+  await step('sync', target, () => ops.fsyncDirectory(target));
 }
 
-async function removeIfSymlink(path: string): Promise<void> {
+async function removeIfSymlink(path: string, ops: FsOps): Promise<void> {
   try {
-    if ((await lstat(path)).isSymbolicLink()) await unlink(path);
+    if ((await ops.lstat(path)).isSymbolicLink()) await ops.unlink(path);
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }

@@ -5,8 +5,13 @@
  * or symlink swap. Directory fsyncs persist those renames. A crash therefore leaves either the old
  * payload or the new one visible, never a half-written file.
  *
+ * Each primitive exists twice, side by side so the contracts can be compared line by line: with
+ * node:fs/promises (for disk-backed targets, where an fsync may take milliseconds and must not
+ * block the event loop) and with the *Sync calls (for memory-backed targets, see fs-ops.ts).
+ *
  * Errors from node:fs become SecretletError INTERNAL naming the action and the path (never the bytes).
  */
+import { closeSync, fchmodSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { SecretletError } from '../../core/errors.js';
 
@@ -46,6 +51,25 @@ export async function writeNewFileDurably(path: string, contents: Uint8Array, mo
   }
 }
 
+/** writeNewFileDurably with the same contract, one blocking syscall after another. */
+export function writeNewFileDurablySync(path: string, contents: Uint8Array, mode: number): void {
+  const fd = openSync(path, 'wx', 0o600);
+  try {
+    fchmodSync(fd, mode & PERMISSION_BITS);
+    // write(2) may write less than asked (a signal, a nearly full filesystem): loop until all is out.
+    for (let offset = 0; offset < contents.byteLength; ) {
+      const written = writeSync(fd, contents, offset, contents.byteLength - offset);
+      // A regular file never reports 0 bytes for a non-empty write (it fails with ENOSPC instead);
+      // should one ever do, fail rather than spin.
+      if (written <= 0) throw Object.assign(new Error(`short write to ${path}`), { code: 'EIO' });
+      offset += written;
+    }
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Persists the directory entries of `dir` (new names, renames, symlink swaps). */
 export async function fsyncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
@@ -56,7 +80,20 @@ export async function fsyncDirectory(dir: string): Promise<void> {
   }
 }
 
+export function fsyncDirectorySync(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** `rm -rf`, where a missing path is success. */
 export async function removeAll(path: string): Promise<void> {
   await rm(path, { recursive: true, force: true });
+}
+
+export function removeAllSync(path: string): void {
+  rmSync(path, { recursive: true, force: true });
 }

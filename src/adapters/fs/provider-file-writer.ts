@@ -7,14 +7,19 @@
  *
  * Known limit: a rename failing after an earlier one succeeded (a disk-level error; a directory
  * in the way is caught before any rename) leaves the files renamed so far; the rest stay old.
+ *
+ * Every write picks its filesystem calls for the target (memory-backed.ts): inline on tmpfs, where
+ * the driver mounts every target, the thread pool on disk. The logic below is the same for both.
  */
 import { randomInt } from 'node:crypto';
-import { lstat, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SecretletError } from '../../core/errors.js';
 import type { RenderedFile } from '../../core/model.js';
 import type { PayloadWriter, WriteOutcome } from '../../core/ports/payload-writer.js';
-import { PERMISSION_BITS, fsFailure, fsyncDirectory, isNotFound, writeNewFileDurably } from './durable-io.js';
+import { PERMISSION_BITS, fsFailure, isNotFound } from './durable-io.js';
+import type { FsOps } from './fs-ops.js';
+import type { FsOpsChoice } from './memory-backed.js';
+import { TargetFsOps, checkFsOpsChoice } from './memory-backed.js';
 import { validateFlatFileName } from './payload-paths.js';
 import { TargetLocks } from './target-locks.js';
 
@@ -34,6 +39,12 @@ export interface ProviderFileWriterOptions {
    * @default false
    */
   removeStale?: boolean;
+  /**
+   * Which filesystem calls to use: by the target's filesystem ('auto': inline on tmpfs/ramfs,
+   * async elsewhere), or forced. fs-ops.ts explains the difference.
+   * @default 'auto'
+   */
+  fsOps?: FsOpsChoice;
 }
 
 interface PendingFile {
@@ -43,45 +54,49 @@ interface PendingFile {
 
 export class ProviderFileWriter implements PayloadWriter {
   private readonly removeStale: boolean;
+  private readonly fs: TargetFsOps;
   private readonly locks = new TargetLocks();
 
   constructor(options: ProviderFileWriterOptions = {}) {
     this.removeStale = options.removeStale ?? false;
+    this.fs = new TargetFsOps(checkFsOpsChoice(options.fsOps ?? 'auto', 'options.fsOps'));
   }
 
   async write(targetDir: string, files: readonly RenderedFile[]): Promise<WriteOutcome> {
     validateNames(files);
-    return this.locks.run(targetDir, () => this.writeValidated(targetDir, files));
+    return this.locks.run(targetDir, () =>
+      this.fs.run(targetDir, (ops) => this.writeValidated(targetDir, files, ops)),
+    );
   }
 
-  private async writeValidated(target: string, files: readonly RenderedFile[]): Promise<WriteOutcome> {
-    await removeLeftoverTemps(target);
+  private async writeValidated(target: string, files: readonly RenderedFile[], ops: FsOps): Promise<WriteOutcome> {
+    const present = await removeLeftoverTemps(target, ops);
     const pending: PendingFile[] = [];
     try {
       for (const file of files) {
-        if (await isUnchanged(target, file)) continue;
+        if (present.has(file.path) && (await isUnchanged(target, file, ops))) continue;
         // Not derived from the file name: a 255-byte name plus a prefix would exceed NAME_MAX.
         const temp = join(target, tempName());
         pending.push({ name: file.path, temp });
-        await writeNewFileDurably(temp, file.contents, file.mode);
+        await ops.writeNewFileDurably(temp, file.contents, file.mode);
       }
     } catch (err) {
-      await Promise.all(pending.map((p) => unlinkQuietly(p.temp)));
+      await Promise.all(pending.map((p) => unlinkQuietly(p.temp, ops)));
       throw fsFailure(err, 'write payload into', target);
     }
 
     // All bytes are durable in temp files: now, and only now, the new contents become visible.
     for (const [i, p] of pending.entries()) {
       try {
-        await rename(p.temp, join(target, p.name));
+        await ops.rename(p.temp, join(target, p.name));
       } catch (err) {
-        await Promise.all(pending.slice(i).map((q) => unlinkQuietly(q.temp)));
+        await Promise.all(pending.slice(i).map((q) => unlinkQuietly(q.temp, ops)));
         throw fsFailure(err, 'rename into place', join(target, p.name));
       }
     }
     let removed = false;
-    if (this.removeStale) removed = await reconcileManifest(target, files);
-    if (pending.length > 0 || removed) await step('sync', target, () => fsyncDirectory(target));
+    if (this.removeStale) removed = await reconcileManifest(target, files, present, ops);
+    if (pending.length > 0 || removed) await step('sync', target, () => ops.fsyncDirectory(target));
     return { changed: pending.length > 0 || removed };
   }
 }
@@ -116,12 +131,13 @@ async function step<T>(action: string, path: string, run: () => Promise<T>): Pro
 /**
  * Same bytes and same permission bits: nothing to do (a rename would only bump mtimes). Anything
  * in the way that rename(2) cannot replace (a directory) fails here, before any rename happened.
+ * Only called for names the target listing holds: a missing file is not worth a failing lstat.
  */
-async function isUnchanged(target: string, file: RenderedFile): Promise<boolean> {
+async function isUnchanged(target: string, file: RenderedFile, ops: FsOps): Promise<boolean> {
   const path = join(target, file.path);
   let stats;
   try {
-    stats = await lstat(path);
+    stats = await ops.lstat(path);
   } catch (err) {
     if (isNotFound(err)) return false;
     throw err;
@@ -135,42 +151,58 @@ async function isUnchanged(target: string, file: RenderedFile): Promise<boolean>
   }
   if (!stats.isFile() || (stats.mode & PERMISSION_BITS) !== (file.mode & PERMISSION_BITS)) return false;
   if (stats.size !== file.contents.byteLength) return false;
-  return (await readFile(path)).equals(file.contents);
+  return (await ops.readFile(path)).equals(file.contents);
 }
 
-async function removeLeftoverTemps(target: string): Promise<void> {
-  const names = await step('list', target, () => readdir(target));
+/**
+ * Lists the target once per write: removes temp files a crash left behind and returns the other
+ * names, which spare the per-file lstat of names that are not there (the cold path).
+ */
+async function removeLeftoverTemps(target: string, ops: FsOps): Promise<Set<string>> {
+  const names = await step('list', target, () => ops.readdir(target));
+  const present = new Set<string>();
   for (const name of names) {
-    if (name.startsWith(TEMP_PREFIX)) await step('remove', join(target, name), () => unlinkQuietly(join(target, name)));
+    if (name.startsWith(TEMP_PREFIX)) await step('remove', join(target, name), () => unlinkQuietly(join(target, name), ops));
+    else present.add(name);
   }
+  return present;
 }
 
 function tempName(): string {
   return `${TEMP_PREFIX}${randomInt(0, 2 ** 48 - 1)}`;
 }
 
-async function unlinkQuietly(path: string): Promise<void> {
+async function unlinkQuietly(path: string, ops: FsOps): Promise<void> {
   try {
-    await unlink(path);
+    await ops.unlink(path);
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }
 }
 
-/** Removes files listed in the manifest but absent from the payload; records the payload's names. */
-async function reconcileManifest(target: string, files: readonly RenderedFile[]): Promise<boolean> {
+/**
+ * Removes files listed in the manifest but absent from the payload; records the payload's names.
+ * `present` is the target's listing from the start of this write (the manifest is only written here).
+ */
+async function reconcileManifest(
+  target: string,
+  files: readonly RenderedFile[],
+  present: ReadonlySet<string>,
+  ops: FsOps,
+): Promise<boolean> {
   const manifestPath = join(target, MANIFEST_NAME);
-  const previous = await step('read', manifestPath, () => readManifest(manifestPath));
+  const hadManifest = present.has(MANIFEST_NAME);
+  const previous = hadManifest ? await step('read', manifestPath, () => readManifest(manifestPath, ops)) : [];
   const current = files.map((f) => f.path);
   const keep = new Set(current);
   let removed = false;
   for (const name of previous) {
-    if (keep.has(name)) continue;
+    if (keep.has(name) || !present.has(name)) continue;
     const path = join(target, name);
     await step('remove', path, async () => {
       try {
-        if ((await lstat(path)).isFile()) {
-          await unlink(path);
+        if ((await ops.lstat(path)).isFile()) {
+          await ops.unlink(path);
           removed = true;
         }
       } catch (err) {
@@ -179,32 +211,23 @@ async function reconcileManifest(target: string, files: readonly RenderedFile[])
     });
   }
   const text = JSON.stringify(current);
-  if (text !== JSON.stringify(previous) || !(await exists(manifestPath))) {
+  if (!hadManifest || text !== JSON.stringify(previous)) {
     const temp = join(target, tempName());
     await step('write', manifestPath, async () => {
-      await writeNewFileDurably(temp, Buffer.from(text), 0o600);
-      await rename(temp, manifestPath);
+      await ops.writeNewFileDurably(temp, Buffer.from(text), 0o600);
+      await ops.rename(temp, manifestPath);
     });
   }
   return removed;
 }
 
-async function readManifest(path: string): Promise<string[]> {
+async function readManifest(path: string, ops: FsOps): Promise<string[]> {
   try {
-    const parsed: unknown = JSON.parse(await readFile(path, 'utf8'));
+    const parsed: unknown = JSON.parse((await ops.readFile(path)).toString('utf8'));
     return Array.isArray(parsed) ? parsed.filter((n): n is string => typeof n === 'string' && !n.includes('/')) : [];
   } catch (err) {
     // A missing or unreadable manifest only means we cannot tell what is stale: remove nothing.
     if (isNotFound(err) || err instanceof SyntaxError) return [];
     throw err;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -3,17 +3,12 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KubeletAtomicWriter } from '../../../src/adapters/fs/index.js';
 import { SecretletError } from '../../../src/core/errors.js';
+import type { FsOpsKind } from '../../../src/adapters/fs/index.js';
 import { tempDirs, textFile } from '../../support/temp-target.js';
 
 const FIXED_TIME = Date.UTC(2026, 3, 30, 12, 0, 5);
 const dirs = tempDirs();
 let target: string;
-let writer: KubeletAtomicWriter;
-
-beforeEach(async () => {
-  target = await dirs.make();
-  writer = new KubeletAtomicWriter({ clock: { now: () => FIXED_TIME } });
-});
 afterEach(() => dirs.removeAll());
 
 async function timestampDirs(): Promise<string[]> {
@@ -22,7 +17,14 @@ async function timestampDirs(): Promise<string[]> {
 const text = (path: string) => readFile(join(target, path), 'utf8');
 const permissions = async (path: string) => (await stat(join(target, path))).mode & 0o777;
 
-describe('KubeletAtomicWriter', () => {
+// Every guarantee holds with both sets of filesystem calls: forced here, so both run on any directory.
+describe.each<FsOpsKind>(['inline', 'async'])('KubeletAtomicWriter with %s fs calls', (fsOps) => {
+  let writer: KubeletAtomicWriter;
+  beforeEach(async () => {
+    target = await dirs.make();
+    writer = new KubeletAtomicWriter({ clock: { now: () => FIXED_TIME }, fsOps });
+  });
+
   it('lays out a first write as kubelet does: timestamped dir, ..data link, one link per top-level name', async () => {
     const outcome = await writer.write(target, [
       textFile('username', 'admin', 0o644),
@@ -150,12 +152,33 @@ describe('KubeletAtomicWriter', () => {
     expect(await text('a')).toBe('v3');
   });
 
-  it('fails with INTERNAL naming the target when the target dir does not exist', async () => {
+  it('fails with INTERNAL naming the target, never the bytes, when the target dir does not exist', async () => {
     const missing = join(target, 'missing');
-    await expect(writer.write(missing, [textFile('a', '1')])).rejects.toMatchObject({
+    const err = await writer.write(missing, [textFile('a', 'hunter2-secret')]).catch((e: unknown) => e);
+    expect(err).toMatchObject({
       code: 'INTERNAL',
       reason: 'PayloadWriteFailed',
       message: expect.stringContaining(missing),
     });
+    expect((err as Error).message).not.toContain('hunter2');
+  });
+
+  it('keeps the live version and leaves no payload dir behind when writing the new one fails', async () => {
+    await writer.write(target, [textFile('a', 'old-a'), textFile('b', 'old-b')]);
+    const [live] = await timestampDirs();
+    // A valid payload path (< 4096 bytes) that is too long once the target and payload dir prefix
+    // it: the kernel refuses it (ENAMETOOLONG) after the first file of the new version is written.
+    const tooDeep = Array.from({ length: 16 }, () => 'd'.repeat(254)).join('/');
+    const err = await writer
+      .write(target, [textFile('a', 'new-a-hunter2'), textFile(tooDeep, 'deep-hunter2')])
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'INTERNAL', reason: 'PayloadWriteFailed' });
+    expect((err as Error).message).toContain(target);
+    expect((err as Error).message).toContain('ENAMETOOLONG');
+    expect((err as Error).message).not.toContain('hunter2');
+    expect(await timestampDirs()).toEqual([live]);
+    expect((await readdir(target)).filter((n) => !n.startsWith('..')).sort()).toEqual(['a', 'b']);
+    expect(await text('a')).toBe('old-a');
+    expect(await text('b')).toBe('old-b');
   });
 });

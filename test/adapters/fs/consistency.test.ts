@@ -9,8 +9,10 @@ import {
   KubeletAtomicWriter,
   ProviderFileWriter,
   TmpfsMounter,
+  fsOpsKindFor,
   readMountedFiles,
 } from '../../../src/adapters/fs/index.js';
+import type { FsOpsChoice } from '../../../src/adapters/fs/index.js';
 import type { SecretletError } from '../../../src/core/errors.js';
 import type { RenderedFile } from '../../../src/core/model.js';
 import type { PayloadWriter, WriteOutcome } from '../../../src/core/ports/payload-writer.js';
@@ -45,9 +47,17 @@ async function targetDir(): Promise<string> {
   if (mountCapability().capable) {
     await mounter.mount(dir, { sizeBytes: 64 * 1024 * 1024 });
     mounted.push(dir);
+    // The writers' default ('auto') then makes inline calls, as in production.
+    expect(await fsOpsKindFor(dir)).toBe('inline');
   }
   return dir;
 }
+
+/**
+ * The writers run with their production default ('auto': inline on the tmpfs) and with the thread
+ * pool forced, so both sets of filesystem calls are raced against readers.
+ */
+const FS_OPS: FsOpsChoice[] = ['auto', 'async'];
 
 /** Writes `count` versions; after each, waits until the reader finished one more pass, so they overlap. */
 async function rewrite(writer: PayloadWriter, target: string, count: number): Promise<void> {
@@ -59,9 +69,9 @@ async function rewrite(writer: PayloadWriter, target: string, count: number): Pr
 }
 
 describe('consistency under concurrent reads', () => {
-  it('KubeletAtomicWriter: 200 rewrites of a 10-file payload, zero violations', async () => {
+  it.each(FS_OPS)('KubeletAtomicWriter (%s fs calls): 200 rewrites of a 10-file payload, zero violations', async (fsOps) => {
     const target = await targetDir();
-    const writer = new KubeletAtomicWriter();
+    const writer = new KubeletAtomicWriter({ fsOps });
     await writer.write(target, payload(0));
     reader = startConsistencyReader({ dir: target, files: FILES, versionOf });
     await reader.waitForPasses(1);
@@ -94,10 +104,10 @@ describe('consistency under concurrent reads', () => {
     expect(report.violations.some((v) => /mixed versions: .*=1.*=0/.test(v))).toBe(true);
   });
 
-  it('ProviderFileWriter: 100 rewrites never show a missing, empty or torn file', async () => {
+  it.each(FS_OPS)('ProviderFileWriter (%s fs calls): 100 rewrites never show a missing, empty or torn file', async (fsOps) => {
     const target = await targetDir();
     const flat = FILES.map((f) => f.replace('/', '_'));
-    const writer = new ProviderFileWriter();
+    const writer = new ProviderFileWriter({ fsOps });
     const flatPayload = (v: number) => payload(v).map((f) => ({ ...f, path: f.path.replace('/', '_') }));
     await writer.write(target, flatPayload(0));
     // Per-file atomicity only: renames land one by one, so versions may differ across files.
@@ -117,9 +127,9 @@ describe('consistency under concurrent reads', () => {
 });
 
 describe('readMountedFiles during rotation', () => {
-  it('always returns one version of the payload while ..data is being swapped', async () => {
+  it.each(FS_OPS)('always returns one version of the payload while ..data is being swapped (%s fs calls)', async (fsOps) => {
     const target = await targetDir();
-    const writer = new KubeletAtomicWriter();
+    const writer = new KubeletAtomicWriter({ fsOps });
     await writer.write(target, payload(0));
     let writing = true;
     const writes = (async () => {

@@ -1,9 +1,12 @@
 import { spawn } from 'node:child_process';
+import { connect as connectHttp2 } from 'node:http2';
+import { connect as connectUnix } from 'node:net';
 import { once } from 'node:events';
 import { lstat, mkdir, writeFile } from 'node:fs/promises';
 import { status } from '@grpc/grpc-js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createProviderClient, startProviderServer } from '../../../src/adapters/grpc/index.js';
+import { CONNECTION_WINDOW_BYTES } from '../../../src/adapters/grpc/uds-server.js';
 import type { ProviderClient, ProviderMountRequest, ProviderServiceOptions, UdsServer } from '../../../src/adapters/grpc/index.js';
 import { FakeMountHandler, blockUntilAborted, deferred, rejectionOf, socketDir, whenAborted } from './fakes.js';
 
@@ -138,5 +141,20 @@ describe('Unix socket server lifecycle', () => {
     // grpc-js resets the stream (CANCELLED); a connection torn down first would read UNAVAILABLE.
     expect([status.CANCELLED, status.UNAVAILABLE]).toContain((await call)['code']);
     expect(await kind(path)).toBe('missing');
+  });
+
+  it('lets a client put a whole burst of calls on the wire: the connection window is 16 MiB, not 64 KiB', async () => {
+    const path = `${dir.dir}/window.sock`;
+    await start(path);
+    // A plain HTTP/2 client sees the window the server grants it once a ping has round-tripped
+    // (the server's WINDOW_UPDATE is sent before its PING ack).
+    const session = connectHttp2('http://localhost', { createConnection: () => connectUnix(path) });
+    try {
+      await once(session, 'connect');
+      await new Promise<void>((resolve, reject) => session.ping((err) => (err ? reject(err) : resolve())));
+      expect(session.state.remoteWindowSize).toBeGreaterThanOrEqual(CONNECTION_WINDOW_BYTES - 65_535);
+    } finally {
+      session.destroy();
+    }
   });
 });

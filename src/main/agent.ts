@@ -7,7 +7,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { createAwsSecretSource, DefaultRegionResolver } from '../adapters/aws/index.js';
+import { createAwsSecretSource, DefaultRegionResolver, systemClock } from '../adapters/aws/index.js';
 import type { AwsSecretSource, NodeRegionSource } from '../adapters/aws/index.js';
 import { KubeletAtomicWriter, LocalTargetDirectory, ProviderFileWriter, TmpfsMounter } from '../adapters/fs/index.js';
 import { startCsiServer, startProviderServer } from '../adapters/grpc/index.js';
@@ -24,6 +24,7 @@ import { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
 import { startHttpServer } from '../adapters/metrics/http-server.js';
 import type { RunningHttpServer } from '../adapters/metrics/http-server.js';
 import type { CompiledAgentOptions } from '../config/agent-options.js';
+import type { Clock } from '../core/ports/clock.js';
 import type { MountWorker } from '../core/ports/mount-worker.js';
 import type { SecretSource } from '../core/ports/secret-source.js';
 import type { VolumeMounter } from '../core/ports/volume-mounter.js';
@@ -65,6 +66,7 @@ export class Agent {
   /** Event log, mount registry, rotation and Secret sync (opened in start, before the doors). */
   private readonly eventWiring: EventWiring;
   private readonly inFlight = new InFlight();
+  private readonly clock: Clock;
   private readonly catalog: WatchedSpcCatalog | undefined;
   private readonly providerService: ProviderMountService | undefined;
   private readonly nodeService: NodeVolumeService | undefined;
@@ -86,8 +88,12 @@ export class Agent {
       ...(options.awsEndpoint !== '' ? { endpoint: options.awsEndpoint } : {}),
       ...(options.podIdentityEndpoint !== '' ? { podIdentityEndpoint: options.podIdentityEndpoint } : {}),
     };
+    // One clock for the source and the doors: a mount's arrival time is compared with the source's reads.
+    const clock = systemClock();
+    this.clock = clock;
     this.source = createAwsSecretSource({
       ...endpoints,
+      clock,
       serviceAccounts,
       coalesceWindowMs: options.coalesceWindowMs,
       valueCacheTtlMs: options.valueCacheTtlMs,
@@ -128,6 +134,7 @@ export class Agent {
         regions,
         source: this.fetchSource,
         worker: this.worker,
+        clock,
         writer: providerWriter,
         listener: this.eventWiring.recorder,
       });
@@ -139,6 +146,7 @@ export class Agent {
         regions,
         source: this.fetchSource,
         worker: this.worker,
+        clock,
         nodeName: options.nodeName,
         catalog,
         mounter,
@@ -202,12 +210,12 @@ export class Agent {
       else this.readiness.apiServer = true;
       if (this.providerService !== undefined) {
         await mkdir(dirname(this.options.providerSocket), { recursive: true });
-        const handler = new ProviderDoorHandler({ service: this.providerService, inFlight: this.inFlight, metrics: this.metrics, logger: this.logger });
+        const handler = new ProviderDoorHandler({ service: this.providerService, inFlight: this.inFlight, metrics: this.metrics, logger: this.logger, clock: this.clock });
         this.servers.push(await startProviderServer(this.options.providerSocket, { runtimeName: 'secretlet', runtimeVersion: SECRETLET_VERSION, handler }));
         this.logger.info({ socket: this.options.providerSocket }, 'provider door listening');
       }
       if (this.nodeService !== undefined) {
-        const handler = new CsiDoorHandler({ service: this.nodeService, inFlight: this.inFlight, metrics: this.metrics, logger: this.logger });
+        const handler = new CsiDoorHandler({ service: this.nodeService, inFlight: this.inFlight, metrics: this.metrics, logger: this.logger, clock: this.clock });
         this.servers.push(
           await startCsiServer(this.options.csiEndpoint, {
             driverName: this.options.driverName,

@@ -15,6 +15,7 @@ import { SecretletError } from '../core/errors.js';
 import { mountKeyFor, mountKeyFromTargetPath } from '../core/events/mount-events.js';
 import type { NodeVolumeService } from '../core/usecases/node-volume.js';
 import type { ProviderMountService } from '../core/usecases/provider-mount.js';
+import type { Clock } from '../core/ports/clock.js';
 import type { InFlight } from './in-flight.js';
 
 export interface CallLogFields {
@@ -74,6 +75,20 @@ export interface DoorHandlerDeps<S> {
   inFlight: InFlight;
   metrics: AgentMetrics;
   logger: Logger;
+  /** The SecretSource's clock: a call's arrival is compared with the source's reads. */
+  clock?: Pick<Clock, 'now'>;
+}
+
+/**
+ * Stamps a mount's arrival, then gives the event loop back before the mount's CPU work starts.
+ * Without the yield, each call's parse/validate runs before the next call in the same socket read is
+ * even decoded, so in a burst the arrivals (and the reads they may share) spread over the whole
+ * burst. With it, every call already on the socket is stamped first.
+ */
+async function arrival(clock: Pick<Clock, 'now'> | undefined): Promise<{ receivedAt?: number }> {
+  const receivedAt = clock?.now();
+  await new Promise((resolve) => setImmediate(resolve));
+  return receivedAt === undefined ? {} : { receivedAt };
 }
 
 export class ProviderDoorHandler implements ProviderMountHandler {
@@ -89,7 +104,7 @@ export class ProviderDoorHandler implements ProviderMountHandler {
       const started = performance.now();
       const who = providerCallFields(req);
       try {
-        const out = await service.mount(req);
+        const out = await service.mount({ ...req, ...(await arrival(this.deps.clock)) });
         const durationMs = elapsedMs(started);
         metrics.providerMount.inc({ outcome: 'ok', error_type: '' });
         metrics.mountDuration.observe({ door: 'provider' }, durationMs / 1000);
@@ -119,7 +134,7 @@ export class CsiDoorHandler implements NodeVolumeHandler {
       const uid = req.volumeContext[POD_UID];
       const who = callFields(req.volumeContext, uid ? mountKeyFor(uid, req.volumeId) : undefined);
       try {
-        await service.publish(req);
+        await service.publish({ ...req, ...(await arrival(this.deps.clock)) });
         const durationMs = elapsedMs(started);
         metrics.publishOk('aws');
         metrics.mountDuration.observe({ door: 'csi' }, durationMs / 1000);

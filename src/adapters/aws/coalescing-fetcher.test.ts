@@ -57,6 +57,13 @@ const secrets = (n: number): ObjectRequest[] => Array.from({ length: n }, (_, i)
 const text = (r: { ok: boolean; value?: { bytes: Uint8Array } }) => (r.ok && r.value ? new TextDecoder().decode(r.value.bytes) : 'ERR');
 const idA = identityFor({ namespace: 'ns', serviceAccount: 'a', podUid: 'p1' });
 
+/** A new value of an existing secret, as AWS would return after a rotation. */
+function rotate(api: FakeSecretsManager, name: string, value: string): void {
+  const secret = api.secrets.find((x) => x.name === name);
+  if (secret === undefined) throw new Error(`no fake secret ${name}`);
+  secret.string = value;
+}
+
 async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
 }
@@ -129,5 +136,63 @@ describe('AwsSecretSource coalescing', () => {
     await source.fetch(idA, 'r', secrets(1));
     await source.fetch(idA, 'r', secrets(1));
     expect(smFor('ns/a|r').batchCalls).toHaveLength(2);
+  });
+
+  describe('requests that say when they arrived (notBefore)', () => {
+    it('are answered by a read sent after they arrived, never by one sent before', async () => {
+      const { source, smFor, clock } = setup();
+      const arrived = clock.now();
+      clock.advance(1); // the first mount's batch goes out after both mounts arrived
+      const first = await source.fetch(idA, 'r', secrets(2), { notBefore: arrived });
+      rotate(smFor('ns/a|r'), 'app/s0', 'rotated');
+      // Queued behind the first mount on a busy node, it arrived before that read was sent.
+      const queued = await source.fetch(idA, 'r', secrets(2), { notBefore: arrived });
+      expect(smFor('ns/a|r').batchCalls).toHaveLength(1);
+      expect(queued.map(text)).toEqual(first.map(text));
+      expect(source.stats().coalesced).toBe(2);
+      // Arrived in the same millisecond the read was sent: cannot be told apart, so it is not reused.
+      const sameMs = await source.fetch(idA, 'r', secrets(1), { notBefore: clock.now() });
+      expect(smFor('ns/a|r').batchCalls).toHaveLength(2);
+      expect(sameMs.map(text)).toEqual(['rotated']);
+    });
+
+    it('get their own call when they arrived after the last read was sent', async () => {
+      const { source, smFor, clock } = setup();
+      await source.fetch(idA, 'r', secrets(1), { notBefore: clock.now() - 1 });
+      rotate(smFor('ns/a|r'), 'app/s0', 'rotated');
+      clock.advance(5);
+      const later = await source.fetch(idA, 'r', secrets(1), { notBefore: clock.now() });
+      expect(smFor('ns/a|r').batchCalls).toHaveLength(2);
+      expect(later.map(text)).toEqual(['rotated']);
+    });
+
+    it('never reuse a failed read, another identity\'s read, or a read older than the retention', async () => {
+      const { source, smFor, clock } = setup();
+      const arrived = clock.now();
+      clock.advance(1);
+      const missing: ObjectRequest = { type: 'secretsmanager', secretId: 'app/missing' };
+      const [failed] = await source.fetch(idA, 'r', [missing], { notBefore: arrived });
+      expect(failed?.ok).toBe(false);
+      smFor('ns/a|r').put('app/missing', 'now-there');
+      const [retried] = await source.fetch(idA, 'r', [missing], { notBefore: arrived });
+      expect(text(retried ?? { ok: false })).toBe('now-there');
+
+      const idB = identityFor({ namespace: 'ns', serviceAccount: 'b' });
+      await source.fetch(idB, 'r', secrets(1), { notBefore: arrived });
+      expect(smFor('ns/b|r').batchCalls).toHaveLength(1);
+
+      clock.advance(60_001);
+      await source.fetch(idA, 'r', [missing], { notBefore: arrived });
+      expect(smFor('ns/a|r').batchCalls).toHaveLength(3);
+    });
+
+    it('without notBefore, a finished read is never reused (no value cache by default)', async () => {
+      const { source, smFor, clock } = setup();
+      const arrived = clock.now();
+      clock.advance(1);
+      await source.fetch(idA, 'r', secrets(1), { notBefore: arrived });
+      await source.fetch(idA, 'r', secrets(1));
+      expect(smFor('ns/a|r').batchCalls).toHaveLength(2);
+    });
   });
 });

@@ -7,6 +7,12 @@
  *    0 = next event-loop turn) go out together, and the same object is fetched once with the result
  *    shared;
  *  - a request identical to one already in flight joins it instead of being sent again;
+ *  - a request that says when it arrived (`notBefore`) is answered by the last successful read of the
+ *    same object if that read was *sent* after the request arrived: the value is then as new as a
+ *    call of its own would have returned when the request arrived. In a cold burst the mounts of one
+ *    identity queue behind each other on a busy node; they arrived together, so one batch serves all
+ *    of them. These reads are kept only briefly (default 60 s, bounded), for requests still waiting;
+ *    they are not a TTL cache: a request that arrives after a read was sent never gets that read;
  *  - optionally, successful values are kept for a short TTL (off by default; the composition root keeps
  *    it below the rotation interval so rotation still sees new versions).
  *
@@ -43,6 +49,10 @@ export interface AwsSecretSourceParts {
   valueCacheTtlMs?: number;
   /** @default 10_000 */
   valueCacheMaxEntries?: number;
+  /** How long a read may answer requests that arrived before it was sent. @default 60_000 */
+  recentReadsRetainMs?: number;
+  /** @default 10_000 */
+  recentReadsMaxEntries?: number;
   /** Releases sockets and agents (called by close()). */
   onClose?: () => void;
 }
@@ -73,11 +83,15 @@ export class AwsSecretSource implements SecretSource {
   /** groupKey + objectKey → a request waiting or in flight, for joining. */
   readonly #inFlight = new Map<string, Pending>();
   readonly #values: LRUCache<string, { outcome: Outcome; expiresAt: number }> | undefined;
+  /** groupKey + objectKey → the last successful read and when its call was sent. */
+  readonly #recent: LRUCache<string, { outcome: Outcome; sentAt: number }>;
+  #recentPurgedAt = -Infinity;
 
   constructor(parts: AwsSecretSourceParts) {
     this.#parts = parts;
     const ttl = parts.valueCacheTtlMs ?? 0;
     this.#values = ttl > 0 ? new LRUCache({ max: parts.valueCacheMaxEntries ?? 10_000 }) : undefined;
+    this.#recent = new LRUCache({ max: parts.recentReadsMaxEntries ?? 10_000 });
   }
 
   async fetch(identity: AwsIdentity, region: string, requests: readonly ObjectRequest[], options: FetchOptions = {}): Promise<Outcome[]> {
@@ -90,6 +104,11 @@ export class AwsSecretSource implements SecretSource {
       const key = `${groupKey}|${objectKey(request)}`;
       const cached = options.fresh === true ? undefined : this.#values?.get(key);
       if (cached && now < cached.expiresAt) return Promise.resolve(cached.outcome);
+      const recent = options.notBefore === undefined ? undefined : this.#recentRead(key, options.notBefore, now);
+      if (recent) {
+        joined++;
+        return Promise.resolve(recent);
+      }
       const running = this.#inFlight.get(key);
       if (running) {
         joined++;
@@ -101,6 +120,25 @@ export class AwsSecretSource implements SecretSource {
     return Promise.all(waits);
   }
 
+  /** The last read of `key` if its call was sent strictly after `notBefore` (ms clocks tie otherwise). */
+  #recentRead(key: string, notBefore: number, now: number): Outcome | undefined {
+    const read = this.#recent.get(key);
+    if (read === undefined) return undefined;
+    if (now - read.sentAt > (this.#parts.recentReadsRetainMs ?? 60_000)) {
+      this.#recent.delete(key);
+      return undefined;
+    }
+    return read.sentAt > notBefore ? read.outcome : undefined;
+  }
+
+  /** Values of unmounted pods must not stay in memory: drop expired reads about once per retention period. */
+  #purgeRecentReads(now: number): void {
+    const retain = this.#parts.recentReadsRetainMs ?? 60_000;
+    if (now - this.#recentPurgedAt < retain) return;
+    this.#recentPurgedAt = now;
+    for (const [key, read] of this.#recent.entries()) if (now - read.sentAt > retain) this.#recent.delete(key);
+  }
+
   stats(): AwsSourceStats {
     return this.#parts.observer.snapshot();
   }
@@ -109,6 +147,7 @@ export class AwsSecretSource implements SecretSource {
   close(): void {
     this.#parts.credentials.clear();
     this.#values?.clear();
+    this.#recent.clear();
     this.#parts.onClose?.();
   }
 
@@ -148,6 +187,8 @@ export class AwsSecretSource implements SecretSource {
     const run = async (batch: Array<[string, Pending]>, fetchAll: () => Promise<Outcome[]>): Promise<void> => {
       if (batch.length === 0) return;
       let outcomes: Outcome[];
+      const sentAt = this.#parts.clock.now();
+      this.#purgeRecentReads(sentAt);
       try {
         outcomes = await fetchAll();
       } catch (e) {
@@ -158,7 +199,10 @@ export class AwsSecretSource implements SecretSource {
       batch.forEach(([key, pending], i) => {
         const outcome = outcomes[i] ?? err(asSecretletError(new Error('no outcome'), { code: 'INTERNAL', reason: 'Internal' }));
         this.#inFlight.delete(key);
-        if (this.#values && outcome.ok) this.#values.set(key, { outcome, expiresAt });
+        if (outcome.ok) {
+          this.#recent.set(key, { outcome, sentAt });
+          this.#values?.set(key, { outcome, expiresAt });
+        }
         pending.resolve(outcome);
       });
     };

@@ -117,6 +117,7 @@ export function createAwsSecretSource(options: AwsSecretSourceOptions): AwsSecre
 
 export { AwsSecretSource } from './coalescing-fetcher.js';
 export { DefaultRegionResolver } from './region-resolver.js';
+export { systemClock } from './system-clock.js';
 export type { DefaultRegionResolverOptions } from './region-resolver.js';
 export type { NodeRegionSource, ServiceAccountDirectory } from './ports.js';
 export { InMemoryServiceAccountDirectory, StaticNodeRegionSource } from './in-memory-directories.js';

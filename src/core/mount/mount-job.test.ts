@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SecretletError } from '../errors.js';
 import type { AwsIdentity, FetchedObject, MountPlan, ObjectRequest } from '../model.js';
-import type { SecretSource } from '../ports/secret-source.js';
+import type { FetchOptions, SecretSource } from '../ports/secret-source.js';
 import { err, ok } from '../result.js';
 import type { Result } from '../result.js';
 import { parseMountRequest, planMount } from '../spc/mount-request.js';
@@ -13,11 +13,11 @@ type Behaviour = (region: string, request: ObjectRequest) => Result<FetchedObjec
 
 /** An in-memory SecretSource that records every call. */
 class FakeSecretSource implements SecretSource {
-  readonly calls: Array<{ region: string; requests: ObjectRequest[]; identity: AwsIdentity }> = [];
+  readonly calls: Array<{ region: string; requests: ObjectRequest[]; identity: AwsIdentity; options: FetchOptions | undefined }> = [];
   constructor(private readonly behaviour: Behaviour) {}
 
-  async fetch(identity: AwsIdentity, region: string, requests: readonly ObjectRequest[]): Promise<Array<Result<FetchedObject, SecretletError>>> {
-    this.calls.push({ region, requests: [...requests], identity });
+  async fetch(identity: AwsIdentity, region: string, requests: readonly ObjectRequest[], options?: FetchOptions): Promise<Array<Result<FetchedObject, SecretletError>>> {
+    this.calls.push({ region, requests: [...requests], identity, options });
     return requests.map((r) => this.behaviour(region, r));
   }
 }
@@ -83,6 +83,15 @@ describe('runMountJob', () => {
     ]);
     expect(out.files.map((f) => f.path)).toEqual(['db', '_app_key', '_app_other', 'plain']);
     expect(out.fetched.map((f) => f.region)).toEqual(['us-east-1', 'us-east-1', 'us-east-1', 'us-east-1']);
+  });
+
+  it('tells the source when the mount arrived, in the primary and the failover region', async () => {
+    const source = new FakeSecretSource((region, r) => (region === 'us-east-1' ? err(fault('UNAVAILABLE', 'down')) : found(region, r)));
+    await fetchMountValues(planOf('- objectName: db\n  objectType: secretsmanager\n', { failoverRegion: 'us-west-2' }), { source, identity, notBefore: 1234 });
+    expect(source.calls.map((c) => [c.region, c.options?.notBefore])).toEqual([
+      ['us-east-1', 1234],
+      ['us-west-2', 1234],
+    ]);
   });
 
   it('does not call the failover region when the primary succeeds', async () => {

@@ -26,6 +26,8 @@ import { objectRequestFor } from './object-requests.js';
 export interface MountJobDeps {
   source: SecretSource;
   identity: AwsIdentity;
+  /** When the mount request arrived (the source's clock): see FetchOptions.notBefore. */
+  notBefore?: number;
 }
 
 export interface FetchedFrom {
@@ -59,7 +61,7 @@ async function fetchGroup(deps: MountJobDeps, region: string, objects: readonly 
   const requests = objects.map((d) => objectRequestFor(d, useFailover));
   let results: Outcome[];
   try {
-    results = await deps.source.fetch(deps.identity, region, requests);
+    results = await deps.source.fetch(deps.identity, region, requests, deps.notBefore === undefined ? {} : { notBefore: deps.notBefore });
   } catch (e) {
     const error = asSecretletError(e, { code: 'INTERNAL', reason: 'SourceFailed' });
     return objects.map(() => ({ ok: false, error }));

@@ -19,6 +19,14 @@ export interface FetchOptions {
    * already in flight is still allowed.
    */
   fresh?: boolean;
+  /**
+   * When the caller's request arrived (the source's clock, ms). A value read by an AWS call that was
+   * sent after this instant answers it, even when that call was made for another mount: the value is
+   * then at least as new as AWS held when the request arrived, which is all a fresh fetch promises.
+   * This is what lets a burst of mounts that queued behind each other share one batch per identity
+   * without a TTL cache. Unset: only a call still in flight can be shared.
+   */
+  notBefore?: number;
 }
 
 export interface SecretSource {

@@ -6,6 +6,7 @@
  */
 import { SecretletError } from '../errors.js';
 import type { AwsIdentity, MountPlan, ObjectVersion, RenderedFile } from '../model.js';
+import type { Clock } from '../ports/clock.js';
 import type { MountWorker } from '../ports/mount-worker.js';
 import type { RegionResolver } from '../ports/region-resolver.js';
 import type { SecretSource } from '../ports/secret-source.js';
@@ -19,6 +20,11 @@ export interface MountPipelineDeps {
   source: SecretSource;
   /** Where parse/validate and rendering run (worker pool); inline on this thread when absent. */
   worker?: MountWorker;
+  /**
+   * The SecretSource's clock. When given, each mount tells the source when it arrived, so mounts
+   * that queued behind others in a burst can share a read sent after they arrived.
+   */
+  clock?: Pick<Clock, 'now'>;
 }
 
 export interface PreparedMount {
@@ -52,8 +58,8 @@ export async function prepareMount(input: MountRequestInput, deps: Pick<MountPip
  * Fetch on this thread (node-global credential cache and coalescing fetcher), then render in the
  * worker when there is one; the payload is the same either way.
  */
-export async function fetchMount(prepared: PreparedMount, deps: Pick<MountPipelineDeps, 'source' | 'worker'>): Promise<FetchedMount> {
-  const { values } = await fetchMountValues(prepared.plan, { source: deps.source, identity: prepared.identity });
+export async function fetchMount(prepared: PreparedMount, deps: Pick<MountPipelineDeps, 'source' | 'worker'>, receivedAt?: number): Promise<FetchedMount> {
+  const { values } = await fetchMountValues(prepared.plan, { source: deps.source, identity: prepared.identity, ...(receivedAt === undefined ? {} : { notBefore: receivedAt }) });
   const { files, versions } = deps.worker !== undefined ? await deps.worker.render(prepared.plan, values) : renderFiles(prepared.plan, values);
   return { ...prepared, files, versions };
 }

@@ -23,6 +23,8 @@ export interface NodePublishInput {
   volumeContext: Record<string, string>;
   secrets: Record<string, string>;
   readonly: boolean;
+  /** When the door received the call (MountPipelineDeps.clock); now when unset. */
+  receivedAt?: number;
 }
 
 export interface NodeUnpublishInput {
@@ -68,9 +70,10 @@ export class NodeVolumeService {
 
   async publish(req: NodePublishInput): Promise<void> {
     const { mounter } = this.options;
+    const receivedAt = req.receivedAt ?? this.options.clock?.now();
     const firstMount = !(await mounter.isMountPoint(req.targetPath));
     try {
-      await this.publishOnce(req, firstMount);
+      await this.publishOnce(req, firstMount, receivedAt);
     } catch (e) {
       const error = e instanceof SecretletError ? e : new SecretletError({ code: 'INTERNAL', reason: 'Internal', message: String(e instanceof Error ? e.message : e), cause: e });
       await this.options.listener?.publishFailed({ volumeId: req.volumeId, targetPath: req.targetPath, volumeContext: req.volumeContext, error, firstMount });
@@ -85,7 +88,7 @@ export class NodeVolumeService {
     }
   }
 
-  private async publishOnce(req: NodePublishInput, firstMount: boolean): Promise<void> {
+  private async publishOnce(req: NodePublishInput, firstMount: boolean, receivedAt: number | undefined): Promise<void> {
     const ctx = req.volumeContext;
     const spcName = ctx[SPC_KEY] ?? '';
     if (spcName === '') {
@@ -113,7 +116,7 @@ export class NodeVolumeService {
 
     // Validate everything before anything is mounted.
     const prepared = await prepareMount({ attributes: JSON.stringify(attributes), targetPath: req.targetPath, permission: '420' }, this.options);
-    const fetched = await fetchMount(prepared, this.options);
+    const fetched = await fetchMount(prepared, this.options, receivedAt);
 
     if (firstMount) {
       await this.options.targets.ensure(req.targetPath);

@@ -16,6 +16,8 @@ export interface ProviderMountInput {
   targetPath: string;
   permission: string;
   currentObjectVersion: ObjectVersion[];
+  /** When the door received the call (MountPipelineDeps.clock); now when unset. */
+  receivedAt?: number;
 }
 
 export interface ProviderMountOutput {
@@ -43,8 +45,9 @@ export class ProviderMountService {
   }
 
   async mount(input: ProviderMountInput): Promise<ProviderMountOutput> {
+    const receivedAt = input.receivedAt ?? this.options.clock?.now();
     const prepared = await prepareMount(input, this.options);
-    const fetched = await fetchMount(prepared, this.options);
+    const fetched = await fetchMount(prepared, this.options, receivedAt);
     const { writer } = this.options;
     if (writer === undefined) {
       await this.options.listener?.mounted(fetched, { changed: true, targetPath: input.targetPath });

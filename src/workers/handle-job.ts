@@ -8,26 +8,37 @@ import type { PrepareOutcome } from '../core/ports/mount-worker.js';
 import { renderFiles } from '../core/render/render-files.js';
 import { identityFor, parseMountRequest, planMount } from '../core/spc/mount-request.js';
 import type { MountRequestInput } from '../core/spc/mount-request.js';
+import { ValidatedObjectsMemo } from '../core/spc/validated-objects-memo.js';
 import type { WorkerJob, WorkerResult } from './protocol.js';
 
-function prepare(input: MountRequestInput, primaryRegion: string | undefined): PrepareOutcome {
+function prepare(input: MountRequestInput, primaryRegion: string | undefined, memo: ValidatedObjectsMemo | undefined): PrepareOutcome {
   const parsed = parseMountRequest(input);
   const primary = parsed.regionParam !== '' ? parsed.regionParam : primaryRegion;
   if (primary === undefined || primary === '') return { kind: 'needsRegion', pod: parsed.pod };
-  return { kind: 'planned', mount: { parsed, plan: planMount(parsed, primary), identity: identityFor(parsed) } };
+  return { kind: 'planned', mount: { parsed, plan: planMount(parsed, primary, memo), identity: identityFor(parsed) } };
 }
 
-export function handleJob(job: WorkerJob): WorkerResult {
+/** One job, validating from scratch (no memory between calls). */
+export function handleJob(job: WorkerJob, memo?: ValidatedObjectsMemo): WorkerResult {
   try {
     switch (job.type) {
       case 'ping':
         return { type: 'pong' };
       case 'prepare':
-        return { type: 'prepared', outcome: prepare(job.input, job.primaryRegion) };
+        return { type: 'prepared', outcome: prepare(job.input, job.primaryRegion, memo) };
       case 'render':
         return { type: 'rendered', payload: renderFiles(job.plan, new Map(job.values)) };
     }
   } catch (e) {
     return { type: 'error', error: toPlainError(e) };
   }
+}
+
+/**
+ * A job handler for one thread (a pool worker or the inline runner) that remembers the validated
+ * objects of recent SecretProviderClasses, so pods of one class skip parsing and validation.
+ */
+export function createJobHandler(): (job: WorkerJob) => WorkerResult {
+  const memo = new ValidatedObjectsMemo();
+  return (job) => handleJob(job, memo);
 }

@@ -21,5 +21,5 @@ export function createMountWorker(options: MountWorkerOptions): MountWorker {
 export { InlineMountWorker } from './inline-mount-worker.js';
 export { PiscinaMountWorker } from './piscina-mount-worker.js';
 export type { PiscinaMountWorkerOptions } from './piscina-mount-worker.js';
-export { handleJob } from './handle-job.js';
+export { createJobHandler, handleJob } from './handle-job.js';
 export type { WorkerJob, WorkerResult } from './protocol.js';

@@ -6,20 +6,22 @@ import type { FetchedObject, MountPlan } from '../core/model.js';
 import type { MountWorker, PrepareOutcome } from '../core/ports/mount-worker.js';
 import type { RenderedPayload } from '../core/render/render-files.js';
 import type { MountRequestInput } from '../core/spc/mount-request.js';
-import { handleJob } from './handle-job.js';
+import { createJobHandler } from './handle-job.js';
 import { preparedFrom, renderedFrom } from './result-mapping.js';
 
 export class InlineMountWorker implements MountWorker {
+  readonly #handleJob = createJobHandler();
+
   start(): Promise<void> {
     return Promise.resolve();
   }
 
   prepare(input: MountRequestInput, primaryRegion?: string): Promise<PrepareOutcome> {
-    return Promise.resolve().then(() => preparedFrom(handleJob({ type: 'prepare', input, ...(primaryRegion === undefined ? {} : { primaryRegion }) })));
+    return Promise.resolve().then(() => preparedFrom(this.#handleJob({ type: 'prepare', input, ...(primaryRegion === undefined ? {} : { primaryRegion }) })));
   }
 
   render(plan: MountPlan, values: ReadonlyMap<number, FetchedObject>): Promise<RenderedPayload> {
-    return Promise.resolve().then(() => renderedFrom(handleJob({ type: 'render', plan, values: [...values] })));
+    return Promise.resolve().then(() => renderedFrom(this.#handleJob({ type: 'render', plan, values: [...values] })));
   }
 
   close(): Promise<void> {

@@ -3,9 +3,12 @@
  * job; the work is synchronous and pure, so nothing is left running between tasks (which is why
  * the pool may use piscina's Atomics wake-up).
  */
-import { handleJob } from './handle-job.js';
+import { createJobHandler } from './handle-job.js';
 import type { WorkerJob, WorkerResult } from './protocol.js';
 
+// This thread's handler: the memo of validated SecretProviderClasses lives as long as the thread.
+const handle = createJobHandler();
+
 export default function run(job: WorkerJob): WorkerResult {
-  return handleJob(job);
+  return handle(job);
 }

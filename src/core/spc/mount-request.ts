@@ -31,6 +31,8 @@ import {
 import { parsePathTranslation, parsePermission, parsePreferredAddressType, parseUsePodIdentity, resolveRegions } from './parameters.js';
 import { parseServiceAccountTokens, tokenForMode } from './tokens.js';
 import { validateObjects } from './validate-objects.js';
+import type { ValidateObjectsOptions } from './validate-objects.js';
+import type { ValidatedObjectsMemo } from './validated-objects-memo.js';
 
 export interface MountRequestInput {
   attributes: string;
@@ -88,10 +90,11 @@ export function parseMountRequest(input: MountRequestInput): ParsedMountRequest 
   };
 }
 
-/** Phase 2: regions (primary first) and the validated objects. */
-export function planMount(parsed: ParsedMountRequest, primaryRegion: string): MountPlan {
+/** Phase 2: regions (primary first) and the validated objects (remembered in `memo` when given). */
+export function planMount(parsed: ParsedMountRequest, primaryRegion: string, memo?: ValidatedObjectsMemo): MountPlan {
   const regions = resolveRegions(primaryRegion, parsed.failoverRegionParam);
-  const objects = validateObjects({
+  const validate = memo !== undefined ? (o: ValidateObjectsOptions) => memo.validate(o) : validateObjects;
+  const objects = validate({
     objectsText: parsed.objectsText,
     pathTranslation: parsed.pathTranslation,
     regions: { primary: regions[0], failover: regions[1] },

@@ -22,9 +22,10 @@ export interface Child<Ready> {
   pid: number;
 }
 
-/** Spawns `script` under tsx with an IPC channel and waits for its ready message. */
+/** Spawns `script` (TypeScript under tsx; a `.js` script under plain node) with an IPC channel and waits for its ready message. */
 export async function spawnChild<Ready>(script: string, args: string[], nodeArgs: string[] = []): Promise<Child<Ready>> {
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const loader = script.endsWith('.js') ? [] : ['--import', 'tsx'];
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...loader, script, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   let nextId = 1;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -29,6 +29,8 @@ export interface RunConfig {
   valueCacheTtl?: string;
   /** Write a V8 CPU profile of the agent process into this directory. */
   profileDir?: string;
+  /** The agent process's entry: compiled `.js` (run by node) or the `.ts` source (run by tsx). */
+  agentScript: string;
 }
 
 interface StackReady {
@@ -85,6 +87,7 @@ function entry(c: RunConfig, phase: Phase, pass: PassResult, counters: Counters,
     failures: pass.failures,
     ...(pass.firstError === undefined ? {} : { firstError: pass.firstError.slice(0, 300) }),
     tmpfs: c.door === 'csi' && c.tmpfs,
+    agentRuntime: c.agentScript.endsWith('.js') ? 'compiled' : 'tsx',
   };
 }
 
@@ -120,7 +123,7 @@ export async function runOne(c: RunConfig): Promise<RunEntry[]> {
     ...(c.coalesceWindow === undefined ? {} : { coalesceWindow: c.coalesceWindow }),
     ...(c.valueCacheTtl === undefined || c.strategy !== 'secretlet' ? {} : { valueCacheTtl: c.valueCacheTtl }),
   };
-  const agent = await spawnChild<{ pid: number }>(here('./agent-process.ts'), [JSON.stringify(options), ...(c.tmpfs ? [] : ['--no-tmpfs'])], c.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', c.profileDir]);
+  const agent = await spawnChild<{ pid: number }>(c.agentScript, [JSON.stringify(options), ...(c.tmpfs ? [] : ['--no-tmpfs'])], c.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', c.profileDir]);
   const pods = podsOf(c.pods);
   const tokens = await stack.call<string[]>('tokens');
   const player = new KubeletPlayer({

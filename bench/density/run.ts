@@ -12,6 +12,7 @@ import { Command } from 'commander';
 import { compileAgentOptions } from '../../src/config/agent-options.js';
 import { mergedResults, updateReadme } from './report.js';
 import { projectFleet } from './projection.js';
+import { buildCompiledAgent } from './compiled-agent.js';
 import { runOne } from './run-one.js';
 import type { RunConfig } from './run-one.js';
 import type { ResultsFile, RunEntry, Strategy } from './types.js';
@@ -31,9 +32,12 @@ const program = new Command()
   .option('--coalesce-window <duration>', 'agent coalesceWindow for the secretlet strategy (default: the agent default)')
   .option('--value-cache-ttl <duration>', 'agent valueCacheTtl for the secretlet strategy (default: off, as in the agent)')
   .option('--profile <dir>', 'write a CPU profile of each agent process into <dir>')
+  .option('--agent <runtime>', 'agent process: "compiled" (node on tsc output, as shipped) or "tsx" (the TypeScript source)', 'compiled')
   .option('--out <file>', 'results file (default bench/results/<date>-<machine>.json)');
 program.parse();
-const o = program.opts<{ quick?: boolean; pods: string; rtt: string; pools: string; doors: string; strategies: string; republishWindowMs: string; tmpfs: boolean; out?: string; profile?: string; coalesceWindow?: string; valueCacheTtl?: string }>();
+const o = program.opts<{ quick?: boolean; pods: string; rtt: string; pools: string; doors: string; strategies: string; republishWindowMs: string; tmpfs: boolean; out?: string; profile?: string; coalesceWindow?: string; valueCacheTtl?: string; agent: string }>();
+if (o.agent !== 'compiled' && o.agent !== 'tsx') throw new Error(`--agent must be compiled or tsx, not ${o.agent}`);
+const agentScript = o.agent === 'compiled' ? buildCompiledAgent() : fileURLToPath(new URL('./agent-process.ts', import.meta.url));
 
 const defaultPool = compileAgentOptions({ mode: 'provider' }).poolSize;
 const podsList = o.quick ? [110] : list(o.pods);
@@ -50,7 +54,7 @@ for (const pods of podsList)
       for (const strategy of strategies)
         // The upstream model has no pool of its own to compare: it runs at the agent default only.
         for (const poolSize of strategy === 'per-mount' ? [defaultPool] : pools)
-          configs.push({ strategy, door, pods, rttMs, poolSize, republishWindowMs: Number(o.republishWindowMs), tmpfs, ...(o.coalesceWindow === undefined ? {} : { coalesceWindow: o.coalesceWindow }), ...(o.valueCacheTtl === undefined ? {} : { valueCacheTtl: o.valueCacheTtl }), ...(o.profile === undefined ? {} : { profileDir: o.profile }) });
+          configs.push({ agentScript, strategy, door, pods, rttMs, poolSize, republishWindowMs: Number(o.republishWindowMs), tmpfs, ...(o.coalesceWindow === undefined ? {} : { coalesceWindow: o.coalesceWindow }), ...(o.valueCacheTtl === undefined ? {} : { valueCacheTtl: o.valueCacheTtl }), ...(o.profile === undefined ? {} : { profileDir: o.profile }) });
 
 const machine = `${hostname()}`.replace(/[^\w.-]+/g, '_');
 const date = new Date().toISOString().slice(0, 10);

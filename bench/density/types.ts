@@ -26,6 +26,8 @@ export interface RunEntry {
   tmpfs: boolean;
   /** The agent's value cache TTL for this run (secretlet only); absent = off, the agent default. */
   valueCacheTtl?: string;
+  /** How the agent process ran: compiled JavaScript under node (as shipped) or TypeScript under tsx. Absent in older results = tsx. */
+  agentRuntime?: 'compiled' | 'tsx';
   /** Rotation only: whether a rotated value reached a pod's files. */
   rotationVisible?: boolean;
 }

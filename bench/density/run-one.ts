@@ -31,6 +31,8 @@ export interface RunConfig {
   profileDir?: string;
   /** The agent process's entry: compiled `.js` (run by node) or the `.ts` source (run by tsx). */
   agentScript: string;
+  /** Extra node/V8 flags for the agent process. */
+  agentNodeArgs: string[];
 }
 
 interface StackReady {
@@ -88,6 +90,7 @@ function entry(c: RunConfig, phase: Phase, pass: PassResult, counters: Counters,
     ...(pass.firstError === undefined ? {} : { firstError: pass.firstError.slice(0, 300) }),
     tmpfs: c.door === 'csi' && c.tmpfs,
     agentRuntime: c.agentScript.endsWith('.js') ? 'compiled' : 'tsx',
+    ...(c.agentNodeArgs.length > 0 ? { agentNodeArgs: c.agentNodeArgs.join(' ') } : {}),
   };
 }
 
@@ -123,7 +126,7 @@ export async function runOne(c: RunConfig): Promise<RunEntry[]> {
     ...(c.coalesceWindow === undefined ? {} : { coalesceWindow: c.coalesceWindow }),
     ...(c.valueCacheTtl === undefined || c.strategy !== 'secretlet' ? {} : { valueCacheTtl: c.valueCacheTtl }),
   };
-  const agent = await spawnChild<{ pid: number }>(c.agentScript, [JSON.stringify(options), ...(c.tmpfs ? [] : ['--no-tmpfs'])], c.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', c.profileDir]);
+  const agent = await spawnChild<{ pid: number }>(c.agentScript, [JSON.stringify(options), ...(c.tmpfs ? [] : ['--no-tmpfs'])], [...c.agentNodeArgs, ...(c.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', c.profileDir])]);
   const pods = podsOf(c.pods);
   const tokens = await stack.call<string[]>('tokens');
   const player = new KubeletPlayer({

@@ -10,6 +10,7 @@ import { cpus, hostname, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { compileAgentOptions } from '../../src/config/agent-options.js';
+import { AGENT_NODE_FLAGS } from '../../src/config/node-flags.js';
 import { mergedResults, updateReadme } from './report.js';
 import { projectFleet } from './projection.js';
 import { buildCompiledAgent } from './compiled-agent.js';
@@ -32,10 +33,11 @@ const program = new Command()
   .option('--coalesce-window <duration>', 'agent coalesceWindow for the secretlet strategy (default: the agent default)')
   .option('--value-cache-ttl <duration>', 'agent valueCacheTtl for the secretlet strategy (default: off, as in the agent)')
   .option('--profile <dir>', 'write a CPU profile of each agent process into <dir>')
+  .option('--agent-node-args <flags>', 'node/V8 flags for the agent process (default: the shipped ones, src/config/node-flags.ts; "" for none)')
   .option('--agent <runtime>', 'agent process: "compiled" (node on tsc output, as shipped) or "tsx" (the TypeScript source)', 'compiled')
   .option('--out <file>', 'results file (default bench/results/<date>-<machine>.json)');
 program.parse();
-const o = program.opts<{ quick?: boolean; pods: string; rtt: string; pools: string; doors: string; strategies: string; republishWindowMs: string; tmpfs: boolean; out?: string; profile?: string; coalesceWindow?: string; valueCacheTtl?: string; agent: string }>();
+const o = program.opts<{ quick?: boolean; pods: string; rtt: string; pools: string; doors: string; strategies: string; republishWindowMs: string; tmpfs: boolean; out?: string; profile?: string; coalesceWindow?: string; valueCacheTtl?: string; agent: string; agentNodeArgs?: string }>();
 if (o.agent !== 'compiled' && o.agent !== 'tsx') throw new Error(`--agent must be compiled or tsx, not ${o.agent}`);
 const agentScript = o.agent === 'compiled' ? buildCompiledAgent() : fileURLToPath(new URL('./agent-process.ts', import.meta.url));
 
@@ -54,7 +56,7 @@ for (const pods of podsList)
       for (const strategy of strategies)
         // The upstream model has no pool of its own to compare: it runs at the agent default only.
         for (const poolSize of strategy === 'per-mount' ? [defaultPool] : pools)
-          configs.push({ agentScript, strategy, door, pods, rttMs, poolSize, republishWindowMs: Number(o.republishWindowMs), tmpfs, ...(o.coalesceWindow === undefined ? {} : { coalesceWindow: o.coalesceWindow }), ...(o.valueCacheTtl === undefined ? {} : { valueCacheTtl: o.valueCacheTtl }), ...(o.profile === undefined ? {} : { profileDir: o.profile }) });
+          configs.push({ agentScript, agentNodeArgs: o.agentNodeArgs === undefined ? [...AGENT_NODE_FLAGS] : o.agentNodeArgs.split(' ').filter((a) => a !== ''), strategy, door, pods, rttMs, poolSize, republishWindowMs: Number(o.republishWindowMs), tmpfs, ...(o.coalesceWindow === undefined ? {} : { coalesceWindow: o.coalesceWindow }), ...(o.valueCacheTtl === undefined ? {} : { valueCacheTtl: o.valueCacheTtl }), ...(o.profile === undefined ? {} : { profileDir: o.profile }) });
 
 const machine = `${hostname()}`.replace(/[^\w.-]+/g, '_');
 const date = new Date().toISOString().slice(0, 10);

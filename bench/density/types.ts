@@ -28,6 +28,8 @@ export interface RunEntry {
   valueCacheTtl?: string;
   /** How the agent process ran: compiled JavaScript under node (as shipped) or TypeScript under tsx. Absent in older results = tsx. */
   agentRuntime?: 'compiled' | 'tsx';
+  /** Extra node/V8 flags the agent process ran with (absent: none). */
+  agentNodeArgs?: string;
   /** Rotation only: whether a rotated value reached a pod's files. */
   rotationVisible?: boolean;
 }

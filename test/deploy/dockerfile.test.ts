@@ -4,6 +4,7 @@
  * files the agent needs at run time, mount(8) available, and `secretlet serve` as the entrypoint.
  */
 import { readFileSync } from 'node:fs';
+import { AGENT_NODE_FLAGS } from '../../src/config/node-flags.js';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './kustomize.js';
 
@@ -88,7 +89,7 @@ describe('Dockerfile', () => {
     expect(runs).toContain('["/bin/umount", "--version"]');
     expect(args(runtime, 'USER')).toEqual(['0:0']);
     const [entrypoint] = args(runtime, 'ENTRYPOINT');
-    expect(JSON.parse(entrypoint ?? 'null')).toEqual(['node', '/app/bin/secretlet.js', 'serve']);
+    expect(JSON.parse(entrypoint ?? 'null')).toEqual(['node', ...AGENT_NODE_FLAGS, '/app/bin/secretlet.js', 'serve']);
     expect(args(runtime, 'CMD')).toEqual([]);
   });
 

@@ -12,7 +12,7 @@ import type { AwsSecretSource, NodeRegionSource } from '../adapters/aws/index.js
 import { KubeletAtomicWriter, LocalTargetDirectory, ProviderFileWriter, TmpfsMounter } from '../adapters/fs/index.js';
 import { startCsiServer, startProviderServer } from '../adapters/grpc/index.js';
 import type { UdsServer } from '../adapters/grpc/index.js';
-import { loadKubeConfig } from '../adapters/kubernetes/kube-config.js';
+import { PooledKubeConfig, loadKubeConfig } from '../adapters/kubernetes/kube-config.js';
 import { NodeLabelRegionSource } from '../adapters/kubernetes/node-region-source.js';
 import { KubePodStatusStore } from '../adapters/kubernetes/pod-status-store.js';
 import { KubeEventRecorder } from '../adapters/kubernetes/event-recorder.js';
@@ -67,6 +67,7 @@ export class Agent {
   private readonly eventWiring: EventWiring;
   private readonly inFlight = new InFlight();
   private readonly clock: Clock;
+  private readonly kubeConfig: KubeConfig;
   private readonly catalog: WatchedSpcCatalog | undefined;
   private readonly providerService: ProviderMountService | undefined;
   private readonly nodeService: NodeVolumeService | undefined;
@@ -80,6 +81,7 @@ export class Agent {
     this.metrics = deps.metrics ?? new AgentMetrics();
     this.lifecycle = new Lifecycle((from, to) => this.logger.info({ from, to }, 'agent state'));
     const kc = deps.kubeConfig ?? loadKubeConfig(options.kubeconfig);
+    this.kubeConfig = kc;
     const serviceAccounts = new CachedServiceAccountDirectory(kc);
     const node = options.nodeName !== '' ? new NodeLabelRegionSource(kc, options.nodeName) : NO_NODE_REGION;
     const regions = new DefaultRegionResolver({ defaultRegion: options.region, node });
@@ -277,5 +279,7 @@ export class Agent {
     await this.worker.close();
     await this.http?.close();
     this.http = undefined;
+    // Keep-alive connections to the API server (after everything that still calls it).
+    if (this.kubeConfig instanceof PooledKubeConfig) this.kubeConfig.closeConnections();
   }
 }

@@ -6,6 +6,16 @@
 
 export class RequestCounters {
   readonly #counts = new Map<string, number>();
+  #connections = 0;
+
+  /** A client opened a TCP connection (with TLS: one handshake each), so connection reuse is visible. */
+  recordConnection(): void {
+    this.#connections++;
+  }
+
+  connections(): number {
+    return this.#connections;
+  }
 
   record(verb: string, resource: string): void {
     const key = `${verb} ${resource}`;
@@ -24,5 +34,6 @@ export class RequestCounters {
 
   reset(): void {
     this.#counts.clear();
+    this.#connections = 0;
   }
 }

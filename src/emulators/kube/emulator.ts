@@ -63,7 +63,7 @@ export interface KubeEmulator {
   list(apiVersion: string, kind: string, namespace?: string): KubeObject[];
   /** Deletes like the API server (namespace contents and garbage collection follow); absent is fine. */
   delete(apiVersion: string, kind: string, namespace: string | undefined, name: string): void;
-  counters: { byVerbResource(): Record<string, number>; total(): number; reset(): void };
+  counters: { byVerbResource(): Record<string, number>; total(): number; connections(): number; reset(): void };
   /** Every request fails with 503 and open watches end, until resume(). */
   pause(): void;
   resume(): void;
@@ -150,6 +150,7 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
     counters: {
       byVerbResource: () => counters.byVerbResource(),
       total: () => counters.total(),
+      connections: () => counters.connections(),
       reset: () => counters.reset(),
     },
     pause: () => server.pause(),

@@ -60,6 +60,7 @@ export class KubeApiServer {
       options.tls === undefined
         ? createHttpServer(listener)
         : createHttpsServer({ cert: options.tls.certPem, key: options.tls.keyPem }, listener);
+    this.#server.on('connection', () => options.counters.recordConnection());
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {

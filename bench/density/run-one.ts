@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TmpfsMounter } from '../../src/adapters/fs/index.js';
+import { DirectCommandRunner, TmpfsMounter } from '../../src/adapters/fs/index.js';
 import type { AgentOptions } from '../../src/config/agent-options.js';
 import { spawnChild } from './ipc.js';
 import { KubeletPlayer } from './kubelet-player.js';
@@ -101,7 +101,7 @@ export async function runOne(c: RunConfig): Promise<RunEntry[]> {
   const driverTmpfs = c.door === 'provider' && c.tmpfs ? join(dir, 'driver') : undefined;
   if (driverTmpfs !== undefined) {
     await mkdir(driverTmpfs, { recursive: true });
-    await new TmpfsMounter({ rootMode: 0o755 }).mount(driverTmpfs, { sizeBytes: 256 * 1024 * 1024 });
+    await new TmpfsMounter({ rootMode: 0o755, runner: new DirectCommandRunner() }).mount(driverTmpfs, { sizeBytes: 256 * 1024 * 1024 });
   }
   const stack = await spawnChild<StackReady>(here('./stack-process.ts'), [JSON.stringify({ pods: c.pods, rttMs: c.rttMs })]);
   const csiEndpoint = `unix://${join(dir, 'csi.sock')}`;
@@ -176,7 +176,7 @@ export async function runOne(c: RunConfig): Promise<RunEntry[]> {
     await player.teardown();
     await agent.stop();
     await stack.stop();
-    if (driverTmpfs !== undefined) await new TmpfsMounter().unmount(driverTmpfs).catch(() => undefined);
+    if (driverTmpfs !== undefined) await new TmpfsMounter({ runner: new DirectCommandRunner() }).unmount(driverTmpfs).catch(() => undefined);
     await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
   return out;

@@ -68,6 +68,8 @@ export class Agent {
   private readonly inFlight = new InFlight();
   private readonly clock: Clock;
   private readonly kubeConfig: KubeConfig;
+  /** The tmpfs mounter this agent built (its mount helper process is closed on stop). */
+  private readonly ownMounter: TmpfsMounter | undefined;
   private readonly catalog: WatchedSpcCatalog | undefined;
   private readonly providerService: ProviderMountService | undefined;
   private readonly nodeService: NodeVolumeService | undefined;
@@ -143,7 +145,14 @@ export class Agent {
     }
     if (catalog !== undefined) {
       // 0755: pods running as any user must be able to read their files (upstream leaves the kernel default 1777).
-      const mounter = deps.mounter ?? new TmpfsMounter({ rootMode: 0o755 });
+      let mounter: VolumeMounter;
+      if (deps.mounter !== undefined) {
+        mounter = deps.mounter;
+      } else {
+        const own = new TmpfsMounter({ rootMode: 0o755 });
+        this.ownMounter = own;
+        mounter = own;
+      }
       this.nodeService = new NodeVolumeService({
         regions,
         source: this.fetchSource,
@@ -277,6 +286,8 @@ export class Agent {
     this.source.close();
     if (this.fetchSource !== this.source) this.fetchSource.close();
     await this.worker.close();
+    // After the doors and rotation: unpublishes and rewrites may still unmount until here.
+    await this.ownMounter?.close().catch(() => undefined);
     await this.http?.close();
     this.http = undefined;
     // Keep-alive connections to the API server (after everything that still calls it).

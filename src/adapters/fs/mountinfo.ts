@@ -2,6 +2,11 @@
  * Mount point detection from /proc/self/mountinfo (proc(5)), the same source kubelet's mount
  * utilities use. Comparing device numbers of a dir and its parent (the "likely not a mount point"
  * shortcut) misses bind mounts of the same filesystem; mountinfo does not.
+ *
+ * The check runs on every publish and every cleanup, while mountinfo grows by a line per mounted
+ * volume (800+ lines on a dense node), so it does not parse the file: it escapes the path the way
+ * the kernel does and searches the text for it, looking at field positions only on lines that
+ * contain it. The kernel's escaping is canonical, so comparing escaped forms is exact.
  */
 import { readFile, realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -18,6 +23,34 @@ export function parseMountPoints(mountinfo: string): string[] {
     if (field !== undefined) points.push(unescapeOctal(field));
   }
   return points;
+}
+
+/** Matches the characters the kernel escapes in mountinfo paths (seq_path with " \t\n\\"). */
+const ESCAPED_BY_KERNEL = /[ \t\n\\]/g;
+const SPACE = 0x20;
+const NEWLINE = 0x0a;
+
+/** The inverse of unescapeOctal for the four characters the kernel escapes: `a b` → `a\040b`. */
+export function escapeOctal(path: string): string {
+  return path.replace(ESCAPED_BY_KERNEL, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+}
+
+/**
+ * Whether `mountPoint` (a canonical path) is field 5 of some line of `mountinfo`: the same answer
+ * as `parseMountPoints(mountinfo).includes(mountPoint)` without splitting or decoding every line.
+ * An escaped path has no spaces or newlines, so ` <escaped> ` can only match a whole field; it is
+ * field 5 when exactly four spaces precede it on its line (fields are single-space separated).
+ */
+export function listsMountPoint(mountinfo: string, mountPoint: string): boolean {
+  const needle = ` ${escapeOctal(mountPoint)} `;
+  for (let at = mountinfo.indexOf(needle); at >= 0; at = mountinfo.indexOf(needle, at + 1)) {
+    let spaces = 0;
+    for (let i = at; i >= 0 && mountinfo.charCodeAt(i) !== NEWLINE && spaces <= 4; i--) {
+      if (mountinfo.charCodeAt(i) === SPACE) spaces++;
+    }
+    if (spaces === 4) return true;
+  }
+  return false;
 }
 
 export function unescapeOctal(field: string): string {
@@ -37,6 +70,5 @@ export async function isListedMountPoint(target: string, mountinfoPath = '/proc/
     if (isNotFound(err)) return false;
     canonical = resolve(target);
   }
-  const points = parseMountPoints(await readFile(mountinfoPath, 'utf8'));
-  return points.includes(canonical);
+  return listsMountPoint(await readFile(mountinfoPath, 'utf8'), canonical);
 }

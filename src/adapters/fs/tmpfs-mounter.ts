@@ -3,11 +3,15 @@
  * utilities do, rather than calling mount(2) through a native addon: the binaries are on every node
  * image, handle option parsing and mtab, and their stderr says what went wrong.
  *
+ * The commands run through a CommandRunner; by default a long-lived helper process, because
+ * spawning from the agent itself forks the whole (large) agent on its event loop for every mount.
+ *
  * Unlike the upstream driver (kernel defaults: half of RAM, mode 1777), the size is bounded per
  * volume, so a runaway payload cannot eat the node's memory, and the root mode is set explicitly.
  */
-import { spawn } from 'node:child_process';
 import { SecretletError } from '../../core/errors.js';
+import type { CommandRunner } from './command-runner.js';
+import { HelperProcessCommandRunner } from './command-runner-helper.js';
 import type { VolumeMounter } from './ports.js';
 import { isListedMountPoint } from './mountinfo.js';
 
@@ -23,6 +27,11 @@ export interface TmpfsMounterOptions {
   umountCommand?: string;
   /** @default '/proc/self/mountinfo' */
   mountinfoPath?: string;
+  /**
+   * Runs `mount`/`umount`. A runner passed in is the caller's to close.
+   * @default a HelperProcessCommandRunner owned (and closed) by this mounter
+   */
+  runner?: CommandRunner;
 }
 
 export class TmpfsMounter implements VolumeMounter {
@@ -30,12 +39,22 @@ export class TmpfsMounter implements VolumeMounter {
   private readonly mountCommand: string;
   private readonly umountCommand: string;
   private readonly mountinfoPath: string;
+  private readonly runner: CommandRunner;
+  /** The default runner, created (cheaply: the helper starts on first use) and closed by us. */
+  private readonly ownedRunner: HelperProcessCommandRunner | undefined;
 
   constructor(options: TmpfsMounterOptions = {}) {
     this.rootMode = options.rootMode ?? 0o750;
     this.mountCommand = options.mountCommand ?? 'mount';
     this.umountCommand = options.umountCommand ?? 'umount';
     this.mountinfoPath = options.mountinfoPath ?? '/proc/self/mountinfo';
+    if (options.runner !== undefined) {
+      this.runner = options.runner;
+      this.ownedRunner = undefined;
+    } else {
+      this.ownedRunner = new HelperProcessCommandRunner();
+      this.runner = this.ownedRunner;
+    }
   }
 
   async mount(target: string, options: { sizeBytes: number }): Promise<void> {
@@ -43,40 +62,45 @@ export class TmpfsMounter implements VolumeMounter {
       throw new TypeError(`options.sizeBytes must be a positive integer, got ${options.sizeBytes}`);
     }
     const mountOptions = `size=${options.sizeBytes},mode=${this.rootMode.toString(8).padStart(4, '0')}`;
-    await run(this.mountCommand, ['-t', 'tmpfs', '-o', mountOptions, 'tmpfs', target], 'TmpfsMountFailed');
+    await this.run(this.mountCommand, ['-t', 'tmpfs', '-o', mountOptions, 'tmpfs', target], 'TmpfsMountFailed');
   }
 
   async unmount(target: string): Promise<void> {
-    await run(this.umountCommand, [target], 'TmpfsUnmountFailed');
+    await this.run(this.umountCommand, [target], 'TmpfsUnmountFailed');
   }
 
   isMountPoint(target: string): Promise<boolean> {
     return isListedMountPoint(target, this.mountinfoPath);
   }
-}
 
-/** Runs a command without a shell (paths are arguments, never interpreted); rejects with its stderr. */
-function run(command: string, args: string[], reason: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => {
-      if (stderr.length < 4096) stderr += chunk;
-    });
-    const fail = (detail: string, cause?: unknown): void =>
-      reject(
-        new SecretletError({
-          code: 'INTERNAL',
-          reason,
-          message: `${command} ${args.join(' ')} failed: ${detail}`,
-          ...(cause === undefined ? {} : { cause }),
-        }),
-      );
-    child.on('error', (err) => fail(err.message, err));
-    child.on('close', (code, signal) => {
-      if (code === 0) resolve();
-      else fail(stderr.trim() || `exit ${code ?? `signal ${signal}`}`);
-    });
-  });
+  /** Ends the mount helper process if this mounter started one; the agent calls it on stop. */
+  async close(): Promise<void> {
+    await this.ownedRunner?.close();
+  }
+
+  /**
+   * Runs the command; a non-zero exit or a command that never started becomes `reason` with the
+   * command, its arguments (paths and options, never file contents) and its stderr. A lost helper
+   * keeps its own reason (MountHelperExited): the command may or may not have run.
+   */
+  private async run(command: string, args: string[], reason: string): Promise<void> {
+    const fail = (detail: string, cause?: unknown): SecretletError =>
+      new SecretletError({
+        code: 'INTERNAL',
+        reason,
+        message: `${command} ${args.join(' ')} failed: ${detail}`,
+        ...(cause === undefined ? {} : { cause }),
+      });
+    let result;
+    try {
+      result = await this.runner.run(command, args);
+    } catch (err) {
+      if (err instanceof SecretletError && err.reason !== 'CommandNotStarted') throw err;
+      if (err instanceof SecretletError) {
+        throw new SecretletError({ code: 'INTERNAL', reason, message: err.message, cause: err.cause ?? err });
+      }
+      throw fail(err instanceof Error ? err.message : String(err), err);
+    }
+    if (result.code !== 0) throw fail(result.stderr.trim() || `exit ${result.code ?? `signal ${result.signal}`}`);
+  }
 }

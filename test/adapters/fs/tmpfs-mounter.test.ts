@@ -3,8 +3,10 @@
  */
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
+  DirectCommandRunner,
+  HelperProcessCommandRunner,
   KubeletAtomicWriter,
   ProviderFileWriter,
   TmpfsMounter,
@@ -12,6 +14,7 @@ import {
   ensureTargetDir,
   readMountedFiles,
 } from '../../../src/adapters/fs/index.js';
+import type { CommandResult, CommandRunner } from '../../../src/adapters/fs/index.js';
 import { SecretletError } from '../../../src/core/errors.js';
 import { mountCapability } from '../../support/privileges.js';
 import { tempDirs, textFile } from '../../support/temp-target.js';
@@ -28,6 +31,7 @@ afterEach(async () => {
   mounted.clear();
   await dirs.removeAll();
 });
+afterAll(() => mounter.close());
 
 async function mountedTarget(name = 'mount', sizeBytes = 1024 * 1024): Promise<string> {
   const target = await dirs.make(name);
@@ -122,5 +126,102 @@ describe('volume lifecycle on a real tmpfs', () => {
     });
     expect(await readFile(join(target, 'a'), 'utf8')).toBe('old-a');
     expect((await readdir(target)).filter((n) => n.startsWith('..')).length).toBe(2);
+  });
+});
+
+/** A CommandRunner that records what it was asked to run and answers from a script. */
+class ScriptedRunner implements CommandRunner {
+  readonly calls: { command: string; args: readonly string[] }[] = [];
+  constructor(private readonly answer: () => Promise<CommandResult>) {}
+  run(command: string, args: readonly string[]): Promise<CommandResult> {
+    this.calls.push({ command, args });
+    return this.answer();
+  }
+}
+
+describe('TmpfsMounter error mapping (scripted runner)', () => {
+  const exit = (code: number, stderr = ''): (() => Promise<CommandResult>) => () => Promise.resolve({ code, signal: null, stderr });
+
+  it('runs mount with the size and root mode as options and the target as its own argument', async () => {
+    const runner = new ScriptedRunner(exit(0));
+    await new TmpfsMounter({ runner, rootMode: 0o755 }).mount('/t/my vol', { sizeBytes: 4096 });
+    await new TmpfsMounter({ runner }).unmount('/t/my vol');
+    expect(runner.calls).toEqual([
+      { command: 'mount', args: ['-t', 'tmpfs', '-o', 'size=4096,mode=0755', 'tmpfs', '/t/my vol'] },
+      { command: 'umount', args: ['/t/my vol'] },
+    ]);
+  });
+
+  it('reports a failed mount as TmpfsMountFailed with the command, its arguments and stderr', async () => {
+    const mounter = new TmpfsMounter({ runner: new ScriptedRunner(exit(32, 'mount: /t: permission denied.\n')) });
+    const err = await mounter.mount('/t', { sizeBytes: 1024 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SecretletError);
+    expect(err).toMatchObject({
+      code: 'INTERNAL',
+      reason: 'TmpfsMountFailed',
+      message: 'mount -t tmpfs -o size=1024,mode=0750 tmpfs /t failed: mount: /t: permission denied.',
+    });
+  });
+
+  it('reports a failed unmount without stderr by its exit code or signal', async () => {
+    await expect(new TmpfsMounter({ runner: new ScriptedRunner(exit(32)) }).unmount('/t')).rejects.toMatchObject({
+      reason: 'TmpfsUnmountFailed',
+      message: 'umount /t failed: exit 32',
+    });
+    const killed = new ScriptedRunner(() => Promise.resolve({ code: null, signal: 'SIGKILL', stderr: '' }));
+    await expect(new TmpfsMounter({ runner: killed }).unmount('/t')).rejects.toMatchObject({
+      reason: 'TmpfsUnmountFailed',
+      message: 'umount /t failed: exit signal SIGKILL',
+    });
+  });
+
+  it('keeps MountHelperExited as it is: the command may or may not have run', async () => {
+    const lost = new SecretletError({ code: 'INTERNAL', reason: 'MountHelperExited', message: 'umount /t got no answer' });
+    const mounter = new TmpfsMounter({ runner: new ScriptedRunner(() => Promise.reject(lost)) });
+    await expect(mounter.unmount('/t')).rejects.toBe(lost);
+  });
+
+  it('close() leaves a runner it was given alone', async () => {
+    const runner = new HelperProcessCommandRunner();
+    try {
+      await new TmpfsMounter({ runner }).close();
+      expect(await runner.run('/bin/true', [])).toMatchObject({ code: 0 });
+    } finally {
+      await runner.close();
+    }
+  });
+});
+
+describe.each([
+  ['the mount helper process', (): HelperProcessCommandRunner | DirectCommandRunner => new HelperProcessCommandRunner()],
+  ['direct spawn', (): HelperProcessCommandRunner | DirectCommandRunner => new DirectCommandRunner()],
+] as const)('TmpfsMounter through %s', (_name, makeRunner) => {
+  it.skipIf(skip)(`mounts and unmounts a real tmpfs${because}`, async () => {
+    const runner = makeRunner();
+    const viaRunner = new TmpfsMounter({ runner });
+    try {
+      const target = await dirs.make('via runner');
+      await ensureTargetDir(target);
+      mounted.add(target);
+      await viaRunner.mount(target, { sizeBytes: 64 * 1024 });
+      expect(await viaRunner.isMountPoint(target)).toBe(true);
+      await viaRunner.unmount(target);
+      expect(await viaRunner.isMountPoint(target)).toBe(false);
+    } finally {
+      if (runner instanceof HelperProcessCommandRunner) await runner.close();
+    }
+  });
+});
+
+describe('TmpfsMounter.close', () => {
+  it.skipIf(skip)(`ends the helper it started; a mount afterwards is refused${because}`, async () => {
+    const own = new TmpfsMounter();
+    const target = await dirs.make('closing');
+    await ensureTargetDir(target);
+    mounted.add(target);
+    await own.mount(target, { sizeBytes: 64 * 1024 });
+    await own.unmount(target);
+    await own.close();
+    await expect(own.mount(target, { sizeBytes: 64 * 1024 })).rejects.toMatchObject({ code: 'UNAVAILABLE', reason: 'MountHelperClosed' });
   });
 });

@@ -17,6 +17,7 @@ import type { NodeVolumeService } from '../core/usecases/node-volume.js';
 import type { ProviderMountService } from '../core/usecases/provider-mount.js';
 import type { Clock } from '../core/ports/clock.js';
 import type { InFlight } from './in-flight.js';
+import { Turnstile } from './turnstile.js';
 
 export interface CallLogFields {
   pod?: string;
@@ -80,19 +81,20 @@ export interface DoorHandlerDeps<S> {
 }
 
 /**
- * Stamps a mount's arrival, then gives the event loop back before the mount's CPU work starts.
- * Without the yield, each call's parse/validate runs before the next call in the same socket read is
- * even decoded, so in a burst the arrivals (and the reads they may share) spread over the whole
- * burst. With it, every call already on the socket is stamped first.
+ * Stamps a mount's arrival, then waits its turn before the mount's CPU work starts. Without the
+ * wait, each call's parse/validate runs before the next call in the same socket read is even
+ * decoded, so in a burst the arrivals (and the reads they may share) spread over the whole burst.
+ * The turnstile releases one call per event-loop turn, so the burst's work does not stall the loop.
  */
-async function arrival(clock: Pick<Clock, 'now'> | undefined): Promise<{ receivedAt?: number }> {
+async function arrival(clock: Pick<Clock, 'now'> | undefined, turnstile: Turnstile): Promise<{ receivedAt?: number }> {
   const receivedAt = clock?.now();
-  await new Promise((resolve) => setImmediate(resolve));
+  await turnstile.pass();
   return receivedAt === undefined ? {} : { receivedAt };
 }
 
 export class ProviderDoorHandler implements ProviderMountHandler {
   private readonly deps: DoorHandlerDeps<ProviderMountService>;
+  private readonly turnstile = new Turnstile();
 
   constructor(deps: DoorHandlerDeps<ProviderMountService>) {
     this.deps = deps;
@@ -104,7 +106,7 @@ export class ProviderDoorHandler implements ProviderMountHandler {
       const started = performance.now();
       const who = providerCallFields(req);
       try {
-        const out = await service.mount({ ...req, ...(await arrival(this.deps.clock)) });
+        const out = await service.mount({ ...req, ...(await arrival(this.deps.clock, this.turnstile)) });
         const durationMs = elapsedMs(started);
         metrics.providerMount.inc({ outcome: 'ok', error_type: '' });
         metrics.mountDuration.observe({ door: 'provider' }, durationMs / 1000);
@@ -122,6 +124,7 @@ export class ProviderDoorHandler implements ProviderMountHandler {
 
 export class CsiDoorHandler implements NodeVolumeHandler {
   private readonly deps: DoorHandlerDeps<NodeVolumeService>;
+  private readonly turnstile = new Turnstile();
 
   constructor(deps: DoorHandlerDeps<NodeVolumeService>) {
     this.deps = deps;
@@ -134,7 +137,7 @@ export class CsiDoorHandler implements NodeVolumeHandler {
       const uid = req.volumeContext[POD_UID];
       const who = callFields(req.volumeContext, uid ? mountKeyFor(uid, req.volumeId) : undefined);
       try {
-        await service.publish({ ...req, ...(await arrival(this.deps.clock)) });
+        await service.publish({ ...req, ...(await arrival(this.deps.clock, this.turnstile)) });
         const durationMs = elapsedMs(started);
         metrics.publishOk('aws');
         metrics.mountDuration.observe({ door: 'csi' }, durationMs / 1000);

@@ -63,6 +63,31 @@ describe('TmpfsMounter', () => {
     expect(await mounter.isMountPoint(join(target, '..'))).toBe(false);
   });
 
+  it.skipIf(skip)(`answers "mounted" for its tmpfs from device numbers, without reading mountinfo${because}`, async () => {
+    const target = await mountedTarget();
+    const plain = await dirs.make();
+    const empty = join(await dirs.make(), 'mountinfo');
+    await writeFile(empty, '');
+    // A mountinfo that lists nothing: only the device check can say the tmpfs is mounted.
+    const blind = new TmpfsMounter({ mountinfoPath: empty, runner: new DirectCommandRunner() });
+    expect(await blind.isMountPoint(target)).toBe(true);
+    expect(await blind.isMountPoint(plain)).toBe(false);
+  });
+
+  it.skipIf(skip)(`still finds a bind mount of the same filesystem (same device) through mountinfo${because}`, async () => {
+    const source = await dirs.make();
+    const target = await dirs.make();
+    const run = new DirectCommandRunner();
+    expect((await run.run('mount', ['--bind', source, target])).code).toBe(0);
+    try {
+      expect((await stat(target)).dev).toBe((await stat(join(target, '..'))).dev);
+      expect(await mounter.isMountPoint(target)).toBe(true);
+    } finally {
+      await run.run('umount', [target]);
+    }
+    expect(await mounter.isMountPoint(target)).toBe(false);
+  });
+
   it('says a missing path is not a mount point', async () => {
     expect(await mounter.isMountPoint(await dirs.make('missing'))).toBe(false);
   });

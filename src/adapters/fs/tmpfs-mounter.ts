@@ -9,7 +9,7 @@
  * Unlike the upstream driver (kernel defaults: half of RAM, mode 1777), the size is bounded per
  * volume, so a runaway payload cannot eat the node's memory, and the root mode is set explicitly.
  */
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { SecretletError } from '../../core/errors.js';
 import type { CommandRunner } from './command-runner.js';
@@ -78,9 +78,11 @@ export class TmpfsMounter implements VolumeMounter {
    * mount): mountinfo decides, so a bind mount of the same filesystem is still found.
    */
   async isMountPoint(target: string): Promise<boolean> {
+    // Synchronous on purpose: two metadata lookups in kubelet's local pods directory take
+    // microseconds, while each async stat cost ~0.1 ms of main-thread time in the density profile.
+    // A dead mount at the target answers ENOTCONN at once rather than blocking.
     try {
-      const [own, parent] = await Promise.all([stat(target), stat(dirname(target))]);
-      if (own.dev !== parent.dev) return true;
+      if (statSync(target).dev !== statSync(dirname(target)).dev) return true;
     } catch {
       // Missing, or unreadable as a dead mount is: mountinfo gives the exact answer.
     }

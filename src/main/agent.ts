@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createAwsSecretSource, DefaultRegionResolver, systemClock } from '../adapters/aws/index.js';
 import type { AwsSecretSource, NodeRegionSource } from '../adapters/aws/index.js';
-import { KubeletAtomicWriter, LocalTargetDirectory, ProviderFileWriter, TmpfsMounter } from '../adapters/fs/index.js';
+import { LocalTargetDirectory, TmpfsMounter } from '../adapters/fs/index.js';
 import { startCsiServer, startProviderServer } from '../adapters/grpc/index.js';
 import type { UdsServer } from '../adapters/grpc/index.js';
 import { PooledKubeConfig, loadKubeConfig } from '../adapters/kubernetes/kube-config.js';
@@ -30,7 +30,7 @@ import type { SecretSource } from '../core/ports/secret-source.js';
 import type { VolumeMounter } from '../core/ports/volume-mounter.js';
 import { NodeVolumeService } from '../core/usecases/node-volume.js';
 import { PerMountSecretSource } from '../adapters/aws/per-mount-source.js';
-import { createMountWorker } from '../workers/index.js';
+import { createMountWorker, createPayloadWriter } from '../workers/index.js';
 import { ProviderMountService } from '../core/usecases/provider-mount.js';
 import { CsiDoorHandler, ProviderDoorHandler } from './door-handlers.js';
 import { InFlight } from './in-flight.js';
@@ -113,8 +113,10 @@ export class Agent {
           })
         : this.source;
     this.worker = createMountWorker({ poolSize: options.poolSize, maxQueue: options.poolMaxQueue });
-    const kubeletWriter = new KubeletAtomicWriter();
-    const providerWriter = options.driverWritesSecrets ? undefined : new ProviderFileWriter();
+    // With threads (poolSize > 0) payload writes run in the pool too, for both doors and rotation
+    // rewrites; inline (0) they are the direct writers. Driver-writes mode has no provider writer.
+    const kubeletWriter = createPayloadWriter({ writer: 'kubelet', worker: this.worker });
+    const providerWriter = options.driverWritesSecrets ? undefined : createPayloadWriter({ writer: 'provider', worker: this.worker });
     // Before the event wiring: with --mint-tokens, rotation re-plans restored mounts from it.
     const catalog = options.mode !== 'provider' ? new WatchedSpcCatalog(kc) : undefined;
     this.catalog = catalog;

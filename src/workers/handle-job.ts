@@ -1,5 +1,5 @@
 /**
- * The one function both runners execute: dispatches a WorkerJob to the pure core functions and
+ * The one function both runners execute: dispatches a ComputeJob to the pure core functions and
  * returns a WorkerResult. Never throws: every failure becomes `{ type: 'error' }` with the plain
  * form of the SecretletError, so the inline runner and the thread pool behave the same.
  */
@@ -9,7 +9,7 @@ import { renderFiles } from '../core/render/render-files.js';
 import { identityFor, parseMountRequest, planMount } from '../core/spc/mount-request.js';
 import type { MountRequestInput } from '../core/spc/mount-request.js';
 import { ValidatedObjectsMemo } from '../core/spc/validated-objects-memo.js';
-import type { WorkerJob, WorkerResult } from './protocol.js';
+import type { ComputeJob, WorkerResult } from './protocol.js';
 
 function prepare(input: MountRequestInput, primaryRegion: string | undefined, memo: ValidatedObjectsMemo | undefined): PrepareOutcome {
   const parsed = parseMountRequest(input);
@@ -18,8 +18,11 @@ function prepare(input: MountRequestInput, primaryRegion: string | undefined, me
   return { kind: 'planned', mount: { parsed, plan: planMount(parsed, primary, memo), identity: identityFor(parsed) } };
 }
 
-/** One job, validating from scratch (no memory between calls). */
-export function handleJob(job: WorkerJob, memo?: ValidatedObjectsMemo): WorkerResult {
+/**
+ * One compute job, validating from scratch (no memory between calls). Payload writes are async
+ * and thread-bound (handle-write-job.ts), so they are not dispatched here.
+ */
+export function handleJob(job: ComputeJob, memo?: ValidatedObjectsMemo): WorkerResult {
   try {
     switch (job.type) {
       case 'ping':
@@ -38,7 +41,7 @@ export function handleJob(job: WorkerJob, memo?: ValidatedObjectsMemo): WorkerRe
  * A job handler for one thread (a pool worker or the inline runner) that remembers the validated
  * objects of recent SecretProviderClasses, so pods of one class skip parsing and validation.
  */
-export function createJobHandler(): (job: WorkerJob) => WorkerResult {
+export function createJobHandler(): (job: ComputeJob) => WorkerResult {
   const memo = new ValidatedObjectsMemo();
   return (job) => handleJob(job, memo);
 }

@@ -10,7 +10,7 @@ import type { FetchedObject, MountPlan } from '../core/model.js';
 import type { MountWorker, PrepareOutcome } from '../core/ports/mount-worker.js';
 import type { RenderedPayload } from '../core/render/render-files.js';
 import type { MountRequestInput } from '../core/spc/mount-request.js';
-import type { WorkerJob, WorkerResult } from './protocol.js';
+import type { WorkerJob, WorkerResult, WriteJob } from './protocol.js';
 import { preparedFrom, renderedFrom } from './result-mapping.js';
 
 export interface PiscinaMountWorkerOptions {
@@ -47,8 +47,10 @@ export class PiscinaMountWorker implements MountWorker {
         minThreads: this.#options.threads,
         maxThreads: this.#options.threads,
         maxQueue: this.#options.maxQueue,
-        // Tasks are synchronous and leave nothing running, so blocking on Atomics between tasks is
-        // safe and wakes a thread faster than a message-port round trip.
+        // No task leaves anything running when it is answered (write jobs wait out the writers'
+        // setImmediate hand-over first, mount-worker-thread.ts), so blocking on Atomics between
+        // tasks is safe and wakes a thread faster than a message-port round trip. Were a task to
+        // leave work pending, 'sync' would only delay it to the next task; 'async' would then be needed.
         atomics: 'sync',
       });
     }
@@ -86,6 +88,14 @@ export class PiscinaMountWorker implements MountWorker {
 
   async render(plan: MountPlan, values: ReadonlyMap<number, FetchedObject>): Promise<RenderedPayload> {
     return renderedFrom(await this.#run({ type: 'render', plan, values: [...values] }));
+  }
+
+  /**
+   * Runs a payload write in a thread: the narrow door PooledPayloadWriter uses (not on the core
+   * MountWorker port, which knows nothing of writes). Shares the pool's queue bound with mounts.
+   */
+  runWrite(job: WriteJob): Promise<WorkerResult> {
+    return this.#run(job);
   }
 
   async close(): Promise<void> {

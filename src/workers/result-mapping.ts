@@ -4,6 +4,7 @@
  */
 import { SecretletError, fromPlainError } from '../core/errors.js';
 import type { PrepareOutcome } from '../core/ports/mount-worker.js';
+import type { WriteOutcome } from '../core/ports/payload-writer.js';
 import type { RenderedPayload } from '../core/render/render-files.js';
 import type { WorkerResult } from './protocol.js';
 
@@ -21,4 +22,10 @@ export function renderedFrom(result: WorkerResult): RenderedPayload {
   if (result.type === 'error') throw fromPlainError(result.error);
   if (result.type !== 'rendered') throw unexpected('render', result);
   return result.payload;
+}
+
+export function writtenFrom(result: WorkerResult): WriteOutcome {
+  if (result.type === 'error') throw fromPlainError(result.error);
+  if (result.type !== 'written') throw unexpected('write', result);
+  return { changed: result.changed };
 }

@@ -1,7 +1,7 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { InMemoryVolumeMounter } from '../../src/adapters/fs/index.js';
+import { InMemoryVolumeMounter, isTimestampDirName } from '../../src/adapters/fs/index.js';
 import { createCsiClient, createProviderClient } from '../../src/adapters/grpc/index.js';
 import type { AgentOptions } from '../../src/config/agent-options.js';
 import { startHarness } from '../support/agent-harness.js';
@@ -77,6 +77,12 @@ describe('agent with a worker pool of one thread', () => {
     expect(await readFile(join(target, 'db-user'), 'utf8')).toBe('app');
     expect(await readFile(join(target, 'shop_api'), 'utf8')).toBe('k-1');
     expect(await readFile(join(target, '_shop_url'), 'utf8')).toBe('https://shop');
+    // Written by the pool thread's provider writer: flat files with the requested permission (420 = 0644).
+    expect((await stat(join(target, 'db-user'))).mode & 0o777).toBe(0o644);
+    const first = await stat(join(target, 'shop_api'));
+    // A remount with the same values is a no-op through the thread too: the file is not replaced.
+    await providerMount(h, 'web-0');
+    expect((await stat(join(target, 'shop_api'))).ino).toBe(first.ino);
   });
 
   it('mounts through the CSI door and reports a bad object as INVALID_ARGUMENT naming the field', async () => {
@@ -98,6 +104,9 @@ describe('agent with a worker pool of one thread', () => {
       const targetPath = join(h.dir, 'kubelet', 'pods', 'uid-web-1', 'volumes', 'kubernetes.io~csi', 'secrets', 'mount');
       await csi.nodePublish({ volumeId: 'v1', targetPath, volumeContext: { secretProviderClass: 'shop', ...podAttributes(h, 'web-1') } });
       expect(await readFile(join(targetPath, 'db-user'), 'utf8')).toBe('app');
+      // The kubelet-style layout from the pool thread's atomic writer: files behind the ..data swap.
+      expect(isTimestampDirName(await readlink(join(targetPath, '..data')))).toBe(true);
+      expect(await readlink(join(targetPath, 'db-user'))).toBe('..data/db-user');
 
       const badTarget = join(h.dir, 'kubelet', 'pods', 'uid-web-2', 'volumes', 'kubernetes.io~csi', 'secrets', 'mount');
       const failure = await csi.nodePublish({ volumeId: 'v2', targetPath: badTarget, volumeContext: { secretProviderClass: 'broken', ...podAttributes(h, 'web-2') } }).catch((e: unknown) => e);

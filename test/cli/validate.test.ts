@@ -14,9 +14,10 @@ import { runValidate } from '../../src/cli/validate.js';
 import { startHarness } from '../support/agent-harness.js';
 import type { Harness } from '../support/agent-harness.js';
 import { addPod, podAttributes, seedApp, targetFor } from '../ops/world.js';
+import { SPC_FIXTURES_DIR } from '../support/paths.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-const SHARED = '/work/shared/fixtures/spc';
+const SHARED = SPC_FIXTURES_DIR;
 const BROKEN = join(ROOT, 'test/cli/fixtures');
 const brokenFiles = readdirSync(BROKEN).filter((f) => f.endsWith('.yaml')).sort();
 

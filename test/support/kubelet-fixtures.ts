@@ -14,9 +14,10 @@ import { parse } from 'yaml';
 import type { KubeObject } from '../../src/emulators/kube/index.js';
 import type { LocalStack } from '../../src/emulators/local-stack.js';
 import type { KubeletPod } from './kubelet.js';
+import { SPC_FIXTURES_DIR } from './paths.js';
 
 export const SPC_API_VERSION = 'secrets-store.csi.x-k8s.io/v1';
-export const SHARED_SPC_DIR = '/work/shared/fixtures/spc';
+export const SHARED_SPC_DIR = SPC_FIXTURES_DIR;
 /** The account the shared fixtures' ARNs name; start the AWS emulator with it. */
 export const FIXTURE_ACCOUNT_ID = '123456789012';
 export const NODE_REGION = 'us-east-1';

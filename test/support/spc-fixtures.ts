@@ -13,8 +13,9 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { ProviderMountRequest } from '../../src/adapters/grpc/index.js';
 import type { LocalStack } from '../../src/emulators/local-stack.js';
+import { SPC_FIXTURES_DIR } from './paths.js';
 
-export const FIXTURE_DIR = '/work/shared/fixtures/spc';
+export const FIXTURE_DIR = SPC_FIXTURES_DIR;
 
 export interface PodRef {
   namespace: string;

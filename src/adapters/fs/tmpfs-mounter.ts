@@ -15,6 +15,7 @@ import { SecretletError } from '../../core/errors.js';
 import type { CommandRunner } from './command-runner.js';
 import { HelperProcessCommandRunner } from './command-runner-helper.js';
 import type { VolumeMounter } from './ports.js';
+import { isNotFound } from './durable-io.js';
 import { isListedMountPoint } from './mountinfo.js';
 
 export interface TmpfsMounterOptions {
@@ -83,8 +84,10 @@ export class TmpfsMounter implements VolumeMounter {
     // A dead mount at the target answers ENOTCONN at once rather than blocking.
     try {
       if (statSync(target).dev !== statSync(dirname(target)).dev) return true;
-    } catch {
-      // Missing, or unreadable as a dead mount is: mountinfo gives the exact answer.
+    } catch (err) {
+      // A missing target is not a mount point (the cold path of a first publish); anything else,
+      // e.g. a dead mount answering ENOTCONN, is left to mountinfo's exact answer.
+      if (isNotFound(err)) return false;
     }
     return isListedMountPoint(target, this.mountinfoPath);
   }

@@ -86,12 +86,21 @@ export class AwsSecretSource implements SecretSource {
   /** groupKey + objectKey → the last successful read and when its call was sent. */
   readonly #recent: LRUCache<string, { outcome: Outcome; sentAt: number }>;
   #recentPurgedAt = -Infinity;
+  readonly #recentRetainMs: number;
 
   constructor(parts: AwsSecretSourceParts) {
     this.#parts = parts;
     const ttl = parts.valueCacheTtlMs ?? 0;
     this.#values = ttl > 0 ? new LRUCache({ max: parts.valueCacheMaxEntries ?? 10_000 }) : undefined;
-    this.#recent = new LRUCache({ max: parts.recentReadsMaxEntries ?? 10_000 });
+    this.#recentRetainMs = parts.recentReadsRetainMs ?? 60_000;
+    // The library expires reads on the source's clock (tests use a manual one); resolution 0 so it
+    // never caches "now" across a clock step.
+    this.#recent = new LRUCache({
+      max: parts.recentReadsMaxEntries ?? 10_000,
+      ttl: this.#recentRetainMs,
+      ttlResolution: 0,
+      perf: { now: () => parts.clock.now() },
+    });
   }
 
   async fetch(identity: AwsIdentity, region: string, requests: readonly ObjectRequest[], options: FetchOptions = {}): Promise<Outcome[]> {
@@ -104,7 +113,7 @@ export class AwsSecretSource implements SecretSource {
       const key = `${groupKey}|${objectKey(request)}`;
       const cached = options.fresh === true ? undefined : this.#values?.get(key);
       if (cached && now < cached.expiresAt) return Promise.resolve(cached.outcome);
-      const recent = options.notBefore === undefined ? undefined : this.#recentRead(key, options.notBefore, now);
+      const recent = options.notBefore === undefined ? undefined : this.#recentRead(key, options.notBefore);
       if (recent) {
         joined++;
         return Promise.resolve(recent);
@@ -121,22 +130,16 @@ export class AwsSecretSource implements SecretSource {
   }
 
   /** The last read of `key` if its call was sent strictly after `notBefore` (ms clocks tie otherwise). */
-  #recentRead(key: string, notBefore: number, now: number): Outcome | undefined {
+  #recentRead(key: string, notBefore: number): Outcome | undefined {
     const read = this.#recent.get(key);
-    if (read === undefined) return undefined;
-    if (now - read.sentAt > (this.#parts.recentReadsRetainMs ?? 60_000)) {
-      this.#recent.delete(key);
-      return undefined;
-    }
-    return read.sentAt > notBefore ? read.outcome : undefined;
+    return read !== undefined && read.sentAt > notBefore ? read.outcome : undefined;
   }
 
   /** Values of unmounted pods must not stay in memory: drop expired reads about once per retention period. */
   #purgeRecentReads(now: number): void {
-    const retain = this.#parts.recentReadsRetainMs ?? 60_000;
-    if (now - this.#recentPurgedAt < retain) return;
+    if (now - this.#recentPurgedAt < this.#recentRetainMs) return;
     this.#recentPurgedAt = now;
-    for (const [key, read] of this.#recent.entries()) if (now - read.sentAt > retain) this.#recent.delete(key);
+    this.#recent.purgeStale();
   }
 
   stats(): AwsSourceStats {

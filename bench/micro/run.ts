@@ -11,14 +11,13 @@ import { cpus, hostname, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Bench } from 'tinybench';
 import { AwsSecretSource } from '../../src/adapters/aws/coalescing-fetcher.js';
-import type { CredentialLease } from '../../src/adapters/aws/credentials/credential-cache.js';
 import { CountingObserver } from '../../src/adapters/aws/observer.js';
 import { RateBudget } from '../../src/adapters/aws/rate-budget.js';
 import { SecretsManagerFetcher } from '../../src/adapters/aws/secrets-manager-fetcher.js';
 import { SsmFetcher } from '../../src/adapters/aws/ssm-fetcher.js';
-import { FakeSecretsManager, FakeSsm, InstantClock, identityFor } from '../../src/adapters/aws/testing/fakes.js';
+import { FakeCredentials, FakeSecretsManager, FakeSsm, InstantClock, identityFor } from '../../src/adapters/aws/testing/fakes.js';
 import { KubeletAtomicWriter, fsOpsKindFor } from '../../src/adapters/fs/index.js';
-import type { AwsIdentity, ObjectRequest, RenderedFile } from '../../src/core/model.js';
+import type { ObjectRequest, RenderedFile } from '../../src/core/model.js';
 import { extractJmes } from '../../src/core/render/jmes.js';
 import { handleJob } from '../../src/workers/handle-job.js';
 
@@ -45,16 +44,6 @@ const prepareJob = { type: 'prepare' as const, input: { attributes, targetPath: 
 if (handleJob(prepareJob).type !== 'prepared') throw new Error('the 50-object SPC does not validate');
 
 // 2. batch planning: 1,000 mounts of 100 identities × (8 secrets + 2 parameters) through the coalescing fetcher.
-class FakeCredentials {
-  acquire = async (identity: AwsIdentity, region: string): Promise<CredentialLease> => ({
-    key: `${identity.namespace}/${identity.serviceAccount}|${region}`,
-    mode: identity.mode,
-    roleArn: undefined,
-    credentials: { accessKeyId: 'AK', secretAccessKey: 'SK', expiresAt: Infinity },
-  });
-  current = async () => ({ accessKeyId: 'AK', secretAccessKey: 'SK', expiresAt: Infinity });
-  clear = () => undefined;
-}
 const clock = new InstantClock();
 const observer = new CountingObserver();
 const retry = { clock, random: () => 0, observer, maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 };
@@ -66,7 +55,7 @@ for (let s = 0; s < 100; s++) {
   for (let k = 0; k < 2; k++) ssm.put(`/sa-${s}/p-${k}`, `value-${s}-${k}`);
 }
 const source = new AwsSecretSource({
-  credentials: new FakeCredentials(),
+  credentials: new FakeCredentials({ checkTokens: false }),
   clients: { secretsManager: () => sm, ssm: () => ssm },
   secretsManager: new SecretsManagerFetcher({ retry, budget, clock }),
   ssm: new SsmFetcher({ retry, budget }),

@@ -1,28 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { AwsIdentity, ObjectRequest } from '../../core/model.js';
+import type { ObjectRequest } from '../../core/model.js';
 import { AwsSecretSource } from './coalescing-fetcher.js';
-import type { CredentialLease } from './credentials/credential-cache.js';
-import { checkTokenNamesIdentity } from './credentials/token-claims.js';
 import { CountingObserver } from './observer.js';
 import { RateBudget } from './rate-budget.js';
 import { SecretsManagerFetcher } from './secrets-manager-fetcher.js';
 import { SsmFetcher } from './ssm-fetcher.js';
-import { FakeSecretsManager, FakeSsm, ManualClock, identityFor } from './testing/fakes.js';
-
-/** Credentials keyed by service account, with the same token check as the real cache. */
-class FakeCredentials {
-  acquire = async (identity: AwsIdentity, region: string): Promise<CredentialLease> => {
-    checkTokenNamesIdentity(identity, 0);
-    return {
-      key: `${identity.namespace}/${identity.serviceAccount}|${region}`,
-      mode: identity.mode,
-      roleArn: undefined,
-      credentials: { accessKeyId: 'AK', secretAccessKey: 'SK', expiresAt: Infinity },
-    };
-  };
-  current = async () => ({ accessKeyId: 'AK', secretAccessKey: 'SK', expiresAt: Infinity });
-  clear = () => undefined;
-}
+import { FakeCredentials, FakeSecretsManager, FakeSsm, ManualClock, identityFor } from './testing/fakes.js';
 
 function setup(o: { windowMs?: number; valueCacheTtlMs?: number } = {}) {
   const clock = new ManualClock();

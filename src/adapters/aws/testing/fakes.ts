@@ -14,6 +14,8 @@ import type { GetParametersCommandInput, GetParametersCommandOutput } from '@aws
 import type { AwsIdentity } from '../../../core/model.js';
 import type { Clock } from '../../../core/ports/clock.js';
 import type { SecretsManagerApi, SsmApi } from '../clients.js';
+import type { CredentialLease } from '../credentials/credential-cache.js';
+import { checkTokenNamesIdentity } from '../credentials/token-claims.js';
 
 /** Time moves only when something sleeps (every sleep returns at once) or the test sets it. */
 export class InstantClock implements Clock {
@@ -191,4 +193,29 @@ function splitSelector(sent: string): [string, string | undefined] {
   const at = sent.lastIndexOf(':');
   if (sent.startsWith('arn:') ? sent.split(':').length <= 6 : at < 0) return [sent, undefined];
   return [sent.slice(0, at), sent.slice(at + 1)];
+}
+
+/**
+ * Credentials keyed by service account and region, for driving AwsSecretSource without STS. By
+ * default every caller's token is checked against its identity, as the real cache does;
+ * `checkTokens: false` skips that where only the fetcher's own cost is measured (bench/micro).
+ */
+export class FakeCredentials {
+  readonly #checkTokens: boolean;
+
+  constructor(options: { checkTokens?: boolean } = {}) {
+    this.#checkTokens = options.checkTokens ?? true;
+  }
+
+  acquire = async (identity: AwsIdentity, region: string): Promise<CredentialLease> => {
+    if (this.#checkTokens) checkTokenNamesIdentity(identity, 0);
+    return {
+      key: `${identity.namespace}/${identity.serviceAccount}|${region}`,
+      mode: identity.mode,
+      roleArn: undefined,
+      credentials: { accessKeyId: 'AK', secretAccessKey: 'SK', expiresAt: Infinity },
+    };
+  };
+  current = async () => ({ accessKeyId: 'AK', secretAccessKey: 'SK', expiresAt: Infinity });
+  clear = () => undefined;
 }

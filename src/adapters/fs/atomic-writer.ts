@@ -70,7 +70,9 @@ export class KubeletAtomicWriter implements PayloadWriter {
       const oldPath = join(target, oldDir);
       obsolete = await step('list', oldPath, () => obsoletePaths(oldPath, files, ops));
       const same = await step('compare with', oldPath, () => sameContents(oldPath, files, ops));
-      if (same && obsolete.size === 0) return { changed: false };
+      // Same bytes but a user-visible link gone (removed behind our back): rewrite, which relinks.
+      const linksInPlace = files.every((f) => present.includes(topLevelName(f.path)));
+      if (same && obsolete.size === 0 && linksInPlace) return { changed: false };
     }
 
     const linked = await removeNonSymlinkTopLevels(target, files, new Set(present), ops);

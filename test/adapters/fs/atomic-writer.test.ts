@@ -1,4 +1,4 @@
-import { lstat, mkdir, readFile, readdir, readlink, stat, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, readlink, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KubeletAtomicWriter } from '../../../src/adapters/fs/index.js';
@@ -83,6 +83,18 @@ describe.each<FsOpsKind>(['inline', 'async'])('KubeletAtomicWriter with %s fs ca
     expect(after.mtimeMs).toBe(before.mtimeMs);
     expect(await timestampDirs()).toEqual(dirBefore);
     expect(await permissions('a')).toBe(0o644);
+  });
+
+  it('relinks a user-visible name someone removed, even when the bytes are identical', async () => {
+    await writer.write(target, [textFile('a', 'v1'), textFile('dir/b', 'v1')]);
+    await unlink(join(target, 'dir'));
+
+    const outcome = await writer.write(target, [textFile('a', 'v1'), textFile('dir/b', 'v1')]);
+
+    expect(outcome).toEqual({ changed: true });
+    expect(await text('dir/b')).toBe('v1');
+    expect(await text('a')).toBe('v1');
+    expect(await timestampDirs()).toHaveLength(1);
   });
 
   it("removes a dropped object's file and its top-level symlink", async () => {

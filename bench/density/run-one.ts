@@ -121,8 +121,9 @@ export async function runOne(c: RunConfig): Promise<RunEntry[]> {
     fleetSize: 1,
     poolSize: c.poolSize,
     fetchStrategy: c.strategy,
-    // The driver plays the republish cycles itself; the agent's own reconciler would add calls mid-phase.
-    rotationInterval: '0',
+    // secretlet: the default rotation interval (its timer is stopped in agent-process.ts; the driver
+    // runs the cycle). per-mount has no reconciler: it rotates the upstream way, by republishes.
+    rotationInterval: c.strategy === 'secretlet' ? '2m' : '0',
     ...(c.coalesceWindow === undefined ? {} : { coalesceWindow: c.coalesceWindow }),
     ...(c.valueCacheTtl === undefined || c.strategy !== 'secretlet' ? {} : { valueCacheTtl: c.valueCacheTtl }),
   };

@@ -27,7 +27,11 @@ export interface AgentOptions {
   stateDir?: string;
   /** Default primary region when an SPC names none (AWS_REGION). @default '' (use the node label) */
   region?: string;
-  /** Rotation interval, e.g. '2m', '30s'; '0' disables the reconciler. @default '2m' */
+  /**
+   * Rotation interval, e.g. '2m', '30s'; '0' disables the reconciler. Also how long after a mount's
+   * last verification a republish of it is answered without a read (minus `valueCacheTtl`).
+   * @default '2m'
+   */
   rotationInterval?: string;
   /** @default 'info' */
   logLevel?: LogLevel;

@@ -134,7 +134,11 @@ export class Agent {
       ...(providerWriter ? { providerWriter } : {}),
       mintTokens: options.mintTokens,
       ...(catalog ? { catalog } : {}),
+      clock,
+      // The per-mount model re-reads on every republish, as upstream does once its poll interval passed.
+      republishWindowMs: options.fetchStrategy === 'per-mount' ? 0 : Math.max(0, options.rotationIntervalMs - options.valueCacheTtlMs),
     });
+    const freshness = this.eventWiring.freshness;
     if (options.mode !== 'kubelet') {
       this.providerService = new ProviderMountService({
         regions,
@@ -143,6 +147,7 @@ export class Agent {
         clock,
         writer: providerWriter,
         listener: this.eventWiring.recorder,
+        ...(freshness ? { freshness } : {}),
       });
     }
     if (catalog !== undefined) {
@@ -167,6 +172,7 @@ export class Agent {
         writer: kubeletWriter,
         podStatuses: new KubePodStatusStore(kc),
         tmpfsSizeBytes: options.tmpfsSizeBytes,
+        ...(freshness ? { freshness } : {}),
         listener: combineNodeVolumeListeners(
           new OpsNodeVolumeListener({ events: new KubeEventRecorder(kc), metrics: this.metrics, logger: this.logger }),
           this.eventWiring.recorder,

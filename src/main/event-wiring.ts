@@ -5,10 +5,12 @@
 import type { FsyncPolicy } from '../adapters/eventlog/file-event-log.js';
 import type { Logger } from '../adapters/logging/logger.js';
 import type { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
+import type { Clock } from '../core/ports/clock.js';
+import type { MountFreshness } from '../core/ports/mount-freshness.js';
 import type { PayloadWriter } from '../core/ports/payload-writer.js';
 import type { SecretSource } from '../core/ports/secret-source.js';
 import type { SpcCatalog } from '../core/ports/spc-catalog.js';
-import { readMountedFiles } from '../adapters/fs/index.js';
+import { readMountedFiles, targetStamp } from '../adapters/fs/index.js';
 import { KubeEventRecorder } from '../adapters/kubernetes/event-recorder.js';
 import { KubeSecretWriter } from '../adapters/kubernetes/secret-writer.js';
 import { KubeTokenMinter } from '../adapters/kubernetes/token-minter.js';
@@ -16,6 +18,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { LiveMounts } from './rotation-live-mounts.js';
 import { MountRecorder } from './rotation-mount-recorder.js';
 import { RotationReconciler } from './rotation-reconciler.js';
+import { RepublishFreshness } from './republish-freshness.js';
 import { RestoredMounts } from './rotation-restored-mounts.js';
 import { SecretSync } from './secret-sync.js';
 import { EventJournal } from './event-journal.js';
@@ -43,6 +46,13 @@ export interface EventWiringOptions {
    */
   mintTokens?: boolean;
   catalog?: SpcCatalog;
+  /** The SecretSource's clock: mounts and rotation cycles are stamped with it. */
+  clock?: Pick<Clock, 'now'>;
+  /**
+   * How long a verified mount's republish is answered from memory (RepublishFreshness); 0 turns
+   * that off. The agent passes the rotation interval minus the value cache's TTL.
+   */
+  republishWindowMs?: number;
 }
 
 /**
@@ -54,6 +64,8 @@ export interface EventWiringOptions {
 export class EventWiring {
   readonly live = new LiveMounts();
   readonly recorder: MountRecorder;
+  /** Undefined when republishes always read (no clock, or a window of 0). */
+  readonly freshness: MountFreshness | undefined;
   journal: EventJournal | undefined;
   rotation: RotationReconciler | undefined;
   secretSync: SecretSync | undefined;
@@ -66,7 +78,10 @@ export class EventWiring {
       live: this.live,
       ...(options.kubeletWriter ? { kubeletWriter: options.kubeletWriter } : {}),
       ...(options.providerWriter ? { providerWriter: options.providerWriter } : {}),
+      targetStamp,
     });
+    const windowMs = options.republishWindowMs ?? 0;
+    this.freshness = options.clock !== undefined && windowMs > 0 ? new RepublishFreshness({ live: this.live, windowMs, targetStamp, metrics: options.metrics }) : undefined;
   }
 
   async open(): Promise<EventJournal> {
@@ -91,6 +106,8 @@ export class EventWiring {
       logger: o.logger,
       metrics: o.metrics,
       intervalMs: o.rotationIntervalMs,
+      targetStamp,
+      ...(o.clock ? { clock: o.clock } : {}),
       ...(restored ? { restored } : {}),
       ...(events ? { warn: (pod: { namespace: string; name: string; uid: string }, reason: string, message: string) => events.warning({ kind: 'Pod', ...pod }, reason, message) } : {}),
     });

@@ -32,6 +32,8 @@ export interface MountRecorderOptions {
   kubeletWriter?: PayloadWriter;
   /** The provider door's writer; undefined in driver-writes mode (the driver rotates by calling Mount again). */
   providerWriter?: PayloadWriter;
+  /** The target directory's stamp after a write (target-stamp.ts); without it no republish is answered from memory. */
+  targetStamp?: (path: string) => string | undefined;
 }
 
 export class MountRecorder implements NodeVolumeListener, MountListener {
@@ -124,8 +126,16 @@ export class MountRecorder implements NodeVolumeListener, MountListener {
         targetPath: input.targetPath,
         writer: input.writer,
         values: valuesFromPayload(fetched.plan, fetched.files, fetched.versions),
+        versions: fetched.versions,
+        ...(fetched.readAfter === undefined ? {} : { verifiedAt: fetched.readAfter }),
+        ...this.stampOf(input.targetPath),
       });
     }
+  }
+
+  private stampOf(targetPath: string): { targetStamp?: string } {
+    const stamp = this.options.targetStamp?.(targetPath);
+    return stamp === undefined ? {} : { targetStamp: stamp };
   }
 
   private eventFor(

@@ -85,6 +85,10 @@ async function setup(random = () => 0.999): Promise<{ journal: EventJournal; sou
       [0, { bytes: files[0]!.contents, version: 'v1' }],
       [1, { bytes: files[1]!.contents, version: 'pinned' }],
     ]),
+    versions: [
+      { id: 'a', version: 'v1' },
+      { id: 'b', version: 'pinned' },
+    ],
   });
   const source = new ScriptedSource();
   const reconciler = new RotationReconciler({ journal, live, source, logger, intervalMs: 1000, random, targetExists: () => Promise.resolve(true) });

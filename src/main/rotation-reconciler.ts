@@ -20,6 +20,7 @@ import { asSecretletError } from '../core/errors.js';
 import type { StatusCode } from '../core/errors.js';
 import { mountUpdatedEvent } from '../core/events/mount-events.js';
 import type { NewEvent } from '../core/events/events.js';
+import type { Clock } from '../core/ports/clock.js';
 import type { SecretSource } from '../core/ports/secret-source.js';
 import { planRotation, settleRotation, wasThrottled } from '../core/rotation/rotation-plan.js';
 import type { FetchOutcome, RotationMount } from '../core/rotation/rotation-plan.js';
@@ -43,6 +44,12 @@ export interface RotationReconcilerOptions {
   targetExists?: (path: string) => Promise<boolean>;
   /** With `--mint-tokens`: gives mounts replayed from the log a minted token before each cycle plans. */
   restored?: Pick<RestoredMounts, 'rejoin'>;
+  /**
+   * The SecretSource's clock and the target stamp (target-stamp.ts): with both, every mount a cycle
+   * confirms is marked verified, which lets republishes within the interval skip their own read.
+   */
+  clock?: Pick<Clock, 'now'>;
+  targetStamp?: (path: string) => string | undefined;
 }
 
 export interface RotationCycleReport {
@@ -148,6 +155,8 @@ export class RotationReconciler {
       mounts.push(runtime);
     }
     report.mounts = mounts.length;
+    // Before any read is sent: every value fetched below is at least as new as this.
+    const fetchedAfter = this.options.clock?.now();
     const plan = planRotation(mounts);
     const results: FetchOutcome[][] = await Promise.all(
       plan.groups.map(async (group) => {
@@ -170,7 +179,10 @@ export class RotationReconciler {
       outcomes.map(async (outcome) => {
         const runtime = live.get(outcome.mountKey);
         if (runtime === undefined) return;
-        if (outcome.status === 'unchanged') return;
+        if (outcome.status === 'unchanged') {
+          if (fetchedAfter !== undefined) live.verified(outcome.mountKey, fetchedAfter);
+          return;
+        }
         if (outcome.status === 'failed') {
           report.failed.push({ mountKey: outcome.mountKey, reason: outcome.error.reason });
           await this.recordFailure(outcome.mountKey, outcome.error.code, outcome.error.reason, outcome.error.message);
@@ -179,7 +191,8 @@ export class RotationReconciler {
         try {
           if (!(await this.targetExists(runtime.targetPath))) return; // unmounted meanwhile
           await runtime.writer.write(runtime.targetPath, outcome.files);
-          live.updateValues(outcome.mountKey, outcome.values);
+          live.updateValues(outcome.mountKey, outcome.values, outcome.versions);
+          if (fetchedAfter !== undefined) live.verified(outcome.mountKey, fetchedAfter, this.options.targetStamp?.(runtime.targetPath));
           const event: NewEvent = mountUpdatedEvent({
             mountKey: outcome.mountKey,
             plan: runtime.plan,

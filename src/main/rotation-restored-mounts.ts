@@ -155,7 +155,7 @@ export class RestoredMounts {
     const current = live.get(entry.mountKey);
     const mine = this.minted.get(entry.mountKey);
     if (current !== undefined && current.tokenSeenAt !== mine?.tokenSeenAt) return;
-    live.set({ mountKey: entry.mountKey, door: 'csi', plan, identity, targetPath: entry.targetPath, writer: kubeletWriter, values: current?.values ?? values });
+    live.set({ mountKey: entry.mountKey, door: 'csi', plan, identity, targetPath: entry.targetPath, writer: kubeletWriter, values: current?.values ?? values, versions: current?.versions ?? entry.objects.map((o) => ({ id: o.id, version: o.version })) });
     const expiresAtMs = Date.parse(token.expirationTimestamp);
     this.minted.set(entry.mountKey, {
       tokenSeenAt: live.get(entry.mountKey)?.tokenSeenAt ?? 0,

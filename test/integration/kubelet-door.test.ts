@@ -76,7 +76,9 @@ async function eventually(check: () => Promise<boolean>, what: string, timeoutMs
 
 describe.skipIf(!MOUNT.capable)(`kubelet door, one pod at a time${MOUNT.capable ? '' : ` (skipped: ${MOUNT.reason})`}`, () => {
   beforeAll(async () => {
-    h = await startHarness();
+    // Rotation off: every republish reads AWS, the path these tests exercise (republish-freshness.test.ts
+    // covers how republishes within the rotation interval are answered without a read).
+    h = await startHarness({ agent: { rotationInterval: '0' } });
     applyNode(h.stack, NODE);
     seedShopFleet(h.stack, 0);
     kubelet = startFakeKubelet({ stack: h.stack, csiEndpoint: h.csiEndpoint, dir: h.dir });

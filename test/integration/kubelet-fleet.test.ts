@@ -66,7 +66,9 @@ describe.skipIf(!MOUNT.capable)(`kubelet door: 20 pods end to end${MOUNT.capable
   const readers: ConsistencyReader[] = [];
 
   beforeAll(async () => {
-    h = await startHarness();
+    // Rotation off: every republish reads AWS, the path these tests exercise (republish-freshness.test.ts
+    // covers how republishes within the rotation interval are answered without a read).
+    h = await startHarness({ agent: { rotationInterval: '0' } });
     applyNode(h.stack, NODE);
     fleet = seedShopFleet(h.stack, 20);
     kubelet = startFakeKubelet({ stack: h.stack, csiEndpoint: h.csiEndpoint, dir: h.dir });

@@ -22,7 +22,9 @@ let client: ProviderClient;
 
 beforeEach(async () => {
   // Short backoffs are the agent's own defaults (50 ms base); faults below persist, so every attempt fails.
-  h = await startHarness();
+  // Rotation off: every republish reads AWS, the path these tests exercise (republish-freshness.test.ts
+  // covers how republishes within the rotation interval are answered without a read).
+  h = await startHarness({ agent: { rotationInterval: '0' } });
   seedShop(h.stack);
   client = createProviderClient(h.providerSocket);
 });

@@ -37,7 +37,9 @@ describe('FailedMount Events and publish error metrics', () => {
 
   beforeEach(async () => {
     logs = new LogSink('info');
-    h = await startHarness({ mounter: new InMemoryVolumeMounter(), logger: logs.logger });
+    // Rotation off: every republish reads AWS, the path these tests exercise (republish-freshness.test.ts
+    // covers how republishes within the rotation interval are answered without a read).
+    h = await startHarness({ mounter: new InMemoryVolumeMounter(), logger: logs.logger, agent: { rotationInterval: '0' } });
     seedApp(h.stack);
     csi = createCsiClient(h.csiEndpoint);
   });

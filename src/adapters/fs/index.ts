@@ -18,5 +18,6 @@ export { HelperProcessCommandRunner } from './command-runner-helper.js';
 export type { HelperProcessCommandRunnerOptions } from './command-runner-helper.js';
 export { parseMountPoints, listsMountPoint } from './mountinfo.js';
 export { ensureTargetDir, cleanupTarget, readMountedFiles, LocalTargetDirectory } from './target-dir.js';
+export { targetStamp } from './target-stamp.js';
 export type { CleanupTargetOptions, LocalTargetDirectoryOptions } from './target-dir.js';
 export type { TargetDirectory, VolumeMounter } from './ports.js';

@@ -24,6 +24,7 @@ export class AgentMetrics {
   readonly awsCalls = new Counter({ name: 'secretlet_aws_calls_total', help: 'AWS API calls by action and outcome.', labelNames: ['action', 'outcome'], registers: [this.registry] });
   readonly awsBatchSize = new Histogram({ name: 'secretlet_aws_batch_size', help: 'Objects per batched AWS call.', labelNames: ['action'], buckets: [1, 2, 5, 10, 15, 20], registers: [this.registry] });
   readonly credentialCache = new Counter({ name: 'secretlet_credential_cache_total', help: 'Credential cache lookups.', labelNames: ['result', 'mode'], registers: [this.registry] });
+  readonly republishSkipped = new Counter({ name: 'secretlet_republish_skipped_total', help: 'Republishes (and repeated provider Mounts) answered without a read: the mount was verified within the rotation interval.', labelNames: ['door'], registers: [this.registry] });
   readonly coalesced = new Counter({ name: 'secretlet_coalesced_requests_total', help: 'Object requests answered by a call made for another request (same window, in flight, or sent after the request arrived).', registers: [this.registry] });
   readonly rotationCycleDuration = new Histogram({ name: 'secretlet_rotation_cycle_duration_seconds', help: 'Duration of one rotation cycle over all live mounts.', buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [this.registry] });
   readonly rotationChangedObjects = new Counter({ name: 'secretlet_rotation_changed_objects_total', help: 'Objects whose version changed in a rotation cycle.', registers: [this.registry] });

@@ -36,6 +36,11 @@ export interface PreparedMount {
 export interface FetchedMount extends PreparedMount {
   files: RenderedFile[];
   versions: ObjectVersion[];
+  /**
+   * The values are at least as new as AWS was at this time (the call's arrival, on the source's
+   * clock); undefined without a clock. Rotation's freshness window counts from here.
+   */
+  readAfter?: number;
 }
 
 /** Parse and validate a mount; the only I/O is the (cached) region lookup when no region is set. */
@@ -61,5 +66,5 @@ export async function prepareMount(input: MountRequestInput, deps: Pick<MountPip
 export async function fetchMount(prepared: PreparedMount, deps: Pick<MountPipelineDeps, 'source' | 'worker'>, receivedAt?: number): Promise<FetchedMount> {
   const { values } = await fetchMountValues(prepared.plan, { source: deps.source, identity: prepared.identity, ...(receivedAt === undefined ? {} : { notBefore: receivedAt }) });
   const { files, versions } = deps.worker !== undefined ? await deps.worker.render(prepared.plan, values) : renderFiles(prepared.plan, values);
-  return { ...prepared, files, versions };
+  return { ...prepared, files, versions, ...(receivedAt === undefined ? {} : { readAfter: receivedAt }) };
 }

@@ -8,6 +8,8 @@
  * - a republish with nothing changed touches neither the disk nor the API server.
  */
 import { SecretletError, invalidArgument } from '../errors.js';
+import { mountKeyFor } from '../events/mount-events.js';
+import type { MountFreshness } from '../ports/mount-freshness.js';
 import type { PayloadWriter } from '../ports/payload-writer.js';
 import type { PodStatusStore } from '../ports/pod-status-store.js';
 import type { SecretProviderClassSpec, SpcCatalog } from '../ports/spc-catalog.js';
@@ -57,6 +59,12 @@ export interface NodeVolumeServiceOptions extends MountPipelineDeps {
   podStatuses: PodStatusStore;
   tmpfsSizeBytes: number;
   listener?: NodeVolumeListener;
+  /**
+   * Lets a republish of a mount the agent keeps current (rotation) return without reading AWS,
+   * writing or touching the API server, as upstream's rotation poll interval does. Absent: every
+   * republish runs the whole publish.
+   */
+  freshness?: MountFreshness;
 }
 
 const SPC_KEY = 'secretProviderClass';
@@ -116,6 +124,12 @@ export class NodeVolumeService {
 
     // Validate everything before anything is mounted.
     const prepared = await prepareMount({ attributes: JSON.stringify(attributes), targetPath: req.targetPath, permission: '420' }, this.options);
+    const { freshness } = this.options;
+    if (!firstMount && freshness !== undefined && receivedAt !== undefined) {
+      const mountKey = mountKeyFor(prepared.parsed.pod.uid, req.volumeId);
+      const current = await freshness.current({ door: 'csi', mountKey, targetPath: req.targetPath, plan: prepared.plan, identity: prepared.identity, receivedAt });
+      if (current !== undefined) return;
+    }
     const fetched = await fetchMount(prepared, this.options, receivedAt);
 
     if (firstMount) {

@@ -4,7 +4,9 @@
  * default) the files are written here, all or nothing, and the response carries none; in "driver
  * writes" mode they are returned for the driver's own atomic writer.
  */
+import { mountKeyFor, mountKeyFromTargetPath } from '../events/mount-events.js';
 import type { ObjectVersion, RenderedFile } from '../model.js';
+import type { MountFreshness } from '../ports/mount-freshness.js';
 import type { PayloadWriter } from '../ports/payload-writer.js';
 import type { MountPipelineDeps, FetchedMount } from './mount-pipeline.js';
 import { fetchMount, prepareMount } from './mount-pipeline.js';
@@ -35,6 +37,11 @@ export interface ProviderMountServiceOptions extends MountPipelineDeps {
   /** Undefined: the driver writes (files are returned). Otherwise this writer fills the target path. */
   writer: PayloadWriter | undefined;
   listener?: MountListener;
+  /**
+   * Answers a repeated Mount of a target this agent wrote and keeps current (provider-writes mode
+   * only) without reading AWS again. Absent: every Mount fetches.
+   */
+  freshness?: MountFreshness;
 }
 
 export class ProviderMountService {
@@ -47,8 +54,14 @@ export class ProviderMountService {
   async mount(input: ProviderMountInput): Promise<ProviderMountOutput> {
     const receivedAt = input.receivedAt ?? this.options.clock?.now();
     const prepared = await prepareMount(input, this.options);
+    const { writer, freshness } = this.options;
+    if (writer !== undefined && freshness !== undefined && receivedAt !== undefined) {
+      // The same key the listener records the mount under (see MountRecorder.mounted).
+      const mountKey = mountKeyFromTargetPath(input.targetPath) ?? mountKeyFor(prepared.plan.pod.uid, input.targetPath);
+      const versions = await freshness.current({ door: 'provider', mountKey, targetPath: input.targetPath, plan: prepared.plan, identity: prepared.identity, receivedAt });
+      if (versions !== undefined) return { objectVersion: versions, files: [] };
+    }
     const fetched = await fetchMount(prepared, this.options, receivedAt);
-    const { writer } = this.options;
     if (writer === undefined) {
       await this.options.listener?.mounted(fetched, { changed: true, targetPath: input.targetPath });
       return { objectVersion: fetched.versions, files: fetched.files };

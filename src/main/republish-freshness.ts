@@ -1,0 +1,68 @@
+/**
+ * The MountFreshness port over the live mounts: a republish (kubelet, about every 75 s per volume)
+ * or a repeated provider Mount is answered from memory when the agent's own rotation keeps that
+ * mount current anyway. Conditions, all of them:
+ * - the mount is live, at the same target, and its values were confirmed against AWS less than
+ *   `windowMs` before the call arrived (by the mount's own read or by a rotation cycle);
+ * - the request asks for exactly what was verified (same plan: objects, regions, modes, pod) as the
+ *   same identity (mode, service account, pod; the token may be newer and is handed over);
+ * - the target directory's stamp is the one recorded after the agent's last write or check, so a
+ *   fresh tmpfs at the same path, or files removed or added behind the agent's back, get a full mount.
+ *
+ * `windowMs` is the rotation interval minus the value cache's TTL (a mount read from the cache may
+ * be that much older than its arrival), so no file is ever older than one rotation interval — the
+ * same promise the reconciler makes. A window of 0 (rotation off) answers nothing from memory.
+ */
+import type { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
+import type { AwsIdentity, MountPlan, ObjectVersion } from '../core/model.js';
+import type { MountFreshness, RepublishRequest } from '../core/ports/mount-freshness.js';
+import type { LiveMounts } from './rotation-live-mounts.js';
+
+export interface RepublishFreshnessOptions {
+  live: LiveMounts;
+  windowMs: number;
+  targetStamp: (path: string) => string | undefined;
+  metrics?: AgentMetrics;
+}
+
+export class RepublishFreshness implements MountFreshness {
+  readonly #o: RepublishFreshnessOptions;
+
+  constructor(options: RepublishFreshnessOptions) {
+    this.#o = options;
+  }
+
+  current(request: RepublishRequest): Promise<ObjectVersion[] | undefined> {
+    return Promise.resolve(this.#current(request));
+  }
+
+  #current(request: RepublishRequest): ObjectVersion[] | undefined {
+    const { live, windowMs } = this.#o;
+    const mount = live.get(request.mountKey);
+    if (windowMs <= 0 || mount === undefined || mount.door !== request.door || mount.targetPath !== request.targetPath) return undefined;
+    if (mount.verifiedAt === undefined || mount.targetStamp === undefined) return undefined;
+    if (request.receivedAt - mount.verifiedAt >= windowMs) return undefined;
+    if (!samePlan(mount.plan, request.plan) || !sameSubject(mount.identity, request.identity)) return undefined;
+    if (this.#o.targetStamp(request.targetPath) !== mount.targetStamp) return undefined;
+    live.handOver(request.mountKey, request.identity);
+    this.#o.metrics?.republishSkipped.inc({ door: request.door });
+    return mount.versions;
+  }
+}
+
+function samePlan(a: MountPlan, b: MountPlan): boolean {
+  if (a === b) return true;
+  // Plans of one SecretProviderClass share their frozen objects (ValidatedObjectsMemo) on one thread;
+  // across pool threads they are copies, so compare the data.
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function sameSubject(a: AwsIdentity, b: AwsIdentity): boolean {
+  return (
+    a.mode === b.mode &&
+    a.namespace === b.namespace &&
+    a.serviceAccount === b.serviceAccount &&
+    a.podUid === b.podUid &&
+    a.preferredAddressType === b.preferredAddressType
+  );
+}

@@ -61,24 +61,27 @@ export async function readDataLink(target: string, ops: FsOps = asyncFsOps): Pro
   }
 }
 
-/**
- * Removes what a crash between "start writing" and "swap done" can leave behind: a `..data_tmp`
- * link and timestamped dirs that `..data` does not point to. Called at the start of every write.
- * Returns the names still in the target (empty when it does not exist), so the caller need not
- * list it again.
- */
-export async function removeCrashLeftovers(
-  target: string,
-  current: string | undefined,
-  ops: FsOps = asyncFsOps,
-): Promise<string[]> {
-  let names: string[];
+/** The names in `target`; empty when it does not exist (a first write). */
+export async function listTarget(target: string, ops: FsOps = asyncFsOps): Promise<string[]> {
   try {
-    names = await ops.readdir(target);
+    return await ops.readdir(target);
   } catch (err) {
     if (isNotFound(err)) return [];
     throw err;
   }
+}
+
+/**
+ * Removes what a crash between "start writing" and "swap done" can leave behind: a `..data_tmp`
+ * link and timestamped dirs that `..data` does not point to. Called at the start of every write
+ * with the target's listing (`listTarget`). Returns the names still in the target.
+ */
+export async function removeCrashLeftovers(
+  target: string,
+  names: readonly string[],
+  current: string | undefined,
+  ops: FsOps = asyncFsOps,
+): Promise<string[]> {
   const remaining: string[] = [];
   for (const name of names) {
     if (name === DATA_TMP_LINK || (isTimestampDirName(name) && name !== current)) {

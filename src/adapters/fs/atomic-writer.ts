@@ -23,6 +23,7 @@ import {
   DATA_TMP_LINK,
   isTimestampDirName,
   makeTimestampDir,
+  listTarget,
   readDataLink,
   removeCrashLeftovers,
 } from './atomic-layout.js';
@@ -62,8 +63,11 @@ export class KubeletAtomicWriter implements PayloadWriter {
   }
 
   private async writeValidated(target: string, files: readonly RenderedFile[], ops: FsOps): Promise<WriteOutcome> {
-    const oldDir = await step('read the data link of', target, () => readDataLink(target, ops));
-    const present = await step('clean up leftovers in', target, () => removeCrashLeftovers(target, oldDir, ops));
+    // List first: a first write (no `..data` yet) then costs no failing readlink, whose ENOENT
+    // error object (message and stack) cost ~0.15 ms per mount in a burst.
+    const names = await step('list', target, () => listTarget(target, ops));
+    const oldDir = names.includes(DATA_LINK) ? await step('read the data link of', target, () => readDataLink(target, ops)) : undefined;
+    const present = await step('clean up leftovers in', target, () => removeCrashLeftovers(target, names, oldDir, ops));
 
     let obsolete = new Set<string>();
     if (oldDir !== undefined) {

@@ -6,7 +6,8 @@
 #                (esbuild, pulled in by tsx, and piscina's optional @napi-rs/nice ship native binaries)
 #   runtime    - Node on Debian bookworm-slim, stripped of shells and package managers
 #
-# Why a slim base and not distroless: in kubelet mode the agent runs mount(8)/umount(8) from
+# Why a slim base and not distroless: in kubelet mode the agent's mount helper calls mount(2) through
+# koffi (prebuilt for glibc, installed by npm ci) and falls back to mount(8)/umount(8) from
 # util-linux to put a tmpfs into each pod volume directory. Copying mount and its shared libraries
 # (libmount, libblkid, libselinux, libpcre2, ...) into a distroless image works only as long as the
 # copied set matches the Debian point release, breaks silently when it does not, and distroless

@@ -156,7 +156,10 @@ export class Agent {
       if (deps.mounter !== undefined) {
         mounter = deps.mounter;
       } else {
-        const own = new TmpfsMounter({ rootMode: 0o755 });
+        const own = new TmpfsMounter({
+          rootMode: 0o755,
+          onFallback: (reason) => this.logger.warn({ reason }, 'tmpfs volumes are mounted with mount(8)/umount(8): the syscall path is unavailable'),
+        });
         this.ownMounter = own;
         mounter = own;
       }

@@ -1,13 +1,15 @@
 /**
- * Runs commands through one long-lived helper process (mount-helper-process.ts) instead of
- * spawning them from the agent. Why: libuv forks the calling process and blocks its event loop
- * until the child has exec'd; for a ~250 MiB agent that is ~4.6 ms of main-thread time per mount,
- * seconds over a burst of hundreds of pod volumes. The helper is ~40 MiB and forks on its own loop.
+ * Talks to one long-lived helper process (mount-helper-process.ts) that mounts and unmounts tmpfs
+ * volumes, and runs commands, for the agent. Why not in the agent: spawning mount(8) from the agent
+ * makes libuv fork the calling process and block its event loop until the child has exec'd; for a
+ * ~250 MiB agent that is ~4.6 ms of main-thread time per mount. The helper is ~40 MiB and does this
+ * on its own loop; for tmpfs operations it calls mount(2)/umount2(2) itself (koffi, loaded only
+ * there), and spawns mount(8)/umount(8) only when it cannot load libc (the reply says which).
  *
- * The helper starts lazily on the first command. If it dies or its pipe breaks, every command it
- * still owed an answer fails with reason `MountHelperExited` and the next command starts a new
+ * The helper starts lazily on the first request. If it dies or its pipe breaks, every request it
+ * still owed an answer fails with reason `MountHelperExited` and the next request starts a new
  * helper. It does not keep the agent alive while idle (child and pipes are unref'd between
- * commands); `close()` ends it, and it also exits by itself when the agent dies (stdin EOF).
+ * requests); `close()` ends it, and it also exits by itself when the agent dies (stdin EOF).
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -16,7 +18,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SecretletError } from '../../core/errors.js';
 import type { CommandResult, CommandRunner } from './command-runner.js';
 import { commandNotStarted } from './command-runner.js';
-import type { HelperReply, HelperRequest } from './command-runner-protocol.js';
+import type {
+  HelperMountTmpfsRequest,
+  HelperOpReply,
+  HelperReply,
+  HelperRequest,
+  HelperUnmountRequest,
+  MountVia,
+} from './command-runner-protocol.js';
 
 export interface HelperProcessCommandRunnerOptions {
   /**
@@ -24,12 +33,42 @@ export interface HelperProcessCommandRunnerOptions {
    * @default 32
    */
   maxOldSpaceMiB?: number;
+  /**
+   * How the helper performs tmpfs operations: by syscall when it can load libc (falling back to
+   * the commands when it cannot), or always with mount(8)/umount(8).
+   * @default 'syscall'
+   */
+  tmpfsVia?: MountVia;
+  /**
+   * The C library the helper loads for the syscalls; a missing one makes it fall back (tests).
+   * @default 'libc.so.6'
+   */
+  libcPath?: string;
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/**
+ * How a tmpfs operation ended: `ok`, or the errno name (whenever known) and message; `via` says
+ * whether a syscall or a command did it, and `fallbackReason` why not a syscall.
+ */
+export type TmpfsCallResult = DistributiveOmit<HelperOpReply, 'id'>;
+
+/**
+ * Mounts and unmounts tmpfs volumes as mount(2)/umount2(2) do. A failed call resolves with its
+ * errno; only a lost or closed helper rejects (reasons `MountHelperExited`, `MountHelperClosed`).
+ */
+export interface TmpfsCalls {
+  /** `mount('tmpfs', target, 'tmpfs', 0, 'size=<sizeBytes>,mode=<mode in octal>')`. */
+  mountTmpfs(target: string, options: { sizeBytes: number; mode: number }): Promise<TmpfsCallResult>;
+  /** `umount2(target, 0)`. */
+  unmount(target: string): Promise<TmpfsCallResult>;
 }
 
 interface Pending {
-  command: string;
-  args: readonly string[];
-  resolve(result: CommandResult): void;
+  /** What was asked, for the "got no answer" message (`umount /x`, `unmount tmpfs at /x`). */
+  what: string;
+  answer(reply: HelperReply): void;
   reject(err: unknown): void;
 }
 
@@ -63,10 +102,11 @@ class HelperConnection {
   #onGone: () => void;
   #exitDetail = 'its pipe closed';
 
-  constructor(options: { maxOldSpaceMiB: number; onGone: () => void }) {
+  constructor(options: { maxOldSpaceMiB: number; helperArgs: string[]; onGone: () => void }) {
     this.#onGone = options.onGone;
     const entry = helperEntry();
-    this.child = spawn(process.execPath, [`--max-old-space-size=${options.maxOldSpaceMiB}`, ...entry.execArgv, entry.file], {
+    const argv = [`--max-old-space-size=${options.maxOldSpaceMiB}`, ...entry.execArgv, entry.file, ...options.helperArgs];
+    this.child = spawn(process.execPath, argv, {
       // The helper's own stderr goes to the agent's: it only writes there if it crashes.
       stdio: ['pipe', 'pipe', 'inherit'],
     });
@@ -101,11 +141,10 @@ class HelperConnection {
     return this.child.pid;
   }
 
-  send(id: number, request: Pending): void {
-    this.pending.set(id, request);
+  send(request: HelperRequest, pending: Pending): void {
+    this.pending.set(request.id, pending);
     if (this.pending.size === 1) this.#setRef(true);
-    const line: HelperRequest = { id, command: request.command, args: [...request.args] };
-    this.child.stdin?.write(`${JSON.stringify(line)}\n`);
+    this.child.stdin?.write(`${JSON.stringify(request)}\n`);
   }
 
   /** Ends the helper's input; it exits once the commands it is running have finished. */
@@ -131,7 +170,7 @@ class HelperConnection {
         new SecretletError({
           code: 'INTERNAL',
           reason: 'MountHelperExited',
-          message: `${p.command} ${p.args.join(' ')} got no answer: the mount helper process ended (${this.#exitDetail})`,
+          message: `${p.what} got no answer: the mount helper process ended (${this.#exitDetail})`,
         }),
       );
     }
@@ -159,8 +198,7 @@ class HelperConnection {
     if (p === undefined) return;
     this.pending.delete(reply.id);
     if (this.pending.size === 0) this.#setRef(false);
-    if ('spawnError' in reply) p.reject(commandNotStarted(p.command, p.args, reply.spawnError));
-    else p.resolve({ code: reply.code, signal: reply.signal, stderr: reply.stderr });
+    p.answer(reply);
   }
 
   /** Keeps the agent alive only while an answer is owed; an idle helper never holds it open. */
@@ -172,8 +210,18 @@ class HelperConnection {
   }
 }
 
-export class HelperProcessCommandRunner implements CommandRunner {
+/** A reply of the wrong kind for its request: a helper of another version, or a bug. */
+function unexpectedReply(what: string): SecretletError {
+  return new SecretletError({ code: 'INTERNAL', reason: 'MountHelperBadReply', message: `${what}: the mount helper answered with a reply of another kind` });
+}
+
+/**
+ * The agent's side of the mount helper: tmpfs operations (TmpfsCalls, the default path of
+ * TmpfsMounter) and arbitrary commands (CommandRunner, for callers that bring their own).
+ */
+export class HelperProcessCommandRunner implements CommandRunner, TmpfsCalls {
   readonly #maxOldSpaceMiB: number;
+  readonly #helperArgs: string[];
   #helper: HelperConnection | undefined;
   #nextId = 1;
   #closed = false;
@@ -182,6 +230,13 @@ export class HelperProcessCommandRunner implements CommandRunner {
     const mib = options.maxOldSpaceMiB ?? 32;
     if (!Number.isInteger(mib) || mib < 8) throw new TypeError(`options.maxOldSpaceMiB must be an integer >= 8, got ${mib}`);
     this.#maxOldSpaceMiB = mib;
+    const via = options.tmpfsVia ?? 'syscall';
+    if (via !== 'syscall' && via !== 'command') throw new TypeError(`options.tmpfsVia must be 'syscall' or 'command', got ${String(via)}`);
+    if (options.libcPath === '') throw new TypeError('options.libcPath must not be empty');
+    this.#helperArgs = [
+      ...(via === 'command' ? ['--commands'] : []),
+      ...(options.libcPath === undefined ? [] : [`--libc=${options.libcPath}`]),
+    ];
   }
 
   /** The running helper's pid, if one is running (tests use it to kill the helper). */
@@ -190,16 +245,28 @@ export class HelperProcessCommandRunner implements CommandRunner {
   }
 
   run(command: string, args: readonly string[]): Promise<CommandResult> {
-    if (this.#closed) {
-      return Promise.reject(
-        new SecretletError({ code: 'UNAVAILABLE', reason: 'MountHelperClosed', message: `${command} ${args.join(' ')} not run: the mount helper is closed` }),
-      );
-    }
-    return new Promise((resolve, reject) => this.#started().send(this.#nextId++, { command, args, resolve, reject }));
+    const what = `${command} ${args.join(' ')}`;
+    return this.#request(what, { command, args: [...args] }, (reply, resolve, reject) => {
+      if ('spawnError' in reply) reject(commandNotStarted(command, args, reply.spawnError));
+      else if ('code' in reply) resolve({ code: reply.code, signal: reply.signal, stderr: reply.stderr });
+      else reject(unexpectedReply(what));
+    });
+  }
+
+  mountTmpfs(target: string, options: { sizeBytes: number; mode: number }): Promise<TmpfsCallResult> {
+    const { sizeBytes, mode } = options;
+    // Checked here: the helper ends itself on a request it finds malformed.
+    if (!Number.isSafeInteger(sizeBytes) || sizeBytes <= 0) return Promise.reject(new TypeError(`options.sizeBytes must be a positive integer, got ${sizeBytes}`));
+    if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) return Promise.reject(new TypeError(`options.mode must be an integer from 0 to 0o7777, got ${mode}`));
+    return this.#tmpfsOp(`mount tmpfs at ${target}`, { op: 'mountTmpfs', target, sizeBytes, mode });
+  }
+
+  unmount(target: string): Promise<TmpfsCallResult> {
+    return this.#tmpfsOp(`unmount ${target}`, { op: 'unmount', target });
   }
 
   /**
-   * Ends the helper: no new commands are accepted, commands already sent still get their answers,
+   * Ends the helper: no new requests are accepted, requests already sent still get their answers,
    * and this resolves once the helper has exited. Safe to call more than once.
    */
   async close(): Promise<void> {
@@ -211,10 +278,35 @@ export class HelperProcessCommandRunner implements CommandRunner {
     await helper.closed;
   }
 
+  #tmpfsOp(what: string, request: DistributiveOmit<HelperMountTmpfsRequest | HelperUnmountRequest, 'id'>): Promise<TmpfsCallResult> {
+    // The helper treats an empty target as a malformed request, which ends it.
+    if (request.target === '') return Promise.reject(new TypeError('target must not be empty'));
+    return this.#request(what, request, (reply, resolve, reject) => {
+      if (!('ok' in reply)) return reject(unexpectedReply(what));
+      const { id: _id, ...result } = reply;
+      resolve(result);
+    });
+  }
+
+  #request<T>(
+    what: string,
+    body: DistributiveOmit<HelperRequest, 'id'>,
+    answer: (reply: HelperReply, resolve: (value: T) => void, reject: (err: unknown) => void) => void,
+  ): Promise<T> {
+    if (this.#closed) {
+      return Promise.reject(new SecretletError({ code: 'UNAVAILABLE', reason: 'MountHelperClosed', message: `${what} not run: the mount helper is closed` }));
+    }
+    return new Promise<T>((resolve, reject) => {
+      const request = { ...body, id: this.#nextId++ } as HelperRequest;
+      this.#started().send(request, { what, reject, answer: (reply) => answer(reply, resolve, reject) });
+    });
+  }
+
   #started(): HelperConnection {
     if (this.#helper === undefined || this.#helper.dead) {
       const helper: HelperConnection = new HelperConnection({
         maxOldSpaceMiB: this.#maxOldSpaceMiB,
+        helperArgs: this.#helperArgs,
         onGone: () => {
           if (this.#helper === helper) this.#helper = undefined;
         },

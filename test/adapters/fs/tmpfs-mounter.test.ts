@@ -1,7 +1,9 @@
 /**
- * Real tmpfs mounts. These need CAP_SYS_ADMIN; without it they are skipped and the test name says why.
+ * Real tmpfs mounts, by default through the mount helper's syscalls; the command path (a runner or
+ * commands passed in) keeps its own tests. Mounting needs CAP_SYS_ADMIN; without it those tests are
+ * skipped and the test name says why.
  */
-import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { readFile, readdir, stat, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
@@ -15,6 +17,7 @@ import {
   readMountedFiles,
 } from '../../../src/adapters/fs/index.js';
 import type { CommandResult, CommandRunner } from '../../../src/adapters/fs/index.js';
+import type { TmpfsCallResult, TmpfsCalls } from '../../../src/adapters/fs/command-runner-helper.js';
 import { SecretletError } from '../../../src/core/errors.js';
 import { mountCapability } from '../../support/privileges.js';
 import { tempDirs, textFile } from '../../support/temp-target.js';
@@ -92,9 +95,52 @@ describe('TmpfsMounter', () => {
     expect(await mounter.isMountPoint(await dirs.make('missing'))).toBe(false);
   });
 
-  it.skipIf(skip)(`reports umount's stderr as INTERNAL when the target is not mounted${because}`, async () => {
+  it.skipIf(skip)(`mounts by syscall a tmpfs of exactly the size and root mode asked${because}`, async () => {
+    const own = new TmpfsMounter({ rootMode: 0o755 });
+    try {
+      const target = await dirs.make('sized');
+      await ensureTargetDir(target);
+      mounted.add(target);
+      await own.mount(target, { sizeBytes: 1024 * 1024 });
+
+      const line = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').find((l) => l.split(' ')[4] === target);
+      expect(line).toMatch(/ - tmpfs tmpfs .*size=1024k,mode=755/);
+      const fs = await statfs(target);
+      expect(fs.bsize * fs.blocks).toBe(1024 * 1024);
+      expect((await stat(target)).mode & 0o7777).toBe(0o755);
+
+      await own.unmount(target);
+      expect((await readFile('/proc/self/mountinfo', 'utf8')).split('\n').some((l) => l.split(' ')[4] === target)).toBe(false);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it.skipIf(skip)(`reports a mount on a missing target as TmpfsMountFailed naming ENOENT, the target and options${because}`, async () => {
+    const target = await dirs.make('missing');
+    const err = await mounter.mount(target, { sizeBytes: 4096 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SecretletError);
+    expect(err).toMatchObject({
+      code: 'INTERNAL',
+      reason: 'TmpfsMountFailed',
+      message: `mount tmpfs at ${target} (size=4096,mode=0750) failed: ENOENT (No such file or directory)`,
+    });
+  });
+
+  it.skipIf(skip)(`reports unmounting a directory that is not a mount point as TmpfsUnmountFailed naming EINVAL${because}`, async () => {
     const target = await dirs.make();
     const err = await mounter.unmount(target).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SecretletError);
+    expect(err).toMatchObject({
+      code: 'INTERNAL',
+      reason: 'TmpfsUnmountFailed',
+      message: `unmount tmpfs at ${target} failed: EINVAL (Invalid argument)`,
+    });
+  });
+
+  it.skipIf(skip)(`reports umount's stderr as INTERNAL on the command path${because}`, async () => {
+    const target = await dirs.make();
+    const err = await new TmpfsMounter({ runner: new DirectCommandRunner() }).unmount(target).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SecretletError);
     expect(err).toMatchObject({ code: 'INTERNAL', reason: 'TmpfsUnmountFailed' });
     expect((err as Error).message).toMatch(/not mounted/);
@@ -248,5 +294,120 @@ describe('TmpfsMounter.close', () => {
     await own.unmount(target);
     await own.close();
     await expect(own.mount(target, { sizeBytes: 64 * 1024 })).rejects.toMatchObject({ code: 'UNAVAILABLE', reason: 'MountHelperClosed' });
+  });
+});
+
+/** TmpfsCalls that record what they were asked and answer from a script, as the helper would. */
+class ScriptedCalls implements TmpfsCalls {
+  readonly calls: unknown[] = [];
+  constructor(private readonly answer: () => Promise<TmpfsCallResult>) {}
+  mountTmpfs(target: string, options: { sizeBytes: number; mode: number }): Promise<TmpfsCallResult> {
+    this.calls.push({ op: 'mountTmpfs', target, ...options });
+    return this.answer();
+  }
+  unmount(target: string): Promise<TmpfsCallResult> {
+    this.calls.push({ op: 'unmount', target });
+    return this.answer();
+  }
+}
+
+describe('TmpfsMounter error mapping (scripted syscalls)', () => {
+  const answer = (result: TmpfsCallResult): (() => Promise<TmpfsCallResult>) => () => Promise.resolve(result);
+
+  it('asks for the size and root mode, and the target as it is', async () => {
+    const calls = new ScriptedCalls(answer({ ok: true, via: 'syscall' }));
+    await new TmpfsMounter({ calls, rootMode: 0o755 }).mount('/t/my vol', { sizeBytes: 4096 });
+    await new TmpfsMounter({ calls }).unmount('/t/my vol');
+    expect(calls.calls).toEqual([
+      { op: 'mountTmpfs', target: '/t/my vol', sizeBytes: 4096, mode: 0o755 },
+      { op: 'unmount', target: '/t/my vol' },
+    ]);
+  });
+
+  it('names the target, the options and the errno of a failed syscall', async () => {
+    const calls = new ScriptedCalls(answer({ ok: false, via: 'syscall', errno: 'EPERM', message: 'Operation not permitted' }));
+    const mounter = new TmpfsMounter({ calls });
+    await expect(mounter.mount('/t', { sizeBytes: 1024 })).rejects.toMatchObject({
+      code: 'INTERNAL',
+      reason: 'TmpfsMountFailed',
+      message: 'mount tmpfs at /t (size=1024,mode=0750) failed: EPERM (Operation not permitted)',
+    });
+    await expect(mounter.unmount('/t')).rejects.toMatchObject({
+      code: 'INTERNAL',
+      reason: 'TmpfsUnmountFailed',
+      message: 'unmount tmpfs at /t failed: EPERM (Operation not permitted)',
+    });
+  });
+
+  it('passes on what mount(8) said when the helper fell back to it (no errno known)', async () => {
+    const failed = { ok: false, via: 'command', message: 'mount exit 32: mount: /t: permission denied.' } as const;
+    await expect(new TmpfsMounter({ calls: new ScriptedCalls(answer(failed)) }).mount('/t', { sizeBytes: 1024 })).rejects.toMatchObject({
+      code: 'INTERNAL',
+      reason: 'TmpfsMountFailed',
+      message: 'mount tmpfs at /t (size=1024,mode=0750) failed: mount exit 32: mount: /t: permission denied.',
+    });
+  });
+
+  it('tells the operator once, with the reason, when the helper mounts with mount(8) instead of syscalls', async () => {
+    const told: string[] = [];
+    const calls = new ScriptedCalls(answer({ ok: true, via: 'command', fallbackReason: 'koffi: cannot load libc.so.6' }));
+    const mounter = new TmpfsMounter({ calls, onFallback: (reason) => told.push(reason) });
+    await mounter.mount('/t', { sizeBytes: 1024 });
+    await mounter.unmount('/t');
+    expect(told).toEqual(['koffi: cannot load libc.so.6']);
+    const quiet: string[] = [];
+    await new TmpfsMounter({ calls: new ScriptedCalls(answer({ ok: true, via: 'syscall' })), onFallback: (r) => quiet.push(r) }).mount('/t', { sizeBytes: 1024 });
+    expect(quiet).toEqual([]);
+  });
+
+  it('keeps MountHelperExited as it is: the call may or may not have been made', async () => {
+    const lost = new SecretletError({ code: 'INTERNAL', reason: 'MountHelperExited', message: 'unmount /t got no answer' });
+    await expect(new TmpfsMounter({ calls: new ScriptedCalls(() => Promise.reject(lost)) }).unmount('/t')).rejects.toBe(lost);
+  });
+
+  it('refuses syscalls combined with a runner or commands, and a root mode that is not one', () => {
+    const calls = new ScriptedCalls(answer({ ok: true, via: 'syscall' }));
+    expect(() => new TmpfsMounter({ calls, runner: new DirectCommandRunner() })).toThrow(TypeError);
+    expect(() => new TmpfsMounter({ calls, umountCommand: 'umount' })).toThrow(TypeError);
+    expect(() => new TmpfsMounter({ rootMode: 0o17777 })).toThrow(TypeError);
+  });
+
+  it('close() leaves syscalls it was given alone', async () => {
+    const helper = new HelperProcessCommandRunner();
+    try {
+      await new TmpfsMounter({ calls: helper }).close();
+      expect(await helper.unmount(await dirs.make('missing'))).toMatchObject({ ok: false, errno: 'ENOENT' });
+    } finally {
+      await helper.close();
+    }
+  });
+});
+
+describe.each([
+  ['forced with --commands', { tmpfsVia: 'command' }, /--commands/],
+  ['because libc cannot be loaded', { libcPath: '/nonexistent/libc.so.6' }, /^mount\(2\) unavailable \(koffi, \/nonexistent\/libc\.so\.6\): /],
+] as const)('TmpfsMounter through the helper falling back to mount(8)/umount(8), %s', (_name, helperOptions, why) => {
+  it.skipIf(skip)(`mounts and unmounts a real tmpfs, and reports failures with the target and options${because}`, async () => {
+    const helper = new HelperProcessCommandRunner(helperOptions);
+    const viaCommands = new TmpfsMounter({ calls: helper, rootMode: 0o755 });
+    try {
+      const target = await dirs.make('fallback');
+      await ensureTargetDir(target);
+      mounted.add(target);
+      await viaCommands.mount(target, { sizeBytes: 64 * 1024 });
+      expect(await viaCommands.isMountPoint(target)).toBe(true);
+      expect((await stat(target)).mode & 0o7777).toBe(0o755);
+      await viaCommands.unmount(target);
+      expect(await viaCommands.isMountPoint(target)).toBe(false);
+
+      // mount(8)'s own words, not an errno: proof that the command ran, not the syscall.
+      const missing = await dirs.make('missing');
+      const err = await viaCommands.mount(missing, { sizeBytes: 4096 }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'INTERNAL', reason: 'TmpfsMountFailed' });
+      expect((err as Error).message).toMatch(new RegExp(`^mount tmpfs at ${missing} \\(size=4096,mode=0755\\) failed: mount exit 32: .*does not exist`));
+      expect(await helper.unmount(missing)).toMatchObject({ ok: false, via: 'command', fallbackReason: expect.stringMatching(why) });
+    } finally {
+      await helper.close();
+    }
   });
 });

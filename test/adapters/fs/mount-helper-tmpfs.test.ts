@@ -1,0 +1,216 @@
+/**
+ * The mount helper's tmpfs operations: mount(2)/umount2(2) in the helper, never in the agent; koffi
+ * loaded only when a tmpfs operation is asked for; answers by id under concurrency, mixed with
+ * commands; malformed requests end the helper as before. Tests that really mount need
+ * CAP_SYS_ADMIN and are skipped, saying why, without it; the others run unprivileged.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HelperProcessCommandRunner } from '../../../src/adapters/fs/command-runner-helper.js';
+import { ensureTargetDir } from '../../../src/adapters/fs/index.js';
+import { REPO_ROOT } from '../../support/paths.js';
+import { mountCapability } from '../../support/privileges.js';
+import { tempDirs } from '../../support/temp-target.js';
+
+const { capable, reason } = mountCapability();
+const skip = !capable;
+const because = skip ? ` (skipped: ${reason})` : '';
+
+const dirs = tempDirs('secretlet-helper-tmpfs-');
+const helpers: HelperProcessCommandRunner[] = [];
+const children: ChildProcess[] = [];
+const mounted: string[] = [];
+
+afterEach(async () => {
+  const cleanup = new HelperProcessCommandRunner();
+  for (const target of mounted.splice(0)) await cleanup.unmount(target);
+  await cleanup.close();
+  await Promise.all(helpers.splice(0).map((h) => h.close()));
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await dirs.removeAll();
+});
+
+function helperRunner(options?: ConstructorParameters<typeof HelperProcessCommandRunner>[0]): HelperProcessCommandRunner {
+  const runner = new HelperProcessCommandRunner(options);
+  helpers.push(runner);
+  return runner;
+}
+
+function mapsKoffi(pid: number | string): boolean {
+  return /koffi[^\n]*\.node/.test(readFileSync(`/proc/${pid}/maps`, 'utf8'));
+}
+
+function mountinfoLine(target: string): string | undefined {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .find((l) => l.split(' ')[4] === target);
+}
+
+describe('HelperProcessCommandRunner tmpfs operations', () => {
+  it.skipIf(skip)(`mounts and unmounts a tmpfs by syscall${because}`, async () => {
+    const helper = helperRunner();
+    const target = await dirs.make('vol');
+    await ensureTargetDir(target);
+
+    expect(await helper.mountTmpfs(target, { sizeBytes: 128 * 1024, mode: 0o700 })).toEqual({ ok: true, via: 'syscall' });
+    mounted.push(target);
+    expect(mountinfoLine(target)).toMatch(/ - tmpfs tmpfs .*size=128k,mode=700/);
+
+    expect(await helper.unmount(target)).toEqual({ ok: true, via: 'syscall' });
+    mounted.pop();
+    expect(mountinfoLine(target)).toBeUndefined();
+  });
+
+  it('answers a failed syscall with the errno name and strerror text', async () => {
+    const missing = await dirs.make('missing');
+    expect(await helperRunner().unmount(missing)).toEqual({ ok: false, via: 'syscall', errno: 'ENOENT', message: 'No such file or directory' });
+  });
+
+  it('refuses a target with a NUL byte (it would name another directory) without calling anything', async () => {
+    const dir = await dirs.make();
+    expect(await helperRunner().unmount(`${dir}\0/x`)).toMatchObject({ ok: false, via: 'syscall', errno: 'EINVAL' });
+  });
+
+  it('answers tmpfs operations and commands sent together, each by its own id', async () => {
+    const helper = helperRunner();
+    const missing = await dirs.make('missing');
+    const n = 24;
+    const answers = await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        i % 2 === 0 ? helper.unmount(`${missing}-${i}`) : helper.run('sh', ['-c', `printf ${i} >&2; exit ${i % 5}`]),
+      ),
+    );
+    expect(answers).toEqual(
+      Array.from({ length: n }, (_, i) =>
+        i % 2 === 0
+          ? { ok: false, via: 'syscall', errno: 'ENOENT', message: 'No such file or directory' }
+          : { code: i % 5, signal: null, stderr: String(i) },
+      ),
+    );
+  });
+
+  it('loads koffi in the helper only once a tmpfs operation is asked for, never in the agent', async () => {
+    const agent = await agentScript([
+      "await runner.run('/bin/true', []);",
+      'const beforeTmpfs = maps(runner.pid);',
+      `const result = await runner.unmount(${JSON.stringify(await dirs.make('missing'))});`,
+      'process.stdout.write(JSON.stringify({ result, beforeTmpfs, helper: maps(runner.pid), agent: maps("self") }));',
+      'await runner.close();',
+    ]);
+    await once(agent.child, 'close');
+    expect(JSON.parse(agent.out())).toEqual({
+      result: { ok: false, via: 'syscall', errno: 'ENOENT', message: 'No such file or directory' },
+      beforeTmpfs: false,
+      helper: true,
+      agent: false,
+    });
+  });
+
+  it('started with tmpfsVia "command", runs umount(8) and never loads koffi', async () => {
+    const helper = helperRunner({ tmpfsVia: 'command' });
+    const result = await helper.unmount(await dirs.make('missing'));
+    expect(result).toMatchObject({ ok: false, via: 'command', message: expect.stringMatching(/^umount exit \d+: umount: /) });
+    expect(mapsKoffi(helper.pid!)).toBe(false);
+  });
+
+  it('fails a tmpfs operation the helper never answered with MountHelperExited, then starts a new helper', async () => {
+    const helper = helperRunner();
+    await helper.run('/bin/true', []);
+    const first = helper.pid!;
+    // Stopped, the helper cannot answer (no user code runs after kill() returns): the death below
+    // surely comes first.
+    process.kill(first, 'SIGSTOP');
+    const pending = helper.unmount('/nonexistent/x');
+    process.kill(first, 'SIGKILL');
+    await expect(pending).rejects.toMatchObject({
+      code: 'INTERNAL',
+      reason: 'MountHelperExited',
+      message: 'unmount /nonexistent/x got no answer: the mount helper process ended (signal SIGKILL)',
+    });
+    expect(await helper.unmount('/nonexistent/x')).toMatchObject({ ok: false, errno: 'ENOENT' });
+    expect(helper.pid).not.toBe(first);
+  });
+
+  it('refuses tmpfs operations after close()', async () => {
+    const helper = helperRunner();
+    await helper.close();
+    await expect(helper.unmount('/x')).rejects.toMatchObject({ code: 'UNAVAILABLE', reason: 'MountHelperClosed' });
+  });
+
+  it('rejects arguments the helper would take as a malformed request before sending them', async () => {
+    const helper = helperRunner();
+    await expect(helper.mountTmpfs('/x', { sizeBytes: 0, mode: 0o755 })).rejects.toThrow(TypeError);
+    await expect(helper.mountTmpfs('/x', { sizeBytes: 1024, mode: 0o10000 })).rejects.toThrow(TypeError);
+    await expect(helper.unmount('')).rejects.toThrow(TypeError);
+    expect(helper.pid).toBeUndefined();
+  });
+});
+
+describe('the mount helper process protocol', () => {
+  it.each([
+    ['a size that is not a positive integer', { id: 1, op: 'mountTmpfs', target: '/x', sizeBytes: -1, mode: 0o755 }],
+    ['a mode beyond 07777', { id: 1, op: 'mountTmpfs', target: '/x', sizeBytes: 1024, mode: 0o10000 }],
+    ['an empty target', { id: 1, op: 'unmount', target: '' }],
+    ['an unknown op', { id: 1, op: 'remount', target: '/x' }],
+    ['a missing id', { op: 'unmount', target: '/x' }],
+  ])('ends itself (exit 2) on %s', async (_name, request) => {
+    const helper = startHelper([]);
+    helper.stdin!.end(`${JSON.stringify(request)}\n`);
+    const [code] = (await once(helper, 'close')) as [number | null];
+    expect(code).toBe(2);
+  });
+
+  it('refuses an unknown argument (exit 2)', async () => {
+    const [code] = (await once(startHelper(['--bogus']), 'close')) as [number | null];
+    expect(code).toBe(2);
+  });
+
+  it('answers a tmpfs request with one JSON line naming its id, then exits when its input ends', async () => {
+    const helper = startHelper(['--commands']);
+    let out = '';
+    helper.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    const missing = await dirs.make('missing');
+    helper.stdin!.end(`${JSON.stringify({ id: 7, op: 'mountTmpfs', target: missing, sizeBytes: 4096, mode: 0o755 })}\n`);
+    const [code] = (await once(helper, 'close')) as [number | null];
+    expect(code).toBe(0);
+    const reply = JSON.parse(out) as Record<string, unknown>;
+    expect(reply).toMatchObject({ id: 7, ok: false, via: 'command', fallbackReason: 'the helper was started with --commands' });
+    expect(out.endsWith('}\n')).toBe(true);
+  });
+});
+
+function startHelper(args: string[]): ChildProcess {
+  const file = join(REPO_ROOT, 'src/adapters/fs/mount-helper-process.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'ignore'] });
+  children.push(child);
+  return child;
+}
+
+/** Runs `lines` in a separate Node process (an "agent") with `runner` and `maps(pid)` defined. */
+async function agentScript(lines: string[]): Promise<{ child: ChildProcess; out: () => string }> {
+  const script = join(await dirs.make(), 'agent.mts');
+  const runnerUrl = pathToFileURL(join(REPO_ROOT, 'src/adapters/fs/command-runner-helper.ts')).href;
+  await writeFile(
+    script,
+    [
+      "import { readFileSync } from 'node:fs';",
+      `import { HelperProcessCommandRunner } from ${JSON.stringify(runnerUrl)};`,
+      // Whether the process has koffi's native library mapped (as mapsKoffi above).
+      "const maps = (pid) => /koffi[^\\n]*\\.node/.test(readFileSync(`/proc/${pid}/maps`, 'utf8'));",
+      'const runner = new HelperProcessCommandRunner();',
+      ...lines,
+    ].join('\n'),
+  );
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => (out += chunk));
+  return { child, out: () => out };
+}

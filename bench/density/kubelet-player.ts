@@ -4,7 +4,7 @@
  * (compressed republish), timing each call. Republish sends what driver >= 1.6 sends: no versions.
  */
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createCsiClient, createProviderClient } from '../../src/adapters/grpc/index.js';
 import type { CsiClient, ProviderClient } from '../../src/adapters/grpc/index.js';
 import { NAMESPACE, REGION, objectsYaml } from './world.js';
@@ -53,8 +53,14 @@ export class KubeletPlayer {
       : join(this.#o.dir, 'driver', 'pods', p.uid, 'volumes', 'kubernetes.io~csi', 'secrets-store', 'mount');
   }
 
+  /**
+   * What kubelet (or the driver) has done before it calls: the provider door's targets exist (the
+   * driver made and mounted them); for the CSI door kubelet has made the volume dir that holds
+   * `vol_data.json` (csi_mounter SetUpAt), and the driver makes only `mount` below it.
+   */
   async prepare(): Promise<void> {
     if (this.#o.door === 'provider') await Promise.all(this.#o.pods.map((p) => mkdir(this.targetPath(p), { recursive: true })));
+    else await Promise.all(this.#o.pods.map((p) => mkdir(dirname(this.targetPath(p)), { recursive: true })));
   }
 
   /** One mount of the warm-up pod, so the first measured mount does not pay for module loading. */

@@ -3,6 +3,7 @@
  * unmount need (identity, regions, target path, object versions and hashes, the SPC's secretObjects).
  * Built only from log records, so after a restart the agent knows its mounts without asking anyone.
  */
+import { PersistentMap } from './persistent-map.js';
 import type { StatusCode } from '../errors.js';
 import type { LoggedEvent, LoggedObject, MountPublished } from './events.js';
 
@@ -85,9 +86,7 @@ export function applyToRegistry(registry: MountRegistry, record: LoggedEvent): M
     }
     case 'MountUnpublished': {
       if (!registry.has(record.payload.mountKey)) return registry;
-      const next = new Map(registry);
-      next.delete(record.payload.mountKey);
-      return next;
+      return PersistentMap.from(registry).without(record.payload.mountKey);
     }
     case 'SecretSynced':
     case 'SecretSyncFailed':
@@ -95,8 +94,7 @@ export function applyToRegistry(registry: MountRegistry, record: LoggedEvent): M
   }
 }
 
+/** One entry replaced, sharing the rest (persistent-map.ts says why not a Map copy). */
 function withEntry(registry: MountRegistry, entry: MountEntry): MountRegistry {
-  const next = new Map(registry);
-  next.set(entry.mountKey, entry);
-  return next;
+  return PersistentMap.from(registry).with(entry.mountKey, entry);
 }

@@ -4,6 +4,7 @@
  * reducer (the input state is never modified), so replay, unit tests and the crash test all build
  * state the same way. The serialised form is what a snapshot stores during compaction.
  */
+import { PersistentMap } from './persistent-map.js';
 import { SecretletError } from '../errors.js';
 import type { LoggedEvent } from './events.js';
 import { applyToDesiredSecrets, isSyncPending } from './desired-secrets.js';
@@ -19,7 +20,7 @@ export interface ProjectedState {
 }
 
 export function emptyState(): ProjectedState {
-  return { lastSeq: 0, mounts: new Map(), secrets: new Map() };
+  return { lastSeq: 0, mounts: PersistentMap.empty(), secrets: new Map() };
 }
 
 /**
@@ -95,7 +96,7 @@ export function deserializeState(value: unknown): ProjectedState {
   }
   return {
     lastSeq: v.lastSeq as number,
-    mounts: new Map(v.mounts.map((m) => [m.mountKey, m])),
+    mounts: PersistentMap.from(v.mounts.map((m): [string, MountEntry] => [m.mountKey, m])),
     secrets: new Map(v.secrets.map((s) => [`${s.namespace}/${s.secretName}`, s])),
   };
 }

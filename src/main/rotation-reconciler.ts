@@ -22,7 +22,7 @@ import { mountUpdatedEvent } from '../core/events/mount-events.js';
 import type { NewEvent } from '../core/events/events.js';
 import type { Clock } from '../core/ports/clock.js';
 import type { SecretSource } from '../core/ports/secret-source.js';
-import { planRotation, settleRotation, wasThrottled } from '../core/rotation/rotation-plan.js';
+import { planFailover, planRotation, settleRotation, wasThrottled } from '../core/rotation/rotation-plan.js';
 import type { FetchOutcome, MountRotation, RotationMount, RotationPlan } from '../core/rotation/rotation-plan.js';
 import type { EventJournal } from './event-journal.js';
 import type { LiveMounts } from './rotation-live-mounts.js';
@@ -75,11 +75,16 @@ const SETTLE_PER_TURN = 16;
  * delay p99 40-70 ms in the density benchmark). The same work in slices lets timers, health probes
  * and door calls in between.
  */
-async function settleInTurns(mounts: readonly RotationMount[], plan: RotationPlan, results: ReadonlyArray<readonly FetchOutcome[]>): Promise<MountRotation[]> {
+async function settleInTurns(
+  mounts: readonly RotationMount[],
+  plan: RotationPlan,
+  results: ReadonlyArray<readonly FetchOutcome[]>,
+  failover: { plan: RotationPlan; results: ReadonlyArray<readonly FetchOutcome[]> } | undefined,
+): Promise<MountRotation[]> {
   const outcomes: MountRotation[] = [];
   for (let i = 0; i < mounts.length; i += SETTLE_PER_TURN) {
     if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-    outcomes.push(...settleRotation(mounts.slice(i, i + SETTLE_PER_TURN), plan, results));
+    outcomes.push(...settleRotation(mounts.slice(i, i + SETTLE_PER_TURN), plan, results, failover));
   }
   return outcomes;
 }
@@ -144,7 +149,7 @@ export class RotationReconciler {
   }
 
   private async cycle(): Promise<RotationCycleReport> {
-    const { journal, live, source, logger, metrics } = this.options;
+    const { journal, live, logger, metrics } = this.options;
     const started = performance.now();
     const report: RotationCycleReport = { mounts: 0, waiting: 0, rejoined: [], fetchCalls: 0, rewritten: [], failed: [], unpublished: [], throttled: false };
     const registry = journal.state.mounts;
@@ -175,23 +180,14 @@ export class RotationReconciler {
     // Before any read is sent: every value fetched below is at least as new as this.
     const fetchedAfter = this.options.clock?.now();
     const plan = planRotation(mounts);
-    const results: FetchOutcome[][] = await Promise.all(
-      plan.groups.map(async (group) => {
-        if (group.requests.length === 0) return [];
-        report.fetchCalls += 1;
-        try {
-          // Fresh: a rotation cycle must not be answered from the (opt-in) value cache.
-          return await source.fetch(group.identity, group.region, group.requests, { fresh: true });
-        } catch (e) {
-          const error = asSecretletError(e, { code: 'INTERNAL', reason: 'SourceFailed' });
-          return group.requests.map((): FetchOutcome => ({ ok: false, error }));
-        }
-      }),
-    );
+    const results = await this.fetchAll(plan, report);
+    // Objects that met a server fault in the primary region: their mounts' failover regions, as a mount does.
+    const second = planFailover(mounts, plan, results);
+    const failover = second.groups.length === 0 ? undefined : { plan: second, results: await this.fetchAll(second, report) };
     report.throttled = wasThrottled(results);
     this.backoffLevel = report.throttled ? this.backoffLevel + 1 : 0;
 
-    const outcomes = await settleInTurns(mounts, plan, results);
+    const outcomes = await settleInTurns(mounts, plan, results, failover);
     await Promise.all(
       outcomes.map(async (outcome) => {
         const runtime = live.get(outcome.mountKey);
@@ -237,6 +233,24 @@ export class RotationReconciler {
       'rotation cycle',
     );
     return report;
+  }
+
+  /** One SecretSource.fetch per group, all at once; a thrown failure counts for each of its requests. */
+  private fetchAll(plan: RotationPlan, report: RotationCycleReport): Promise<FetchOutcome[][]> {
+    const { source } = this.options;
+    return Promise.all(
+      plan.groups.map(async (group) => {
+        if (group.requests.length === 0) return [];
+        report.fetchCalls += 1;
+        try {
+          // Fresh: a rotation cycle must not be answered from the (opt-in) value cache.
+          return await source.fetch(group.identity, group.region, group.requests, { fresh: true });
+        } catch (e) {
+          const error = asSecretletError(e, { code: 'INTERNAL', reason: 'SourceFailed' });
+          return group.requests.map((): FetchOutcome => ({ ok: false, error }));
+        }
+      }),
+    );
   }
 
   private async recordFailure(mountKey: string, code: StatusCode, reason: string, message: string): Promise<void> {

@@ -95,6 +95,39 @@ describe('provider door: failover region', () => {
   });
 });
 
+describe('rotation: failover region', () => {
+  it('refreshes a mount from the failover region while the primary answers 5xx', async () => {
+    const files = await mountContents(FAILOVER_PARAMETERS);
+    expect(files['shop_s04']).toBe('value-4');
+    for (const action of ['BatchGetSecretValue', 'GetSecretValue', 'GetParameters']) h.stack.aws.faults.inject({ region: REGION, action, kind: 'unavailable' });
+    h.stack.aws.putSecret({ name: 'shop/s04', region: FAILOVER, string: 'east-2-s04-rotated' });
+
+    const cycle = await h.agent.rotation!.runCycle();
+
+    expect(cycle.failed).toEqual([]);
+    expect(cycle.rewritten).toHaveLength(1);
+    const target = await makeTarget(h.dir, pod('web', 1).podUid);
+    const now = Object.fromEntries([...(await readTarget(target))].map(([name, f]) => [name, f.contents.toString()]));
+    expect(now['shop_s04']).toBe('east-2-s04-rotated');
+  });
+
+  it('keeps the old files and names both regions when the failover region fails too', async () => {
+    await mountContents(FAILOVER_PARAMETERS);
+    for (const region of [REGION, FAILOVER]) {
+      for (const action of ['BatchGetSecretValue', 'GetSecretValue', 'GetParameters']) h.stack.aws.faults.inject({ region, action, kind: 'unavailable' });
+    }
+
+    const cycle = await h.agent.rotation!.runCycle();
+
+    expect(cycle.rewritten).toEqual([]);
+    expect(cycle.failed).toEqual([expect.objectContaining({ reason: expect.any(String) as string })]);
+    const entry = h.agent.journal!.state.mounts.values().next().value;
+    expect(entry?.lastFailure?.message).toMatch(new RegExp(`${REGION}: .*; failover ${FAILOVER}: `));
+    const target = await makeTarget(h.dir, pod('web', 1).podUid);
+    expect((await readTarget(target)).get('shop_s04')?.contents.toString()).toBe('value-4');
+  });
+});
+
 describe('provider door: Pod Identity', () => {
   it('mounts with credentials from the Pod Identity agent endpoint, once for two pods', async () => {
     h.stack.aws.counters.reset();

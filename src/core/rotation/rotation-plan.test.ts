@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SecretletError } from '../errors.js';
 import type { AwsIdentity, FetchedObject, MountPlan, ObjectDescriptor } from '../model.js';
 import { err, ok } from '../result.js';
-import { planRotation, settleRotation, valuesFromPayload, wasThrottled } from './rotation-plan.js';
+import { planFailover, planRotation, settleRotation, valuesFromPayload, wasThrottled } from './rotation-plan.js';
 import type { FetchOutcome, RotationMount } from './rotation-plan.js';
 import { descriptor } from '../../../test/support/descriptors.js';
 
@@ -109,6 +109,39 @@ describe('settleRotation', () => {
     expect(out[0]).toMatchObject({ status: 'failed', error: { code: 'RESOURCE_EXHAUSTED', field: 'objects[0].objectName' } });
     expect(wasThrottled([[throttled]])).toBe(true);
     expect(wasThrottled([[ok(value('x', '1'))]])).toBe(false);
+  });
+});
+
+describe('planFailover and the failover round', () => {
+  const unavailable: FetchOutcome = err(new SecretletError({ code: 'UNAVAILABLE', reason: 'ServiceUnavailable', message: 'primary down' }));
+  const denied: FetchOutcome = err(new SecretletError({ code: 'PERMISSION_DENIED', reason: 'AccessDenied', message: 'not allowed' }));
+  const objs = [object(0, 'a', { failoverObject: { objectName: 'arn:replica:a', objectVersion: '', objectVersionLabel: '' } }), object(1, 'b')];
+  const withFailover = (key: string, sa: string, regions: string[]): RotationMount => ({
+    ...mount(key, sa, objs, { 0: value('A', 'v1'), 1: value('B', 'v1') }),
+    plan: plan(objs, regions),
+  });
+
+  it('asks the failover region, under the failover names, only for server faults of mounts that have one', () => {
+    const mounts = [withFailover('m1', 'sa1', ['us-east-1', 'us-west-2']), withFailover('m2', 'sa1', ['us-east-1', 'us-west-2']), withFailover('m3', 'sa2', ['us-east-1'])];
+    const primary = planRotation(mounts);
+    // sa1: a unavailable, b denied (a client fault: never retried elsewhere); sa2 has no failover region.
+    const second = planFailover(mounts, primary, [[unavailable, denied], [unavailable, ok(value('B', 'v1'))]]);
+    expect(second.groups).toEqual([{ key: expect.any(String) as string, identity: expect.objectContaining({ serviceAccount: 'sa1' }) as AwsIdentity, region: 'us-west-2', requests: [{ type: 'secretsmanager', secretId: 'arn:replica:a' }] }]);
+    expect(second.slots.get('m1')).toEqual([{ index: 0, group: 0, request: 0 }]);
+    expect(second.slots.get('m3')).toBeUndefined();
+    expect(planFailover(mounts, primary, [[ok(value('A', 'v1')), ok(value('B', 'v1'))], [ok(value('A', 'v1'))]]).groups).toEqual([]);
+  });
+
+  it('settles with the failover answer, and names both regions when both failed', () => {
+    const mounts = [withFailover('m1', 'sa1', ['us-east-1', 'us-west-2'])];
+    const primary = planRotation(mounts);
+    const results = [[unavailable, ok(value('B', 'v1'))]];
+    const second = planFailover(mounts, primary, results);
+    const rotated = settleRotation(mounts, primary, results, { plan: second, results: [[ok(value('A2', 'v2'))]] });
+    expect(rotated[0]).toMatchObject({ status: 'changed', changedObjects: [0] });
+    const stillDown = settleRotation(mounts, primary, results, { plan: second, results: [[unavailable]] });
+    expect(stillDown[0]).toMatchObject({ status: 'failed', error: { code: 'UNAVAILABLE', field: 'objects[0].objectName' } });
+    expect((stillDown[0] as { error: SecretletError }).error.message).toBe('rotation could not refresh a (objects[0]): us-east-1: primary down; failover us-west-2: primary down');
   });
 });
 

@@ -5,12 +5,15 @@
  * however many pods mount it; `settleRotation` takes the answers back and decides, per mount,
  * whether its content changed (and renders the new payload), stayed the same, or could not be
  * refreshed (then the old content stays: rotation never empties or half-updates a mount).
+ * Objects that met a server fault in the primary region are asked again in their mount's failover
+ * region (`planFailover`), with the same rules as a mount.
  *
  * Pinned objects (an SPC `objectVersion` or `objectVersionLabel`) are never re-fetched: their
  * current value is reused for rendering.
  */
 import { SecretletError, asSecretletError } from '../errors.js';
 import type { AwsIdentity, FetchedObject, MountPlan, ObjectDescriptor, ObjectRequest, RenderedFile, ObjectVersion } from '../model.js';
+import { isServerFault } from '../mount/mount-job.js';
 import { objectRequestFor } from '../mount/object-requests.js';
 import { renderFiles } from '../render/render-files.js';
 import type { Result } from '../result.js';
@@ -55,41 +58,74 @@ export function identityKey(identity: AwsIdentity): string {
 }
 
 export function planRotation(mounts: readonly RotationMount[]): RotationPlan {
-  const groups: FetchGroup[] = [];
-  const groupIndex = new Map<string, number>();
-  const requestIndex = new Map<string, number>();
-  const freshness = new Map<number, number>();
-  const slots = new Map<string, ObjectSlot[]>();
+  const builder = new PlanBuilder();
   for (const mount of mounts) {
     const region = mount.plan.regions[0];
     if (region === undefined) continue;
-    const gKey = JSON.stringify([identityKey(mount.identity), region]);
-    let g = groupIndex.get(gKey);
-    if (g === undefined) {
-      g = groups.push({ key: gKey, identity: mount.identity, region, requests: [] }) - 1;
-      groupIndex.set(gKey, g);
-      freshness.set(g, mount.tokenSeenAt);
-    } else if (mount.tokenSeenAt > (freshness.get(g) ?? -Infinity)) {
-      // Same service account, newer token: the freshest one kubelet handed over does the fetching.
-      groups[g]!.identity = mount.identity;
-      freshness.set(g, mount.tokenSeenAt);
+    builder.add(mount, region, mount.plan.objects.filter((d) => !isPinned(d)), false);
+  }
+  return builder.plan();
+}
+
+/**
+ * The second round of a cycle, as a mount does it (mount-job.ts): the objects whose primary answer
+ * was a server fault (unavailable, throttled, timed out, internal), for mounts that name a failover
+ * region, asked there under their failover names. Client faults never fail over. Empty when the
+ * primary round had no such failure.
+ */
+export function planFailover(mounts: readonly RotationMount[], primary: RotationPlan, results: ReadonlyArray<readonly FetchOutcome[]>): RotationPlan {
+  const builder = new PlanBuilder();
+  for (const mount of mounts) {
+    const region = mount.plan.regions[1];
+    if (region === undefined) continue;
+    const failed = new Set<number>();
+    for (const slot of primary.slots.get(mount.mountKey) ?? []) {
+      const outcome = results[slot.group]?.[slot.request];
+      if (outcome !== undefined && !outcome.ok && isServerFault(outcome.error)) failed.add(slot.index);
     }
-    const group = groups[g]!;
+    if (failed.size > 0) builder.add(mount, region, mount.plan.objects.filter((d) => failed.has(d.index)), true);
+  }
+  return builder.plan();
+}
+
+/** Groups objects by (identity, region) and de-duplicates requests within a group. */
+class PlanBuilder {
+  readonly #groups: FetchGroup[] = [];
+  readonly #groupIndex = new Map<string, number>();
+  readonly #requestIndex = new Map<string, number>();
+  readonly #freshness = new Map<number, number>();
+  readonly #slots = new Map<string, ObjectSlot[]>();
+
+  add(mount: RotationMount, region: string, objects: readonly ObjectDescriptor[], useFailover: boolean): void {
+    const gKey = JSON.stringify([identityKey(mount.identity), region]);
+    let g = this.#groupIndex.get(gKey);
+    if (g === undefined) {
+      g = this.#groups.push({ key: gKey, identity: mount.identity, region, requests: [] }) - 1;
+      this.#groupIndex.set(gKey, g);
+      this.#freshness.set(g, mount.tokenSeenAt);
+    } else if (mount.tokenSeenAt > (this.#freshness.get(g) ?? -Infinity)) {
+      // Same service account, newer token: the freshest one kubelet handed over does the fetching.
+      this.#groups[g]!.identity = mount.identity;
+      this.#freshness.set(g, mount.tokenSeenAt);
+    }
+    const group = this.#groups[g]!;
     const mine: ObjectSlot[] = [];
-    for (const d of mount.plan.objects) {
-      if (isPinned(d)) continue;
-      const request = objectRequestFor(d, false);
+    for (const d of objects) {
+      const request = objectRequestFor(d, useFailover);
       const rKey = JSON.stringify([g, request]);
-      let r = requestIndex.get(rKey);
+      let r = this.#requestIndex.get(rKey);
       if (r === undefined) {
         r = group.requests.push(request) - 1;
-        requestIndex.set(rKey, r);
+        this.#requestIndex.set(rKey, r);
       }
       mine.push({ index: d.index, group: g, request: r });
     }
-    slots.set(mount.mountKey, mine);
+    this.#slots.set(mount.mountKey, mine);
   }
-  return { groups, slots };
+
+  plan(): RotationPlan {
+    return { groups: this.#groups, slots: this.#slots };
+  }
 }
 
 export type FetchOutcome = Result<FetchedObject, SecretletError>;
@@ -121,23 +157,35 @@ export function settleRotation(
   mounts: readonly RotationMount[],
   plan: RotationPlan,
   results: ReadonlyArray<readonly FetchOutcome[]>,
+  failover?: { plan: RotationPlan; results: ReadonlyArray<readonly FetchOutcome[]> },
 ): MountRotation[] {
   return mounts.map((mount): MountRotation => {
     const slots = plan.slots.get(mount.mountKey) ?? [];
+    const second = new Map((failover?.plan.slots.get(mount.mountKey) ?? []).map((s) => [s.index, s]));
     const values = new Map(mount.values);
     const changedObjects: number[] = [];
     for (const slot of slots) {
-      const outcome = results[slot.group]?.[slot.request];
+      let outcome = results[slot.group]?.[slot.request];
       const d = mount.plan.objects.find((o) => o.index === slot.index);
       if (outcome === undefined) {
         return { mountKey: mount.mountKey, status: 'failed', error: missingAnswer(slot.index) };
+      }
+      let where = '';
+      const retry = second.get(slot.index);
+      if (!outcome.ok && retry !== undefined) {
+        const again = failover?.results[retry.group]?.[retry.request];
+        if (again !== undefined) {
+          // Failed in both regions: report both causes, the failover's last (as a mount does).
+          where = again.ok ? '' : `${mount.plan.regions[0] ?? '?'}: ${outcome.error.message}; failover ${mount.plan.regions[1] ?? '?'}: `;
+          outcome = again;
+        }
       }
       if (!outcome.ok) {
         const error = new SecretletError({
           code: outcome.error.code,
           reason: outcome.error.reason,
           field: `objects[${slot.index}].objectName`,
-          message: `rotation could not refresh ${d?.objectName ?? '?'} (objects[${slot.index}]): ${outcome.error.message}`,
+          message: `rotation could not refresh ${d?.objectName ?? '?'} (objects[${slot.index}]): ${where}${outcome.error.message}`,
           cause: outcome.error,
         });
         return { mountKey: mount.mountKey, status: 'failed', error };

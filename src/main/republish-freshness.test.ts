@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { AwsIdentity, MountPlan } from '../core/model.js';
 import type { RepublishRequest } from '../core/ports/mount-freshness.js';
 import { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
+import { descriptor } from '../../test/support/descriptors.js';
 import { LiveMounts } from './rotation-live-mounts.js';
 import { RepublishFreshness } from './republish-freshness.js';
 
@@ -12,7 +13,7 @@ const plan: MountPlan = {
   authMode: 'irsa',
   preferredAddressType: 'auto',
   pathTranslation: { kind: 'replace', char: '_' },
-  objects: [{ index: 0, objectName: 'a', objectType: 'secretsmanager', objectAlias: '', objectVersion: '', objectVersionLabel: '', filePermission: '', jmesPath: [], failoverObject: undefined, fileName: 'a' }],
+  objects: [descriptor({ index: 0, objectName: 'a' })],
   defaultMode: 0o644,
 };
 const identity: AwsIdentity = { mode: 'irsa', namespace: 'ns', serviceAccount: 'sa', podUid: 'u1', token: 'old-token', preferredAddressType: 'auto' };

@@ -3,18 +3,14 @@
  * the helper process's own promises: answers under concurrency, typed failure when the helper
  * dies, a fresh helper afterwards, close(), and no orphaned helper when the agent dies.
  */
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DirectCommandRunner, HelperProcessCommandRunner, STDERR_LIMIT } from '../../../src/adapters/fs/index.js';
 import type { CommandRunner } from '../../../src/adapters/fs/index.js';
 import { SecretletError } from '../../../src/core/errors.js';
-import { REPO_ROOT } from '../../support/paths.js';
 import { tempDirs } from '../../support/temp-target.js';
+import { spawnAgentScript } from './agent-script.js';
 import { eventually, fifoGate, hasExited } from './command-runner-gates.js';
 import type { FifoGate } from './command-runner-gates.js';
 
@@ -184,17 +180,7 @@ describe('HelperProcessCommandRunner lifecycle', () => {
 
 /** Runs `lines` in a separate Node process (an "agent") with `runner` already constructed. */
 async function agentScript(lines: string[]): Promise<{ child: ChildProcess; out: () => string }> {
-  const dir = await dirs.make();
-  const script = join(dir, 'agent.mts');
-  const runnerUrl = pathToFileURL(join(REPO_ROOT, 'src/adapters/fs/command-runner-helper.ts')).href;
-  await writeFile(
-    script,
-    [`import { HelperProcessCommandRunner } from ${JSON.stringify(runnerUrl)};`, 'const runner = new HelperProcessCommandRunner();', ...lines].join('\n'),
-  );
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  let out = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (chunk: string) => (out += chunk));
-  return { child, out: () => out };
+  const agent = await spawnAgentScript({ dir: await dirs.make(), lines });
+  children.push(agent.child);
+  return agent;
 }

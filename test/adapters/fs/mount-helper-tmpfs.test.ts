@@ -8,15 +8,14 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HelperProcessCommandRunner } from '../../../src/adapters/fs/command-runner-helper.js';
 import { ensureTargetDir } from '../../../src/adapters/fs/index.js';
 import { REPO_ROOT } from '../../support/paths.js';
 import { mountCapability } from '../../support/privileges.js';
 import { tempDirs } from '../../support/temp-target.js';
+import { spawnAgentScript } from './agent-script.js';
 
 const { capable, reason } = mountCapability();
 const skip = !capable;
@@ -194,23 +193,15 @@ function startHelper(args: string[]): ChildProcess {
 
 /** Runs `lines` in a separate Node process (an "agent") with `runner` and `maps(pid)` defined. */
 async function agentScript(lines: string[]): Promise<{ child: ChildProcess; out: () => string }> {
-  const script = join(await dirs.make(), 'agent.mts');
-  const runnerUrl = pathToFileURL(join(REPO_ROOT, 'src/adapters/fs/command-runner-helper.ts')).href;
-  await writeFile(
-    script,
-    [
+  const agent = await spawnAgentScript({
+    dir: await dirs.make(),
+    lines,
+    prelude: [
       "import { readFileSync } from 'node:fs';",
-      `import { HelperProcessCommandRunner } from ${JSON.stringify(runnerUrl)};`,
       // Whether the process has koffi's native library mapped (as mapsKoffi above).
       "const maps = (pid) => /koffi[^\\n]*\\.node/.test(readFileSync(`/proc/${pid}/maps`, 'utf8'));",
-      'const runner = new HelperProcessCommandRunner();',
-      ...lines,
-    ].join('\n'),
-  );
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  let out = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (chunk: string) => (out += chunk));
-  return { child, out: () => out };
+    ],
+  });
+  children.push(agent.child);
+  return agent;
 }

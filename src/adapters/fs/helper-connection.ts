@@ -1,0 +1,158 @@
+/**
+ * One running mount helper process (mount-helper-process.ts) and the requests it owes answers to:
+ * spawns it, writes requests as NDJSON to its stdin, matches replies from its stdout by id, fails
+ * every pending request with `MountHelperExited` when it dies or its pipe breaks, and keeps the
+ * agent alive only while a request is pending. HelperProcessCommandRunner (command-runner-helper.ts)
+ * owns one at a time and starts a new one after a loss.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { SecretletError } from '../../core/errors.js';
+import type { HelperReply, HelperRequest } from './command-runner-protocol.js';
+
+export interface Pending {
+  /** What was asked, for the "got no answer" message (`umount /x`, `unmount tmpfs at /x`). */
+  what: string;
+  answer(reply: HelperReply): void;
+  reject(err: unknown): void;
+}
+
+/** Something that can be kept from (or allowed to keep) the event loop alive. */
+interface Refable {
+  ref?(): void;
+  unref?(): void;
+}
+
+/**
+ * The helper's entry next to this module: TypeScript under tsx/vitest (loaded with tsx, resolved
+ * from here so the agent's cwd does not matter), the compiled .js with plain node.
+ */
+function helperEntry(): { file: string; execArgv: string[] } {
+  const ts = import.meta.url.endsWith('.ts');
+  const file = fileURLToPath(new URL(ts ? './mount-helper-process.ts' : './mount-helper-process.js', import.meta.url));
+  if (!ts) return { file, execArgv: [] };
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  return { file, execArgv: ['--import', tsx] };
+}
+
+/** One running helper process and the requests it owes answers to. */
+export class HelperConnection {
+  readonly child: ChildProcess;
+  readonly pending = new Map<number, Pending>();
+  /** Set once the helper is known to be gone: no new request may be sent to it. */
+  dead = false;
+  /** Settles once the process is gone and its pipes are closed (or it never started). */
+  readonly closed: Promise<void>;
+  #buffered = '';
+  #onGone: () => void;
+  #exitDetail = 'its pipe closed';
+
+  constructor(options: { maxOldSpaceMiB: number; helperArgs: string[]; onGone: () => void }) {
+    this.#onGone = options.onGone;
+    const entry = helperEntry();
+    const argv = [`--max-old-space-size=${options.maxOldSpaceMiB}`, ...entry.execArgv, entry.file, ...options.helperArgs];
+    this.child = spawn(process.execPath, argv, {
+      // The helper's own stderr goes to the agent's: it only writes there if it crashes.
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    let markClosed!: () => void;
+    this.closed = new Promise((resolve) => (markClosed = resolve));
+    const { stdin, stdout } = this.child;
+    stdout?.setEncoding('utf8');
+    stdout?.on('data', (chunk: string) => this.#read(chunk));
+    // A broken pipe shows up as EPIPE here; the close handler below fails what is pending.
+    stdin?.on('error', () => this.#gone());
+    this.child.on('error', (err) => {
+      this.#exitDetail = err.message;
+      this.#gone();
+      this.#failPending();
+      markClosed();
+    });
+    this.child.on('exit', (code, signal) => {
+      this.#exitDetail = signal !== null ? `signal ${signal}` : `exit ${code}`;
+      this.#gone();
+    });
+    // 'close' comes after stdout has been read to its end, so every answer the helper managed to
+    // write has been delivered before the rest are failed.
+    this.child.on('close', () => {
+      this.#gone();
+      this.#failPending();
+      markClosed();
+    });
+    this.#setRef(false);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  send(request: HelperRequest, pending: Pending): void {
+    this.pending.set(request.id, pending);
+    if (this.pending.size === 1) this.#setRef(true);
+    this.child.stdin?.write(`${JSON.stringify(request)}\n`);
+  }
+
+  /** Ends the helper's input; it exits once the commands it is running have finished. */
+  end(): void {
+    this.dead = true;
+    // Whoever awaits the exit must be kept alive until it happens.
+    this.#setRef(true);
+    this.child.stdin?.end();
+  }
+
+  #gone(): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.#onGone();
+  }
+
+  #failPending(): void {
+    const owed = [...this.pending.values()];
+    this.pending.clear();
+    this.#setRef(false);
+    for (const p of owed) {
+      p.reject(
+        new SecretletError({
+          code: 'INTERNAL',
+          reason: 'MountHelperExited',
+          message: `${p.what} got no answer: the mount helper process ended (${this.#exitDetail})`,
+        }),
+      );
+    }
+  }
+
+  #read(chunk: string): void {
+    this.#buffered += chunk;
+    let newline = this.#buffered.indexOf('\n');
+    while (newline >= 0) {
+      const line = this.#buffered.slice(0, newline);
+      this.#buffered = this.#buffered.slice(newline + 1);
+      this.#answer(line);
+      newline = this.#buffered.indexOf('\n');
+    }
+  }
+
+  #answer(line: string): void {
+    let reply: HelperReply;
+    try {
+      reply = JSON.parse(line) as HelperReply;
+    } catch {
+      return; // not ours; the request it might belong to fails when the helper goes
+    }
+    const p = this.pending.get(reply.id);
+    if (p === undefined) return;
+    this.pending.delete(reply.id);
+    if (this.pending.size === 0) this.#setRef(false);
+    p.answer(reply);
+  }
+
+  /** Keeps the agent alive only while an answer is owed; an idle helper never holds it open. */
+  #setRef(on: boolean): void {
+    for (const handle of [this.child, this.child.stdin, this.child.stdout] as Refable[]) {
+      if (on) handle?.ref?.();
+      else handle?.unref?.();
+    }
+  }
+}

@@ -1,21 +1,13 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { AwsIdentity, MountPlan } from '../core/model.js';
+import type { AwsIdentity } from '../core/model.js';
 import type { RepublishRequest } from '../core/ports/mount-freshness.js';
 import { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
-import { descriptor } from '../../test/support/descriptors.js';
+import { descriptor, mountPlan } from '../../test/support/descriptors.js';
 import { LiveMounts } from './rotation-live-mounts.js';
 import { RepublishFreshness } from './republish-freshness.js';
 
 const WINDOW = 120_000;
-const plan: MountPlan = {
-  pod: { namespace: 'ns', name: 'p', uid: 'u1', serviceAccount: 'sa' },
-  regions: ['us-east-1'],
-  authMode: 'irsa',
-  preferredAddressType: 'auto',
-  pathTranslation: { kind: 'replace', char: '_' },
-  objects: [descriptor({ index: 0, objectName: 'a' })],
-  defaultMode: 0o644,
-};
+const plan = mountPlan([descriptor({ index: 0, objectName: 'a' })]);
 const identity: AwsIdentity = { mode: 'irsa', namespace: 'ns', serviceAccount: 'sa', podUid: 'u1', token: 'old-token', preferredAddressType: 'auto' };
 const versions = [{ id: 'a', version: 'v1' }];
 const writer = { write: () => Promise.resolve({ changed: true }) };

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InMemoryEventLog } from '../adapters/eventlog/in-memory-event-log.js';
 import { createLogger } from '../adapters/logging/logger.js';
 import { SecretletError } from '../core/errors.js';
-import type { AwsIdentity, FetchedObject, MountPlan, ObjectRequest, RenderedFile } from '../core/model.js';
+import type { AwsIdentity, FetchedObject, ObjectRequest, RenderedFile } from '../core/model.js';
 import type { PayloadWriter } from '../core/ports/payload-writer.js';
 import type { SecretSource } from '../core/ports/secret-source.js';
 import { err, ok } from '../core/result.js';
@@ -10,23 +10,13 @@ import type { Result } from '../core/result.js';
 import { EventJournal } from './event-journal.js';
 import { LiveMounts } from './rotation-live-mounts.js';
 import { RotationReconciler } from './rotation-reconciler.js';
+import { descriptor, mountPlan } from '../../test/support/descriptors.js';
 
 const enc = new TextEncoder();
 const logger = createLogger({ level: 'silent' });
 const hasher = { hash: (b: Uint8Array) => Buffer.from(b).toString('hex').slice(0, 32) };
 
-const plan: MountPlan = {
-  pod: { namespace: 'ns', name: 'p', uid: 'u1', serviceAccount: 'sa' },
-  regions: ['us-east-1'],
-  authMode: 'irsa',
-  preferredAddressType: 'auto',
-  pathTranslation: { kind: 'replace', char: '_' },
-  objects: [
-    { index: 0, objectName: 'a', objectType: 'secretsmanager', objectAlias: '', objectVersion: '', objectVersionLabel: '', filePermission: '', jmesPath: [], failoverObject: undefined, fileName: 'a' },
-    { index: 1, objectName: 'b', objectType: 'secretsmanager', objectAlias: '', objectVersion: 'pinned', objectVersionLabel: '', filePermission: '', jmesPath: [], failoverObject: undefined, fileName: 'b' },
-  ],
-  defaultMode: 0o644,
-};
+const plan = mountPlan([descriptor({ index: 0, objectName: 'a' }), descriptor({ index: 1, objectName: 'b', objectVersion: 'pinned' })]);
 const identity: AwsIdentity = { mode: 'irsa', namespace: 'ns', serviceAccount: 'sa', podUid: 'u1', token: 't', preferredAddressType: 'auto' };
 
 class ScriptedSource implements SecretSource {

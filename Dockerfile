@@ -1,9 +1,11 @@
 # syntax=docker/dockerfile:1
 #
 # secretlet node agent image. Three stages:
-#   build      - full dependencies, compiles TypeScript to dist/ (tsc -p tsconfig.build.json)
+#   build      - full dependencies, type-checks src/ and bundles the agent into dist/ with esbuild
+#                (scripts/bundle.ts: why a bundle, ~30 MiB less RSS per node)
 #   prod-deps  - `npm ci --omit=dev`: only the runtime dependencies, built for the target platform
-#                (esbuild, pulled in by tsx, and piscina's optional @napi-rs/nice ship native binaries)
+#                (esbuild, pulled in by tsx, and piscina's optional @napi-rs/nice ship native binaries);
+#                the bundle loads koffi, piscina and pino from them (scripts/bundle.ts EXTERNAL_PACKAGES)
 #   runtime    - Node on Debian bookworm-slim, stripped of shells and package managers
 #
 # Why a slim base and not distroless: in kubelet mode the agent's mount helper calls mount(2) through
@@ -24,6 +26,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
 COPY src ./src
 RUN npm run build
 

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// The installed entry point: runs the compiled CLI (npm run build) or, in a source checkout, the TypeScript through tsx.
+// The installed entry point: runs the bundled CLI (npm run build → dist/secretlet.js) or, in a source checkout
+// without a build, the TypeScript through tsx.
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const compiled = join(root, 'dist', 'cli', 'main.js');
+const compiled = join(root, 'dist', 'secretlet.js');
 if (existsSync(compiled)) {
   await import(pathToFileURL(compiled).href);
 } else {

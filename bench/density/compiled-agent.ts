@@ -1,6 +1,6 @@
 /**
- * The density benchmark measures the agent as it ships: compiled JavaScript run by plain `node`
- * (the image runs `node dist/...`). Under tsx the agent process also carries tsx's loader thread
+ * `--agent compiled`: the agent as tsc compiles it, one file per module, run by plain `node` (how
+ * the image ran it before the bundle, scripts/bundle.ts; kept for comparison). Under tsx the agent process also carries tsx's loader thread
  * and source maps (measured: 216 MiB vs 140 MiB RSS after loading the same modules), which would
  * be charged to the agent's peak RSS and CPU. This compiles bench/density/agent-process.ts and all
  * of src/ (the pool's worker thread and the mount helper are started by path, not imported) into

@@ -29,8 +29,9 @@ export interface RunConfig {
   valueCacheTtl?: string;
   /** Write a V8 CPU profile of the agent process into this directory. */
   profileDir?: string;
-  /** The agent process's entry: compiled `.js` (run by node) or the `.ts` source (run by tsx). */
+  /** The agent process's entry: bundled or compiled `.js` (run by node), or the `.ts` source (run by tsx). */
   agentScript: string;
+  agentRuntime: 'bundle' | 'compiled' | 'tsx';
   /** Extra node/V8 flags for the agent process. */
   agentNodeArgs: string[];
 }
@@ -89,7 +90,7 @@ function entry(c: RunConfig, phase: Phase, pass: PassResult, counters: Counters,
     failures: pass.failures,
     ...(pass.firstError === undefined ? {} : { firstError: pass.firstError.slice(0, 300) }),
     tmpfs: c.door === 'csi' && c.tmpfs,
-    agentRuntime: c.agentScript.endsWith('.js') ? 'compiled' : 'tsx',
+    agentRuntime: c.agentRuntime,
     ...(c.agentNodeArgs.length > 0 ? { agentNodeArgs: c.agentNodeArgs.join(' ') } : {}),
   };
 }

@@ -13,6 +13,7 @@ import { compileAgentOptions } from '../../src/config/agent-options.js';
 import { AGENT_NODE_FLAGS } from '../../src/config/node-flags.js';
 import { mergedResults, updateReadme } from './report.js';
 import { projectFleet } from './projection.js';
+import { buildBundledAgent } from './bundled-agent.js';
 import { buildCompiledAgent } from './compiled-agent.js';
 import { runOne } from './run-one.js';
 import type { RunConfig } from './run-one.js';
@@ -34,12 +35,14 @@ const program = new Command()
   .option('--value-cache-ttl <duration>', 'agent valueCacheTtl for the secretlet strategy (default: off, as in the agent)')
   .option('--profile <dir>', 'write a CPU profile of each agent process into <dir>')
   .option('--agent-node-args <flags>', 'node/V8 flags for the agent process (default: the shipped ones, src/config/node-flags.ts; "" for none)')
-  .option('--agent <runtime>', 'agent process: "compiled" (node on tsc output, as shipped) or "tsx" (the TypeScript source)', 'compiled')
+  .option('--agent <runtime>', 'agent process: "bundle" (node on the esbuild bundle, as shipped), "compiled" (node on tsc output) or "tsx" (the TypeScript source)', 'bundle')
   .option('--out <file>', 'results file (default bench/results/<date>-<machine>.json)');
 program.parse();
 const o = program.opts<{ quick?: boolean; pods: string; rtt: string; pools: string; doors: string; strategies: string; republishWindowMs: string; tmpfs: boolean; out?: string; profile?: string; coalesceWindow?: string; valueCacheTtl?: string; agent: string; agentNodeArgs?: string }>();
-if (o.agent !== 'compiled' && o.agent !== 'tsx') throw new Error(`--agent must be compiled or tsx, not ${o.agent}`);
-const agentScript = o.agent === 'compiled' ? buildCompiledAgent() : fileURLToPath(new URL('./agent-process.ts', import.meta.url));
+if (o.agent !== 'bundle' && o.agent !== 'compiled' && o.agent !== 'tsx') throw new Error(`--agent must be bundle, compiled or tsx, not ${o.agent}`);
+const agentRuntime = o.agent;
+const agentScript =
+  agentRuntime === 'bundle' ? await buildBundledAgent() : agentRuntime === 'compiled' ? buildCompiledAgent() : fileURLToPath(new URL('./agent-process.ts', import.meta.url));
 
 const defaultPool = compileAgentOptions({ mode: 'provider' }).poolSize;
 const podsList = o.quick ? [110] : list(o.pods);
@@ -56,7 +59,7 @@ for (const pods of podsList)
       for (const strategy of strategies)
         // The upstream model has no pool of its own to compare: it runs at the agent default only.
         for (const poolSize of strategy === 'per-mount' ? [defaultPool] : pools)
-          configs.push({ agentScript, agentNodeArgs: o.agentNodeArgs === undefined ? [...AGENT_NODE_FLAGS] : o.agentNodeArgs.split(' ').filter((a) => a !== ''), strategy, door, pods, rttMs, poolSize, republishWindowMs: Number(o.republishWindowMs), tmpfs, ...(o.coalesceWindow === undefined ? {} : { coalesceWindow: o.coalesceWindow }), ...(o.valueCacheTtl === undefined ? {} : { valueCacheTtl: o.valueCacheTtl }), ...(o.profile === undefined ? {} : { profileDir: o.profile }) });
+          configs.push({ agentScript, agentRuntime, agentNodeArgs: o.agentNodeArgs === undefined ? [...AGENT_NODE_FLAGS] : o.agentNodeArgs.split(' ').filter((a) => a !== ''), strategy, door, pods, rttMs, poolSize, republishWindowMs: Number(o.republishWindowMs), tmpfs, ...(o.coalesceWindow === undefined ? {} : { coalesceWindow: o.coalesceWindow }), ...(o.valueCacheTtl === undefined ? {} : { valueCacheTtl: o.valueCacheTtl }), ...(o.profile === undefined ? {} : { profileDir: o.profile }) });
 
 const machine = `${hostname()}`.replace(/[^\w.-]+/g, '_');
 const date = new Date().toISOString().slice(0, 10);

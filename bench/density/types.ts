@@ -26,8 +26,8 @@ export interface RunEntry {
   tmpfs: boolean;
   /** The agent's value cache TTL for this run (secretlet only); absent = off, the agent default. */
   valueCacheTtl?: string;
-  /** How the agent process ran: compiled JavaScript under node (as shipped) or TypeScript under tsx. Absent in older results = tsx. */
-  agentRuntime?: 'compiled' | 'tsx';
+  /** How the agent process ran: the esbuild bundle under node (as shipped since 2026-11-23 evening), tsc output under node, or TypeScript under tsx. Absent in older results = tsx. */
+  agentRuntime?: 'bundle' | 'compiled' | 'tsx';
   /** Extra node/V8 flags the agent process ran with (absent: none). */
   agentNodeArgs?: string;
   /** Rotation only: whether a rotated value reached a pod's files. */

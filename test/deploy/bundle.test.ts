@@ -1,0 +1,172 @@
+/**
+ * The agent as the image runs it: `npm run build`'s esbuild bundle (scripts/bundle.ts), started by
+ * plain node with the shipped V8 flags as `secretlet serve` against the local emulators. A bundle
+ * can break in ways the TypeScript tests cannot see — a run-time file not next to the module that
+ * looks for it, a dependency that cannot be bundled — so this drives every file the bundle starts
+ * by path: the CLI, the pool's worker thread (pool size 1), the mount helper process with its tmpfs
+ * syscalls (root only), and the gRPC doors' .proto files.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProviderClient } from '../../src/adapters/grpc/index.js';
+import type { ProviderClient } from '../../src/adapters/grpc/index.js';
+import { AGENT_NODE_FLAGS } from '../../src/config/node-flags.js';
+import type { AgentOptions } from '../../src/config/agent-options.js';
+import { SERVE_FLAGS } from '../../src/cli/serve-flags.js';
+import { startLocalStack } from '../../src/emulators/local-stack.js';
+import type { LocalStack } from '../../src/emulators/local-stack.js';
+import { EXTERNAL_PACKAGES, OPTIONAL_ABSENT_PACKAGES, SHIPPED_ENTRIES, bundleAgent } from '../../scripts/bundle.js';
+import { localAgentOptions } from '../support/agent-harness.js';
+import { SPC_API_VERSION, applyNode, applySpc } from '../support/kubelet-fixtures.js';
+import { filesystemAt, startFakeKubelet } from '../support/kubelet.js';
+import type { FakeKubelet, KubeletPod } from '../support/kubelet.js';
+import { REPO_ROOT } from '../support/paths.js';
+import { mountCapability } from '../support/privileges.js';
+import { driverMountRequest } from '../support/spc-fixtures.js';
+
+const MOUNT = mountCapability();
+const NS = 'bundle';
+const SA = 'app';
+const OBJECTS = "- objectName: bundle/db\n  objectType: secretsmanager\n  jmesPath:\n    - path: user\n      objectAlias: db-user\n- objectName: /bundle/url\n  objectType: ssmparameter\n";
+
+/** `serve` flags for these options, through the same definitions the CLI parses. */
+function serveArgs(options: AgentOptions): string[] {
+  const args: string[] = [];
+  for (const [key, value] of Object.entries(options)) {
+    const def = SERVE_FLAGS.find((f) => f.key === key);
+    if (def === undefined) throw new Error(`no serve flag for option ${key}`);
+    args.push(`--${def.flag}`, String(value));
+  }
+  return args;
+}
+
+async function until<T>(check: () => T | undefined, what: string, deadlineMs = 60_000): Promise<T> {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    const v = check();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+let outdir = '';
+let entry = '';
+let externalImports: string[] = [];
+
+beforeAll(async () => {
+  // Inside the repository, so the packages left external resolve from its node_modules as in the image's /app.
+  outdir = await mkdtemp(join(REPO_ROOT, '.build-test-'));
+  const bundle = await bundleAgent({ outdir });
+  entry = bundle.files['secretlet']!;
+  externalImports = bundle.externalImports;
+}, 120_000);
+
+afterAll(async () => {
+  if (outdir !== '') await rm(outdir, { recursive: true, force: true });
+});
+
+describe('the shipped bundle', () => {
+  it('has one file per started entry, the proto files beside them, and imports only node built-ins and the packages left external', async () => {
+    const files = await readdir(outdir);
+    for (const name of Object.keys(SHIPPED_ENTRIES)) expect(files).toContain(`${name}.js`);
+    expect((await readdir(join(outdir, 'proto'))).sort()).toEqual(['csi.proto', 'provider.proto']);
+    // Anything else left external would be missing from the image's bundle and fail at run time.
+    const packages = externalImports.filter((s) => !s.startsWith('node:') && !builtinModules.includes(s));
+    const allowed = [...EXTERNAL_PACKAGES, ...OPTIONAL_ABSENT_PACKAGES];
+    expect(packages.filter((p) => !allowed.some((e) => p === e || p.startsWith(`${e}/`)))).toEqual([]);
+    for (const absent of OPTIONAL_ABSENT_PACKAGES) expect(existsSync(join(REPO_ROOT, 'node_modules', absent)), `${absent} is installed: bundle it`).toBe(false);
+    // koffi is loaded (by the mount helper) from node_modules, not inlined.
+    expect(packages).toContain('koffi');
+  });
+
+  describe('`secretlet serve` from it, as the image runs it', () => {
+    let dir = '';
+    let stack: LocalStack | undefined;
+    let child: { lines: string[]; exited: Promise<number | null>; pid: number } | undefined;
+    let provider: ProviderClient | undefined;
+    let kubelet: FakeKubelet | undefined;
+    let pod: KubeletPod | undefined;
+
+    afterAll(async () => {
+      if (kubelet !== undefined && pod !== undefined) await kubelet.unpublish(pod).catch(() => undefined);
+      kubelet?.close();
+      provider?.close();
+      if (child !== undefined) {
+        try {
+          process.kill(child.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+        await child.exited;
+      }
+      await stack?.stop();
+      if (dir !== '') await rm(dir, { recursive: true, force: true });
+    });
+
+    it(`serves both doors with a worker thread${MOUNT.capable ? ' and tmpfs through the mount helper' : ` (kubelet door skipped: ${MOUNT.reason})`}, and exits 0 on SIGTERM`, async () => {
+      dir = await mkdtemp(join(tmpdir(), 'secretlet-bundle-'));
+      stack = await startLocalStack({ dir });
+      applyNode(stack, 'node-1');
+      stack.addServiceAccount({ namespace: NS, name: SA, roleArn: 'arn:aws:iam::111122223333:role/bundle', allow: { secrets: ['bundle/*'], parameters: ['/bundle/*'], batchGetSecretValue: true } });
+      stack.aws.putSecret({ name: 'bundle/db', region: 'us-east-1', string: JSON.stringify({ user: 'bundle-user' }) });
+      stack.aws.putParameter({ name: '/bundle/url', region: 'us-east-1', value: 'https://bundle.internal' });
+      const parameters = { region: 'us-east-1', objects: OBJECTS };
+      applySpc(stack, { apiVersion: SPC_API_VERSION, kind: 'SecretProviderClass', metadata: { name: 'bundle-spc', namespace: NS }, spec: { provider: 'aws', parameters } }, NS);
+
+      const providerSocket = join(dir, 'provider', 'aws.sock');
+      const csiEndpoint = `unix://${join(dir, 'csi', 'csi.sock')}`;
+      const options = localAgentOptions({ dir, stack, csiEndpoint, providerSocket }, { mode: MOUNT.capable ? 'both' : 'provider', poolSize: 1, logLevel: 'info', rotationInterval: '0' });
+      const proc = spawn(process.execPath, [...AGENT_NODE_FLAGS, entry, 'serve', ...serveArgs(options)], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      const lines: string[] = [];
+      let partial = '';
+      proc.stdout.setEncoding('utf8').on('data', (c: string) => {
+        partial += c;
+        const parts = partial.split('\n');
+        partial = parts.pop() ?? '';
+        lines.push(...parts.filter((l) => l !== ''));
+      });
+      proc.stderr.resume();
+      const exited = new Promise<number | null>((resolve) => proc.on('close', (code) => resolve(code)));
+      child = { lines, exited, pid: proc.pid! };
+      await until(() => lines.find((l) => l.includes('provider door listening')), 'the provider door');
+
+      // Provider door: the driver's Mount.
+      provider = createProviderClient(providerSocket);
+      const target = join(dir, 'provider-target');
+      const { mkdir } = await import('node:fs/promises');
+      await mkdir(target, { recursive: true });
+      const podRef = { namespace: NS, serviceAccount: SA, podName: 'p-provider', podUid: '00000000-0000-4000-9000-0000000000b1' };
+      const answer = await provider.mount(driverMountRequest({ stack, pod: podRef, spcName: 'bundle-spc', parameters, targetPath: target }));
+      expect(answer.objectVersion.map((o) => o.id).sort()).toEqual(['_bundle_url', 'bundle_db', 'db-user']);
+      expect(await readFile(join(target, 'db-user'), 'utf8')).toBe('bundle-user');
+      expect(await readFile(join(target, '_bundle_url'), 'utf8')).toBe('https://bundle.internal');
+
+      if (MOUNT.capable) {
+        // Kubelet door: a tmpfs mounted by the helper process, the files, the SecretProviderClassPodStatus.
+        kubelet = startFakeKubelet({ stack, csiEndpoint, dir });
+        pod = { namespace: NS, name: 'p-kubelet', uid: '00000000-0000-4000-9000-0000000000b2', serviceAccount: SA, secretProviderClass: 'bundle-spc' };
+        await kubelet.publish(pod);
+        expect(await filesystemAt(kubelet.targetPath(pod))).toBe('tmpfs');
+        expect(await kubelet.readFile(pod, 'db-user')).toBe('bundle-user');
+        expect(stack.kube.get(SPC_API_VERSION, 'SecretProviderClassPodStatus', NS, `p-kubelet-${NS}-bundle-spc`)).toBeDefined();
+        await kubelet.unpublish(pod);
+        expect(await filesystemAt(kubelet.targetPath(pod))).toBeUndefined();
+        pod = undefined;
+      }
+
+      // With pool size 1 every mount's prepare, render and write ran in the worker thread: had the
+      // bundle not found mount-worker-thread.js beside itself, both mounts above would have failed.
+      process.kill(proc.pid!, 'SIGTERM');
+      expect(await exited).toBe(0);
+      const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(records.at(-1)).toMatchObject({ msg: 'secretlet exiting', code: 0, drained: true });
+      child = undefined;
+    }, 120_000);
+  });
+});

@@ -22,7 +22,7 @@ import { startLocalStack } from '../../src/emulators/local-stack.js';
 import type { LocalStack } from '../../src/emulators/local-stack.js';
 import { EXTERNAL_PACKAGES, OPTIONAL_ABSENT_PACKAGES, SHIPPED_ENTRIES, bundleAgent } from '../../scripts/bundle.js';
 import { localAgentOptions } from '../support/agent-harness.js';
-import { SPC_API_VERSION, applyNode, applySpc } from '../support/kubelet-fixtures.js';
+import { SPC_API_VERSION, applyNode, applySpc, awsSpc } from '../support/kubelet-fixtures.js';
 import { filesystemAt, startFakeKubelet } from '../support/kubelet.js';
 import type { FakeKubelet, KubeletPod } from '../support/kubelet.js';
 import { REPO_ROOT } from '../support/paths.js';
@@ -117,7 +117,7 @@ describe('the shipped bundle', () => {
       stack.aws.putSecret({ name: 'bundle/db', region: 'us-east-1', string: JSON.stringify({ user: 'bundle-user' }) });
       stack.aws.putParameter({ name: '/bundle/url', region: 'us-east-1', value: 'https://bundle.internal' });
       const parameters = { region: 'us-east-1', objects: OBJECTS };
-      applySpc(stack, { apiVersion: SPC_API_VERSION, kind: 'SecretProviderClass', metadata: { name: 'bundle-spc', namespace: NS }, spec: { provider: 'aws', parameters } }, NS);
+      applySpc(stack, awsSpc({ name: 'bundle-spc', namespace: NS, ...parameters }));
 
       const providerSocket = join(dir, 'provider', 'aws.sock');
       const csiEndpoint = `unix://${join(dir, 'csi', 'csi.sock')}`;

@@ -21,6 +21,7 @@ import {
   SPC_API_VERSION,
   applyNode,
   applySpc,
+  awsSpc,
   putShopVersion,
   seedShopFleet,
 } from '../support/kubelet-fixtures.js';
@@ -132,12 +133,7 @@ describe.skipIf(!MOUNT.capable)(`kubelet door, one pod at a time${MOUNT.capable 
     it('after the secret was deleted keeps the old files and answers success', async () => {
       const region = 'us-east-1';
       h.stack.aws.putSecret({ name: 'doomed/key', region, string: 'v1:doomed' });
-      applySpc(h.stack, {
-        apiVersion: SPC_API_VERSION,
-        kind: 'SecretProviderClass',
-        metadata: { name: 'doomed', namespace: SHOP_NAMESPACE },
-        spec: { provider: 'aws', parameters: { region, objects: '- objectName: doomed/key\n  objectType: secretsmanager\n  objectAlias: key' } },
-      });
+      applySpc(h.stack, awsSpc({ name: 'doomed', namespace: SHOP_NAMESPACE, region, objects: '- objectName: doomed/key\n  objectType: secretsmanager\n  objectAlias: key' }));
       h.stack.addServiceAccount({
         namespace: SHOP_NAMESPACE,
         name: 'doomed-reader',
@@ -167,12 +163,7 @@ describe.skipIf(!MOUNT.capable)(`kubelet door, one pod at a time${MOUNT.capable 
 
   describe('a failed first mount', () => {
     it('of a secret that does not exist leaves no tmpfs and no directory', async () => {
-      applySpc(h.stack, {
-        apiVersion: SPC_API_VERSION,
-        kind: 'SecretProviderClass',
-        metadata: { name: 'missing-secret', namespace: SHOP_NAMESPACE },
-        spec: { provider: 'aws', parameters: { region: 'us-east-1', objects: '- objectName: shop/not-there\n  objectType: secretsmanager' } },
-      });
+      applySpc(h.stack, awsSpc({ name: 'missing-secret', namespace: SHOP_NAMESPACE, region: 'us-east-1', objects: '- objectName: shop/not-there\n  objectType: secretsmanager' }));
       const pod = newPod({ secretProviderClass: 'missing-secret' });
       await expect(kubelet.publish(pod)).rejects.toMatchObject({ details: expect.stringContaining('shop/not-there') });
       expect(await exists(kubelet.targetPath(pod))).toBe(false);
@@ -211,12 +202,7 @@ describe.skipIf(!MOUNT.capable)(`kubelet door, one pod at a time${MOUNT.capable 
 
   describe('bad requests answer the upstream code, name the field, and mount nothing', () => {
     beforeAll(() => {
-      applySpc(h.stack, {
-        apiVersion: SPC_API_VERSION,
-        kind: 'SecretProviderClass',
-        metadata: { name: 'elsewhere', namespace: 'other' },
-        spec: { provider: 'aws', parameters: { objects: '- objectName: shop/db\n  objectType: secretsmanager' } },
-      });
+      applySpc(h.stack, awsSpc({ name: 'elsewhere', namespace: 'other', objects: '- objectName: shop/db\n  objectType: secretsmanager' }));
       applySpc(h.stack, {
         apiVersion: SPC_API_VERSION,
         kind: 'SecretProviderClass',
@@ -231,12 +217,7 @@ describe.skipIf(!MOUNT.capable)(`kubelet door, one pod at a time${MOUNT.capable 
       };
       for (const [name, objects] of Object.entries(escapes)) {
         for (const pathTranslation of ['_', 'False']) {
-          applySpc(h.stack, {
-            apiVersion: SPC_API_VERSION,
-            kind: 'SecretProviderClass',
-            metadata: { name: `${name}-${pathTranslation === '_' ? 'translated' : 'raw'}`, namespace: SHOP_NAMESPACE },
-            spec: { provider: 'aws', parameters: { region: 'us-east-1', pathTranslation, objects } },
-          });
+          applySpc(h.stack, awsSpc({ name: `${name}-${pathTranslation === '_' ? 'translated' : 'raw'}`, namespace: SHOP_NAMESPACE, region: 'us-east-1', objects, parameters: { pathTranslation } }));
         }
       }
     });

@@ -15,7 +15,7 @@ import { startHarness } from '../support/agent-harness.js';
 import type { Harness } from '../support/agent-harness.js';
 import { startFakeKubelet } from '../support/kubelet.js';
 import type { FakeKubelet, KubeletPod } from '../support/kubelet.js';
-import { SHOP_FILES_SPC, SHOP_NAMESPACE, SPC_API_VERSION, applySpc, putShopVersion, seedShopFleet } from '../support/kubelet-fixtures.js';
+import { SHOP_FILES_SPC, SHOP_NAMESPACE, applySpc, awsSpc, putShopVersion, seedShopFleet } from '../support/kubelet-fixtures.js';
 import { PARAMETERS, SPC_NAME, driverMountRequest, makeTarget, pod, readTarget, seedShop } from '../support/spc-fixtures.js';
 
 function skipped(h: Harness, door: 'csi' | 'provider'): Promise<number> {
@@ -78,12 +78,7 @@ describe('kubelet door: republish within the rotation interval', () => {
 
   it('reads when the SecretProviderClass changed, and the new object appears', async () => {
     h.stack.aws.putSecret({ name: 'shop/extra', region: 'us-east-1', string: 'v1:extra' });
-    applySpc(h.stack, {
-      apiVersion: SPC_API_VERSION,
-      kind: 'SecretProviderClass',
-      metadata: { name: SHOP_FILES_SPC, namespace: SHOP_NAMESPACE },
-      spec: { provider: 'aws', parameters: { region: 'us-east-1', objects: '- objectName: /shop/color\n  objectType: ssmparameter\n  objectAlias: color\n- objectName: shop/extra\n  objectType: secretsmanager\n  objectAlias: extra\n' } },
-    });
+    applySpc(h.stack, awsSpc({ name: SHOP_FILES_SPC, namespace: SHOP_NAMESPACE, region: 'us-east-1', objects: '- objectName: /shop/color\n  objectType: ssmparameter\n  objectAlias: color\n- objectName: shop/extra\n  objectType: secretsmanager\n  objectAlias: extra\n' }));
     // The agent's SPC watch cache picks the change up asynchronously: republish until it shows.
     const deadline = Date.now() + 30_000;
     let extra = '';

@@ -14,11 +14,11 @@ import { InMemoryVolumeMounter } from '../../src/adapters/fs/index.js';
 import { createLogger } from '../../src/adapters/logging/logger.js';
 import { compileAgentOptions } from '../../src/config/agent-options.js';
 import type { AgentOptions } from '../../src/config/agent-options.js';
-import type { KubeObject } from '../../src/emulators/kube/index.js';
 import { startLocalStack } from '../../src/emulators/local-stack.js';
 import { Agent } from '../../src/main/agent.js';
 import { localAgentOptions, startHarness } from '../support/agent-harness.js';
 import type { AgentPlaces } from '../support/agent-harness.js';
+import { awsSpc } from '../support/kubelet-fixtures.js';
 
 const NS = 'app';
 const REGION = 'us-east-1';
@@ -54,12 +54,7 @@ describe('agent restart on the same state directory', () => {
     cleanups.push(() => h.stop());
     h.stack.addServiceAccount({ namespace: NS, name: 'web', roleArn: 'arn:aws:iam::111122223333:role/web', allow: { secrets: ['*'], batchGetSecretValue: true } });
     h.stack.aws.putSecret({ name: 'db', region: REGION, string: 'one' });
-    h.stack.kube.apply({
-      apiVersion: 'secrets-store.csi.x-k8s.io/v1',
-      kind: 'SecretProviderClass',
-      metadata: { name: 'spc', namespace: NS },
-      spec: { provider: 'aws', parameters: { region: REGION, objects: '- objectName: db\n  objectType: secretsmanager\n' }, secretObjects: [{ secretName: 'db', type: 'Opaque', data: [{ objectName: 'db', key: 'v' }] }] },
-    } as KubeObject);
+    h.stack.kube.apply(awsSpc({ name: 'spc', namespace: NS, region: REGION, objects: '- objectName: db\n  objectType: secretsmanager\n', secretObjects: [{ secretName: 'db', type: 'Opaque', data: [{ objectName: 'db', key: 'v' }] }] }));
     const csi = createCsiClient(h.csiEndpoint);
     cleanups.push(async () => csi.close());
     const pods = ['a', 'b', 'c'].map((n) => {
@@ -121,12 +116,7 @@ describe('agent restart on the same state directory', () => {
     const dir = stack.dir;
     stack.addServiceAccount({ namespace: NS, name: 'web', roleArn: 'arn:aws:iam::111122223333:role/web', allow: { secrets: ['*'], batchGetSecretValue: true } });
     stack.aws.putSecret({ name: 'db', region: REGION, string: 'one' });
-    stack.kube.apply({
-      apiVersion: 'secrets-store.csi.x-k8s.io/v1',
-      kind: 'SecretProviderClass',
-      metadata: { name: 'spc', namespace: NS },
-      spec: { provider: 'aws', parameters: { region: REGION, objects: '- objectName: db\n  objectType: secretsmanager\n' }, secretObjects: [{ secretName: 'db', type: 'Opaque', data: [{ objectName: 'db', key: 'v' }] }] },
-    } as KubeObject);
+    stack.kube.apply(awsSpc({ name: 'spc', namespace: NS, region: REGION, objects: '- objectName: db\n  objectType: secretsmanager\n', secretObjects: [{ secretName: 'db', type: 'Opaque', data: [{ objectName: 'db', key: 'v' }] }] }));
     const csiEndpoint = `unix://${join(dir, 'csi', 'csi.sock')}`;
     const stateDir = join(dir, 'state');
     const options = agentOptions({ dir, stack, csiEndpoint, providerSocket: join(dir, 'unused.sock') }, { mode: 'kubelet', stateDir });

@@ -17,6 +17,7 @@ import { Agent } from '../../src/main/agent.js';
 import { localAgentOptions, startHarness } from '../support/agent-harness.js';
 import type { Harness } from '../support/agent-harness.js';
 import { mountCapability } from '../support/privileges.js';
+import { awsSpc } from '../support/kubelet-fixtures.js';
 
 const NS = 'app';
 const REGION = 'us-east-1';
@@ -42,12 +43,7 @@ async function mountThenStop(): Promise<Restored> {
   cleanups.push(() => h.stop());
   h.stack.addServiceAccount({ namespace: NS, name: 'web', roleArn: 'arn:aws:iam::111122223333:role/web', allow: { secrets: ['*'], batchGetSecretValue: true } });
   h.stack.aws.putSecret({ name: 'db', region: REGION, string: 'one' });
-  h.stack.kube.apply({
-    apiVersion: 'secrets-store.csi.x-k8s.io/v1',
-    kind: 'SecretProviderClass',
-    metadata: { name: 'spc', namespace: NS },
-    spec: { provider: 'aws', parameters: { region: REGION, objects: '- objectName: db\n  objectType: secretsmanager\n' } },
-  } as KubeObject);
+  h.stack.kube.apply(awsSpc({ name: 'spc', namespace: NS, region: REGION, objects: '- objectName: db\n  objectType: secretsmanager\n' }));
   const csi = createCsiClient(h.csiEndpoint);
   cleanups.push(async () => csi.close());
   const targets: string[] = [];

@@ -8,10 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCsiClient } from '../../src/adapters/grpc/index.js';
 import type { CsiClient } from '../../src/adapters/grpc/index.js';
 import { InMemoryVolumeMounter, readMountedFiles } from '../../src/adapters/fs/index.js';
-import type { KubeObject } from '../../src/emulators/kube/index.js';
 import { startHarness } from '../support/agent-harness.js';
 import type { Harness } from '../support/agent-harness.js';
 import { startConsistencyReader } from '../support/consistency-reader.js';
+import { awsSpc } from '../support/kubelet-fixtures.js';
 
 const NS = 'fleet';
 const REGION = 'us-east-1';
@@ -44,12 +44,7 @@ beforeAll(async () => {
     h.stack.addServiceAccount({ namespace: NS, name: `sa${i}`, roleArn: `arn:aws:iam::111122223333:role/sa${i}`, allow: { secrets: [`s${i}-*`], parameters: [`p${i}-*`], batchGetSecretValue: true } });
     for (let s = 0; s < SECRETS; s += 1) h.stack.aws.putSecret({ name: `s${i}-${s}`, region: REGION, string: `v1:s${i}-${s}` });
     for (let p = 0; p < PARAMETERS; p += 1) h.stack.aws.putParameter({ name: `p${i}-${p}`, region: REGION, value: `v1:p${i}-${p}` });
-    h.stack.kube.apply({
-      apiVersion: 'secrets-store.csi.x-k8s.io/v1',
-      kind: 'SecretProviderClass',
-      metadata: { name: `spc${i}`, namespace: NS },
-      spec: { provider: 'aws', parameters: { region: REGION, objects: objectsYaml(i) } },
-    } as KubeObject);
+    h.stack.kube.apply(awsSpc({ name: `spc${i}`, namespace: NS, region: REGION, objects: objectsYaml(i) }));
   }
   const jobs: Array<() => Promise<void>> = [];
   for (let i = 0; i < ACCOUNTS; i += 1) {

@@ -11,6 +11,7 @@ import { InMemoryVolumeMounter } from '../../src/adapters/fs/index.js';
 import type { KubeObject } from '../../src/emulators/kube/index.js';
 import { startHarness } from '../support/agent-harness.js';
 import type { Harness } from '../support/agent-harness.js';
+import { awsSpc } from '../support/kubelet-fixtures.js';
 
 const NS = 'app';
 const SA = 'web';
@@ -37,12 +38,7 @@ afterEach(async () => {
 async function setup(secretObjects: unknown[], objects: string): Promise<{ h: Harness; csi: CsiClient }> {
   h = await startHarness({ mounter: new InMemoryVolumeMounter(), agent: { rotationInterval: '0', mode: 'kubelet' } });
   h.stack.addServiceAccount({ namespace: NS, name: SA, roleArn: ROLE, allow: { secrets: ['*'], parameters: ['*'], batchGetSecretValue: true } });
-  h.stack.kube.apply({
-    apiVersion: 'secrets-store.csi.x-k8s.io/v1',
-    kind: 'SecretProviderClass',
-    metadata: { name: 'spc', namespace: NS },
-    spec: { provider: 'aws', parameters: { region: REGION, objects }, secretObjects },
-  } as KubeObject);
+  h.stack.kube.apply(awsSpc({ name: 'spc', namespace: NS, region: REGION, objects, secretObjects }));
   csi = createCsiClient(h.csiEndpoint);
   return { h, csi };
 }

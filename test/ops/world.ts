@@ -10,6 +10,7 @@ import { Writable } from 'node:stream';
 import { createLogger } from '../../src/adapters/logging/logger.js';
 import type { Logger } from '../../src/adapters/logging/logger.js';
 import type { LocalStack } from '../../src/emulators/local-stack.js';
+import { awsSpc } from '../support/kubelet-fixtures.js';
 
 export const APP = {
   namespace: 'default',
@@ -41,13 +42,8 @@ export function addPod(stack: LocalStack, name = `app-${++podCounter}`): PodRef 
   return { name, uid };
 }
 
-export function applySpc(stack: LocalStack, name: string, objects: string, extra: Record<string, unknown> = {}): void {
-  stack.kube.apply({
-    apiVersion: 'secrets-store.csi.x-k8s.io/v1',
-    kind: 'SecretProviderClass',
-    metadata: { name, namespace: APP.namespace },
-    spec: { provider: 'aws', parameters: { region: APP.region, objects }, ...extra },
-  } as never);
+export function applySpc(stack: LocalStack, name: string, objects: string): void {
+  stack.kube.apply(awsSpc({ name, namespace: APP.namespace, region: APP.region, objects }));
 }
 
 /** The pod attributes kubelet puts in volume_context (and the driver forwards in `attributes`). */

@@ -31,6 +31,31 @@ export function applyNode(stack: LocalStack, nodeName: string, region = NODE_REG
   });
 }
 
+/** What a test's SecretProviderClass says: the rest is what every `provider: aws` class has. */
+export interface AwsSpcSpec {
+  name: string;
+  namespace: string;
+  /** `spec.parameters.objects`, the YAML string users write. */
+  objects: string;
+  /** `spec.parameters.region`; absent leaves the region to the Node's label. */
+  region?: string;
+  /** Other `spec.parameters` keys (usePodIdentity, failoverRegion, pathTranslation...). */
+  parameters?: Record<string, string>;
+  /** `spec.secretObjects`, for Secret sync. */
+  secretObjects?: unknown[];
+}
+
+/** A `secrets-store.csi.x-k8s.io/v1` SecretProviderClass with `provider: aws`, as users write one. */
+export function awsSpc(o: AwsSpcSpec): KubeObject {
+  const parameters = { ...(o.region === undefined ? {} : { region: o.region }), ...o.parameters, objects: o.objects };
+  return {
+    apiVersion: SPC_API_VERSION,
+    kind: 'SecretProviderClass',
+    metadata: { name: o.name, namespace: o.namespace },
+    spec: { provider: 'aws', parameters, ...(o.secretObjects === undefined ? {} : { secretObjects: o.secretObjects }) },
+  };
+}
+
 /** Applies a SecretProviderClass in `namespace` unless the object names its own. */
 export function applySpc(stack: LocalStack, spc: KubeObject, namespace = 'default'): KubeObject {
   return stack.kube.apply({ ...spc, metadata: { ...spc.metadata, namespace: spc.metadata.namespace ?? namespace } });

@@ -6,6 +6,7 @@ import { createCsiClient, createProviderClient } from '../../src/adapters/grpc/i
 import type { AgentOptions } from '../../src/config/agent-options.js';
 import { startHarness } from '../support/agent-harness.js';
 import type { Harness } from '../support/agent-harness.js';
+import { awsSpc } from '../support/kubelet-fixtures.js';
 
 const NS = 'shop';
 const SA = 'web';
@@ -87,18 +88,8 @@ describe('agent with a worker pool of one thread', () => {
 
   it('mounts through the CSI door and reports a bad object as INVALID_ARGUMENT naming the field', async () => {
     const h = await world({ poolSize: 1 });
-    h.stack.kube.apply({
-      apiVersion: 'secrets-store.csi.x-k8s.io/v1',
-      kind: 'SecretProviderClass',
-      metadata: { name: 'shop', namespace: NS },
-      spec: { provider: 'aws', parameters: { region: REGION, objects: OBJECTS } },
-    } as never);
-    h.stack.kube.apply({
-      apiVersion: 'secrets-store.csi.x-k8s.io/v1',
-      kind: 'SecretProviderClass',
-      metadata: { name: 'broken', namespace: NS },
-      spec: { provider: 'aws', parameters: { region: REGION, objects: '- objectName: shop/db\n  objectType: vault\n' } },
-    } as never);
+    h.stack.kube.apply(awsSpc({ name: 'shop', namespace: NS, region: REGION, objects: OBJECTS }));
+    h.stack.kube.apply(awsSpc({ name: 'broken', namespace: NS, region: REGION, objects: '- objectName: shop/db\n  objectType: vault\n' }));
     const csi = createCsiClient(h.csiEndpoint);
     try {
       const targetPath = join(h.dir, 'kubelet', 'pods', 'uid-web-1', 'volumes', 'kubernetes.io~csi', 'secrets', 'mount');

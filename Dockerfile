@@ -1,11 +1,12 @@
 # syntax=docker/dockerfile:1
 #
-# secretlet node agent image. Three stages:
-#   build      - full dependencies, type-checks src/ and bundles the agent into dist/ with esbuild
-#                (scripts/bundle.ts: why a bundle, ~30 MiB less RSS per node)
-#   prod-deps  - `npm ci --omit=dev`: only the runtime dependencies, built for the target platform
-#                (esbuild, pulled in by tsx, and piscina's optional @napi-rs/nice ship native binaries);
-#                the bundle loads koffi, piscina and pino from them (scripts/bundle.ts EXTERNAL_PACKAGES)
+# secretlet node agent image. Two stages:
+#   build      - `npm ci` (for the target platform: koffi and piscina's optional @napi-rs/nice ship
+#                prebuilt binaries), type-checks src/, bundles the agent into dist/ with esbuild
+#                (scripts/bundle.ts: why a bundle, ~30 MiB less RSS per node), and copies the only
+#                packages the bundle loads at run time (koffi, piscina, pino and their dependencies,
+#                ~8 MB) into runtime/node_modules (scripts/runtime-packages.ts). The image carries no
+#                other node_modules: the ~110 MB of a production install are inside the bundle or unused.
 #   runtime    - Node on Debian bookworm-slim, stripped of shells and package managers
 #
 # Why a slim base and not distroless: in kubelet mode the agent's mount helper calls mount(2) through
@@ -28,12 +29,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
 COPY src ./src
-RUN npm run build
-
-FROM node:22.20.0-bookworm-slim AS prod-deps
-WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm run build && npx tsx scripts/runtime-packages.ts /app/runtime
 
 FROM node:22.20.0-bookworm-slim AS runtime
 # mount(8) must exist: fail the build here rather than the first pod mount on a node.
@@ -47,7 +43,7 @@ RUN set -eu; \
            /usr/local/bin/docker-entrypoint.sh /root/.npm /tmp/*; \
     rm -f /usr/bin/bash /usr/bin/rbash /usr/bin/dash /usr/bin/sh /bin/sh /bin/bash /bin/dash
 WORKDIR /app
-COPY --from=prod-deps /app/node_modules ./node_modules
+COPY --from=build /app/runtime/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY bin ./bin

@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', '.bench-build/**', '.build-test-*/**', 'node_modules/**', 'bench/results/**', 'bin/**'] },
+  { ignores: ['dist/**', '.bench-build/**', 'node_modules/**', 'bench/results/**', 'bin/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -43,7 +43,7 @@ export const EXTERNAL_PACKAGES: readonly string[] = Object.freeze(['koffi', 'pis
 export const OPTIONAL_ABSENT_PACKAGES: readonly string[] = Object.freeze(['bufferutil', 'encoding', 'utf-8-validate']);
 
 export interface BundleOptions {
-  /** Output directory, emptied first. It must lie inside the repository (or the image's /app) so the external packages resolve from its node_modules. */
+  /** Output directory, emptied first. The external packages must resolve from it: inside the repository, or beside a node_modules from scripts/runtime-packages.ts (the image's /app). */
   outdir: string;
   /** Output name (without .js) → entry source, relative to the repository root. */
   entries?: Readonly<Record<string, string>>;

@@ -1,13 +1,16 @@
 /**
- * The agent as the image runs it: `npm run build`'s esbuild bundle (scripts/bundle.ts), started by
- * plain node with the shipped V8 flags as `secretlet serve` against the local emulators. A bundle
- * can break in ways the TypeScript tests cannot see — a run-time file not next to the module that
- * looks for it, a dependency that cannot be bundled — so this drives every file the bundle starts
- * by path: the CLI, the pool's worker thread (pool size 1), the mount helper process with its tmpfs
- * syscalls (root only), and the gRPC doors' .proto files.
+ * The agent as the image runs it: `/app` laid out as the Dockerfile's runtime stage lays it out —
+ * the esbuild bundle in dist/ (scripts/bundle.ts), only the run-time packages in node_modules
+ * (scripts/runtime-packages.ts), bin/, package.json and deploy/ — in a directory outside the
+ * repository, so nothing can resolve from the repository's node_modules, and started with the
+ * image's entrypoint (`node <shipped V8 flags> bin/secretlet.js serve`) against the local emulators.
+ * A bundle can break in ways the TypeScript tests cannot see — a run-time file not next to the
+ * module that looks for it, a dependency left out — so this drives every file the bundle starts by
+ * path: the CLI, the pool's worker thread (pool size 1), the mount helper process with its tmpfs
+ * syscalls (root only), the gRPC doors' .proto files, and deploy/ for `secretlet manifests`.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,6 +24,7 @@ import { SERVE_FLAGS } from '../../src/cli/serve-flags.js';
 import { startLocalStack } from '../../src/emulators/local-stack.js';
 import type { LocalStack } from '../../src/emulators/local-stack.js';
 import { EXTERNAL_PACKAGES, OPTIONAL_ABSENT_PACKAGES, SHIPPED_ENTRIES, bundleAgent } from '../../scripts/bundle.js';
+import { copyRuntimePackages } from '../../scripts/runtime-packages.js';
 import { localAgentOptions } from '../support/agent-harness.js';
 import { SPC_API_VERSION, applyNode, applySpc, awsSpc } from '../support/kubelet-fixtures.js';
 import { filesystemAt, startFakeKubelet } from '../support/kubelet.js';
@@ -55,23 +59,29 @@ async function until<T>(check: () => T | undefined, what: string, deadlineMs = 6
   }
 }
 
+let app = '';
 let outdir = '';
-let entry = '';
 let externalImports: string[] = [];
+let runtimePackages: string[] = [];
 
 beforeAll(async () => {
-  // Inside the repository, so the packages left external resolve from its node_modules as in the image's /app.
-  outdir = await mkdtemp(join(REPO_ROOT, '.build-test-'));
-  const bundle = await bundleAgent({ outdir });
-  entry = bundle.files['secretlet']!;
-  externalImports = bundle.externalImports;
+  app = await mkdtemp(join(tmpdir(), 'secretlet-app-'));
+  outdir = join(app, 'dist');
+  externalImports = (await bundleAgent({ outdir })).externalImports;
+  runtimePackages = copyRuntimePackages(app);
+  for (const entry of ['package.json', 'bin', 'deploy']) cpSync(join(REPO_ROOT, entry), join(app, entry), { recursive: true });
 }, 120_000);
 
 afterAll(async () => {
-  if (outdir !== '') await rm(outdir, { recursive: true, force: true });
+  if (app !== '') await rm(app, { recursive: true, force: true });
 });
 
-describe('the shipped bundle', () => {
+/** Runs the image's CLI from the assembled /app. */
+function runCli(args: string[], cwd: string): ReturnType<typeof spawn> {
+  return spawn(process.execPath, [...AGENT_NODE_FLAGS, join(app, 'bin', 'secretlet.js'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+describe('the image\'s /app: bundle, run-time packages, launcher', () => {
   it('has one file per started entry, the proto files beside them, and imports only node built-ins and the packages left external', async () => {
     const files = await readdir(outdir);
     for (const name of Object.keys(SHIPPED_ENTRIES)) expect(files).toContain(`${name}.js`);
@@ -83,6 +93,22 @@ describe('the shipped bundle', () => {
     for (const absent of OPTIONAL_ABSENT_PACKAGES) expect(existsSync(join(REPO_ROOT, 'node_modules', absent)), `${absent} is installed: bundle it`).toBe(false);
     // koffi is loaded (by the mount helper) from node_modules, not inlined.
     expect(packages).toContain('koffi');
+  });
+
+  it('needs only the external packages and their dependencies in node_modules, not the whole production install', () => {
+    for (const name of EXTERNAL_PACKAGES) expect(runtimePackages).toContain(name);
+    expect(runtimePackages).not.toContain('@kubernetes/client-node');
+    expect(runtimePackages.some((p) => p.startsWith('@aws-sdk/'))).toBe(false);
+  });
+
+  it('renders the install manifests from its deploy/ (`secretlet manifests`)', async () => {
+    const proc = runCli(['manifests', '--mode', 'provider'], app);
+    let text = '';
+    proc.stdout!.setEncoding('utf8').on('data', (c: string) => (text += c));
+    proc.stderr!.resume();
+    const code = await new Promise<number | null>((resolve) => proc.on('close', resolve));
+    expect(code).toBe(0);
+    expect(text).toMatch(/^kind: DaemonSet$/m);
   });
 
   describe('`secretlet serve` from it, as the image runs it', () => {
@@ -122,16 +148,16 @@ describe('the shipped bundle', () => {
       const providerSocket = join(dir, 'provider', 'aws.sock');
       const csiEndpoint = `unix://${join(dir, 'csi', 'csi.sock')}`;
       const options = localAgentOptions({ dir, stack, csiEndpoint, providerSocket }, { mode: MOUNT.capable ? 'both' : 'provider', poolSize: 1, logLevel: 'info', rotationInterval: '0' });
-      const proc = spawn(process.execPath, [...AGENT_NODE_FLAGS, entry, 'serve', ...serveArgs(options)], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      const proc = runCli(['serve', ...serveArgs(options)], dir);
       const lines: string[] = [];
       let partial = '';
-      proc.stdout.setEncoding('utf8').on('data', (c: string) => {
+      proc.stdout!.setEncoding('utf8').on('data', (c: string) => {
         partial += c;
         const parts = partial.split('\n');
         partial = parts.pop() ?? '';
         lines.push(...parts.filter((l) => l !== ''));
       });
-      proc.stderr.resume();
+      proc.stderr!.resume();
       const exited = new Promise<number | null>((resolve) => proc.on('close', (code) => resolve(code)));
       child = { lines, exited, pid: proc.pid! };
       await until(() => lines.find((l) => l.includes('provider door listening')), 'the provider door');

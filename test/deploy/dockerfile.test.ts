@@ -1,6 +1,6 @@
 /**
  * The image's shape, read from the Dockerfile (no image build here: that needs a registry): a
- * multi-stage build from exactly pinned bases, runtime dependencies only in the final image, the
+ * multi-stage build from exactly pinned bases, only the bundle and its run-time packages in the final image, the
  * files the agent needs at run time, mount(8) available, and `secretlet serve` as the entrypoint.
  */
 import { readFileSync } from 'node:fs';
@@ -65,17 +65,20 @@ describe('Dockerfile', () => {
     }
   });
 
-  it('puts only production dependencies in the final image', () => {
-    const prodStage = stages.find((s) => args(s, 'RUN').some((r) => /\bnpm ci\b.*--omit=dev/.test(r)));
-    expect(prodStage?.name).toBeDefined();
+  it('puts only the packages the bundle loads at run time in the final image', () => {
+    // The build stage installs, bundles and then copies the run-time closure (scripts/runtime-packages.ts);
+    // test/deploy/bundle.test.ts runs `secretlet serve` from exactly that layout.
+    const buildStage = stages.find((s) => args(s, 'RUN').some((r) => /scripts\/runtime-packages\.ts \/app\/runtime\b/.test(r)));
+    expect(buildStage?.name).toBeDefined();
+    expect(args(buildStage!, 'RUN').some((r) => /\bnpm ci\b/.test(r))).toBe(true);
     const copies = args(runtime, 'COPY');
     const nodeModules = copies.filter((c) => /node_modules/.test(c));
-    expect(nodeModules).toEqual([`--from=${prodStage!.name} /app/node_modules ./node_modules`]);
+    expect(nodeModules).toEqual([`--from=${buildStage!.name} /app/runtime/node_modules ./node_modules`]);
     // The final stage installs nothing itself (no npm at run time).
     expect(args(runtime, 'RUN').some((r) => /\bnpm\b\s+(ci|install)/.test(r))).toBe(false);
   });
 
-  it('ships the compiled agent, its launcher and deploy/ for `secretlet manifests`', () => {
+  it('ships the bundled agent, its launcher and deploy/ for `secretlet manifests`', () => {
     const copies = args(runtime, 'COPY').join('\n');
     expect(copies).toMatch(/--from=\S+ \/app\/dist \.\/dist/);
     expect(copies).toMatch(/^bin \.\/bin$/m);

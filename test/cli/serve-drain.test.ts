@@ -4,7 +4,6 @@
  * answer, a mount arriving during the drain is refused with UNAVAILABLE, and the process exits 0
  * within the drain timeout with its last log line written.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,60 +12,27 @@ import { createProviderClient } from '../../src/adapters/grpc/index.js';
 import type { ProviderClient } from '../../src/adapters/grpc/index.js';
 import { startLocalStack } from '../../src/emulators/local-stack.js';
 import type { LocalStack } from '../../src/emulators/local-stack.js';
+import { startCliProcess, until } from '../support/cli-process.js';
+import type { CliProcess } from '../support/cli-process.js';
 
 const MOUNTS = 50;
 const ROOT = new URL('../../', import.meta.url).pathname;
 
-interface Child {
-  lines: string[];
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  pid: number;
-}
-
-function startServe(args: string[]): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  let partial = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => {
-    partial += c;
-    const parts = partial.split('\n');
-    partial = parts.pop() ?? '';
-    lines.push(...parts.filter((l) => l !== ''));
-  });
-  child.stderr.resume();
-  // 'close', not 'exit': it fires after stdout has been read to the end, so the last line is in `lines`.
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
-  return { lines, exited, pid: child.pid! };
-}
-
-async function until<T>(check: () => T | undefined, what: string, deadlineMs = 60_000): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const v = check();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+function startServe(args: string[]): CliProcess {
+  return startCliProcess(['--import', 'tsx'], [join(ROOT, 'src/cli/main.ts'), 'serve', ...args], ROOT);
 }
 
 describe('secretlet serve drains on SIGTERM', () => {
   let stack: LocalStack | undefined;
   let dir: string | undefined;
-  let child: Child | undefined;
+  let child: CliProcess | undefined;
   let client: ProviderClient | undefined;
   let openGate: () => void = () => undefined;
 
   afterEach(async () => {
     openGate();
     client?.close();
-    if (child !== undefined) {
-      try {
-        process.kill(child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-      await child.exited;
-    }
+    await child?.kill();
     await stack?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });

@@ -9,7 +9,6 @@
  * path: the CLI, the pool's worker thread (pool size 1), the mount helper process with its tmpfs
  * syscalls (root only), the gRPC doors' .proto files, and deploy/ for `secretlet manifests`.
  */
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
@@ -32,6 +31,8 @@ import type { FakeKubelet, KubeletPod } from '../support/kubelet.js';
 import { REPO_ROOT } from '../support/paths.js';
 import { mountCapability } from '../support/privileges.js';
 import { driverMountRequest } from '../support/spc-fixtures.js';
+import { startCliProcess, until } from '../support/cli-process.js';
+import type { CliProcess } from '../support/cli-process.js';
 
 const MOUNT = mountCapability();
 const NS = 'bundle';
@@ -47,16 +48,6 @@ function serveArgs(options: AgentOptions): string[] {
     args.push(`--${def.flag}`, String(value));
   }
   return args;
-}
-
-async function until<T>(check: () => T | undefined, what: string, deadlineMs = 60_000): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const v = check();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 let app = '';
@@ -76,9 +67,9 @@ afterAll(async () => {
   if (app !== '') await rm(app, { recursive: true, force: true });
 });
 
-/** Runs the image's CLI from the assembled /app. */
-function runCli(args: string[], cwd: string): ReturnType<typeof spawn> {
-  return spawn(process.execPath, [...AGENT_NODE_FLAGS, join(app, 'bin', 'secretlet.js'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs the image's entrypoint (`node <shipped V8 flags> /app/bin/secretlet.js ...`) from the assembled /app. */
+function runCli(args: string[], cwd: string): CliProcess {
+  return startCliProcess([...AGENT_NODE_FLAGS], [join(app, 'bin', 'secretlet.js'), ...args], cwd);
 }
 
 describe('the image\'s /app: bundle, run-time packages, launcher', () => {
@@ -103,18 +94,14 @@ describe('the image\'s /app: bundle, run-time packages, launcher', () => {
 
   it('renders the install manifests from its deploy/ (`secretlet manifests`)', async () => {
     const proc = runCli(['manifests', '--mode', 'provider'], app);
-    let text = '';
-    proc.stdout!.setEncoding('utf8').on('data', (c: string) => (text += c));
-    proc.stderr!.resume();
-    const code = await new Promise<number | null>((resolve) => proc.on('close', resolve));
-    expect(code).toBe(0);
-    expect(text).toMatch(/^kind: DaemonSet$/m);
+    expect(await proc.exited).toEqual({ code: 0, signal: null });
+    expect(proc.lines).toContain('kind: DaemonSet');
   });
 
   describe('`secretlet serve` from it, as the image runs it', () => {
     let dir = '';
     let stack: LocalStack | undefined;
-    let child: { lines: string[]; exited: Promise<number | null>; pid: number } | undefined;
+    let child: CliProcess | undefined;
     let provider: ProviderClient | undefined;
     let kubelet: FakeKubelet | undefined;
     let pod: KubeletPod | undefined;
@@ -123,14 +110,7 @@ describe('the image\'s /app: bundle, run-time packages, launcher', () => {
       if (kubelet !== undefined && pod !== undefined) await kubelet.unpublish(pod).catch(() => undefined);
       kubelet?.close();
       provider?.close();
-      if (child !== undefined) {
-        try {
-          process.kill(child.pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-        await child.exited;
-      }
+      await child?.kill();
       await stack?.stop();
       if (dir !== '') await rm(dir, { recursive: true, force: true });
     });
@@ -148,19 +128,8 @@ describe('the image\'s /app: bundle, run-time packages, launcher', () => {
       const providerSocket = join(dir, 'provider', 'aws.sock');
       const csiEndpoint = `unix://${join(dir, 'csi', 'csi.sock')}`;
       const options = localAgentOptions({ dir, stack, csiEndpoint, providerSocket }, { mode: MOUNT.capable ? 'both' : 'provider', poolSize: 1, logLevel: 'info', rotationInterval: '0' });
-      const proc = runCli(['serve', ...serveArgs(options)], dir);
-      const lines: string[] = [];
-      let partial = '';
-      proc.stdout!.setEncoding('utf8').on('data', (c: string) => {
-        partial += c;
-        const parts = partial.split('\n');
-        partial = parts.pop() ?? '';
-        lines.push(...parts.filter((l) => l !== ''));
-      });
-      proc.stderr!.resume();
-      const exited = new Promise<number | null>((resolve) => proc.on('close', (code) => resolve(code)));
-      child = { lines, exited, pid: proc.pid! };
-      await until(() => lines.find((l) => l.includes('provider door listening')), 'the provider door');
+      child = runCli(['serve', ...serveArgs(options)], dir);
+      await until(() => child!.lines.find((l) => l.includes('provider door listening')), 'the provider door');
 
       // Provider door: the driver's Mount.
       provider = createProviderClient(providerSocket);
@@ -188,9 +157,9 @@ describe('the image\'s /app: bundle, run-time packages, launcher', () => {
 
       // With pool size 1 every mount's prepare, render and write ran in the worker thread: had the
       // bundle not found mount-worker-thread.js beside itself, both mounts above would have failed.
-      process.kill(proc.pid!, 'SIGTERM');
-      expect(await exited).toBe(0);
-      const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      process.kill(child.pid, 'SIGTERM');
+      expect(await child.exited).toEqual({ code: 0, signal: null });
+      const records = child.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(records.at(-1)).toMatchObject({ msg: 'secretlet exiting', code: 0, drained: true });
       child = undefined;
     }, 120_000);

@@ -2,21 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { FetchedObject, MountPlan, ObjectDescriptor } from '../model.js';
 import { renderFiles } from './render-files.js';
 import { thrown } from '../../../test/support/thrown.js';
-import { descriptor } from '../../../test/support/descriptors.js';
+import { descriptor, mountPlan } from '../../../test/support/descriptors.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 function plan(objects: ObjectDescriptor[], defaultMode = 0o644): MountPlan {
-  return {
-    pod: { namespace: 'ns', name: 'p', uid: 'u', serviceAccount: 'sa' },
-    regions: ['us-east-1'],
-    authMode: 'irsa',
-    preferredAddressType: 'auto',
-    pathTranslation: { kind: 'replace', char: '_' },
-    objects,
-    defaultMode,
-  };
+  return mountPlan(objects, { defaultMode });
 }
 
 function value(text: string, version: string): FetchedObject {

@@ -21,6 +21,8 @@ const agent = Agent.create(compileAgentOptions(options), {
   ...(tmpfs ? {} : { mounter: new InMemoryVolumeMounter() }),
 });
 await agent.start();
+// What a node pays while nothing happens: RSS once the agent is serving, before any mount.
+const startRss = process.memoryUsage.rss();
 // The driver runs rotation cycles itself (`rotate`), so none lands mid-phase; the interval still
 // applies where the agent uses it otherwise (how long a verified mount's republish skips its read).
 await agent.rotation?.stop();
@@ -51,6 +53,7 @@ serveParent(
           peakRssMiB: Math.round((peakRss / MiB) * 10) / 10,
           cpuSeconds: Math.round((cpu.user + cpu.system) / 1e3) / 1e3,
           eventLoopDelayP99Ms: Math.round((delay.percentile(99) / 1e6) * 100) / 100,
+          startRssMiB: Math.round((startRss / MiB) * 10) / 10,
           source: agent.source.stats(),
         };
       }

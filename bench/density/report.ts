@@ -20,14 +20,14 @@ function calls(e: RunEntry): string {
 
 function table(runs: readonly RunEntry[]): string {
   const head =
-    '| strategy | door | P | RTT ms | pool | phase | AWS calls (total) | by action | cred calls | kube calls | all mounted ms | p50 / p99 / max ms | peak RSS MiB | CPU s | ELD p99 ms | failed |\n' +
+    '| strategy | door | P | RTT ms | pool | phase | AWS calls (total) | by action | cred calls | kube calls | all mounted ms | p50 / p99 / max ms | RSS MiB start / peak | CPU s | ELD p99 ms | failed |\n' +
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n';
   return (
     head +
     runs
       .map(
         (e) =>
-          `| ${label(e)} | ${e.door}${e.door === 'csi' ? (e.tmpfs ? ' (tmpfs)' : ' (no tmpfs)') : ''} | ${e.pods} | ${e.rttMs} | ${e.poolSize} | ${e.phase} | ${e.awsCallsTotal} | ${calls(e)} | ${e.credentialCalls} | ${e.kubeCalls} | ${e.allMountedMs} | ${e.mountLatencyMs.p50} / ${e.mountLatencyMs.p99} / ${e.mountLatencyMs.max} | ${e.peakRssMiB} | ${e.cpuSeconds} | ${e.eventLoopDelayP99Ms} | ${e.failures} |`,
+          `| ${label(e)} | ${e.door}${e.door === 'csi' ? (e.tmpfs ? ' (tmpfs)' : ' (no tmpfs)') : ''} | ${e.pods} | ${e.rttMs} | ${e.poolSize} | ${e.phase} | ${e.awsCallsTotal} | ${calls(e)} | ${e.credentialCalls} | ${e.kubeCalls} | ${e.allMountedMs} | ${e.mountLatencyMs.p50} / ${e.mountLatencyMs.p99} / ${e.mountLatencyMs.max} | ${e.agentStartRssMiB ?? '–'} / ${e.peakRssMiB} | ${e.cpuSeconds} | ${e.eventLoopDelayP99Ms} | ${e.failures} |`,
       )
       .join('\n')
   );

@@ -18,6 +18,8 @@ export interface RunEntry {
   allMountedMs: number;
   mountLatencyMs: { p50: number; p99: number; max: number };
   peakRssMiB: number;
+  /** The agent's RSS once started and serving, before the warm-up mount (same for every phase of a run). Absent in older results. */
+  agentStartRssMiB?: number;
   cpuSeconds: number;
   eventLoopDelayP99Ms: number;
   /** Extra: failed publishes in the phase (should be 0), the first error, tmpfs or not. */

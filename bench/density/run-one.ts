@@ -46,6 +46,7 @@ interface Counters {
   aws: Record<string, number>;
   awsTotal: number;
   kubeTotal: number;
+  kubeConnections: number;
 }
 
 interface AgentSample {
@@ -83,6 +84,7 @@ function entry(c: RunConfig, phase: Phase, pass: PassResult, counters: Counters,
     awsCallsTotal: counters.awsTotal,
     credentialCalls,
     kubeCalls: counters.kubeTotal,
+    kubeConnections: counters.kubeConnections,
     allMountedMs: r1(pass.allMountedMs),
     mountLatencyMs: { p50: r1(percentile(sorted, 50)), p99: r1(percentile(sorted, 99)), max: r1(sorted[sorted.length - 1] ?? 0) },
     peakRssMiB: sample.peakRssMiB,

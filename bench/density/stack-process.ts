@@ -50,7 +50,7 @@ serveParent(
   async (cmd, args) => {
     switch (cmd) {
       case 'counters':
-        return { aws: stack.aws.counters.byAction(), awsTotal: stack.aws.counters.total(), kube: stack.kube.counters.byVerbResource(), kubeTotal: stack.kube.counters.total() };
+        return { aws: stack.aws.counters.byAction(), awsTotal: stack.aws.counters.total(), kube: stack.kube.counters.byVerbResource(), kubeTotal: stack.kube.counters.total(), kubeConnections: stack.kube.counters.connections() };
       case 'reset':
         stack.aws.counters.reset();
         stack.kube.counters.reset();

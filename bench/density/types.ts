@@ -17,6 +17,8 @@ export interface RunEntry {
   kubeCalls: number;
   allMountedMs: number;
   mountLatencyMs: { p50: number; p99: number; max: number };
+  /** TCP connections the agent opened to the API server in the phase (keep-alive reuses them). Absent in older results. */
+  kubeConnections?: number;
   peakRssMiB: number;
   /** The agent's RSS once started and serving, before the warm-up mount (same for every phase of a run). Absent in older results. */
   agentStartRssMiB?: number;

@@ -60,6 +60,15 @@ describe('RepublishFreshness', () => {
     expect(await freshness.current(request({ door: 'provider' }))).toBeUndefined();
     expect(await freshness.current(request({ targetPath: '/elsewhere' }))).toBeUndefined();
     expect(await freshness.current(request({ mountKey: 'u2/vol' }))).toBeUndefined();
+    // Objects that are copies (a pool thread's plan) with one field changed.
+    const renamed = [{ ...plan.objects[0]!, objectAlias: 'b', fileName: 'b' }];
+    expect(await freshness.current(request({ plan: { ...plan, objects: renamed } }))).toBeUndefined();
+  });
+
+  it('compares objects by their data when they are copies, as a pool thread hands them over', async () => {
+    const copied = structuredClone(plan);
+    expect(copied.objects).not.toBe(plan.objects);
+    expect(await freshness.current(request({ plan: copied }))).toEqual(versions);
   });
 
   it('reads for a mount never verified (restored from the log) and when rotation is off', async () => {

@@ -52,9 +52,12 @@ export class RepublishFreshness implements MountFreshness {
 
 function samePlan(a: MountPlan, b: MountPlan): boolean {
   if (a === b) return true;
-  // Plans of one SecretProviderClass share their frozen objects (ValidatedObjectsMemo) on one thread;
-  // across pool threads they are copies, so compare the data.
-  return JSON.stringify(a) === JSON.stringify(b);
+  const { objects: objectsA, ...restA } = a;
+  const { objects: objectsB, ...restB } = b;
+  // Plans of one SecretProviderClass share their frozen objects (ValidatedObjectsMemo) on one thread,
+  // so the objects, nearly all of a plan's data, compare by reference; across pool threads (or after
+  // the memo evicted them) they are copies, so compare the data, with the same JSON equality as the rest.
+  return JSON.stringify(restA) === JSON.stringify(restB) && (objectsA === objectsB || JSON.stringify(objectsA) === JSON.stringify(objectsB));
 }
 
 function sameSubject(a: AwsIdentity, b: AwsIdentity): boolean {

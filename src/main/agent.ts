@@ -43,6 +43,7 @@ import { Lifecycle } from './lifecycle.js';
 import type { AgentState } from './lifecycle.js';
 import { MetricsAwsObserver } from './metrics-observer.js';
 import { SECRETLET_VERSION } from './version.js';
+import { Turnstile } from './turnstile.js';
 
 export interface AgentDependencies {
   logger?: Logger;
@@ -51,6 +52,9 @@ export interface AgentDependencies {
   mounter?: VolumeMounter;
   metrics?: AgentMetrics;
 }
+
+/** AWS read groups sent per event-loop turn when many windows close at once (~1-2 ms of SDK work each). */
+const AWS_GROUPS_SENT_PER_TURN = 2;
 
 const NO_NODE_REGION: NodeRegionSource = { regionOfThisNode: () => Promise.resolve(undefined) };
 
@@ -95,11 +99,15 @@ export class Agent {
     // One clock for the source and the doors: a mount's arrival time is compared with the source's reads.
     const clock = systemClock();
     this.clock = clock;
+    const sendTurnstile = new Turnstile(AWS_GROUPS_SENT_PER_TURN);
     this.source = createAwsSecretSource({
       ...endpoints,
       clock,
       serviceAccounts,
       coalesceWindowMs: options.coalesceWindowMs,
+      // Groups whose windows close together (a rotation cycle opens one per identity at once) are
+      // sent two per event-loop turn, so their SDK work does not stall the loop in one piece.
+      sendTurn: () => sendTurnstile.pass(),
       valueCacheTtlMs: options.valueCacheTtlMs,
       fleetSize: options.fleetSize,
       observer: new MetricsAwsObserver(this.metrics),

@@ -7,7 +7,7 @@ import { SecretsManagerFetcher } from './secrets-manager-fetcher.js';
 import { SsmFetcher } from './ssm-fetcher.js';
 import { FakeCredentials, FakeSecretsManager, FakeSsm, ManualClock, identityFor } from './testing/fakes.js';
 
-function setup(o: { windowMs?: number; valueCacheTtlMs?: number } = {}) {
+function setup(o: { windowMs?: number; valueCacheTtlMs?: number; sendTurn?: () => Promise<void> } = {}) {
   const clock = new ManualClock();
   const observer = new CountingObserver();
   const retry = { clock, random: () => 0, observer, maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 };
@@ -32,6 +32,7 @@ function setup(o: { windowMs?: number; valueCacheTtlMs?: number } = {}) {
     observer,
     coalesceWindowMs: o.windowMs ?? 0,
     ...(o.valueCacheTtlMs === undefined ? {} : { valueCacheTtlMs: o.valueCacheTtlMs }),
+    ...(o.sendTurn === undefined ? {} : { sendTurn: o.sendTurn }),
   });
   return { clock, source, smFor, ssm };
 }
@@ -62,6 +63,26 @@ describe('AwsSecretSource coalescing', () => {
     expect(m1.map(text)[9]).toBe('ns/a|us-east-1:v9');
     expect(m2.map(text)).toEqual(m1.map(text).slice(0, 6));
     expect(source.stats()).toMatchObject({ batchCalls: 1, coalesced: 6 });
+  });
+
+  it('sends each closed group only when the caller grants it a turn, in the order the windows closed', async () => {
+    const turns: Array<() => void> = [];
+    const { source, smFor } = setup({ sendTurn: () => new Promise<void>((r) => turns.push(r)) });
+    const idB = identityFor({ namespace: 'ns', serviceAccount: 'b' });
+    const fetches = Promise.all([source.fetch(idA, 'r', secrets(2)), source.fetch(idB, 'r', secrets(2))]);
+    await settle();
+    // Both windows have closed; nothing is sent until a turn is granted.
+    expect(turns).toHaveLength(2);
+    expect(smFor('ns/a|r').batchCalls).toHaveLength(0);
+    expect(smFor('ns/b|r').batchCalls).toHaveLength(0);
+    turns[0]!();
+    await settle();
+    expect(smFor('ns/a|r').batchCalls).toHaveLength(1);
+    expect(smFor('ns/b|r').batchCalls).toHaveLength(0);
+    turns[1]!();
+    const [a, b] = await fetches;
+    expect(smFor('ns/b|r').batchCalls).toHaveLength(1);
+    expect([a.map(text), b.map(text)]).toEqual([['ns/a|r:v0', 'ns/a|r:v1'], ['ns/b|r:v0', 'ns/b|r:v1']]);
   });
 
   it('joins a request that is already in flight instead of sending it again', async () => {

@@ -30,6 +30,8 @@ export interface AwsSecretSourceOptions {
   serviceAccounts: ServiceAccountDirectory;
   /** Merge window for concurrent requests; 0 = next event-loop turn. @default 2 */
   coalesceWindowMs?: number;
+  /** Awaited before each coalesced group is sent (AwsSecretSourceParts.sendTurn). */
+  sendTurn?: () => Promise<void>;
   /** Keep successful values this long (keep it below the rotation interval). @default 0 (off) */
   valueCacheTtlMs?: number;
   /** Per-action token buckets; unset actions get quota / fleetSize. */
@@ -107,6 +109,7 @@ export function createAwsSecretSource(options: AwsSecretSourceOptions): AwsSecre
     clock,
     observer,
     ...(options.coalesceWindowMs === undefined ? {} : { coalesceWindowMs: options.coalesceWindowMs }),
+    ...(options.sendTurn === undefined ? {} : { sendTurn: options.sendTurn }),
     ...(options.valueCacheTtlMs === undefined ? {} : { valueCacheTtlMs: options.valueCacheTtlMs }),
     onClose: () => {
       clients.close();

@@ -8,7 +8,9 @@
  *
  * The helper starts lazily on the first request. If it dies or its pipe breaks, every request it
  * still owed an answer fails with reason `MountHelperExited` and the next request starts a new
- * helper. It does not keep the agent alive while idle (child and pipes are unref'd between
+ * helper. A tmpfs operation unanswered for `tmpfsDeadlineMs` (30 s) means the helper is stuck in a
+ * kernel call: what it owed fails with `MountHelperUnresponsive` (DEADLINE_EXCEEDED) and the next
+ * request starts a new helper (helper-connection.ts). It does not keep the agent alive while idle (child and pipes are unref'd between
  * requests); `close()` ends it, and it also exits by itself when the agent dies (stdin EOF).
  */
 import { SecretletError } from '../../core/errors.js';
@@ -30,6 +32,14 @@ export interface HelperProcessCommandRunnerOptions {
    * @default 32
    */
   maxOldSpaceMiB?: number;
+  /**
+   * How long a tmpfs mount or unmount may go unanswered before the helper counts as stuck and is
+   * replaced (HelperConnection). The calls take well under a millisecond on kubelet's local
+   * directories; this only ends a call the kernel holds on a hung filesystem, below kubelet's own
+   * 2-minute deadline for the RPC so its retry finds a working helper. Commands run asynchronously in
+   * the helper and have no deadline here. @default 30_000
+   */
+  tmpfsDeadlineMs?: number;
   /**
    * How the helper performs tmpfs operations: by syscall when it can load libc (falling back to
    * the commands when it cannot), or always with mount(8)/umount(8).
@@ -53,7 +63,8 @@ export type TmpfsCallResult = DistributiveOmit<HelperOpReply, 'id'>;
 
 /**
  * Mounts and unmounts tmpfs volumes as mount(2)/umount2(2) do. A failed call resolves with its
- * errno; only a lost or closed helper rejects (reasons `MountHelperExited`, `MountHelperClosed`).
+ * errno; only a lost, stuck or closed helper rejects (reasons `MountHelperExited`,
+ * `MountHelperUnresponsive`, `MountHelperClosed`).
  */
 export interface TmpfsCalls {
   /** `mount('tmpfs', target, 'tmpfs', 0, 'size=<sizeBytes>,mode=<mode in octal>')`. */
@@ -74,6 +85,7 @@ function unexpectedReply(what: string): SecretletError {
 export class HelperProcessCommandRunner implements CommandRunner, TmpfsCalls {
   readonly #maxOldSpaceMiB: number;
   readonly #helperArgs: string[];
+  readonly #tmpfsDeadlineMs: number;
   #helper: HelperConnection | undefined;
   #nextId = 1;
   #closed = false;
@@ -82,6 +94,9 @@ export class HelperProcessCommandRunner implements CommandRunner, TmpfsCalls {
     const mib = options.maxOldSpaceMiB ?? 32;
     if (!Number.isInteger(mib) || mib < 8) throw new TypeError(`options.maxOldSpaceMiB must be an integer >= 8, got ${mib}`);
     this.#maxOldSpaceMiB = mib;
+    const deadline = options.tmpfsDeadlineMs ?? 30_000;
+    if (!Number.isInteger(deadline) || deadline <= 0) throw new TypeError(`options.tmpfsDeadlineMs must be a positive integer, got ${deadline}`);
+    this.#tmpfsDeadlineMs = deadline;
     const via = options.tmpfsVia ?? 'syscall';
     if (via !== 'syscall' && via !== 'command') throw new TypeError(`options.tmpfsVia must be 'syscall' or 'command', got ${String(via)}`);
     if (options.libcPath === '') throw new TypeError('options.libcPath must not be empty');
@@ -133,24 +148,30 @@ export class HelperProcessCommandRunner implements CommandRunner, TmpfsCalls {
   #tmpfsOp(what: string, request: DistributiveOmit<HelperMountTmpfsRequest | HelperUnmountRequest, 'id'>): Promise<TmpfsCallResult> {
     // The helper treats an empty target as a malformed request, which ends it.
     if (request.target === '') return Promise.reject(new TypeError('target must not be empty'));
-    return this.#request(what, request, (reply, resolve, reject) => {
-      if (!('ok' in reply)) return reject(unexpectedReply(what));
-      const { id: _id, ...result } = reply;
-      resolve(result);
-    });
+    return this.#request(
+      what,
+      request,
+      (reply, resolve, reject) => {
+        if (!('ok' in reply)) return reject(unexpectedReply(what));
+        const { id: _id, ...result } = reply;
+        resolve(result);
+      },
+      this.#tmpfsDeadlineMs,
+    );
   }
 
   #request<T>(
     what: string,
     body: DistributiveOmit<HelperRequest, 'id'>,
     answer: (reply: HelperReply, resolve: (value: T) => void, reject: (err: unknown) => void) => void,
+    deadlineMs?: number,
   ): Promise<T> {
     if (this.#closed) {
       return Promise.reject(new SecretletError({ code: 'UNAVAILABLE', reason: 'MountHelperClosed', message: `${what} not run: the mount helper is closed` }));
     }
     return new Promise<T>((resolve, reject) => {
       const request = { ...body, id: this.#nextId++ } as HelperRequest;
-      this.#started().send(request, { what, reject, answer: (reply) => answer(reply, resolve, reject) });
+      this.#started().send(request, { what, reject, answer: (reply) => answer(reply, resolve, reject) }, deadlineMs);
     });
   }
 

@@ -4,6 +4,13 @@
  * every pending request with `MountHelperExited` when it dies or its pipe breaks, and keeps the
  * agent alive only while a request is pending. HelperProcessCommandRunner (command-runner-helper.ts)
  * owns one at a time and starts a new one after a loss.
+ *
+ * A request may carry a deadline. The helper makes mount(2)/umount2(2) synchronously, so a call
+ * stuck in the kernel (a hung filesystem under the target) would otherwise hold every later tmpfs
+ * operation of the node behind it for as long as the kernel waits. When a deadline passes, the
+ * connection is abandoned: marked dead (the next request starts a new helper), sent SIGKILL (which
+ * takes effect once the kernel call returns), and everything it owed fails with
+ * MountHelperUnresponsive, so kubelet's retries reach a helper that can answer.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -46,6 +53,7 @@ export class HelperConnection {
   /** Settles once the process is gone and its pipes are closed (or it never started). */
   readonly closed: Promise<void>;
   #buffered = '';
+  readonly #deadlines = new Map<number, NodeJS.Timeout>();
   #onGone: () => void;
   #exitDetail = 'its pipe closed';
 
@@ -88,9 +96,14 @@ export class HelperConnection {
     return this.child.pid;
   }
 
-  send(request: HelperRequest, pending: Pending): void {
+  /** Sends a request; with `deadlineMs`, the helper is abandoned if it has not answered by then. */
+  send(request: HelperRequest, pending: Pending, deadlineMs?: number): void {
     this.pending.set(request.id, pending);
     if (this.pending.size === 1) this.#setRef(true);
+    if (deadlineMs !== undefined) {
+      // Not unref'd: an owed answer keeps the agent alive anyway (the child is ref'd while one is pending).
+      this.#deadlines.set(request.id, setTimeout(() => this.#abandon(pending.what, deadlineMs), deadlineMs));
+    }
     this.child.stdin?.write(`${JSON.stringify(request)}\n`);
   }
 
@@ -109,18 +122,38 @@ export class HelperConnection {
   }
 
   #failPending(): void {
+    this.#failAll((p) =>
+      new SecretletError({
+        code: 'INTERNAL',
+        reason: 'MountHelperExited',
+        message: `${p.what} got no answer: the mount helper process ended (${this.#exitDetail})`,
+      }),
+    );
+  }
+
+  /** A deadline passed: this helper is stuck; fail what it owes and let the next request start another. */
+  #abandon(what: string, deadlineMs: number): void {
+    this.#gone();
+    this.child.kill('SIGKILL');
+    this.#failAll((p) =>
+      new SecretletError({
+        code: 'DEADLINE_EXCEEDED',
+        reason: 'MountHelperUnresponsive',
+        message:
+          p.what === what
+            ? `${what} got no answer within ${deadlineMs} ms: the mount helper is stuck (a kernel call waiting on a hung filesystem?); it was stopped and a new one takes the next request`
+            : `${p.what} got no answer: the mount helper was stopped because ${what} got none within ${deadlineMs} ms`,
+      }),
+    );
+  }
+
+  #failAll(error: (p: Pending) => SecretletError): void {
     const owed = [...this.pending.values()];
     this.pending.clear();
+    for (const timer of this.#deadlines.values()) clearTimeout(timer);
+    this.#deadlines.clear();
     this.#setRef(false);
-    for (const p of owed) {
-      p.reject(
-        new SecretletError({
-          code: 'INTERNAL',
-          reason: 'MountHelperExited',
-          message: `${p.what} got no answer: the mount helper process ended (${this.#exitDetail})`,
-        }),
-      );
-    }
+    for (const p of owed) p.reject(error(p));
   }
 
   #read(chunk: string): void {
@@ -144,6 +177,8 @@ export class HelperConnection {
     const p = this.pending.get(reply.id);
     if (p === undefined) return;
     this.pending.delete(reply.id);
+    clearTimeout(this.#deadlines.get(reply.id));
+    this.#deadlines.delete(reply.id);
     if (this.pending.size === 0) this.#setRef(false);
     p.answer(reply);
   }

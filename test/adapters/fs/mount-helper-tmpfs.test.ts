@@ -16,6 +16,7 @@ import { REPO_ROOT } from '../../support/paths.js';
 import { mountCapability } from '../../support/privileges.js';
 import { tempDirs } from '../../support/temp-target.js';
 import { spawnAgentScript } from './agent-script.js';
+import { hasExited } from './command-runner-gates.js';
 
 const { capable, reason } = mountCapability();
 const skip = !capable;
@@ -69,6 +70,25 @@ describe('HelperProcessCommandRunner tmpfs operations', () => {
   it('answers a failed syscall with the errno name and strerror text', async () => {
     const missing = await dirs.make('missing');
     expect(await helperRunner().unmount(missing)).toEqual({ ok: false, via: 'syscall', errno: 'ENOENT', message: 'No such file or directory' });
+  });
+
+  it('replaces a helper that stops answering (a kernel call stuck on a hung filesystem): what it owed fails, the next call works', async () => {
+    // The deadline also covers starting the helper (node and koffi): generous enough for the first call.
+    const helper = helperRunner({ tmpfsDeadlineMs: 2_000 });
+    const missing = await dirs.make('missing');
+    expect(await helper.unmount(missing)).toMatchObject({ ok: false, errno: 'ENOENT' });
+    const stuck = helper.pid!;
+    // A stopped process answers nothing, exactly like one blocked in mount(2) or umount2(2).
+    process.kill(stuck, 'SIGSTOP');
+    const [first, second] = await Promise.all([helper.unmount(`${missing}-a`).catch((e: unknown) => e), helper.unmount(`${missing}-b`).catch((e: unknown) => e)]);
+    expect(first).toMatchObject({ code: 'DEADLINE_EXCEEDED', reason: 'MountHelperUnresponsive' });
+    expect((first as Error).message).toBe(`unmount ${missing}-a got no answer within 2000 ms: the mount helper is stuck (a kernel call waiting on a hung filesystem?); it was stopped and a new one takes the next request`);
+    expect(second).toMatchObject({ code: 'DEADLINE_EXCEEDED', reason: 'MountHelperUnresponsive' });
+
+    expect(await helper.unmount(missing)).toMatchObject({ ok: false, errno: 'ENOENT' });
+    expect(helper.pid).not.toBe(stuck);
+    // SIGKILL was sent to the stuck one; a stopped process dies of it at once.
+    await expect.poll(() => hasExited(stuck), { timeout: 5_000 }).toBe(true);
   });
 
   it('refuses a target with a NUL byte (it would name another directory) without calling anything', async () => {

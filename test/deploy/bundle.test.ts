@@ -11,7 +11,7 @@
  */
 import { cpSync, existsSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -134,7 +134,6 @@ describe('the image\'s /app: bundle, run-time packages, launcher', () => {
       // Provider door: the driver's Mount.
       provider = createProviderClient(providerSocket);
       const target = join(dir, 'provider-target');
-      const { mkdir } = await import('node:fs/promises');
       await mkdir(target, { recursive: true });
       const podRef = { namespace: NS, serviceAccount: SA, podName: 'p-provider', podUid: '00000000-0000-4000-9000-0000000000b1' };
       const answer = await provider.mount(driverMountRequest({ stack, pod: podRef, spcName: 'bundle-spc', parameters, targetPath: target }));

@@ -10,8 +10,9 @@
  * still owed an answer fails with reason `MountHelperExited` and the next request starts a new
  * helper. A tmpfs operation unanswered for `tmpfsDeadlineMs` (30 s) means the helper is stuck in a
  * kernel call: what it owed fails with `MountHelperUnresponsive` (DEADLINE_EXCEEDED) and the next
- * request starts a new helper (helper-connection.ts). It does not keep the agent alive while idle (child and pipes are unref'd between
- * requests); `close()` ends it, and it also exits by itself when the agent dies (stdin EOF).
+ * request starts a new helper (helper-connection.ts). It does not keep the agent alive while idle
+ * (child and pipes are unref'd between requests); `close()` ends it, and it also exits by itself
+ * when the agent dies (stdin EOF).
  */
 import { SecretletError } from '../../core/errors.js';
 import type { CommandResult, CommandRunner } from './command-runner.js';

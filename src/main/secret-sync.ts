@@ -4,6 +4,12 @@
  * it reads the source mount's files, builds the Secret (type, labels, annotations, managed label,
  * TLS split), writes it with the consuming pods as owners, and appends SecretSynced.
  *
+ * Owners are this node's share only (KubeSecretWriter): pods that stop consuming a Secret here are
+ * remembered as released until the next write drops them, and when no pod here consumes it any more
+ * the Secret is released (deleted only if no other owner is left). Released pods are kept in memory:
+ * after a crash before that write, the Secret keeps a reference to a pod that is gone, which
+ * Kubernetes' garbage collector removes (and deletes the Secret with the last one), as upstream.
+ *
  * Delivery: at-least-once with idempotent writes. A crash after the write but before the append
  * only means the next start writes the same Secret again (the writer sees "unchanged"). Nothing
  * pending is lost across a restart: pending = projection state, which is replayed from the log.
@@ -15,19 +21,20 @@
  */
 import type { Logger } from '../adapters/logging/logger.js';
 import type { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
-import type { SecretApplyResult } from '../adapters/kubernetes/secret-writer.js';
+import type { OwnerChange, SecretApplyResult } from '../adapters/kubernetes/secret-writer.js';
 import { SecretletError, asSecretletError } from '../core/errors.js';
 import type { DesiredSecret as DesiredSecretState } from '../core/events/desired-secrets.js';
 import { secretKey } from '../core/events/desired-secrets.js';
 import { pendingSecretSyncs } from '../core/events/projections.js';
 import { buildDesiredSecret } from '../core/secrets/desired-secret.js';
-import type { DesiredSecret, OwnerPod } from '../core/secrets/desired-secret.js';
+import type { DesiredSecret } from '../core/secrets/desired-secret.js';
 import type { EventJournal } from './event-journal.js';
 
 /** Where Secrets are written (KubeSecretWriter). */
 export interface SecretStore {
-  apply(desired: DesiredSecret, pods: readonly OwnerPod[]): Promise<SecretApplyResult>;
-  removeIfManaged(namespace: string, name: string): Promise<SecretApplyResult>;
+  apply(desired: DesiredSecret, owners: OwnerChange): Promise<SecretApplyResult>;
+  /** No pod here consumes the Secret any more: drop the released owners, delete it if none is left. */
+  release(namespace: string, name: string, released: ReadonlySet<string>): Promise<SecretApplyResult>;
 }
 
 export interface PodWarnings {
@@ -67,7 +74,10 @@ export class SecretSync {
   private readonly options: SecretSyncOptions;
   private readonly random: () => number;
   private readonly retries = new Map<string, RetryState>();
+  /** Secrets no pod here asks for any more, to release. */
   private readonly removals = new Set<string>();
+  /** Per Secret, pods (uids) that stopped consuming it here since its last write. */
+  private readonly released = new Map<string, Set<string>>();
   private wake: (() => void) | undefined;
   private kicked = false;
   private loop: Promise<void> | undefined;
@@ -85,10 +95,22 @@ export class SecretSync {
     this.stopped = false;
     this.unsubscribe = this.options.journal.subscribe((record, before, after) => {
       if (record.type === 'SecretSynced' || record.type === 'SecretSyncFailed') return;
-      // A Secret nobody asks for any more: delete it if we manage it (ownerReferences GC does the
-      // same in a real cluster once the pods are gone; this also covers a pod that merely unmounted).
-      for (const [key, s] of before.secrets) if (s.synced !== undefined && !after.secrets.has(key)) this.removals.add(key);
-      for (const key of after.secrets.keys()) this.removals.delete(key);
+      // Owners that left: dropped by the next write. A Secret no pod here asks for any more is
+      // released (ownerReferences GC does the same in a real cluster once the pods are gone; this
+      // also covers a pod that merely unmounted).
+      for (const [key, s] of before.secrets) {
+        const now = after.secrets.get(key);
+        if (now === s) continue;
+        const staying = new Set((now?.owners ?? []).map((o) => o.uid));
+        for (const o of s.owners) if (!staying.has(o.uid)) this.releasedOf(key).add(o.uid);
+        if (now === undefined && s.synced !== undefined) this.removals.add(key);
+        else if (now === undefined) this.released.delete(key); // never written: nothing to take back
+      }
+      for (const [key, s] of after.secrets) {
+        this.removals.delete(key);
+        const back = this.released.get(key);
+        if (back !== undefined) for (const o of s.owners) back.delete(o.uid);
+      }
       this.kick();
     });
     this.loop = this.run();
@@ -172,10 +194,8 @@ export class SecretSync {
     try {
       const files = await readFiles(mount.targetPath);
       const secret = buildDesiredSecret({ namespace: desired.namespace, spcName: mount.secretProviderClass, spec: desired.spec, index: Math.max(index, 0), files });
-      const result = await store.apply(
-        secret,
-        desired.owners.map((o) => ({ name: o.name, uid: o.uid })),
-      );
+      const released = new Set(this.released.get(key));
+      const result = await store.apply(secret, { pods: desired.owners.map((o) => ({ name: o.name, uid: o.uid })), released });
       if (result === 'unmanaged') {
         throw new SecretletError({
           code: 'FAILED_PRECONDITION',
@@ -197,6 +217,7 @@ export class SecretSync {
         },
       ]);
       this.retries.delete(key);
+      this.forgetReleased(key, released);
       logger.info({ namespace: desired.namespace, secret: desired.secretName, result, owners: desired.owners.length }, 'secret synced');
     } catch (e) {
       await this.failed(desired, asSecretletError(e, { code: 'UNAVAILABLE', reason: 'SecretSyncFailed' }));
@@ -233,12 +254,29 @@ export class SecretSync {
 
   private async remove(key: string): Promise<void> {
     const i = key.indexOf('/');
+    const released = new Set(this.released.get(key));
     try {
-      await this.options.store.removeIfManaged(key.slice(0, i), key.slice(i + 1));
+      const result = await this.options.store.release(key.slice(0, i), key.slice(i + 1), released);
       this.removals.delete(key);
+      this.forgetReleased(key, released);
+      this.options.logger.info({ secret: key, result, released: released.size }, 'secret released: no pod on this node asks for it');
     } catch (e) {
-      this.options.logger.warn({ secret: key, error: e instanceof Error ? e.message : String(e) }, 'removing a secret no pod asks for failed; will retry');
+      this.options.logger.warn({ secret: key, error: e instanceof Error ? e.message : String(e) }, 'releasing a secret no pod here asks for failed; will retry');
     }
+  }
+
+  private releasedOf(key: string): Set<string> {
+    let set = this.released.get(key);
+    if (set === undefined) this.released.set(key, (set = new Set()));
+    return set;
+  }
+
+  /** Drops the uids a successful write took out; ones released meanwhile stay for the next write. */
+  private forgetReleased(key: string, written: ReadonlySet<string>): void {
+    const set = this.released.get(key);
+    if (set === undefined) return;
+    for (const uid of written) set.delete(uid);
+    if (set.size === 0) this.released.delete(key);
   }
 
   /** Keyed hash over the Secret's data (keys sorted, length-prefixed) — content never leaves memory. */

@@ -9,7 +9,10 @@ import { createCsiClient } from '../../src/adapters/grpc/index.js';
 import type { CsiClient } from '../../src/adapters/grpc/index.js';
 import { InMemoryVolumeMounter } from '../../src/adapters/fs/index.js';
 import type { KubeObject } from '../../src/emulators/kube/index.js';
-import { startHarness } from '../support/agent-harness.js';
+import { createLogger } from '../../src/adapters/logging/logger.js';
+import { compileAgentOptions } from '../../src/config/agent-options.js';
+import { Agent } from '../../src/main/agent.js';
+import { localAgentOptions, startHarness } from '../support/agent-harness.js';
 import type { Harness } from '../support/agent-harness.js';
 import { awsSpc } from '../support/kubelet-fixtures.js';
 
@@ -27,13 +30,31 @@ interface Pod {
 
 let h: Harness | undefined;
 let csi: CsiClient | undefined;
+/** A second node's agent and its kubelet, when a test runs one. */
+let second: { agent: Agent; csi: CsiClient } | undefined;
 
 afterEach(async () => {
+  second?.csi.close();
+  await second?.agent.stop();
+  second = undefined;
   csi?.close();
   csi = undefined;
   await h?.stop();
   h = undefined;
 });
+
+/** Another node's agent on the same emulators (its own sockets and state dir), as a DaemonSet runs one per node. */
+async function startSecondNode(harness: Harness, nodeName: string): Promise<{ agent: Agent; csi: CsiClient }> {
+  const dir = join(harness.dir, nodeName);
+  const places = { dir, stack: harness.stack, csiEndpoint: `unix://${join(dir, 'csi.sock')}`, providerSocket: join(dir, 'aws.sock') };
+  const agent = Agent.create(compileAgentOptions(localAgentOptions(places, { nodeName, rotationInterval: '0', mode: 'kubelet' })), {
+    logger: createLogger({ level: 'silent' }),
+    mounter: new InMemoryVolumeMounter(),
+  });
+  await agent.start();
+  second = { agent, csi: createCsiClient(places.csiEndpoint) };
+  return second;
+}
 
 async function setup(secretObjects: unknown[], objects: string): Promise<{ h: Harness; csi: CsiClient }> {
   h = await startHarness({ mounter: new InMemoryVolumeMounter(), agent: { rotationInterval: '0', mode: 'kubelet' } });
@@ -43,8 +64,8 @@ async function setup(secretObjects: unknown[], objects: string): Promise<{ h: Ha
   return { h, csi };
 }
 
-function createPod(harness: Harness, name: string): Pod {
-  const pod = harness.stack.kube.apply({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS }, spec: { serviceAccountName: SA, nodeName: 'node-1' } } as KubeObject);
+function createPod(harness: Harness, name: string, nodeName = 'node-1'): Pod {
+  const pod = harness.stack.kube.apply({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS }, spec: { serviceAccountName: SA, nodeName } } as KubeObject);
   const uid = pod.metadata.uid ?? '';
   return { name, uid, volumeId: `csi-${name}`, targetPath: join(harness.dir, 'kubelet', 'pods', uid, 'volumes', 'kubernetes.io~csi', 'secrets', 'mount') };
 }
@@ -126,6 +147,57 @@ describe('Secret sync', () => {
     await eventually(() => expect(secret(h, 'db')).toBeUndefined());
     // Every sync is checkpointed: nothing is left pending.
     expect(h.agent.secretSync!.pending()).toEqual([]);
+  });
+
+  it('shares a Secret between nodes: each agent adds and drops only its own pods, and the last node deletes it', async () => {
+    const { h, csi } = await setup(OPAQUE, DB_OBJECTS);
+    h.stack.aws.putSecret({ name: 'db-password', region: REGION, string: 'pw-1' });
+    const node2 = await startSecondNode(h, 'node-2');
+    const a = createPod(h, 'web-a');
+    const b = createPod(h, 'web-b', 'node-2');
+    const c = createPod(h, 'web-c', 'node-2');
+    // Someone else's reference (e.g. added by hand or another controller) is nobody's to drop.
+    const foreign = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-rs', uid: 'rs-uid-1', controller: true };
+
+    await publish(h, csi, a);
+    await eventually(() => expect(ownerUids(secret(h, 'db'))).toEqual([a.uid]));
+    const withForeign = secret(h, 'db')!;
+    h.stack.kube.apply({ ...withForeign, metadata: { ...withForeign.metadata, ownerReferences: [...(withForeign.metadata.ownerReferences ?? []), foreign] } } as KubeObject);
+
+    await publish(h, node2.csi, b);
+    await publish(h, node2.csi, c);
+    await eventually(() => expect(ownerUids(secret(h, 'db'))).toEqual([a.uid, b.uid, c.uid, foreign.uid].sort()));
+    expect(secret(h, 'db')?.metadata.ownerReferences?.find((o) => o.uid === foreign.uid)).toMatchObject(foreign);
+
+    // Node 1's last pod leaves: node 2's pods still use the Secret, so it stays with their owners.
+    await csi.nodeUnpublish({ volumeId: a.volumeId, targetPath: a.targetPath });
+    await eventually(() => expect(ownerUids(secret(h, 'db'))).toEqual([b.uid, c.uid, foreign.uid].sort()));
+    expect(dataOf(secret(h, 'db'))).toEqual({ password: 'pw-1' });
+
+    // One of node 2's pods leaves: only it is dropped.
+    await node2.csi.nodeUnpublish({ volumeId: b.volumeId, targetPath: b.targetPath });
+    await eventually(() => expect(ownerUids(secret(h, 'db'))).toEqual([c.uid, foreign.uid].sort()));
+
+    // Node 2's last pod leaves, but the ReplicaSet reference is not ours: the Secret stays for it.
+    await node2.csi.nodeUnpublish({ volumeId: c.volumeId, targetPath: c.targetPath });
+    await eventually(() => expect(ownerUids(secret(h, 'db'))).toEqual([foreign.uid]));
+    expect(h.agent.secretSync!.pending()).toEqual([]);
+  });
+
+  it('deletes a Secret shared between nodes only when the last node no longer has a pod that asks for it', async () => {
+    const { h, csi } = await setup(OPAQUE, DB_OBJECTS);
+    h.stack.aws.putSecret({ name: 'db-password', region: REGION, string: 'pw-1' });
+    const node2 = await startSecondNode(h, 'node-2');
+    const a = createPod(h, 'web-a');
+    const b = createPod(h, 'web-b', 'node-2');
+    await publish(h, node2.csi, b);
+    await publish(h, csi, a);
+    await eventually(() => expect(ownerUids(secret(h, 'db'))).toEqual([a.uid, b.uid].sort()));
+
+    await node2.csi.nodeUnpublish({ volumeId: b.volumeId, targetPath: b.targetPath });
+    await eventually(() => expect(ownerUids(secret(h, 'db'))).toEqual([a.uid]));
+    await csi.nodeUnpublish({ volumeId: a.volumeId, targetPath: a.targetPath });
+    await eventually(() => expect(secret(h, 'db')).toBeUndefined());
   });
 
   it('leaves a Secret it does not manage untouched and says so in an Event on the pod', async () => {

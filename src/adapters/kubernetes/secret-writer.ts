@@ -1,8 +1,15 @@
 /**
  * Writes synced Kubernetes Secrets. Unlike upstream it never takes over a Secret it does not manage
  * (the `secrets-store.csi.k8s.io/managed=true` label), sets ownerReferences to the consuming pods in
- * the same write (so Kubernetes deletes the Secret with its last pod), skips writes when nothing
- * changed, and deletes a managed Secret itself when no consuming pod is left.
+ * the same write (so Kubernetes deletes the Secret with its last pod), and skips writes when nothing
+ * changed.
+ *
+ * One Secret can be asked for by pods on many nodes, each with its own agent. So a write only ever
+ * touches this node's share of the owners: it adds the pods that consume the Secret here and drops
+ * the ones that stopped consuming it here (`released`); owners it did not put there (other nodes'
+ * pods, or anyone else's references) are kept as they are. The Secret is deleted only when dropping
+ * this node's pods leaves no owner at all, with the version it read as a precondition, so an agent
+ * that adds its pod at the same moment wins and the Secret stays.
  */
 import { CoreV1Api } from '@kubernetes/client-node';
 import type { KubeConfig, V1OwnerReference, V1Secret } from '@kubernetes/client-node';
@@ -12,16 +19,33 @@ import { isConflict, isNotFound, kubeError } from './kube-errors.js';
 
 export type SecretApplyResult = 'created' | 'updated' | 'unchanged' | 'unmanaged' | 'deleted' | 'absent';
 
+/** This node's change to a Secret's owners: pods that consume it here, pods that stopped (by uid). */
+export interface OwnerChange {
+  pods: readonly OwnerPod[];
+  released: ReadonlySet<string>;
+}
+
 function toBase64(data: Record<string, Uint8Array>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const key of Object.keys(data).sort()) out[key] = Buffer.from(data[key]!).toString('base64');
   return out;
 }
 
-function owners(pods: readonly OwnerPod[]): V1OwnerReference[] {
-  return [...pods]
-    .sort((a, b) => (a.uid < b.uid ? -1 : 1))
-    .map((p) => ({ apiVersion: 'v1', kind: 'Pod', name: p.name, uid: p.uid }));
+/**
+ * The owners after this node's change: the current ones minus what this node released (and minus its
+ * own pods, re-added as they are now), plus this node's pods; sorted by uid so equal sets compare equal.
+ */
+export function mergeOwners(current: readonly V1OwnerReference[], change: OwnerChange): V1OwnerReference[] {
+  const mine = new Set(change.pods.map((p) => p.uid));
+  const kept = current.filter((o) => !change.released.has(o.uid) && !mine.has(o.uid));
+  const added: V1OwnerReference[] = change.pods.map((p) => ({ apiVersion: 'v1', kind: 'Pod', name: p.name, uid: p.uid }));
+  const byUid = new Map<string, V1OwnerReference>();
+  for (const o of [...kept, ...added]) byUid.set(o.uid, o);
+  return [...byUid.values()].sort((a, b) => (a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0));
+}
+
+function ownerKeys(refs: readonly V1OwnerReference[]): unknown[] {
+  return refs.map((o) => ({ apiVersion: o.apiVersion, kind: o.kind, name: o.name, uid: o.uid, controller: o.controller, blockOwnerDeletion: o.blockOwnerDeletion }));
 }
 
 function sameJson(a: unknown, b: unknown): boolean {
@@ -35,21 +59,9 @@ export class KubeSecretWriter {
     this.api = kc.makeApiClient(CoreV1Api);
   }
 
-  /** Create or update the Secret with exactly these data and owners. */
-  async apply(desired: DesiredSecret, pods: readonly OwnerPod[]): Promise<SecretApplyResult> {
-    const body: V1Secret = {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: {
-        name: desired.name,
-        namespace: desired.namespace,
-        labels: desired.labels,
-        annotations: desired.annotations,
-        ownerReferences: owners(pods),
-      },
-      type: desired.type,
-      data: toBase64(desired.data),
-    };
+  /** Create or update the Secret with exactly these data, and this node's owners changed as told. */
+  async apply(desired: DesiredSecret, change: OwnerChange): Promise<SecretApplyResult> {
+    const data = toBase64(desired.data);
     for (let attempt = 0; attempt < 5; attempt += 1) {
       let current: V1Secret | undefined;
       try {
@@ -57,6 +69,20 @@ export class KubeSecretWriter {
       } catch (e) {
         if (!isNotFound(e)) throw kubeError(`failed to get secret ${desired.namespace}/${desired.name}`, e);
       }
+      const currentOwners = current?.metadata?.ownerReferences ?? [];
+      const body: V1Secret = {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: {
+          name: desired.name,
+          namespace: desired.namespace,
+          labels: desired.labels,
+          annotations: desired.annotations,
+          ownerReferences: mergeOwners(currentOwners, change),
+        },
+        type: desired.type,
+        data,
+      };
       try {
         if (current === undefined) {
           await this.api.createNamespacedSecret({ namespace: desired.namespace, body });
@@ -68,7 +94,7 @@ export class KubeSecretWriter {
           sameJson(current.data ?? {}, body.data) &&
           sameJson(current.metadata?.labels ?? {}, body.metadata?.labels) &&
           sameJson(current.metadata?.annotations ?? {}, body.metadata?.annotations ?? {}) &&
-          sameJson((current.metadata?.ownerReferences ?? []).map((o) => ({ apiVersion: o.apiVersion, kind: o.kind, name: o.name, uid: o.uid })), body.metadata?.ownerReferences);
+          sameJson(ownerKeys(currentOwners), ownerKeys(body.metadata?.ownerReferences ?? []));
         if (unchanged) return 'unchanged';
         const next: V1Secret = { ...body, metadata: { ...body.metadata, resourceVersion: current.metadata?.resourceVersion } };
         await this.api.replaceNamespacedSecret({ name: desired.name, namespace: desired.namespace, body: next });
@@ -81,22 +107,38 @@ export class KubeSecretWriter {
     throw kubeError(`failed to write secret ${desired.namespace}/${desired.name}`, new Error('too many conflicts'));
   }
 
-  /** Delete a managed Secret whose last consuming pod is gone; leaves unmanaged ones alone. */
-  async removeIfManaged(namespace: string, name: string): Promise<SecretApplyResult> {
-    let current: V1Secret;
-    try {
-      current = await this.api.readNamespacedSecret({ name, namespace });
-    } catch (e) {
-      if (isNotFound(e)) return 'absent';
-      throw kubeError(`failed to get secret ${namespace}/${name}`, e);
+  /**
+   * No pod on this node consumes the Secret any more: drop this node's `released` pods from its
+   * owners, and delete it if that leaves none (a managed Secret only; an unmanaged one is left alone).
+   */
+  async release(namespace: string, name: string, released: ReadonlySet<string>): Promise<SecretApplyResult> {
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      let current: V1Secret;
+      try {
+        current = await this.api.readNamespacedSecret({ name, namespace });
+      } catch (e) {
+        if (isNotFound(e)) return 'absent';
+        throw kubeError(`failed to get secret ${namespace}/${name}`, e);
+      }
+      if (current.metadata?.labels?.[MANAGED_LABEL] !== 'true') return 'unmanaged';
+      const currentOwners = current.metadata.ownerReferences ?? [];
+      const remaining = mergeOwners(currentOwners, { pods: [], released });
+      const resourceVersion = current.metadata.resourceVersion;
+      try {
+        if (remaining.length === 0) {
+          // The precondition: if another node added its pod since our read, this fails and we read again.
+          await this.api.deleteNamespacedSecret({ name, namespace, body: { preconditions: { resourceVersion, uid: current.metadata.uid } } });
+          return 'deleted';
+        }
+        if (remaining.length === currentOwners.length) return 'unchanged';
+        await this.api.replaceNamespacedSecret({ name, namespace, body: { ...current, metadata: { ...current.metadata, ownerReferences: remaining, resourceVersion } } });
+        return 'updated';
+      } catch (e) {
+        if (isNotFound(e)) return 'absent';
+        if (isConflict(e)) continue;
+        throw kubeError(`failed to release secret ${namespace}/${name}`, e);
+      }
     }
-    if (current.metadata?.labels?.[MANAGED_LABEL] !== 'true') return 'unmanaged';
-    try {
-      await this.api.deleteNamespacedSecret({ name, namespace });
-    } catch (e) {
-      if (isNotFound(e)) return 'absent';
-      throw kubeError(`failed to delete secret ${namespace}/${name}`, e);
-    }
-    return 'deleted';
+    throw kubeError(`failed to release secret ${namespace}/${name}`, new Error('too many conflicts'));
   }
 }

@@ -4,7 +4,8 @@
  * the mount to read the data from, and the sync checkpoint. The Secret sync consumer works from it:
  * a Secret is pending while its desired state changed after the last successful sync (by seq).
  *
- * A Secret with no live mount left is dropped from the projection: its deletion is Kubernetes
+ * A Secret with no live mount left on this node is dropped from the projection; Secret sync then
+ * takes this node's pods out of its owners (and deletes it if none is left), the rest is Kubernetes
  * garbage collection's job (ownerReferences), as upstream.
  */
 import type { LoggedEvent, PodRef } from './events.js';

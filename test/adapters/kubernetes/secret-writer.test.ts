@@ -1,0 +1,76 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadKubeConfig } from '../../../src/adapters/kubernetes/kube-config.js';
+import { KubeSecretWriter, mergeOwners } from '../../../src/adapters/kubernetes/secret-writer.js';
+import { MANAGED_LABEL } from '../../../src/core/secrets/desired-secret.js';
+import type { DesiredSecret } from '../../../src/core/secrets/desired-secret.js';
+import { startKubeEmulator } from '../../../src/emulators/kube/index.js';
+import type { KubeEmulator, KubeObject } from '../../../src/emulators/kube/index.js';
+
+const pod = (uid: string) => ({ apiVersion: 'v1', kind: 'Pod', name: `pod-${uid}`, uid });
+
+describe('mergeOwners (one node’s share of a Secret’s owners)', () => {
+  it('adds this node’s pods, drops only the ones it released, and keeps everyone else’s references as they are', () => {
+    const rs = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: 'r', controller: true, blockOwnerDeletion: true };
+    const merged = mergeOwners([pod('c'), rs, pod('a'), pod('x')], { pods: [{ name: 'pod-b', uid: 'b' }, { name: 'pod-a', uid: 'a' }], released: new Set(['x']) });
+    expect(merged).toEqual([pod('a'), pod('b'), pod('c'), rs]);
+  });
+
+  it('releasing a pod that is not an owner changes nothing', () => {
+    expect(mergeOwners([pod('a')], { pods: [], released: new Set(['z']) })).toEqual([pod('a')]);
+  });
+});
+
+describe('KubeSecretWriter against the local API server', () => {
+  let emulator: KubeEmulator;
+  let dir: string;
+  let writer: KubeSecretWriter;
+
+  beforeAll(async () => {
+    emulator = await startKubeEmulator();
+    dir = await mkdtemp(join(tmpdir(), 'secretlet-sw-'));
+    await emulator.writeKubeconfig(join(dir, 'kubeconfig'));
+    writer = new KubeSecretWriter(loadKubeConfig(join(dir, 'kubeconfig')));
+  });
+
+  afterAll(async () => {
+    await emulator.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const desired = (name: string, value: string): DesiredSecret => ({
+    namespace: 'default',
+    name,
+    type: 'Opaque',
+    labels: { [MANAGED_LABEL]: 'true' },
+    annotations: {},
+    data: { key: new TextEncoder().encode(value) },
+  });
+  const owners = (name: string): string[] => (emulator.get('v1', 'Secret', 'default', name)?.metadata.ownerReferences ?? []).map((o) => o.uid);
+
+  it('two nodes writing one Secret both stay owners; an unchanged write is skipped', async () => {
+    expect(await writer.apply(desired('shared', 'v1'), { pods: [{ name: 'pod-a', uid: 'a' }], released: new Set() })).toBe('created');
+    expect(await writer.apply(desired('shared', 'v1'), { pods: [{ name: 'pod-b', uid: 'b' }], released: new Set() })).toBe('updated');
+    expect(owners('shared')).toEqual(['a', 'b']);
+    expect(await writer.apply(desired('shared', 'v1'), { pods: [{ name: 'pod-a', uid: 'a' }], released: new Set() })).toBe('unchanged');
+  });
+
+  it('release drops only the released owners and deletes the Secret when none is left', async () => {
+    await writer.apply(desired('rel', 'v1'), { pods: [{ name: 'pod-a', uid: 'a' }, { name: 'pod-b', uid: 'b' }], released: new Set() });
+    expect(await writer.release('default', 'rel', new Set(['a']))).toBe('updated');
+    expect(owners('rel')).toEqual(['b']);
+    expect(await writer.release('default', 'rel', new Set(['a']))).toBe('unchanged');
+    expect(await writer.release('default', 'rel', new Set(['b']))).toBe('deleted');
+    expect(emulator.get('v1', 'Secret', 'default', 'rel')).toBeUndefined();
+    expect(await writer.release('default', 'rel', new Set(['b']))).toBe('absent');
+  });
+
+  it('never writes or deletes a Secret it does not manage', async () => {
+    emulator.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'theirs', namespace: 'default' }, type: 'Opaque', data: { key: 'dGhlaXJz' } } as KubeObject);
+    expect(await writer.apply(desired('theirs', 'mine'), { pods: [{ name: 'pod-a', uid: 'a' }], released: new Set() })).toBe('unmanaged');
+    expect(await writer.release('default', 'theirs', new Set(['a']))).toBe('unmanaged');
+    expect(emulator.get('v1', 'Secret', 'default', 'theirs')?.metadata.ownerReferences).toBeUndefined();
+  });
+});

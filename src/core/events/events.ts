@@ -26,7 +26,7 @@ export interface LoggedObject {
   objectName: string;
   objectType: ObjectType;
   version: string;
-  /** True when the SPC names a version or label, so rotation must not move it. */
+  /** True when the SPC names a version, so rotation must not move it (a label moves; it is not a pin). */
   pinned: boolean;
   /**
    * HMAC-SHA256 of the file's bytes with a per-node key, hex, first 32 chars. It lets rotation and

@@ -16,7 +16,7 @@ const plan: MountPlan = {
   authMode: 'irsa',
   preferredAddressType: 'auto',
   pathTranslation: { kind: 'replace', char: '_' },
-  objects: [descriptor({ index: 0, objectName: 'db' }), descriptor({ index: 1, objectName: 'api', objectAlias: 'api-key', objectVersionLabel: 'AWSPREVIOUS' })],
+  objects: [descriptor({ index: 0, objectName: 'db' }), descriptor({ index: 1, objectName: 'api', objectAlias: 'api-key', objectVersion: 'ver-3' })],
   defaultMode: 0o644,
 };
 

@@ -53,10 +53,13 @@ describe('planRotation', () => {
     expect(p.groups[1]?.requests).toEqual([{ type: 'secretsmanager', secretId: 'a' }]);
   });
 
-  it('does not re-fetch pinned objects', () => {
+  it('does not re-fetch objects pinned to a version; asks for labelled ones again, by their label (labels move)', () => {
     const objs = [object(0, 'a', { objectVersion: 'v-pinned' }), object(1, 'b', { objectVersionLabel: 'AWSPREVIOUS' }), object(2, 'c')];
     const p = planRotation([mount('m1', 'sa1', objs, {})]);
-    expect(p.groups[0]?.requests).toEqual([{ type: 'secretsmanager', secretId: 'c' }]);
+    expect(p.groups[0]?.requests).toEqual([
+      { type: 'secretsmanager', secretId: 'b', versionStage: 'AWSPREVIOUS' },
+      { type: 'secretsmanager', secretId: 'c' },
+    ]);
   });
 
   it('fetches with the freshest token of the service account', () => {

@@ -8,8 +8,10 @@
  * Objects that met a server fault in the primary region are asked again in their mount's failover
  * region (`planFailover`), with the same rules as a mount.
  *
- * Pinned objects (an SPC `objectVersion` or `objectVersionLabel`) are never re-fetched: their
- * current value is reused for rendering.
+ * Pinned objects (an SPC `objectVersion`) are never re-fetched: their current value is reused for
+ * rendering. An `objectVersionLabel` is not a pin: a label (AWSPREVIOUS, a custom staging label, an
+ * SSM label) moves from version to version, so labelled objects are asked again every cycle, by their
+ * label, as upstream re-checks them (aws-provider.md §11.2, §11.3).
  */
 import { SecretletError, asSecretletError } from '../errors.js';
 import type { AwsIdentity, FetchedObject, MountPlan, ObjectDescriptor, ObjectRequest, RenderedFile, ObjectVersion } from '../model.js';
@@ -49,7 +51,7 @@ export interface RotationPlan {
 }
 
 export function isPinned(d: ObjectDescriptor): boolean {
-  return d.objectVersion !== '' || d.objectVersionLabel !== '';
+  return d.objectVersion !== '';
 }
 
 /** Who a fetch runs as: credentials are per (mode, namespace, service account), addresses per preference. */

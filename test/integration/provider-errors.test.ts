@@ -118,6 +118,28 @@ describe('provider door: AWS failures', () => {
     expect(attempts).toBeGreaterThan(1);
   });
 
+  it('an AWS fault the agent already retried tells the driver not to retry: no second round of AWS calls', async () => {
+    // The driver's client retries UNAVAILABLE up to 3 times (driver.md §2.2); the agent's answer carries a
+    // negative retry pushback, so the driver-configured client makes one call and AWS sees one round of attempts.
+    h.stack.aws.faults.inject({ action: 'GetParameters', kind: 'throttle' });
+    await mountError();
+    const oneRound = h.stack.aws.counters.count({ action: 'GetParameters', outcome: 'throttled' });
+    h.stack.aws.counters.reset();
+    const driver = createProviderClient(h.providerSocket, { driverServiceConfig: true });
+    try {
+      const p = pod('web', 2);
+      const target = await makeTarget(h.dir, p.podUid);
+      const error = await driver.mount(driverMountRequest({ stack: h.stack, pod: p, spcName: SPC_NAME, parameters: PARAMETERS, targetPath: target })).then(
+        () => undefined,
+        (e: unknown) => e as CallError,
+      );
+      expect(error?.code).toBe(status.UNAVAILABLE);
+      expect(h.stack.aws.counters.count({ action: 'GetParameters', outcome: 'throttled' })).toBe(oneRound);
+    } finally {
+      driver.close();
+    }
+  });
+
   it('a throttled BatchGetSecretValue falls back to GetSecretValue (its quota is 100x larger) and mounts', async () => {
     h.stack.aws.faults.inject({ action: 'BatchGetSecretValue', kind: 'throttle' });
     h.stack.aws.counters.reset();

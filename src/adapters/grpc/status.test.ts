@@ -24,6 +24,16 @@ describe('toGrpcStatus', () => {
     });
   });
 
+  it('tells gRPC clients not to retry an AWS failure the agent already retried, and only that kind', () => {
+    const pushback = (reason: string) => toGrpcStatus(new SecretletError({ code: 'UNAVAILABLE', reason, message: 'm' })).metadata?.get('grpc-retry-pushback-ms');
+    expect(pushback('Throttled')).toEqual(['-1']);
+    expect(pushback('AwsUnavailable')).toEqual(['-1']);
+    expect(pushback('AwsUnreachable')).toEqual(['-1']);
+    // The agent shutting down: the client's retry reaches the next agent, so it stays allowed.
+    expect(pushback('Draining')).toBeUndefined();
+    expect(toGrpcStatus(new SecretletError({ code: 'PERMISSION_DENIED', reason: 'Throttled', message: 'm' })).metadata).toBeUndefined();
+  });
+
   it('turns a plain Error into UNKNOWN with its message', () => {
     expect(toGrpcStatus(new TypeError('boom'))).toEqual({ code: grpc.status.UNKNOWN, details: 'boom' });
   });

@@ -11,6 +11,25 @@ import type { StatusCode } from '../../core/errors.js';
 export interface GrpcStatus {
   code: grpc.status;
   details: string;
+  /** Trailers sent with the status (the retry pushback below). */
+  metadata?: grpc.Metadata;
+}
+
+/**
+ * AWS failures the agent answers only after its own retries with backoff and jitter (retry.ts).
+ * The upstream driver's gRPC client retries UNAVAILABLE up to 3 times (driver.md §2.2), which would
+ * send the same reads to a throttled or failing AWS endpoint three times over; a negative
+ * `grpc-retry-pushback-ms` tells a gRPC client not to retry (gRFC A6; grpc-go and grpc-js honour it).
+ * The next try is kubelet's, with its own backoff. Other UNAVAILABLE answers (the agent draining,
+ * a closed pool) keep the client's retry: the next attempt reaches a healthy agent.
+ */
+const RETRIED_HERE: ReadonlySet<string> = new Set(['Throttled', 'AwsUnavailable', 'AwsUnreachable']);
+const RETRY_PUSHBACK = 'grpc-retry-pushback-ms';
+
+function noRetryTrailer(): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  metadata.set(RETRY_PUSHBACK, '-1');
+  return metadata;
 }
 
 const STATUS_BY_NAME: Readonly<Record<StatusCode, grpc.status>> = Object.freeze({
@@ -36,6 +55,7 @@ export function toGrpcStatus(err: unknown): GrpcStatus {
   if (err instanceof SecretletError) {
     // A code name outside the union can only arrive through a cast or another realm; do not trust it.
     const code = Object.hasOwn(STATUS_BY_NAME, err.code) ? STATUS_BY_NAME[err.code] : grpc.status.UNKNOWN;
+    if (code === grpc.status.UNAVAILABLE && RETRIED_HERE.has(err.reason)) return { code, details: err.message, metadata: noRetryTrailer() };
     return { code, details: err.message };
   }
   if (err instanceof Error) return { code: grpc.status.UNKNOWN, details: err.message };

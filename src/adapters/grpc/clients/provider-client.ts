@@ -27,7 +27,23 @@ export interface ProviderClient {
 export interface ProviderClientOptions {
   /** The driver's `--max-call-recv-msg-size`; grpc-js default (4 MiB) when unset. */
   maxReceiveMessageLength?: number;
+  /**
+   * Use the driver's default service config (driver.md §2.2): wait for ready, and retry UNAVAILABLE
+   * up to 3 attempts with 1 s initial backoff. Off by default, so a test sees a failure at once.
+   */
+  driverServiceConfig?: boolean;
 }
+
+/** The upstream driver's default service config for `v1alpha1.CSIDriverProvider` (driver.md §2.2). */
+export const DRIVER_SERVICE_CONFIG = JSON.stringify({
+  methodConfig: [
+    {
+      name: [{ service: PROVIDER_SERVICE_NAME }],
+      waitForReady: true,
+      retryPolicy: { maxAttempts: 3, initialBackoff: '1s', maxBackoff: '10s', backoffMultiplier: 1.1, retryableStatusCodes: ['UNAVAILABLE'] },
+    },
+  ],
+});
 
 export function createProviderClient(socketPath: string, options: ProviderClientOptions = {}): ProviderClient {
   const Client = serviceConstructor(loadProtoPackage('provider'), PROVIDER_SERVICE_NAME);
@@ -35,6 +51,7 @@ export function createProviderClient(socketPath: string, options: ProviderClient
   if (options.maxReceiveMessageLength !== undefined) {
     channelOptions['grpc.max_receive_message_length'] = options.maxReceiveMessageLength;
   }
+  if (options.driverServiceConfig === true) channelOptions['grpc.service_config'] = DRIVER_SERVICE_CONFIG;
   const client = new Client(grpcUnixAddress(parseUnixEndpoint(socketPath)), grpc.credentials.createInsecure(), channelOptions);
   return {
     async version(callOptions) {

@@ -7,7 +7,7 @@ import type { MountPlan, ObjectVersion, RenderedFile } from '../model.js';
 import type { ContentHasher } from '../ports/event-log.js';
 import type { SecretObjectSpec } from '../ports/spc-catalog.js';
 import type { LoggedObject, MountDoor, MountUpdateCause, NewEvent } from './events.js';
-import { isPinned } from '../rotation/rotation-plan.js';
+import { isPinned } from '../mount/object-requests.js';
 
 /**
  * Kubelet's target path for a CSI inline volume (driver.md §1.5, the same pattern upstream's

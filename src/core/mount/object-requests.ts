@@ -21,6 +21,14 @@ export function effectiveObject(d: ObjectDescriptor, useFailover: boolean): Effe
 }
 
 /**
+ * Pinned to one version by the SPC (`objectVersion`): rotation never asks for it again. A label is
+ * not a pin: it moves from version to version.
+ */
+export function isPinned(d: ObjectDescriptor): boolean {
+  return d.objectVersion !== '';
+}
+
+/**
  * Secrets Manager: SecretId, VersionId and VersionStage (both sent when both are set, as ASCP does).
  * SSM: the name with a `:version` selector, else a `:label` selector (SSM's `name:selector` syntax).
  */

@@ -16,7 +16,7 @@
 import { SecretletError, asSecretletError } from '../errors.js';
 import type { AwsIdentity, FetchedObject, MountPlan, ObjectDescriptor, ObjectRequest, RenderedFile, ObjectVersion } from '../model.js';
 import { isServerFault } from '../mount/mount-job.js';
-import { objectRequestFor } from '../mount/object-requests.js';
+import { isPinned, objectRequestFor } from '../mount/object-requests.js';
 import { renderFiles } from '../render/render-files.js';
 import type { Result } from '../result.js';
 
@@ -48,10 +48,6 @@ export interface RotationPlan {
   groups: FetchGroup[];
   /** Per mount key: where each unpinned object's answer will be. */
   slots: ReadonlyMap<string, ObjectSlot[]>;
-}
-
-export function isPinned(d: ObjectDescriptor): boolean {
-  return d.objectVersion !== '';
 }
 
 /** Who a fetch runs as: credentials are per (mode, namespace, service account), addresses per preference. */

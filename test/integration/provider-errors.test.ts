@@ -34,10 +34,11 @@ afterEach(async () => {
   await h.stop();
 });
 
-async function mountError(overrides: Partial<DriverMountOptions> = {}): Promise<{ error: CallError; target: string }> {
+/** A Mount that must fail, through the test's client unless `via` is given; its status and target. */
+async function mountError(overrides: Partial<DriverMountOptions> = {}, via: ProviderClient = client): Promise<{ error: CallError; target: string }> {
   const p = pod('web', 1);
   const target = overrides.targetPath ?? (await makeTarget(h.dir, p.podUid));
-  const error = await client
+  const error = await via
     .mount(driverMountRequest({ stack: h.stack, pod: p, spcName: SPC_NAME, parameters: PARAMETERS, targetPath: target, ...overrides }))
     .then(
       () => {
@@ -127,13 +128,8 @@ describe('provider door: AWS failures', () => {
     h.stack.aws.counters.reset();
     const driver = createProviderClient(h.providerSocket, { driverServiceConfig: true });
     try {
-      const p = pod('web', 2);
-      const target = await makeTarget(h.dir, p.podUid);
-      const error = await driver.mount(driverMountRequest({ stack: h.stack, pod: p, spcName: SPC_NAME, parameters: PARAMETERS, targetPath: target })).then(
-        () => undefined,
-        (e: unknown) => e as CallError,
-      );
-      expect(error?.code).toBe(status.UNAVAILABLE);
+      const { error } = await mountError({}, driver);
+      expect(error.code).toBe(status.UNAVAILABLE);
       expect(h.stack.aws.counters.count({ action: 'GetParameters', outcome: 'throttled' })).toBe(oneRound);
     } finally {
       driver.close();

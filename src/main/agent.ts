@@ -38,6 +38,7 @@ import { OpsNodeVolumeListener, combineNodeVolumeListeners } from './node-listen
 import { EventWiring } from './event-wiring.js';
 import type { EventJournal } from './event-journal.js';
 import type { RotationReconciler } from './rotation-reconciler.js';
+import type { PodStatusFollower } from './pod-status-follower.js';
 import type { SecretSync } from './secret-sync.js';
 import { Lifecycle } from './lifecycle.js';
 import type { AgentState } from './lifecycle.js';
@@ -128,6 +129,8 @@ export class Agent {
     // Before the event wiring: with --mint-tokens, rotation re-plans restored mounts from it.
     const catalog = options.mode !== 'provider' ? new WatchedSpcCatalog(kc) : undefined;
     this.catalog = catalog;
+    // The kubelet door writes SecretProviderClassPodStatus; rotation keeps their objects current.
+    const podStatuses = options.mode !== 'provider' ? new KubePodStatusStore(kc) : undefined;
     this.eventWiring = new EventWiring({
       stateDir: options.stateDir,
       fsync: options.eventLogFsync,
@@ -142,6 +145,7 @@ export class Agent {
       ...(providerWriter ? { providerWriter } : {}),
       mintTokens: options.mintTokens,
       ...(catalog ? { catalog } : {}),
+      ...(podStatuses ? { podStatuses } : {}),
       clock,
       // The per-mount model re-reads on every republish, as upstream does once its poll interval passed.
       republishWindowMs: options.fetchStrategy === 'per-mount' ? 0 : Math.max(0, options.rotationIntervalMs - options.valueCacheTtlMs),
@@ -181,7 +185,7 @@ export class Agent {
         mounter,
         targets: new LocalTargetDirectory({ mounter }),
         writer: kubeletWriter,
-        podStatuses: new KubePodStatusStore(kc),
+        podStatuses: podStatuses ?? new KubePodStatusStore(kc),
         tmpfsSizeBytes: options.tmpfsSizeBytes,
         ...(freshness ? { freshness } : {}),
         listener: combineNodeVolumeListeners(
@@ -216,6 +220,10 @@ export class Agent {
 
   get secretSync(): SecretSync | undefined {
     return this.eventWiring.secretSync;
+  }
+
+  get podStatusFollower(): PodStatusFollower | undefined {
+    return this.eventWiring.podStatusFollower;
   }
 
   ready(): { ready: boolean; checks: Record<string, boolean> } {

@@ -9,6 +9,7 @@ import type { Clock } from '../core/ports/clock.js';
 import type { MountFreshness } from '../core/ports/mount-freshness.js';
 import type { PayloadWriter } from '../core/ports/payload-writer.js';
 import type { SecretSource } from '../core/ports/secret-source.js';
+import type { PodStatusStore } from '../core/ports/pod-status-store.js';
 import type { SpcCatalog } from '../core/ports/spc-catalog.js';
 import { readMountedFiles, targetStamp } from '../adapters/fs/index.js';
 import { KubeEventRecorder } from '../adapters/kubernetes/event-recorder.js';
@@ -20,6 +21,7 @@ import { MountRecorder } from './rotation-mount-recorder.js';
 import { RotationReconciler } from './rotation-reconciler.js';
 import { RepublishFreshness } from './republish-freshness.js';
 import { RestoredMounts } from './rotation-restored-mounts.js';
+import { PodStatusFollower } from './pod-status-follower.js';
 import { SecretSync } from './secret-sync.js';
 import { EventJournal } from './event-journal.js';
 
@@ -46,6 +48,8 @@ export interface EventWiringOptions {
    */
   mintTokens?: boolean;
   catalog?: SpcCatalog;
+  /** Where the kubelet door's SecretProviderClassPodStatus live: rotation keeps their `status.objects` current. */
+  podStatuses?: Pick<PodStatusStore, 'setObjects'>;
   /** The SecretSource's clock: mounts and rotation cycles are stamped with it. */
   clock?: Pick<Clock, 'now'>;
   /**
@@ -69,6 +73,7 @@ export class EventWiring {
   journal: EventJournal | undefined;
   rotation: RotationReconciler | undefined;
   secretSync: SecretSync | undefined;
+  podStatusFollower: PodStatusFollower | undefined;
   private readonly options: EventWiringOptions;
 
   constructor(options: EventWiringOptions) {
@@ -121,17 +126,22 @@ export class EventWiring {
         metrics: o.metrics,
       });
     }
+    if (o.podStatuses !== undefined) {
+      this.podStatusFollower = new PodStatusFollower({ journal, store: o.podStatuses, logger: o.logger });
+    }
     return journal;
   }
 
   start(): void {
     this.rotation?.start();
     this.secretSync?.start();
+    this.podStatusFollower?.start();
   }
 
   async close(): Promise<void> {
     await this.rotation?.stop();
     await this.secretSync?.stop();
+    await this.podStatusFollower?.stop();
     await this.journal?.close();
   }
 }

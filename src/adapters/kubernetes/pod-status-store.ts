@@ -2,11 +2,14 @@
  * Writes SecretProviderClassPodStatus objects exactly as the upstream driver does (driver.md §3):
  * create; on AlreadyExists read, take over the node label, replace status and owner, update. An
  * update with nothing changed is skipped, so republishes cost the API server one GET at most.
+ * After rotation only `status.objects` changes: one JSON merge patch, which replaces the list.
  */
-import { CustomObjectsApi } from '@kubernetes/client-node';
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { ObjectVersion } from '../../core/model.js';
 import type { PodStatusRecord, PodStatusStore } from '../../core/ports/pod-status-store.js';
-import { isConflict, kubeError } from './kube-errors.js';
+import { statusObjects } from '../../core/ports/pod-status-store.js';
+import { isConflict, isNotFound, kubeError } from './kube-errors.js';
 
 const GROUP = 'secrets-store.csi.x-k8s.io';
 const VERSION = 'v1';
@@ -35,7 +38,7 @@ function desired(record: PodStatusRecord): PodStatusObject {
       secretProviderClassName: record.secretProviderClassName,
       mounted: true,
       targetPath: record.targetPath,
-      ...(record.objects.length > 0 ? { objects: record.objects.map((o) => ({ id: o.id, version: o.version })) } : {}),
+      ...(record.objects.length > 0 ? { objects: statusObjects(record.objects) } : {}),
     },
   };
 }
@@ -81,5 +84,21 @@ export class KubePodStatusStore implements PodStatusStore {
       }
     }
     throw kubeError(`failed to update secret provider class pod status ${record.namespace}/${record.name}`, new Error('too many conflicts'));
+  }
+
+  async setObjects(namespace: string, name: string, objects: readonly ObjectVersion[]): Promise<boolean> {
+    const sorted = statusObjects(objects);
+    // null removes the field: the driver omits `objects` when there are none.
+    const body = { status: { objects: sorted.length > 0 ? sorted : null } };
+    try {
+      await this.api.patchNamespacedCustomObject(
+        { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      return true;
+    } catch (e) {
+      if (isNotFound(e)) return false;
+      throw kubeError(`failed to update objects of secret provider class pod status ${namespace}/${name}`, e);
+    }
   }
 }

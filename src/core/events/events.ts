@@ -35,6 +35,12 @@ export interface LoggedObject {
    * who can read the log; without the node key the hash reveals nothing.
    */
   hash: string;
+  /**
+   * The files of the object's jmesPath entries (empty when it has none). They show the object's
+   * version, so the mount's ObjectVersions (and SecretProviderClassPodStatus `status.objects`) list
+   * them too. Absent in records written before this field existed.
+   */
+  jmesFiles?: string[];
 }
 
 export interface MountPublished {

@@ -8,6 +8,8 @@ import type { ContentHasher } from '../ports/event-log.js';
 import type { SecretObjectSpec } from '../ports/spc-catalog.js';
 import type { LoggedObject, MountDoor, MountUpdateCause, NewEvent } from './events.js';
 import { isPinned } from '../mount/object-requests.js';
+import { fileNameFor } from '../spc/file-name.js';
+import { compareIds } from '../render/render-files.js';
 
 /**
  * Kubelet's target path for a CSI inline volume (driver.md §1.5, the same pattern upstream's
@@ -36,7 +38,7 @@ export function mountKeyFromTargetPath(targetPath: string): string | undefined {
  * not among `files` gets an empty hash rather than a made-up one.
  */
 export function loggedObjects(
-  plan: Pick<MountPlan, 'objects'>,
+  plan: Pick<MountPlan, 'objects' | 'pathTranslation'>,
   versions: readonly ObjectVersion[],
   files: readonly RenderedFile[],
   hasher: ContentHasher,
@@ -52,8 +54,24 @@ export function loggedObjects(
       version: versionById.get(o.fileName) ?? '',
       pinned: isPinned(o),
       hash: file === undefined ? '' : hasher.hash(file.contents),
+      jmesFiles: o.jmesPath.map((e) => fileNameFor(e.objectAlias, plan.pathTranslation)),
     };
   });
+}
+
+/**
+ * The ObjectVersions a mount's files show, as the doors answer them (every file with its object's
+ * version, sorted by id in byte order), rebuilt from the log. Undefined for a record written before
+ * objects carried their jmesPath files: its list would miss those entries.
+ */
+export function mountVersions(objects: readonly LoggedObject[]): ObjectVersion[] | undefined {
+  const versions = new Map<string, string>();
+  for (const o of objects) {
+    if (o.jmesFiles === undefined) return undefined;
+    versions.set(o.id, o.version);
+    for (const f of o.jmesFiles) versions.set(f, o.version);
+  }
+  return [...versions].map(([id, version]) => ({ id, version })).sort((a, b) => compareIds(a.id, b.id));
 }
 
 export interface MountPublishedInput {
@@ -90,7 +108,7 @@ export function mountPublishedEvent(input: MountPublishedInput): NewEvent {
 
 export interface MountUpdatedInput {
   mountKey: string;
-  plan: Pick<MountPlan, 'objects'>;
+  plan: Pick<MountPlan, 'objects' | 'pathTranslation'>;
   versions: readonly ObjectVersion[];
   files: readonly RenderedFile[];
   cause: MountUpdateCause;

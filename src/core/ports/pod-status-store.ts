@@ -1,8 +1,9 @@
 import type { ObjectVersion } from '../model.js';
+import { compareIds } from '../render/render-files.js';
 
 /** One SecretProviderClassPodStatus as the driver writes it (driver.md §3). */
 export interface PodStatusRecord {
-  /** `<pod>-<namespace>-<spc>` */
+  /** `<pod>-<namespace>-<spc>` (podStatusName). */
   name: string;
   namespace: string;
   nodeName: string;
@@ -14,7 +15,22 @@ export interface PodStatusRecord {
   objects: ObjectVersion[];
 }
 
+/** The name the driver gives a pod's SecretProviderClassPodStatus for one class. */
+export function podStatusName(podName: string, namespace: string, secretProviderClassName: string): string {
+  return `${podName}-${namespace}-${secretProviderClassName}`;
+}
+
+/** `status.objects` as the driver writes it: `{id, version}` sorted by id in byte order. */
+export function statusObjects(versions: readonly ObjectVersion[]): ObjectVersion[] {
+  return versions.map((o) => ({ id: o.id, version: o.version })).sort((a, b) => compareIds(a.id, b.id));
+}
+
 /** Create-or-update of SecretProviderClassPodStatus objects; a no-op write when nothing changed. */
 export interface PodStatusStore {
   upsert(record: PodStatusRecord): Promise<void>;
+  /**
+   * Sets `status.objects` of an existing status (after rotation changed a mount's versions).
+   * False when the status no longer exists (its pod is gone): it is not re-created.
+   */
+  setObjects(namespace: string, name: string, objects: readonly ObjectVersion[]): Promise<boolean>;
 }

@@ -11,6 +11,7 @@ import { SecretletError, invalidArgument } from '../errors.js';
 import { mountKeyFor } from '../events/mount-events.js';
 import type { MountFreshness } from '../ports/mount-freshness.js';
 import type { PayloadWriter } from '../ports/payload-writer.js';
+import { podStatusName, statusObjects } from '../ports/pod-status-store.js';
 import type { PodStatusStore } from '../ports/pod-status-store.js';
 import type { SecretProviderClassSpec, SpcCatalog } from '../ports/spc-catalog.js';
 import type { TargetDirectory, VolumeMounter } from '../ports/volume-mounter.js';
@@ -139,14 +140,14 @@ export class NodeVolumeService {
     const outcome = await this.options.writer.write(req.targetPath, fetched.files);
     if (outcome.changed || firstMount) {
       await this.options.podStatuses.upsert({
-        name: `${podName}-${namespace}-${spcName}`,
+        name: podStatusName(podName, namespace, spcName),
         namespace,
         nodeName: this.options.nodeName,
         podName,
         podUid: prepared.parsed.pod.uid,
         secretProviderClassName: spcName,
         targetPath: req.targetPath,
-        objects: [...fetched.versions].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+        objects: statusObjects(fetched.versions),
       });
     }
     await this.options.listener?.published({ volumeId: req.volumeId, targetPath: req.targetPath, spc, mount: fetched, firstMount, changed: outcome.changed });

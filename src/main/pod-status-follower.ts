@@ -1,0 +1,154 @@
+/**
+ * Keeps SecretProviderClassPodStatus `status.objects` true after rotation. The CSI door writes the
+ * status on a first mount and on a republish that changed files; a rotation cycle rewrites mounts
+ * without any door call, so without this the status would keep the versions of the first mount
+ * (upstream updates it on every republish it does not skip, driver.md §5.1; the legacy rotation
+ * reconciler updated it when versions moved, §5.2).
+ *
+ * It follows the event log: every MountUpdated of a kubelet-door mount whose versions moved queues
+ * that mount, and a small loop patches the status off the cycle's path, at most `concurrency` calls
+ * at a time, with the versions the mount's files show when the call is sent (so a mount updated
+ * twice is patched once; `mountVersions`, which lists jmesPath files too). Failed patches are retried with backoff. After a restart every kubelet-door
+ * mount whose objects changed since it was published is patched once more: a patch the crash cut
+ * off is not lost (patching an already-current status changes nothing).
+ */
+import type { Logger } from '../adapters/logging/logger.js';
+import type { LoggedObject } from '../core/events/events.js';
+import { mountVersions } from '../core/events/mount-events.js';
+import type { MountEntry } from '../core/events/mount-registry.js';
+import { podStatusName } from '../core/ports/pod-status-store.js';
+import type { PodStatusStore } from '../core/ports/pod-status-store.js';
+import type { EventJournal } from './event-journal.js';
+
+export interface PodStatusFollowerOptions {
+  journal: EventJournal;
+  store: Pick<PodStatusStore, 'setObjects'>;
+  logger: Logger;
+  /** Patches in flight at most. @default 4 */
+  concurrency?: number;
+  /** Attempts per queued mount before it is given up (logged). @default 6 */
+  maxAttempts?: number;
+  /** Delay before retry n (1-based). @default 500 ms × 2^(n-1), at most 30 s */
+  retryDelayMs?: (attempt: number) => number;
+}
+
+export interface PodStatusFollowerReport {
+  patched: number;
+  /** Statuses that no longer exist (their pod is gone); not re-created. */
+  missing: number;
+  failed: number;
+}
+
+function sameVersions(a: readonly LoggedObject[], b: readonly LoggedObject[]): boolean {
+  if (a.length !== b.length) return false;
+  const byId = new Map(a.map((o) => [o.id, o.version]));
+  return b.every((o) => byId.get(o.id) === o.version);
+}
+
+export class PodStatusFollower {
+  private readonly options: PodStatusFollowerOptions;
+  private readonly queue = new Set<string>();
+  private readonly attempts = new Map<string, number>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private unsubscribe: (() => void) | undefined;
+  private active = 0;
+  private idleWaiters: Array<() => void> = [];
+  private stopped = true;
+  readonly report: PodStatusFollowerReport = { patched: 0, missing: 0, failed: 0 };
+
+  constructor(options: PodStatusFollowerOptions) {
+    this.options = options;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    const { journal } = this.options;
+    for (const entry of journal.state.mounts.values()) {
+      if (entry.door === 'csi' && entry.changedSeq > entry.publishedSeq) this.queue.add(entry.mountKey);
+    }
+    this.unsubscribe = journal.subscribe((record, before, after) => {
+      if (record.type !== 'MountUpdated') return;
+      const key = record.payload.mountKey;
+      const now = after.mounts.get(key);
+      const was = before.mounts.get(key);
+      if (now === undefined || now.door !== 'csi') return;
+      if (was !== undefined && sameVersions(was.objects, now.objects)) return;
+      this.enqueue(key);
+    });
+    this.pump();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    await this.idle();
+  }
+
+  /** Resolves when nothing is queued or in flight (retries waiting on a timer do not count). */
+  idle(): Promise<void> {
+    if (this.active === 0 && (this.queue.size === 0 || this.stopped)) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private enqueue(mountKey: string): void {
+    this.attempts.delete(mountKey);
+    this.queue.add(mountKey);
+    this.pump();
+  }
+
+  private pump(): void {
+    const limit = this.options.concurrency ?? 4;
+    while (!this.stopped && this.active < limit && this.queue.size > 0) {
+      const key = this.queue.values().next().value as string;
+      this.queue.delete(key);
+      this.active += 1;
+      void this.patch(key).finally(() => {
+        this.active -= 1;
+        this.pump();
+        if (this.active === 0 && (this.queue.size === 0 || this.stopped)) {
+          const waiters = this.idleWaiters;
+          this.idleWaiters = [];
+          for (const w of waiters) w();
+        }
+      });
+    }
+  }
+
+  private async patch(mountKey: string): Promise<void> {
+    const { journal, store, logger } = this.options;
+    const entry: MountEntry | undefined = journal.state.mounts.get(mountKey);
+    if (entry === undefined || entry.door !== 'csi') return; // unpublished meanwhile: the status goes with the pod
+    const name = podStatusName(entry.pod.name, entry.pod.namespace, entry.secretProviderClass);
+    const versions = mountVersions(entry.objects);
+    if (versions === undefined) return; // logged by an older agent: its jmesPath files are unknown, leave the status as it is
+    try {
+      const found = await store.setObjects(entry.pod.namespace, name, versions);
+      this.attempts.delete(mountKey);
+      if (found) this.report.patched += 1;
+      else this.report.missing += 1;
+    } catch (e) {
+      const attempt = (this.attempts.get(mountKey) ?? 0) + 1;
+      const message = e instanceof Error ? e.message : String(e);
+      if (attempt >= (this.options.maxAttempts ?? 6)) {
+        this.attempts.delete(mountKey);
+        this.report.failed += 1;
+        logger.warn({ mountKey, status: `${entry.pod.namespace}/${name}`, attempts: attempt, err: message }, 'gave up updating the objects of a pod status after rotation');
+        return;
+      }
+      this.attempts.set(mountKey, attempt);
+      const delay = this.options.retryDelayMs?.(attempt) ?? Math.min(500 * 2 ** (attempt - 1), 30_000);
+      logger.debug({ mountKey, attempt, delayMs: delay, err: message }, 'pod status update failed; will retry');
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        if (this.stopped) return;
+        this.queue.add(mountKey);
+        this.pump();
+      }, delay);
+      timer.unref();
+      this.timers.add(timer);
+    }
+  }
+}

@@ -61,7 +61,11 @@ serveParent(
         // One cycle of the agent's own rotation reconciler (how secretlet rotates), timed here.
         const started = performance.now();
         const report = await agent.rotation?.runCycle();
-        return { durationMs: Math.round((performance.now() - started) * 10) / 10, rewritten: report?.rewritten.length ?? 0, failed: report?.failed.length ?? 0, firstError: report?.failed[0]?.reason };
+        const durationMs = Math.round((performance.now() - started) * 10) / 10;
+        // The pod-status patches the cycle caused follow it; the phase's counters must include them.
+        await agent.podStatusFollower?.idle();
+        const settledMs = Math.round((performance.now() - started) * 10) / 10;
+        return { durationMs, podStatusesSettledMs: settledMs, rewritten: report?.rewritten.length ?? 0, failed: report?.failed.length ?? 0, firstError: report?.failed[0]?.reason };
       }
       default:
         throw new Error(`unknown command ${cmd}`);

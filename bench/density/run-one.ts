@@ -165,9 +165,10 @@ export async function runOne(c: RunConfig): Promise<RunEntry[]> {
         ? await (async (): Promise<RunEntry> => {
             await stack.call('reset');
             await agent.call('reset');
-            const cycle = await agent.call<{ durationMs: number; rewritten: number; failed: number; firstError?: string }>('rotate');
+            const cycle = await agent.call<{ durationMs: number; podStatusesSettledMs: number; rewritten: number; failed: number; firstError?: string }>('rotate');
             const pass: PassResult = { latenciesMs: [cycle.durationMs], allMountedMs: cycle.durationMs, failures: cycle.failed, firstError: cycle.firstError };
             const e = entry(c, 'rotation', pass, await stack.call<Counters>('counters'), await agent.call<AgentSample>('sample'));
+            if (c.door === 'csi') e.podStatusesSettledMs = cycle.podStatusesSettledMs;
             out.push(e);
             return e;
           })()

@@ -36,6 +36,12 @@ export interface RunEntry {
   agentNodeArgs?: string;
   /** Rotation only: whether a rotated value reached a pod's files. */
   rotationVisible?: boolean;
+  /**
+   * secretlet rotation only: ms from the cycle's start until the SecretProviderClassPodStatus
+   * patches it caused were all answered (they follow the cycle; `allMountedMs` is the cycle). The
+   * phase's kube calls, CPU and RSS include them. Absent in older results (no patches then).
+   */
+  podStatusesSettledMs?: number;
 }
 
 export interface ResultsFile {

@@ -127,7 +127,8 @@ export class EventWiring {
       });
     }
     if (o.podStatuses !== undefined) {
-      this.podStatusFollower = new PodStatusFollower({ journal, store: o.podStatuses, logger: o.logger });
+      // Status patches wait for the cycle that caused them: the pods' files come first.
+      this.podStatusFollower = new PodStatusFollower({ journal, store: o.podStatuses, logger: o.logger, goesFirst: () => this.rotation?.inFlight });
     }
     return journal;
   }

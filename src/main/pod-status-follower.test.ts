@@ -104,6 +104,25 @@ describe('PodStatusFollower', () => {
     expect(store.patches).toEqual([]);
   });
 
+  it('holds its patches while the work that goes first (a rotation cycle) runs', async () => {
+    const journal = await journalWith([published(1)]);
+    const store = new FakeStatuses();
+    let finishCycle: () => void = () => undefined;
+    let cycle: Promise<void> | undefined = new Promise<void>((r) => (finishCycle = r));
+    const follower = new PodStatusFollower({ journal, store, logger, goesFirst: () => cycle });
+    follower.start();
+
+    await journal.record([rotated(1, 'v2')]);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(store.patches).toEqual([]);
+    cycle = undefined;
+    finishCycle();
+    await follower.idle();
+    await follower.stop();
+
+    expect(store.patches.map((p) => p.name)).toEqual(['p1-ns-spc']);
+  });
+
   it('after a restart, patches again every kubelet-door mount that changed since it was published', async () => {
     // The log as a crash left it: the rotation was recorded, its patch may never have been sent.
     const journal = await journalWith([published(1), published(2), rotated(2, 'v2'), published(3, 'provider'), rotated(3, 'v2')]);

@@ -30,6 +30,11 @@ export interface PodStatusFollowerOptions {
   maxAttempts?: number;
   /** Delay before retry n (1-based). @default 500 ms × 2^(n-1), at most 30 s */
   retryDelayMs?: (attempt: number) => number;
+  /**
+   * Work that goes first (the rotation cycle in flight, if any): patches queued while it runs wait
+   * for it, so a cycle's rewrites of every mount are not slowed by up to one API call per mount.
+   */
+  goesFirst?: () => Promise<unknown> | undefined;
 }
 
 export interface PodStatusFollowerReport {
@@ -52,6 +57,8 @@ export class PodStatusFollower {
   private readonly timers = new Set<NodeJS.Timeout>();
   private unsubscribe: (() => void) | undefined;
   private active = 0;
+  /** Waiting for `goesFirst`. */
+  private deferred = false;
   private idleWaiters: Array<() => void> = [];
   private stopped = true;
   readonly report: PodStatusFollowerReport = { patched: 0, missing: 0, failed: 0 };
@@ -84,13 +91,26 @@ export class PodStatusFollower {
     this.unsubscribe?.();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    await this.idle();
+    const done = this.idle();
+    this.wakeIdleWaiters();
+    await done;
   }
 
   /** Resolves when nothing is queued or in flight (retries waiting on a timer do not count). */
   idle(): Promise<void> {
-    if (this.active === 0 && (this.queue.size === 0 || this.stopped)) return Promise.resolve();
+    if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private wakeIdleWaiters(): void {
+    if (!this.isIdle()) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private isIdle(): boolean {
+    return this.active === 0 && (this.queue.size === 0 || this.stopped);
   }
 
   private enqueue(mountKey: string): void {
@@ -100,6 +120,18 @@ export class PodStatusFollower {
   }
 
   private pump(): void {
+    if (this.deferred) return;
+    const first = this.options.goesFirst?.();
+    if (first !== undefined && this.queue.size > 0) {
+      this.deferred = true;
+      void first
+        .catch(() => undefined)
+        .finally(() => {
+          this.deferred = false;
+          this.pump();
+        });
+      return;
+    }
     const limit = this.options.concurrency ?? 4;
     while (!this.stopped && this.active < limit && this.queue.size > 0) {
       const key = this.queue.values().next().value as string;
@@ -108,11 +140,7 @@ export class PodStatusFollower {
       void this.patch(key).finally(() => {
         this.active -= 1;
         this.pump();
-        if (this.active === 0 && (this.queue.size === 0 || this.stopped)) {
-          const waiters = this.idleWaiters;
-          this.idleWaiters = [];
-          for (const w of waiters) w();
-        }
+        this.wakeIdleWaiters();
       });
     }
   }

@@ -116,6 +116,11 @@ export class RotationReconciler {
     await this.running?.catch(() => undefined);
   }
 
+  /** The cycle running now, if any. */
+  get inFlight(): Promise<RotationCycleReport> | undefined {
+    return this.running;
+  }
+
   /** Runs one cycle now; a call while a cycle runs joins it. */
   runCycle(): Promise<RotationCycleReport> {
     this.running ??= this.cycle().finally(() => {

@@ -90,6 +90,21 @@ describe('PodStatusFollower', () => {
     expect(store.patches).toEqual([]);
   });
 
+  it('leaves a republish that changed the files to the door, and patches one that only moved versions', async () => {
+    const journal = await journalWith([published(1), published(2)]);
+    const store = new FakeStatuses();
+    const follower = new PodStatusFollower({ journal, store, logger });
+    follower.start();
+
+    const newBytes: NewEvent = { type: 'MountUpdated', payload: { mountKey: 'uid-1/vol', objects: [object('b', 'v1', ['b-user']), object('a', 'v2')], cause: 'republish' } };
+    const sameBytes: NewEvent = { type: 'MountUpdated', payload: { mountKey: 'uid-2/vol', objects: [object('b', 'v1', ['b-user']), { ...object('a', 'v2'), hash: 'hash-v1' }], cause: 'republish' } };
+    await journal.record([newBytes, sameBytes]);
+    await follower.idle();
+    await follower.stop();
+
+    expect(store.patches.map((p) => p.name)).toEqual(['p2-ns-spc']);
+  });
+
   it('leaves the status of a mount logged without jmesPath files (an older agent) as it is', async () => {
     const journal = await journalWith([published(1)]);
     const store = new FakeStatuses();

@@ -5,12 +5,14 @@
  * (upstream updates it on every republish it does not skip, driver.md §5.1; the legacy rotation
  * reconciler updated it when versions moved, §5.2).
  *
- * It follows the event log: every MountUpdated of a kubelet-door mount whose versions moved queues
- * that mount, and a small loop patches the status off the cycle's path, at most `concurrency` calls
- * at a time, with the versions the mount's files show when the call is sent (so a mount updated
- * twice is patched once; `mountVersions`, which lists jmesPath files too). Failed patches are retried with backoff. After a restart every kubelet-door
- * mount whose objects changed since it was published is patched once more: a patch the crash cut
- * off is not lost (patching an already-current status changes nothing).
+ * It follows the event log: every MountUpdated of a kubelet-door mount whose versions moved
+ * queues that mount (except a republish that changed the files: the door wrote that status
+ * already, and a republish that only moved versions did not), and a small loop patches the status
+ * off the cycle's path, at most `concurrency` calls at a time, after the rotation cycle in flight,
+ * with the versions the mount's files show when the call is sent (`mountVersions`, jmesPath files
+ * included; a mount updated twice is patched once). Failed patches are retried with backoff. After
+ * a restart every kubelet-door mount whose objects changed since it was published is patched once
+ * more: a patch the crash cut off is not lost (patching an already-current status changes nothing).
  */
 import type { Logger } from '../adapters/logging/logger.js';
 import type { LoggedObject } from '../core/events/events.js';
@@ -50,6 +52,12 @@ function sameVersions(a: readonly LoggedObject[], b: readonly LoggedObject[]): b
   return b.every((o) => byId.get(o.id) === o.version);
 }
 
+function sameHashes(a: readonly LoggedObject[], b: readonly LoggedObject[]): boolean {
+  if (a.length !== b.length) return false;
+  const byId = new Map(a.map((o) => [o.id, o.hash]));
+  return b.every((o) => byId.get(o.id) === o.hash);
+}
+
 export class PodStatusFollower {
   private readonly options: PodStatusFollowerOptions;
   private readonly queue = new Set<string>();
@@ -81,6 +89,8 @@ export class PodStatusFollower {
       const was = before.mounts.get(key);
       if (now === undefined || now.door !== 'csi') return;
       if (was !== undefined && sameVersions(was.objects, now.objects)) return;
+      // A republish that changed bytes went through the door, which wrote the status itself.
+      if (record.payload.cause === 'republish' && (was === undefined || !sameHashes(was.objects, now.objects))) return;
       this.enqueue(key);
     });
     this.pump();

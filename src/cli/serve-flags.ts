@@ -34,7 +34,7 @@ export const SERVE_FLAGS: readonly FlagDefinition[] = [
   def('driverWritesSecrets', 'driver-writes-secrets', 'boolean', 'false', 'Provider door: return files to the driver instead of writing them (ASCP --driver-writes-secrets).'),
   def('awsEndpoint', 'aws-endpoint', 'string', '(SDK default)', 'Endpoint for Secrets Manager, SSM and STS (e.g. the local emulator); AWS_ENDPOINT_URL* also work.'),
   def('podIdentityEndpoint', 'pod-identity-endpoint', 'string', 'http://169.254.170.23/v1/credentials', 'EKS Pod Identity agent URL.'),
-  def('tmpfsSize', 'tmpfs-size', 'string', '4Mi', 'Size limit of each pod volume tmpfs.'),
+  def('tmpfsSize', 'tmpfs-size', 'string', '16Mi', 'Size limit of each pod volume tmpfs; it must hold two copies of a payload (the live one and its replacement during a rotation).'),
   def('coalesceWindow', 'coalesce-window', 'string', '10ms', 'Window in which concurrent fetches of one identity and region are merged into batches.'),
   def('valueCacheTtl', 'value-cache-ttl', 'string', '0', 'Reuse fetched values this long across pods of one identity (burst and republish storms); 0 is off; must be shorter than --rotation-interval.'),
   def('fleetSize', 'fleet-size', 'number', '100', 'Nodes sharing one AWS account and region; per-node call budgets are the account quotas divided by it.'),

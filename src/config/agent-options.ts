@@ -45,7 +45,7 @@ export interface AgentOptions {
   awsEndpoint?: string;
   /** Pod Identity agent URL override. @default '' (169.254.170.23 / fd00:ec2::23) */
   podIdentityEndpoint?: string;
-  /** Size limit of each pod's tmpfs, e.g. '4Mi'. @default '4Mi' */
+  /** Size limit of each pod's tmpfs, e.g. '16Mi'. @default DEFAULT_TMPFS_SIZE ('16Mi') */
   tmpfsSize?: string;
   /**
    * Window in which concurrent fetches of one identity are merged into one batch. 10 ms measured
@@ -127,6 +127,13 @@ export function parseDuration(value: string, option: string): number {
 const SIZE = /^(\d+)(Ki|Mi|Gi)?$/;
 const UNIT_BYTES: Record<string, number> = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
 
+/**
+ * Each pod volume's tmpfs limit. A rotation keeps the live and the new payload side by side until
+ * the swap, and a provider response may carry up to 4 MiB (driver.md §4.6): 16 MiB holds both with
+ * room for a page per file. Upstream mounts without a limit; a limit costs nothing until used.
+ */
+export const DEFAULT_TMPFS_SIZE = '16Mi';
+
 export function parseSize(value: string, option: string): number {
   const m = SIZE.exec(value.trim());
   if (!m) throw invalidArgument('InvalidOption', `options.${option} must be a size like 4Mi (got "${value}")`, option);
@@ -170,7 +177,7 @@ export function compileAgentOptions(o: AgentOptions): CompiledAgentOptions {
     driverWritesSecrets: o.driverWritesSecrets ?? false,
     awsEndpoint: o.awsEndpoint ?? '',
     podIdentityEndpoint: o.podIdentityEndpoint ?? '',
-    tmpfsSizeBytes: parseSize(o.tmpfsSize ?? '4Mi', 'tmpfsSize'),
+    tmpfsSizeBytes: parseSize(o.tmpfsSize ?? DEFAULT_TMPFS_SIZE, 'tmpfsSize'),
     coalesceWindowMs: parseDuration(o.coalesceWindow ?? '10ms', 'coalesceWindow'),
     valueCacheTtlMs: valueCacheTtlOf(o),
     fleetSize,

@@ -18,6 +18,7 @@ import {
 } from '../../../src/adapters/fs/index.js';
 import type { CommandResult, CommandRunner } from '../../../src/adapters/fs/index.js';
 import type { TmpfsCallResult, TmpfsCalls } from '../../../src/adapters/fs/command-runner-helper.js';
+import { compileAgentOptions } from '../../../src/config/agent-options.js';
 import { SecretletError } from '../../../src/core/errors.js';
 import { mountCapability } from '../../support/privileges.js';
 import { tempDirs, textFile } from '../../support/temp-target.js';
@@ -185,6 +186,19 @@ describe('volume lifecycle on a real tmpfs', () => {
     await expect(tooBig).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringContaining('ENOSPC') });
     expect(await readFile(join(target, 'a'), 'utf8')).toBe('old-a');
     expect((await readdir(target)).sort()).toEqual(['a', 'b']);
+  });
+
+  it.skipIf(skip)(`the default volume size holds a 4 MiB payload being replaced by another${because}`, async () => {
+    // 4 MiB is the most a provider response may carry (driver.md §4.6); the atomic writer keeps the
+    // live and the new version side by side until the swap, so a rotation needs room for both.
+    const target = await mountedTarget('default', compileAgentOptions({ nodeName: 'n' }).tmpfsSizeBytes);
+    const files = (fill: string) => Array.from({ length: 64 }, (_, i) => textFile(`f${i}`, fill.repeat(64 * 1024)));
+    const writer = new KubeletAtomicWriter();
+    await writer.write(target, files('a'));
+
+    await writer.write(target, files('b'));
+
+    expect(await readFile(join(target, 'f63'), 'utf8')).toBe('b'.repeat(64 * 1024));
   });
 
   it.skipIf(skip)(`KubeletAtomicWriter keeps the live version when the tmpfs fills up${because}`, async () => {

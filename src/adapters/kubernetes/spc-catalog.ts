@@ -30,7 +30,8 @@ export function toSpcSpec(obj: SpcObject): SecretProviderClassSpec {
     parameters: spec.parameters,
     secretObjects: (spec.secretObjects ?? []).map((s) => ({
       secretName: s.secretName ?? '',
-      type: s.type ?? 'Opaque',
+      // No default: the driver rejects a secretObject without a type ("secret type is empty").
+      type: s.type ?? '',
       labels: s.labels ?? {},
       annotations: s.annotations ?? {},
       data: (s.data ?? []).map((d) => ({ objectName: d.objectName ?? '', key: d.key ?? '' })),

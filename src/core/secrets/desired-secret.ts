@@ -41,22 +41,27 @@ export function buildDesiredSecret(options: {
   if (spec.type.trim() === '') throw syncError('secret type is empty', `${field}.type`);
   if (spec.data.length === 0) throw syncError('data is empty', `${field}.data`);
   const type = spec.type.trim();
+  // Every failure reading the data is reported inside the driver's wrapper (driver.md §4.3 step 9).
+  const dataError = (reason: string, at: string) => syncError(`failed to get data in spc ${namespace}/${spcName} for secret ${name}, err: ${reason}`, at);
   const data: Record<string, Uint8Array> = {};
   spec.data.forEach((entry, i) => {
     const objectName = entry.objectName.trim();
     const key = entry.key.trim();
-    if (objectName === '') throw syncError('object name in secretObjects.data is empty', `${field}.data[${i}].objectName`);
-    if (key === '') throw syncError('key in secretObjects.data is empty', `${field}.data[${i}].key`);
+    if (objectName === '') throw dataError('object name in secretObjects.data', `${field}.data[${i}].objectName`);
+    if (key === '') throw dataError('key in secretObjects.data is empty', `${field}.data[${i}].key`);
     const bytes = options.files.get(objectName);
-    if (bytes === undefined) {
-      throw syncError(
-        `failed to get data in spc ${namespace}/${spcName} for secret ${name}, err: file matching objectName ${objectName} not found in the pod`,
-        `${field}.data[${i}].objectName`,
-      );
-    }
+    if (bytes === undefined) throw dataError(`file matching objectName ${objectName} not found in the pod`, `${field}.data[${i}].objectName`);
     data[key] = bytes;
   });
-  const finalData = type === 'kubernetes.io/tls' ? splitTlsData(data, `${field}.data`) : data;
+  let finalData = data;
+  if (type === 'kubernetes.io/tls') {
+    try {
+      finalData = splitTlsData(data, `${field}.data`);
+    } catch (e) {
+      if (!(e instanceof SecretletError)) throw e;
+      throw dataError(e.message, e.field ?? `${field}.data`);
+    }
+  }
   return {
     namespace,
     name,

@@ -15,6 +15,10 @@
  * pending is lost across a restart: pending = projection state, which is replayed from the log.
  * While the API server is down, each Secret is retried with exponential backoff and jitter.
  *
+ * Every 5 minutes each synced Secret is written again from its mount (the writer compares first:
+ * one GET when nothing changed), so a Secret someone deleted or edited comes back, as upstream's
+ * periodic requeue does.
+ *
  * Never takes over a Secret secretlet does not manage: it is left untouched and a Warning Event on
  * each consuming pod says why. Every failure gets an Event on the pod(s) and, once per desired
  * state and reason, a SecretSyncFailed record (so the log does not grow during an outage).
@@ -24,7 +28,7 @@ import type { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
 import type { OwnerChange, SecretApplyResult } from '../adapters/kubernetes/secret-writer.js';
 import { SecretletError, asSecretletError } from '../core/errors.js';
 import type { DesiredSecret as DesiredSecretState } from '../core/events/desired-secrets.js';
-import { secretKey } from '../core/events/desired-secrets.js';
+import { isSyncPending, secretKey } from '../core/events/desired-secrets.js';
 import { pendingSecretSyncs } from '../core/events/projections.js';
 import { buildDesiredSecret } from '../core/secrets/desired-secret.js';
 import type { DesiredSecret } from '../core/secrets/desired-secret.js';
@@ -55,6 +59,12 @@ export interface SecretSyncOptions {
   maxBackoffMs?: number;
   /** @default Math.random */
   random?: () => number;
+  /**
+   * How often every synced Secret is written again from its mount (a no-op when it is as desired),
+   * so a Secret someone deleted or edited comes back, as the driver's 5-minute requeue does
+   * (driver.md §4.3 step 11). 0 turns it off. @default 300_000
+   */
+  resyncIntervalMs?: number;
 }
 
 interface RetryState {
@@ -84,6 +94,8 @@ export class SecretSync {
   private stopped = true;
   private unsubscribe: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** When the next resync pass is due (undefined: resync off or not started). */
+  private nextResyncAt: number | undefined;
 
   constructor(options: SecretSyncOptions) {
     this.options = options;
@@ -143,6 +155,8 @@ export class SecretSync {
   }
 
   private async run(): Promise<void> {
+    const interval = this.options.resyncIntervalMs ?? 300_000;
+    this.nextResyncAt = interval > 0 ? Date.now() + interval : undefined;
     while (!this.stopped) {
       this.kicked = false;
       const now = Date.now();
@@ -150,6 +164,10 @@ export class SecretSync {
       for (const desired of this.runnable(now)) {
         if (this.stopped) return;
         await this.syncOne(desired);
+      }
+      if (this.nextResyncAt !== undefined && now >= this.nextResyncAt) {
+        await this.resync();
+        this.nextResyncAt = Date.now() + interval;
       }
       this.updateLag();
       if (this.kicked) continue;
@@ -168,6 +186,7 @@ export class SecretSync {
       if (!r.permanent && (earliest === undefined || r.notBefore < earliest)) earliest = r.notBefore;
     }
     if (this.removals.size > 0) earliest = Math.min(earliest ?? Infinity, Date.now() + (this.options.initialBackoffMs ?? 200));
+    if (this.nextResyncAt !== undefined) earliest = Math.min(earliest ?? Infinity, this.nextResyncAt);
     return earliest === undefined ? undefined : Math.max(0, earliest - Date.now());
   }
 
@@ -185,7 +204,20 @@ export class SecretSync {
     });
   }
 
-  private async syncOne(desired: DesiredSecretState): Promise<void> {
+  /**
+   * Writes every Secret that is synced and not failing again. The writer compares first, so an
+   * intact Secret costs one GET; only a deleted or edited one is written (and logged).
+   */
+  private async resync(): Promise<void> {
+    for (const desired of this.options.journal.state.secrets.values()) {
+      if (this.stopped) return;
+      const key = secretKey(desired.namespace, desired.secretName);
+      if (isSyncPending(desired) || this.retries.has(key) || this.removals.has(key)) continue;
+      await this.syncOne(desired, 'resync');
+    }
+  }
+
+  private async syncOne(desired: DesiredSecretState, why: 'change' | 'resync' = 'change'): Promise<void> {
     const { journal, store, readFiles, logger } = this.options;
     const key = secretKey(desired.namespace, desired.secretName);
     const mount = journal.state.mounts.get(desired.sourceMountKey);
@@ -204,6 +236,7 @@ export class SecretSync {
           message: `secret ${desired.namespace}/${desired.secretName} exists and is not managed by secretlet (no ${'secrets-store.csi.k8s.io/managed'}=true label); it was left untouched`,
         });
       }
+      if (why === 'resync' && result === 'unchanged') return;
       await journal.record([
         {
           type: 'SecretSynced',
@@ -218,7 +251,10 @@ export class SecretSync {
       ]);
       this.retries.delete(key);
       this.forgetReleased(key, released);
-      logger.info({ namespace: desired.namespace, secret: desired.secretName, result, owners: desired.owners.length }, 'secret synced');
+      logger.info(
+        { namespace: desired.namespace, secret: desired.secretName, result, owners: desired.owners.length },
+        why === 'resync' ? 'secret restored: it had been deleted or changed' : 'secret synced',
+      );
     } catch (e) {
       await this.failed(desired, asSecretletError(e, { code: 'UNAVAILABLE', reason: 'SecretSyncFailed' }));
     }

@@ -165,7 +165,10 @@ describe.skipIf(!MOUNT.capable)(`kubelet door, one pod at a time${MOUNT.capable 
     it('of a secret that does not exist leaves no tmpfs and no directory', async () => {
       applySpc(h.stack, awsSpc({ name: 'missing-secret', namespace: SHOP_NAMESPACE, region: 'us-east-1', objects: '- objectName: shop/not-there\n  objectType: secretsmanager' }));
       const pod = newPod({ secretProviderClass: 'missing-secret' });
-      await expect(kubelet.publish(pod)).rejects.toMatchObject({ details: expect.stringContaining('shop/not-there') });
+      // The driver's wrapper first, as kubelet shows it in the pod's FailedMount event; the cause names the object.
+      await expect(kubelet.publish(pod)).rejects.toMatchObject({
+        details: expect.stringMatching(new RegExp(`^failed to mount secrets store objects for pod ${pod.namespace}/${pod.name}, err: .*shop/not-there`)),
+      });
       expect(await exists(kubelet.targetPath(pod))).toBe(false);
       expect(await mountsUnderHarness()).not.toContain(kubelet.targetPath(pod));
     });
@@ -186,7 +189,9 @@ describe.skipIf(!MOUNT.capable)(`kubelet door, one pod at a time${MOUNT.capable 
       try {
         await expect(kubelet.publish(pod)).rejects.toMatchObject({
           code: status.UNAVAILABLE,
-          details: expect.stringContaining(`secret provider class pod status ${pod.namespace}/${podStatusName(pod)}`),
+          details: expect.stringMatching(
+            new RegExp(`^failed to create secret provider class pod status for pod ${pod.namespace}/${pod.name}, err: create SecretProviderClassPodStatus ${pod.namespace}/${podStatusName(pod)}: `),
+          ),
         });
       } finally {
         h.stack.kube.resume();

@@ -57,7 +57,7 @@ export class KubePodStatusStore implements PodStatusStore {
       await this.api.createNamespacedCustomObject({ ...ref, body });
       return;
     } catch (e) {
-      if (!isConflict(e)) throw kubeError(`failed to create secret provider class pod status ${record.namespace}/${record.name}`, e);
+      if (!isConflict(e)) throw kubeError(`create SecretProviderClassPodStatus ${record.namespace}/${record.name}`, e);
     }
     for (let attempt = 0; attempt < 5; attempt += 1) {
       try {
@@ -80,10 +80,10 @@ export class KubePodStatusStore implements PodStatusStore {
         return;
       } catch (e) {
         if (isConflict(e)) continue; // someone updated it between our GET and PUT: read again
-        throw kubeError(`failed to update secret provider class pod status ${record.namespace}/${record.name}`, e);
+        throw kubeError(`update SecretProviderClassPodStatus ${record.namespace}/${record.name}`, e);
       }
     }
-    throw kubeError(`failed to update secret provider class pod status ${record.namespace}/${record.name}`, new Error('too many conflicts'));
+    throw kubeError(`update SecretProviderClassPodStatus ${record.namespace}/${record.name}`, new Error('too many conflicts'));
   }
 
   async setObjects(namespace: string, name: string, objects: readonly ObjectVersion[]): Promise<boolean> {

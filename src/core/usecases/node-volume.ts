@@ -70,6 +70,15 @@ export interface NodeVolumeServiceOptions extends MountPipelineDeps {
 
 const SPC_KEY = 'secretProviderClass';
 
+/**
+ * The driver's wrapper around a failure (driver.md §1.5 steps 19, 20): what kubelet shows in the
+ * pod's FailedMount event starts with it. Code, reason and field stay the cause's.
+ */
+function wrapError(e: unknown, context: string): SecretletError {
+  const cause = e instanceof SecretletError ? e : new SecretletError({ code: 'INTERNAL', reason: 'Internal', message: e instanceof Error ? e.message : String(e), cause: e });
+  return new SecretletError({ code: cause.code, reason: cause.reason, message: `${context}, err: ${cause.message}`, cause, ...(cause.field === undefined ? {} : { field: cause.field }) });
+}
+
 export class NodeVolumeService {
   private readonly options: NodeVolumeServiceOptions;
 
@@ -124,31 +133,43 @@ export class NodeVolumeService {
     if (!req.readonly) throw invalidArgument('ReadonlyNotSet', 'Readonly is not true in request', 'readonly');
 
     // Validate everything before anything is mounted.
-    const prepared = await prepareMount({ attributes: JSON.stringify(attributes), targetPath: req.targetPath, permission: '420' }, this.options);
+    const pod = `${namespace}/${podName}`;
+    const mountFailed = (e: unknown) => wrapError(e, `failed to mount secrets store objects for pod ${pod}`);
+    const prepared = await prepareMount({ attributes: JSON.stringify(attributes), targetPath: req.targetPath, permission: '420' }, this.options).catch((e: unknown) => {
+      throw mountFailed(e);
+    });
     const { freshness } = this.options;
     if (!firstMount && freshness !== undefined && receivedAt !== undefined) {
       const mountKey = mountKeyFor(prepared.parsed.pod.uid, req.volumeId);
       const current = await freshness.current({ door: 'csi', mountKey, targetPath: req.targetPath, plan: prepared.plan, identity: prepared.identity, receivedAt });
       if (current !== undefined) return;
     }
-    const fetched = await fetchMount(prepared, this.options, receivedAt);
+    const fetched = await fetchMount(prepared, this.options, receivedAt).catch((e: unknown) => {
+      throw mountFailed(e);
+    });
 
     if (firstMount) {
       await this.options.targets.ensure(req.targetPath);
       await this.options.mounter.mount(req.targetPath, { sizeBytes: this.options.tmpfsSizeBytes });
     }
-    const outcome = await this.options.writer.write(req.targetPath, fetched.files);
+    const outcome = await this.options.writer.write(req.targetPath, fetched.files).catch((e: unknown) => {
+      throw mountFailed(e);
+    });
     if (outcome.changed || firstMount) {
-      await this.options.podStatuses.upsert({
-        name: podStatusName(podName, namespace, spcName),
-        namespace,
-        nodeName: this.options.nodeName,
-        podName,
-        podUid: prepared.parsed.pod.uid,
-        secretProviderClassName: spcName,
-        targetPath: req.targetPath,
-        objects: statusObjects(fetched.versions),
-      });
+      await this.options.podStatuses
+        .upsert({
+          name: podStatusName(podName, namespace, spcName),
+          namespace,
+          nodeName: this.options.nodeName,
+          podName,
+          podUid: prepared.parsed.pod.uid,
+          secretProviderClassName: spcName,
+          targetPath: req.targetPath,
+          objects: statusObjects(fetched.versions),
+        })
+        .catch((e: unknown) => {
+          throw wrapError(e, `failed to create secret provider class pod status for pod ${pod}`);
+        });
     }
     await this.options.listener?.published({ volumeId: req.volumeId, targetPath: req.targetPath, spc, mount: fetched, firstMount, changed: outcome.changed });
   }

@@ -97,6 +97,29 @@ describe('provider door: AWS failures', () => {
     expect(error.details).toMatch(/other\/secret/);
   });
 
+  it('a parameter one pod may not read fails only that pod, not the pods whose reads shared its call', async () => {
+    // Both pods run as `web`; their concurrent mounts share one GetParameters call, and IAM refuses a
+    // whole call when one name in it is not allowed.
+    h.stack.aws.putParameter({ name: '/vault/root', region: REGION, value: 'x' });
+    const allowed = '- objectName: "/shop/p01"\n  objectType: "ssmparameter"\n';
+    const denied = '- objectName: "/vault/root"\n  objectType: "ssmparameter"\n';
+    const [a, b] = [pod('web', 1), pod('web', 2)];
+    const [ta, tb] = [await makeTarget(h.dir, a.podUid), await makeTarget(h.dir, b.podUid)];
+    h.stack.aws.counters.reset();
+
+    const [okMount, deniedMount] = await Promise.allSettled([
+      client.mount(driverMountRequest({ stack: h.stack, pod: a, spcName: SPC_NAME, parameters: { region: REGION, objects: allowed }, targetPath: ta })),
+      client.mount(driverMountRequest({ stack: h.stack, pod: b, spcName: SPC_NAME, parameters: { region: REGION, objects: denied }, targetPath: tb })),
+    ]);
+
+    expect(okMount.status).toBe('fulfilled');
+    expect((await readTarget(ta)).get('_shop_p01')?.contents.toString()).toBe('param-1');
+    expect(deniedMount.status === 'rejected' && (deniedMount.reason as CallError).code).toBe(status.PERMISSION_DENIED);
+    expect(deniedMount.status === 'rejected' && (deniedMount.reason as CallError).details).toMatch(/\/vault\/root/);
+    // The shared call was refused, then each name was asked alone.
+    expect(h.stack.aws.counters.byAction()['GetParameters']).toBe(3);
+  });
+
   it('a secret that does not exist is NOT_FOUND naming it', async () => {
     h.stack.aws.putSecret({ name: 'shop/placeholder', region: REGION, string: 'x' });
     const objects = `${PARAMETERS['objects'] ?? ''}- objectName: "shop/missing"\n  objectType: "secretsmanager"\n`;

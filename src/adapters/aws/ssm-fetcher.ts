@@ -5,7 +5,9 @@
  * files, aws-provider.md §11.3); exact duplicates are sent once and the result shared.
  *
  * Answers are matched by Name or ARN; `InvalidParameters` make exactly those objects NOT_FOUND; an
- * answer entry that matches nothing is ignored (ASCP panics there).
+ * answer entry that matches nothing is ignored (ASCP panics there). A call refused as a whole for a
+ * reason one name can cause (malformed, denied by IAM) is retried one name per call, so the mounts
+ * that shared it with the name at fault still succeed.
  */
 import { SecretletError } from '../../core/errors.js';
 import type { FetchedObject, ObjectRequest } from '../../core/model.js';
@@ -20,6 +22,9 @@ export type ParameterRequest = Extract<ObjectRequest, { type: 'ssmparameter' }>;
 type Outcome = Result<FetchedObject, SecretletError>;
 
 export const SSM_MAX_NAMES = 10;
+
+/** Failures of a call that may be caused by one of its names rather than by the whole call. */
+const SPLIT_ON = new Set(['INVALID_ARGUMENT', 'NOT_FOUND', 'PERMISSION_DENIED']);
 
 export interface SsmFetcherOptions {
   retry: RetryPolicy;
@@ -108,8 +113,10 @@ export class SsmFetcher {
       );
     } catch (raw) {
       const e = raw as SecretletError;
-      // A bad name fails the whole call; ask for each name alone so only that object fails.
-      if ((e.code === 'INVALID_ARGUMENT' || e.code === 'NOT_FOUND') && call.length > 1) {
+      // A bad name fails the whole call, and so does one name IAM does not allow (IAM refuses the
+      // whole call). Names of other mounts of the identity may share it: ask for each name alone
+      // so only the object at fault fails.
+      if (SPLIT_ON.has(e.code) && call.length > 1) {
         const alone = await Promise.all(call.map((w) => this.#call(ctx, [w])));
         for (const m of alone) for (const [k, v] of m) settled.set(k, v);
         return settled;

@@ -151,6 +151,11 @@ export class CsiDoorHandler implements NodeVolumeHandler {
     });
   }
 
+  publishRejected(error: SecretletError): void {
+    // The driver counts a request its own checks refuse under its default error type.
+    this.deps.metrics.publishError('aws', 'FailedToMount', error.reason);
+  }
+
   unpublish(req: NodeUnpublishRequest, _signal: AbortSignal): Promise<void> {
     const { service, inFlight, metrics, logger } = this.deps;
     return inFlight.run(async () => {

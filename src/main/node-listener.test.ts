@@ -12,17 +12,19 @@ const failure = {
   targetPath: '/t',
   error,
   firstMount: true,
+  errorType: 'GRPCProviderError' as const,
   volumeContext: { 'csi.storage.k8s.io/pod.name': 'p', 'csi.storage.k8s.io/pod.namespace': 'ns', 'csi.storage.k8s.io/pod.uid': 'u' },
 };
 
 describe('OpsNodeVolumeListener', () => {
-  it('sends a FailedMount Event for the pod and counts the error by reason', async () => {
+  it('sends a FailedMount Event for the pod and counts the error by the driver\'s error type and by reason', async () => {
     const sent: unknown[] = [];
     const events: PodEventSink = { warning: (target, reason, message) => (sent.push({ target, reason, message }), Promise.resolve(true)) };
     const metrics = new AgentMetrics({ defaultMetrics: false });
     await new OpsNodeVolumeListener({ events, metrics, logger: createLogger({ level: 'silent' }) }).publishFailed(failure);
     expect(sent).toEqual([{ target: { kind: 'Pod', namespace: 'ns', name: 'p', uid: 'u' }, reason: 'FailedMount', message: failedMountMessage(failure) }]);
-    expect(await metrics.registry.getSingleMetricAsString('node_publish_error_total')).toContain('error_type="InvalidObjectType"');
+    expect(await metrics.registry.getSingleMetricAsString('node_publish_error_total')).toContain('error_type="GRPCProviderError"');
+    expect(await metrics.registry.getSingleMetricAsString('secretlet_node_publish_error_reasons_total')).toContain('reason="InvalidObjectType"');
   });
 });
 

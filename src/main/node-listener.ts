@@ -11,7 +11,7 @@
 import type { Logger } from '../adapters/logging/logger.js';
 import type { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
 import type { SecretletError } from '../core/errors.js';
-import type { NodeVolumeListener, PublishReport } from '../core/usecases/node-volume.js';
+import type { NodeVolumeListener, PublishFailure, PublishReport } from '../core/usecases/node-volume.js';
 
 /** The slice of KubeEventRecorder this listener needs (a fake in unit tests). */
 export interface PodEventSink {
@@ -26,7 +26,6 @@ export interface OpsNodeVolumeListenerOptions {
   provider?: string;
 }
 
-type PublishFailure = Parameters<NodeVolumeListener['publishFailed']>[0];
 
 const POD_NAME = 'csi.storage.k8s.io/pod.name';
 const POD_NAMESPACE = 'csi.storage.k8s.io/pod.namespace';
@@ -55,7 +54,7 @@ export class OpsNodeVolumeListener implements NodeVolumeListener {
     const ctx = info.volumeContext;
     const pod = ctx[POD_NAME] ?? '';
     const namespace = ctx[POD_NAMESPACE] ?? '';
-    metrics.publishError(this.options.provider ?? 'aws', info.error.reason);
+    metrics.publishError(this.options.provider ?? 'aws', info.errorType, info.error.reason);
     if (!info.firstMount) {
       // kubelet sees success for a masked republish; this line is the only trace in the logs.
       logger.warn(

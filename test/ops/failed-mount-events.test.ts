@@ -1,6 +1,7 @@
 /**
  * Kubelet-door publish failures show up where operators look: a `FailedMount` Warning Event on the
- * pod (rate-limited per pod), `node_publish_error_total`, and the log — including a failed republish
+ * pod (rate-limited per pod), `node_publish_error_total` (by the driver's error types) and secretlet's count by
+ * reason, and the log — including a failed republish
  * that kubelet never hears about because the old files are kept.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -24,10 +25,16 @@ function podEvents(h: Harness, pod: PodRef): EventObject[] {
   return (h.stack.kube.list('v1', 'Event', APP.namespace) as EventObject[]).filter((e) => e.involvedObject?.name === pod.name);
 }
 
-async function publishErrors(h: Harness, reason: string): Promise<number> {
+/** One series' value from a scrape: `metric{…label="value"…}`. */
+async function scraped(h: Harness, metric: string, label: string, value: string): Promise<number> {
   const body = (await httpGet(h.agent.metricsPort!, '/metrics')).body;
-  const line = body.split('\n').find((l) => l.startsWith('node_publish_error_total{') && l.includes(`error_type="${reason}"`));
+  const line = body.split('\n').find((l) => l.startsWith(`${metric}{`) && l.includes(`${label}="${value}"`));
   return line === undefined ? 0 : Number(line.split(' ').pop());
+}
+
+/** node_publish_error_total by the driver's error type, and secretlet's own count by reason. */
+async function publishErrors(h: Harness, errorType: string, reason: string): Promise<[number, number]> {
+  return [await scraped(h, 'node_publish_error_total', 'error_type', errorType), await scraped(h, 'secretlet_node_publish_error_reasons_total', 'reason', reason)];
 }
 
 describe('FailedMount Events and publish error metrics', () => {
@@ -68,10 +75,22 @@ describe('FailedMount Events and publish error metrics', () => {
 
     // kubelet retries: the failure is counted each time, but the pod gets no second Event yet.
     await expect(csi.nodePublish(req)).rejects.toThrow();
-    const errorType = (logs.records().find((r) => r['msg'] === 'node publish volume failed') ?? {})['reason'] as string;
-    expect(errorType).toBeTruthy();
-    expect(await publishErrors(h, errorType)).toBe(2);
+    const reason = (logs.records().find((r) => r['msg'] === 'node publish volume failed') ?? {})['reason'] as string;
+    expect(reason).toBe('ObjectNotFound');
+    // The AWS read is the provider's part of a mount: the driver counts it as GRPCProviderError.
+    expect(await publishErrors(h, 'GRPCProviderError', reason)).toEqual([2, 2]);
     expect(podEvents(h, pod)).toHaveLength(1);
+  });
+
+  it('counts a refused request and a missing SecretProviderClass under the driver\'s error types', async () => {
+    const pod = addPod(h.stack);
+    const target = await targetFor(h.dir, pod);
+
+    await expect(csi.nodePublish({ volumeId: '', targetPath: target, volumeContext: podAttributes(h.stack, pod, 'nowhere') })).rejects.toThrow(/Volume ID missing/);
+    await expect(csi.nodePublish({ volumeId: 'csi-nowhere', targetPath: target, volumeContext: podAttributes(h.stack, pod, 'nowhere') })).rejects.toThrow(/nowhere/);
+
+    expect(await publishErrors(h, 'FailedToMount', 'MissingVolumeId')).toEqual([1, 1]);
+    expect(await publishErrors(h, 'SecretProviderClassNotFound', 'SecretProviderClassNotFound')).toEqual([1, 1]);
   });
 
   it('records a failed republish (masked from kubelet, old files kept) as an Event, a metric and a log line', async () => {
@@ -92,6 +111,6 @@ describe('FailedMount Events and publish error metrics', () => {
     expect(events[0]!.message).toContain('previous files are kept');
     const line = logs.records().find((r) => r['msg'] === 'republish failed; previous files kept');
     expect(line).toMatchObject({ level: 'warn', pod: pod.name, namespace: APP.namespace, spc: 'json', volumeId: 'csi-json' });
-    expect(await publishErrors(h, line!['reason'] as string)).toBe(1);
+    expect(await publishErrors(h, 'GRPCProviderError', line!['reason'] as string)).toEqual([1, 1]);
   });
 });

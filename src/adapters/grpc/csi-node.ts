@@ -23,7 +23,10 @@ export function nodeImplementation(options: Pick<CsiServiceOptions, 'nodeId' | '
   return {
     NodePublishVolume: unaryHandler<WireNodePublishVolumeRequest, Empty>(async (request, signal) => {
       const invalid = checkNodePublish(request);
-      if (invalid) throw invalid;
+      if (invalid) {
+        handler.publishRejected?.(invalid);
+        throw invalid;
+      }
       await handler.publish(fromWirePublish(request), signal);
       return {};
     }),

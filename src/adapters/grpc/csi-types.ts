@@ -3,6 +3,7 @@
  * NodeUnpublishVolume reach the handler only after the upstream driver's input checks have passed
  * (csi-node-validation.ts), with camelCase fields and an AbortSignal that follows kubelet's call.
  */
+import type { SecretletError } from '../../core/errors.js';
 
 export interface NodePublishRequest {
   /** `csi-<sha256>` for inline volumes; only checked to be non-empty. */
@@ -25,6 +26,8 @@ export interface NodeUnpublishRequest {
 
 export interface NodeVolumeHandler {
   publish(req: NodePublishRequest, signal: AbortSignal): Promise<void>;
+  /** A NodePublishVolume refused by the door's own checks, before `publish` (counted as upstream counts it). */
+  publishRejected?(error: SecretletError): void;
   unpublish(req: NodeUnpublishRequest, signal: AbortSignal): Promise<void>;
 }
 

@@ -19,6 +19,7 @@ export class AgentMetrics {
   readonly rotationReconcileError = new Counter({ name: 'rotation_reconcile_error_total', help: 'Failed rotation refreshes.', labelNames: ['provider', 'error_type', 'os_type', 'rotated'], registers: [this.registry] });
   readonly rotationReconcileDuration = new Histogram({ name: 'rotation_reconcile_duration_sec', help: 'Duration of rotation refreshes.', labelNames: ['os_type'], buckets: UPSTREAM_BUCKETS, registers: [this.registry] });
 
+  readonly publishErrorReasons = new Counter({ name: 'secretlet_node_publish_error_reasons_total', help: 'Failed (or masked republish) NodePublishVolume calls by secretlet\'s own reason (node_publish_error_total keeps the driver\'s error types).', labelNames: ['reason'], registers: [this.registry] });
   readonly providerMount = new Counter({ name: 'secretlet_provider_mount_total', help: 'Provider-door Mount calls by outcome.', labelNames: ['outcome', 'error_type'], registers: [this.registry] });
   readonly mountDuration = new Histogram({ name: 'secretlet_mount_duration_seconds', help: 'End-to-end mount duration by door.', labelNames: ['door'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
   readonly awsCalls = new Counter({ name: 'secretlet_aws_calls_total', help: 'AWS API calls by action and outcome.', labelNames: ['action', 'outcome'], registers: [this.registry] });
@@ -40,8 +41,10 @@ export class AgentMetrics {
   publishOk(provider: string): void {
     this.nodePublish.inc({ provider, os_type: OS_TYPE });
   }
-  publishError(provider: string, errorType: string): void {
+  /** `errorType`: the driver's error type (driver.md §6.1); `reason`: secretlet's own, when known. */
+  publishError(provider: string, errorType: string, reason?: string): void {
     this.nodePublishError.inc({ provider, error_type: errorType, os_type: OS_TYPE });
+    if (reason !== undefined) this.publishErrorReasons.inc({ reason });
   }
   unpublishOk(): void {
     this.nodeUnpublish.inc({ os_type: OS_TYPE });

@@ -45,9 +45,25 @@ export interface PublishReport {
   changed: boolean;
 }
 
+/**
+ * Which step of a publish failed, in the driver's words: the `error_type` of its
+ * `node_publish_error_total` (driver.md §6.1), so dashboards built on it keep working. '' is a
+ * failed SecretProviderClassPodStatus write, as upstream.
+ */
+export type PublishErrorType = 'FailedToMount' | 'FailedToEnsureMountPoint' | 'SecretProviderClassNotFound' | 'GRPCProviderError' | 'FileWriteError' | '';
+
+export interface PublishFailure {
+  volumeId: string;
+  targetPath: string;
+  volumeContext: Record<string, string>;
+  error: SecretletError;
+  firstMount: boolean;
+  errorType: PublishErrorType;
+}
+
 export interface NodeVolumeListener {
   published(report: PublishReport): Promise<void>;
-  publishFailed(info: { volumeId: string; targetPath: string; volumeContext: Record<string, string>; error: SecretletError; firstMount: boolean }): Promise<void>;
+  publishFailed(info: PublishFailure): Promise<void>;
   unpublished(info: { volumeId: string; targetPath: string }): Promise<void>;
 }
 
@@ -90,11 +106,13 @@ export class NodeVolumeService {
     const { mounter } = this.options;
     const receivedAt = req.receivedAt ?? this.options.clock?.now();
     const firstMount = !(await mounter.isMountPoint(req.targetPath));
+    // The step in progress, for the metric's error type (set before each step that has its own).
+    const step: { errorType: PublishErrorType } = { errorType: 'FailedToMount' };
     try {
-      await this.publishOnce(req, firstMount, receivedAt);
+      await this.publishOnce(req, firstMount, receivedAt, step);
     } catch (e) {
       const error = e instanceof SecretletError ? e : new SecretletError({ code: 'INTERNAL', reason: 'Internal', message: String(e instanceof Error ? e.message : e), cause: e });
-      await this.options.listener?.publishFailed({ volumeId: req.volumeId, targetPath: req.targetPath, volumeContext: req.volumeContext, error, firstMount });
+      await this.options.listener?.publishFailed({ volumeId: req.volumeId, targetPath: req.targetPath, volumeContext: req.volumeContext, error, firstMount, errorType: step.errorType });
       if (firstMount) {
         // Leave nothing behind: kubelet retries from scratch into a clean target.
         await this.options.targets.cleanup(req.targetPath);
@@ -106,7 +124,7 @@ export class NodeVolumeService {
     }
   }
 
-  private async publishOnce(req: NodePublishInput, firstMount: boolean, receivedAt: number | undefined): Promise<void> {
+  private async publishOnce(req: NodePublishInput, firstMount: boolean, receivedAt: number | undefined, step: { errorType: PublishErrorType }): Promise<void> {
     const ctx = req.volumeContext;
     const spcName = ctx[SPC_KEY] ?? '';
     if (spcName === '') {
@@ -114,6 +132,7 @@ export class NodeVolumeService {
     }
     const namespace = ctx[ATTR_POD_NAMESPACE] ?? '';
     const podName = ctx[ATTR_POD_NAME] ?? '';
+    step.errorType = 'SecretProviderClassNotFound';
     const spc = await this.options.catalog.get(namespace, spcName);
     if (spc === undefined) {
       throw new SecretletError({
@@ -123,6 +142,7 @@ export class NodeVolumeService {
         message: `failed to get secretproviderclass ${namespace}/${spcName}, error: secretproviderclasses.secrets-store.csi.x-k8s.io "${spcName}" not found`,
       });
     }
+    step.errorType = 'FailedToMount';
     const ref = `${namespace}/${spcName}`;
     const problem = providerProblem(ref, spc.provider) ?? parametersProblem(ref, spc.parameters);
     if (problem) throw problem;
@@ -135,6 +155,7 @@ export class NodeVolumeService {
     // Validate everything before anything is mounted.
     const pod = `${namespace}/${podName}`;
     const mountFailed = (e: unknown) => wrapError(e, `failed to mount secrets store objects for pod ${pod}`);
+    step.errorType = 'GRPCProviderError';
     const prepared = await prepareMount({ attributes: JSON.stringify(attributes), targetPath: req.targetPath, permission: '420' }, this.options).catch((e: unknown) => {
       throw mountFailed(e);
     });
@@ -149,13 +170,17 @@ export class NodeVolumeService {
     });
 
     if (firstMount) {
+      step.errorType = 'FailedToEnsureMountPoint';
       await this.options.targets.ensure(req.targetPath);
+      step.errorType = 'FailedToMount';
       await this.options.mounter.mount(req.targetPath, { sizeBytes: this.options.tmpfsSizeBytes });
     }
+    step.errorType = 'FileWriteError';
     const outcome = await this.options.writer.write(req.targetPath, fetched.files).catch((e: unknown) => {
       throw mountFailed(e);
     });
     if (outcome.changed || firstMount) {
+      step.errorType = '';
       await this.options.podStatuses
         .upsert({
           name: podStatusName(podName, namespace, spcName),

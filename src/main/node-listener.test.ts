@@ -28,6 +28,16 @@ describe('OpsNodeVolumeListener', () => {
   });
 });
 
+describe('failedMountMessage', () => {
+  it('reads as kubelet words its FailedMount event: pod volume name, space before the colon, grpc-go code name', () => {
+    const targetPath = '/var/lib/kubelet/pods/u/volumes/kubernetes.io~csi/secrets-store-inline/mount';
+    expect(failedMountMessage({ ...failure, targetPath })).toBe(
+      'MountVolume.SetUp failed for volume "secrets-store-inline" : rpc error: code = InvalidArgument desc = Invalid objectType: x',
+    );
+    expect(failedMountMessage({ ...failure, targetPath: '/elsewhere' })).toContain('for volume "v1" :');
+  });
+});
+
 describe('combineNodeVolumeListeners', () => {
   it('calls every listener even when one fails, then reports the failure', async () => {
     const calls: string[] = [];

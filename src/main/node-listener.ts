@@ -11,6 +11,7 @@
 import type { Logger } from '../adapters/logging/logger.js';
 import type { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
 import type { SecretletError } from '../core/errors.js';
+import { mountKeyFromTargetPath } from '../core/events/mount-events.js';
 import type { NodeVolumeListener, PublishFailure, PublishReport } from '../core/usecases/node-volume.js';
 
 /** The slice of KubeEventRecorder this listener needs (a fake in unit tests). */
@@ -32,10 +33,24 @@ const POD_NAMESPACE = 'csi.storage.k8s.io/pod.namespace';
 const POD_UID = 'csi.storage.k8s.io/pod.uid';
 const SPC = 'secretProviderClass';
 
-/** Upstream's Event text for a failed mount starts like this; kubectl users grep for it. */
-export function failedMountMessage(info: { volumeId: string; error: SecretletError; firstMount: boolean }): string {
-  const prefix = info.firstMount ? 'MountVolume.SetUp failed' : 'MountVolume.SetUp (republish) failed, the previous files are kept';
-  return `${prefix} for volume "${info.volumeId}": rpc error: code = ${info.error.code} desc = ${info.error.message}`;
+/** grpc-go's name of a code (`Unknown`, `NotFound`, ...), as kubelet prints it. */
+function goCodeName(code: string): string {
+  return code
+    .toLowerCase()
+    .split('_')
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join('');
+}
+
+/**
+ * The text kubelet gives its own FailedMount event (`MountVolume.SetUp failed for volume "<pod volume
+ * name>" : rpc error: code = NotFound desc = …`), so what users grep for matches ours too. The pod
+ * volume's name comes from the kubelet target path (`…/kubernetes.io~csi/<name>/mount`).
+ */
+export function failedMountMessage(info: { volumeId: string; targetPath?: string; error: SecretletError; firstMount: boolean }): string {
+  const prefix = info.firstMount ? 'MountVolume.SetUp failed' : 'MountVolume.SetUp (republish) failed, the previous files are kept,';
+  const volume = mountKeyFromTargetPath(info.targetPath ?? '')?.split('/')[1] ?? info.volumeId;
+  return `${prefix} for volume "${volume}" : rpc error: code = ${goCodeName(info.error.code)} desc = ${info.error.message}`;
 }
 
 export class OpsNodeVolumeListener implements NodeVolumeListener {

@@ -69,7 +69,8 @@ describe('FailedMount Events and publish error metrics', () => {
     const events = await eventually(() => (podEvents(h, pod).length > 0 ? podEvents(h, pod) : undefined), 'the FailedMount Event');
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ type: 'Warning', reason: 'FailedMount', involvedObject: { kind: 'Pod', name: pod.name, uid: pod.uid } });
-    expect(events[0]!.message).toContain('MountVolume.SetUp failed for volume "csi-missing"');
+    // kubelet's own wording: the pod's volume name, a space before the colon, grpc-go's code name.
+    expect(events[0]!.message).toMatch(/^MountVolume\.SetUp failed for volume "secrets" : rpc error: code = NotFound desc = failed to mount secrets store objects for pod /);
     expect(events[0]!.message).toContain(first!.details!);
     expect(events[0]!.message).toContain('ops/does-not-exist');
 

@@ -47,20 +47,26 @@ async function until(check: () => boolean): Promise<void> {
   expect(check()).toBe(true);
 }
 
+/** A sync over one published mount whose SPC asks for Secret shop/db, started. */
+async function startSync(resyncIntervalMs: number): Promise<{ journal: EventJournal; store: FakeSecrets; sync: SecretSync }> {
+  const journal = new EventJournal({ log: new InMemoryEventLog(), hasher, logger, compactEvery: 0 });
+  await journal.record([published]);
+  const store = new FakeSecrets();
+  const sync = new SecretSync({
+    journal,
+    store,
+    events: { warning: () => Promise.resolve(true) },
+    readFiles: () => Promise.resolve(new Map([['db-password', new TextEncoder().encode('s3cr3t')]])),
+    logger,
+    resyncIntervalMs,
+  });
+  sync.start();
+  return { journal, store, sync };
+}
+
 describe('SecretSync resync', () => {
   it('writes a synced Secret again after it was deleted, and appends nothing while it is intact', async () => {
-    const journal = new EventJournal({ log: new InMemoryEventLog(), hasher, logger, compactEvery: 0 });
-    await journal.record([published]);
-    const store = new FakeSecrets();
-    const sync = new SecretSync({
-      journal,
-      store,
-      events: { warning: () => Promise.resolve(true) },
-      readFiles: () => Promise.resolve(new Map([['db-password', new TextEncoder().encode('s3cr3t')]])),
-      logger,
-      resyncIntervalMs: 20,
-    });
-    sync.start();
+    const { journal, store, sync } = await startSync(20);
     try {
       await until(() => store.applied.length >= 1);
       const seqAfterFirstSync = journal.state.lastSeq;
@@ -81,18 +87,7 @@ describe('SecretSync resync', () => {
   });
 
   it('does not recheck anything with the resync off', async () => {
-    const journal = new EventJournal({ log: new InMemoryEventLog(), hasher, logger, compactEvery: 0 });
-    await journal.record([published]);
-    const store = new FakeSecrets();
-    const sync = new SecretSync({
-      journal,
-      store,
-      events: { warning: () => Promise.resolve(true) },
-      readFiles: () => Promise.resolve(new Map([['db-password', new TextEncoder().encode('s3cr3t')]])),
-      logger,
-      resyncIntervalMs: 0,
-    });
-    sync.start();
+    const { store, sync } = await startSync(0);
     try {
       await until(() => store.applied.length >= 1);
       await new Promise((r) => setTimeout(r, 60));

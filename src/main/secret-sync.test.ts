@@ -68,7 +68,8 @@ describe('SecretSync resync', () => {
   it('writes a synced Secret again after it was deleted, and appends nothing while it is intact', async () => {
     const { journal, store, sync } = await startSync(20);
     try {
-      await until(() => store.applied.length >= 1);
+      // The first sync is done once its SecretSynced is in the log (the write comes first).
+      await until(() => journal.state.secrets.get('shop/db')?.synced !== undefined);
       const seqAfterFirstSync = journal.state.lastSeq;
       await until(() => store.applied.length >= 3);
       // Intact: rechecked, nothing written, nothing appended to the log.

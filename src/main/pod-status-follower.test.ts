@@ -151,6 +151,20 @@ describe('PodStatusFollower', () => {
     expect(store.patches.map((p) => p.name)).toEqual(['p2-ns-spc']);
   });
 
+  it('by default keeps retrying a failing patch until the API server takes it', async () => {
+    const journal = await journalWith([published(1)]);
+    const store = new FakeStatuses(9);
+    const follower = new PodStatusFollower({ journal, store, logger, retryDelayMs: () => 1 });
+    follower.start();
+
+    await journal.record([rotated(1, 'v2')]);
+    await until(() => follower.report.patched === 1);
+    await follower.stop();
+
+    expect(follower.report).toEqual({ patched: 1, missing: 0, failed: 0 });
+    expect(store.patches.map((p) => p.name)).toEqual(['p1-ns-spc']);
+  });
+
   it('retries a failed patch with backoff and gives up after the last attempt', async () => {
     const journal = await journalWith([published(1), published(2)]);
     const store = new FakeStatuses(3);

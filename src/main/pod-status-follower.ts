@@ -10,9 +10,10 @@
  * already, and a republish that only moved versions did not), and a small loop patches the status
  * off the cycle's path, at most `concurrency` calls at a time, after the rotation cycle in flight,
  * with the versions the mount's files show when the call is sent (`mountVersions`, jmesPath files
- * included; a mount updated twice is patched once). Failed patches are retried with backoff. After
- * a restart every kubelet-door mount whose objects changed since it was published is patched once
- * more: a patch the crash cut off is not lost (patching an already-current status changes nothing).
+ * included; a mount updated twice is patched once). Failed patches are retried with backoff (at
+ * most 30 s apart) for as long as the mount lives. After a restart every kubelet-door mount whose
+ * objects changed since it was published is patched once more: a patch the crash cut off is not
+ * lost (patching an already-current status changes nothing).
  */
 import type { Logger } from '../adapters/logging/logger.js';
 import type { LoggedObject } from '../core/events/events.js';
@@ -28,7 +29,10 @@ export interface PodStatusFollowerOptions {
   logger: Logger;
   /** Patches in flight at most. @default 4 */
   concurrency?: number;
-  /** Attempts per queued mount before it is given up (logged). @default 6 */
+  /**
+   * Attempts per queued mount before it is given up (logged). @default Infinity: a status is
+   * retried (every 30 s at most) for as long as its mount lives, as the driver's requeue does.
+   */
   maxAttempts?: number;
   /** Delay before retry n (1-based). @default 500 ms × 2^(n-1), at most 30 s */
   retryDelayMs?: (attempt: number) => number;
@@ -38,6 +42,8 @@ export interface PodStatusFollowerOptions {
    */
   goesFirst?: () => Promise<unknown> | undefined;
 }
+
+const WARN_AT_ATTEMPT = 5;
 
 export interface PodStatusFollowerReport {
   patched: number;
@@ -170,7 +176,7 @@ export class PodStatusFollower {
     } catch (e) {
       const attempt = (this.attempts.get(mountKey) ?? 0) + 1;
       const message = e instanceof Error ? e.message : String(e);
-      if (attempt >= (this.options.maxAttempts ?? 6)) {
+      if (attempt >= (this.options.maxAttempts ?? Infinity)) {
         this.attempts.delete(mountKey);
         this.report.failed += 1;
         logger.warn({ mountKey, status: `${entry.pod.namespace}/${name}`, attempts: attempt, err: message }, 'gave up updating the objects of a pod status after rotation');
@@ -178,7 +184,10 @@ export class PodStatusFollower {
       }
       this.attempts.set(mountKey, attempt);
       const delay = this.options.retryDelayMs?.(attempt) ?? Math.min(500 * 2 ** (attempt - 1), 30_000);
-      logger.debug({ mountKey, attempt, delayMs: delay, err: message }, 'pod status update failed; will retry');
+      // One warning when it starts to look like an outage, debug lines otherwise (the log must not grow with it).
+      const line = { mountKey, status: `${entry.pod.namespace}/${name}`, attempt, delayMs: delay, err: message };
+      if (attempt === WARN_AT_ATTEMPT) logger.warn(line, 'pod status update keeps failing; retrying until it succeeds');
+      else logger.debug(line, 'pod status update failed; will retry');
       const timer = setTimeout(() => {
         this.timers.delete(timer);
         if (this.stopped) return;

@@ -162,7 +162,7 @@ export class Agent {
         ...(freshness ? { freshness } : {}),
       });
     }
-    if (catalog !== undefined) {
+    if (catalog !== undefined && podStatuses !== undefined) {
       // 0755: pods running as any user must be able to read their files (upstream leaves the kernel default 1777).
       let mounter: VolumeMounter;
       if (deps.mounter !== undefined) {
@@ -185,7 +185,7 @@ export class Agent {
         mounter,
         targets: new LocalTargetDirectory({ mounter }),
         writer: kubeletWriter,
-        podStatuses: podStatuses ?? new KubePodStatusStore(kc),
+        podStatuses,
         tmpfsSizeBytes: options.tmpfsSizeBytes,
         ...(freshness ? { freshness } : {}),
         listener: combineNodeVolumeListeners(

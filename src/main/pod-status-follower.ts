@@ -52,16 +52,11 @@ export interface PodStatusFollowerReport {
   failed: number;
 }
 
-function sameVersions(a: readonly LoggedObject[], b: readonly LoggedObject[]): boolean {
+/** True when both lists hold the same ids with the same `field` (version, or content hash). */
+function sameById(a: readonly LoggedObject[], b: readonly LoggedObject[], field: 'version' | 'hash'): boolean {
   if (a.length !== b.length) return false;
-  const byId = new Map(a.map((o) => [o.id, o.version]));
-  return b.every((o) => byId.get(o.id) === o.version);
-}
-
-function sameHashes(a: readonly LoggedObject[], b: readonly LoggedObject[]): boolean {
-  if (a.length !== b.length) return false;
-  const byId = new Map(a.map((o) => [o.id, o.hash]));
-  return b.every((o) => byId.get(o.id) === o.hash);
+  const byId = new Map(a.map((o) => [o.id, o[field]]));
+  return b.every((o) => byId.get(o.id) === o[field]);
 }
 
 export class PodStatusFollower {
@@ -94,9 +89,9 @@ export class PodStatusFollower {
       const now = after.mounts.get(key);
       const was = before.mounts.get(key);
       if (now === undefined || now.door !== 'csi') return;
-      if (was !== undefined && sameVersions(was.objects, now.objects)) return;
+      if (was !== undefined && sameById(was.objects, now.objects, 'version')) return;
       // A republish that changed bytes went through the door, which wrote the status itself.
-      if (record.payload.cause === 'republish' && (was === undefined || !sameHashes(was.objects, now.objects))) return;
+      if (record.payload.cause === 'republish' && (was === undefined || !sameById(was.objects, now.objects, 'hash'))) return;
       this.enqueue(key);
     });
     this.pump();

@@ -7,7 +7,7 @@
  * - files land through the kubelet-style atomic writer, so a reader never sees a torn set;
  * - a republish with nothing changed touches neither the disk nor the API server.
  */
-import { SecretletError, invalidArgument } from '../errors.js';
+import { SecretletError, asSecretletError, invalidArgument } from '../errors.js';
 import { mountKeyFor } from '../events/mount-events.js';
 import type { MountFreshness } from '../ports/mount-freshness.js';
 import type { PayloadWriter } from '../ports/payload-writer.js';
@@ -91,7 +91,7 @@ const SPC_KEY = 'secretProviderClass';
  * pod's FailedMount event starts with it. Code, reason and field stay the cause's.
  */
 function wrapError(e: unknown, context: string): SecretletError {
-  const cause = e instanceof SecretletError ? e : new SecretletError({ code: 'INTERNAL', reason: 'Internal', message: e instanceof Error ? e.message : String(e), cause: e });
+  const cause = asSecretletError(e, { code: 'INTERNAL', reason: 'Internal' });
   return new SecretletError({ code: cause.code, reason: cause.reason, message: `${context}, err: ${cause.message}`, cause, ...(cause.field === undefined ? {} : { field: cause.field }) });
 }
 
@@ -111,7 +111,7 @@ export class NodeVolumeService {
     try {
       await this.publishOnce(req, firstMount, receivedAt, step);
     } catch (e) {
-      const error = e instanceof SecretletError ? e : new SecretletError({ code: 'INTERNAL', reason: 'Internal', message: String(e instanceof Error ? e.message : e), cause: e });
+      const error = asSecretletError(e, { code: 'INTERNAL', reason: 'Internal' });
       await this.options.listener?.publishFailed({ volumeId: req.volumeId, targetPath: req.targetPath, volumeContext: req.volumeContext, error, firstMount, errorType: step.errorType });
       if (firstMount) {
         // Leave nothing behind: kubelet retries from scratch into a clean target.

@@ -31,11 +31,17 @@ const MiB = 1024 * 1024;
 const delay = monitorEventLoopDelay({ resolution: 5 });
 delay.enable();
 let peakRss = process.memoryUsage.rss();
+// What the peak was made of (V8 heap vs. buffers vs. the rest: code, native, thread stacks).
+let atPeak = process.memoryUsage();
 let cpuAtReset = process.cpuUsage();
 // RSS is sampled rather than read from getrusage: maxrss never goes down, so it could not give a per-phase peak.
-const sampler = setInterval(() => {
-  peakRss = Math.max(peakRss, process.memoryUsage.rss());
-}, 20);
+function samplePeak(): void {
+  const rss = process.memoryUsage.rss();
+  if (rss < peakRss) return;
+  peakRss = rss;
+  atPeak = process.memoryUsage();
+}
+const sampler = setInterval(samplePeak, 20);
 sampler.unref();
 
 serveParent(
@@ -43,17 +49,20 @@ serveParent(
     switch (cmd) {
       case 'reset':
         delay.reset();
-        peakRss = process.memoryUsage.rss();
+        peakRss = 0;
+        samplePeak();
         cpuAtReset = process.cpuUsage();
         return null;
       case 'sample': {
         const cpu = process.cpuUsage(cpuAtReset);
-        peakRss = Math.max(peakRss, process.memoryUsage.rss());
+        samplePeak();
+        const mib = (n: number): number => Math.round((n / MiB) * 10) / 10;
         return {
-          peakRssMiB: Math.round((peakRss / MiB) * 10) / 10,
+          peakRssMiB: mib(peakRss),
+          peakMemoryMiB: { heapTotal: mib(atPeak.heapTotal), heapUsed: mib(atPeak.heapUsed), external: mib(atPeak.external), arrayBuffers: mib(atPeak.arrayBuffers) },
           cpuSeconds: Math.round((cpu.user + cpu.system) / 1e3) / 1e3,
           eventLoopDelayP99Ms: Math.round((delay.percentile(99) / 1e6) * 100) / 100,
-          startRssMiB: Math.round((startRss / MiB) * 10) / 10,
+          startRssMiB: mib(startRss),
           source: agent.source.stats(),
         };
       }

@@ -51,6 +51,7 @@ interface Counters {
 
 interface AgentSample {
   peakRssMiB: number;
+  peakMemoryMiB: RunEntry['peakMemoryMiB'];
   startRssMiB: number;
   cpuSeconds: number;
   eventLoopDelayP99Ms: number;
@@ -88,6 +89,7 @@ function entry(c: RunConfig, phase: Phase, pass: PassResult, counters: Counters,
     allMountedMs: r1(pass.allMountedMs),
     mountLatencyMs: { p50: r1(percentile(sorted, 50)), p99: r1(percentile(sorted, 99)), max: r1(sorted[sorted.length - 1] ?? 0) },
     peakRssMiB: sample.peakRssMiB,
+    peakMemoryMiB: sample.peakMemoryMiB,
     agentStartRssMiB: sample.startRssMiB,
     cpuSeconds: sample.cpuSeconds,
     eventLoopDelayP99Ms: sample.eventLoopDelayP99Ms,

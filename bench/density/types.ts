@@ -20,6 +20,12 @@ export interface RunEntry {
   /** TCP connections the agent opened to the API server in the phase (keep-alive reuses them). Absent in older results. */
   kubeConnections?: number;
   peakRssMiB: number;
+  /**
+   * `process.memoryUsage()` at the sample that set `peakRssMiB`: the V8 heap (total reserved, used),
+   * memory outside it that V8 tracks (external, of which ArrayBuffers). The rest of RSS is code,
+   * native allocations and thread stacks. Absent in older results.
+   */
+  peakMemoryMiB?: { heapTotal: number; heapUsed: number; external: number; arrayBuffers: number };
   /** The agent's RSS once started and serving, before the warm-up mount (same for every phase of a run). Absent in older results. */
   agentStartRssMiB?: number;
   cpuSeconds: number;

@@ -61,4 +61,4 @@ VOLUME ["/var/lib/secretlet"]
 EXPOSE 8095
 # Exec form: there is no shell in this image to interpret a string entrypoint.
 # The V8 flags are src/config/node-flags.ts (why: memory under bursts; a test keeps them equal).
-ENTRYPOINT ["node", "--max-semi-space-size=2", "/app/bin/secretlet.js", "serve"]
+ENTRYPOINT ["node", "--max-semi-space-size=2", "--heap-growing-percent=35", "/app/bin/secretlet.js", "serve"]

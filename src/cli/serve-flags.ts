@@ -24,7 +24,7 @@ export const SERVE_FLAGS: readonly FlagDefinition[] = [
   def('csiEndpoint', 'csi-endpoint', 'string', 'unix:///csi/csi.sock', 'CSI endpoint kubelet calls (unix:// path).'),
   def('providerSocket', 'provider-socket', 'string', '/var/run/secrets-store-csi-providers/aws.sock', 'Unix socket of the v1alpha1.CSIDriverProvider service (ASCP path).'),
   def('driverName', 'driver-name', 'string', 'secrets-store.csi.k8s.io', 'CSI driver name reported by GetPluginInfo.'),
-  def('nodeName', 'node-name', 'string', '$NODE_NAME', "This node's name (downward API spec.nodeName); required in kubelet mode."),
+  def('nodeName', 'node-name', 'string', '$NODE_NAME', "This node's name (downward API spec.nodeName); required in kubelet mode. Unset in provider mode, the node whose region label is read is the first mounted pod's spec.nodeName."),
   def('stateDir', 'state-dir', 'string', '/var/lib/secretlet', 'Directory for the event log; must survive agent restarts (hostPath).'),
   def('region', 'region', 'string', '$AWS_REGION', 'Default AWS region when a SecretProviderClass names none; else the node label topology.kubernetes.io/region.'),
   def('rotationInterval', 'rotation-interval', 'string', '2m', 'How often live mounts are refreshed. A kubelet republish of a mount verified within this interval (and untouched since) reads nothing; 0 disables the reconciler, and then every republish reads.'),

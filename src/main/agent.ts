@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createAwsSecretSource, DefaultRegionResolver, systemClock } from '../adapters/aws/index.js';
-import type { AwsSecretSource, NodeRegionSource } from '../adapters/aws/index.js';
+import type { AwsSecretSource } from '../adapters/aws/index.js';
 import { LocalTargetDirectory, TmpfsMounter } from '../adapters/fs/index.js';
 import { startCsiServer, startProviderServer } from '../adapters/grpc/index.js';
 import type { UdsServer } from '../adapters/grpc/index.js';
@@ -57,8 +57,6 @@ export interface AgentDependencies {
 /** AWS read groups sent per event-loop turn when many windows close at once (~1-2 ms of SDK work each). */
 const AWS_GROUPS_SENT_PER_TURN = 2;
 
-const NO_NODE_REGION: NodeRegionSource = { regionOfThisNode: () => Promise.resolve(undefined) };
-
 export class Agent {
   readonly options: CompiledAgentOptions;
   readonly logger: Logger;
@@ -90,7 +88,7 @@ export class Agent {
     const kc = deps.kubeConfig ?? loadKubeConfig(options.kubeconfig);
     this.kubeConfig = kc;
     const serviceAccounts = new CachedServiceAccountDirectory(kc);
-    const node = options.nodeName !== '' ? new NodeLabelRegionSource(kc, options.nodeName) : NO_NODE_REGION;
+    const node = new NodeLabelRegionSource(kc, options.nodeName);
     const regions = new DefaultRegionResolver({ defaultRegion: options.region, node });
     // Endpoint overrides (local emulator); unset, the SDK's own resolution and the link-local agent apply.
     const endpoints = {

@@ -2,7 +2,7 @@
  * In-memory implementations of the AWS adapter's ports, for tests and the emulator-backed dev mode:
  * service-account role annotations and the node's region set by hand.
  */
-import type { NodeRegionSource, ServiceAccountDirectory } from './ports.js';
+import type { NodeRegionSource, PodRef, ServiceAccountDirectory } from './ports.js';
 
 export class InMemoryServiceAccountDirectory implements ServiceAccountDirectory {
   readonly #roles = new Map<string, string>();
@@ -28,8 +28,12 @@ export class StaticNodeRegionSource implements NodeRegionSource {
     this.region = region;
   }
 
-  async regionOfThisNode(): Promise<string | undefined> {
+  /** The pods the lookups were asked for, in order. */
+  readonly askedFor: PodRef[] = [];
+
+  async regionOfThisNode(pod: PodRef): Promise<string | undefined> {
     this.lookups++;
+    this.askedFor.push({ namespace: pod.namespace, name: pod.name });
     return this.region;
   }
 }

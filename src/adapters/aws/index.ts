@@ -122,7 +122,7 @@ export { AwsSecretSource } from './coalescing-fetcher.js';
 export { DefaultRegionResolver } from './region-resolver.js';
 export { systemClock } from './system-clock.js';
 export type { DefaultRegionResolverOptions } from './region-resolver.js';
-export type { NodeRegionSource, ServiceAccountDirectory } from './ports.js';
+export type { NodeRegionSource, PodRef, ServiceAccountDirectory } from './ports.js';
 export { InMemoryServiceAccountDirectory, StaticNodeRegionSource } from './in-memory-directories.js';
 export { noopAwsCallObserver } from './observer.js';
 export type { AwsAction, AwsCallEvent, AwsCallObserver, AwsCallOutcome, AwsCredentialEvent, AwsSourceStats } from './observer.js';

@@ -12,6 +12,16 @@ export interface ServiceAccountDirectory {
 
 /** The node this agent runs on. */
 export interface NodeRegionSource {
-  /** The node's `topology.kubernetes.io/region` label, or undefined when absent/empty. */
-  regionOfThisNode(): Promise<string | undefined>;
+  /**
+   * The node's `topology.kubernetes.io/region` label, or undefined when absent/empty. `pod` is a pod
+   * being mounted on this node: an agent not told its node's name learns it from that pod's
+   * `spec.nodeName`, as ASCP does for every mount.
+   */
+  regionOfThisNode(pod: PodRef): Promise<string | undefined>;
+}
+
+/** A pod by name, as the mount request names it. */
+export interface PodRef {
+  namespace: string;
+  name: string;
 }

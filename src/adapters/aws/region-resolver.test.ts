@@ -19,6 +19,12 @@ describe('DefaultRegionResolver', () => {
     expect(node.lookups).toBe(1);
   });
 
+  it('asks the node source with the pod being mounted (an agent without a node name finds its node through it)', async () => {
+    const node = new StaticNodeRegionSource('eu-west-1');
+    await new DefaultRegionResolver({ node }).primaryRegion(pod);
+    expect(node.askedFor).toEqual([{ namespace: 'ns', name: 'p' }]);
+  });
+
   it('fails with "Region not found" and asks again next time', async () => {
     const node = new StaticNodeRegionSource(undefined);
     const resolver = new DefaultRegionResolver({ node });

@@ -25,10 +25,10 @@ export class DefaultRegionResolver implements RegionResolver {
     this.#node = options.node;
   }
 
-  async primaryRegion(_pod: PodInfo): Promise<string> {
+  async primaryRegion(pod: PodInfo): Promise<string> {
     if (this.#defaultRegion !== undefined) return this.#defaultRegion;
     if (!this.#nodeRegion) {
-      const lookup = this.#node.regionOfThisNode();
+      const lookup = this.#node.regionOfThisNode(pod);
       this.#nodeRegion = lookup;
       // Only a found region is kept; errors and "no label" are asked again on the next mount.
       lookup.then(

@@ -1,16 +1,23 @@
 /**
  * The node's region from its `topology.kubernetes.io/region` label, read once per agent (a node never
  * changes region) instead of a pod GET plus a node GET on every mount as ASCP does.
+ *
+ * An agent told its node's name (`--node-name`, the downward API's spec.nodeName) reads that node. One
+ * that was not (a provider-mode agent run without NODE_NAME) learns it the way ASCP finds the node:
+ * from the `spec.nodeName` of the first pod it mounts. The agent serves only pods of its own node, so
+ * the name learnt once holds for every later mount.
  */
 import { CoreV1Api } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { SecretletError } from '../../core/errors.js';
 import { kubeError } from './kube-errors.js';
 
 export const REGION_LABEL = 'topology.kubernetes.io/region';
 
 export class NodeLabelRegionSource {
   private readonly api: CoreV1Api;
-  private readonly nodeName: string;
+  /** '' until told or learnt from a pod. */
+  private nodeName: string;
   private cached: Promise<string | undefined> | undefined;
 
   constructor(kc: KubeConfig, nodeName: string) {
@@ -18,16 +25,38 @@ export class NodeLabelRegionSource {
     this.nodeName = nodeName;
   }
 
-  regionOfThisNode(): Promise<string | undefined> {
+  regionOfThisNode(pod: { namespace: string; name: string }): Promise<string | undefined> {
     if (this.cached === undefined) {
-      this.cached = this.api
-        .readNode({ name: this.nodeName })
-        .then((node) => node.metadata?.labels?.[REGION_LABEL] || undefined)
-        .catch((e: unknown) => {
-          this.cached = undefined;
-          throw kubeError(`failed to retrieve region from node ${this.nodeName}`, e);
-        });
+      this.cached = this.lookUp(pod).catch((e: unknown) => {
+        this.cached = undefined;
+        throw e;
+      });
     }
     return this.cached;
+  }
+
+  private async lookUp(pod: { namespace: string; name: string }): Promise<string | undefined> {
+    if (this.nodeName === '') this.nodeName = await this.nodeOf(pod);
+    const name = this.nodeName;
+    const node = await this.api.readNode({ name }).catch((e: unknown) => {
+      throw kubeError(`failed to retrieve region from node ${name}`, e);
+    });
+    return node.metadata?.labels?.[REGION_LABEL] || undefined;
+  }
+
+  private async nodeOf(pod: { namespace: string; name: string }): Promise<string> {
+    const found = await this.api.readNamespacedPod({ namespace: pod.namespace, name: pod.name }).catch((e: unknown) => {
+      throw kubeError(`failed to find the node of pod ${pod.namespace}/${pod.name}`, e);
+    });
+    const nodeName = found.spec?.nodeName ?? '';
+    if (nodeName === '') {
+      throw new SecretletError({
+        code: 'FAILED_PRECONDITION',
+        reason: 'RegionNotFound',
+        message: `pod ${pod.namespace}/${pod.name} has no spec.nodeName, so its node's region label cannot be read`,
+        field: 'csi.storage.k8s.io/pod.name',
+      });
+    }
+    return nodeName;
   }
 }

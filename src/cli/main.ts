@@ -8,11 +8,12 @@ import { compileAgentOptions } from '../config/agent-options.js';
 import type { AgentOptions } from '../config/agent-options.js';
 import { SECRETLET_VERSION } from '../main/version.js';
 import { SERVE_FLAGS } from './serve-flags.js';
+import { translateUpstreamArgs } from './upstream-flags.js';
 
 const out = (line: string): void => void process.stdout.write(line + '\n');
 const err = (line: string): void => void process.stderr.write(line + '\n');
 
-function serveCommand(): Command {
+function serveCommand(upstreamNotes: readonly string[]): Command {
   const cmd = new Command('serve').description('Run the node agent (kubelet door, provider door, or both).');
   for (const f of SERVE_FLAGS) {
     const flag = f.kind === 'boolean' ? `--${f.flag}` : `--${f.flag} <${f.kind === 'number' ? 'n' : f.kind === 'switch' ? 'bool' : 'value'}>`;
@@ -37,7 +38,7 @@ function serveCommand(): Command {
     const { runServe } = await import('./serve.js');
     // Exit explicitly once drained: a handle left open by a dependency (a keep-alive socket to an
     // AWS endpoint that stopped answering) must not keep a terminated pod around past its grace period.
-    process.exit(await runServe(compileAgentOptions(options)));
+    process.exit(await runServe(compileAgentOptions(options), upstreamNotes));
   });
   return cmd;
 }
@@ -46,12 +47,12 @@ function camel(flag: string): string {
   return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
-export function buildProgram(): Command {
+export function buildProgram(upstreamNotes: readonly string[] = []): Command {
   const program = new Command('secretlet')
     .description('Delivers AWS Secrets Manager and SSM Parameter Store secrets into Kubernetes pods: a drop-in for the Secrets Store CSI Driver with the AWS provider.')
     .version(SECRETLET_VERSION);
 
-  program.addCommand(serveCommand());
+  program.addCommand(serveCommand(upstreamNotes));
 
   program
     .command('dev')
@@ -165,8 +166,24 @@ function waitForSignal(): Promise<void> {
   });
 }
 
-buildProgram()
-  .parseAsync(process.argv)
+/**
+ * `serve` also takes the upstream DaemonSets' flags (upstream-flags.ts). The AWS provider's flags
+ * alone mean its DaemonSet with the image swapped: the provider door, unless a mode was chosen.
+ */
+function serveArgv(argv: readonly string[]): { argv: string[]; notes: string[] } {
+  if (argv[2] !== 'serve') return { argv: [...argv], notes: [] };
+  const t = translateUpstreamArgs(argv.slice(3));
+  const modeChosen = t.args.some((a) => a === '--mode' || a.startsWith('--mode=')) || process.env['SECRETLET_MODE'] !== undefined;
+  const implied = t.role === 'provider' && !modeChosen ? ['--mode=provider'] : [];
+  const notes = implied.length > 0 ? [...t.notes, 'only the AWS provider\'s flags were given: --mode=provider'] : t.notes;
+  return { argv: [...argv.slice(0, 3), ...t.args, ...implied], notes };
+}
+
+Promise.resolve()
+  .then(() => {
+    const { argv, notes } = serveArgv(process.argv);
+    return buildProgram(notes).parseAsync(argv);
+  })
   .catch((e: unknown) => {
     err(`secretlet: ${e instanceof Error ? e.message : String(e)}`);
     process.exitCode = 1;

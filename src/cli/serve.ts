@@ -8,8 +8,10 @@ import { createLogger, stdoutDestination } from '../adapters/logging/logger.js';
 import type { CompiledAgentOptions } from '../config/agent-options.js';
 import { Agent } from '../main/agent.js';
 
-export async function runServe(options: CompiledAgentOptions): Promise<number> {
+/** `upstreamNotes`: what each upstream DaemonSet flag given became (upstream-flags.ts), logged at start. */
+export async function runServe(options: CompiledAgentOptions, upstreamNotes: readonly string[] = []): Promise<number> {
   const agent = Agent.create(options, { logger: createLogger({ level: options.logLevel, destination: stdoutDestination() }) });
+  for (const note of upstreamNotes) agent.logger.info({ note }, 'upstream flag');
   await agent.start();
   return new Promise<number>((resolve) => {
     let signalled = false;

@@ -15,9 +15,9 @@ export interface CliProcess {
   kill(): Promise<void>;
 }
 
-/** Starts `node <nodeArgs> <args>` in `cwd`. */
-export function startCliProcess(nodeArgs: string[], args: string[], cwd: string): CliProcess {
-  const child = spawn(process.execPath, [...nodeArgs, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `node <nodeArgs> <args>` in `cwd`, with this process's environment unless given one. */
+export function startCliProcess(nodeArgs: string[], args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): CliProcess {
+  const child = spawn(process.execPath, [...nodeArgs, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   let partial = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { UpstreamFlagError, translateUpstreamArgs } from './upstream-flags.js';
+
+// The `args:` of the upstream DaemonSets (driver.md §6.3-6.4, aws-provider.md §1.1), as kubelet passes
+// them once it has substituted $(CSI_ENDPOINT) and $(KUBE_NODE_NAME).
+const DRIVER_ARGS = [
+  '--endpoint=unix:///csi/csi.sock',
+  '--nodeid=ip-10-0-1-7.ec2.internal',
+  '--provider-volume=/var/run/secrets-store-csi-providers',
+  '--additional-provider-volume-paths=/etc/kubernetes/secrets-store-csi-providers',
+  '--enable-secret-rotation=true',
+  '--rotation-poll-interval=90s',
+  '--metrics-addr=:8095',
+  '--provider-health-check=false',
+  '--max-call-recv-msg-size=4194304',
+  '-v=5',
+];
+const PROVIDER_ARGS = ['--provider-volume=/etc/kubernetes/secrets-store-csi-providers', '--qps=5', '--burst=10'];
+
+describe('translateUpstreamArgs', () => {
+  it("turns the driver DaemonSet's flags into secretlet's and drops those with no equivalent", () => {
+    const t = translateUpstreamArgs(DRIVER_ARGS);
+    expect(t.args).toEqual([
+      '--csi-endpoint=unix:///csi/csi.sock',
+      '--node-name=ip-10-0-1-7.ec2.internal',
+      '--provider-socket=/var/run/secrets-store-csi-providers/aws.sock',
+      '--rotation-interval=90s',
+      '--metrics-addr=:8095',
+    ]);
+    expect(t.role).toBe('driver');
+    expect(t.notes).toContain('-nodeid=ip-10-0-1-7.ec2.internal: --node-name=ip-10-0-1-7.ec2.internal');
+    expect(t.notes.find((n) => n.startsWith('-enable-secret-rotation=true: ignored'))).toBeDefined();
+    expect(t.notes.find((n) => n.startsWith('-v=5: ignored, klog verbosity'))).toBeDefined();
+  });
+
+  it("turns the AWS provider DaemonSet's flags into the socket path and calls it the provider's role", () => {
+    const t = translateUpstreamArgs(PROVIDER_ARGS);
+    expect(t.args).toEqual(['--provider-socket=/etc/kubernetes/secrets-store-csi-providers/aws.sock']);
+    expect(t.role).toBe('provider');
+    expect(translateUpstreamArgs(['--provider-volume=/x/']).args).toEqual(['--provider-socket=/x/aws.sock']);
+    expect(translateUpstreamArgs(['--provider-volume=/x/']).role).toBe('provider');
+  });
+
+  it("reads Go's flag forms: one dash, a separate value, bool flags with and without =value", () => {
+    expect(translateUpstreamArgs(['-nodeid', 'n1', '-endpoint=unix:///a.sock']).args).toEqual(['--node-name=n1', '--csi-endpoint=unix:///a.sock']);
+    expect(translateUpstreamArgs(['--driver-writes-secrets']).args).toEqual(['--driver-writes-secrets']);
+    expect(translateUpstreamArgs(['-driver-writes-secrets=1']).args).toEqual(['--driver-writes-secrets']);
+    expect(translateUpstreamArgs(['--driver-writes-secrets=false']).args).toEqual([]);
+    // A bool flag takes no separate value: what follows is the next argument.
+    expect(translateUpstreamArgs(['--enable-secret-rotation', '--region', 'eu-west-1']).args).toEqual(['--region', 'eu-west-1']);
+  });
+
+  it("passes secretlet's own arguments and unknown ones through for commander to judge", () => {
+    const own = ['--mode', 'both', '--state-dir', '/var/lib/secretlet', '--metrics-addr=:9000', '--no-such-flag'];
+    const t = translateUpstreamArgs(own);
+    expect(t.args).toEqual(own);
+    expect(t.notes).toEqual([]);
+    expect(t.role).toBeUndefined();
+    // secretlet's own switch alone does not pick a door.
+    expect(translateUpstreamArgs(['--driver-writes-secrets']).role).toBeUndefined();
+  });
+
+  it('rejects a value flag without its value and a bool flag with a non-bool value, naming the flag', () => {
+    expect(() => translateUpstreamArgs(['--nodeid'])).toThrow(new UpstreamFlagError('flag needs an argument: -nodeid'));
+    expect(() => translateUpstreamArgs(['--enable-secret-rotation=yes'])).toThrow(new UpstreamFlagError('invalid boolean value "yes" for -enable-secret-rotation'));
+  });
+});

@@ -1,0 +1,107 @@
+/**
+ * The arguments of the upstream DaemonSets, accepted by `secretlet serve` so that swapping the image of
+ * the Secrets Store CSI Driver (driver.md §6.3) or of the AWS provider (aws-provider.md §1.1) keeps
+ * their `args:` working. Go's flag package allows `-name` as well as `--name`, and `=value` or a
+ * separate value; each upstream flag becomes its secretlet equivalent, or is dropped with a note when
+ * secretlet has no such knob. Arguments that are not upstream flags pass through untouched, so
+ * commander still rejects a typo.
+ */
+
+export type UpstreamRole = 'driver' | 'provider';
+
+interface UpstreamFlag {
+  /** Go bool flags take no separate value (`-flag` alone is true; `-flag=false` is false). */
+  bool: boolean;
+  /** Which upstream binary has it; `shared` where both do, or where secretlet has the same flag. */
+  from: UpstreamRole | 'shared';
+  /** The secretlet arguments it becomes; absent: dropped, and `why` says what to use instead. */
+  to?: (value: string) => string[];
+  why?: string;
+}
+
+const UPSTREAM_FLAGS: Readonly<Record<string, UpstreamFlag>> = {
+  // Secrets Store CSI Driver (driver.md §6.3).
+  endpoint: { bool: false, from: 'driver', to: (v) => [`--csi-endpoint=${v}`] },
+  nodeid: { bool: false, from: 'driver', to: (v) => [`--node-name=${v}`] },
+  drivername: { bool: false, from: 'driver', to: (v) => [`--driver-name=${v}`] },
+  'rotation-poll-interval': { bool: false, from: 'driver', to: (v) => [`--rotation-interval=${v}`] },
+  'enable-secret-rotation': { bool: true, from: 'driver', why: 'secretlet always refreshes live mounts every --rotation-interval (0 turns its reconciler off)' },
+  'additional-provider-volume-paths': { bool: false, from: 'driver', why: 'secretlet fetches from AWS itself and calls no provider' },
+  'max-call-recv-msg-size': { bool: false, from: 'driver', why: 'secretlet calls no provider' },
+  'provider-health-check': { bool: true, from: 'driver', why: 'secretlet calls no provider' },
+  'provider-health-check-interval': { bool: false, from: 'driver', why: 'secretlet calls no provider' },
+  'metrics-backend': { bool: false, from: 'driver', why: 'secretlet serves Prometheus metrics only' },
+  'enable-pprof': { bool: true, from: 'driver', why: 'no Go profiler here; use node --cpu-prof' },
+  'pprof-port': { bool: false, from: 'driver', why: 'no Go profiler here; use node --cpu-prof' },
+  'log-format-json': { bool: true, from: 'driver', why: 'secretlet always logs JSON' },
+  v: { bool: false, from: 'shared', why: 'klog verbosity; use --log-level' },
+  // Both: the driver searches this directory for provider sockets, the provider listens in it.
+  'provider-volume': { bool: false, from: 'shared', to: (v) => [`--provider-socket=${v.replace(/\/+$/, '')}/aws.sock`] },
+  // AWS provider (aws-provider.md §1.1). `--metrics-addr` is secretlet's own flag too.
+  // secretlet's own flag of that name is a switch; Go's form may carry `=true` or `=false`.
+  'driver-writes-secrets': { bool: true, from: 'shared', to: (v) => (v === 'true' ? ['--driver-writes-secrets'] : []) },
+  qps: { bool: false, from: 'provider', why: 'secretlet sets no client-side rate limit on its API server calls' },
+  burst: { bool: false, from: 'provider', why: 'secretlet sets no client-side rate limit on its API server calls' },
+  'eks-addon-version': { bool: false, from: 'provider', why: 'it only changes the SDK user agent' },
+  'pod-identity-http-timeout': { bool: false, from: 'provider', why: 'the Pod Identity agent call uses the SDK default timeout' },
+};
+
+export interface TranslatedArgs {
+  args: string[];
+  /** One line per upstream flag seen, saying what it became; for the start-up log. */
+  notes: string[];
+  /**
+   * `provider` when only the AWS provider's flags were given (its DaemonSet, image swapped): the
+   * caller runs the provider door unless a mode was chosen. `driver` when a driver-only flag was.
+   */
+  role: UpstreamRole | undefined;
+}
+
+const GO_BOOL = new Set(['1', 't', 'T', 'TRUE', 'true', 'True', '0', 'f', 'F', 'FALSE', 'false', 'False']);
+
+export class UpstreamFlagError extends Error {}
+
+/** Translates `serve`'s arguments (those after `serve`). */
+export function translateUpstreamArgs(args: readonly string[]): TranslatedArgs {
+  const out: string[] = [];
+  const notes: string[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    const m = /^--?([a-z][a-z0-9-]*)(?:=(.*))?$/s.exec(arg);
+    const flag = m?.[1] === undefined ? undefined : UPSTREAM_FLAGS[m[1]];
+    if (m === null || flag === undefined || arg === '--') {
+      out.push(arg);
+      continue;
+    }
+    const name = m[1] ?? '';
+    let value = m[2];
+    if (flag.bool) {
+      if (value !== undefined && !GO_BOOL.has(value)) throw new UpstreamFlagError(`invalid boolean value "${value}" for -${name}`);
+      value = value === undefined || /^(1|t|true)$/i.test(value) ? 'true' : 'false';
+    } else if (value === undefined) {
+      value = args[++i];
+      if (value === undefined) throw new UpstreamFlagError(`flag needs an argument: -${name}`);
+    }
+    seen.add(name);
+    if (flag.to) {
+      const mapped = flag.to(value);
+      out.push(...mapped);
+      notes.push(`-${name}=${value}: ${mapped.length > 0 ? mapped.join(' ') : 'off, the default'}`);
+    } else {
+      notes.push(`-${name}=${value}: ignored, ${flag.why ?? ''}`);
+    }
+  }
+  return { args: out, notes, role: roleOf(seen) };
+}
+
+/**
+ * A driver-only flag means the driver's DaemonSet. Otherwise a provider-only flag, or the provider
+ * volume (which the AWS provider's DaemonSet passes, often alone), means the provider's.
+ */
+function roleOf(seen: ReadonlySet<string>): UpstreamRole | undefined {
+  const from = [...seen].map((n) => UPSTREAM_FLAGS[n]?.from);
+  if (from.includes('driver')) return 'driver';
+  if (from.includes('provider') || seen.has('provider-volume')) return 'provider';
+  return undefined;
+}

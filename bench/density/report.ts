@@ -33,8 +33,10 @@ function table(runs: readonly RunEntry[]): string {
   );
 }
 
+/** A configuration of the agent: strategy, the opt-in value cache, and the pool size (its default depends on the cores). */
 function label(e: RunEntry): string {
-  return e.valueCacheTtl === undefined ? e.strategy : `${e.strategy} (value cache ${e.valueCacheTtl})`;
+  const strategy = e.valueCacheTtl === undefined ? e.strategy : `${e.strategy} (value cache ${e.valueCacheTtl})`;
+  return `${strategy}, pool ${e.poolSize}`;
 }
 
 function verdict(ok: boolean | undefined): string {
@@ -55,7 +57,7 @@ function targets(runs: readonly RunEntry[]): string {
   const perMountTarget = maxP * 10;
   const fmt = (xs: RunEntry[], f: (e: RunEntry) => number): string => (xs.length === 0 ? '–' : [...new Set(xs.map(f))].join(' / '));
   const burstTheirs = theirs.filter((e) => e.phase === 'burst');
-  // One block of rows per secretlet configuration (default, and with the opt-in value cache).
+  // One block of rows per secretlet configuration (pool size, and the opt-in value cache).
   for (const variant of [...new Set(allOurs.map(label))]) {
     const ours = allOurs.filter((e) => label(e) === variant);
     const burstOurs = ours.filter((e) => e.phase === 'burst');

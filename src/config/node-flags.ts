@@ -16,7 +16,9 @@
  * stayed: 168-183 MiB at P = 737 once the burst was over. Capping the factor at 1.35 ran more old-
  * generation GCs for about the same CPU (three alternating pairs, bench/results/ab/2026-12-07-*:
  * CPU over all phases 7.9-8.3 s vs 8.0-8.6 s on the CSI door, 4.6-4.9 vs 4.5-6.0 on the provider
- * door) and peaked at 134-141 MiB in every phase. 20 % reached 128 MiB but cost ~20 % more CPU.
- * The cap sets when V8 collects, not how much it may hold: a larger live heap still fits.
+ * door) and peaked at 134-141 MiB in every phase. The price is event-loop delay: about +4 ms at a
+ * burst's p99 (paired medians at P = 250: 37 vs 33 ms, CSI; 36 vs 31 ms, provider). 20 % reached
+ * 128 MiB but cost ~20 % more CPU. The cap sets when V8 collects, not how much it may hold: a larger
+ * live heap still fits.
  */
 export const AGENT_NODE_FLAGS: readonly string[] = Object.freeze(['--max-semi-space-size=2', '--heap-growing-percent=35']);

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { errnoCode, isNotFound } from './durable-io.js';
 import type { FsOps } from './fs-ops.js';
 import { asyncFsOps } from './fs-ops.js';
+import { entryPath } from './payload-paths.js';
 
 export const DATA_LINK = '..data';
 export const DATA_TMP_LINK = '..data_tmp';
@@ -36,17 +37,21 @@ export function timestampPrefix(epochMs: number): string {
   );
 }
 
-/** Creates a fresh timestamped payload dir with mode 0755 (chmod, so the umask does not matter). */
+/**
+ * Creates a fresh timestamped payload dir with mode 0755 (chmod, so the umask does not matter).
+ * `target` as `normalizedTarget` spells it (the writer's hot path builds paths by `entryPath`).
+ */
 export async function makeTimestampDir(target: string, epochMs: number, ops: FsOps = asyncFsOps): Promise<string> {
   for (;;) {
     const name = timestampPrefix(epochMs) + String(randomInt(0, 2 ** 32));
+    const path = entryPath(target, name);
     try {
-      await ops.mkdir(join(target, name), { mode: 0o700 });
+      await ops.mkdir(path, { mode: 0o700 });
     } catch (err) {
       if (errnoCode(err) === 'EEXIST') continue;
       throw err;
     }
-    await ops.chmod(join(target, name), 0o755);
+    await ops.chmod(path, 0o755);
     return name;
   }
 }

@@ -31,7 +31,7 @@ import { fsFailure, isNotFound } from './durable-io.js';
 import type { FsOps } from './fs-ops.js';
 import type { FsOpsChoice } from './memory-backed.js';
 import { TargetFsOps, checkFsOpsChoice } from './memory-backed.js';
-import { parentsOf, topLevelName, validatePayload } from './payload-paths.js';
+import { entryPath, normalizedTarget, parentsOf, topLevelName, validatePayload } from './payload-paths.js';
 import { TargetLocks } from './target-locks.js';
 
 export interface KubeletAtomicWriterOptions {
@@ -57,8 +57,9 @@ export class KubeletAtomicWriter implements PayloadWriter {
 
   async write(targetDir: string, files: readonly RenderedFile[]): Promise<WriteOutcome> {
     validatePayload(files);
+    const target = normalizedTarget(targetDir);
     return this.locks.run(targetDir, () =>
-      this.fs.run(targetDir, (ops) => this.writeValidated(targetDir, files, ops)),
+      this.fs.run(targetDir, (ops) => this.writeValidated(target, files, ops)),
     );
   }
 
@@ -81,7 +82,7 @@ export class KubeletAtomicWriter implements PayloadWriter {
 
     const linked = await removeNonSymlinkTopLevels(target, files, new Set(present), ops);
     const newDir = await step('create a payload dir in', target, () => makeTimestampDir(target, this.clock.now(), ops));
-    const newPath = join(target, newDir);
+    const newPath = entryPath(target, newDir);
     try {
       await writePayload(newPath, files, ops);
     } catch (err) {
@@ -162,7 +163,7 @@ async function removeNonSymlinkTopLevels(
   const linked = new Set<string>();
   for (const name of new Set(files.map((f) => topLevelName(f.path)))) {
     if (!present.has(name)) continue;
-    const path = join(target, name);
+    const path = entryPath(target, name);
     let isLink: boolean;
     try {
       isLink = (await ops.lstat(path)).isSymbolicLink();
@@ -180,7 +181,7 @@ async function removeNonSymlinkTopLevels(
 async function writePayload(dir: string, files: readonly RenderedFile[], ops: FsOps): Promise<void> {
   const dirs = new Set<string>([dir]);
   for (const file of files) {
-    const path = join(dir, file.path);
+    const path = entryPath(dir, file.path);
     const parent = dirname(path);
     if (!dirs.has(parent)) {
       await ops.mkdir(parent, { recursive: true, mode: 0o777 });
@@ -204,9 +205,9 @@ async function createTopLevelLinks(
 ): Promise<void> {
   for (const name of new Set(files.map((f) => topLevelName(f.path)))) {
     if (linked.has(name)) continue;
-    const path = join(target, name);
+    const path = entryPath(target, name);
     try {
-      await ops.symlink(join(DATA_LINK, name), path);
+      await ops.symlink(entryPath(DATA_LINK, name), path);
     } catch (err) {
       // An existing link already points through `..data` (non-links were removed above).
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fsFailure(err, 'create symlink', path);
@@ -216,13 +217,13 @@ async function createTopLevelLinks(
 
 /** The one step that publishes the new version: rename(2) of a symlink is atomic. */
 async function swapDataLink(target: string, newDir: string, ops: FsOps): Promise<void> {
-  const tmp = join(target, DATA_TMP_LINK);
+  const tmp = entryPath(target, DATA_TMP_LINK);
   try {
     await ops.symlink(newDir, tmp);
-    await ops.rename(tmp, join(target, DATA_LINK));
+    await ops.rename(tmp, entryPath(target, DATA_LINK));
   } catch (err) {
     await ops.removeAll(tmp);
-    await ops.removeAll(join(target, newDir));
+    await ops.removeAll(entryPath(target, newDir));
     throw fsFailure(err, 'publish the payload in', target);
   }
   // After the rename the new dir is live and must not be removed, even if persisting the swap fails.

@@ -1,6 +1,7 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SecretletError } from '../../core/errors.js';
-import { validateFlatFileName, validatePayload, validatePayloadPath } from './payload-paths.js';
+import { entryPath, normalizedTarget, validateFlatFileName, validatePayload, validatePayloadPath } from './payload-paths.js';
 
 function rejection(run: () => void): SecretletError {
   try {
@@ -84,6 +85,17 @@ describe('validateFlatFileName (ASCP provider-writes mode)', () => {
   it('accepts names ASCP accepts, dots and backslashes included', () => {
     for (const name of ['secret', '.env', 'my..secret', 'a\\b', '..odd']) {
       expect(() => validateFlatFileName(name, 'f')).not.toThrow();
+    }
+  });
+});
+
+describe('entryPath', () => {
+  it('is what path.join gives for a normalized target and a validated name', () => {
+    const targets = ['/var/lib/kubelet/pods/u/volumes/kubernetes.io~csi/secrets/mount', '/', '/a/./b/../c/', '//x//y/', 'rel/dir'];
+    const names = ['db-password', '..data', '..2026_12_07_01_02_03.000000001', 'dir/nested/file', '..secretlet-tmp.1234'];
+    for (const t of targets) {
+      const dir = normalizedTarget(t);
+      for (const n of names) expect(entryPath(dir, n)).toBe(join(t, n));
     }
   });
 });

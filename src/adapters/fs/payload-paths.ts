@@ -8,8 +8,28 @@
  *
  * Paths are file names chosen by the SPC author, never secret values, so naming them in errors is fine.
  */
+import { normalize } from 'node:path';
 import { SecretletError } from '../../core/errors.js';
 import type { RenderedFile } from '../../core/model.js';
+
+/**
+ * A writer's target as `path.join` would spell it, computed once per write so that the per-file
+ * paths below it can be built with `entryPath`.
+ */
+export function normalizedTarget(target: string): string {
+  const dir = normalize(target);
+  return dir.length > 1 && dir.endsWith('/') ? dir.slice(0, -1) : dir;
+}
+
+/**
+ * `path.join(dir, name)` for a `dir` from `normalizedTarget` (or built by `entryPath`) and a `name`
+ * that validation left clean and relative (no `.`/`..` elements, no doubled or trailing `/`): the
+ * same string, without join's normalization. path.join built its result segment by segment, ~1.3 KB
+ * of garbage per call: 7.6 % of all the agent allocated in a 737-pod provider burst.
+ */
+export function entryPath(dir: string, name: string): string {
+  return dir === '/' ? `/${name}` : `${dir}/${name}`;
+}
 
 /** Linux PATH_MAX, as kubelet's `maxPathLength`. */
 const MAX_PATH_BYTES = 4096;

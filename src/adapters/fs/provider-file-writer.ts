@@ -20,7 +20,7 @@ import { PERMISSION_BITS, fsFailure, isNotFound } from './durable-io.js';
 import type { FsOps } from './fs-ops.js';
 import type { FsOpsChoice } from './memory-backed.js';
 import { TargetFsOps, checkFsOpsChoice } from './memory-backed.js';
-import { validateFlatFileName } from './payload-paths.js';
+import { entryPath, normalizedTarget, validateFlatFileName } from './payload-paths.js';
 import { TargetLocks } from './target-locks.js';
 
 /**
@@ -64,8 +64,9 @@ export class ProviderFileWriter implements PayloadWriter {
 
   async write(targetDir: string, files: readonly RenderedFile[]): Promise<WriteOutcome> {
     validateNames(files);
+    const target = normalizedTarget(targetDir);
     return this.locks.run(targetDir, () =>
-      this.fs.run(targetDir, (ops) => this.writeValidated(targetDir, files, ops)),
+      this.fs.run(targetDir, (ops) => this.writeValidated(target, files, ops)),
     );
   }
 
@@ -76,7 +77,7 @@ export class ProviderFileWriter implements PayloadWriter {
       for (const file of files) {
         if (present.has(file.path) && (await isUnchanged(target, file, ops))) continue;
         // Not derived from the file name: a 255-byte name plus a prefix would exceed NAME_MAX.
-        const temp = join(target, tempName());
+        const temp = entryPath(target, tempName());
         pending.push({ name: file.path, temp });
         await ops.writeNewFileDurably(temp, file.contents, file.mode);
       }
@@ -88,10 +89,10 @@ export class ProviderFileWriter implements PayloadWriter {
     // All bytes are durable in temp files: now, and only now, the new contents become visible.
     for (const [i, p] of pending.entries()) {
       try {
-        await ops.rename(p.temp, join(target, p.name));
+        await ops.rename(p.temp, entryPath(target, p.name));
       } catch (err) {
         await Promise.all(pending.slice(i).map((q) => unlinkQuietly(q.temp, ops)));
-        throw fsFailure(err, 'rename into place', join(target, p.name));
+        throw fsFailure(err, 'rename into place', entryPath(target, p.name));
       }
     }
     let removed = false;
@@ -134,7 +135,7 @@ async function step<T>(action: string, path: string, run: () => Promise<T>): Pro
  * Only called for names the target listing holds: a missing file is not worth a failing lstat.
  */
 async function isUnchanged(target: string, file: RenderedFile, ops: FsOps): Promise<boolean> {
-  const path = join(target, file.path);
+  const path = entryPath(target, file.path);
   let stats;
   try {
     stats = await ops.lstat(path);

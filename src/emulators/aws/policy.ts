@@ -14,12 +14,25 @@ export function globMatch(pattern: string, value: string): boolean {
   return new RegExp(`^${source}$`).test(value);
 }
 
+/** IAM's bounds for a role's MaxSessionDuration; the lower one is also its default. */
+const MIN_MAX_SESSION_SECONDS = 3600;
+const MAX_MAX_SESSION_SECONDS = 43_200;
+
 export class PolicyRegistry {
   readonly #roles = new Map<string, RoleSpec>();
   readonly #associations = new Map<string, PodIdentityAssociation>();
 
   addRole(role: RoleSpec): void {
+    const max = role.maxSessionDurationSeconds;
+    if (max !== undefined && (!Number.isInteger(max) || max < MIN_MAX_SESSION_SECONDS || max > MAX_MAX_SESSION_SECONDS)) {
+      throw new Error(`role ${role.roleArn}: maxSessionDurationSeconds must be an integer from ${MIN_MAX_SESSION_SECONDS} to ${MAX_MAX_SESSION_SECONDS} (got ${String(max)})`);
+    }
     this.#roles.set(role.roleArn, structuredClone(role));
+  }
+
+  /** The role's MaxSessionDuration in seconds (IAM's default: one hour). */
+  maxSessionSeconds(role: RoleSpec): number {
+    return role.maxSessionDurationSeconds ?? MIN_MAX_SESSION_SECONDS;
   }
 
   getRole(roleArn: string): RoleSpec | undefined {
@@ -59,6 +72,10 @@ export class PolicyRegistry {
 
   canBatchGetSecretValue(principal: Principal): boolean {
     return principal.kind === 'admin' || this.#roles.get(principal.roleArn)?.allow.batchGetSecretValue === true;
+  }
+
+  canListSecrets(principal: Principal): boolean {
+    return principal.kind === 'admin' || this.#roles.get(principal.roleArn)?.allow.listSecrets === true;
   }
 
   /** Roles only read; writes need the admin credentials. */

@@ -16,7 +16,7 @@ import { POD_IDENTITY_PATH, podIdentityCredentials, type PodIdentityDeps } from 
 import type { RateLimiter } from './rate-limit.js';
 import type { JsonHandler } from './secrets-manager-read.js';
 import { verifySigV4 } from './sigv4-verify.js';
-import { assumeRoleWithWebIdentity, getCallerIdentity, type StsDeps } from './sts.js';
+import { asStsAuthError, assumeRoleWithWebIdentity, getCallerIdentity, type StsDeps } from './sts.js';
 import { queryErrorResponse, queryResponse } from './xml.js';
 import type { FaultKind } from './types.js';
 
@@ -193,7 +193,11 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
         region: scopeRegion(req) ?? STS_DEFAULT_REGION,
         identity: (token === null ? undefined : unverifiedSubject(token)) ?? 'anonymous',
         authenticate: async () =>
-          anonymous ? undefined : verifySigV4({ method: 'POST', url, headers: req.headers, body }, { service: 'sts', credentials: deps.credentials, now: deps.now }),
+          anonymous
+            ? undefined
+            : verifySigV4({ method: 'POST', url, headers: req.headers, body }, { service: 'sts', credentials: deps.credentials, now: deps.now }).catch((e: unknown) => {
+                throw asStsAuthError(e);
+              }),
         handle: async (principal) => {
           if (action === 'AssumeRoleWithWebIdentity') return { action, result: await assumeRoleWithWebIdentity(deps.sts, params) };
           if (action === 'GetCallerIdentity' && principal !== undefined) {

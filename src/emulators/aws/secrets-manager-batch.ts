@@ -76,6 +76,8 @@ export function batchGetSecretValue(deps: SecretsManagerDeps, call: ServiceCall)
     if (maxResults !== undefined) throw awsError('InvalidParameterException', 'MaxResults can only be used with Filters.');
     requested = ids;
   } else {
+    // IAM authorizes a filtered call as a listing too (the BatchGetSecretValue reference's required permissions).
+    if (!deps.policy.canListSecrets(call.principal)) throw denied(call.principal, 'secretsmanager:ListSecrets', '*');
     const filters = parseFilters(rawFilters ?? []);
     const pageSize = maxResults ?? MAX_IDS;
     if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_IDS) {

@@ -51,7 +51,12 @@ export async function loadSeed(emulator: AwsEmulator, source: AwsSeed | string):
   for (const issuer of asList(seed.trustedIssuers, 'trustedIssuers')) await emulator.trustIssuer(issuer);
   asList(seed.roles, 'roles').forEach((role, i) => {
     requireString(role?.roleArn, `seed.roles[${i}].roleArn`);
-    emulator.addRole({ roleArn: role.roleArn, trust: role.trust ?? [], allow: role.allow ?? {} });
+    emulator.addRole({
+      roleArn: role.roleArn,
+      trust: role.trust ?? [],
+      allow: role.allow ?? {},
+      ...(role.maxSessionDurationSeconds === undefined ? {} : { maxSessionDurationSeconds: role.maxSessionDurationSeconds }),
+    });
   });
   asList(seed.podIdentityAssociations, 'podIdentityAssociations').forEach((a, i) => {
     emulator.addPodIdentityAssociation({

@@ -3,7 +3,7 @@
  * exchanges a service-account token for role credentials without a signature, exactly as real STS
  * allows; and GetCallerIdentity (signed), handy to check which session a client runs as.
  */
-import { awsError } from './aws-error.js';
+import { AwsApiError, awsError } from './aws-error.js';
 import { sessionArn, type CredentialRegistry, type Principal } from './credentials.js';
 import type { IssuerRegistry } from './jwt-verify.js';
 import type { PolicyRegistry } from './policy.js';
@@ -19,6 +19,23 @@ export interface StsDeps {
 }
 
 const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
+
+/**
+ * STS is an awsQuery service and names signature failures its own way, all HTTP 403: the codes the
+ * JSON services use (sigv4-verify.ts) become InvalidClientTokenId, SignatureDoesNotMatch and
+ * ExpiredToken, so a caller's `err.name` and status are what real STS gives it.
+ */
+const STS_AUTH_CODES: Readonly<Record<string, string>> = {
+  UnrecognizedClientException: 'InvalidClientTokenId',
+  InvalidSignatureException: 'SignatureDoesNotMatch',
+  ExpiredTokenException: 'ExpiredToken',
+};
+
+/** A signature check's failure as STS reports it; anything else unchanged. */
+export function asStsAuthError(err: unknown): unknown {
+  const code = err instanceof AwsApiError ? STS_AUTH_CODES[err.code] : undefined;
+  return code === undefined || !(err instanceof AwsApiError) ? err : awsError(code, err.message, 403);
+}
 
 function required(params: URLSearchParams, name: string): string {
   const value = params.get(name);
@@ -57,6 +74,10 @@ export async function assumeRoleWithWebIdentity(deps: StsDeps, params: URLSearch
   const role = deps.policy.getRole(roleArn);
   if (role === undefined || !deps.policy.trusts(role, check.token)) {
     throw awsError('AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity', 403);
+  }
+  // Only an asked-for duration is held against the role; without one STS issues its default hour.
+  if (params.get('DurationSeconds') !== null && ttl > deps.policy.maxSessionSeconds(role)) {
+    throw awsError('ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
   }
   const principal: Principal & { kind: 'role' } = {
     kind: 'role',

@@ -53,12 +53,19 @@ export interface RolePermissions {
   parameters?: string[];
   /** `secretsmanager:BatchGetSecretValue` on `*`. @default false */
   batchGetSecretValue?: boolean;
+  /** `secretsmanager:ListSecrets` on `*`, which a BatchGetSecretValue call with `Filters` also needs. @default false */
+  listSecrets?: boolean;
 }
 
 export interface RoleSpec {
   roleArn: string;
   trust: RoleTrust[];
   allow: RolePermissions;
+  /**
+   * The role's MaxSessionDuration: an AssumeRoleWithWebIdentity asking for a longer DurationSeconds
+   * is refused. IAM allows 3600-43200. @default 3600
+   */
+  maxSessionDurationSeconds?: number;
 }
 
 export interface PodIdentityAssociation {

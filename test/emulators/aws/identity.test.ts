@@ -18,6 +18,8 @@ import { createTestIssuer, errorName, smClient, ssmClient, stsClient, type TestI
 
 const READER = 'arn:aws:iam::111122223333:role/reader';
 const NO_BATCH = 'arn:aws:iam::111122223333:role/no-batch';
+const LISTER = 'arn:aws:iam::111122223333:role/lister';
+const LONG_SESSIONS = 'arn:aws:iam::111122223333:role/long-sessions';
 
 let emu: AwsEmulator;
 let issuer: TestIssuer;
@@ -33,6 +35,8 @@ beforeAll(async () => {
     allow: { secrets: ['shop/*'], parameters: ['/shop/*'], batchGetSecretValue: true },
   });
   emu.addRole({ roleArn: NO_BATCH, trust: [{ namespace: 'shop', serviceAccount: '*' }], allow: { secrets: ['shop/*'] } });
+  emu.addRole({ roleArn: LISTER, trust: [{ namespace: 'shop', serviceAccount: '*' }], allow: { secrets: ['shop/*'], batchGetSecretValue: true, listSecrets: true } });
+  emu.addRole({ roleArn: LONG_SESSIONS, trust: [{ namespace: 'shop', serviceAccount: '*' }], allow: {}, maxSessionDurationSeconds: 7200 });
   emu.addPodIdentityAssociation({ namespace: 'shop', serviceAccount: 'web', roleArn: READER });
   for (let i = 0; i < 18; i++) emu.putSecret({ name: `shop/s${i}`, region: 'us-east-1', string: `value-${i}` });
   emu.putSecret({ name: 'admin/root', region: 'us-east-1', string: 'forbidden' });
@@ -86,6 +90,20 @@ describe('STS AssumeRoleWithWebIdentity', () => {
     expect((await sm.send(new GetSecretValueCommand({ SecretId: 'shop/s2' }))).SecretString).toBe('value-2');
   });
 
+  it("refuses a DurationSeconds above the role's MaxSessionDuration (one hour unless the role says more)", async () => {
+    const token = issuer.mint({ namespace: 'shop', serviceAccount: 'web', audience: 'sts.amazonaws.com' });
+    const ask = (roleArn: string, seconds: number) =>
+      stsClient(emu).send(new AssumeRoleWithWebIdentityCommand({ RoleArn: roleArn, RoleSessionName: 'duration-test', WebIdentityToken: token, DurationSeconds: seconds }));
+    const refusal = (p: Promise<unknown>) => p.then(() => 'granted', (e: Error) => `${e.name}: ${e.message}`);
+    const tooLong = 'ValidationError: The requested DurationSeconds exceeds the MaxSessionDuration set for this role.';
+    expect(await refusal(ask(READER, 7200))).toBe(tooLong);
+    const out = await ask(READER, 3600);
+    expect(out.Credentials!.Expiration!.getTime()).toBe(now + 3600_000);
+    expect((await ask(LONG_SESSIONS, 7200)).Credentials!.Expiration!.getTime()).toBe(now + 7200_000);
+    expect(await refusal(ask(LONG_SESSIONS, 7201))).toBe(tooLong);
+    expect(() => emu.addRole({ roleArn: 'arn:aws:iam::111122223333:role/bad', trust: [], allow: {}, maxSessionDurationSeconds: 60 })).toThrow(/maxSessionDurationSeconds/);
+  });
+
   it('rejects a wrong audience, an expired token, an untrusted subject or issuer', async () => {
     const wrongAudience = issuer.mint({ namespace: 'shop', serviceAccount: 'web', audience: 'pods.eks.amazonaws.com' });
     expect(await errorName(assume(wrongAudience))).toBe('InvalidIdentityTokenException');
@@ -129,6 +147,17 @@ describe('policy', () => {
     expect((await sm.send(new GetSecretValueCommand({ SecretId: 'shop/s1' }))).SecretString).toBe('value-1');
   });
 
+  it('refuses a filtered BatchGetSecretValue without ListSecrets, as IAM authorizes it as a listing too', async () => {
+    const filtered = new BatchGetSecretValueCommand({ Filters: [{ Key: 'name', Values: ['shop/s1'] }] });
+    const token = issuer.mint({ namespace: 'shop', serviceAccount: 'web', audience: 'sts.amazonaws.com' });
+    const reader = smClient(emu, 'us-east-1', (await assume(token)).credentials);
+    expect(await errorName(reader.send(filtered))).toBe('AccessDeniedException');
+    expect((await reader.send(new BatchGetSecretValueCommand({ SecretIdList: ['shop/s1'] }))).SecretValues).toHaveLength(1);
+    const lister = smClient(emu, 'us-east-1', (await assume(token, LISTER)).credentials);
+    const out = await lister.send(filtered);
+    expect(out.SecretValues!.map((v) => v.Name)).toEqual(['shop/s1', 'shop/s10', 'shop/s11', 'shop/s12', 'shop/s13', 'shop/s14', 'shop/s15', 'shop/s16', 'shop/s17']);
+  });
+
   it('refuses a whole GetParameters call when one name is not allowed', async () => {
     const token = issuer.mint({ namespace: 'shop', serviceAccount: 'web', audience: 'sts.amazonaws.com' });
     const { credentials } = await assume(token);
@@ -156,6 +185,24 @@ describe('SigV4', () => {
     try {
       const late = smClient(emu, 'us-east-1', credentials);
       expect(await errorName(late.send(new GetSecretValueCommand({ SecretId: 'shop/s1' })))).toBe('ExpiredTokenException');
+    } finally {
+      now = start;
+    }
+  });
+});
+
+describe('SigV4 on STS', () => {
+  it('names signature failures as STS does: InvalidClientTokenId, SignatureDoesNotMatch, ExpiredToken, all 403', async () => {
+    const failure = (p: Promise<unknown>) => p.then(() => 'accepted', (e: Error & { $metadata?: { httpStatusCode?: number } }) => `${e.name} ${e.$metadata?.httpStatusCode}`);
+    const { accessKeyId } = emu.adminCredentials;
+    expect(await failure(stsClientWith({ accessKeyId, secretAccessKey: 'not-the-secret' }).send(new GetCallerIdentityCommand({})))).toBe('SignatureDoesNotMatch 403');
+    expect(await failure(stsClientWith({ accessKeyId: 'AKIAUNKNOWN000000000', secretAccessKey: 'x' }).send(new GetCallerIdentityCommand({})))).toBe('InvalidClientTokenId 403');
+    const token = issuer.mint({ namespace: 'shop', serviceAccount: 'web', audience: 'sts.amazonaws.com' });
+    const { credentials } = await assume(token);
+    const start = now;
+    now += 3601_000;
+    try {
+      expect(await failure(stsClientWith(credentials).send(new GetCallerIdentityCommand({})))).toBe('ExpiredToken 403');
     } finally {
       now = start;
     }

@@ -19,6 +19,11 @@ interface Filter {
   values: string[];
 }
 
+/** Filter.Values as the API model constrains them: 1-10 items, each at most 512 characters of this set. */
+const MAX_FILTER_VALUES = 10;
+const MAX_FILTER_VALUE_LENGTH = 512;
+const FILTER_VALUE = /^!?[a-zA-Z0-9 :_@/+=.\-!]*$/;
+
 function parseFilters(raw: unknown[]): Filter[] {
   if (raw.length > MAX_FILTERS) throw awsError('InvalidParameterException', `You can specify up to ${MAX_FILTERS} filters.`);
   return raw.map((f, i) => {
@@ -27,23 +32,50 @@ function parseFilters(raw: unknown[]): Filter[] {
       throw awsError('InvalidParameterException', `Filters[${i}].Key must be one of ${[...FILTER_KEYS].join(', ')}.`);
     }
     const values = Array.isArray(Values) ? Values.filter((v): v is string => typeof v === 'string') : [];
+    const field = `filters.${i + 1}.member.values`;
+    if (values.length < 1 || values.length > MAX_FILTER_VALUES) {
+      throw awsError('ValidationException', `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must have length between 1 and ${MAX_FILTER_VALUES}`);
+    }
+    for (const v of values) {
+      if (v.length > MAX_FILTER_VALUE_LENGTH || !FILTER_VALUE.test(v)) {
+        throw awsError('ValidationException', `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must have length less than or equal to ${MAX_FILTER_VALUE_LENGTH} and satisfy regular expression pattern: ^\\!?[a-zA-Z0-9 :_@\\/\\+\\=\\.\\-\\!]*$`);
+      }
+    }
     return { key: Key, values };
   });
 }
 
-/** Filter values are prefixes; a leading `!` negates. Values of one filter OR, filters AND. */
+/**
+ * The words of a search string, as the console search splits them (AWS's "Find secrets" guide): runs
+ * of letters or digits, split where a letter meets a digit and where lower case turns to upper case.
+ */
+export function searchWords(text: string): string[] {
+  return text.match(/[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+/g) ?? [];
+}
+
+/**
+ * Whether one filter value (without its `!`) matches a secret, per the Filter reference: `name` and
+ * `primary-region` are case-sensitive prefixes, `description` a prefix in any case, `all` any word of
+ * the value starting any word of the name or description, in any case. The emulator keeps no tags and
+ * no owning services, so those keys match nothing.
+ */
+function filterHit(record: SecretRecord, key: string, value: string): boolean {
+  if (key === 'name') return record.name.startsWith(value);
+  if (key === 'primary-region') return record.region.startsWith(value);
+  if (key === 'description') return (record.description ?? '').toLowerCase().startsWith(value.toLowerCase());
+  if (key === 'all') {
+    const words = [...searchWords(record.name), ...searchWords(record.description ?? '')].map((w) => w.toLowerCase());
+    return searchWords(value).some((q) => words.some((w) => w.startsWith(q.toLowerCase())));
+  }
+  return false;
+}
+
+/** A leading `!` negates a value. Values of one filter OR, filters AND. */
 function matches(record: SecretRecord, filters: Filter[]): boolean {
   return filters.every((f) =>
     f.values.some((raw) => {
       const negate = raw.startsWith('!');
-      const value = negate ? raw.slice(1) : raw;
-      let fields: string[];
-      if (f.key === 'name') fields = [record.name];
-      else if (f.key === 'description') fields = [record.description ?? ''];
-      else if (f.key === 'all') fields = [record.name, record.description ?? ''];
-      else if (f.key === 'primary-region') fields = [record.region];
-      else fields = []; // the emulator keeps no tags and no owning services
-      const hit = fields.some((field) => field.startsWith(value));
+      const hit = filterHit(record, f.key, negate ? raw.slice(1) : raw);
       return negate ? !hit : hit;
     }),
   );

@@ -123,6 +123,32 @@ describe('Secrets Manager', () => {
     ).toBe('InvalidParameterException');
   });
 
+  it('filters as the Filter reference says: name case-sensitive, description in any case, all by words', async () => {
+    const sm = smClient(emu, 'ap-south-1');
+    await sm.send(new CreateSecretCommand({ Name: 'shop/db-password', Description: 'Primary database password', SecretString: 'a' }));
+    await sm.send(new CreateSecretCommand({ Name: 'shop/apiKey', Description: 'Partner API key', SecretString: 'b' }));
+    await sm.send(new CreateSecretCommand({ Name: 'Shop/legacy9', SecretString: 'c' }));
+    const names = async (Key: 'name' | 'description' | 'all', Values: string[]) =>
+      ((await sm.send(new BatchGetSecretValueCommand({ Filters: [{ Key, Values }] }))).SecretValues ?? []).map((v) => v.Name).sort();
+    expect(await names('name', ['shop/'])).toEqual(['shop/apiKey', 'shop/db-password']);
+    expect(await names('description', ['PRIMARY data'])).toEqual(['shop/db-password']);
+    expect(await names('description', ['password'])).toEqual([]); // a prefix, not a word search
+    expect(await names('all', ['DB'])).toEqual(['shop/db-password']);
+    expect(await names('all', ['key'])).toEqual(['shop/apiKey']); // apiKey is the words api and Key
+    expect(await names('all', ['shop'])).toEqual(['Shop/legacy9', 'shop/apiKey', 'shop/db-password']);
+    expect(await names('all', ['LEGACY_9'])).toEqual(['Shop/legacy9']);
+    expect(await names('name', ['!shop/'])).toEqual(['Shop/legacy9']);
+  });
+
+  it('rejects filter values the API model does not allow', async () => {
+    const sm = smClient(emu);
+    const batch = (Values: string[]) => errorName(sm.send(new BatchGetSecretValueCommand({ Filters: [{ Key: 'name', Values }] })));
+    expect(await batch([])).toBe('ValidationException');
+    expect(await batch(Array.from({ length: 11 }, (_, i) => `v${i}`))).toBe('ValidationException');
+    expect(await batch(['a#b'])).toBe('ValidationException');
+    expect(await batch(['x'.repeat(513)])).toBe('ValidationException');
+  });
+
   it('pages a filtered batch', async () => {
     const sm = smClient(emu, 'eu-west-1');
     for (let i = 0; i < 5; i++) await sm.send(new CreateSecretCommand({ Name: `paged/${i}`, SecretString: `v${i}` }));

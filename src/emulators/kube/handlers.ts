@@ -8,7 +8,7 @@ import type { ServerResponse } from 'node:http';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from './patch.js';
 import type { ResourcePath, Verb } from './routes.js';
 import { compileSelector } from './selectors.js';
-import { badRequest, methodNotAllowed, notFound, pathNotFound, unsupportedMediaType } from './status.js';
+import { badRequest, methodNotAllowed, notFound, pathNotFound, unsupportedPatchType } from './status.js';
 import type { DeleteOptions, DeletePropagation, ObjectStore } from './store.js';
 import { createTokenRequest } from './token-request.js';
 import type { TokenIssuer } from './tokens.js';
@@ -65,6 +65,7 @@ function list(deps: HandlerDeps, req: ResourceRequest): HandlerResult {
   const selector = compileSelector({
     labelSelector: req.query.get('labelSelector') ?? '',
     fieldSelector: req.query.get('fieldSelector') ?? '',
+    fieldLabels: type.fieldLabels,
   });
   const all = deps.store.list(type, namespace).filter((o) => selector.matches(o));
   const limit = Number(req.query.get('limit') ?? '0');
@@ -91,7 +92,7 @@ function watch(deps: HandlerDeps, req: ResourceRequest): HandlerResult {
     request: {
       type,
       ...(namespace === undefined ? {} : { namespace }),
-      selector: compileSelector({ labelSelector: req.query.get('labelSelector') ?? '', fieldSelector }),
+      selector: compileSelector({ labelSelector: req.query.get('labelSelector') ?? '', fieldSelector, fieldLabels: type.fieldLabels }),
       resourceVersion: req.query.get('resourceVersion') ?? '',
       ...(timeout === null ? {} : { timeoutSeconds: Number(timeout) }),
     },
@@ -119,13 +120,15 @@ function patch(deps: HandlerDeps, req: ResourceRequest): HandlerResult {
       patched = applyMergePatch(existing, req.body);
       break;
     case 'application/strategic-merge-patch+json':
+      // Custom resources have no patch strategy schema: a real server refuses this type for them.
+      if (!type.builtin) throw unsupportedPatchType(type);
       patched = applyStrategicMergePatch(existing, req.body);
       break;
     case 'application/json-patch+json':
       patched = applyJsonPatch(existing, req.body);
       break;
     default:
-      throw unsupportedMediaType(req.contentType);
+      throw unsupportedPatchType(type);
   }
   const obj = asObject(patched, 'patch');
   checkIdentity(obj, req.path);

@@ -19,11 +19,19 @@ export interface ResourceType {
   readonly builtin: boolean;
   /** As a real API server lists them (the CSI CRDs have none). */
   readonly shortNames: readonly string[];
+  /**
+   * The field selector labels the API server accepts for the type: `metadata.name` and
+   * `metadata.namespace` for every type (all a custom resource gets), plus what the type's registry
+   * adds (pkg/registry/core/<type>/strategy.go). Any other label is a 400.
+   */
+  readonly fieldLabels: ReadonlySet<string>;
 }
 
 const OBJECT_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const;
 
-function define(o: { group: string; version: string; plural: string; kind: string; namespaced: boolean; shortNames?: string[] }): ResourceType {
+const METADATA_FIELD_LABELS = ['metadata.name', 'metadata.namespace'];
+
+function define(o: { group: string; version: string; plural: string; kind: string; namespaced: boolean; shortNames?: string[]; fieldLabels?: string[] }): ResourceType {
   const builtin = o.group === '';
   return {
     id: `${o.group}/${o.plural}`,
@@ -37,6 +45,7 @@ function define(o: { group: string; version: string; plural: string; kind: strin
     namespaced: o.namespaced,
     builtin,
     shortNames: o.shortNames ?? [],
+    fieldLabels: new Set([...METADATA_FIELD_LABELS, ...(o.fieldLabels ?? [])]),
   };
 }
 
@@ -44,12 +53,40 @@ export const CSI_GROUP = 'secrets-store.csi.x-k8s.io';
 
 /** Every type served, core/v1 first. */
 export const RESOURCE_TYPES: readonly ResourceType[] = [
-  define({ group: '', version: 'v1', plural: 'namespaces', shortNames: ['ns'], kind: 'Namespace', namespaced: false }),
-  define({ group: '', version: 'v1', plural: 'nodes', shortNames: ['no'], kind: 'Node', namespaced: false }),
-  define({ group: '', version: 'v1', plural: 'pods', shortNames: ['po'], kind: 'Pod', namespaced: true }),
+  define({ group: '', version: 'v1', plural: 'namespaces', shortNames: ['ns'], kind: 'Namespace', namespaced: false, fieldLabels: ['status.phase'] }),
+  define({ group: '', version: 'v1', plural: 'nodes', shortNames: ['no'], kind: 'Node', namespaced: false, fieldLabels: ['spec.unschedulable'] }),
+  define({
+    group: '',
+    version: 'v1',
+    plural: 'pods',
+    shortNames: ['po'],
+    kind: 'Pod',
+    namespaced: true,
+    fieldLabels: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
+  }),
   define({ group: '', version: 'v1', plural: 'serviceaccounts', shortNames: ['sa'], kind: 'ServiceAccount', namespaced: true }),
-  define({ group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true }),
-  define({ group: '', version: 'v1', plural: 'events', shortNames: ['ev'], kind: 'Event', namespaced: true }),
+  define({ group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true, fieldLabels: ['type'] }),
+  define({
+    group: '',
+    version: 'v1',
+    plural: 'events',
+    shortNames: ['ev'],
+    kind: 'Event',
+    namespaced: true,
+    fieldLabels: [
+      'involvedObject.kind',
+      'involvedObject.namespace',
+      'involvedObject.name',
+      'involvedObject.uid',
+      'involvedObject.apiVersion',
+      'involvedObject.resourceVersion',
+      'involvedObject.fieldPath',
+      'reason',
+      'reportingComponent',
+      'source',
+      'type',
+    ],
+  }),
   define({ group: CSI_GROUP, version: 'v1', plural: 'secretproviderclasses', kind: 'SecretProviderClass', namespaced: true }),
   define({
     group: CSI_GROUP,

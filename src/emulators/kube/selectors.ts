@@ -92,9 +92,20 @@ export function fieldValue(obj: KubeObject, path: string): string {
   return typeof current === 'string' ? current : JSON.stringify(current);
 }
 
-export function compileSelector(options: { labelSelector?: string; fieldSelector?: string }): Selector {
+/** Field labels that name another path of the object (an Event's `source` is its `source.component`). */
+const FIELD_LABEL_PATHS: Readonly<Record<string, string>> = { source: 'source.component' };
+
+/**
+ * `fieldLabels`: the labels the type accepts (resources.ts); any other is refused with the API
+ * server's 400 `field label not supported: <label>`, so a selector that a real cluster would refuse
+ * does not quietly filter here.
+ */
+export function compileSelector(options: { labelSelector?: string; fieldSelector?: string; fieldLabels?: ReadonlySet<string> }): Selector {
   const labels = parseLabelSelector(options.labelSelector ?? '');
-  const fields = parseFieldSelector(options.fieldSelector ?? '');
+  const fields = parseFieldSelector(options.fieldSelector ?? '').map((r) => {
+    if (options.fieldLabels !== undefined && !options.fieldLabels.has(r.path)) throw badRequest(`field label not supported: ${r.path}`);
+    return { ...r, path: FIELD_LABEL_PATHS[r.path] ?? r.path };
+  });
   return {
     matches(obj: KubeObject): boolean {
       const objLabels = obj.metadata.labels ?? {};

@@ -70,6 +70,17 @@ export function unsupportedMediaType(contentType: string): SecretletError {
   );
 }
 
+/**
+ * A PATCH whose content type the type does not take: the API server's 415, listing what it accepts
+ * (strategic merge patch only for built-in types).
+ */
+export function unsupportedPatchType(type: ResourceType): SecretletError {
+  const accepted = type.builtin
+    ? 'application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml'
+    : 'application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml';
+  return kubeError('INVALID_ARGUMENT', 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted}`);
+}
+
 export function unauthorized(): SecretletError {
   return kubeError('UNAUTHENTICATED', 'Unauthorized', 'Unauthorized');
 }
@@ -99,13 +110,16 @@ export interface StatusObject {
   code: number;
 }
 
+const DETAILED_REASONS = new Set(['NotFound', 'AlreadyExists', 'Conflict', 'Invalid']);
+
 /** Turns anything thrown by a handler into the HTTP code and Status body the API server would send. */
 export function toStatus(err: unknown, context: StatusContext = {}): StatusObject {
   const e =
     err instanceof SecretletError ? err : kubeError('INTERNAL', 'InternalError', `Internal error occurred: ${errorText(err)}`);
   const code = HTTP_CODE[e.reason] ?? 500;
   const status: StatusObject = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: e.message, reason: e.reason, code };
-  if (context.type !== undefined) {
+  // Only the registry's errors name the object; request-level ones (BadRequest, UnsupportedMediaType) carry no details.
+  if (context.type !== undefined && DETAILED_REASONS.has(e.reason)) {
     const kind = e.reason === 'Invalid' ? context.type.kind : context.type.plural;
     status.details = { ...(context.name ? { name: context.name } : {}), group: context.type.group, kind };
     if (e.field !== undefined) status.details.causes = [{ reason: 'FieldValueInvalid', message: e.message, field: e.field }];

@@ -132,6 +132,20 @@ describe('core/v1 resources', () => {
     expect(bad.code).toBe(400);
   });
 
+  it('refuses a field selector on a label the type does not support, as the API server does', async () => {
+    const unsupported = await failure(c.core.listNamespacedPod({ namespace: 'sel', fieldSelector: 'spec.containers=x' }));
+    expect(unsupported.status).toEqual({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'field label not supported: spec.containers', reason: 'BadRequest', code: 400 });
+    const onCustom = await failure(
+      c.custom.listNamespacedCustomObject({ group: CSI_GROUP, version: 'v1', namespace: 'default', plural: 'secretproviderclasspodstatuses', fieldSelector: 'status.podName=web' }),
+    );
+    expect(onCustom.status).toMatchObject({ code: 400, message: 'field label not supported: status.podName' });
+    // What the types' registries do support still filters.
+    await c.core.createNamespacedSecret({ namespace: 'typed', body: { metadata: { name: 'tls' }, type: 'kubernetes.io/tls', data: { 'tls.crt': '', 'tls.key': '' } } });
+    await c.core.createNamespacedSecret({ namespace: 'typed', body: { metadata: { name: 'plain' } } });
+    const tls = await c.core.listNamespacedSecret({ namespace: 'typed', fieldSelector: 'type=kubernetes.io/tls' });
+    expect(tls.items.map((s) => s.metadata?.name)).toEqual(['tls']);
+  });
+
   it('pages a list with limit and continue', async () => {
     for (const n of ['p1', 'p2', 'p3']) await c.core.createNamespacedSecret({ namespace: 'paged', body: { metadata: { name: n } } });
     const first = await c.core.listNamespacedSecret({ namespace: 'paged', limit: 2 });
@@ -176,6 +190,25 @@ describe('secrets-store.csi.x-k8s.io/v1 resources', () => {
       message: `secretproviderclasses.${CSI_GROUP} "aws-secrets" not found`,
       details: { name: 'aws-secrets', group: CSI_GROUP, kind: 'secretproviderclasses' },
     });
+  });
+
+  it('refuses a strategic merge patch of a custom resource with 415, listing the types it takes', async () => {
+    const params = { group: CSI_GROUP, version: 'v1', namespace: 'default', plural: 'secretproviderclasses' };
+    await c.custom.createNamespacedCustomObject({ ...params, body: { ...spc, metadata: { name: 'smp' } } });
+    const refused = await failure(
+      c.custom.patchNamespacedCustomObject({ ...params, name: 'smp', body: { spec: { provider: 'vault' } } }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch)),
+    );
+    expect(refused.status).toEqual({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml',
+      reason: 'UnsupportedMediaType',
+      code: 415,
+    });
+    const unchanged = (await c.custom.getNamespacedCustomObject({ ...params, name: 'smp' })) as { spec: { provider: string } };
+    expect(unchanged.spec.provider).toBe('aws');
   });
 
   it('does the driver write protocol on SecretProviderClassPodStatus: create, 409, get, full update', async () => {

@@ -8,7 +8,7 @@ import type { ServerResponse } from 'node:http';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from './patch.js';
 import type { ResourcePath, Verb } from './routes.js';
 import { compileSelector } from './selectors.js';
-import { badRequest, methodNotAllowed, notFound, pathNotFound, unsupportedPatchType } from './status.js';
+import { badRequest, methodNotAllowed, notFound, pathNotFound, resourceVersionRequired, unsupportedPatchType } from './status.js';
 import type { DeleteOptions, DeletePropagation, ObjectStore } from './store.js';
 import { createTokenRequest } from './token-request.js';
 import type { TokenIssuer } from './tokens.js';
@@ -179,6 +179,8 @@ function resourceVerb(deps: HandlerDeps, req: ResourceRequest): HandlerResult {
     case 'update': {
       const obj = asObject(req.body, 'update');
       checkIdentity(obj, req.path);
+      // Built-in types allow an unconditional PUT; custom resources do not (AllowUnconditionalUpdate).
+      if (!type.builtin && (obj.metadata.resourceVersion ?? '') === '') throw resourceVersionRequired(type, name ?? '');
       return { code: 200, body: deps.store.update(type, obj) };
     }
     case 'patch':

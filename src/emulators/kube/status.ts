@@ -48,6 +48,15 @@ export function conflict(type: ResourceType, name: string, why?: string): Secret
   return kubeError('ABORTED', 'Conflict', `Operation cannot be fulfilled on ${qualifiedName(type)} "${name}": ${detail}`);
 }
 
+/**
+ * The 422 of a PUT without `metadata.resourceVersion` on a type that refuses unconditional updates
+ * (every custom resource): the generic registry names the resource, not the kind, in its message.
+ */
+export function resourceVersionRequired(type: ResourceType, name: string): SecretletError {
+  const field = 'metadata.resourceVersion';
+  return kubeError('INVALID_ARGUMENT', 'Invalid', `${qualifiedName(type)} "${name}" is invalid: ${field}: Invalid value: 0x0: must be specified for an update`, field);
+}
+
 /** 422 Invalid, naming the field like the API server: `Secret "x" is invalid: metadata.name: Required value`. */
 export function invalid(type: ResourceType, name: string, field: string, detail: string): SecretletError {
   return kubeError('INVALID_ARGUMENT', 'Invalid', `${type.kind} "${name}" is invalid: ${field}: ${detail}`, field);

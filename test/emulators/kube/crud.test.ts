@@ -225,6 +225,14 @@ describe('secrets-store.csi.x-k8s.io/v1 resources', () => {
     current.status.objects = [{ id: 'a', version: '2' }];
     const updated = (await c.custom.replaceNamespacedCustomObject({ ...params, name: body.metadata.name, body: current })) as typeof body;
     expect(updated.status.objects).toEqual([{ id: 'a', version: '2' }]);
+    // A PUT without resourceVersion is refused for custom resources (built-in types allow it).
+    const { resourceVersion: _rv, ...unversioned } = (current as { metadata: Record<string, unknown> }).metadata;
+    const blind = await failure(c.custom.replaceNamespacedCustomObject({ ...params, name: body.metadata.name, body: { ...current, metadata: unversioned } }));
+    expect(blind.status).toMatchObject({
+      code: 422,
+      reason: 'Invalid',
+      message: `secretproviderclasspodstatuses.${CSI_GROUP} "web-default-aws-secrets" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update`,
+    });
     const byNode = (await c.custom.listNamespacedCustomObject({
       ...params,
       labelSelector: 'internal.secrets-store.csi.k8s.io/node-name=node-1',

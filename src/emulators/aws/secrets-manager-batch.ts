@@ -49,7 +49,7 @@ function parseFilters(raw: unknown[]): Filter[] {
  * The words of a search string, as the console search splits them (AWS's "Find secrets" guide): runs
  * of letters or digits, split where a letter meets a digit and where lower case turns to upper case.
  */
-export function searchWords(text: string): string[] {
+function searchWords(text: string): string[] {
   return text.match(/[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+/g) ?? [];
 }
 

@@ -33,8 +33,9 @@ const STS_AUTH_CODES: Readonly<Record<string, string>> = {
 
 /** A signature check's failure as STS reports it; anything else unchanged. */
 export function asStsAuthError(err: unknown): unknown {
-  const code = err instanceof AwsApiError ? STS_AUTH_CODES[err.code] : undefined;
-  return code === undefined || !(err instanceof AwsApiError) ? err : awsError(code, err.message, 403);
+  if (!(err instanceof AwsApiError)) return err;
+  const code = STS_AUTH_CODES[err.code];
+  return code === undefined ? err : awsError(code, err.message, 403);
 }
 
 function required(params: URLSearchParams, name: string): string {

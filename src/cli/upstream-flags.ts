@@ -7,6 +7,8 @@
  * commander still rejects a typo.
  */
 
+import { goParseBool } from '../core/spc/go-text.js';
+
 export type UpstreamRole = 'driver' | 'provider';
 
 interface UpstreamFlag {
@@ -37,8 +39,8 @@ const UPSTREAM_FLAGS: Readonly<Record<string, UpstreamFlag>> = {
   v: { bool: false, from: 'shared', why: 'klog verbosity; use --log-level' },
   // Both: the driver searches this directory for provider sockets, the provider listens in it.
   'provider-volume': { bool: false, from: 'shared', to: (v) => [`--provider-socket=${v.replace(/\/+$/, '')}/aws.sock`] },
-  // AWS provider (aws-provider.md §1.1). `--metrics-addr` is secretlet's own flag too.
-  // secretlet's own flag of that name is a switch; Go's form may carry `=true` or `=false`.
+  // AWS provider (aws-provider.md §1.1). secretlet has a switch of this name; Go's form may carry
+  // `=true` or `=false`. (`--metrics-addr`, the driver's, is secretlet's own flag and passes through.)
   'driver-writes-secrets': { bool: true, from: 'shared', to: (v) => (v === 'true' ? ['--driver-writes-secrets'] : []) },
   qps: { bool: false, from: 'provider', why: 'secretlet sets no client-side rate limit on its API server calls' },
   burst: { bool: false, from: 'provider', why: 'secretlet sets no client-side rate limit on its API server calls' },
@@ -57,8 +59,6 @@ export interface TranslatedArgs {
   role: UpstreamRole | undefined;
 }
 
-const GO_BOOL = new Set(['1', 't', 'T', 'TRUE', 'true', 'True', '0', 'f', 'F', 'FALSE', 'false', 'False']);
-
 export class UpstreamFlagError extends Error {}
 
 /** Translates `serve`'s arguments (those after `serve`). */
@@ -70,15 +70,16 @@ export function translateUpstreamArgs(args: readonly string[]): TranslatedArgs {
     const arg = args[i] ?? '';
     const m = /^--?([a-z][a-z0-9-]*)(?:=(.*))?$/s.exec(arg);
     const flag = m?.[1] === undefined ? undefined : UPSTREAM_FLAGS[m[1]];
-    if (m === null || flag === undefined || arg === '--') {
+    if (m === null || flag === undefined) {
       out.push(arg);
       continue;
     }
     const name = m[1] ?? '';
     let value = m[2];
     if (flag.bool) {
-      if (value !== undefined && !GO_BOOL.has(value)) throw new UpstreamFlagError(`invalid boolean value "${value}" for -${name}`);
-      value = value === undefined || /^(1|t|true)$/i.test(value) ? 'true' : 'false';
+      const parsed = value === undefined ? true : goParseBool(value);
+      if (parsed === undefined) throw new UpstreamFlagError(`invalid boolean value "${value ?? ''}" for -${name}`);
+      value = String(parsed);
     } else if (value === undefined) {
       value = args[++i];
       if (value === undefined) throw new UpstreamFlagError(`flag needs an argument: -${name}`);

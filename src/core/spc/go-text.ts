@@ -87,3 +87,13 @@ export function parseJsonSafely(text: string): JsonParseOutcome {
     return { ok: false, error: position === undefined ? 'invalid character in JSON input' : `invalid character at offset ${position}` };
   }
 }
+
+const PARSE_BOOL_TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+const PARSE_BOOL_FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
+
+/** Go's `strconv.ParseBool`: the value, or undefined where Go returns a syntax error. */
+export function goParseBool(value: string): boolean | undefined {
+  if (PARSE_BOOL_TRUE.has(value)) return true;
+  if (PARSE_BOOL_FALSE.has(value)) return false;
+  return undefined;
+}

@@ -4,7 +4,7 @@
  */
 import { invalidArgument } from '../errors.js';
 import type { AddressPreference, AuthMode, PathTranslation } from '../model.js';
-import { goJsonKind, goQuote, parseJsonSafely } from './go-text.js';
+import { goJsonKind, goParseBool, goQuote, parseJsonSafely } from './go-text.js';
 
 /**
  * `pathTranslation`: "" → `_`; "false" in any case → no translation; otherwise exactly one byte.
@@ -27,13 +27,11 @@ export function parsePathTranslation(value: string): PathTranslation {
   return { kind: 'replace', char: value };
 }
 
-const PARSE_BOOL_TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
-const PARSE_BOOL_FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
-
 /** `usePodIdentity`: "" → IRSA, else Go `strconv.ParseBool`. */
 export function parseUsePodIdentity(value: string): AuthMode {
-  if (value === '' || PARSE_BOOL_FALSE.has(value)) return 'irsa';
-  if (PARSE_BOOL_TRUE.has(value)) return 'podIdentity';
+  const parsed = value === '' ? false : goParseBool(value);
+  if (parsed === false) return 'irsa';
+  if (parsed === true) return 'podIdentity';
   throw invalidArgument(
     'InvalidUsePodIdentity',
     `failed to parse usePodIdentity value, error: strconv.ParseBool: parsing ${goQuote(value)}: invalid syntax`,

@@ -54,6 +54,22 @@ describe('SsmFetcher', () => {
     expect(out.map(text)).toEqual(['S']);
   });
 
+  it('reads one parameter asked for by name and by ARN at once', async () => {
+    const { fetcher, ctx } = setup();
+    const arn = 'arn:aws:ssm:us-east-1:123456789012:parameter/app/db';
+    const answer = { Parameters: [{ Name: '/app/db', ARN: arn, Value: 'v', Version: 1 }], InvalidParameters: [], $metadata: {} };
+    const out = await fetcher.fetch({ ...ctx, api: { getParameters: async () => answer } }, [p('/app/db'), p(arn)]);
+    expect(out.map(text)).toEqual(['v', 'v']);
+  });
+
+  it('keeps two versions of one parameter apart when one is asked for by ARN', async () => {
+    const { fetcher, api, ctx } = setup();
+    api.put('/app/db', 'old', 1);
+    api.put('/app/db', 'new', 2);
+    const out = await fetcher.fetch(ctx, [p('/app/db', '1'), p('arn:aws:ssm:us-east-1:111122223333:parameter/app/db', '2')]);
+    expect(out.map(text)).toEqual(['old', 'new']);
+  });
+
   it('isolates a malformed name that fails the whole call', async () => {
     const { fetcher, api, ctx } = setup();
     api.put('/app/a', 'A');
@@ -74,5 +90,12 @@ describe('SsmFetcher', () => {
   it('packs at most 10 names per call and never one parameter twice per call', () => {
     const wanted = Array.from({ length: 11 }, (_, i) => ({ sent: `/a:${i}`, base: '/a', indices: [i] }));
     expect(packCalls(wanted).map((c) => c.length)).toEqual(Array(11).fill(1));
+    const arn = 'arn:aws:ssm:us-east-1:123456789012:parameter/app/db';
+    const byNameAndArn = [
+      { sent: '/app/db', base: '/app/db', indices: [0] },
+      { sent: arn, base: arn, indices: [1] },
+      { sent: '/app/other', base: '/app/other', indices: [2] },
+    ];
+    expect(packCalls(byNameAndArn).map((c) => c.map((w) => w.sent))).toEqual([['/app/db', '/app/other'], [arn]]);
   });
 });

@@ -1,13 +1,15 @@
 /**
  * SSM Parameter Store reads: `GetParameters` with up to 10 names per call and decryption on. Names
  * carry their selector (`name:version` / `name:label`). The answer names parameters without their
- * selector, so two selectors of one parameter are sent in different calls (ASCP loses one of the two
- * files, aws-provider.md §11.3); exact duplicates are sent once and the result shared.
+ * selector, so two requests that may be one parameter (two selectors, or its name and its ARN) are
+ * sent in different calls (ASCP loses one of the files, aws-provider.md §11.3); exact duplicates are
+ * sent once and the result shared.
  *
- * Answers are matched by Name or ARN; `InvalidParameters` make exactly those objects NOT_FOUND; an
- * answer entry that matches nothing is ignored (ASCP panics there). A call refused as a whole for a
- * reason one name can cause (malformed, denied by IAM) is retried one name per call, so the mounts
- * that shared it with the name at fault still succeed.
+ * Answers are matched by Name or ARN, and an entry settles every request it matches;
+ * `InvalidParameters` make exactly those objects NOT_FOUND; an answer entry that matches nothing is
+ * ignored (ASCP panics there). A call refused as a whole for a reason one name can cause (malformed,
+ * denied by IAM) is retried one name per call, so the mounts that shared it with the name at fault
+ * still succeed.
  */
 import { SecretletError } from '../../core/errors.js';
 import type { FetchedObject, ObjectRequest } from '../../core/model.js';
@@ -39,8 +41,24 @@ export interface SsmCallContext {
 interface Wanted {
   /** The name as sent, with its selector. */
   sent: string;
+  /** The name or ARN without selector, as the answer's Name or ARN spells it. */
   base: string;
   indices: number[];
+}
+
+/**
+ * What parameter a name or ARN may designate, as far as the text tells: the path, without the ARN
+ * prefix (account and region dropped) and without a leading slash. Two requests with one key may be
+ * one parameter, whose answer entries cannot be told apart, so they never share a call; keys that
+ * merge distinct parameters (another account's `/app/db`, `db` and `/db`) only cost an extra call.
+ */
+function parameterKey(base: string): string {
+  let path = base;
+  if (base.startsWith('arn:')) {
+    const resource = base.split(':').slice(5).join(':');
+    path = resource.startsWith('parameter/') ? resource.slice('parameter'.length) : resource;
+  }
+  return path.startsWith('/') ? path.slice(1) : path;
 }
 
 /** `name`, `name:3` or `name:label`; a selector given with its colon is accepted too. */
@@ -51,13 +69,18 @@ export function sentName(r: ParameterRequest): string {
 
 /** Packs names into calls of at most 10, never putting one parameter twice in the same call. */
 export function packCalls(wanted: readonly Wanted[], max = SSM_MAX_NAMES): Wanted[][] {
-  const calls: Wanted[][] = [];
+  const calls: Array<{ names: Wanted[]; keys: Set<string> }> = [];
   for (const w of wanted) {
-    const target = calls.find((c) => c.length < max && !c.some((x) => x.base === w.base));
-    if (target) target.push(w);
-    else calls.push([w]);
+    const key = parameterKey(w.base);
+    let target = calls.find((c) => c.names.length < max && !c.keys.has(key));
+    if (!target) {
+      target = { names: [], keys: new Set() };
+      calls.push(target);
+    }
+    target.names.push(w);
+    target.keys.add(key);
   }
-  return calls;
+  return calls.map((c) => c.names);
 }
 
 function notFound(region: string, name: string, why: string): SecretletError {
@@ -125,9 +148,10 @@ export class SsmFetcher {
       return settled;
     }
     for (const p of answer.Parameters ?? []) {
-      const w = call.find((x) => x.base === p.Name || (p.ARN !== undefined && x.base === p.ARN));
-      if (!w) continue;
-      settled.set(w.sent, ok({ bytes: new TextEncoder().encode(p.Value ?? ''), version: p.Version === undefined ? '' : String(p.Version) }));
+      // Every request the entry matches, not the first: packCalls keeps one parameter per call, but
+      // an answer that names one entry for two requests (its name and its ARN) must settle both.
+      const outcome: Outcome = ok({ bytes: new TextEncoder().encode(p.Value ?? ''), version: p.Version === undefined ? '' : String(p.Version) });
+      for (const w of call) if (w.base === p.Name || (p.ARN !== undefined && w.base === p.ARN)) settled.set(w.sent, outcome);
     }
     for (const invalid of answer.InvalidParameters ?? []) {
       const w = call.find((x) => x.sent === invalid);

@@ -3,7 +3,7 @@ import { ParameterNotFound } from '@aws-sdk/client-ssm';
 import { InvalidIdentityTokenException, ExpiredTokenException } from '@aws-sdk/client-sts';
 import { describe, expect, it } from 'vitest';
 import { SecretletError } from '../../core/errors.js';
-import { mapAwsError, mapBatchErrorEntry } from './error-mapping.js';
+import { isRetryable, mapAwsError, mapBatchErrorEntry } from './error-mapping.js';
 import { awsError } from './testing/fakes.js';
 
 const meta = { $metadata: { httpStatusCode: 400 } };
@@ -32,11 +32,23 @@ describe('mapAwsError', () => {
     [Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 'UNAVAILABLE', 'AwsUnreachable'],
     [Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), 'UNAVAILABLE', 'AwsUnreachable'],
     [Object.assign(new Error('timed out'), { name: 'TimeoutError' }), 'DEADLINE_EXCEEDED', 'AwsTimeout'],
-    [Object.assign(new Error('aborted'), { name: 'AbortError' }), 'DEADLINE_EXCEEDED', 'AwsTimeout'],
+    [Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' }), 'DEADLINE_EXCEEDED', 'AwsTimeout'],
+    [awsError('RequestTimeout', 400), 'DEADLINE_EXCEEDED', 'AwsTimeout'],
+    [Object.assign(new Error('aborted'), { name: 'AbortError' }), 'DEADLINE_EXCEEDED', 'RequestAborted'],
   ])('maps %s', (raw, code, reason) => {
     const e = mapAwsError(raw, ctx);
     expect(e).toBeInstanceOf(SecretletError);
     expect([e.code, e.reason]).toEqual([code, reason]);
+  });
+
+  it('retries timeouts as well as unavailability, but not an aborted request or a client fault', () => {
+    const retryable = (raw: unknown) => isRetryable(mapAwsError(raw, ctx));
+    expect(retryable(Object.assign(new Error('t'), { name: 'TimeoutError' }))).toBe(true);
+    expect(retryable(Object.assign(new Error('t'), { code: 'ETIMEDOUT' }))).toBe(true);
+    expect(retryable(awsError('RequestTimeoutException', 400))).toBe(true);
+    expect(retryable(awsError('ThrottlingException', 400))).toBe(true);
+    expect(retryable(Object.assign(new Error('a'), { name: 'AbortError' }))).toBe(false);
+    expect(retryable(awsError('AccessDeniedException', 400))).toBe(false);
   });
 
   it('treats a malformed SSM name as not found', () => {

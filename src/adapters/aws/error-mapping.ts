@@ -2,8 +2,9 @@
  * The one place where AWS failures become domain errors. Every SDK exception, per-secret batch error
  * entry, STS refusal, agent reply and socket error is turned into a SecretletError whose code decides
  * what happens next (client faults are fatal; UNAVAILABLE / DEADLINE_EXCEEDED are retried or failed
- * over). The message names the action, object and region and the AWS error code, never a value or
- * a token: AWS messages are kept (they explain IAM denials) but anything shaped like a JWT is cut out.
+ * over, but a request aborted on purpose is never retried). The message names the action, object and
+ * region and the AWS error code, never a value or a token: AWS messages are kept (they explain IAM
+ * denials) but anything shaped like a JWT is cut out.
  */
 import { SecretletError } from '../../core/errors.js';
 import type { StatusCode } from '../../core/errors.js';
@@ -27,6 +28,8 @@ const DECRYPTION: Classification = { code: 'PERMISSION_DENIED', reason: 'Decrypt
 const THROTTLED: Classification = { code: 'UNAVAILABLE', reason: 'Throttled' };
 const UNAVAILABLE: Classification = { code: 'UNAVAILABLE', reason: 'AwsUnavailable' };
 const TIMEOUT: Classification = { code: 'DEADLINE_EXCEEDED', reason: 'AwsTimeout' };
+/** The SDK's AbortError comes only from an abort signal (its own timeouts are TimeoutError). */
+const ABORTED: Classification = { code: 'DEADLINE_EXCEEDED', reason: 'RequestAborted' };
 const BAD_TOKEN: Classification = { code: 'UNAUTHENTICATED', reason: 'InvalidIdentityToken' };
 const INVALID: Classification = { code: 'INVALID_ARGUMENT', reason: 'InvalidRequest' };
 
@@ -74,7 +77,7 @@ const BY_AWS_CODE: ReadonlyMap<string, Classification> = new Map([
   ['ValidationException', INVALID],
   ['ValidationError', INVALID],
   ['TimeoutError', TIMEOUT],
-  ['AbortError', TIMEOUT],
+  ['AbortError', ABORTED],
   ['RequestTimeout', TIMEOUT],
   ['RequestTimeoutException', TIMEOUT],
 ]);
@@ -188,9 +191,19 @@ export function mapBatchErrorEntry(entry: { ErrorCode?: string; Message?: string
   });
 }
 
-/** True when a mapped error is worth retrying after a backoff (throttling, 5xx, network). */
+/**
+ * True when a mapped error is worth retrying after a backoff: throttling, 5xx, network, and timeouts,
+ * which the Go SDK's standard retryer retries too (aws-provider.md §10.4) and which are what a Pod
+ * Identity agent that is not ready yet looks like (§10.3). An aborted request is not: whoever aborted
+ * it wants it to stop.
+ */
 export function isRetryable(err: SecretletError): boolean {
-  return err.code === 'UNAVAILABLE';
+  return err.code === 'UNAVAILABLE' || isTimeout(err);
+}
+
+/** A request that got no answer in time (SDK TimeoutError, ETIMEDOUT, RequestTimeout, ...). */
+export function isTimeout(err: SecretletError): boolean {
+  return err.reason === TIMEOUT.reason;
 }
 
 export function isThrottle(err: SecretletError): boolean {

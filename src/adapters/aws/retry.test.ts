@@ -39,6 +39,46 @@ describe('callWithRetries', () => {
     expect(call).toHaveBeenCalledTimes(1);
   });
 
+  it('retries a timeout like any transient error', async () => {
+    const clock = new InstantClock();
+    const call = vi
+      .fn<() => Promise<string>>()
+      .mockRejectedValueOnce(Object.assign(new Error('socket timed out'), { name: 'TimeoutError' }))
+      .mockResolvedValueOnce('value');
+    await expect(callWithRetries(policy(clock), { action: 'GetSecretValue', region: 'r' }, call)).resolves.toBe('value');
+    expect(clock.sleeps).toEqual([50]);
+  });
+
+  it('gives up on timeouts after maxAttempts, still as DEADLINE_EXCEEDED', async () => {
+    const call = vi.fn(() => Promise.reject(Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT' })));
+    await expect(callWithRetries(policy(new InstantClock()), { action: 'PodIdentityCredentials', region: 'r' }, call)).rejects.toMatchObject({
+      code: 'DEADLINE_EXCEEDED',
+      reason: 'AwsTimeout',
+    });
+    expect(call).toHaveBeenCalledTimes(4);
+  });
+
+  it('does not start a timed-out call again when another attempt as long would end past the time budget', async () => {
+    const clock = new InstantClock();
+    // Each attempt hangs for the whole 10 s request timeout before failing.
+    const call = vi.fn(async () => {
+      clock.t += 10_000;
+      throw Object.assign(new Error('timed out'), { name: 'TimeoutError' });
+    });
+    await expect(callWithRetries({ ...policy(clock), timeoutBudgetMs: 25_000 }, { action: 'GetParameters', region: 'r' }, call)).rejects.toMatchObject({
+      code: 'DEADLINE_EXCEEDED',
+    });
+    expect(call).toHaveBeenCalledTimes(2);
+  });
+
+  it('does not retry a request that was aborted on purpose', async () => {
+    const call = vi.fn(() => Promise.reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' })));
+    await expect(callWithRetries(policy(new InstantClock()), { action: 'GetSecretValue', region: 'r' }, call)).rejects.toMatchObject({
+      code: 'DEADLINE_EXCEEDED',
+    });
+    expect(call).toHaveBeenCalledTimes(1);
+  });
+
   it('caps the backoff ceiling', () => {
     expect(backoffDelay({ random: () => 0.999, baseDelayMs: 100, maxDelayMs: 300 }, 10)).toBe(299);
   });

@@ -2,10 +2,15 @@
  * Retries of AWS calls. The SDK clients run with `maxAttempts: 1` so that this is the only retry
  * layer: one place decides the attempts, the backoff (exponential, full jitter, on the injected clock
  * and random source) and reports each attempt to the observer.
+ *
+ * Timeouts are retried like any transient error (the Go SDK's retryer does too), but a timed-out
+ * attempt is slow: each one may last a whole request timeout, so `maxAttempts` alone no longer
+ * bounds the time a call takes. A timeout is therefore retried only if another attempt as long as
+ * the last one still ends within `timeoutBudgetMs` of the call's start.
  */
 import type { Clock } from '../../core/ports/clock.js';
 import type { SecretletError } from '../../core/errors.js';
-import { isRetryable, isThrottle, mapAwsError } from './error-mapping.js';
+import { isRetryable, isThrottle, isTimeout, mapAwsError } from './error-mapping.js';
 import type { AwsErrorContext } from './error-mapping.js';
 import type { AwsAction, AwsCallObserver } from './observer.js';
 
@@ -20,7 +25,17 @@ export interface RetryPolicy {
   baseDelayMs: number;
   /** @default 5000 */
   maxDelayMs: number;
+  /**
+   * Time from a call's first attempt within which a retry after a timeout must end, judging it as
+   * long as the attempt that timed out. 25 s allows two 10 s SDK request timeouts, or four 5 s Pod
+   * Identity agent timeouts, and keeps a mount's at most four sequential calls (credentials, then
+   * the fetch, in the primary and then the failover region) under kubelet's ~2 min
+   * NodePublishVolume deadline. @default 25_000
+   */
+  timeoutBudgetMs?: number;
 }
+
+const DEFAULT_TIMEOUT_BUDGET_MS = 25_000;
 
 export interface CallOptions {
   action: AwsAction;
@@ -47,6 +62,7 @@ export async function callWithRetries<T>(policy: RetryPolicy, options: CallOptio
     region: options.region,
     ...(options.objectId === undefined ? {} : { objectId: options.objectId }),
   };
+  const firstStarted = policy.clock.now();
   for (let attempt = 1; ; attempt++) {
     const started = policy.clock.now();
     try {
@@ -70,7 +86,13 @@ export async function callWithRetries<T>(policy: RetryPolicy, options: CallOptio
       });
       const wanted = options.shouldRetry ? options.shouldRetry(err) : true;
       if (!wanted || !isRetryable(err) || attempt >= policy.maxAttempts) throw err;
-      await policy.clock.sleep(backoffDelay(policy, attempt));
+      const delay = backoffDelay(policy, attempt);
+      if (isTimeout(err)) {
+        const ended = policy.clock.now();
+        const nextEnds = ended - firstStarted + delay + (ended - started);
+        if (nextEnds > (policy.timeoutBudgetMs ?? DEFAULT_TIMEOUT_BUDGET_MS)) throw err;
+      }
+      await policy.clock.sleep(delay);
     }
   }
 }

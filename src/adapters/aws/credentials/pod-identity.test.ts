@@ -29,7 +29,7 @@ async function deadUrl(): Promise<string> {
   return `http://127.0.0.1:${port}/v1/credentials`;
 }
 
-function provider(options: { endpoint?: string; agentAddresses?: { ipv4: string; ipv6: string } }) {
+function provider(options: { endpoint?: string; agentAddresses?: { ipv4: string; ipv6: string }; timeoutMs?: number }) {
   const clock = new InstantClock();
   const p = new PodIdentityCredentialProvider({
     ...options,
@@ -70,6 +70,18 @@ describe('PodIdentityCredentialProvider', () => {
     await expect(provider({ endpoint: url }).obtain({ identity, region: 'r', scope: { key: '' }, token: identity.token })).rejects.toMatchObject({
       code: 'PERMISSION_DENIED',
     });
+    expect(calls).toBe(2);
+  });
+
+  it('retries an agent that does not answer in time (EKS Auto Mode, agent not ready yet)', async () => {
+    let calls = 0;
+    const url = await agent((_req, res) => {
+      calls++;
+      if (calls > 1) res.end(ok);
+      // The first request is left hanging: the provider's timeout must end it.
+    });
+    const p = provider({ endpoint: url, timeoutMs: 50 });
+    await expect(p.obtain({ identity, region: 'r', scope: { key: '' }, token: identity.token })).resolves.toMatchObject({ accessKeyId: 'AK' });
     expect(calls).toBe(2);
   });
 

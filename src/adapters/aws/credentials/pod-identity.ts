@@ -103,6 +103,8 @@ export class PodIdentityCredentialProvider implements CredentialProvider {
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
         res.on('error', reject);
       });
+      // ETIMEDOUT maps to DEADLINE_EXCEEDED, which callWithRetries retries: on a new node the agent may
+      // not answer yet (ASCP#536/#537), and the SDK ASCP uses retries a silent agent too (§10.3).
       req.setTimeout(timeoutMs, () => {
         req.destroy(Object.assign(new Error(`Pod Identity agent did not answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
       });

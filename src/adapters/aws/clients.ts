@@ -62,22 +62,20 @@ function sdkCredentials(source: CredentialSource) {
   };
 }
 
-interface Destroyable {
-  destroy(): void;
-}
-
 export class AwsClientPool {
   readonly #options: AwsClientPoolOptions;
   readonly #httpAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   readonly #httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 64 });
-  readonly #clients: LRUCache<string, { client: Destroyable; api: unknown }>;
+  /** The narrow API of each client, keyed by service, region and credential key. */
+  readonly #clients: LRUCache<string, object>;
 
   constructor(options: AwsClientPoolOptions = {}) {
     this.#options = options;
-    this.#clients = new LRUCache({
-      max: options.maxClients ?? 500,
-      dispose: (value) => value.client.destroy(),
-    });
+    // No `dispose`: an SDK client's destroy() destroys its handler's agents, and these are the two
+    // agents every client shares, so evicting one client would reset every in-flight AWS request
+    // on the node. An evicted client owns nothing else (its credentials come from the credential
+    // cache), so dropping it is enough; its in-flight requests finish and GC takes the rest.
+    this.#clients = new LRUCache({ max: options.maxClients ?? 500 });
   }
 
   #common(region: string) {
@@ -94,12 +92,12 @@ export class AwsClientPool {
     };
   }
 
-  #memo<T>(key: string, build: () => { client: Destroyable; api: T }): T {
+  #memo<T extends object>(key: string, build: () => T): T {
     const hit = this.#clients.get(key);
-    if (hit) return hit.api as T;
+    if (hit) return hit as T;
     const built = build();
     this.#clients.set(key, built);
-    return built.api;
+    return built;
   }
 
   secretsManager(region: string, credentialKey: string, credentials: CredentialSource): SecretsManagerApi {
@@ -109,7 +107,7 @@ export class AwsClientPool {
         batchGetSecretValue: (input) => client.send(new BatchGetSecretValueCommand(input)),
         getSecretValue: (input) => client.send(new GetSecretValueCommand(input)),
       };
-      return { client, api };
+      return api;
     });
   }
 
@@ -117,7 +115,7 @@ export class AwsClientPool {
     return this.#memo(`ssm|${region}|${credentialKey}`, () => {
       const client = new SSMClient({ ...this.#common(region), credentials: sdkCredentials(credentials) });
       const api: SsmApi = { getParameters: (input) => client.send(new GetParametersCommand(input)) };
-      return { client, api };
+      return api;
     });
   }
 
@@ -128,10 +126,11 @@ export class AwsClientPool {
       const api: StsApi = {
         assumeRoleWithWebIdentity: (input) => client.send(new AssumeRoleWithWebIdentityCommand(input)),
       };
-      return { client, api };
+      return api;
     });
   }
 
+  /** Drops every client and destroys the shared agents, once, at shutdown. */
   close(): void {
     this.#clients.clear();
     this.#httpAgent.destroy();

@@ -108,6 +108,21 @@ describe('objects YAML (sigs.k8s.io/yaml semantics)', () => {
     );
   });
 
+  it('reads only the first document, as go-yaml v2 Unmarshal does', () => {
+    expect(parseObjectsYaml('- objectName: a\n  objectType: secretsmanager\n---\n')).toEqual([
+      expect.objectContaining({ objectName: 'a', objectType: 'secretsmanager' }),
+    ]);
+    expect(parseObjectsYaml('- objectName: a\n---\n- objectName: b\n- objectName: c\n').map((o) => o?.objectName)).toEqual(['a']);
+    // go-yaml stops at the second `---` and never reads what follows, broken or not.
+    expect(only('- objectName: a\n---\n- objectName: [b\n').objectName).toBe('a');
+  });
+
+  it('still refuses a malformed first document followed by another one', () => {
+    const e = thrown(() => parseObjectsYaml('- objectName: [a\n---\n- objectName: b\n'));
+    expect(e.message).toMatch(/^Failed to load SecretProviderClass: error converting YAML to JSON: yaml: line \d+: /);
+    expect(e.message).not.toMatch(/multiple documents/);
+  });
+
   it('refuses a string where jmesPath expects a list', () => {
     const e = thrown(() => parseObjectsYaml('- objectName: a\n  jmesPath: username\n'));
     expect(e.message).toMatch(/cannot unmarshal string into Go struct field SecretDescriptor.jmesPath/);

@@ -6,7 +6,8 @@
  * - scalars in string fields become strings (`0644` → "420", `yes` → "true", `1.5` → "1.5");
  *   null leaves a field "";
  * - a null list element is kept as `null` (the validator reports it when it reaches it, in order);
- * - syntax and type errors fail the whole list: `Failed to load SecretProviderClass: ...`.
+ * - syntax and type errors fail the whole list: `Failed to load SecretProviderClass: ...`;
+ * - only the first YAML document is read; anything after a `---` is ignored.
  * The structure comes from the `yaml` package (YAML 1.1 mode, anchors, merge keys); plain scalars
  * are resolved by yaml-scalar.ts with go-yaml v2's rules.
  */
@@ -211,7 +212,10 @@ function yamlErrorText(error: { message: string; linePos?: [{ line: number; col:
 /** Parses `objects`; a null element is returned as `null` for the validator to report in order. */
 export function parseObjectsYaml(text: string): Array<RawObjectEntry | null> {
   const doc = parseDocument(text, { version: '1.1', uniqueKeys: false });
-  const firstError = doc.errors[0];
+  // go-yaml v2 Unmarshal reads the first document and stops at the next `---`, so a trailing `---` or
+  // a second document mounts with ASCP. parseDocument returns that first document and only flags the
+  // rest (MULTIPLE_DOCS, the later documents' own errors are not in `doc.errors`): drop that flag.
+  const firstError = doc.errors.find((e) => e.code !== 'MULTIPLE_DOCS');
   if (firstError !== undefined) throw loadError(`error converting YAML to JSON: ${yamlErrorText(firstError)}`);
   const pc: ParseContext = { doc, entries: new WeakMap() };
   const top = decode(doc.contents as YamlNode | null, pc);

@@ -149,6 +149,22 @@ describe('Secret sync', () => {
     expect(h.agent.secretSync!.pending()).toEqual([]);
   });
 
+  it('follows a rotation of a JSON secret whose keys come from jmesPath files, without waiting for the resync', async () => {
+    const creds = [{ secretName: 'db-creds', type: 'Opaque', data: [{ objectName: 'username', key: 'user' }, { objectName: 'password', key: 'pass' }] }];
+    const objects = '- objectName: db-json\n  objectType: secretsmanager\n  jmesPath:\n    - path: username\n      objectAlias: username\n    - path: password\n      objectAlias: password\n';
+    const { h, csi } = await setup(creds, objects);
+    h.stack.aws.putSecret({ name: 'db-json', region: REGION, string: JSON.stringify({ username: 'app', password: 'pw-1' }) });
+    await publish(h, csi, createPod(h, 'web-a'));
+    await eventually(() => expect(dataOf(secret(h, 'db-creds'))).toEqual({ user: 'app', pass: 'pw-1' }));
+
+    h.stack.aws.putSecret({ name: 'db-json', region: REGION, string: JSON.stringify({ username: 'app', password: 'pw-2' }) });
+    const cycle = await h.agent.rotation!.runCycle();
+    expect(cycle.rewritten).toHaveLength(1);
+    // The resync is 5 minutes away: only the rotation's own record can bring the new value this soon.
+    await eventually(() => expect(dataOf(secret(h, 'db-creds'))).toEqual({ user: 'app', pass: 'pw-2' }));
+    expect(h.agent.secretSync!.pending()).toEqual([]);
+  });
+
   it('shares a Secret between nodes: each agent adds and drops only its own pods, and the last node deletes it', async () => {
     const { h, csi } = await setup(OPAQUE, DB_OBJECTS);
     h.stack.aws.putSecret({ name: 'db-password', region: REGION, string: 'pw-1' });

@@ -8,7 +8,7 @@
  * takes this node's pods out of its owners (and deletes it if none is left), the rest is Kubernetes
  * garbage collection's job (ownerReferences), as upstream.
  */
-import type { LoggedEvent, PodRef } from './events.js';
+import type { LoggedEvent, LoggedObject, PodRef } from './events.js';
 import type { MountEntry, MountRegistry } from './mount-registry.js';
 import type { SecretObjectSpec } from '../ports/spc-catalog.js';
 
@@ -18,7 +18,7 @@ export interface SecretOwner {
   name: string;
 }
 
-/** One `secretObjects[].data[].objectName` as found in the source mount. */
+/** One `secretObjects[].data[].objectName` as found in the source mount (an object's file or one of its jmesPath files). */
 export interface SecretSource {
   objectName: string;
   version: string;
@@ -145,11 +145,12 @@ function deriveSecret(key: string, registry: MountRegistry, previous: DesiredSec
   const owners = contributors
     .map(({ mount }) => ownerOf(mount.mountKey, mount.pod))
     .sort((a, b) => (a.mountKey < b.mountKey ? -1 : a.mountKey > b.mountKey ? 1 : 0));
-  const objects = new Map(source.mount.objects.map((o) => [o.id, o]));
+  const objects = objectsByFile(source.mount.objects);
   const sources: SecretSource[] = [];
   for (const d of source.spec.data) {
-    const o = objects.get(d.objectName.trim());
-    if (o !== undefined) sources.push({ objectName: o.id, version: o.version, hash: o.hash });
+    const file = d.objectName.trim();
+    const o = objects.get(file);
+    if (o !== undefined) sources.push({ objectName: file, version: o.version, hash: o.hash });
   }
   const [namespace = '', secretName = ''] = splitKey(key);
   const content = { spec: source.spec, owners, sources };
@@ -165,6 +166,19 @@ function deriveSecret(key: string, registry: MountRegistry, previous: DesiredSec
     ...(previous?.synced === undefined ? {} : { synced: previous.synced }),
     ...(previous?.lastFailure === undefined ? {} : { lastFailure: previous.lastFailure }),
   };
+}
+
+/**
+ * Every mounted file by name, with the object it comes from: the object's own file and the files of
+ * its jmesPath entries (the usual way `secretObjects` pick keys out of a JSON secret). A jmesPath
+ * file carries its object's hash, since it is derived from the same bytes: when they change, the
+ * Secret must be written again. An object's own file wins over a jmesPath file of the same name.
+ */
+function objectsByFile(objects: readonly LoggedObject[]): Map<string, LoggedObject> {
+  const byFile = new Map<string, LoggedObject>();
+  for (const o of objects) for (const f of o.jmesFiles ?? []) if (!byFile.has(f)) byFile.set(f, o);
+  for (const o of objects) byFile.set(o.id, o);
+  return byFile;
 }
 
 function fresher(a: MountEntry, b: MountEntry): boolean {

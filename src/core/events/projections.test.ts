@@ -185,6 +185,24 @@ describe('DesiredSecrets', () => {
     expect(state.secrets.get('default/test-app-secret')?.lastFailure).toBeUndefined();
   });
 
+  it('a rotation of an object whose jmesPath files feed the Secret makes it pending', () => {
+    // The usual ASCP pattern: the Secret's keys come from jmesPath aliases, not from the object's own file.
+    const credentials = (version: string): LoggedObject => ({ ...object('db-creds', version), jmesFiles: ['username', 'password'] });
+    const spec = { secretName: 'db', type: 'Opaque', labels: {}, annotations: {}, data: [{ objectName: 'username', key: 'USER' }, { objectName: 'password', key: 'PASS' }] };
+    let state = run([
+      published('uid-a', { objects: [credentials('v1')], secretObjects: [spec] }),
+      { type: 'SecretSynced', payload: { namespace: 'default', secretName: 'db', mountKeys: ['uid-a/csi-vol'], dataHash: 'd1', basisSeq: 1 } },
+    ]);
+    expect(state.secrets.get('default/db')?.sources).toEqual([
+      { objectName: 'username', version: 'v1', hash: 'h-db-creds-v1' },
+      { objectName: 'password', version: 'v1', hash: 'h-db-creds-v1' },
+    ]);
+    expect(pendingSecretSyncs(state)).toEqual([]);
+
+    state = run([{ type: 'MountUpdated', payload: { mountKey: 'uid-a/csi-vol', objects: [credentials('v2')], cause: 'rotation' } }], state);
+    expect(pendingSecretSyncs(state).map((s) => [s.secretName, s.changedSeq])).toEqual([['db', 3]]);
+  });
+
   it('Secrets are per namespace, and a mount without secretObjects asks for none', () => {
     const state = run([
       published('uid-a'),

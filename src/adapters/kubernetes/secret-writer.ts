@@ -44,12 +44,27 @@ export function mergeOwners(current: readonly V1OwnerReference[], change: OwnerC
   return [...byUid.values()].sort((a, b) => (a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0));
 }
 
-function ownerKeys(refs: readonly V1OwnerReference[]): unknown[] {
-  return refs.map((o) => ({ apiVersion: o.apiVersion, kind: o.kind, name: o.name, uid: o.uid, controller: o.controller, blockOwnerDeletion: o.blockOwnerDeletion }));
+/**
+ * Equal string maps (labels, annotations, data) whatever their key order: the API server (Go) returns
+ * map keys sorted, while the desired Secret has them in the order they were built (the SPC's labels,
+ * then the managed label), so an order-sensitive comparison would rewrite an intact Secret every time.
+ */
+function sameStringMap(a: Readonly<Record<string, string>> | undefined, b: Readonly<Record<string, string>> | undefined): boolean {
+  const left = a ?? {};
+  const right = b ?? {};
+  const keys = Object.keys(left);
+  return keys.length === Object.keys(right).length && keys.every((k) => Object.hasOwn(right, k) && left[k] === right[k]);
 }
 
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+/** Equal owner lists, compared on the fields a write sets; order counts (mergeOwners sorts, the server keeps list order). */
+function sameOwners(a: readonly V1OwnerReference[], b: readonly V1OwnerReference[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((o, i) => {
+      const p = b[i]!;
+      return o.apiVersion === p.apiVersion && o.kind === p.kind && o.name === p.name && o.uid === p.uid && o.controller === p.controller && o.blockOwnerDeletion === p.blockOwnerDeletion;
+    })
+  );
 }
 
 export class KubeSecretWriter {
@@ -91,10 +106,10 @@ export class KubeSecretWriter {
         if (current.metadata?.labels?.[MANAGED_LABEL] !== 'true') return 'unmanaged';
         const unchanged =
           current.type === body.type &&
-          sameJson(current.data ?? {}, body.data) &&
-          sameJson(current.metadata?.labels ?? {}, body.metadata?.labels) &&
-          sameJson(current.metadata?.annotations ?? {}, body.metadata?.annotations ?? {}) &&
-          sameJson(ownerKeys(currentOwners), ownerKeys(body.metadata?.ownerReferences ?? []));
+          sameStringMap(current.data, body.data) &&
+          sameStringMap(current.metadata?.labels, body.metadata?.labels) &&
+          sameStringMap(current.metadata?.annotations, body.metadata?.annotations) &&
+          sameOwners(currentOwners, body.metadata?.ownerReferences ?? []);
         if (unchanged) return 'unchanged';
         const next: V1Secret = { ...body, metadata: { ...body.metadata, resourceVersion: current.metadata?.resourceVersion } };
         await this.api.replaceNamespacedSecret({ name: desired.name, namespace: desired.namespace, body: next });

@@ -98,3 +98,89 @@ describe('SecretSync resync', () => {
     }
   });
 });
+
+/** An API server where someone else's Secret of the same name is in the way until `conflict` is cleared. */
+class ConflictingSecrets extends FakeSecrets {
+  conflict = true;
+  /** When each write was tried (ms since the epoch). */
+  readonly tries: number[] = [];
+  override apply(desired: DesiredSecret, owners: OwnerChange): Promise<SecretApplyResult> {
+    this.tries.push(Date.now());
+    if (this.conflict) {
+      this.applied.push('unmanaged');
+      return Promise.resolve('unmanaged');
+    }
+    return super.apply(desired, owners);
+  }
+}
+
+/** A logger whose lines a test can read. */
+function capturingLogger(): { logger: ReturnType<typeof createLogger>; messages: () => string[] } {
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } });
+  return { logger, messages: () => lines.map((l) => (JSON.parse(l) as { msg: string }).msg) };
+}
+
+describe('SecretSync permanent failures', () => {
+  it('retries a Secret blocked by an unmanaged one at the resync interval, with one record and one log line for the repeated reason', async () => {
+    const { logger: captured, messages } = capturingLogger();
+    const journal = new EventJournal({ log: new InMemoryEventLog(), hasher, logger, compactEvery: 0 });
+    await journal.record([published]);
+    const store = new ConflictingSecrets();
+    const sync = new SecretSync({
+      journal,
+      store,
+      events: { warning: () => Promise.resolve(true) },
+      readFiles: () => Promise.resolve(new Map([['db-password', new TextEncoder().encode('s3cr3t')]])),
+      logger: captured,
+      initialBackoffMs: 1,
+      resyncIntervalMs: 30,
+    });
+    sync.start();
+    try {
+      await until(() => store.tries.length >= 4);
+      // Retried at the resync interval, not in a tight loop or on the fast retry schedule.
+      const gaps = store.tries.slice(1).map((t, i) => t - store.tries[i]!);
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(25);
+      // The same reason again: no new SecretSyncFailed record, no new log line.
+      expect(journal.state.lastSeq).toBe(2);
+      expect(journal.state.secrets.get('shop/db')?.lastFailure?.reason).toBe('SecretNotManaged');
+      expect(messages().filter((m) => m === 'secret sync failed')).toHaveLength(1);
+
+      store.conflict = false; // kubectl delete secret db (the unmanaged one)
+      await until(() => journal.state.secrets.get('shop/db')?.synced !== undefined);
+      expect(new TextDecoder().decode(store.stored.get('shop/db')?.data['password'])).toBe('s3cr3t');
+      expect(journal.state.secrets.get('shop/db')?.lastFailure).toBeUndefined();
+    } finally {
+      await sync.stop();
+    }
+  });
+
+  it('a synced Secret replaced by an unmanaged one is recorded once, however many resyncs find it so', async () => {
+    const { logger: captured, messages } = capturingLogger();
+    const journal = new EventJournal({ log: new InMemoryEventLog(), hasher, logger, compactEvery: 0 });
+    await journal.record([published]);
+    const store = new ConflictingSecrets();
+    store.conflict = false;
+    const sync = new SecretSync({
+      journal,
+      store,
+      events: { warning: () => Promise.resolve(true) },
+      readFiles: () => Promise.resolve(new Map([['db-password', new TextEncoder().encode('s3cr3t')]])),
+      logger: captured,
+      resyncIntervalMs: 20,
+    });
+    sync.start();
+    try {
+      await until(() => journal.state.secrets.get('shop/db')?.synced !== undefined);
+      const seqAfterSync = journal.state.lastSeq;
+      store.conflict = true; // someone replaced it with a Secret of their own
+      const before = store.tries.length;
+      await until(() => store.tries.length >= before + 3);
+      expect(journal.state.lastSeq).toBe(seqAfterSync + 1);
+      expect(messages().filter((m) => m === 'secret sync failed')).toHaveLength(1);
+    } finally {
+      await sync.stop();
+    }
+  });
+});

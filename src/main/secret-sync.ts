@@ -22,6 +22,9 @@
  * Never takes over a Secret secretlet does not manage: it is left untouched and a Warning Event on
  * each consuming pod says why. Every failure gets an Event on the pod(s) and, once per desired
  * state and reason, a SecretSyncFailed record (so the log does not grow during an outage).
+ * A failure no quick retry can fix (an unmanaged Secret in the way, a bad spec or missing file) is
+ * still tried again at the resync interval, as upstream keeps requeuing (driver.md §4.3 step 10):
+ * the user may fix the cause without touching the SPC or the pod (delete the conflicting Secret).
  */
 import type { Logger } from '../adapters/logging/logger.js';
 import type { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
@@ -72,12 +75,15 @@ interface RetryState {
   notBefore: number;
   /** The changedSeq this retry state belongs to; a newer desired state retries at once. */
   changedSeq: number;
-  /** Permanent failures (unmanaged Secret, bad spec) wait for the desired state to change. */
-  permanent: boolean;
+  /** The reason of the last failure logged (warn) and recorded for this desired state. */
   recordedReason?: string;
 }
 
-/** Failures no retry can fix: only a change of the desired state (spec, files, owners) can. */
+/**
+ * Failures a quick retry does not fix (unmanaged Secret in the way, bad spec, missing file): they are
+ * retried at the resync interval instead of the fast backoff, and a repeat of the same reason is
+ * neither logged at warn nor recorded again. With the resync off they wait for the desired state to change.
+ */
 const PERMANENT_REASONS = new Set(['SecretNotManaged', 'FailedToCreateSecret']);
 
 export class SecretSync {
@@ -150,7 +156,7 @@ export class SecretSync {
     return this.pending().filter((s) => {
       const r = this.retries.get(secretKey(s.namespace, s.secretName));
       if (r === undefined || r.changedSeq !== s.changedSeq) return true;
-      return !r.permanent && r.notBefore <= now;
+      return r.notBefore <= now;
     });
   }
 
@@ -183,7 +189,8 @@ export class SecretSync {
         this.retries.delete(key);
         continue;
       }
-      if (!r.permanent && (earliest === undefined || r.notBefore < earliest)) earliest = r.notBefore;
+      // A permanent failure with the resync off waits (Infinity) for its desired state to change.
+      if (Number.isFinite(r.notBefore) && (earliest === undefined || r.notBefore < earliest)) earliest = r.notBefore;
     }
     if (this.removals.size > 0) earliest = Math.min(earliest ?? Infinity, Date.now() + (this.options.initialBackoffMs ?? 200));
     if (this.nextResyncAt !== undefined) earliest = Math.min(earliest ?? Infinity, this.nextResyncAt);
@@ -261,23 +268,25 @@ export class SecretSync {
   }
 
   private async failed(desired: DesiredSecretState, error: SecretletError): Promise<void> {
-    const { journal, events, logger, initialBackoffMs = 200, maxBackoffMs = 10_000 } = this.options;
+    const { journal, events, logger, initialBackoffMs = 200, maxBackoffMs = 10_000, resyncIntervalMs = 300_000 } = this.options;
     const key = secretKey(desired.namespace, desired.secretName);
     const previous = this.retries.get(key);
     const same = previous !== undefined && previous.changedSeq === desired.changedSeq;
     const attempts = same ? previous.attempts + 1 : 1;
     const permanent = PERMANENT_REASONS.has(error.reason);
     const ceiling = Math.min(maxBackoffMs, initialBackoffMs * 2 ** (attempts - 1));
-    const state: RetryState = {
-      attempts,
-      notBefore: Date.now() + ceiling * (0.5 + this.random() / 2),
-      changedSeq: desired.changedSeq,
-      permanent,
-      ...(same && previous.recordedReason !== undefined ? { recordedReason: previous.recordedReason } : {}),
-    };
+    const notBefore = permanent
+      ? resyncIntervalMs > 0 ? Date.now() + resyncIntervalMs : Infinity
+      : Date.now() + ceiling * (0.5 + this.random() / 2);
+    const recordedReason = same ? previous.recordedReason : recordedSinceChange(desired);
+    const state: RetryState = { attempts, notBefore, changedSeq: desired.changedSeq, ...(recordedReason !== undefined ? { recordedReason } : {}) };
     this.retries.set(key, state);
-    logger.warn({ namespace: desired.namespace, secret: desired.secretName, code: error.code, reason: error.reason, error: error.message, attempts }, 'secret sync failed');
-    if (state.recordedReason !== error.reason) {
+    const repeat = permanent && recordedReason === error.reason;
+    const fields = { namespace: desired.namespace, secret: desired.secretName, code: error.code, reason: error.reason, error: error.message, attempts };
+    // A permanent failure found again at each resync would otherwise log the same warning forever.
+    if (repeat) logger.debug(fields, 'secret sync still failing');
+    else logger.warn(fields, 'secret sync failed');
+    if (recordedReason !== error.reason) {
       state.recordedReason = error.reason;
       await journal
         .record([{ type: 'SecretSyncFailed', payload: { namespace: desired.namespace, secretName: desired.secretName, reason: error.reason, message: error.message } }])
@@ -332,4 +341,14 @@ export class SecretSync {
     const oldest = this.pending().reduce((min, s) => Math.min(min, s.changedSeq), Infinity);
     metrics.secretSyncLag.set(oldest === Infinity ? 0 : journal.state.lastSeq - oldest + 1);
   }
+}
+
+/**
+ * The reason already recorded for this desired state, from the log (a SecretSyncFailed after its last
+ * change): the in-memory retry state of a synced Secret does not outlive the resync pass that failed,
+ * and none survives a restart, so without this every resync would record the same failure again.
+ */
+function recordedSinceChange(desired: DesiredSecretState): string | undefined {
+  const failure = desired.lastFailure;
+  return failure !== undefined && failure.seq > desired.changedSeq ? failure.reason : undefined;
 }

@@ -35,6 +35,18 @@ export function notFound(type: ResourceType, name: string): SecretletError {
   return kubeError('NOT_FOUND', 'NotFound', `${qualifiedName(type)} "${name}" not found`);
 }
 
+/**
+ * Errors about another object than the one the request names: a write into a missing namespace is
+ * `namespaces "<ns>" not found`, and its Status details name the namespace, not the object.
+ */
+const otherSubjects = new WeakMap<SecretletError, StatusContext>();
+
+export function namespaceNotFound(namespaces: ResourceType, name: string): SecretletError {
+  const error = notFound(namespaces, name);
+  otherSubjects.set(error, { type: namespaces, name });
+  return error;
+}
+
 export function pathNotFound(): SecretletError {
   return kubeError('NOT_FOUND', 'NotFound', 'the server could not find the requested resource');
 }
@@ -126,11 +138,12 @@ export function toStatus(err: unknown, context: StatusContext = {}): StatusObjec
   const e =
     err instanceof SecretletError ? err : kubeError('INTERNAL', 'InternalError', `Internal error occurred: ${errorText(err)}`);
   const code = HTTP_CODE[e.reason] ?? 500;
+  const subject = otherSubjects.get(e) ?? context;
   const status: StatusObject = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: e.message, reason: e.reason, code };
   // Only the registry's errors name the object; request-level ones (BadRequest, UnsupportedMediaType) carry no details.
-  if (context.type !== undefined && DETAILED_REASONS.has(e.reason)) {
-    const kind = e.reason === 'Invalid' ? context.type.kind : context.type.plural;
-    status.details = { ...(context.name ? { name: context.name } : {}), group: context.type.group, kind };
+  if (subject.type !== undefined && DETAILED_REASONS.has(e.reason)) {
+    const kind = e.reason === 'Invalid' ? subject.type.kind : subject.type.plural;
+    status.details = { ...(subject.name ? { name: subject.name } : {}), group: subject.type.group, kind };
     if (e.field !== undefined) status.details.causes = [{ reason: 'FieldValueInvalid', message: e.message, field: e.field }];
   }
   return status;

@@ -11,7 +11,7 @@ import { orphanedDependents } from './gc.js';
 import type { StoredObject } from './gc.js';
 import { typeById } from './resources.js';
 import type { ResourceType } from './resources.js';
-import { alreadyExists, badRequest, conflict, invalid, notFound } from './status.js';
+import { alreadyExists, badRequest, conflict, invalid, namespaceNotFound, notFound } from './status.js';
 import type { KubeObject, StoreEvent, WatchEventType } from './types.js';
 
 export interface ObjectStoreOptions {
@@ -109,7 +109,11 @@ export class ObjectStore {
     return all.map(([, o]) => structuredClone(o));
   }
 
-  create(type: ResourceType, input: KubeObject): KubeObject {
+  /**
+   * Creates an object. Into a namespace that does not exist this fails with 404, as on a real
+   * server, unless `createNamespace` (the seeding path, `upsert`) asks for it to be made first.
+   */
+  create(type: ResourceType, input: KubeObject, options: { createNamespace?: boolean } = {}): KubeObject {
     const obj = this.#prepare(type, input);
     let name = obj.metadata.name ?? '';
     if (name === '' && obj.metadata.generateName) {
@@ -120,7 +124,10 @@ export class ObjectStore {
     validateName(type, name);
     const namespace = obj.metadata.namespace;
     if (this.#byType.get(type.id)?.has(objectKey(namespace, name))) throw alreadyExists(type, name);
-    if (namespace !== undefined) this.ensureNamespace(namespace);
+    if (namespace !== undefined) {
+      if (options.createNamespace === true) this.ensureNamespace(namespace);
+      else this.#requireNamespace(namespace);
+    }
     obj.metadata.uid = randomUUID();
     obj.metadata.generation = 1;
     obj.metadata.creationTimestamp = kubeTimestamp(this.#now());
@@ -163,7 +170,7 @@ export class ObjectStore {
     const name = input.metadata.name ?? '';
     const namespace = type.namespaced ? (input.metadata.namespace ?? 'default') : undefined;
     const withNamespace: KubeObject = { ...input, metadata: { ...input.metadata, namespace } };
-    if (this.get(type, namespace, name) === undefined) return this.create(type, withNamespace);
+    if (this.get(type, namespace, name) === undefined) return this.create(type, withNamespace, { createNamespace: true });
     const { resourceVersion: _rv, uid: _uid, ...metadata } = withNamespace.metadata;
     return this.update(type, { ...withNamespace, metadata });
   }
@@ -195,11 +202,18 @@ export class ObjectStore {
     return structuredClone(deleted);
   }
 
-  /** Namespaces are created implicitly on the first write into them. */
+  /** For seeding: makes the namespace (with its `default` ServiceAccount) unless it exists. */
   ensureNamespace(name: string): void {
     const nsType = typeById('/namespaces');
     if (nsType === undefined || this.#byType.get(nsType.id)?.has(objectKey(undefined, name))) return;
     this.create(nsType, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  }
+
+  /** A write into a missing namespace is `namespaces "<name>" not found` (404) on a real server. */
+  #requireNamespace(name: string): void {
+    const nsType = typeById('/namespaces');
+    if (nsType === undefined || this.#byType.get(nsType.id)?.has(objectKey(undefined, name))) return;
+    throw namespaceNotFound(nsType, name);
   }
 
   *#allObjects(): Iterable<StoredObject> {

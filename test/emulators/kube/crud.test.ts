@@ -9,7 +9,7 @@ import type { Clients } from './helpers.js';
 
 let c: Clients;
 beforeAll(async () => {
-  c = await startWithClients();
+  c = await startWithClients({}, ['team-a', 'paged', 'sel', 'typed']);
 });
 afterAll(async () => {
   await c.emulator.stop();
@@ -68,14 +68,25 @@ describe('core/v1 resources', () => {
     });
   });
 
-  it('creates namespaces implicitly, each with a default service account', async () => {
-    await c.core.createNamespacedPod({ namespace: 'implicit-ns', body: { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } });
-    const ns = await c.core.readNamespace({ name: 'implicit-ns' });
+  it('refuses a create into a missing namespace with 404, and gives a created namespace a default service account', async () => {
+    const pod = { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } };
+    const refused = await failure(c.core.createNamespacedPod({ namespace: 'new-ns', body: pod }));
+    expect(refused.status).toMatchObject({ reason: 'NotFound', code: 404, message: 'namespaces "new-ns" not found', details: { name: 'new-ns', kind: 'namespaces' } });
+    await expect(c.core.listNamespacedPod({ namespace: 'new-ns' })).resolves.toMatchObject({ items: [] });
+
+    await c.core.createNamespace({ body: { metadata: { name: 'new-ns' } } });
+    await c.core.createNamespacedPod({ namespace: 'new-ns', body: pod });
+    const ns = await c.core.readNamespace({ name: 'new-ns' });
     expect(ns.status?.phase).toBe('Active');
-    const sas = await c.core.listNamespacedServiceAccount({ namespace: 'implicit-ns' });
+    const sas = await c.core.listNamespacedServiceAccount({ namespace: 'new-ns' });
     expect(sas.items.map((s) => s.metadata?.name)).toEqual(['default']);
     const all = await c.core.listNamespace();
-    expect(all.items.map((n) => n.metadata?.name)).toEqual(expect.arrayContaining(['default', 'kube-system', 'implicit-ns']));
+    expect(all.items.map((n) => n.metadata?.name)).toEqual(expect.arrayContaining(['default', 'kube-system', 'new-ns']));
+  });
+
+  it('makes the namespace of a seeded object (apply), as applying a chart with its namespace would', () => {
+    c.emulator.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'seeded-ns' }, data: {} });
+    expect(c.emulator.get('v1', 'Namespace', undefined, 'seeded-ns')?.metadata.name).toBe('seeded-ns');
   });
 
   it('serves nodes (cluster scoped) and events', async () => {

@@ -7,7 +7,7 @@ import type { Clients } from './helpers.js';
 
 let c: Clients;
 beforeAll(async () => {
-  c = await startWithClients();
+  c = await startWithClients({}, ['gc', 'gc2', 'doomed', 'cnt']);
 });
 afterAll(async () => {
   await c.emulator.stop();

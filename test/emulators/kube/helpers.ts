@@ -16,14 +16,20 @@ export interface Clients {
   watch: Watch;
 }
 
-export async function startWithClients(options: KubeEmulatorOptions = {}): Promise<Clients> {
+/**
+ * An emulator with clients. `namespaces` are created through the API first: like a real server,
+ * the emulator refuses writes into a namespace that does not exist.
+ */
+export async function startWithClients(options: KubeEmulatorOptions = {}, namespaces: readonly string[] = []): Promise<Clients> {
   const emulator = await startKubeEmulator(options);
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromString(emulator.kubeconfigYaml());
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  for (const name of namespaces) await core.createNamespace({ body: { metadata: { name } } });
   return {
     emulator,
     kubeConfig,
-    core: kubeConfig.makeApiClient(CoreV1Api),
+    core,
     custom: kubeConfig.makeApiClient(CustomObjectsApi),
     objects: KubernetesObjectApi.makeApiClient(kubeConfig),
     watch: new Watch(kubeConfig),

@@ -10,7 +10,7 @@ import type { Clients } from './helpers.js';
 
 let c: Clients;
 beforeAll(async () => {
-  c = await startWithClients();
+  c = await startWithClients({}, ['apps', 'ns']);
 });
 afterAll(async () => {
   await c.emulator.stop();

@@ -8,7 +8,7 @@ import type { Clients } from './helpers.js';
 
 let c: Clients;
 beforeAll(async () => {
-  c = await startWithClients();
+  c = await startWithClients({}, ['w1', 'w2', 'w3', 'w4a', 'w4b']);
 });
 afterAll(async () => {
   await c.emulator.stop();

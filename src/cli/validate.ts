@@ -1,7 +1,7 @@
 /**
  * `secretlet validate <file.yaml>…`: checks SecretProviderClass files offline with exactly the
- * validation a mount runs, for users' CI. Multi-document YAML is supported; non-SPC documents are
- * skipped. Every file is checked (so one CI run shows every problem); the exit code is 1 when any
+ * validation a mount runs, for users' CI. Multi-document YAML is supported, and so is a `kind: List`
+ * (what `kubectl get secretproviderclasses -A -o yaml` prints); non-SPC objects are skipped. Every file is checked (so one CI run shows every problem); the exit code is 1 when any
  * file had an error. Error lines are `<file>: <spc>: <CODE> <field>: <message>`, where `<message>` is
  * the text a mount of the same object returns to kubelet or to the driver.
  */
@@ -13,6 +13,21 @@ export interface ValidateCommandOptions {
   region?: string;
   out: (line: string) => void;
   err: (line: string) => void;
+}
+
+interface ManifestObject {
+  kind?: string;
+  metadata?: { name?: string };
+}
+
+/** The objects of one YAML document: itself, or the items of a `kind: List` (kubectl's `-o yaml` of several). */
+function objectsOf(value: unknown): ManifestObject[] {
+  if (typeof value !== 'object' || value === null) return [];
+  const object = value as ManifestObject & { items?: unknown };
+  if (object.kind === 'List' && Array.isArray(object.items)) {
+    return object.items.filter((item): item is ManifestObject => typeof item === 'object' && item !== null);
+  }
+  return [object];
 }
 
 /** Validates one file; returns whether it is clean. */
@@ -31,18 +46,19 @@ async function validateFile(file: string, options: ValidateCommandOptions): Prom
       options.err(`${file}: document ${i + 1}: YAML error: ${doc.errors[0]!.message}`);
       return false;
     }
-    const value = doc.toJS() as { kind?: string; metadata?: { name?: string } } | null;
-    if (value === null || value.kind !== 'SecretProviderClass') continue;
-    checked += 1;
-    const report = validateSecretProviderClass(value, options.region ? { region: options.region } : {});
-    const name = value.metadata?.name ?? `document ${i + 1}`;
-    for (const note of report.notes) options.out(`${file}: ${name}: note: ${note}`);
-    if (!report.ok) {
-      ok = false;
-      for (const e of report.errors) options.err(`${file}: ${name}: ${e.code}${e.field ? ` ${e.field}` : ''}: ${e.message}`);
-      continue;
+    for (const [j, value] of objectsOf(doc.toJS()).entries()) {
+      if (value.kind !== 'SecretProviderClass') continue;
+      checked += 1;
+      const report = validateSecretProviderClass(value, options.region ? { region: options.region } : {});
+      const name = value.metadata?.name ?? `document ${i + 1}${value === doc.toJS() ? '' : ` item ${j + 1}`}`;
+      for (const note of report.notes) options.out(`${file}: ${name}: note: ${note}`);
+      if (!report.ok) {
+        ok = false;
+        for (const e of report.errors) options.err(`${file}: ${name}: ${e.code}${e.field ? ` ${e.field}` : ''}: ${e.message}`);
+        continue;
+      }
+      options.out(`${file}: ${name}: ok (${report.files.length} files: ${report.files.join(', ')})`);
     }
-    options.out(`${file}: ${name}: ok (${report.files.length} files: ${report.files.join(', ')})`);
   }
   if (checked === 0) {
     options.err(`${file}: no SecretProviderClass found`);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runValidate } from '../../../src/cli/validate.js';
 import { startKubeEmulator } from '../../../src/emulators/kube/index.js';
 import type { KubeEmulator } from '../../../src/emulators/kube/index.js';
 import { SPC_FIXTURES_DIR } from '../../support/paths.js';
@@ -94,5 +95,19 @@ describe.skipIf(!kubectlAvailable())('kubectl against the emulator', () => {
     const secret = emulator.get('v1', 'Secret', 'default', 'applied');
     expect(secret?.['data']).toEqual({ k: 'djI=' });
     expect(secret?.metadata.labels).toBeUndefined();
+  });
+
+  it("runs the README's first migration step: every SPC of the cluster through `secretlet validate`", async () => {
+    await kubectl('create', 'namespace', 'team-b');
+    await kubectl('apply', '-f', FIXTURE);
+    await kubectl('apply', '-n', 'team-b', '-f', join(SPC_FIXTURES_DIR, 'jmespath-failover.yaml'));
+    // kubectl prints several objects as one `kind: List` document.
+    const listed = join(dir, 'spcs.yaml');
+    await writeFile(listed, await kubectl('get', 'secretproviderclasses', '-A', '-o', 'yaml'));
+    const out: string[] = [];
+    const err: string[] = [];
+    expect(await runValidate([listed], { out: (l) => out.push(l), err: (l) => err.push(l) })).toBe(0);
+    expect(err).toEqual([]);
+    expect(out.filter((l) => l.includes(': ok (')).map((l) => l.split(': ')[1])).toEqual(expect.arrayContaining(['example-irsa-spc', 'jmes-failover']));
   });
 });

@@ -6,7 +6,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import type { FlagDefinition } from './serve-flags.js';
-import { SERVE_FLAGS } from './serve-flags.js';
+import { SERVE_FLAGS, flagSyntax } from './serve-flags.js';
 
 export const CONFIG_REFERENCE_BEGIN = '<!-- BEGIN config-reference: generated from src/cli/serve-flags.ts by src/cli/config-reference.ts; do not edit -->';
 export const CONFIG_REFERENCE_END = '<!-- END config-reference -->';
@@ -16,7 +16,7 @@ function cell(text: string): string {
 }
 
 function flagCell(f: FlagDefinition): string {
-  return f.kind === 'boolean' ? `\`--${f.flag}\`` : `\`--${f.flag} <${f.kind === 'number' ? 'n' : f.kind === 'switch' ? 'bool' : 'value'}>\``;
+  return `\`${flagSyntax(f)}\``;
 }
 
 /** The Markdown table (without markers) of every `secretlet serve` flag. */

@@ -7,7 +7,7 @@ import { Command, Option } from 'commander';
 import { compileAgentOptions } from '../config/agent-options.js';
 import type { AgentOptions } from '../config/agent-options.js';
 import { SECRETLET_VERSION } from '../main/version.js';
-import { SERVE_FLAGS } from './serve-flags.js';
+import { SERVE_FLAGS, flagSyntax } from './serve-flags.js';
 import { translateUpstreamArgs } from './upstream-flags.js';
 
 const out = (line: string): void => void process.stdout.write(line + '\n');
@@ -16,15 +16,17 @@ const err = (line: string): void => void process.stderr.write(line + '\n');
 function serveCommand(upstreamNotes: readonly string[]): Command {
   const cmd = new Command('serve').description('Run the node agent (kubelet door, provider door, or both).');
   for (const f of SERVE_FLAGS) {
-    const flag = f.kind === 'boolean' ? `--${f.flag}` : `--${f.flag} <${f.kind === 'number' ? 'n' : f.kind === 'switch' ? 'bool' : 'value'}>`;
-    const opt = new Option(flag, `${f.description} (default: ${f.defaultText})`).env(f.env);
+    const opt = new Option(flagSyntax(f), `${f.description} (default: ${f.defaultText})`).env(f.env);
     if (f.kind === 'number') opt.argParser((v) => Number(v));
-    if (f.kind === 'switch') {
+    if (f.kind === 'switch' || f.kind === 'boolean') {
       opt.argParser((v) => {
         if (v !== 'true' && v !== 'false') throw new Error(`--${f.flag} must be true or false (got "${v}")`);
         return v === 'true';
       });
     }
+    // A bare `--flag` means true. Its value stays optional rather than absent: commander sets a
+    // valueless option from its environment variable whatever the value, so FOO=false would turn it on.
+    if (f.kind === 'boolean') opt.preset('true');
     cmd.addOption(opt);
   }
   cmd.action(async (raw: Record<string, unknown>) => {

@@ -33,7 +33,7 @@ export const SERVE_FLAGS: readonly FlagDefinition[] = [
   def('kubeconfig', 'kubeconfig', 'string', '(in-cluster)', 'Kubeconfig file; empty uses the in-cluster service account.'),
   def('driverWritesSecrets', 'driver-writes-secrets', 'boolean', 'false', 'Provider door: return files to the driver instead of writing them (ASCP --driver-writes-secrets).'),
   def('awsEndpoint', 'aws-endpoint', 'string', '(SDK default)', 'Endpoint for Secrets Manager, SSM and STS (e.g. the local emulator); AWS_ENDPOINT_URL* also work.'),
-  def('podIdentityEndpoint', 'pod-identity-endpoint', 'string', 'http://169.254.170.23/v1/credentials', 'EKS Pod Identity agent URL.'),
+  def('podIdentityEndpoint', 'pod-identity-endpoint', 'string', '(by preferredAddressType)', 'EKS Pod Identity agent URL. Unset, it follows each SecretProviderClass\'s preferredAddressType, as ASCP: http://169.254.170.23/v1/credentials (ipv4), http://[fd00:ec2::23]/v1/credentials (ipv6), or both in turn (auto); set, it is used for every mount.'),
   def('tmpfsSize', 'tmpfs-size', 'string', '16Mi', 'Size limit of each pod volume tmpfs; it must hold two copies of a payload (the live one and its replacement during a rotation).'),
   def('coalesceWindow', 'coalesce-window', 'string', '10ms', 'Window in which concurrent fetches of one identity and region are merged into batches.'),
   def('valueCacheTtl', 'value-cache-ttl', 'string', '0', 'Reuse fetched values this long across pods of one identity (burst and republish storms); 0 is off; must be shorter than --rotation-interval.'),
@@ -45,3 +45,12 @@ export const SERVE_FLAGS: readonly FlagDefinition[] = [
   def('eventLogCompactEvery', 'event-log-compact-every', 'number', '10000', 'Compact the event log (snapshot + new segment) every N records; 0 never.'),
   def('mintTokens', 'mint-tokens', 'switch', 'false', 'After a restart, mint pod-bound tokens (TokenRequest) so restored kubelet-door mounts rotate without waiting for a republish; needs serviceaccounts/token create RBAC (deploy/components/serviceaccount-token adds it).'),
 ];
+
+/**
+ * How a flag is written in `--help` and the README: `<value>` is required; a 'boolean' flag may stand
+ * alone (true) or take `true`/`false`, like Go's `-flag` / `-flag=false`.
+ */
+export function flagSyntax(f: FlagDefinition): string {
+  if (f.kind === 'boolean') return `--${f.flag} [bool]`;
+  return `--${f.flag} <${f.kind === 'number' ? 'n' : f.kind === 'switch' ? 'bool' : 'value'}>`;
+}

@@ -74,12 +74,11 @@ describe.skipIf(!hasKubectl)('deploy/overlays/kubelet (secretlet is the CSI driv
   it('grants exactly the calls the agent makes, with no token creation and no wildcard', () => {
     expect(permissions(objects)).toEqual({
       'secrets-store.csi.x-k8s.io/secretproviderclasses': ['get', 'list', 'watch'],
-      'secrets-store.csi.x-k8s.io/secretproviderclasspodstatuses': ['create', 'get', 'list', 'patch', 'update', 'watch'],
-      'core/secrets': ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
-      'core/events': ['create', 'patch'],
+      'secrets-store.csi.x-k8s.io/secretproviderclasspodstatuses': ['create', 'get', 'patch', 'update'],
+      'core/secrets': ['create', 'delete', 'get', 'update'],
+      'core/events': ['create'],
       'core/serviceaccounts': ['get'],
       'core/nodes': ['get'],
-      'core/pods': ['get'],
     });
     const binding = byKind(objects, 'ClusterRoleBinding', 'secretlet');
     expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'secretlet' });
@@ -128,8 +127,8 @@ describe.skipIf(!hasKubectl)('deploy/overlays/provider (secretlet behind an upst
     expect(podSpec(objects).containers.map((c) => c.name)).toEqual(['secretlet']);
   });
 
-  it('has ASCP least-privilege RBAC: get serviceaccounts, pods and nodes only', () => {
-    expect(permissions(objects)).toEqual({ 'core/serviceaccounts': ['get'], 'core/pods': ['get'], 'core/nodes': ['get'] });
+  it("has ASCP's least-privilege RBAC (get serviceaccounts, pods and nodes) plus creating its rotation Events", () => {
+    expect(permissions(objects)).toEqual({ 'core/serviceaccounts': ['get'], 'core/pods': ['get'], 'core/nodes': ['get'], 'core/events': ['create'] });
   });
 
   it('is not privileged and only sees the driver mounts (HostToContainer)', () => {

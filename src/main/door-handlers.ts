@@ -14,6 +14,7 @@ import type { Logger } from '../adapters/logging/logger.js';
 import { SecretletError } from '../core/errors.js';
 import { mountKeyFor, mountKeyFromTargetPath } from '../core/events/mount-events.js';
 import type { NodeVolumeService } from '../core/usecases/node-volume.js';
+import { rollbackFailureOf } from '../core/usecases/rollback-failure.js';
 import type { ProviderMountService } from '../core/usecases/provider-mount.js';
 import type { Clock } from '../core/ports/clock.js';
 import type { InFlight } from './in-flight.js';
@@ -26,9 +27,15 @@ export interface CallLogFields {
   mountKey?: string;
 }
 
-/** The error half of a log line: codes and the (value-free) message, nothing from the request. */
+/**
+ * The error half of a log line: codes and the (value-free) message, nothing from the request; and
+ * when a failed first mount could not be rolled back, the rollback's error (a path and errno text).
+ */
 export function errorFields(e: unknown): Record<string, unknown> {
-  if (e instanceof SecretletError) return { code: e.code, reason: e.reason, field: e.field, error: e.message };
+  if (e instanceof SecretletError) {
+    const rollbackError = rollbackFailureOf(e);
+    return { code: e.code, reason: e.reason, field: e.field, error: e.message, ...(rollbackError === undefined ? {} : { rollbackError }) };
+  }
   return { code: 'UNKNOWN', reason: 'Unknown', error: e instanceof Error ? e.message : String(e) };
 }
 
@@ -130,14 +137,15 @@ export class CsiDoorHandler implements NodeVolumeHandler {
     this.deps = deps;
   }
 
-  publish(req: NodePublishRequest, _signal: AbortSignal): Promise<void> {
+  publish(req: NodePublishRequest, signal: AbortSignal): Promise<void> {
     const { service, inFlight, metrics, logger } = this.deps;
     return inFlight.run(async () => {
       const started = performance.now();
       const uid = req.volumeContext[POD_UID];
       const who = callFields(req.volumeContext, uid ? mountKeyFor(uid, req.volumeId) : undefined);
       try {
-        await service.publish({ ...req, ...(await arrival(this.deps.clock, this.turnstile)) });
+        // The signal lets the use case stop before it mounts or writes for a call kubelet gave up on.
+        await service.publish({ ...req, ...(await arrival(this.deps.clock, this.turnstile)), signal });
         const durationMs = elapsedMs(started);
         metrics.publishOk('aws');
         metrics.mountDuration.observe({ door: 'csi' }, durationMs / 1000);
@@ -156,6 +164,8 @@ export class CsiDoorHandler implements NodeVolumeHandler {
     this.deps.metrics.publishError('aws', 'FailedToMount', error.reason);
   }
 
+  // The signal is not followed on purpose: an unpublish removes secret files from the node, and
+  // finishing that after kubelet gave up is what its retry would do anyway.
   unpublish(req: NodeUnpublishRequest, _signal: AbortSignal): Promise<void> {
     const { service, inFlight, metrics, logger } = this.deps;
     return inFlight.run(async () => {

@@ -214,6 +214,12 @@ describe.skipIf(!MOUNT.capable)(`kubelet door, one pod at a time${MOUNT.capable 
         metadata: { name: 'no-provider', namespace: SHOP_NAMESPACE },
         spec: { parameters: { objects: '- objectName: shop/db\n  objectType: secretsmanager' } },
       });
+      applySpc(h.stack, {
+        apiVersion: SPC_API_VERSION,
+        kind: 'SecretProviderClass',
+        metadata: { name: 'vault-class', namespace: SHOP_NAMESPACE },
+        spec: { provider: 'vault', parameters: { objects: '- objectName: shop/db\n  objectType: secretsmanager' } },
+      });
       // `../x` through both aliases, with the default path translation (`/` → `_`, so the name
       // becomes `.._x`, which would shadow the atomic writer's `..` entries) and without it.
       const escapes = {
@@ -257,6 +263,20 @@ describe.skipIf(!MOUNT.capable)(`kubelet door, one pod at a time${MOUNT.capable 
       },
       { name: 'SecretProviderClass without provider', pod: { secretProviderClass: 'no-provider' }, code: status.UNKNOWN, details: () => 'provider not set in shop/no-provider' },
       { name: 'readonly false', request: () => ({ readonly: false }), code: status.INVALID_ARGUMENT, details: () => 'Readonly is not true in request' },
+      {
+        name: 'SecretProviderClass of another provider',
+        pod: { secretProviderClass: 'vault-class' },
+        code: status.UNKNOWN,
+        details: () => 'provider not found: provider "vault" (secretlet serves provider "aws")',
+      },
+      {
+        // Upstream refuses readonly (step 16) before it looks for the provider's plugin (step 19).
+        name: 'readonly false with a SecretProviderClass of another provider',
+        pod: { secretProviderClass: 'vault-class' },
+        request: () => ({ readonly: false }),
+        code: status.INVALID_ARGUMENT,
+        details: () => 'Readonly is not true in request',
+      },
       ...(['translated', 'raw'] as const).flatMap((mode) => [
         {
           name: `objectAlias escaping the target (${mode})`,

@@ -1,6 +1,7 @@
 /**
- * Ties a server call's lifetime to an AbortSignal, so that a handler stops fetching when kubelet or
- * the driver gives up (deadline, cancel, server force-shutdown). grpc-js reports all three as the
+ * Ties a server call's lifetime to an AbortSignal, so that a handler stops when kubelet or the
+ * driver gives up (deadline, cancel, server force-shutdown): the kubelet door's publish checks it
+ * before each step that mounts or writes (NodeVolumeService). grpc-js reports all three as the
  * call's 'cancelled' event; the abort reason is a SecretletError saying which one it most likely was.
  *
  * grpc-js also fires 'cancelled' when the stream closes after a normal reply, so the link must be

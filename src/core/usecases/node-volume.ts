@@ -4,11 +4,14 @@
  * (shared/spec/driver.md §1.5) and doing better where it leaves pods exposed:
  * - the whole mount is validated (SPC, parameters, every object) before a tmpfs is mounted;
  * - a failed first mount leaves no tmpfs and no directory; a failed republish keeps the old files;
+ * - once kubelet has given up on the call (deadline, cancel), nothing more is mounted or written:
+ *   the pod may be gone, or kubelet's retry may own the target by now;
  * - files land through the kubelet-style atomic writer, so a reader never sees a torn set;
  * - a republish with nothing changed touches neither the disk nor the API server.
  */
 import { SecretletError, asSecretletError, invalidArgument } from '../errors.js';
 import { mountKeyFor } from '../events/mount-events.js';
+import type { CallerSignal } from '../ports/caller-signal.js';
 import type { MountFreshness } from '../ports/mount-freshness.js';
 import type { PayloadWriter } from '../ports/payload-writer.js';
 import { podStatusName, statusObjects } from '../ports/pod-status-store.js';
@@ -19,6 +22,8 @@ import { parametersProblem, providerProblem } from '../spc/spc-checks.js';
 import { ATTR_POD_NAME, ATTR_POD_NAMESPACE, ATTR_TOKENS } from '../spc/attributes.js';
 import type { FetchedMount, MountPipelineDeps } from './mount-pipeline.js';
 import { fetchMount, prepareMount } from './mount-pipeline.js';
+import { callerGoneError } from './caller-gone.js';
+import { withRollbackFailure } from './rollback-failure.js';
 
 export interface NodePublishInput {
   volumeId: string;
@@ -28,6 +33,8 @@ export interface NodePublishInput {
   readonly: boolean;
   /** When the door received the call (MountPipelineDeps.clock); now when unset. */
   receivedAt?: number;
+  /** Aborts when kubelet gives up on the call (its deadline passed, or it cancelled). */
+  signal?: CallerSignal;
 }
 
 export interface NodeUnpublishInput {
@@ -86,6 +93,16 @@ export interface NodeVolumeServiceOptions extends MountPipelineDeps {
 
 const SPC_KEY = 'secretProviderClass';
 
+/** How far one publish got, for what its failure reports and what it must undo. */
+interface PublishProgress {
+  /** The step in progress, for the metric's error type (set before each step that has its own). */
+  errorType: PublishErrorType;
+  /** Set just before the call first touches the target (directory, tmpfs). */
+  touchedTarget: boolean;
+  /** Set when the call stopped because kubelet had given up on it. */
+  callerGone: boolean;
+}
+
 /**
  * The driver's wrapper around a failure (driver.md §1.5 steps 19, 20): what kubelet shows in the
  * pod's FailedMount event starts with it. Code, reason and field stay the cause's.
@@ -106,25 +123,48 @@ export class NodeVolumeService {
     const { mounter } = this.options;
     const receivedAt = req.receivedAt ?? this.options.clock?.now();
     const firstMount = !(await mounter.isMountPoint(req.targetPath));
-    // The step in progress, for the metric's error type (set before each step that has its own).
-    const step: { errorType: PublishErrorType } = { errorType: 'FailedToMount' };
+    const progress: PublishProgress = { errorType: 'FailedToMount', touchedTarget: false, callerGone: false };
     try {
-      await this.publishOnce(req, firstMount, receivedAt, step);
+      await this.publishOnce(req, firstMount, receivedAt, progress);
     } catch (e) {
       const error = asSecretletError(e, { code: 'INTERNAL', reason: 'Internal' });
-      await this.options.listener?.publishFailed({ volumeId: req.volumeId, targetPath: req.targetPath, volumeContext: req.volumeContext, error, firstMount, errorType: step.errorType });
-      if (firstMount) {
-        // Leave nothing behind: kubelet retries from scratch into a clean target.
-        await this.options.targets.cleanup(req.targetPath);
-        throw error;
-      }
+      await this.reportFailure({ volumeId: req.volumeId, targetPath: req.targetPath, volumeContext: req.volumeContext, error, firstMount, errorType: progress.errorType });
       // A failed republish keeps the mount and the old files. Upstream masks the error for the same
       // reason (kubelet removes the mount dir when a republish fails, k/k#121271); the failure is
       // still reported through the listener (Event, metric, event log).
+      if (!firstMount) return;
+      // Leave nothing behind: kubelet retries from scratch into a clean target. Except when kubelet
+      // gave up before this call touched the target: it has nothing to undo, and by now the target
+      // may hold the mount of kubelet's retry, which a cleanup would tear down under it.
+      if (!progress.callerGone || progress.touchedTarget) await this.rollback(req.targetPath, error);
+      throw error;
     }
   }
 
-  private async publishOnce(req: NodePublishInput, firstMount: boolean, receivedAt: number | undefined, step: { errorType: PublishErrorType }): Promise<void> {
+  /**
+   * Tells the listener about a failure. Its own failure (the event log on a full disk) must change
+   * neither the rollback nor what kubelet is told, so it is dropped here: core has no logger, and the
+   * agent's listeners run side by side (combineNodeVolumeListeners), so the ops listener's log line,
+   * metric and Event are not lost when another listener fails.
+   */
+  private async reportFailure(info: PublishFailure): Promise<void> {
+    try {
+      await this.options.listener?.publishFailed(info);
+    } catch {
+      // Dropped on purpose, see above.
+    }
+  }
+
+  /** Undoes a failed first mount; if that fails too, kubelet still gets the publish's own error. */
+  private async rollback(targetPath: string, error: SecretletError): Promise<void> {
+    try {
+      await this.options.targets.cleanup(targetPath);
+    } catch (e) {
+      throw withRollbackFailure(error, e);
+    }
+  }
+
+  private async publishOnce(req: NodePublishInput, firstMount: boolean, receivedAt: number | undefined, progress: PublishProgress): Promise<void> {
     const ctx = req.volumeContext;
     const spcName = ctx[SPC_KEY] ?? '';
     if (spcName === '') {
@@ -132,7 +172,7 @@ export class NodeVolumeService {
     }
     const namespace = ctx[ATTR_POD_NAMESPACE] ?? '';
     const podName = ctx[ATTR_POD_NAME] ?? '';
-    step.errorType = 'SecretProviderClassNotFound';
+    progress.errorType = 'SecretProviderClassNotFound';
     const spc = await this.options.catalog.get(namespace, spcName);
     if (spc === undefined) {
       throw new SecretletError({
@@ -142,20 +182,24 @@ export class NodeVolumeService {
         message: `failed to get secretproviderclass ${namespace}/${spcName}, error: secretproviderclasses.secrets-store.csi.x-k8s.io "${spcName}" not found`,
       });
     }
-    step.errorType = 'FailedToMount';
+    progress.errorType = 'FailedToMount';
     const ref = `${namespace}/${spcName}`;
-    const problem = providerProblem(ref, spc.provider) ?? parametersProblem(ref, spc.parameters);
+    // Upstream checks here only that a provider is set (step 13); a provider it has no plugin for
+    // fails when the provider is called (step 19), after the readonly check (step 16).
+    const problem = (spc.provider === '' ? providerProblem(ref, spc.provider) : undefined) ?? parametersProblem(ref, spc.parameters);
     if (problem) throw problem;
     // Volume context wins over SPC parameters on key clash, as upstream; tokens from `secrets` first.
     const attributes: Record<string, string> = { ...spc.parameters, ...ctx };
     const tokens = req.secrets[ATTR_TOKENS] ?? ctx[ATTR_TOKENS] ?? '';
     if (tokens !== '') attributes[ATTR_TOKENS] = tokens;
     if (!req.readonly) throw invalidArgument('ReadonlyNotSet', 'Readonly is not true in request', 'readonly');
+    const notServed = providerProblem(ref, spc.provider);
+    if (notServed) throw notServed;
 
     // Validate everything before anything is mounted.
     const pod = `${namespace}/${podName}`;
     const mountFailed = (e: unknown) => wrapError(e, `failed to mount secrets store objects for pod ${pod}`);
-    step.errorType = 'GRPCProviderError';
+    progress.errorType = 'GRPCProviderError';
     const prepared = await prepareMount({ attributes: JSON.stringify(attributes), targetPath: req.targetPath, permission: '420' }, this.options).catch((e: unknown) => {
       throw mountFailed(e);
     });
@@ -169,18 +213,30 @@ export class NodeVolumeService {
       throw mountFailed(e);
     });
 
+    // From here on each step commits something to the node; none starts once kubelet has given up.
+    // A stop keeps the error type of the step that was running (mostly the fetch, as upstream's
+    // provider call that inherits kubelet's deadline).
+    const stopIfCallerGone = (skipped: string): void => {
+      if (req.signal?.aborted !== true) return;
+      progress.callerGone = true;
+      throw callerGoneError(req.signal, pod, skipped);
+    };
     if (firstMount) {
-      step.errorType = 'FailedToEnsureMountPoint';
+      stopIfCallerGone('mounting the tmpfs');
+      progress.touchedTarget = true;
+      progress.errorType = 'FailedToEnsureMountPoint';
       await this.options.targets.ensure(req.targetPath);
-      step.errorType = 'FailedToMount';
+      progress.errorType = 'FailedToMount';
       await this.options.mounter.mount(req.targetPath, { sizeBytes: this.options.tmpfsSizeBytes });
     }
-    step.errorType = 'FileWriteError';
+    stopIfCallerGone('writing the files');
+    progress.errorType = 'FileWriteError';
     const outcome = await this.options.writer.write(req.targetPath, fetched.files).catch((e: unknown) => {
       throw mountFailed(e);
     });
     if (outcome.changed || firstMount) {
-      step.errorType = '';
+      stopIfCallerGone('writing the pod status');
+      progress.errorType = '';
       await this.options.podStatuses
         .upsert({
           name: podStatusName(podName, namespace, spcName),

@@ -1,0 +1,333 @@
+/**
+ * NodeVolumeService over in-memory fakes of every port: what a publish commits (directory, tmpfs,
+ * files, pod status) and what it undoes, when kubelet gives up, when a listener fails, and in which
+ * order the upstream checks answer.
+ */
+import { describe, expect, it } from 'vitest';
+import { SecretletError } from '../errors.js';
+import type { AwsIdentity, FetchedObject, ObjectRequest, RenderedFile } from '../model.js';
+import type { PayloadWriter, WriteOutcome } from '../ports/payload-writer.js';
+import type { PodStatusRecord, PodStatusStore } from '../ports/pod-status-store.js';
+import type { RegionResolver } from '../ports/region-resolver.js';
+import type { SecretSource } from '../ports/secret-source.js';
+import type { SecretProviderClassSpec, SpcCatalog } from '../ports/spc-catalog.js';
+import type { TargetDirectory, VolumeMounter } from '../ports/volume-mounter.js';
+import { ok } from '../result.js';
+import type { Result } from '../result.js';
+import { NodeVolumeService } from './node-volume.js';
+import { rollbackFailureOf } from './rollback-failure.js';
+import type { NodePublishInput, NodeVolumeListener, PublishFailure } from './node-volume.js';
+
+const TARGET = '/var/lib/kubelet/pods/uid-1/volumes/kubernetes.io~csi/secrets/mount';
+const TOKENS = JSON.stringify({ 'sts.amazonaws.com': { token: 'jwt', expirationTimestamp: '2030-01-01T00:00:00Z' } });
+
+/** Everything a hook may do between two steps: nothing, or something the test scripts (abort, fail). */
+type Hook = () => void | Promise<void>;
+
+class FakeCatalog implements SpcCatalog {
+  spc: SecretProviderClassSpec = {
+    namespace: 'default',
+    name: 'app-secrets',
+    uid: 'spc-uid',
+    provider: 'aws',
+    parameters: { objects: '- objectName: db\n  objectType: secretsmanager\n', region: 'us-east-1' },
+    secretObjects: [],
+  };
+
+  get(namespace: string, name: string): Promise<SecretProviderClassSpec | undefined> {
+    return Promise.resolve(namespace === this.spc.namespace && name === this.spc.name ? this.spc : undefined);
+  }
+}
+
+class FakeSource implements SecretSource {
+  calls = 0;
+  /** Runs before the values come back: a slow AWS, or one that fails. */
+  beforeAnswer: Hook = () => undefined;
+
+  async fetch(_identity: AwsIdentity, _region: string, requests: readonly ObjectRequest[]): Promise<Array<Result<FetchedObject, SecretletError>>> {
+    this.calls += 1;
+    await this.beforeAnswer();
+    return requests.map(() => ok({ bytes: new TextEncoder().encode('value'), version: `v${this.calls}` }));
+  }
+}
+
+const noRegions: RegionResolver = { primaryRegion: () => Promise.reject(new Error('the SPC names its region')) };
+
+class FakeMounter implements VolumeMounter {
+  readonly mounted = new Set<string>();
+  readonly mounts: string[] = [];
+  beforeMount: Hook = () => undefined;
+
+  async mount(target: string): Promise<void> {
+    await this.beforeMount();
+    this.mounts.push(target);
+    this.mounted.add(target);
+  }
+
+  unmount(target: string): Promise<void> {
+    this.mounted.delete(target);
+    return Promise.resolve();
+  }
+
+  isMountPoint(target: string): Promise<boolean> {
+    return Promise.resolve(this.mounted.has(target));
+  }
+}
+
+class FakeTargets implements TargetDirectory {
+  readonly ensured: string[] = [];
+  readonly cleanedUp: string[] = [];
+  failCleanup: Error | undefined;
+
+  constructor(private readonly mounter: FakeMounter) {}
+
+  ensure(target: string): Promise<void> {
+    this.ensured.push(target);
+    return Promise.resolve();
+  }
+
+  async cleanup(target: string): Promise<void> {
+    this.cleanedUp.push(target);
+    if (this.failCleanup !== undefined) throw this.failCleanup;
+    await this.mounter.unmount(target);
+  }
+}
+
+class FakeWriter implements PayloadWriter {
+  readonly writes: Array<{ target: string; files: readonly RenderedFile[] }> = [];
+  beforeWrite: Hook = () => undefined;
+
+  async write(target: string, files: readonly RenderedFile[]): Promise<WriteOutcome> {
+    await this.beforeWrite();
+    this.writes.push({ target, files });
+    return { changed: true };
+  }
+}
+
+class FakePodStatuses implements PodStatusStore {
+  readonly upserts: PodStatusRecord[] = [];
+  failUpsert: SecretletError | undefined;
+
+  upsert(record: PodStatusRecord): Promise<void> {
+    if (this.failUpsert !== undefined) return Promise.reject(this.failUpsert);
+    this.upserts.push(record);
+    return Promise.resolve();
+  }
+
+  setObjects(): Promise<boolean> {
+    return Promise.resolve(true);
+  }
+}
+
+class FakeListener implements NodeVolumeListener {
+  readonly failures: PublishFailure[] = [];
+  /** A listener whose own write fails (the event log on a full disk). */
+  failWith: Error | undefined;
+
+  published(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  publishFailed(info: PublishFailure): Promise<void> {
+    this.failures.push(info);
+    return this.failWith === undefined ? Promise.resolve() : Promise.reject(this.failWith);
+  }
+
+  unpublished(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+function node() {
+  const catalog = new FakeCatalog();
+  const source = new FakeSource();
+  const mounter = new FakeMounter();
+  const targets = new FakeTargets(mounter);
+  const writer = new FakeWriter();
+  const podStatuses = new FakePodStatuses();
+  const listener = new FakeListener();
+  const service = new NodeVolumeService({ nodeName: 'node-1', catalog, source, regions: noRegions, mounter, targets, writer, podStatuses, listener, tmpfsSizeBytes: 1 << 20 });
+  return { service, catalog, source, mounter, targets, writer, podStatuses, listener };
+}
+
+function request(overrides: Partial<NodePublishInput> = {}): NodePublishInput {
+  return {
+    volumeId: 'csi-0123',
+    targetPath: TARGET,
+    volumeContext: {
+      secretProviderClass: 'app-secrets',
+      'csi.storage.k8s.io/pod.name': 'web-0',
+      'csi.storage.k8s.io/pod.namespace': 'default',
+      'csi.storage.k8s.io/pod.uid': 'uid-1',
+      'csi.storage.k8s.io/serviceAccount.name': 'app',
+      'csi.storage.k8s.io/serviceAccount.tokens': TOKENS,
+    },
+    secrets: {},
+    readonly: true,
+    ...overrides,
+  };
+}
+
+async function failure(p: Promise<unknown>): Promise<SecretletError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof SecretletError) return e;
+    throw e;
+  }
+  throw new Error('expected the publish to fail');
+}
+
+/** The reason call-signal.ts aborts a call with when kubelet's deadline passed. */
+const deadlineExceeded = new SecretletError({ code: 'DEADLINE_EXCEEDED', reason: 'DeadlineExceeded', message: "the caller's deadline expired" });
+
+function untilAborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
+
+describe('NodeVolumeService.publish when kubelet gives up', () => {
+  it('stops before mounting when the deadline passed during the fetch, and leaves the target to kubelet', async () => {
+    const n = node();
+    const kubelet = new AbortController();
+    n.source.beforeAnswer = () => untilAborted(kubelet.signal);
+    const publishing = n.service.publish(request({ signal: kubelet.signal }));
+    await Promise.resolve();
+    kubelet.abort(deadlineExceeded);
+
+    const error = await failure(publishing);
+    expect({ code: error.code, reason: error.reason }).toEqual({ code: 'DEADLINE_EXCEEDED', reason: 'DeadlineExceeded' });
+    expect(error.message).toContain('default/web-0');
+    expect(n.targets.ensured).toEqual([]);
+    expect(n.mounter.mounts).toEqual([]);
+    expect(n.writer.writes).toEqual([]);
+    expect(n.podStatuses.upserts).toEqual([]);
+    // Nothing of this call's is on the node; a cleanup now could only remove a kubelet retry's mount.
+    expect(n.targets.cleanedUp).toEqual([]);
+    expect(n.listener.failures.map((f) => f.error.code)).toEqual(['DEADLINE_EXCEEDED']);
+  });
+
+  it('answers CANCELLED for a cancel that is not a deadline', async () => {
+    const n = node();
+    const kubelet = new AbortController();
+    n.source.beforeAnswer = () => untilAborted(kubelet.signal);
+    const publishing = n.service.publish(request({ signal: kubelet.signal }));
+    kubelet.abort();
+    expect((await failure(publishing)).code).toBe('CANCELLED');
+    expect(n.mounter.mounts).toEqual([]);
+  });
+
+  it('answers DEADLINE_EXCEEDED for a timeout signal', async () => {
+    const n = node();
+    const kubelet = new AbortController();
+    n.source.beforeAnswer = () => untilAborted(kubelet.signal);
+    const publishing = n.service.publish(request({ signal: kubelet.signal }));
+    kubelet.abort(new DOMException('signal timed out', 'TimeoutError'));
+    expect((await failure(publishing)).code).toBe('DEADLINE_EXCEEDED');
+  });
+
+  it('writes no files into a tmpfs it mounted after the deadline, and removes that tmpfs', async () => {
+    const n = node();
+    const kubelet = new AbortController();
+    n.mounter.beforeMount = () => kubelet.abort(deadlineExceeded);
+    expect((await failure(n.service.publish(request({ signal: kubelet.signal })))).code).toBe('DEADLINE_EXCEEDED');
+    expect(n.writer.writes).toEqual([]);
+    expect(n.podStatuses.upserts).toEqual([]);
+    expect(n.targets.cleanedUp).toEqual([TARGET]);
+    expect(n.mounter.mounted.size).toBe(0);
+  });
+
+  it('writes no pod status after the deadline, and removes the files it wrote', async () => {
+    const n = node();
+    const kubelet = new AbortController();
+    n.writer.beforeWrite = () => kubelet.abort(deadlineExceeded);
+    expect((await failure(n.service.publish(request({ signal: kubelet.signal })))).code).toBe('DEADLINE_EXCEEDED');
+    expect(n.podStatuses.upserts).toEqual([]);
+    expect(n.targets.cleanedUp).toEqual([TARGET]);
+  });
+
+  it('keeps the old files of a republish and masks the cancel, as any failed republish', async () => {
+    const n = node();
+    await n.service.publish(request());
+    const kubelet = new AbortController();
+    n.source.beforeAnswer = () => kubelet.abort(deadlineExceeded);
+    await expect(n.service.publish(request({ signal: kubelet.signal }))).resolves.toBeUndefined();
+    expect(n.writer.writes).toHaveLength(1);
+    expect(n.targets.cleanedUp).toEqual([]);
+    expect(n.listener.failures.map((f) => ({ code: f.error.code, firstMount: f.firstMount }))).toEqual([{ code: 'DEADLINE_EXCEEDED', firstMount: false }]);
+  });
+
+  it('runs to the end when the signal never aborts', async () => {
+    const n = node();
+    await n.service.publish(request({ signal: new AbortController().signal }));
+    expect(n.writer.writes).toHaveLength(1);
+    expect(n.podStatuses.upserts).toHaveLength(1);
+  });
+});
+
+describe('NodeVolumeService.publish when its listener fails', () => {
+  const diskFull = new Error('ENOSPC: no space left on device, write');
+
+  it('still masks a failed republish', async () => {
+    const n = node();
+    await n.service.publish(request());
+    n.listener.failWith = diskFull;
+    n.source.beforeAnswer = () => {
+      throw new SecretletError({ code: 'UNAVAILABLE', reason: 'Unavailable', message: 'Secrets Manager unavailable' });
+    };
+    await expect(n.service.publish(request())).resolves.toBeUndefined();
+    expect(n.targets.cleanedUp).toEqual([]);
+  });
+
+  it('still rolls back a failed first mount and answers its own error', async () => {
+    const n = node();
+    n.listener.failWith = diskFull;
+    n.podStatuses.failUpsert = new SecretletError({ code: 'UNAVAILABLE', reason: 'ApiServerUnavailable', message: 'api server unavailable' });
+    const error = await failure(n.service.publish(request()));
+    expect({ code: error.code, reason: error.reason }).toEqual({ code: 'UNAVAILABLE', reason: 'ApiServerUnavailable' });
+    expect(n.targets.cleanedUp).toEqual([TARGET]);
+    expect(n.mounter.mounted.size).toBe(0);
+  });
+});
+
+describe('NodeVolumeService.publish when the rollback fails', () => {
+  it('answers the publish error, with the rollback failure beside it for the log', async () => {
+    const n = node();
+    n.targets.failCleanup = new Error('EBUSY: resource busy, umount');
+    n.podStatuses.failUpsert = new SecretletError({ code: 'UNAVAILABLE', reason: 'ApiServerUnavailable', message: 'api server unavailable' });
+    const error = await failure(n.service.publish(request()));
+    expect({ code: error.code, reason: error.reason }).toEqual({ code: 'UNAVAILABLE', reason: 'ApiServerUnavailable' });
+    expect(error.message).toMatch(/^failed to create secret provider class pod status for pod default\/web-0, err: /);
+    expect(rollbackFailureOf(error)).toBe('EBUSY: resource busy, umount');
+  });
+});
+
+describe('NodeVolumeService.publish check order (driver.md §1.5)', () => {
+  it('refuses readonly false before it refuses a provider other than aws (steps 16, 19)', async () => {
+    const n = node();
+    n.catalog.spc = { ...n.catalog.spc, provider: 'vault' };
+    const error = await failure(n.service.publish(request({ readonly: false })));
+    expect({ code: error.code, reason: error.reason, field: error.field }).toEqual({ code: 'INVALID_ARGUMENT', reason: 'ReadonlyNotSet', field: 'readonly' });
+  });
+
+  it('refuses an unset provider before readonly false (steps 13, 16)', async () => {
+    const n = node();
+    n.catalog.spc = { ...n.catalog.spc, provider: '' };
+    expect((await failure(n.service.publish(request({ readonly: false })))).reason).toBe('ProviderNotSet');
+  });
+
+  it('refuses missing parameters before a provider other than aws (steps 14, 19)', async () => {
+    const n = node();
+    n.catalog.spc = { ...n.catalog.spc, provider: 'vault', parameters: undefined };
+    expect((await failure(n.service.publish(request()))).reason).toBe('ParametersNotSet');
+  });
+
+  it('refuses a provider other than aws, mounting nothing', async () => {
+    const n = node();
+    n.catalog.spc = { ...n.catalog.spc, provider: 'vault' };
+    const error = await failure(n.service.publish(request()));
+    expect({ code: error.code, reason: error.reason }).toEqual({ code: 'UNKNOWN', reason: 'ProviderNotFound' });
+    expect(n.mounter.mounts).toEqual([]);
+    expect(n.source.calls).toBe(0);
+  });
+});

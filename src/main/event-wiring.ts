@@ -86,7 +86,13 @@ export class EventWiring {
       targetStamp,
     });
     const windowMs = options.republishWindowMs ?? 0;
-    this.freshness = options.clock !== undefined && windowMs > 0 ? new RepublishFreshness({ live: this.live, windowMs, targetStamp, metrics: options.metrics }) : undefined;
+    this.freshness = options.clock !== undefined && windowMs > 0 ? new RepublishFreshness({
+            live: this.live,
+            windowMs,
+            targetStamp,
+            recordedSecretObjects: (mountKey) => this.journal?.state.mounts.get(mountKey)?.secretObjects,
+            metrics: options.metrics,
+          }) : undefined;
   }
 
   async open(): Promise<EventJournal> {

@@ -79,4 +79,13 @@ describe('RepublishFreshness', () => {
     expect(await off.current(request())).toBeUndefined();
     expect(await freshness.current(request())).toEqual(versions);
   });
+
+  it('reads when the SecretProviderClass secretObjects differ from what the mount was recorded with', async () => {
+    const recorded = [{ secretName: 'db', type: 'Opaque', labels: {}, annotations: {}, data: [{ objectName: 'a', key: 'password' }] }];
+    freshness = new RepublishFreshness({ live, windowMs: WINDOW, targetStamp: (p) => stamps.get(p), recordedSecretObjects: (key) => (key === 'u1/vol' ? recorded : undefined), metrics });
+    expect(await freshness.current(request({ secretObjects: recorded.map((o) => ({ ...o })) }))).toEqual(versions);
+    const labelled = [{ ...recorded[0]!, labels: { team: 'payments' } }];
+    expect(await freshness.current(request({ secretObjects: labelled }))).toBeUndefined();
+    expect(await freshness.current(request({ secretObjects: [] }))).toBeUndefined();
+  });
 });

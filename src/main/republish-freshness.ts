@@ -7,7 +7,10 @@
  * - the request asks for exactly what was verified (same plan: objects, regions, modes, pod) as the
  *   same identity (mode, service account, pod; the token may be newer and is handed over);
  * - the target directory's stamp is the one recorded after the agent's last write or check, so a
- *   fresh tmpfs at the same path, or files removed or added behind the agent's back, get a full mount.
+ *   fresh tmpfs at the same path, or files removed or added behind the agent's back, get a full mount;
+ * - the SecretProviderClass's `secretObjects` are the ones the mount was recorded with, so an edit
+ *   of them goes through a full mount, which records it and lets Secret sync follow (upstream reads
+ *   the SPC on every reconcile).
  *
  * `windowMs` is the rotation interval minus the value cache's TTL (a mount read from the cache may
  * be that much older than its arrival), so no file is ever older than one rotation interval — the
@@ -16,12 +19,15 @@
 import type { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
 import type { AwsIdentity, MountPlan, ObjectVersion } from '../core/model.js';
 import type { MountFreshness, RepublishRequest } from '../core/ports/mount-freshness.js';
+import type { SecretObjectSpec } from '../core/ports/spc-catalog.js';
 import type { LiveMounts } from './rotation-live-mounts.js';
 
 export interface RepublishFreshnessOptions {
   live: LiveMounts;
   windowMs: number;
   targetStamp: (path: string) => string | undefined;
+  /** The `secretObjects` the event log holds for a mount; undefined when it has no such mount. */
+  recordedSecretObjects?: (mountKey: string) => readonly SecretObjectSpec[] | undefined;
   metrics?: AgentMetrics;
 }
 
@@ -44,10 +50,21 @@ export class RepublishFreshness implements MountFreshness {
     if (request.receivedAt - mount.verifiedAt >= windowMs) return undefined;
     if (!samePlan(mount.plan, request.plan) || !sameSubject(mount.identity, request.identity)) return undefined;
     if (this.#o.targetStamp(request.targetPath) !== mount.targetStamp) return undefined;
+    if (request.secretObjects !== undefined && !this.#sameSecretObjects(request.mountKey, request.secretObjects)) return undefined;
     live.handOver(request.mountKey, request.identity);
     this.#o.metrics?.republishSkipped.inc({ door: request.door });
     return mount.versions;
   }
+
+  #sameSecretObjects(mountKey: string, requested: readonly SecretObjectSpec[]): boolean {
+    const recorded = this.#o.recordedSecretObjects?.(mountKey);
+    // Nothing recorded to compare with (no log wired): the request's spec cannot be known unchanged.
+    return recorded !== undefined && sameJson(recorded, requested);
+  }
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 function samePlan(a: MountPlan, b: MountPlan): boolean {

@@ -56,8 +56,8 @@ async function startSecondNode(harness: Harness, nodeName: string): Promise<{ ag
   return second;
 }
 
-async function setup(secretObjects: unknown[], objects: string): Promise<{ h: Harness; csi: CsiClient }> {
-  h = await startHarness({ mounter: new InMemoryVolumeMounter(), agent: { rotationInterval: '0', mode: 'kubelet' } });
+async function setup(secretObjects: unknown[], objects: string, rotationInterval = '0'): Promise<{ h: Harness; csi: CsiClient }> {
+  h = await startHarness({ mounter: new InMemoryVolumeMounter(), agent: { rotationInterval, mode: 'kubelet' } });
   h.stack.addServiceAccount({ namespace: NS, name: SA, roleArn: ROLE, allow: { secrets: ['*'], parameters: ['*'], batchGetSecretValue: true } });
   h.stack.kube.apply(awsSpc({ name: 'spc', namespace: NS, region: REGION, objects, secretObjects }));
   csi = createCsiClient(h.csiEndpoint);
@@ -99,11 +99,11 @@ function ownerUids(obj: KubeObject | undefined): string[] {
 }
 
 /** Polls `check` until it passes; generous deadline because the machine is shared and loaded. */
-async function eventually(check: () => void, deadlineMs = 30_000): Promise<void> {
+async function eventually(check: () => void | Promise<void>, deadlineMs = 30_000): Promise<void> {
   const until = Date.now() + deadlineMs;
   for (;;) {
     try {
-      check();
+      await check();
       return;
     } catch (e) {
       if (Date.now() > until) throw e;
@@ -163,6 +163,24 @@ describe('Secret sync', () => {
     // The resync is 5 minutes away: only the rotation's own record can bring the new value this soon.
     await eventually(() => expect(dataOf(secret(h, 'db-creds'))).toEqual({ user: 'app', pass: 'pw-2' }));
     expect(h.agent.secretSync!.pending()).toEqual([]);
+  });
+
+  it('follows an edit of secretObjects at the next republish, although rotation keeps the mount fresh', async () => {
+    // With rotation on, a republish within the interval is answered from memory (no AWS read); an
+    // edited secretObjects must still get through, as upstream reads the SPC on every reconcile.
+    const { h, csi } = await setup(OPAQUE, DB_OBJECTS, '2m');
+    h.stack.aws.putSecret({ name: 'db-password', region: REGION, string: 'pw-1' });
+    const a = createPod(h, 'web-a');
+    await publish(h, csi, a);
+    await eventually(() => expect(secret(h, 'db')?.metadata.labels).toEqual({ team: 'web', 'secrets-store.csi.k8s.io/managed': 'true' }));
+
+    h.stack.kube.apply(awsSpc({ name: 'spc', namespace: NS, region: REGION, objects: DB_OBJECTS, secretObjects: [{ ...OPAQUE[0]!, labels: { team: 'payments' } }] }));
+    // Kubelet republishes every volume about every 75 s; the agent's SPC cache follows its watch.
+    await eventually(async () => {
+      await publish(h, csi, a);
+      expect(secret(h, 'db')?.metadata.labels).toEqual({ team: 'payments', 'secrets-store.csi.k8s.io/managed': 'true' });
+    });
+    expect(dataOf(secret(h, 'db'))).toEqual({ password: 'pw-1' });
   });
 
   it('shares a Secret between nodes: each agent adds and drops only its own pods, and the last node deletes it', async () => {

@@ -1,5 +1,6 @@
 import type { MountDoor } from '../events/events.js';
 import type { AwsIdentity, MountPlan, ObjectVersion } from '../model.js';
+import type { SecretObjectSpec } from './spc-catalog.js';
 
 /** A republish (or repeated provider Mount) of a mount the agent already serves. */
 export interface RepublishRequest {
@@ -12,6 +13,12 @@ export interface RepublishRequest {
   identity: AwsIdentity;
   /** When the call arrived, on the SecretSource's clock. */
   receivedAt: number;
+  /**
+   * The SecretProviderClass's `secretObjects` as the request found it (kubelet door). A change from
+   * what the mount was recorded with is not answered from memory: the full mount records the new
+   * spec, which is how an edited `secretObjects` reaches the synced Secret. Absent: not compared.
+   */
+  secretObjects?: readonly SecretObjectSpec[];
 }
 
 /**

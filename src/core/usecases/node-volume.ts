@@ -206,7 +206,7 @@ export class NodeVolumeService {
     const { freshness } = this.options;
     if (!firstMount && freshness !== undefined && receivedAt !== undefined) {
       const mountKey = mountKeyFor(prepared.parsed.pod.uid, req.volumeId);
-      const current = await freshness.current({ door: 'csi', mountKey, targetPath: req.targetPath, plan: prepared.plan, identity: prepared.identity, receivedAt });
+      const current = await freshness.current({ door: 'csi', mountKey, targetPath: req.targetPath, plan: prepared.plan, identity: prepared.identity, receivedAt, secretObjects: spc.secretObjects });
       if (current !== undefined) return;
     }
     const fetched = await fetchMount(prepared, this.options, receivedAt).catch((e: unknown) => {

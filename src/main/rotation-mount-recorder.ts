@@ -55,6 +55,8 @@ export class MountRecorder implements NodeVolumeListener, MountListener {
       spcName: report.spc.name,
       secretObjects: report.spc.secretObjects,
       writer: this.options.kubeletWriter,
+      // The door writes the pod status with the files (node-volume.ts); otherwise it is still owed.
+      doorWroteStatus: report.changed || report.firstMount,
     });
   }
 
@@ -97,7 +99,7 @@ export class MountRecorder implements NodeVolumeListener, MountListener {
     // The provider door never sees a volume id: the kubelet target path names pod and volume. A driver
     // with another layout still gets a unique, stable key: the pod UID and the target path itself.
     const mountKey = mountKeyFromTargetPath(targetPath) ?? mountKeyFor(mount.plan.pod.uid, targetPath);
-    await this.recordMount({ mountKey, door: 'provider', fetched: mount, targetPath, spcName: '', secretObjects: [], writer: this.options.providerWriter });
+    await this.recordMount({ mountKey, door: 'provider', fetched: mount, targetPath, spcName: '', secretObjects: [], writer: this.options.providerWriter, doorWroteStatus: true });
   }
 
   // --- shared ---------------------------------------------------------------------------------
@@ -110,6 +112,8 @@ export class MountRecorder implements NodeVolumeListener, MountListener {
     spcName: string;
     secretObjects: SecretObjectSpec[];
     writer: PayloadWriter | undefined;
+    /** Whether the door already wrote the pod status for these versions (the provider door has none). */
+    doorWroteStatus: boolean;
   }): Promise<void> {
     const journal = this.options.journal();
     if (journal === undefined) return;
@@ -139,7 +143,7 @@ export class MountRecorder implements NodeVolumeListener, MountListener {
   }
 
   private eventFor(
-    input: { mountKey: string; door: MountDoor; fetched: FetchedMount; targetPath: string; spcName: string; secretObjects: SecretObjectSpec[] },
+    input: { mountKey: string; door: MountDoor; fetched: FetchedMount; targetPath: string; spcName: string; secretObjects: SecretObjectSpec[]; doorWroteStatus: boolean },
     previous: MountEntry | undefined,
     journal: EventJournal,
   ): NewEvent | undefined {
@@ -155,7 +159,7 @@ export class MountRecorder implements NodeVolumeListener, MountListener {
       previous.objects.map((o) => o.id).join('\n') === objects.map((o) => o.id).join('\n');
     if (sameShape && sameObjects(previous.objects, objects)) return undefined;
     if (sameShape) {
-      return mountUpdatedEvent({ mountKey: input.mountKey, plan: fetched.plan, versions: fetched.versions, files: fetched.files, cause: 'republish', hasher: journal.hasher });
+      return mountUpdatedEvent({ mountKey: input.mountKey, plan: fetched.plan, versions: fetched.versions, files: fetched.files, cause: input.doorWroteStatus ? 'republish' : 'catch-up', hasher: journal.hasher });
     }
     return mountPublishedEvent({
       mountKey: input.mountKey,

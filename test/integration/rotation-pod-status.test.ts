@@ -109,3 +109,41 @@ describe('SecretProviderClassPodStatus after rotation', () => {
     expect(h.agent.podStatusFollower!.report).toMatchObject({ patched: 1, missing: 1, failed: 0 });
   });
 });
+
+describe('SecretProviderClassPodStatus after a republish the event log missed', () => {
+  it('catches the status up when a republish finds the files already newer than the log (their status write had failed)', async () => {
+    // Rotation off: every republish reads AWS, as kubelet's ~75 s republishes do upstream.
+    const h = await startHarness({ mounter: new InMemoryVolumeMounter(), agent: { mode: 'kubelet', syncSecrets: false, rotationInterval: '0' } });
+    const kubelet = startFakeKubelet({ stack: h.stack, csiEndpoint: h.csiEndpoint, dir: h.dir });
+    try {
+      h.stack.addServiceAccount({ namespace: NS, name: 'app', roleArn: `arn:aws:iam::${h.stack.aws.accountId}:role/app`, allow: { secrets: ['app/*'], parameters: ['/app/*'], batchGetSecretValue: true } });
+      h.stack.aws.putSecret({ name: 'app/key', region: REGION, string: '{"user":"u1"}', versionId: 'key-version-1' });
+      h.stack.aws.putParameter({ name: '/app/flag', region: REGION, value: 'flag-v1' });
+      applySpc(h.stack, awsSpc({ name: 'rotated', namespace: NS, region: REGION, objects: OBJECTS }));
+      const pod = podOf(3);
+      const statusVersions = (): unknown => {
+        const spcps = h.stack.kube.get(SPC_API_VERSION, 'SecretProviderClassPodStatus', pod.namespace, `${pod.name}-${pod.namespace}-${pod.secretProviderClass}`);
+        return ((spcps?.['status'] as { objects?: Array<{ id: string; version: string }> } | undefined)?.objects ?? []).find((o) => o.id === 'key-user')?.version;
+      };
+      await kubelet.publish(pod);
+      expect(statusVersions()).toBe('key-version-1');
+
+      // A republish rewrites the files, but the API server is down for its status write: the
+      // failure is masked (the pod keeps working files) and nothing about the new version is logged.
+      h.stack.aws.putSecret({ name: 'app/key', region: REGION, string: '{"user":"u2"}', versionId: 'key-version-2' });
+      h.stack.kube.pause();
+      await kubelet.publish(pod);
+      h.stack.kube.resume();
+      expect(await kubelet.readFile(pod, 'key-user')).toBe('u2');
+      expect(statusVersions()).toBe('key-version-1');
+
+      // The next republish writes nothing (same bytes), yet the status must now follow the files.
+      await kubelet.publish(pod);
+      await h.agent.podStatusFollower!.idle();
+      expect(statusVersions()).toBe('key-version-2');
+    } finally {
+      kubelet.close();
+      await h.stop();
+    }
+  });
+});

@@ -59,7 +59,14 @@ export interface MountPublished {
   secretObjects: SecretObjectSpec[];
 }
 
-export type MountUpdateCause = 'rotation' | 'republish';
+/**
+ * - `rotation`: the agent's rotation cycle rewrote the files;
+ * - `republish`: a door publish rewrote them (on the kubelet door it also wrote the pod status);
+ * - `catch-up`: a kubelet-door republish found the files already showing versions the log lacked (a
+ *   crash between a write and its record, or a failed status write): the door wrote neither files
+ *   nor status, so the pod status still has to follow.
+ */
+export type MountUpdateCause = 'rotation' | 'republish' | 'catch-up';
 
 export interface MountUpdated {
   mountKey: string;

@@ -64,8 +64,12 @@ export class MountRecorder implements NodeVolumeListener, MountListener {
     const journal = this.options.journal();
     const uid = info.volumeContext[ATTR_POD_UID] ?? '';
     const mountKey = mountKeyFor(uid, info.volumeId);
-    if (journal === undefined || !journal.state.mounts.has(mountKey)) return;
-    // Only a failed republish of a live mount is a fact worth remembering (its old files stay).
+    const entry = journal?.state.mounts.get(mountKey);
+    if (journal === undefined || entry === undefined) return;
+    // Only a failed republish of a live mount is a fact worth remembering (its old files stay), and
+    // only once per reason, as rotation does: kubelet republishes every ~75 s, and the log must not
+    // grow by a record per volume per minute while AWS refuses (the metric and the log line count each).
+    if (entry.lastFailure?.reason === info.error.reason) return;
     await journal.record([
       {
         type: 'MountFailed',

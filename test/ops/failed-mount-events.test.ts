@@ -113,5 +113,12 @@ describe('FailedMount Events and publish error metrics', () => {
     const line = logs.records().find((r) => r['msg'] === 'republish failed; previous files kept');
     expect(line).toMatchObject({ level: 'warn', pod: pod.name, namespace: APP.namespace, spc: 'json', volumeId: 'csi-json' });
     expect(await publishErrors(h, 'GRPCProviderError', line!['reason'] as string)).toEqual([1, 1]);
+
+    // Kubelet republishes every ~75 s: the same failure again is counted, but logged once in the event log.
+    const recorded = h.agent.journal!.state.mounts.get(`${pod.uid}/csi-json`)?.lastFailure;
+    expect(recorded).toMatchObject({ reason: line!['reason'] });
+    await csi.nodePublish(req);
+    expect(await publishErrors(h, 'GRPCProviderError', line!['reason'] as string)).toEqual([2, 2]);
+    expect(h.agent.journal!.state.mounts.get(`${pod.uid}/csi-json`)?.lastFailure?.seq).toBe(recorded!.seq);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SecretletError } from '../../../core/errors.js';
 import type { AwsIdentity } from '../../../core/model.js';
 import { CountingObserver } from '../observer.js';
 import { ManualClock, identityFor } from '../testing/fakes.js';
@@ -11,7 +12,7 @@ const HOUR = 3_600_000;
 class GatedProvider implements CredentialProvider {
   readonly mode = 'irsa' as const;
   readonly calls: ObtainRequest[] = [];
-  readonly #waiting: Array<(c: AwsCredentials) => void> = [];
+  readonly #waiting: Array<{ resolve: (c: AwsCredentials) => void; reject: (e: unknown) => void }> = [];
   readonly clock: ManualClock;
   constructor(clock: ManualClock) {
     this.clock = clock;
@@ -21,10 +22,17 @@ class GatedProvider implements CredentialProvider {
   }
   obtain(request: ObtainRequest): Promise<AwsCredentials> {
     this.calls.push(request);
-    return new Promise((resolve) => this.#waiting.push(resolve));
+    return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
   }
   completeAll(lifetimeMs = HOUR): void {
-    for (const r of this.#waiting.splice(0)) r({ accessKeyId: `AK${this.calls.length}`, secretAccessKey: 's', expiresAt: this.clock.now() + lifetimeMs });
+    for (const w of this.#waiting.splice(0)) w.resolve({ accessKeyId: `AK${this.calls.length}`, secretAccessKey: 's', expiresAt: this.clock.now() + lifetimeMs });
+  }
+  /** Fails every waiting call as STS or the Pod Identity agent does when it is down. */
+  failAll(): void {
+    for (const w of this.#waiting.splice(0)) w.reject(new SecretletError({ code: 'UNAVAILABLE', reason: 'ServiceUnavailable', message: 'STS is unavailable' }));
+  }
+  get waiting(): number {
+    return this.#waiting.length;
   }
 }
 
@@ -122,5 +130,77 @@ describe('CredentialCache', () => {
     provider.completeAll();
     await renewed;
     expect(provider.calls.at(-1)?.token).toBe(newer.token);
+  });
+
+  // A short timeout: the failure this guards against is a caller left waiting on a pending refresh.
+  describe('current(key) while a refresh fails or is pending', { timeout: 2_000 }, () => {
+    async function cached() {
+      const env = setup();
+      const p = env.cache.acquire(identityFor({ namespace: 'ns', serviceAccount: 'app' }), 'r');
+      await settle();
+      env.provider.completeAll(HOUR);
+      const lease = await p;
+      return { ...env, key: lease.key, old: lease.credentials };
+    }
+
+    it('serves the still-valid credentials when the refresh fails, and fails the caller once they expired', async () => {
+      const { clock, provider, cache, key, old } = await cached();
+      clock.advance(HOUR - 60_000);
+      const served = cache.current(key);
+      await settle();
+      expect(provider.waiting).toBe(1); // the refresh was started...
+      provider.failAll(); // ...and STS is down
+      await expect(served).resolves.toBe(old);
+
+      clock.advance(61_000); // expiry + 1 s
+      const late = cache.current(key);
+      await settle();
+      provider.failAll();
+      await expect(late).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    });
+
+    it('does not make callers wait for a pending refresh, and concurrent callers share one', async () => {
+      const { clock, provider, cache, key, old } = await cached();
+      clock.advance(HOUR - 60_000);
+      const both = await Promise.all([cache.current(key), cache.current(key)]);
+      expect(both).toEqual([old, old]);
+      expect(provider.calls).toHaveLength(2);
+      provider.completeAll();
+      await settle();
+      const renewed = await cache.current(key);
+      expect(renewed).not.toBe(old);
+      expect(provider.calls).toHaveLength(2);
+    });
+
+    it('retries a failed refresh on a later call, not on every call', async () => {
+      const { clock, provider, cache, key, old } = await cached();
+      clock.advance(HOUR - 4 * 60_000);
+      await expect(cache.current(key)).resolves.toBe(old);
+      await settle();
+      provider.failAll();
+      await settle();
+      // The SDK asks on every request in the last minutes: those right after a failure get the old
+      // credentials without another STS call.
+      for (let i = 0; i < 5; i++) await expect(cache.current(key)).resolves.toBe(old);
+      expect(provider.calls).toHaveLength(2);
+      clock.advance(30_000);
+      await expect(cache.current(key)).resolves.toBe(old);
+      expect(provider.calls).toHaveLength(3);
+      provider.completeAll();
+      await settle();
+      expect(await cache.current(key)).not.toBe(old);
+    });
+
+    it('refreshes in the foreground once less than the safety margin is left', async () => {
+      const { clock, provider, cache, key, old } = await cached();
+      clock.advance(HOUR - 5_000);
+      const late = cache.current(key);
+      await settle();
+      expect(provider.waiting).toBe(1);
+      provider.completeAll();
+      const renewed = await late;
+      expect(renewed).not.toBe(old);
+      expect(renewed.expiresAt).toBeGreaterThan(clock.now() + 60_000);
+    });
   });
 });

@@ -8,8 +8,12 @@
  * served to a request that carries a token for that same service account.
  *
  * Refresh: credentials are renewed ahead of expiry (default 5 min, at most half their lifetime) in the
- * background while the old ones are still served; concurrent misses share one in-flight call. The
- * freshest token seen per key is kept in memory only, so an SDK client can refresh credentials
+ * background while the old ones are still served; concurrent misses share one in-flight call. A failed
+ * background refresh does not fail anyone while the old credentials are still valid: they keep being
+ * served and the refresh is tried again on a later call after a pause (the SDK asks on every request
+ * in its last 5 minutes, so retrying on each call would hammer a throttled or down STS / agent). Only
+ * once the old credentials are (nearly) expired does a caller wait for the refresh and get its error.
+ * The freshest token seen per key is kept in memory only, so an SDK client can refresh credentials
  * between mounts; it is never logged.
  */
 import { LRUCache } from 'lru-cache';
@@ -28,6 +32,18 @@ export interface CredentialCacheOptions {
   refreshAheadMs?: number;
   /** Identities kept. @default 1000 */
   maxEntries?: number;
+  /**
+   * Credentials with less validity left than this are not handed out without waiting for a refresh.
+   * A request signed now must still reach AWS before the session expires: this covers one SDK request
+   * timeout (10 s by default) plus a little clock skew between node and AWS. @default 15_000
+   */
+  minRemainingMs?: number;
+  /**
+   * After a failed background refresh, how long still-valid credentials are served before the next
+   * attempt. Each attempt is itself several STS / agent calls with backoff; this spaces the attempts
+   * (about ten in the default 5-minute window). @default 30_000
+   */
+  refreshRetryAfterMs?: number;
 }
 
 /** What a fetch runs with: the cache key (also used for SDK clients and coalescing) and a provider. */
@@ -47,6 +63,8 @@ interface Entry {
   tokenExpiresAt: number;
   credentials: AwsCredentials | undefined;
   obtainedAt: number;
+  /** When the last refresh failed (epoch ms); -Infinity after a success. */
+  refreshFailedAt: number;
 }
 
 export class CredentialCache {
@@ -54,6 +72,8 @@ export class CredentialCache {
   readonly #clock: Clock;
   readonly #observer: AwsCallObserver;
   readonly #refreshAheadMs: number;
+  readonly #minRemainingMs: number;
+  readonly #refreshRetryAfterMs: number;
   readonly #entries: LRUCache<string, Entry>;
   readonly #inFlight = new Map<string, Promise<AwsCredentials>>();
 
@@ -62,6 +82,8 @@ export class CredentialCache {
     this.#clock = options.clock;
     this.#observer = options.observer;
     this.#refreshAheadMs = options.refreshAheadMs ?? 300_000;
+    this.#minRemainingMs = options.minRemainingMs ?? 15_000;
+    this.#refreshRetryAfterMs = options.refreshRetryAfterMs ?? 30_000;
     this.#entries = new LRUCache({ max: options.maxEntries ?? 1000 });
   }
 
@@ -82,7 +104,7 @@ export class CredentialCache {
 
     let entry = this.#entries.get(key);
     if (!entry) {
-      entry = { identity, region, scope, tokenExpiresAt, credentials: undefined, obtainedAt: 0 };
+      entry = { identity, region, scope, tokenExpiresAt, credentials: undefined, obtainedAt: 0, refreshFailedAt: -Infinity };
       this.#entries.set(key, entry);
     } else if (tokenExpiresAt >= entry.tokenExpiresAt) {
       entry.identity = identity;
@@ -91,12 +113,10 @@ export class CredentialCache {
 
     const now = this.#clock.now();
     const current = entry.credentials;
-    if (current && now < current.expiresAt) {
+    if (current && this.#usable(current, now)) {
       this.#observer.onCredential({ hit: true, mode: identity.mode });
-      if (now >= this.#refreshAt(entry, current)) {
-        // Still valid: serve it and renew in the background with this caller's (just checked) token.
-        this.#refresh(key, entry, identity).catch(() => undefined);
-      }
+      // Still valid: serve it and renew in the background with this caller's (just checked) token.
+      if (now >= this.#refreshAt(entry, current)) this.#refreshInBackground(key, entry, identity);
       return { key, mode: identity.mode, credentials: current, roleArn: scope.roleArn };
     }
     this.#observer.onCredential({ hit: false, mode: identity.mode });
@@ -118,8 +138,10 @@ export class CredentialCache {
       });
     }
     const c = entry.credentials;
-    if (c && this.#clock.now() < this.#refreshAt(entry, c)) return c;
-    return this.#refresh(key, entry, entry.identity);
+    const now = this.#clock.now();
+    if (!c || !this.#usable(c, now)) return this.#refresh(key, entry, entry.identity);
+    if (now >= this.#refreshAt(entry, c)) this.#refreshInBackground(key, entry, entry.identity);
+    return c;
   }
 
   /** Forgets every credential and token (shutdown, tests). */
@@ -130,6 +152,19 @@ export class CredentialCache {
   #refreshAt(entry: Entry, c: AwsCredentials): number {
     const lifetime = Math.max(0, c.expiresAt - entry.obtainedAt);
     return c.expiresAt - Math.min(this.#refreshAheadMs, lifetime / 2);
+  }
+
+  #usable(c: AwsCredentials, now: number): boolean {
+    return now < c.expiresAt - this.#minRemainingMs;
+  }
+
+  /**
+   * Starts (or joins) a refresh nobody waits for. Not again right after one failed: the old
+   * credentials are still served meanwhile, and the failed attempt already retried with backoff.
+   */
+  #refreshInBackground(key: string, entry: Entry, identity: AwsIdentity): void {
+    if (!this.#inFlight.has(key) && this.#clock.now() < entry.refreshFailedAt + this.#refreshRetryAfterMs) return;
+    this.#refresh(key, entry, identity).catch(() => undefined);
   }
 
   #refresh(key: string, entry: Entry, identity: AwsIdentity): Promise<AwsCredentials> {
@@ -143,7 +178,12 @@ export class CredentialCache {
       .then((credentials) => {
         entry.credentials = credentials;
         entry.obtainedAt = started;
+        entry.refreshFailedAt = -Infinity;
         return credentials;
+      })
+      .catch((e: unknown) => {
+        entry.refreshFailedAt = this.#clock.now();
+        throw e;
       })
       .finally(() => {
         this.#inFlight.delete(key);

@@ -33,6 +33,19 @@ describe('callWithRetries', () => {
     expect(call).toHaveBeenCalledTimes(4);
   });
 
+  it('asks shouldRetry only when a retry would otherwise happen, so it may reserve a budget token', async () => {
+    const shouldRetry = vi.fn(() => true);
+    const failing = vi.fn(() => Promise.reject(awsError('InternalServiceError', 500)));
+    await expect(callWithRetries(policy(new InstantClock()), { action: 'BatchGetSecretValue', region: 'r', shouldRetry }, failing)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(failing).toHaveBeenCalledTimes(4);
+    expect(shouldRetry).toHaveBeenCalledTimes(3); // not after the last attempt
+
+    shouldRetry.mockClear();
+    const denied = vi.fn(() => Promise.reject(new ResourceNotFoundException({ message: 'x', $metadata: {} })));
+    await expect(callWithRetries(policy(new InstantClock()), { action: 'BatchGetSecretValue', region: 'r', shouldRetry }, denied)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(shouldRetry).not.toHaveBeenCalled();
+  });
+
   it('does not retry a client fault', async () => {
     const call = vi.fn(() => Promise.reject(new ResourceNotFoundException({ message: 'x', $metadata: {} })));
     await expect(callWithRetries(policy(new InstantClock()), { action: 'GetSecretValue', region: 'r' }, call)).rejects.toMatchObject({ code: 'NOT_FOUND' });

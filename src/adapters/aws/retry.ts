@@ -42,7 +42,11 @@ export interface CallOptions {
   region: string;
   objectId?: string;
   batchSize?: number;
-  /** Return false to stop retrying this error (e.g. a throttled batch call that will spill over instead). */
+  /**
+   * Return false to stop retrying this error (e.g. a throttled batch call that will spill over
+   * instead). Asked only when the error would otherwise be retried (retryable, attempts and time
+   * left), so it may reserve what the retry needs, such as a budget token.
+   */
   shouldRetry?: (err: SecretletError) => boolean;
 }
 
@@ -84,14 +88,14 @@ export async function callWithRetries<T>(policy: RetryPolicy, options: CallOptio
         durationMs: policy.clock.now() - started,
         ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
       });
-      const wanted = options.shouldRetry ? options.shouldRetry(err) : true;
-      if (!wanted || !isRetryable(err) || attempt >= policy.maxAttempts) throw err;
+      if (!isRetryable(err) || attempt >= policy.maxAttempts) throw err;
       const delay = backoffDelay(policy, attempt);
       if (isTimeout(err)) {
         const ended = policy.clock.now();
         const nextEnds = ended - firstStarted + delay + (ended - started);
         if (nextEnds > (policy.timeoutBudgetMs ?? DEFAULT_TIMEOUT_BUDGET_MS)) throw err;
       }
+      if (options.shouldRetry && !options.shouldRetry(err)) throw err;
       await policy.clock.sleep(delay);
     }
   }

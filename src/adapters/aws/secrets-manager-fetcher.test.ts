@@ -105,6 +105,27 @@ describe('SecretsManagerFetcher', () => {
     expect(api.getCalls).toHaveLength(1);
   });
 
+  it('takes a batch token for every batch attempt and spills over to GetSecretValue when a retry has none', async () => {
+    const { fetcher, api, ctx, observer } = setup({ BatchGetSecretValue: { burst: 1, ratePerSec: 0.001 } });
+    api.put('app/a', 'A');
+    api.put('app/b', 'B');
+    api.failBatch = Array.from({ length: 4 }, () => () => awsError('InternalServiceError', 500));
+    const out = await fetcher.fetch(ctx, [sm('app/a'), sm('app/b')]);
+    expect(api.batchCalls).toHaveLength(1);
+    expect(out.map(text)).toEqual(['A', 'B']);
+    expect(api.getCalls.map((c) => c.SecretId)).toEqual(['app/a', 'app/b']);
+    expect(observer.snapshot()).toMatchObject({ batchCalls: 1, getSecretValueCalls: 2 });
+  });
+
+  it('retries a failing batch while its budget lasts', async () => {
+    const { fetcher, api, ctx } = setup({ BatchGetSecretValue: { burst: 3, ratePerSec: 0.001 } });
+    api.put('app/a', 'A');
+    api.failBatch = Array.from({ length: 4 }, () => () => awsError('InternalServiceError', 500));
+    expect((await fetcher.fetch(ctx, [sm('app/a')])).map(text)).toEqual(['A']);
+    expect(api.batchCalls).toHaveLength(3);
+    expect(api.getCalls).toHaveLength(1);
+  });
+
   it('reports a persistent outage for every secret of the batch', async () => {
     const { fetcher, api, ctx } = setup();
     api.put('app/a', 'A');

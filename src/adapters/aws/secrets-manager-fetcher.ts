@@ -8,7 +8,9 @@
  *  - the batch call is denied as a whole (old IAM policies grant only GetSecretValue): remembered per
  *    role and region for a while (default 10 min) so the denied call is not repeated on every mount;
  *  - the batch budget is empty or the batch call is throttled (its quota is 100/s per account vs
- *    10,000/s for GetSecretValue, aws-quotas.md §1.1): spill-over instead of waiting;
+ *    10,000/s for GetSecretValue, aws-quotas.md §1.1): spill-over instead of waiting. Every batch
+ *    attempt, retries included, takes a batch token, so a 5xx episode cannot multiply the node's
+ *    batch rate; a retry that finds the budget spent spills over like a first attempt;
  *  - the batch call is rejected as a whole for bad input, or an id is missing from the answer, so the
  *    error is attributed to the right secret.
  */
@@ -153,17 +155,27 @@ export class SecretsManagerFetcher {
    */
   async #batch(ctx: SecretsManagerCallContext, ids: string[]): Promise<Map<string, Outcome>> {
     const settled = new Map<string, Outcome>();
-    if (!this.#options.budget.bucket('BatchGetSecretValue').tryTake()) return settled;
+    const bucket = this.#options.budget.bucket('BatchGetSecretValue');
+    if (!bucket.tryTake()) return settled;
+    // The token of a retry is taken when the retry is decided, before its backoff: with none left
+    // the ids spill over at once instead of after a sleep.
+    let budgetSpent = false;
+    const shouldRetry = (e: SecretletError): boolean => {
+      if (isThrottle(e)) return false;
+      if (bucket.tryTake()) return true;
+      budgetSpent = true;
+      return false;
+    };
     let answer;
     try {
       answer = await callWithRetries(
         this.#options.retry,
-        { action: 'BatchGetSecretValue', region: ctx.region, batchSize: ids.length, shouldRetry: (e) => !isThrottle(e) },
+        { action: 'BatchGetSecretValue', region: ctx.region, batchSize: ids.length, shouldRetry },
         () => ctx.api.batchGetSecretValue({ SecretIdList: ids }),
       );
     } catch (raw) {
       const e = raw as SecretletError;
-      if (isThrottle(e)) return settled;
+      if (isThrottle(e) || budgetSpent) return settled;
       if (e.code === 'PERMISSION_DENIED') {
         this.#batchDeniedUntil.set(`${ctx.principal}|${ctx.region}`, this.#options.clock.now() + (this.#options.batchDeniedTtlMs ?? 600_000));
         return settled;

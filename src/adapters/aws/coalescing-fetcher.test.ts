@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ObjectRequest } from '../../core/model.js';
 import { AwsSecretSource } from './coalescing-fetcher.js';
 import { CountingObserver } from './observer.js';
@@ -124,6 +124,35 @@ describe('AwsSecretSource coalescing', () => {
     clock.advance(1001);
     await source.fetch(idA, 'r', secrets(2));
     expect(smFor('ns/a|r').batchCalls).toHaveLength(2);
+  });
+
+  describe('value cache expiry', () => {
+    // The purge runs on timers; only setTimeout is faked so the coalescing window (setImmediate) still runs.
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('drops values from memory at their TTL, without waiting for another fetch or for LRU eviction', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const { source, clock } = setup({ valueCacheTtlMs: 1000 });
+      await source.fetch(idA, 'r', secrets(2));
+      expect(source.cachedValueCount).toBe(2);
+      clock.advance(999);
+      vi.advanceTimersByTime(999);
+      expect(source.cachedValueCount).toBe(2);
+      clock.advance(2);
+      vi.advanceTimersByTime(2);
+      expect(source.cachedValueCount).toBe(0);
+    });
+
+    it('never serves an expired value, even before it is purged', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const { source, smFor, clock } = setup({ valueCacheTtlMs: 1000 });
+      await source.fetch(idA, 'r', secrets(1));
+      rotate(smFor('ns/a|r'), 'app/s0', 'new');
+      clock.advance(1000); // expired on the agent's clock; no purge timer has run
+      expect((await source.fetch(idA, 'r', secrets(1))).map(text)).toEqual(['new']);
+    });
   });
 
   it('never answers a fresh fetch (rotation) from the value cache', async () => {

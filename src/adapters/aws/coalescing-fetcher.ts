@@ -14,7 +14,8 @@
  *    of them. These reads are kept only briefly (default 60 s, bounded), for requests still waiting;
  *    they are not a TTL cache: a request that arrives after a read was sent never gets that read;
  *  - optionally, successful values are kept for a short TTL (off by default; the composition root keeps
- *    it below the rotation interval so rotation still sees new versions).
+ *    it below the rotation interval so rotation still sees new versions). They leave memory at their
+ *    TTL (a purge timer per entry), not when LRU eviction gets to them, and are never served after it.
  *
  * Isolation: the group key includes the credential key, which is (mode, namespace, service account,
  * role/region), and every caller's token is checked against its identity before it may join. So one
@@ -99,7 +100,19 @@ export class AwsSecretSource implements SecretSource {
   constructor(parts: AwsSecretSourceParts) {
     this.#parts = parts;
     const ttl = parts.valueCacheTtlMs ?? 0;
-    this.#values = ttl > 0 ? new LRUCache({ max: parts.valueCacheMaxEntries ?? 10_000 }) : undefined;
+    // A secret value must not stay in the agent's memory past its TTL: `ttlAutopurge` deletes each
+    // entry on a timer when it expires (judged on the source's clock) instead of leaving up to 10k
+    // stale values until LRU eviction. The timers are unref'd and only exist while the cache is on.
+    this.#values =
+      ttl > 0
+        ? new LRUCache({
+            max: parts.valueCacheMaxEntries ?? 10_000,
+            ttl,
+            ttlAutopurge: true,
+            ttlResolution: 0,
+            perf: { now: () => parts.clock.now() },
+          })
+        : undefined;
     this.#recentRetainMs = parts.recentReadsRetainMs ?? 60_000;
     // The library expires reads on the source's clock (tests use a manual one); resolution 0 so it
     // never caches "now" across a clock step.
@@ -120,6 +133,7 @@ export class AwsSecretSource implements SecretSource {
     const waits = requests.map((request) => {
       const key = `${groupKey}|${objectKey(request)}`;
       const cached = options.fresh === true ? undefined : this.#values?.get(key);
+      // The library still serves an entry whose age equals its TTL; this bound does not.
       if (cached && now < cached.expiresAt) return Promise.resolve(cached.outcome);
       const recent = options.notBefore === undefined ? undefined : this.#recentRead(key, options.notBefore);
       if (recent) {
@@ -148,6 +162,11 @@ export class AwsSecretSource implements SecretSource {
     if (now - this.#recentPurgedAt < this.#recentRetainMs) return;
     this.#recentPurgedAt = now;
     this.#recent.purgeStale();
+  }
+
+  /** Values held by the optional value cache right now (tests; a gauge could export it). */
+  get cachedValueCount(): number {
+    return this.#values?.size ?? 0;
   }
 
   stats(): AwsSourceStats {

@@ -3,6 +3,14 @@
  * queue is reported as RESOURCE_EXHAUSTED so the door answers it as a retryable overload, not a
  * crash. Under tsx/vitest the worker entry is TypeScript and the threads load tsx; compiled, the
  * .js next to this file is used.
+ *
+ * A thread that dies (process.exit, an uncaught error, out of memory) is replaced by piscina. The
+ * jobs it was running fail with that error, which `#run` turns into an INTERNAL SecretletError. A
+ * thread that dies with no job makes piscina emit 'error' on the pool, and an 'error' event nobody
+ * listens to is thrown on the main thread: it would kill the agent (and every mount on the node)
+ * for one lost idle thread. So the pool always has a listener, which counts the failure and hands
+ * it to `onThreadError` (the agent's log), or, with no hook, to process.emitWarning so it still
+ * reaches stderr. Piscina also emits 'error' when close() times out waiting for running jobs.
  */
 import { Piscina } from 'piscina';
 import { SecretletError } from '../core/errors.js';
@@ -18,12 +26,19 @@ export interface PiscinaMountWorkerOptions {
   threads: number;
   /** Jobs allowed to wait for a thread; beyond it a mount fails with RESOURCE_EXHAUSTED. */
   maxQueue: number;
+  /** The threads' entry module instead of mount-worker-thread (tests: a thread that crashes). */
+  threadEntry?: URL;
+  /**
+   * Told when a thread fails outside any job (the pool replaces it). Must not throw.
+   * @default process.emitWarning
+   */
+  onThreadError?: (error: SecretletError) => void;
 }
 
-function workerEntry(): { filename: string; execArgv: string[] } {
-  const ts = import.meta.url.endsWith('.ts');
-  const filename = new URL(ts ? './mount-worker-thread.ts' : './mount-worker-thread.js', import.meta.url).href;
-  return { filename, execArgv: ts ? ['--import', 'tsx'] : [] };
+function workerEntry(override?: URL): { filename: string; execArgv: string[] } {
+  const own = import.meta.url.endsWith('.ts') ? './mount-worker-thread.ts' : './mount-worker-thread.js';
+  const filename = (override ?? new URL(own, import.meta.url)).href;
+  return { filename, execArgv: filename.endsWith('.ts') ? ['--import', 'tsx'] : [] };
 }
 
 export class PiscinaMountWorker implements MountWorker {
@@ -31,6 +46,7 @@ export class PiscinaMountWorker implements MountWorker {
   /** Started on the first job, so building an agent that never starts spawns no threads. */
   #pool: Piscina<WorkerJob, WorkerResult> | undefined;
   #closed = false;
+  #threadFailures = 0;
 
   constructor(options: PiscinaMountWorkerOptions) {
     if (!Number.isInteger(options.threads) || options.threads < 1) throw new TypeError('PiscinaMountWorker needs at least one thread');
@@ -40,7 +56,7 @@ export class PiscinaMountWorker implements MountWorker {
   #started(): Piscina<WorkerJob, WorkerResult> {
     if (this.#closed) throw new SecretletError({ code: 'UNAVAILABLE', reason: 'WorkerClosed', message: 'mount worker pool is closed' });
     if (this.#pool === undefined) {
-      const entry = workerEntry();
+      const entry = workerEntry(this.#options.threadEntry);
       this.#pool = new Piscina<WorkerJob, WorkerResult>({
         filename: entry.filename,
         execArgv: entry.execArgv,
@@ -53,8 +69,34 @@ export class PiscinaMountWorker implements MountWorker {
         // leave work pending, 'sync' would only delay it to the next task; 'async' would then be needed.
         atomics: 'sync',
       });
+      this.#pool.on('error', (e: unknown) => this.#onPoolError(e));
     }
     return this.#pool;
+  }
+
+  /** Threads that failed outside a job since the pool started (each one was replaced). */
+  get threadFailures(): number {
+    return this.#threadFailures;
+  }
+
+  #onPoolError(e: unknown): void {
+    this.#threadFailures++;
+    const error = new SecretletError({
+      code: 'INTERNAL',
+      reason: 'WorkerThreadFailed',
+      message: `mount worker thread failed outside a job: ${e instanceof Error ? e.message : String(e)}`,
+      cause: e,
+    });
+    const report = this.#options.onThreadError;
+    if (report === undefined) {
+      process.emitWarning(error.message, { code: 'SECRETLET_WORKER_THREAD_FAILED' });
+      return;
+    }
+    try {
+      report(error);
+    } catch {
+      // A throwing hook inside an 'error' listener would crash the agent, the very thing this avoids.
+    }
   }
 
   async start(): Promise<void> {

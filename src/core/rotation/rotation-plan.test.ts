@@ -5,6 +5,8 @@ import { err, ok } from '../result.js';
 import { planFailover, planRotation, settleRotation, valuesFromPayload, wasThrottled } from './rotation-plan.js';
 import type { FetchOutcome, RotationMount } from './rotation-plan.js';
 import { descriptor } from '../../../test/support/descriptors.js';
+// Test only: throttling as the real AWS adapter reports it, so the core cannot drift from the adapter.
+import { mapAwsError } from '../../adapters/aws/error-mapping.js';
 
 const enc = new TextEncoder();
 
@@ -107,11 +109,26 @@ describe('settleRotation', () => {
   it('keeps the old content of a mount whose object failed, naming the object', () => {
     const mounts = [mount('m1', 'sa1', objs, current)];
     const p = planRotation(mounts);
-    const throttled: FetchOutcome = err(new SecretletError({ code: 'RESOURCE_EXHAUSTED', reason: 'Throttled', message: 'rate exceeded' }));
+    const throttled: FetchOutcome = err(mapAwsError({ name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }, { action: 'BatchGetSecretValue', region: 'us-east-1' }));
     const out = settleRotation(mounts, p, [[throttled]]);
-    expect(out[0]).toMatchObject({ status: 'failed', error: { code: 'RESOURCE_EXHAUSTED', field: 'objects[0].objectName' } });
-    expect(wasThrottled([[throttled]])).toBe(true);
+    expect(out[0]).toMatchObject({ status: 'failed', error: { code: 'UNAVAILABLE', reason: 'Throttled', field: 'objects[0].objectName' } });
+  });
+});
+
+describe('wasThrottled', () => {
+  const throttling = (name: string): FetchOutcome => err(mapAwsError({ name, $metadata: { httpStatusCode: 400 } }, { action: 'GetParameters', region: 'us-east-1' }));
+
+  it.each(['ThrottlingException', 'TooManyRequestsException', 'ThrottledException'])('is true for %s as the AWS adapter maps it', (name) => {
+    expect(wasThrottled([[ok(value('x', '1')), throttling(name)]])).toBe(true);
+  });
+
+  it('is true for RESOURCE_EXHAUSTED (a source that reports quota that way)', () => {
+    expect(wasThrottled([[err(new SecretletError({ code: 'RESOURCE_EXHAUSTED', reason: 'QuotaExceeded', message: 'quota' }))]])).toBe(true);
+  });
+
+  it('is false for answers, and for other server faults (AWS down is not a reason to slow down)', () => {
     expect(wasThrottled([[ok(value('x', '1'))]])).toBe(false);
+    expect(wasThrottled([[err(mapAwsError({ name: 'InternalServiceError', $metadata: { httpStatusCode: 500 } }, { action: 'GetParameters', region: 'us-east-1' }))]])).toBe(false);
   });
 });
 

@@ -208,9 +208,19 @@ function missingAnswer(index: number): SecretletError {
   return new SecretletError({ code: 'INTERNAL', reason: 'SourceContractViolation', message: `no answer for objects[${index}] in the rotation cycle` });
 }
 
-/** True when the whole cycle should back off: any answer says AWS throttled us. */
+/**
+ * The reason the AWS adapter gives every throttling answer (ThrottlingException, TooManyRequests,
+ * SlowDown, ...; adapters/aws/error-mapping.ts). Its code is UNAVAILABLE, like any server fault, so
+ * the code alone cannot tell throttling from AWS being down: the reason does.
+ */
+const THROTTLED_REASON = 'Throttled';
+
+/**
+ * True when the whole cycle should back off: any answer says AWS throttled us (the adapter's
+ * `Throttled` reason, or RESOURCE_EXHAUSTED from a source that reports quota that way).
+ */
 export function wasThrottled(results: ReadonlyArray<readonly FetchOutcome[]>): boolean {
-  return results.some((rs) => rs.some((r) => !r.ok && r.error.code === 'RESOURCE_EXHAUSTED'));
+  return results.some((rs) => rs.some((r) => !r.ok && (r.error.reason === THROTTLED_REASON || r.error.code === 'RESOURCE_EXHAUSTED')));
 }
 
 /** The current values of a freshly fetched mount, keyed by object index (each object's own file holds its raw bytes). */

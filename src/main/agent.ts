@@ -10,6 +10,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { createAwsSecretSource, DefaultRegionResolver, systemClock } from '../adapters/aws/index.js';
 import type { AwsSecretSource } from '../adapters/aws/index.js';
 import { LocalTargetDirectory, TmpfsMounter } from '../adapters/fs/index.js';
+import { LockedTargetWriter } from '../adapters/fs/locked-target-writer.js';
+import { TargetLocks } from '../adapters/fs/target-locks.js';
 import { startCsiServer, startProviderServer } from '../adapters/grpc/index.js';
 import type { UdsServer } from '../adapters/grpc/index.js';
 import { PooledKubeConfig, loadKubeConfig } from '../adapters/kubernetes/kube-config.js';
@@ -52,6 +54,8 @@ export interface AgentDependencies {
   /** Replaces the tmpfs mounter (tests without CAP_SYS_ADMIN). */
   mounter?: VolumeMounter;
   metrics?: AgentMetrics;
+  /** The per-target lock shared by the kubelet door's writes and unpublish cleanups (tests observe it). */
+  targetLocks?: TargetLocks;
 }
 
 /** AWS read groups sent per event-loop turn when many windows close at once (~1-2 ms of SDK work each). */
@@ -72,7 +76,7 @@ export class Agent {
   private readonly clock: Clock;
   private readonly kubeConfig: KubeConfig;
   /** The tmpfs mounter this agent built (its mount helper process is closed on stop). */
-  private readonly ownMounter: TmpfsMounter | undefined;
+  private ownMounter: TmpfsMounter | undefined;
   private readonly catalog: WatchedSpcCatalog | undefined;
   private readonly providerService: ProviderMountService | undefined;
   private readonly nodeService: NodeVolumeService | undefined;
@@ -119,16 +123,27 @@ export class Agent {
             observer: new MetricsAwsObserver(this.metrics),
           })
         : this.source;
-    this.worker = createMountWorker({ poolSize: options.poolSize, maxQueue: options.poolMaxQueue });
-    // With threads (poolSize > 0) payload writes run in the pool too, for both doors and rotation
-    // rewrites; inline (0) they are the direct writers. Driver-writes mode has no provider writer.
-    const kubeletWriter = createPayloadWriter({ writer: 'kubelet', worker: this.worker });
-    const providerWriter = options.driverWritesSecrets ? undefined : createPayloadWriter({ writer: 'provider', worker: this.worker });
+    this.worker = createMountWorker({
+      poolSize: options.poolSize,
+      maxQueue: options.poolMaxQueue,
+      // Piscina replaces the thread; the log says it happened (code, reason and the thread's error text).
+      onThreadError: (e) => this.logger.error({ code: e.code, reason: e.reason, error: e.message }, 'mount worker thread failed; replaced'),
+    });
     // Before the event wiring: with --mint-tokens, rotation re-plans restored mounts from it.
     const catalog = options.mode !== 'provider' ? new WatchedSpcCatalog(kc) : undefined;
     this.catalog = catalog;
     // The kubelet door writes SecretProviderClassPodStatus; rotation keeps their objects current.
     const podStatuses = options.mode !== 'provider' ? new KubePodStatusStore(kc) : undefined;
+    const mounter = catalog !== undefined && podStatuses !== undefined ? this.kubeletMounter(deps) : undefined;
+    // With threads (poolSize > 0) payload writes run in the pool too, for both doors and rotation
+    // rewrites; inline (0) they are the direct writers. Driver-writes mode has no provider writer.
+    // The kubelet door's writes and its unpublish cleanups share one per-target lock, so a rotation
+    // rewrite never lands in a target half torn down, and one that waited finds it unmounted.
+    const targetLocks = deps.targetLocks ?? new TargetLocks();
+    const pooledKubeletWriter = createPayloadWriter({ writer: 'kubelet', worker: this.worker });
+    const kubeletWriter =
+      mounter === undefined ? pooledKubeletWriter : new LockedTargetWriter({ writer: pooledKubeletWriter, locks: targetLocks, isMountPoint: (target) => mounter.isMountPoint(target) });
+    const providerWriter = options.driverWritesSecrets ? undefined : createPayloadWriter({ writer: 'provider', worker: this.worker });
     this.eventWiring = new EventWiring({
       stateDir: options.stateDir,
       fsync: options.eventLogFsync,
@@ -160,19 +175,7 @@ export class Agent {
         ...(freshness ? { freshness } : {}),
       });
     }
-    if (catalog !== undefined && podStatuses !== undefined) {
-      // 0755: pods running as any user must be able to read their files (upstream leaves the kernel default 1777).
-      let mounter: VolumeMounter;
-      if (deps.mounter !== undefined) {
-        mounter = deps.mounter;
-      } else {
-        const own = new TmpfsMounter({
-          rootMode: 0o755,
-          onFallback: (reason) => this.logger.warn({ reason }, 'tmpfs volumes are mounted with mount(8)/umount(8): the syscall path is unavailable'),
-        });
-        this.ownMounter = own;
-        mounter = own;
-      }
+    if (catalog !== undefined && podStatuses !== undefined && mounter !== undefined) {
       this.nodeService = new NodeVolumeService({
         regions,
         source: this.fetchSource,
@@ -181,7 +184,7 @@ export class Agent {
         nodeName: options.nodeName,
         catalog,
         mounter,
-        targets: new LocalTargetDirectory({ mounter }),
+        targets: new LocalTargetDirectory({ mounter, locks: targetLocks }),
         writer: kubeletWriter,
         podStatuses,
         tmpfsSizeBytes: options.tmpfsSizeBytes,
@@ -192,6 +195,18 @@ export class Agent {
         ),
       });
     }
+  }
+
+  /** The kubelet door's mounter: the one given, or a tmpfs mounter this agent owns (closed on stop). */
+  private kubeletMounter(deps: AgentDependencies): VolumeMounter {
+    if (deps.mounter !== undefined) return deps.mounter;
+    // 0755: pods running as any user must be able to read their files (upstream leaves the kernel default 1777).
+    const own = new TmpfsMounter({
+      rootMode: 0o755,
+      onFallback: (reason) => this.logger.warn({ reason }, 'tmpfs volumes are mounted with mount(8)/umount(8): the syscall path is unavailable'),
+    });
+    this.ownMounter = own;
+    return own;
   }
 
   static create(options: CompiledAgentOptions, deps: AgentDependencies = {}): Agent {

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { mapAwsError } from '../adapters/aws/error-mapping.js';
 import { InMemoryEventLog } from '../adapters/eventlog/in-memory-event-log.js';
+import { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
 import { createLogger } from '../adapters/logging/logger.js';
-import { SecretletError } from '../core/errors.js';
+import type { SecretletError } from '../core/errors.js';
 import type { AwsIdentity, FetchedObject, ObjectRequest, RenderedFile } from '../core/model.js';
 import type { PayloadWriter } from '../core/ports/payload-writer.js';
 import type { SecretSource } from '../core/ports/secret-source.js';
@@ -10,6 +12,7 @@ import type { Result } from '../core/result.js';
 import { EventJournal } from './event-journal.js';
 import { LiveMounts } from './rotation-live-mounts.js';
 import { RotationReconciler } from './rotation-reconciler.js';
+import type { RotationReconcilerOptions } from './rotation-reconciler.js';
 import { descriptor, mountPlan } from '../../test/support/descriptors.js';
 
 const enc = new TextEncoder();
@@ -19,24 +22,52 @@ const hasher = { hash: (b: Uint8Array) => Buffer.from(b).toString('hex').slice(0
 const plan = mountPlan([descriptor({ index: 0, objectName: 'a' }), descriptor({ index: 1, objectName: 'b', objectVersion: 'pinned' })]);
 const identity: AwsIdentity = { mode: 'irsa', namespace: 'ns', serviceAccount: 'sa', podUid: 'u1', token: 't', preferredAddressType: 'auto' };
 
+/** A promise and the function that settles it: what a test holds to open a gate. */
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open: () => void = () => undefined;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
 class ScriptedSource implements SecretSource {
   readonly calls: ObjectRequest[][] = [];
   next: (r: ObjectRequest) => Result<FetchedObject, SecretletError> = () => ok({ bytes: enc.encode('A1'), version: 'v1' });
-  fetch(_identity: AwsIdentity, _region: string, requests: readonly ObjectRequest[]): Promise<Array<Result<FetchedObject, SecretletError>>> {
+  /** When set, fetches wait for it after announcing themselves through `fetching`. */
+  hold: Promise<void> | undefined;
+  private readonly started = gate();
+  /** Settles when the first fetch is in flight. */
+  readonly fetching = this.started.opened;
+  /** Runs as each fetch answers (a test clock advances here). */
+  onAnswer: (() => void) | undefined;
+  async fetch(_identity: AwsIdentity, _region: string, requests: readonly ObjectRequest[]): Promise<Array<Result<FetchedObject, SecretletError>>> {
     this.calls.push([...requests]);
-    return Promise.resolve(requests.map((r) => this.next(r)));
+    this.started.open();
+    if (this.hold !== undefined) await this.hold;
+    this.onAnswer?.();
+    return requests.map((r) => this.next(r));
   }
 }
 
 class RecordingWriter implements PayloadWriter {
   readonly writes: RenderedFile[][] = [];
+  /** Runs as each write ends (a test clock advances here). */
+  onWrite: (() => void) | undefined;
   write(_dir: string, files: readonly RenderedFile[]): Promise<{ changed: boolean }> {
     this.writes.push([...files]);
+    this.onWrite?.();
     return Promise.resolve({ changed: true });
   }
 }
 
-async function setup(random = () => 0.999): Promise<{ journal: EventJournal; source: ScriptedSource; writer: RecordingWriter; reconciler: RotationReconciler }> {
+/** Sum of a counter's samples, or of a histogram's `_sum` / `_count`, as the registry reports them. */
+async function metricValue(metrics: AgentMetrics, name: string, sample = name): Promise<number> {
+  const metric = metrics.registry.getSingleMetric(name);
+  if (metric === undefined) throw new Error(`no metric ${name}`);
+  const { values } = await metric.get();
+  return values.filter((v) => ((v as { metricName?: string }).metricName ?? name) === sample).reduce((sum, v) => sum + v.value, 0);
+}
+
+async function setup(random = () => 0.999, extra: Partial<RotationReconcilerOptions> = {}): Promise<{ journal: EventJournal; live: LiveMounts; source: ScriptedSource; writer: RecordingWriter; reconciler: RotationReconciler }> {
   const journal = new EventJournal({ log: new InMemoryEventLog(), hasher, logger, compactEvery: 0 });
   const files: RenderedFile[] = [
     { path: 'a', mode: 0o644, contents: enc.encode('A1') },
@@ -81,8 +112,8 @@ async function setup(random = () => 0.999): Promise<{ journal: EventJournal; sou
     ],
   });
   const source = new ScriptedSource();
-  const reconciler = new RotationReconciler({ journal, live, source, logger, intervalMs: 1000, random, targetExists: () => Promise.resolve(true) });
-  return { journal, source, writer, reconciler };
+  const reconciler = new RotationReconciler({ journal, live, source, logger, intervalMs: 1000, random, targetExists: () => Promise.resolve(true), ...extra });
+  return { journal, live, source, writer, reconciler };
 }
 
 describe('RotationReconciler', () => {
@@ -113,21 +144,101 @@ describe('RotationReconciler', () => {
 
   it('keeps the old content when throttled, records the failure once, and backs off with jitter', async () => {
     const { journal, source, writer, reconciler } = await setup(() => 0.999);
-    source.next = () => err(new SecretletError({ code: 'RESOURCE_EXHAUSTED', reason: 'ThrottlingException', message: 'Rate exceeded' }));
+    // Throttling exactly as the AWS adapter reports it (UNAVAILABLE, reason Throttled).
+    source.next = () => err(mapAwsError({ name: 'ThrottlingException', $metadata: { httpStatusCode: 400 }, message: 'Rate exceeded' }, { action: 'BatchGetSecretValue', region: 'us-east-1' }));
     expect(reconciler.nextDelayMs()).toBe(1000);
     const first = await reconciler.runCycle();
     expect(first.throttled).toBe(true);
-    expect(first.failed).toEqual([{ mountKey: 'u1/vol', reason: 'ThrottlingException' }]);
+    expect(first.failed).toEqual([{ mountKey: 'u1/vol', reason: 'Throttled' }]);
     expect(reconciler.nextDelayMs()).toBeGreaterThan(1900);
     await reconciler.runCycle();
     expect(reconciler.nextDelayMs()).toBeGreaterThan(3900);
     expect(writer.writes).toEqual([]);
     const failures = journal.state.mounts.get('u1/vol')?.lastFailure;
-    expect(failures?.reason).toBe('ThrottlingException');
+    expect(failures?.reason).toBe('Throttled');
     expect(journal.state.lastSeq).toBe(2); // one MountFailed for two throttled cycles
     source.next = () => ok({ bytes: enc.encode('A1'), version: 'v1' });
     await reconciler.runCycle();
     expect(reconciler.nextDelayMs()).toBe(1000);
+  });
+
+  it('does not write over a republish that replaced the mount while the cycle fetched', async () => {
+    const { journal, live, source, writer, reconciler } = await setup();
+    source.next = () => ok({ bytes: enc.encode('A2'), version: 'v2' });
+    const fetchDone = gate();
+    source.hold = fetchDone.opened;
+    const cycle = reconciler.runCycle();
+    await source.fetching;
+    // kubelet republished meanwhile (SPC edited: object b now comes from another secret) and wrote that.
+    const before = live.get('u1/vol')!;
+    const edited = mountPlan([descriptor({ index: 0, objectName: 'a' }), descriptor({ index: 1, objectName: 'c' })]);
+    live.set({ ...before, plan: edited, values: new Map([[0, { bytes: enc.encode('A3'), version: 'v3' }], [1, { bytes: enc.encode('C'), version: 'c1' }]]), versions: [{ id: 'a', version: 'v3' }, { id: 'c', version: 'c1' }] });
+    fetchDone.open();
+    const report = await cycle;
+    expect(writer.writes).toEqual([]);
+    expect(report).toMatchObject({ rewritten: [], superseded: ['u1/vol'], failed: [] });
+    expect(journal.state.lastSeq).toBe(1); // no MountUpdated mixing the new plan with the old files
+    expect(live.get('u1/vol')?.versions).toEqual([{ id: 'a', version: 'v3' }, { id: 'c', version: 'c1' }]);
+  });
+
+  it('does not write over a door write that landed while the cycle fetched, before the door set its entry', async () => {
+    let stamp = 'dev:ino:1:1';
+    const { journal, source, writer, reconciler } = await setup(undefined, { targetStamp: () => stamp });
+    source.next = () => ok({ bytes: enc.encode('A2'), version: 'v2' });
+    const fetchDone = gate();
+    source.hold = fetchDone.opened;
+    const cycle = reconciler.runCycle();
+    await source.fetching;
+    stamp = 'dev:ino:2:2'; // the door swapped ..data; it sets the live entry only after its pod status and log record
+    fetchDone.open();
+    const report = await cycle;
+    expect(writer.writes).toEqual([]);
+    expect(report).toMatchObject({ rewritten: [], superseded: ['u1/vol'] });
+    expect(journal.state.lastSeq).toBe(1);
+  });
+
+  it('still rewrites a mount whose token alone was handed over while the cycle fetched', async () => {
+    const { journal, live, source, writer, reconciler } = await setup();
+    source.next = () => ok({ bytes: enc.encode('A2'), version: 'v2' });
+    const fetchDone = gate();
+    source.hold = fetchDone.opened;
+    const cycle = reconciler.runCycle();
+    await source.fetching;
+    // A republish answered from memory: same plan and values, fresher token.
+    live.handOver('u1/vol', { ...identity, token: 't2' });
+    fetchDone.open();
+    const report = await cycle;
+    expect(report).toMatchObject({ rewritten: ['u1/vol'], superseded: [] });
+    expect(writer.writes).toHaveLength(1);
+    expect(journal.state.mounts.get('u1/vol')?.objects.map((o) => o.version)).toEqual(['v2', 'pinned']);
+    expect(live.get('u1/vol')?.identity.token).toBe('t2');
+  });
+
+  it('counts every mount it reconciled, unchanged or rewritten, timed from its fetch group to its verification or write', async () => {
+    let now = 0;
+    const metrics = new AgentMetrics({ defaultMetrics: false });
+    // Ten seconds pass before any fetch (minting tokens for restored mounts): not the mount's time.
+    const restored = { rejoin: () => ((now += 10_000), Promise.resolve({ rejoined: [], failed: [] })) };
+    const { source, writer, reconciler } = await setup(undefined, { metrics, stopwatch: () => now, restored });
+    source.onAnswer = () => (now += 300);
+    writer.onWrite = () => (now += 200);
+
+    await reconciler.runCycle(); // unchanged: verified
+    expect(await metricValue(metrics, 'rotation_reconcile_total')).toBe(1);
+    expect(await metricValue(metrics, 'rotation_reconcile_duration_sec', 'rotation_reconcile_duration_sec_sum')).toBeCloseTo(0.3);
+
+    source.next = () => ok({ bytes: enc.encode('A2'), version: 'v2' });
+    await reconciler.runCycle(); // rewritten
+    expect(await metricValue(metrics, 'rotation_reconcile_total')).toBe(2);
+    expect(await metricValue(metrics, 'rotation_reconcile_duration_sec', 'rotation_reconcile_duration_sec_count')).toBe(2);
+    expect(await metricValue(metrics, 'rotation_reconcile_duration_sec', 'rotation_reconcile_duration_sec_sum')).toBeCloseTo(0.3 + 0.5);
+
+    source.next = () => err(mapAwsError({ name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }, { action: 'BatchGetSecretValue', region: 'us-east-1' }));
+    await reconciler.runCycle(); // failed: an error, not a reconcile
+    expect(await metricValue(metrics, 'rotation_reconcile_total')).toBe(2);
+    expect(await metricValue(metrics, 'rotation_reconcile_error_total')).toBe(1);
+    const errors = await metrics.registry.getSingleMetric('rotation_reconcile_error_total')!.get();
+    expect(errors.values.map((v) => v.labels['error_type'])).toEqual(['Throttled']);
   });
 
   it('records MountUnpublished for a provider-door mount whose directory the driver removed', async () => {

@@ -12,20 +12,28 @@
  * with `--mint-tokens`, right away with a minted token (rotation-restored-mounts.ts).
  * A provider-door mount whose target directory is gone was unmounted by the driver (which never
  * tells the provider): the cycle records MountUnpublished for it.
+ *
+ * Doors keep working while a cycle runs. A publish that replaced a mount (new plan or values) or
+ * wrote its target since the cycle planned wins: the cycle neither writes nor records that mount
+ * (`superseded`), checked under the target's lock when the writer has one (writeIfStillPlanned). A
+ * mount unpublished meanwhile is never written: the kubelet door's writer refuses a target that is
+ * no longer a mount point, under the lock its cleanup holds.
  */
 import { access } from 'node:fs/promises';
+import { isGuardedWriter } from '../adapters/fs/locked-target-writer.js';
 import type { Logger } from '../adapters/logging/logger.js';
 import type { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
 import { asSecretletError } from '../core/errors.js';
 import type { StatusCode } from '../core/errors.js';
 import { mountUpdatedEvent } from '../core/events/mount-events.js';
 import type { NewEvent } from '../core/events/events.js';
+import type { RenderedFile } from '../core/model.js';
 import type { Clock } from '../core/ports/clock.js';
 import type { SecretSource } from '../core/ports/secret-source.js';
 import { planFailover, planRotation, settleRotation, wasThrottled } from '../core/rotation/rotation-plan.js';
 import type { FetchOutcome, MountRotation, RotationMount, RotationPlan } from '../core/rotation/rotation-plan.js';
 import type { EventJournal } from './event-journal.js';
-import type { LiveMounts } from './rotation-live-mounts.js';
+import type { LiveMount, LiveMounts } from './rotation-live-mounts.js';
 import type { RestoredMounts } from './rotation-restored-mounts.js';
 
 export interface RotationReconcilerOptions {
@@ -50,6 +58,8 @@ export interface RotationReconcilerOptions {
    */
   clock?: Pick<Clock, 'now'>;
   targetStamp?: (path: string) => string | undefined;
+  /** Milliseconds on a monotonic clock, for the durations in metrics. @default performance.now */
+  stopwatch?: () => number;
 }
 
 export interface RotationCycleReport {
@@ -62,7 +72,15 @@ export interface RotationCycleReport {
   rewritten: string[];
   failed: Array<{ mountKey: string; reason: string }>;
   unpublished: string[];
+  /** Mounts a publish replaced while the cycle fetched: nothing written or recorded for them. */
+  superseded: string[];
   throttled: boolean;
+}
+
+/** A live mount as the cycle planned it, and its target's stamp then (undefined without `targetStamp`). */
+interface PlannedMount {
+  mount: LiveMount;
+  stamp: string | undefined;
 }
 
 const MAX_BACKOFF_FACTOR = 8;
@@ -93,6 +111,7 @@ export class RotationReconciler {
   private readonly options: RotationReconcilerOptions;
   private readonly random: () => number;
   private readonly targetExists: (path: string) => Promise<boolean>;
+  private readonly stopwatch: () => number;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<RotationCycleReport> | undefined;
   private backoffLevel = 0;
@@ -102,6 +121,7 @@ export class RotationReconciler {
     this.options = options;
     this.random = options.random ?? Math.random;
     this.targetExists = options.targetExists ?? ((p) => access(p).then(() => true, () => false));
+    this.stopwatch = options.stopwatch ?? (() => performance.now());
   }
 
   start(): void {
@@ -155,8 +175,8 @@ export class RotationReconciler {
 
   private async cycle(): Promise<RotationCycleReport> {
     const { journal, live, logger, metrics } = this.options;
-    const started = performance.now();
-    const report: RotationCycleReport = { mounts: 0, waiting: 0, rejoined: [], fetchCalls: 0, rewritten: [], failed: [], unpublished: [], throttled: false };
+    const started = this.stopwatch();
+    const report: RotationCycleReport = { mounts: 0, waiting: 0, rejoined: [], fetchCalls: 0, rewritten: [], failed: [], unpublished: [], superseded: [], throttled: false };
     const registry = journal.state.mounts;
 
     // Provider-door mounts the driver removed: nobody calls us on unmount, the directory is the truth.
@@ -172,7 +192,9 @@ export class RotationReconciler {
       report.rejoined = (await this.options.restored.rejoin(journal.state.mounts.values())).rejoined;
     }
 
-    const mounts: RotationMount[] = [];
+    const mounts: LiveMount[] = [];
+    // What each mount looked like when the cycle planned it: its outcome is about that mount only.
+    const planned = new Map<string, PlannedMount>();
     for (const entry of journal.state.mounts.values()) {
       const runtime = live.get(entry.mountKey);
       if (runtime === undefined) {
@@ -180,25 +202,48 @@ export class RotationReconciler {
         continue;
       }
       mounts.push(runtime);
+      // One stat per mount (microseconds on tmpfs), before any read: a door write during the cycle changes it.
+      planned.set(runtime.mountKey, { mount: runtime, stamp: this.options.targetStamp?.(runtime.targetPath) });
     }
     report.mounts = mounts.length;
     // Before any read is sent: every value fetched below is at least as new as this.
     const fetchedAfter = this.options.clock?.now();
     const plan = planRotation(mounts);
-    const results = await this.fetchAll(plan, report);
+    const fetching = this.stopwatch();
+    const { results, startedAt } = await this.fetchAll(plan, report);
     // Objects that met a server fault in the primary region: their mounts' failover regions, as a mount does.
     const second = planFailover(mounts, plan, results);
-    const failover = second.groups.length === 0 ? undefined : { plan: second, results: await this.fetchAll(second, report) };
-    report.throttled = wasThrottled(results);
+    const failover = second.groups.length === 0 ? undefined : { plan: second, results: (await this.fetchAll(second, report)).results };
+    // A throttled failover region is throttling too: both rounds count.
+    report.throttled = wasThrottled(results) || (failover !== undefined && wasThrottled(failover.results));
     this.backoffLevel = report.throttled ? this.backoffLevel + 1 : 0;
 
     const outcomes = await settleInTurns(mounts, plan, results, failover);
+    /**
+     * rotation_reconcile_* as upstream means them (driver.md §6.1): one per mount reconciled, changed
+     * or not, timed per mount. A mount's reconcile starts when its identity group's fetch does (one
+     * fetch serves all the group's mounts) and ends when it is verified or written; a mount with
+     * only pinned objects fetches nothing and starts with the fetches.
+     */
+    const reconciled = (mountKey: string): void => {
+      const group = plan.slots.get(mountKey)?.[0]?.group;
+      const from = (group === undefined ? undefined : startedAt[group]) ?? fetching;
+      metrics?.rotationReconciled('aws', (this.stopwatch() - from) / 1000);
+    };
     await Promise.all(
       outcomes.map(async (outcome) => {
-        const runtime = live.get(outcome.mountKey);
-        if (runtime === undefined) return;
+        const seen = planned.get(outcome.mountKey);
+        if (seen === undefined || live.get(outcome.mountKey) === undefined) return; // unpublished meanwhile
+        // A publish replaced the mount while the cycle fetched: the outcome is about a plan and
+        // values that no longer exist. The publish read and wrote for itself; the next cycle starts
+        // from what it left.
+        if (!this.isStillPlanned(seen)) {
+          report.superseded.push(outcome.mountKey);
+          return;
+        }
         if (outcome.status === 'unchanged') {
           if (fetchedAfter !== undefined) live.verified(outcome.mountKey, fetchedAfter);
+          reconciled(outcome.mountKey);
           return;
         }
         if (outcome.status === 'failed') {
@@ -206,9 +251,17 @@ export class RotationReconciler {
           await this.recordFailure(outcome.mountKey, outcome.error.code, outcome.error.reason, outcome.error.message);
           return;
         }
+        const runtime = seen.mount;
         try {
-          if (!(await this.targetExists(runtime.targetPath))) return; // unmounted meanwhile
-          await runtime.writer.write(runtime.targetPath, outcome.files);
+          const written = await this.writeIfStillPlanned(seen, outcome.files);
+          if (written === 'target-gone') return; // unmounted meanwhile: MountUnpublished follows from the door
+          // Re-checked after the write too: a publish whose write landed before ours and whose entry
+          // came while we wrote (see writeIfStillPlanned) owns the entry; its values must not be overwritten.
+          if (written === 'unwanted' || !this.isStillPlanned(seen)) {
+            report.superseded.push(outcome.mountKey);
+            return;
+          }
+          reconciled(outcome.mountKey);
           live.updateValues(outcome.mountKey, outcome.values, outcome.versions);
           if (fetchedAfter !== undefined) live.verified(outcome.mountKey, fetchedAfter, this.options.targetStamp?.(runtime.targetPath));
           const event: NewEvent = mountUpdatedEvent({
@@ -223,7 +276,6 @@ export class RotationReconciler {
           await journal.record([event]);
           report.rewritten.push(outcome.mountKey);
           metrics?.rotationChangedObjects.inc(outcome.changedObjects.length);
-          metrics?.rotated('aws', (performance.now() - started) / 1000);
         } catch (e) {
           const error = asSecretletError(e, { code: 'INTERNAL', reason: 'RotationWriteFailed' });
           report.failed.push({ mountKey: outcome.mountKey, reason: error.reason });
@@ -231,7 +283,7 @@ export class RotationReconciler {
         }
       }),
     );
-    const seconds = (performance.now() - started) / 1000;
+    const seconds = (this.stopwatch() - started) / 1000;
     metrics?.rotationCycleDuration.observe(seconds);
     logger.info(
       { mounts: report.mounts, waiting: report.waiting, rejoined: report.rejoined.length, fetchCalls: report.fetchCalls, rewritten: report.rewritten.length, failed: report.failed.length, throttled: report.throttled, seconds },
@@ -240,11 +292,58 @@ export class RotationReconciler {
     return report;
   }
 
-  /** One SecretSource.fetch per group, all at once; a thrown failure counts for each of its requests. */
-  private fetchAll(plan: RotationPlan, report: RotationCycleReport): Promise<FetchOutcome[][]> {
+  /**
+   * Whether the live entry still holds the plan, values and versions the cycle planned from.
+   * Compared field by field, not by entry identity: a republish answered from memory hands its
+   * token over (LiveMounts.handOver), which replaces the entry but keeps these objects, and must not
+   * stop the cycle. Any publish that read sets new ones.
+   */
+  private isStillPlanned(seen: PlannedMount): boolean {
+    const now = this.options.live.get(seen.mount.mountKey);
+    const was = seen.mount;
+    if (now === undefined || now.plan !== was.plan || now.values !== was.values || now.versions !== was.versions) return false;
+    return now.targetPath === was.targetPath && now.writer === was.writer;
+  }
+
+  /**
+   * Before a write, also: the target still has the stamp it had when the cycle planned. That
+   * catches a door write that landed during the cycle while its entry is not set yet (the door sets
+   * it after the pod status and the log record, milliseconds to seconds later).
+   */
+  private mayStillWrite(seen: PlannedMount): boolean {
+    if (!this.isStillPlanned(seen)) return false;
+    return seen.stamp === undefined || this.options.targetStamp?.(seen.mount.targetPath) === seen.stamp;
+  }
+
+  /**
+   * The rewrite, as late as the writer allows the check: under the target's lock when the writer
+   * has one (LockedTargetWriter: the kubelet door's, shared with the unpublish cleanup), so no
+   * publish write or cleanup of that target runs between the check and the write. A writer without
+   * one (the provider door's) is checked right before the call; a provider Mount arriving between
+   * the two is ordered by that writer's own lock only, and the next cycle corrects what it left.
+   * One window remains either way: a publish whose write landed before the cycle planned (so the
+   * stamp already showed it) and whose entry is set only after this write, after its pod status
+   * write and log record. The re-check after the write keeps that publish's entry intact.
+   */
+  private async writeIfStillPlanned(seen: PlannedMount, files: readonly RenderedFile[]): Promise<'written' | 'target-gone' | 'unwanted'> {
+    const { writer, targetPath } = seen.mount;
+    if (isGuardedWriter(writer)) return (await writer.writeIfWanted(targetPath, files, () => this.mayStillWrite(seen))).status;
+    if (!(await this.targetExists(targetPath))) return 'target-gone';
+    if (!this.mayStillWrite(seen)) return 'unwanted';
+    await writer.write(targetPath, files);
+    return 'written';
+  }
+
+  /**
+   * One SecretSource.fetch per group, all at once; a thrown failure counts for each of its requests.
+   * `startedAt[g]`: when group g's fetch was called (stopwatch), where its mounts' reconciles start.
+   */
+  private async fetchAll(plan: RotationPlan, report: RotationCycleReport): Promise<{ results: FetchOutcome[][]; startedAt: number[] }> {
     const { source } = this.options;
-    return Promise.all(
-      plan.groups.map(async (group) => {
+    const startedAt: number[] = [];
+    const results = await Promise.all(
+      plan.groups.map(async (group, g) => {
+        startedAt[g] = this.stopwatch();
         if (group.requests.length === 0) return [];
         report.fetchCalls += 1;
         try {
@@ -256,6 +355,7 @@ export class RotationReconciler {
         }
       }),
     );
+    return { results, startedAt };
   }
 
   private async recordFailure(mountKey: string, code: StatusCode, reason: string, message: string): Promise<void> {

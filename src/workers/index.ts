@@ -5,6 +5,7 @@
  */
 import { KubeletAtomicWriter } from '../adapters/fs/atomic-writer.js';
 import { ProviderFileWriter } from '../adapters/fs/provider-file-writer.js';
+import type { SecretletError } from '../core/errors.js';
 import type { MountWorker } from '../core/ports/mount-worker.js';
 import type { PayloadWriter } from '../core/ports/payload-writer.js';
 import { InlineMountWorker } from './inline-mount-worker.js';
@@ -17,11 +18,17 @@ export interface MountWorkerOptions {
   poolSize: number;
   /** @default 1024 */
   maxQueue?: number;
+  /** Told when a pool thread fails outside any job (it is replaced); the agent logs it. */
+  onThreadError?: (error: SecretletError) => void;
 }
 
 export function createMountWorker(options: MountWorkerOptions): MountWorker {
   if (options.poolSize === 0) return new InlineMountWorker();
-  return new PiscinaMountWorker({ threads: options.poolSize, maxQueue: options.maxQueue ?? 1024 });
+  return new PiscinaMountWorker({
+    threads: options.poolSize,
+    maxQueue: options.maxQueue ?? 1024,
+    ...(options.onThreadError === undefined ? {} : { onThreadError: options.onThreadError }),
+  });
 }
 
 export interface PayloadWriterChoice {

@@ -10,6 +10,7 @@ import { SecretletError } from '../../core/errors.js';
 import { readDataLink } from './atomic-layout.js';
 import { errnoCode, isNotFound, removeAll } from './durable-io.js';
 import type { TargetDirectory, VolumeMounter } from './ports.js';
+import type { TargetLocks } from './target-locks.js';
 
 /**
  * `mkdir -p` with mode 0750 (the umask still applies, as for the driver). Synchronous: a few
@@ -138,6 +139,12 @@ async function walk(dir: string, prefix: string, files: Map<string, Uint8Array>)
 export interface LocalTargetDirectoryOptions {
   mounter: VolumeMounter;
   onEntryError?: (path: string, err: unknown) => void;
+  /**
+   * The per-target lock the kubelet door's writer takes too (LockedTargetWriter): a cleanup then
+   * never overlaps a write of its target, e.g. a rotation rewrite landing between unmount and rmdir,
+   * which would leave secret files on the node's disk and fail the rmdir with ENOTEMPTY.
+   */
+  locks?: TargetLocks;
 }
 
 /** The TargetDirectory port over the local filesystem and a VolumeMounter. */
@@ -153,7 +160,8 @@ export class LocalTargetDirectory implements TargetDirectory {
   }
 
   cleanup(target: string): Promise<void> {
-    const { mounter, onEntryError } = this.options;
-    return cleanupTarget(target, mounter, onEntryError === undefined ? {} : { onEntryError });
+    const { mounter, onEntryError, locks } = this.options;
+    const run = (): Promise<void> => cleanupTarget(target, mounter, onEntryError === undefined ? {} : { onEntryError });
+    return locks === undefined ? run() : locks.run(target, run);
   }
 }

@@ -1,8 +1,13 @@
 /**
- * Serialises writes to the same target directory within one writer instance. Kubelet does not
- * overlap operations on one volume, but this agent also rewrites volumes on rotation, and two
- * interleaved atomic writes to one target would delete each other's timestamped directories.
- * Writes to different targets still run in parallel.
+ * Serialises work on the same target directory. Kubelet does not overlap operations on one volume,
+ * but this agent also rewrites volumes on rotation, and two interleaved atomic writes to one target
+ * would delete each other's timestamped directories; a rewrite interleaved with NodeUnpublishVolume's
+ * cleanup would put secret files into kubelet's directory on the node's disk between unmount and
+ * rmdir. Work on different targets still runs in parallel.
+ *
+ * Each writer keeps its own instance for its own writes; the agent shares one more between the
+ * kubelet door's writer (`LockedTargetWriter`, locked-target-writer.ts) and the target cleanup
+ * (LocalTargetDirectory).
  */
 import { resolve } from 'node:path';
 

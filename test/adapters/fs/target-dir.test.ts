@@ -10,6 +10,8 @@ import {
   ensureTargetDir,
   readMountedFiles,
 } from '../../../src/adapters/fs/index.js';
+import { LockedTargetWriter } from '../../../src/adapters/fs/locked-target-writer.js';
+import { TargetLocks } from '../../../src/adapters/fs/target-locks.js';
 import { tempDirs, textFile } from '../../support/temp-target.js';
 
 const dirs = tempDirs();
@@ -89,6 +91,51 @@ describe('cleanupTarget (NodeUnpublishVolume)', () => {
     await mounter.mount(target, { sizeBytes: 1 });
     await targets.cleanup(target);
     await expect(stat(target)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+describe('LocalTargetDirectory and LockedTargetWriter sharing one TargetLocks', () => {
+  const payload = [textFile('a', '1'), textFile('d/b', '2')];
+
+  /** Starts a rotation-style write of the target from inside unmount(), before unmount resolves. */
+  class RacingMounter extends InMemoryVolumeMounter {
+    racing: (() => void) | undefined;
+    override async unmount(target: string): Promise<void> {
+      this.racing?.();
+      this.racing = undefined;
+      await super.unmount(target);
+    }
+  }
+
+  it('a rewrite started during unmount waits for the cleanup, then touches nothing', async () => {
+    const target = await dirs.make('pods/uid/volumes/vol/mount');
+    const locks = new TargetLocks();
+    const mounter = new RacingMounter();
+    const writer = new LockedTargetWriter({ writer: new KubeletAtomicWriter(), locks, isMountPoint: (t) => mounter.isMountPoint(t) });
+    const targets = new LocalTargetDirectory({ mounter, locks });
+    await targets.ensure(target);
+    await mounter.mount(target, { sizeBytes: 1024 });
+    await writer.write(target, payload);
+
+    let rewrite: Promise<unknown> | undefined;
+    mounter.racing = () => (rewrite = writer.writeIfWanted(target, [textFile('a', 'new'), textFile('d/b', 'new')], () => true));
+    await targets.cleanup(target);
+
+    expect(await rewrite).toEqual({ status: 'target-gone' });
+    await expect(stat(target)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await readdir(join(target, '..'))).toEqual([]);
+  });
+
+  it('writes into a mounted target only while the caller still wants it, checked under the lock', async () => {
+    const target = await dirs.make('mount');
+    const mounter = new InMemoryVolumeMounter();
+    const writer = new LockedTargetWriter({ writer: new KubeletAtomicWriter(), locks: new TargetLocks(), isMountPoint: (t) => mounter.isMountPoint(t) });
+    await mounter.mount(target, { sizeBytes: 1024 });
+
+    expect(await writer.writeIfWanted(target, payload, () => false)).toEqual({ status: 'unwanted' });
+    expect(await readdir(target)).toEqual([]);
+    expect(await writer.writeIfWanted(target, payload, () => true)).toEqual({ status: 'written', outcome: { changed: true } });
+    expect(asText(await readMountedFiles(target))).toEqual({ a: '1', 'd/b': '2' });
   });
 });
 

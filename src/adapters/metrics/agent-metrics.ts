@@ -15,9 +15,9 @@ export class AgentMetrics {
   readonly nodePublishError = new Counter({ name: 'node_publish_error_total', help: 'Failed (or masked republish) NodePublishVolume calls.', labelNames: ['provider', 'error_type', 'os_type'], registers: [this.registry] });
   readonly nodeUnpublish = new Counter({ name: 'node_unpublish_total', help: 'Successful NodeUnpublishVolume calls.', labelNames: ['os_type'], registers: [this.registry] });
   readonly nodeUnpublishError = new Counter({ name: 'node_unpublish_error_total', help: 'Failed NodeUnpublishVolume calls.', labelNames: ['os_type'], registers: [this.registry] });
-  readonly rotationReconcile = new Counter({ name: 'rotation_reconcile_total', help: 'Mounts refreshed by rotation.', labelNames: ['provider', 'os_type', 'rotated'], registers: [this.registry] });
-  readonly rotationReconcileError = new Counter({ name: 'rotation_reconcile_error_total', help: 'Failed rotation refreshes.', labelNames: ['provider', 'error_type', 'os_type', 'rotated'], registers: [this.registry] });
-  readonly rotationReconcileDuration = new Histogram({ name: 'rotation_reconcile_duration_sec', help: 'Duration of rotation refreshes.', labelNames: ['os_type'], buckets: UPSTREAM_BUCKETS, registers: [this.registry] });
+  readonly rotationReconcile = new Counter({ name: 'rotation_reconcile_total', help: 'Mounts a rotation cycle reconciled: verified unchanged or rewritten (mounts it skipped are not counted).', labelNames: ['provider', 'os_type', 'rotated'], registers: [this.registry] });
+  readonly rotationReconcileError = new Counter({ name: 'rotation_reconcile_error_total', help: 'Mounts a rotation cycle could not reconcile (their old content stays).', labelNames: ['provider', 'error_type', 'os_type', 'rotated'], registers: [this.registry] });
+  readonly rotationReconcileDuration = new Histogram({ name: 'rotation_reconcile_duration_sec', help: 'Per reconciled mount: from the fetch of its identity group to its verification or write.', labelNames: ['os_type'], buckets: UPSTREAM_BUCKETS, registers: [this.registry] });
 
   readonly publishErrorReasons = new Counter({ name: 'secretlet_node_publish_error_reasons_total', help: 'Failed (or masked republish) NodePublishVolume calls by secretlet\'s own reason (node_publish_error_total keeps the driver\'s error types).', labelNames: ['reason'], registers: [this.registry] });
   readonly providerMount = new Counter({ name: 'secretlet_provider_mount_total', help: 'Provider-door Mount calls by outcome.', labelNames: ['outcome', 'error_type'], registers: [this.registry] });
@@ -52,11 +52,25 @@ export class AgentMetrics {
   unpublishError(): void {
     this.nodeUnpublishError.inc({ os_type: OS_TYPE });
   }
-  rotated(provider: string, seconds: number): void {
+  /**
+   * One mount reconciled by rotation, changed or not, and how long it took: upstream counts every
+   * remount it did not skip, whether the content changed or not (`rotated` is always "true" there too).
+   */
+  rotationReconciled(provider: string, seconds: number): void {
     this.rotationReconcile.inc({ provider, os_type: OS_TYPE, rotated: 'true' });
     this.rotationReconcileDuration.observe({ os_type: OS_TYPE }, seconds);
   }
+  /** `errorType`: secretlet's reason (a fixed name in the code); anything else is counted as `Other`. */
   rotationFailed(provider: string, errorType: string): void {
-    this.rotationReconcileError.inc({ provider, error_type: errorType, os_type: OS_TYPE, rotated: 'true' });
+    this.rotationReconcileError.inc({ provider, error_type: boundedErrorType(errorType), os_type: OS_TYPE, rotated: 'true' });
   }
+}
+
+/**
+ * Reasons are identifiers chosen in the code, so the label stays a short, fixed set; a value that
+ * is not shaped like one (a reason carried over from some remote answer) must not open a new
+ * series per distinct text.
+ */
+function boundedErrorType(reason: string): string {
+  return /^[A-Za-z][A-Za-z0-9]{0,63}$/.test(reason) ? reason : 'Other';
 }

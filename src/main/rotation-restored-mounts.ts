@@ -8,8 +8,8 @@
  *
  * Only kubelet-door mounts can rejoin this way: provider-door mounts record no SPC name (the
  * upstream driver resolves the SPC), so they keep waiting for the driver's next Mount call.
- * A mount whose SPC changed since it was mounted (other files, other regions) also keeps waiting:
- * the republish applies the new SPC, rotation must not half-apply it.
+ * A mount whose SPC changed since it was mounted (other files or objects, a moved version pin, other
+ * regions) also keeps waiting: the republish applies the new SPC, rotation must not half-apply it.
  *
  * Tokens stay in memory; the log lines name the mount and the reason, never the token.
  */
@@ -17,7 +17,9 @@ import type { Logger } from '../adapters/logging/logger.js';
 import type { ServiceAccountTokenMinter } from '../adapters/kubernetes/token-minter.js';
 import { SecretletError, asSecretletError } from '../core/errors.js';
 import type { MountEntry } from '../core/events/mount-registry.js';
-import type { FetchedObject } from '../core/model.js';
+import type { LoggedObject } from '../core/events/events.js';
+import type { FetchedObject, ObjectDescriptor } from '../core/model.js';
+import { isPinned } from '../core/mount/object-requests.js';
 import type { PayloadWriter } from '../core/ports/payload-writer.js';
 import type { SpcCatalog } from '../core/ports/spc-catalog.js';
 import { ATTR_POD_NAME, ATTR_POD_NAMESPACE, ATTR_POD_UID, ATTR_SERVICE_ACCOUNT_NAME, ATTR_TOKENS } from '../core/spc/attributes.js';
@@ -54,6 +56,27 @@ interface MintedRuntime {
 }
 
 const CSI_PERMISSION = '420';
+
+/**
+ * Whether the re-planned objects are the ones the mount was made with, as far as the log can tell:
+ * the same files in the same order, each from the same object (name, type), pinned the same way and,
+ * when pinned, to the version its file shows. The pin matters most: a pinned object is never
+ * fetched again, its bytes come from the old file, so a rejoin under a moved pin would keep the old
+ * value for good while the plan claimed the new one. A label cannot be compared (the log keeps the
+ * version it resolved to, not the label), and need not be: labelled objects are asked for by their
+ * label every cycle, so the first cycle applies a new label in full.
+ */
+function sameObjects(planned: readonly ObjectDescriptor[], recorded: readonly LoggedObject[]): boolean {
+  return (
+    planned.length === recorded.length &&
+    planned.every((d, i) => {
+      const r = recorded[i];
+      if (r === undefined || d.fileName !== r.id || d.objectName !== r.objectName || d.objectType !== r.objectType) return false;
+      // A failover entry's pin equals the primary's (validate-objects.ts), so one comparison covers both regions.
+      return isPinned(d) === r.pinned && (!r.pinned || r.version === d.objectVersion);
+    })
+  );
+}
 
 export class RestoredMounts {
   private readonly options: RestoredMountsOptions;
@@ -132,8 +155,7 @@ export class RestoredMounts {
     // The primary region the mount was planned with (a `region` parameter still wins inside prepareMount).
     const regions = { primaryRegion: (): Promise<string> => Promise.resolve(entry.regions[0] ?? '') };
     const { plan, identity } = await prepareMount({ attributes: JSON.stringify(attributes), targetPath: entry.targetPath, permission: CSI_PERMISSION }, { regions });
-    const sameFiles = plan.objects.map((d) => d.fileName).join('\n') === entry.objects.map((o) => o.id).join('\n');
-    if (!sameFiles || JSON.stringify(plan.regions) !== JSON.stringify(entry.regions) || plan.authMode !== entry.authMode) {
+    if (!sameObjects(plan.objects, entry.objects) || JSON.stringify(plan.regions) !== JSON.stringify(entry.regions) || plan.authMode !== entry.authMode) {
       throw new SecretletError({
         code: 'FAILED_PRECONDITION',
         reason: 'SecretProviderClassChanged',

@@ -59,7 +59,8 @@ export class RepublishFreshness implements MountFreshness {
   #sameSecretObjects(mountKey: string, requested: readonly SecretObjectSpec[]): boolean {
     const recorded = this.#o.recordedSecretObjects?.(mountKey);
     // Nothing recorded to compare with (no log wired): the request's spec cannot be known unchanged.
-    return recorded !== undefined && sameJson(recorded, requested);
+    // Usually the very array the door recorded (the catalog's parsed SPC): no serialisation then.
+    return recorded !== undefined && (recorded === requested || sameJson(recorded, requested));
   }
 }
 

@@ -107,13 +107,14 @@ export class ProviderDoorHandler implements ProviderMountHandler {
     this.deps = deps;
   }
 
-  mount(req: ProviderMountRequest, _signal: AbortSignal): Promise<ProviderMountResponse> {
+  mount(req: ProviderMountRequest, signal: AbortSignal): Promise<ProviderMountResponse> {
     const { service, inFlight, metrics, logger } = this.deps;
     return inFlight.run(async () => {
       const started = performance.now();
       const who = providerCallFields(req);
       try {
-        const out = await service.mount({ ...req, ...(await arrival(this.deps.clock, this.turnstile)) });
+        // The signal lets the use case stop before it writes for a call the driver gave up on.
+        const out = await service.mount({ ...req, ...(await arrival(this.deps.clock, this.turnstile)), signal });
         const durationMs = elapsedMs(started);
         metrics.providerMount.inc({ outcome: 'ok', error_type: '' });
         metrics.mountDuration.observe({ door: 'provider' }, durationMs / 1000);

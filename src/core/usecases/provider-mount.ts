@@ -6,8 +6,10 @@
  */
 import { mountKeyFor, mountKeyFromTargetPath } from '../events/mount-events.js';
 import type { ObjectVersion, RenderedFile } from '../model.js';
+import type { CallerSignal } from '../ports/caller-signal.js';
 import type { MountFreshness } from '../ports/mount-freshness.js';
 import type { PayloadWriter } from '../ports/payload-writer.js';
+import { callerGoneError } from './caller-gone.js';
 import type { MountPipelineDeps, FetchedMount } from './mount-pipeline.js';
 import { fetchMount, prepareMount } from './mount-pipeline.js';
 
@@ -20,6 +22,11 @@ export interface ProviderMountInput {
   currentObjectVersion: ObjectVersion[];
   /** When the door received the call (MountPipelineDeps.clock); now when unset. */
   receivedAt?: number;
+  /**
+   * Aborts when the driver's deadline passes or it cancels. On a failed first mount the driver then
+   * unmounts the tmpfs, so a write after that would land on the node's disk (upstream #1051).
+   */
+  signal?: CallerSignal;
 }
 
 export interface ProviderMountOutput {
@@ -65,6 +72,10 @@ export class ProviderMountService {
     if (writer === undefined) {
       await this.options.listener?.mounted(fetched, { changed: true, targetPath: input.targetPath });
       return { objectVersion: fetched.versions, files: fetched.files };
+    }
+    // The fetch may outlast the driver's deadline; past it the target may be a bare directory.
+    if (input.signal?.aborted === true) {
+      throw callerGoneError(input.signal, `${prepared.plan.pod.namespace}/${prepared.plan.pod.name}`, 'writing the files');
     }
     const outcome = await writer.write(input.targetPath, fetched.files);
     await this.options.listener?.mounted(fetched, { changed: outcome.changed, targetPath: input.targetPath });

@@ -1,8 +1,14 @@
 /**
  * A grpc-js Server bound to a Unix socket, with the lifecycle both doors need and grpc-js does not
  * provide: a stale socket file left by a crashed run is removed before binding (binding over it
- * fails with EADDRINUSE), the parent directory is created, and stop() drains in-flight calls
- * (tryShutdown) for at most a deadline before cancelling them (forceShutdown) and removes the file.
+ * fails with EADDRINUSE), but a socket some process still serves is refused, never taken over; the
+ * parent directory is created; and stop() drains in-flight calls (tryShutdown) for at most a
+ * deadline before cancelling them (forceShutdown) and removes the file if it is still this server's.
+ *
+ * Both checks matter when migrating from the upstream AWS provider, which listens on the same
+ * aws.sock: taking its live socket over would work until the old process exits and deletes the
+ * path, and from then on every driver Mount fails. Likewise, a stop() that deleted whatever is at
+ * the path would remove the socket of the server that replaced this one.
  *
  * It also opens each connection's HTTP/2 receive window wide (CONNECTION_WINDOW_BYTES). With the
  * protocol's default of 64 KiB, kubelet or the driver can have only ~20 mount requests on the wire
@@ -11,9 +17,11 @@
  * ~0.7 s, so they could not share AWS reads (1,319 calls instead of 222). The peers are local and
  * trusted (the socket is root-only); the window is a permit, memory is used only by what is sent.
  */
-import { lstat, mkdir, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, lstat, mkdir, unlink } from 'node:fs/promises';
 import type { Http2Server } from 'node:http2';
-import { dirname } from 'node:path';
+import { connect } from 'node:net';
+import { basename, dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { SecretletError } from '../../core/errors.js';
 import { grpcUnixAddress, parseUnixEndpoint } from './endpoint.js';
@@ -37,7 +45,8 @@ export interface UdsServer {
   readonly socketPath: string;
   /**
    * Stops accepting calls, lets in-flight calls finish for up to `deadlineMs`, then cancels the rest
-   * (their handlers' AbortSignals fire) and removes the socket file. Idempotent.
+   * (their handlers' AbortSignals fire) and removes the socket file, unless the file at the path is
+   * no longer the one this server bound. Idempotent.
    */
   stop(deadlineMs: number): Promise<void>;
 }
@@ -49,14 +58,21 @@ export async function startUdsServer(options: UdsServerOptions): Promise<UdsServ
 
   const server = new grpc.Server(options.grpcOptions);
   options.register(server);
+  // Node (libuv) unlinks a listening socket's path when it closes, whatever file is there by then.
+  // Listening under a private name and linking the endpoint to it keeps that unlink off the
+  // endpoint; link() also refuses (EEXIST) a path another process bound since the check above.
+  const privatePath = join(dirname(socketPath), `.${basename(socketPath)}.${randomBytes(4).toString('hex')}`);
   try {
     await new Promise<void>((resolve, reject) => {
-      server.bindAsync(grpcUnixAddress(socketPath), grpc.ServerCredentials.createInsecure(), (err) =>
+      server.bindAsync(grpcUnixAddress(privatePath), grpc.ServerCredentials.createInsecure(), (err) =>
         err ? reject(err) : resolve(),
       );
     });
+    await link(privatePath, socketPath);
   } catch (err) {
     server.forceShutdown();
+    await removeSocketFile(privatePath);
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw socketInUse(socketPath);
     throw new SecretletError({
       code: 'UNAVAILABLE',
       reason: 'BindFailed',
@@ -66,12 +82,14 @@ export async function startUdsServer(options: UdsServerOptions): Promise<UdsServ
     });
   }
 
+  await removeSocketFile(privatePath);
   widenConnectionWindows(server, options.connectionWindowBytes ?? CONNECTION_WINDOW_BYTES);
+  const bound = await identityOf(socketPath);
   let stopping: Promise<void> | undefined;
   return {
     socketPath,
     stop(deadlineMs: number): Promise<void> {
-      stopping ??= shutdown(server, deadlineMs).then(() => removeSocketFile(socketPath));
+      stopping ??= shutdown(server, deadlineMs).then(() => removeOwnSocketFile(socketPath, bound));
       return stopping;
     },
   };
@@ -108,7 +126,10 @@ function shutdown(server: grpc.Server, deadlineMs: number): Promise<void> {
   });
 }
 
-/** A socket file survives a crash (SIGKILL, OOM); binding over it would fail, so it goes first. */
+/**
+ * A socket file survives a crash (SIGKILL, OOM); binding over it would fail, so it goes first. A
+ * socket that accepts a connection is not stale: some process serves it, and it is not ours to take.
+ */
 async function removeStaleSocket(socketPath: string): Promise<void> {
   const stats = await lstat(socketPath).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return undefined;
@@ -123,7 +144,71 @@ async function removeStaleSocket(socketPath: string): Promise<void> {
       field: 'endpoint',
     });
   }
-  await unlink(socketPath);
+  if (stats.isSocket() && (await someoneListens(socketPath))) throw socketInUse(socketPath);
+  await removeSocketFile(socketPath);
+}
+
+function socketInUse(socketPath: string): SecretletError {
+  return new SecretletError({
+    code: 'FAILED_PRECONDITION',
+    reason: 'SocketInUse',
+    message: `another process is serving ${socketPath}; stop it (or give this agent another path) before starting`,
+    field: 'endpoint',
+  });
+}
+
+/**
+ * Whether a connect() to the socket succeeds. ECONNREFUSED is what a socket file with no listener
+ * gives (the stale case), ENOENT one removed meanwhile; EAGAIN is a listener whose backlog is full,
+ * so still a live process. Anything else (EACCES, ...) is not known to be stale and is reported.
+ */
+function someoneListens(socketPath: string): Promise<boolean> {
+  return new Promise<boolean>((resolve, reject) => {
+    const probe = connect(socketPath);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', (err: NodeJS.ErrnoException) => {
+      probe.destroy();
+      if (err.code === 'ECONNREFUSED' || err.code === 'ENOENT') resolve(false);
+      else if (err.code === 'EAGAIN') resolve(true);
+      else
+        reject(
+          new SecretletError({
+            code: 'FAILED_PRECONDITION',
+            reason: 'SocketProbeFailed',
+            message: `cannot tell whether a process serves ${socketPath}: ${err.message}`,
+            field: 'endpoint',
+            cause: err,
+          }),
+        );
+    });
+  });
+}
+
+/** Which file a path is: device and inode, recorded after listen to recognise our own socket later. */
+interface FileIdentity {
+  dev: number;
+  ino: number;
+}
+
+async function identityOf(path: string): Promise<FileIdentity | undefined> {
+  const stats = await lstat(path).catch(() => undefined);
+  return stats === undefined ? undefined : { dev: stats.dev, ino: stats.ino };
+}
+
+/**
+ * Removes the socket file only if it still is the one this server bound: if the path was removed
+ * and bound again by another server since, that server's socket stays. (The check and the unlink
+ * are two steps; a replacement in between is not guarded against, and needs two restarts racing.)
+ * The listener's own close-time unlink hits only its private name (see startUdsServer).
+ */
+async function removeOwnSocketFile(socketPath: string, bound: FileIdentity | undefined): Promise<void> {
+  const current = await identityOf(socketPath);
+  if (bound === undefined || current === undefined) return;
+  if (current.dev !== bound.dev || current.ino !== bound.ino) return;
+  await removeSocketFile(socketPath);
 }
 
 async function removeSocketFile(socketPath: string): Promise<void> {

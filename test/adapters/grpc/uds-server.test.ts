@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { connect as connectHttp2 } from 'node:http2';
 import { connect as connectUnix } from 'node:net';
 import { once } from 'node:events';
-import { lstat, mkdir, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, unlink, writeFile } from 'node:fs/promises';
 import { status } from '@grpc/grpc-js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createProviderClient, startProviderServer } from '../../../src/adapters/grpc/index.js';
@@ -74,6 +74,50 @@ describe('Unix socket server lifecycle', () => {
     await expect(client.version()).resolves.toMatchObject({ version: 'v1alpha1' });
   });
 
+  it('refuses to take over a socket another server is serving, and that server keeps serving', async () => {
+    const path = `${dir.dir}/aws.sock`;
+    const { client } = await start(path);
+
+    await expect(startProviderServer(path, options(idle()))).rejects.toMatchObject({
+      code: 'FAILED_PRECONDITION',
+      reason: 'SocketInUse',
+      message: expect.stringContaining(`another process is serving ${path}`) as unknown,
+    });
+    expect(await kind(path)).toBe('socket');
+    await expect(client.version()).resolves.toMatchObject({ version: 'v1alpha1' });
+  });
+
+  it('refuses a socket a live non-gRPC process listens on (e.g. the upstream provider during a migration)', async () => {
+    const path = `${dir.dir}/aws.sock`;
+    const child = spawn(
+      process.execPath,
+      ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => process.stdout.write('up'))`],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await once(child.stdout, 'data');
+      await expect(startProviderServer(path, options(idle()))).rejects.toMatchObject({ reason: 'SocketInUse' });
+      expect(await kind(path)).toBe('socket');
+    } finally {
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
+
+  it('stop() leaves alone a socket file another server bound at the path since', async () => {
+    const path = `${dir.dir}/aws.sock`;
+    const { server: old } = await start(path);
+    // The path was taken over while `old` still runs (an operator removed the file, another agent bound it).
+    await unlink(path);
+    const { client: next } = await start(path);
+
+    await old.stop(1_000);
+
+    expect(await kind(path)).toBe('socket');
+    await expect(next.version()).resolves.toMatchObject({ version: 'v1alpha1' });
+  });
+
   it('replaces a leftover regular file at the socket path', async () => {
     const path = `${dir.dir}/aws.sock`;
     await writeFile(path, 'junk');
@@ -102,8 +146,11 @@ describe('Unix socket server lifecycle', () => {
     const path = `${dir.dir}/aws.sock`;
     const { server } = await start(path);
     expect(await kind(path)).toBe('socket');
+    // The private name the listener was bound under is gone: only the endpoint is left.
+    expect(await readdir(dir.dir)).toEqual(['aws.sock']);
     await server.stop(1_000);
     expect(await kind(path)).toBe('missing');
+    expect(await readdir(dir.dir)).toEqual([]);
     await expect(server.stop(1_000)).resolves.toBeUndefined();
   });
 

@@ -77,6 +77,21 @@ export async function cleanupTarget(target: string, mounter: VolumeMounter, opti
   }
 }
 
+/**
+ * Whether `target` holds a payload the kubelet atomic writer finished: it swaps `..data` in last,
+ * so the link exists exactly when one whole payload landed. A `..data` that is not a symlink
+ * (EINVAL) was not made by the writer and counts as none; any other failure is the caller's to
+ * judge (the kubelet door then assumes none).
+ */
+export async function hasPayload(target: string): Promise<boolean> {
+  try {
+    return (await readDataLink(target)) !== undefined;
+  } catch (err) {
+    if (errnoCode(err) === 'EINVAL' || errnoCode(err) === 'ENOTDIR') return false;
+    throw err;
+  }
+}
+
 /** Reads that raced with this many payload swaps in a row give up rather than loop forever. */
 const MAX_READ_ATTEMPTS = 10;
 
@@ -157,6 +172,10 @@ export class LocalTargetDirectory implements TargetDirectory {
 
   ensure(target: string): Promise<void> {
     return ensureTargetDir(target);
+  }
+
+  hasPayload(target: string): Promise<boolean> {
+    return hasPayload(target);
   }
 
   cleanup(target: string): Promise<void> {

@@ -8,6 +8,12 @@ export interface VolumeMounter {
 /** Prepares and tears down a volume's target directory around the mount. */
 export interface TargetDirectory {
   ensure(target: string): Promise<void>;
+  /**
+   * Whether the target holds a payload the writer completed (kubelet layout: its `..data` link). A
+   * mount point without one is a tmpfs whose first mount never finished (the agent was killed
+   * between mount and write), not a volume with files to keep.
+   */
+  hasPayload(target: string): Promise<boolean>;
   /** NodeUnpublishVolume: remove contents, unmount if mounted, remove the directory; safe to repeat. */
   cleanup(target: string): Promise<void>;
 }

@@ -77,9 +77,17 @@ class FakeMounter implements VolumeMounter {
 class FakeTargets implements TargetDirectory {
   readonly ensured: string[] = [];
   readonly cleanedUp: string[] = [];
+  /** Targets holding a payload the writer finished (its `..data` link). */
+  readonly payloads = new Set<string>();
   failCleanup: Error | undefined;
+  payloadChecks = 0;
 
   constructor(private readonly mounter: FakeMounter) {}
+
+  hasPayload(target: string): Promise<boolean> {
+    this.payloadChecks += 1;
+    return Promise.resolve(this.payloads.has(target));
+  }
 
   ensure(target: string): Promise<void> {
     this.ensured.push(target);
@@ -89,6 +97,7 @@ class FakeTargets implements TargetDirectory {
   async cleanup(target: string): Promise<void> {
     this.cleanedUp.push(target);
     if (this.failCleanup !== undefined) throw this.failCleanup;
+    this.payloads.delete(target);
     await this.mounter.unmount(target);
   }
 }
@@ -97,9 +106,12 @@ class FakeWriter implements PayloadWriter {
   readonly writes: Array<{ target: string; files: readonly RenderedFile[] }> = [];
   beforeWrite: Hook = () => undefined;
 
+  constructor(private readonly targets: FakeTargets) {}
+
   async write(target: string, files: readonly RenderedFile[]): Promise<WriteOutcome> {
     await this.beforeWrite();
     this.writes.push({ target, files });
+    this.targets.payloads.add(target);
     return { changed: true };
   }
 }
@@ -143,7 +155,7 @@ function node() {
   const source = new FakeSource();
   const mounter = new FakeMounter();
   const targets = new FakeTargets(mounter);
-  const writer = new FakeWriter();
+  const writer = new FakeWriter(targets);
   const podStatuses = new FakePodStatuses();
   const listener = new FakeListener();
   const service = new NodeVolumeService({ nodeName: 'node-1', catalog, source, regions: noRegions, mounter, targets, writer, podStatuses, listener, tmpfsSizeBytes: 1 << 20 });
@@ -299,6 +311,49 @@ describe('NodeVolumeService.publish when the rollback fails', () => {
     expect({ code: error.code, reason: error.reason }).toEqual({ code: 'UNAVAILABLE', reason: 'ApiServerUnavailable' });
     expect(error.message).toMatch(/^failed to create secret provider class pod status for pod default\/web-0, err: /);
     expect(rollbackFailureOf(error)).toBe('EBUSY: resource busy, umount');
+  });
+});
+
+describe('NodeVolumeService.publish into a mount point that holds no payload', () => {
+  const unavailable = new SecretletError({ code: 'UNAVAILABLE', reason: 'Unavailable', message: 'Secrets Manager unavailable' });
+
+  it('fails like a first mount when the fetch fails: a crash between the tmpfs and the files must not become an empty volume', async () => {
+    const n = node();
+    // The agent died after mounting the tmpfs and before writing: kubelet's retry finds a mount point, no `..data`.
+    n.mounter.mounted.add(TARGET);
+    n.source.beforeAnswer = () => {
+      throw unavailable;
+    };
+    const error = await failure(n.service.publish(request()));
+    expect({ code: error.code, reason: error.reason }).toEqual({ code: 'UNAVAILABLE', reason: 'Unavailable' });
+    expect(n.targets.cleanedUp).toEqual([TARGET]);
+    expect(n.mounter.mounted.size).toBe(0);
+    expect(n.listener.failures.map((f) => f.firstMount)).toEqual([true]);
+  });
+
+  it('still masks a failed republish of a target that holds the files, checking the payload only then', async () => {
+    const n = node();
+    await n.service.publish(request());
+    await n.service.publish(request());
+    expect(n.targets.payloadChecks).toBe(0);
+    n.source.beforeAnswer = () => {
+      throw unavailable;
+    };
+    await expect(n.service.publish(request())).resolves.toBeUndefined();
+    expect(n.targets.cleanedUp).toEqual([]);
+    expect(n.mounter.mounted.has(TARGET)).toBe(true);
+    expect(n.listener.failures.map((f) => f.firstMount)).toEqual([false]);
+  });
+
+  it('fails closed when the payload cannot be checked', async () => {
+    const n = node();
+    await n.service.publish(request());
+    n.targets.hasPayload = () => Promise.reject(new Error('EIO: i/o error, readlink'));
+    n.source.beforeAnswer = () => {
+      throw unavailable;
+    };
+    expect((await failure(n.service.publish(request()))).code).toBe('UNAVAILABLE');
+    expect(n.targets.cleanedUp).toEqual([TARGET]);
   });
 });
 

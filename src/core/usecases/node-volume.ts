@@ -3,7 +3,8 @@
  * `secrets-store.csi.k8s.io` volumes, following the upstream driver's order of checks
  * (shared/spec/driver.md §1.5) and doing better where it leaves pods exposed:
  * - the whole mount is validated (SPC, parameters, every object) before a tmpfs is mounted;
- * - a failed first mount leaves no tmpfs and no directory; a failed republish keeps the old files;
+ * - a failed first mount leaves no tmpfs and no directory; a failed republish keeps the old files,
+ *   unless there are none (a first mount cut short by a crash), when it fails as a first mount;
  * - once kubelet has given up on the call (deadline, cancel), nothing more is mounted or written:
  *   the pod may be gone, or kubelet's retry may own the target by now;
  * - files land through the kubelet-style atomic writer, so a reader never sees a torn set;
@@ -128,16 +129,34 @@ export class NodeVolumeService {
       await this.publishOnce(req, firstMount, receivedAt, progress);
     } catch (e) {
       const error = asSecretletError(e, { code: 'INTERNAL', reason: 'Internal' });
-      await this.reportFailure({ volumeId: req.volumeId, targetPath: req.targetPath, volumeContext: req.volumeContext, error, firstMount, errorType: progress.errorType });
+      // A mount point with no payload is a first mount that never finished, not a volume to keep.
+      const keepsFiles = !firstMount && (await this.holdsPayload(req.targetPath));
+      await this.reportFailure({ volumeId: req.volumeId, targetPath: req.targetPath, volumeContext: req.volumeContext, error, firstMount: !keepsFiles, errorType: progress.errorType });
       // A failed republish keeps the mount and the old files. Upstream masks the error for the same
       // reason (kubelet removes the mount dir when a republish fails, k/k#121271); the failure is
       // still reported through the listener (Event, metric, event log).
-      if (!firstMount) return;
+      if (keepsFiles) return;
       // Leave nothing behind: kubelet retries from scratch into a clean target. Except when kubelet
       // gave up before this call touched the target: it has nothing to undo, and by now the target
       // may hold the mount of kubelet's retry, which a cleanup would tear down under it.
       if (!progress.callerGone || progress.touchedTarget) await this.rollback(req.targetPath, error);
       throw error;
+    }
+  }
+
+  /**
+   * Whether a failed republish may be masked: only when the target holds the files of an earlier
+   * publish. The agent may have been killed (SIGKILL, OOM, drain timeout) between mounting the tmpfs
+   * and writing the payload; kubelet's retry then finds a mount point with nothing in it, and masking
+   * its failure would start the pod on an empty secrets volume. Asked on this failure path only, so a
+   * republish that succeeds pays nothing for it. A check that fails counts as no payload: masking is
+   * only safe when the old files are known to be there.
+   */
+  private async holdsPayload(targetPath: string): Promise<boolean> {
+    try {
+      return await this.options.targets.hasPayload(targetPath);
+    } catch {
+      return false;
     }
   }
 

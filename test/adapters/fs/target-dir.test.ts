@@ -94,6 +94,30 @@ describe('cleanupTarget (NodeUnpublishVolume)', () => {
   });
 });
 
+describe('LocalTargetDirectory.hasPayload', () => {
+  it('is false for a mounted target the writer never finished, true once it wrote, false after cleanup', async () => {
+    const target = await dirs.make('mount');
+    const mounter = new InMemoryVolumeMounter();
+    const targets = new LocalTargetDirectory({ mounter });
+    await targets.ensure(target);
+    await mounter.mount(target, { sizeBytes: 1024 });
+    expect(await targets.hasPayload(target)).toBe(false);
+
+    await new KubeletAtomicWriter().write(target, [textFile('a', '1')]);
+    expect(await targets.hasPayload(target)).toBe(true);
+
+    await targets.cleanup(target);
+    expect(await targets.hasPayload(target)).toBe(false);
+  });
+
+  it('does not take a `..data` the writer did not make (a plain file) for a payload', async () => {
+    const target = await dirs.make('mount');
+    await mkdir(target);
+    await writeFile(join(target, '..data'), '');
+    expect(await new LocalTargetDirectory({ mounter: new InMemoryVolumeMounter() }).hasPayload(target)).toBe(false);
+  });
+});
+
 describe('LocalTargetDirectory and LockedTargetWriter sharing one TargetLocks', () => {
   const payload = [textFile('a', '1'), textFile('d/b', '2')];
 

@@ -2,14 +2,17 @@
  * The kubelet door's promises one pod at a time, through the real CSI socket against both local
  * emulators: a republish with nothing changed touches nothing; a failed first mount leaves no tmpfs
  * and no directory; a failed republish keeps the old files and answers success; malformed requests
- * get the upstream code and a message naming the field, with nothing mounted; unpublish is safe to
- * repeat and accepts targets that were never mounted.
+ * get the upstream code and a message naming the field, with nothing mounted; a target path that is
+ * relative or not normalized is refused before anything touches it; unpublish is safe to repeat and
+ * accepts targets that were never mounted.
  */
-import { mkdir, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCsiClient } from '../../src/adapters/grpc/clients/csi-client.js';
 import { startHarness } from '../support/agent-harness.js';
 import type { Harness } from '../support/agent-harness.js';
 import { mountedFilesystems, startFakeKubelet } from '../support/kubelet.js';
@@ -202,6 +205,70 @@ describe.skipIf(!MOUNT.capable)(`kubelet door, one pod at a time${MOUNT.capable 
       // kubelet's retry starts from scratch and succeeds.
       await kubelet.publish(pod);
       expect(await kubelet.readFile(pod, 'token')).toMatch(/^v\d+:token$/);
+    });
+  });
+
+  describe('a tmpfs left without files by an agent killed mid-mount', () => {
+    it('is not a republish to mask: a failing retry is refused and rolled back, and the next one mounts', async () => {
+      const pod = newPod();
+      const target = kubelet.targetPath(pod);
+      // What a SIGKILL between the agent's mount(2) and its first write leaves: a mount point, no `..data`.
+      await mkdir(target, { recursive: true });
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', target]);
+      expect(await mountsUnderHarness()).toContain(target);
+
+      h.stack.aws.faults.inject({ kind: 'unavailable' });
+      try {
+        await expect(kubelet.publish(pod)).rejects.toMatchObject({
+          details: expect.stringMatching(new RegExp(`^failed to mount secrets store objects for pod ${pod.namespace}/${pod.name}, err: `)),
+        });
+      } finally {
+        h.stack.aws.faults.clear();
+      }
+      expect(await exists(target)).toBe(false);
+      expect(await mountsUnderHarness()).not.toContain(target);
+
+      await kubelet.publish(pod);
+      expect(await kubelet.readFile(pod, 'color')).toMatch(/^v\d+:blue$/);
+    });
+  });
+
+  describe('target paths that are relative or not normalized are refused before anything touches them', () => {
+    it('publish with a relative path answers INVALID_ARGUMENT naming target_path, and creates nothing', async () => {
+      const pod = newPod();
+      // Relative to the agent's working directory (the test's), yet naming the harness target, so
+      // even a regression mounts nowhere but where afterAll unpublishes.
+      const relativeTarget = relative(process.cwd(), kubelet.targetPath(pod));
+      expect(relativeTarget.startsWith('/')).toBe(false);
+      const error = await kubelet.publish(pod, { targetPath: relativeTarget }).then(
+        () => undefined,
+        (e: unknown) => e as { code: number; details: string },
+      );
+      expect(error, 'publish must fail').toBeDefined();
+      expect(status[error!.code]).toBe('INVALID_ARGUMENT');
+      expect(error!.details).toContain('target_path');
+      expect(await exists(kubelet.targetPath(pod))).toBe(false);
+      expect(await mountsUnderHarness()).not.toContain(kubelet.targetPath(pod));
+    });
+
+    it('unpublish of `<dir>/x/../victim` answers INVALID_ARGUMENT naming target_path, and removes nothing', async () => {
+      const victim = join(h.dir, 'victim');
+      await mkdir(join(h.dir, 'x'), { recursive: true });
+      await mkdir(victim, { recursive: true });
+      await writeFile(join(victim, 'keep'), 'host data');
+      const client = createCsiClient(h.csiEndpoint);
+      try {
+        const error = await client.nodeUnpublish({ volumeId: 'csi-0', targetPath: `${h.dir}/x/../victim` }).then(
+          () => undefined,
+          (e: unknown) => e as { code: number; details: string },
+        );
+        expect(error, 'unpublish must fail').toBeDefined();
+        expect(status[error!.code]).toBe('INVALID_ARGUMENT');
+        expect(error!.details).toContain('target_path');
+      } finally {
+        client.close();
+      }
+      expect(await readdir(victim)).toEqual(['keep']);
     });
   });
 

@@ -41,6 +41,32 @@ describe('checkNodePublish', () => {
   });
 });
 
+describe('target_path form (after the upstream checks)', () => {
+  const kubeletPath = '/var/lib/kubelet/pods/0d3b6c4e-1f2a-4b5c-8d9e-0a1b2c3d4e5f/volumes/kubernetes.io~csi/secrets-store-inline/mount';
+  const refused = ['/', '//', 'mount', 'pods/uid/mount', './mount', '/tmp/x/../victim', '/tmp/x/..', '/..', '/tmp/./x', '/tmp//x', '/tmp/x//'];
+
+  it('accepts kubelet\'s paths, other roots, and one trailing slash', () => {
+    for (const target_path of [kubeletPath, '/tmp/secretlet-harness-Ab12/pods/u/volumes/kubernetes.io~csi/secrets/mount', '/data/kubelet/x/', '/tmp/csi/mount']) {
+      expect(checkNodePublish({ ...publish, target_path }), target_path).toBeUndefined();
+      expect(checkNodeUnpublish({ volume_id: 'v', target_path }), target_path).toBeUndefined();
+    }
+  });
+
+  it('refuses a relative or unnormalized path with INVALID_ARGUMENT naming target_path, on publish and unpublish', () => {
+    for (const target_path of refused) {
+      const expected = { code: 'INVALID_ARGUMENT', reason: 'InvalidTargetPath', field: 'target_path', message: expect.stringContaining('target_path') };
+      expect(checkNodePublish({ ...publish, target_path }), target_path).toMatchObject(expected);
+      expect(checkNodeUnpublish({ volume_id: 'v', target_path }), target_path).toMatchObject(expected);
+    }
+  });
+
+  it('comes after every upstream check, so those keep their errors', () => {
+    expect(checkNodePublish({ ...publish, target_path: 'rel', volume_context: {} })?.field).toBe('volume_context');
+    expect(checkNodePublish({ ...publish, target_path: 'rel', volume_id: '' })?.field).toBe('volume_id');
+    expect(checkNodeUnpublish({ volume_id: '', target_path: '/a/../b' })?.field).toBe('volume_id');
+  });
+});
+
 describe('checkNodeUnpublish', () => {
   it('reports the volume id before the target path', () => {
     expect(checkNodeUnpublish({ volume_id: '', target_path: '' })?.message).toBe('Volume ID missing in request');

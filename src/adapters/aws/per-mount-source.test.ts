@@ -64,4 +64,24 @@ describe('PerMountSecretSource (the upstream provider call pattern, for the benc
     expect(Object.entries(counts).filter(([a]) => a.startsWith('PodIdentity'))).toEqual([['PodIdentityGetCredentials', 2]]);
     expect(counts['GetSecretValue']).toBe(2);
   });
+
+  it('never waits for a budget token, however many calls it makes (upstream has no client-side limit)', async () => {
+    // A frozen clock: a token bucket never refills, so any wait for a token would call sleep.
+    const waits: number[] = [];
+    const directory = new InMemoryServiceAccountDirectory();
+    directory.setRoleArn('ns', 'app', ROLE);
+    const frozen = { now: () => 0, sleep: (ms: number) => (waits.push(ms), Promise.reject(new Error('the model waited for a budget token'))) };
+    const unthrottled = new PerMountSecretSource({ endpoint: stack.aws.url, podIdentityEndpoint: stack.aws.podIdentityUrl, serviceAccounts: directory, clock: frozen });
+    try {
+      // 401 mounts of one parameter: 401 GetParameters, past the 400-call burst of the account's quota.
+      const oneParameter: ObjectRequest[] = [{ type: 'ssmparameter', name: '/app/p0' }];
+      for (let mount = 0; mount < 401; mount++) {
+        const [result] = await unthrottled.fetch(identity('irsa'), REGION, oneParameter);
+        expect(result?.ok).toBe(true);
+      }
+      expect(waits).toEqual([]);
+    } finally {
+      unthrottled.close();
+    }
+  }, 60_000);
 });

@@ -12,7 +12,7 @@ import type { Result } from '../core/result.js';
 import { EventJournal } from './event-journal.js';
 import { LiveMounts } from './rotation-live-mounts.js';
 import { RotationReconciler } from './rotation-reconciler.js';
-import type { RotationReconcilerOptions } from './rotation-reconciler.js';
+import type { RotationCycleReport, RotationReconcilerOptions } from './rotation-reconciler.js';
 import { descriptor, mountPlan } from '../../test/support/descriptors.js';
 
 const enc = new TextEncoder();
@@ -65,6 +65,15 @@ async function metricValue(metrics: AgentMetrics, name: string, sample = name): 
   if (metric === undefined) throw new Error(`no metric ${name}`);
   const { values } = await metric.get();
   return values.filter((v) => ((v as { metricName?: string }).metricName ?? name) === sample).reduce((sum, v) => sum + v.value, 0);
+}
+
+/** Starts a cycle and holds it inside its AWS fetch, so a test can change the world meanwhile. */
+async function cycleHeldAtFetch(reconciler: RotationReconciler, source: ScriptedSource): Promise<{ cycle: Promise<RotationCycleReport>; release: () => void }> {
+  const fetchDone = gate();
+  source.hold = fetchDone.opened;
+  const cycle = reconciler.runCycle();
+  await source.fetching;
+  return { cycle, release: () => fetchDone.open() };
 }
 
 async function setup(random = () => 0.999, extra: Partial<RotationReconcilerOptions> = {}): Promise<{ journal: EventJournal; live: LiveMounts; source: ScriptedSource; writer: RecordingWriter; reconciler: RotationReconciler }> {
@@ -165,15 +174,12 @@ describe('RotationReconciler', () => {
   it('does not write over a republish that replaced the mount while the cycle fetched', async () => {
     const { journal, live, source, writer, reconciler } = await setup();
     source.next = () => ok({ bytes: enc.encode('A2'), version: 'v2' });
-    const fetchDone = gate();
-    source.hold = fetchDone.opened;
-    const cycle = reconciler.runCycle();
-    await source.fetching;
+    const { cycle, release } = await cycleHeldAtFetch(reconciler, source);
     // kubelet republished meanwhile (SPC edited: object b now comes from another secret) and wrote that.
     const before = live.get('u1/vol')!;
     const edited = mountPlan([descriptor({ index: 0, objectName: 'a' }), descriptor({ index: 1, objectName: 'c' })]);
     live.set({ ...before, plan: edited, values: new Map([[0, { bytes: enc.encode('A3'), version: 'v3' }], [1, { bytes: enc.encode('C'), version: 'c1' }]]), versions: [{ id: 'a', version: 'v3' }, { id: 'c', version: 'c1' }] });
-    fetchDone.open();
+    release();
     const report = await cycle;
     expect(writer.writes).toEqual([]);
     expect(report).toMatchObject({ rewritten: [], superseded: ['u1/vol'], failed: [] });
@@ -185,12 +191,9 @@ describe('RotationReconciler', () => {
     let stamp = 'dev:ino:1:1';
     const { journal, source, writer, reconciler } = await setup(undefined, { targetStamp: () => stamp });
     source.next = () => ok({ bytes: enc.encode('A2'), version: 'v2' });
-    const fetchDone = gate();
-    source.hold = fetchDone.opened;
-    const cycle = reconciler.runCycle();
-    await source.fetching;
+    const { cycle, release } = await cycleHeldAtFetch(reconciler, source);
     stamp = 'dev:ino:2:2'; // the door swapped ..data; it sets the live entry only after its pod status and log record
-    fetchDone.open();
+    release();
     const report = await cycle;
     expect(writer.writes).toEqual([]);
     expect(report).toMatchObject({ rewritten: [], superseded: ['u1/vol'] });
@@ -200,13 +203,10 @@ describe('RotationReconciler', () => {
   it('still rewrites a mount whose token alone was handed over while the cycle fetched', async () => {
     const { journal, live, source, writer, reconciler } = await setup();
     source.next = () => ok({ bytes: enc.encode('A2'), version: 'v2' });
-    const fetchDone = gate();
-    source.hold = fetchDone.opened;
-    const cycle = reconciler.runCycle();
-    await source.fetching;
+    const { cycle, release } = await cycleHeldAtFetch(reconciler, source);
     // A republish answered from memory: same plan and values, fresher token.
     live.handOver('u1/vol', { ...identity, token: 't2' });
-    fetchDone.open();
+    release();
     const report = await cycle;
     expect(report).toMatchObject({ rewritten: ['u1/vol'], superseded: [] });
     expect(writer.writes).toHaveLength(1);

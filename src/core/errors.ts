@@ -51,8 +51,14 @@ export class SecretletError extends Error {
     Object.defineProperty(this, MARKER, { value: true });
   }
 
-  /** Cross-realm safe (worker threads, vm contexts): checks a registered symbol, not the prototype. */
+  /**
+   * Cross-realm safe (worker threads, vm contexts): checks a registered symbol, not the prototype.
+   * Only for SecretletError itself: a subclass inherits this static method, and with the marker
+   * check every SecretletError would pass for an instance of every subclass, so those keep the
+   * ordinary prototype check.
+   */
   static [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== SecretletError) return Function.prototype[Symbol.hasInstance].call(this, value);
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[MARKER] === true;
   }
 }

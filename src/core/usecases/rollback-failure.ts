@@ -21,7 +21,5 @@ export function withRollbackFailure(error: SecretletError, rollback: unknown): S
 
 /** The rollback failure attached to a publish error, if any. */
 export function rollbackFailureOf(e: unknown): string | undefined {
-  // Not `instanceof PublishNotRolledBack`: SecretletError's instance check is by marker, which the subclass inherits.
-  if (!(e instanceof SecretletError) || !('rollbackError' in e)) return undefined;
-  return typeof e.rollbackError === 'string' ? e.rollbackError : undefined;
+  return e instanceof PublishNotRolledBack ? e.rollbackError : undefined;
 }

@@ -59,13 +59,14 @@ export class RepublishFreshness implements MountFreshness {
   #sameSecretObjects(mountKey: string, requested: readonly SecretObjectSpec[]): boolean {
     const recorded = this.#o.recordedSecretObjects?.(mountKey);
     // Nothing recorded to compare with (no log wired): the request's spec cannot be known unchanged.
-    // Usually the very array the door recorded (the catalog's parsed SPC): no serialisation then.
-    return recorded !== undefined && (recorded === requested || sameJson(recorded, requested));
+    // Usually the very array the door recorded (the catalog's parsed SPC): sameJson then needs no serialisation.
+    return recorded !== undefined && sameJson(recorded, requested);
   }
 }
 
+/** JSON equality, with the same object (the common case on one thread) answered without serialising. */
 function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
 }
 
 function samePlan(a: MountPlan, b: MountPlan): boolean {
@@ -75,7 +76,7 @@ function samePlan(a: MountPlan, b: MountPlan): boolean {
   // Plans of one SecretProviderClass share their frozen objects (ValidatedObjectsMemo) on one thread,
   // so the objects, nearly all of a plan's data, compare by reference; across pool threads (or after
   // the memo evicted them) they are copies, so compare the data, with the same JSON equality as the rest.
-  return JSON.stringify(restA) === JSON.stringify(restB) && (objectsA === objectsB || JSON.stringify(objectsA) === JSON.stringify(objectsB));
+  return sameJson(restA, restB) && sameJson(objectsA, objectsB);
 }
 
 function sameSubject(a: AwsIdentity, b: AwsIdentity): boolean {

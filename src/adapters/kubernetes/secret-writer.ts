@@ -111,11 +111,25 @@ export class KubeSecretWriter {
           sameStringMap(current.metadata?.annotations, body.metadata?.annotations) &&
           sameOwners(currentOwners, body.metadata?.ownerReferences ?? []);
         if (unchanged) return 'unchanged';
+        if (current.type !== body.type) {
+          // The API server refuses a type change ("field is immutable"), which upstream's full PUT
+          // runs into on every resync. The Secret is ours (managed label): replace it, keeping its
+          // owners. The preconditions make a concurrent writer's change fail the delete, and we
+          // read again.
+          await this.api.deleteNamespacedSecret({
+            name: desired.name,
+            namespace: desired.namespace,
+            body: { preconditions: { resourceVersion: current.metadata?.resourceVersion, uid: current.metadata?.uid } },
+          });
+          await this.api.createNamespacedSecret({ namespace: desired.namespace, body });
+          return 'updated';
+        }
         const next: V1Secret = { ...body, metadata: { ...body.metadata, resourceVersion: current.metadata?.resourceVersion } };
         await this.api.replaceNamespacedSecret({ name: desired.name, namespace: desired.namespace, body: next });
         return 'updated';
       } catch (e) {
-        if (isConflict(e)) continue; // raced with another writer: read again and retry
+        // Raced with another writer (or, past our read, with a delete): read again and retry.
+        if (isConflict(e) || (current !== undefined && isNotFound(e))) continue;
         throw kubeError(`failed to write secret ${desired.namespace}/${desired.name}`, e);
       }
     }

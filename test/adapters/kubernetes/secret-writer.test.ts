@@ -67,6 +67,18 @@ describe('KubeSecretWriter against the local API server', () => {
     expect(await writer.release('default', 'rel', new Set(['b']))).toBe('absent');
   });
 
+  it('a changed type replaces the managed Secret (the API server refuses a type change), keeping its owners', async () => {
+    await writer.apply(desired('typed', 'v1'), { pods: [{ name: 'pod-a', uid: 'a' }], released: new Set() });
+    const before = emulator.get('v1', 'Secret', 'default', 'typed')!;
+    const tls: DesiredSecret = { ...desired('typed', 'v1'), type: 'kubernetes.io/tls', data: { 'tls.crt': new TextEncoder().encode('c'), 'tls.key': new TextEncoder().encode('k') } };
+    expect(await writer.apply(tls, { pods: [{ name: 'pod-b', uid: 'b' }], released: new Set() })).toBe('updated');
+    const after = emulator.get('v1', 'Secret', 'default', 'typed')!;
+    expect(after.type).toBe('kubernetes.io/tls');
+    expect(Object.keys(after.data as Record<string, string>).sort()).toEqual(['tls.crt', 'tls.key']);
+    expect(after.metadata.uid).not.toBe(before.metadata.uid);
+    expect(owners('typed')).toEqual(['a', 'b']);
+  });
+
   it('never writes or deletes a Secret it does not manage', async () => {
     emulator.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'theirs', namespace: 'default' }, type: 'Opaque', data: { key: 'dGhlaXJz' } } as KubeObject);
     expect(await writer.apply(desired('theirs', 'mine'), { pods: [{ name: 'pod-a', uid: 'a' }], released: new Set() })).toBe('unmanaged');

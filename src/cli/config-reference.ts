@@ -24,7 +24,7 @@ export function renderConfigReference(flags: readonly FlagDefinition[] = SERVE_F
   const rows = flags.map((f) => `| ${flagCell(f)} | \`${f.env}\` | \`${cell(f.defaultText)}\` | ${cell(f.description)} |`);
   return [
     'Every flag of `secretlet serve` can also be set through its environment variable; a flag on the command line wins.',
-    'Durations take `ms`, `s`, `m` or `h` (`2m`, `500ms`); sizes take `Ki`, `Mi` or `Gi`.',
+    "Durations are Go's (`500ms`, `90s`, `2m`, `1m30s`, `1.5h`; units `ns`, `us`, `ms`, `s`, `m`, `h`; a bare number is seconds); sizes take `Ki`, `Mi` or `Gi`.",
     '',
     '| flag | environment | default | meaning |',
     '| --- | --- | --- | --- |',

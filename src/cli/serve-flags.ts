@@ -29,7 +29,7 @@ export const SERVE_FLAGS: readonly FlagDefinition[] = [
   def('region', 'region', 'string', '$AWS_REGION', 'Default AWS region when a SecretProviderClass names none; else the node label topology.kubernetes.io/region.'),
   def('rotationInterval', 'rotation-interval', 'string', '2m', 'How often live mounts are refreshed. A kubelet republish of a mount verified within this interval (and untouched since) reads nothing; 0 disables the reconciler, and then every republish reads.'),
   def('logLevel', 'log-level', 'string', 'info', 'trace, debug, info, warn, error, fatal or silent.'),
-  def('metricsAddr', 'metrics-addr', 'string', ':8095', 'Address for /metrics, /healthz and /readyz; empty disables.'),
+  def('metricsAddr', 'metrics-addr', 'string', ':8095', 'host:port for /metrics, /healthz and /readyz; without a host (:8095) every IPv6 and IPv4 address; empty disables.'),
   def('kubeconfig', 'kubeconfig', 'string', '(in-cluster)', 'Kubeconfig file; empty uses the in-cluster service account.'),
   def('driverWritesSecrets', 'driver-writes-secrets', 'boolean', 'false', 'Provider door: return files to the driver instead of writing them (ASCP --driver-writes-secrets).'),
   def('awsEndpoint', 'aws-endpoint', 'string', '(SDK default)', 'Endpoint for Secrets Manager, SSM and STS (e.g. the local emulator); AWS_ENDPOINT_URL* also work.'),

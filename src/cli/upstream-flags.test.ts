@@ -43,11 +43,45 @@ describe('translateUpstreamArgs', () => {
 
   it("reads Go's flag forms: one dash, a separate value, bool flags with and without =value", () => {
     expect(translateUpstreamArgs(['-nodeid', 'n1', '-endpoint=unix:///a.sock']).args).toEqual(['--node-name=n1', '--csi-endpoint=unix:///a.sock']);
-    expect(translateUpstreamArgs(['--driver-writes-secrets']).args).toEqual(['--driver-writes-secrets']);
-    expect(translateUpstreamArgs(['-driver-writes-secrets=1']).args).toEqual(['--driver-writes-secrets']);
-    expect(translateUpstreamArgs(['--driver-writes-secrets=false']).args).toEqual([]);
+    expect(translateUpstreamArgs(['--driver-writes-secrets']).args).toEqual(['--driver-writes-secrets=true']);
+    expect(translateUpstreamArgs(['-driver-writes-secrets=1']).args).toEqual(['--driver-writes-secrets=true']);
     // A bool flag takes no separate value: what follows is the next argument.
     expect(translateUpstreamArgs(['--enable-secret-rotation', '--region', 'eu-west-1']).args).toEqual(['--region', 'eu-west-1']);
+  });
+
+  it('hands an explicit false of --driver-writes-secrets on, so it beats SECRETLET_DRIVER_WRITES_SECRETS', () => {
+    const t = translateUpstreamArgs(['--driver-writes-secrets=false']);
+    expect(t.args).toEqual(['--driver-writes-secrets=false']);
+    expect(t.notes).toEqual(['-driver-writes-secrets=false: --driver-writes-secrets=false']);
+  });
+
+  it("reads secretlet's own `--driver-writes-secrets false` form as false, and says so", () => {
+    const t = translateUpstreamArgs(['--driver-writes-secrets', 'false', '--mode', 'provider']);
+    expect(t.args).toEqual(['--driver-writes-secrets=false', '--mode', 'provider']);
+    expect(t.notes).toEqual(['-driver-writes-secrets=false: --driver-writes-secrets=false']);
+    // An option after it is not its value.
+    expect(translateUpstreamArgs(['--driver-writes-secrets', '--mode', 'provider']).args).toEqual(['--driver-writes-secrets=true', '--mode', 'provider']);
+    expect(() => translateUpstreamArgs(['--driver-writes-secrets', 'maybe'])).toThrow(new UpstreamFlagError('invalid boolean value "maybe" for -driver-writes-secrets'));
+  });
+
+  it("accepts and ignores klog's flags, which upstream DaemonSets and operators pass, logging each", () => {
+    const klog = ['--logtostderr', '--alsologtostderr=false', '--log_file=/var/log/driver.log', '--log_dir', '/var/log', '-stderrthreshold=INFO', '--vmodule=server=5', '--skip_headers', '--log_file_max_size=1800', '--one_output=true', '--add_dir_header', '--skip_log_headers'];
+    const t = translateUpstreamArgs([...klog, '--mode', 'provider']);
+    expect(t.args).toEqual(['--mode', 'provider']);
+    expect(t.role).toBeUndefined();
+    expect(t.notes).toEqual([
+      '-logtostderr=true: ignored, klog output setting; secretlet always logs JSON lines to stdout',
+      '-alsologtostderr=false: ignored, klog output setting; secretlet always logs JSON lines to stdout',
+      '-log_file=/var/log/driver.log: ignored, klog output setting; secretlet always logs JSON lines to stdout',
+      '-log_dir=/var/log: ignored, klog output setting; secretlet always logs JSON lines to stdout',
+      '-stderrthreshold=INFO: ignored, klog output setting; secretlet always logs JSON lines to stdout',
+      '-vmodule=server=5: ignored, klog per-file verbosity; use --log-level',
+      '-skip_headers=true: ignored, klog output setting; secretlet always logs JSON lines to stdout',
+      '-log_file_max_size=1800: ignored, klog output setting; secretlet always logs JSON lines to stdout',
+      '-one_output=true: ignored, klog output setting; secretlet always logs JSON lines to stdout',
+      '-add_dir_header=true: ignored, klog output setting; secretlet always logs JSON lines to stdout',
+      '-skip_log_headers=true: ignored, klog output setting; secretlet always logs JSON lines to stdout',
+    ]);
   });
 
   it("passes secretlet's own arguments and unknown ones through for commander to judge", () => {
@@ -58,6 +92,7 @@ describe('translateUpstreamArgs', () => {
     expect(t.role).toBeUndefined();
     // secretlet's own switch alone does not pick a door.
     expect(translateUpstreamArgs(['--driver-writes-secrets']).role).toBeUndefined();
+    expect(translateUpstreamArgs(['--log-level', 'debug']).args).toEqual(['--log-level', 'debug']);
   });
 
   it('rejects a value flag without its value and a bool flag with a non-bool value, naming the flag', () => {

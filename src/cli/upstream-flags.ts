@@ -14,12 +14,19 @@ export type UpstreamRole = 'driver' | 'provider';
 interface UpstreamFlag {
   /** Go bool flags take no separate value (`-flag` alone is true; `-flag=false` is false). */
   bool: boolean;
+  /**
+   * A bool flag that is also secretlet's own, whose `--flag false` form (commander's) reads the next
+   * argument as the value when it is not an option; Go would stop parsing there instead.
+   */
+  separateValue?: boolean;
   /** Which upstream binary has it; `shared` where both do, or where secretlet has the same flag. */
   from: UpstreamRole | 'shared';
   /** The secretlet arguments it becomes; absent: dropped, and `why` says what to use instead. */
   to?: (value: string) => string[];
   why?: string;
 }
+
+const KLOG_OUTPUT = 'klog output setting; secretlet always logs JSON lines to stdout';
 
 const UPSTREAM_FLAGS: Readonly<Record<string, UpstreamFlag>> = {
   // Secrets Store CSI Driver (driver.md §6.3).
@@ -36,12 +43,26 @@ const UPSTREAM_FLAGS: Readonly<Record<string, UpstreamFlag>> = {
   'enable-pprof': { bool: true, from: 'driver', why: 'no Go profiler here; use node --cpu-prof' },
   'pprof-port': { bool: false, from: 'driver', why: 'no Go profiler here; use node --cpu-prof' },
   'log-format-json': { bool: true, from: 'driver', why: 'secretlet always logs JSON' },
+  // klog's flags (klog.InitFlags: the driver's and the provider's binaries both register them).
   v: { bool: false, from: 'shared', why: 'klog verbosity; use --log-level' },
+  vmodule: { bool: false, from: 'shared', why: 'klog per-file verbosity; use --log-level' },
+  logtostderr: { bool: true, from: 'shared', why: KLOG_OUTPUT },
+  alsologtostderr: { bool: true, from: 'shared', why: KLOG_OUTPUT },
+  stderrthreshold: { bool: false, from: 'shared', why: KLOG_OUTPUT },
+  log_dir: { bool: false, from: 'shared', why: KLOG_OUTPUT },
+  log_file: { bool: false, from: 'shared', why: KLOG_OUTPUT },
+  log_file_max_size: { bool: false, from: 'shared', why: KLOG_OUTPUT },
+  one_output: { bool: true, from: 'shared', why: KLOG_OUTPUT },
+  skip_headers: { bool: true, from: 'shared', why: KLOG_OUTPUT },
+  skip_log_headers: { bool: true, from: 'shared', why: KLOG_OUTPUT },
+  add_dir_header: { bool: true, from: 'shared', why: KLOG_OUTPUT },
+  log_backtrace_at: { bool: false, from: 'shared', why: KLOG_OUTPUT },
   // Both: the driver searches this directory for provider sockets, the provider listens in it.
   'provider-volume': { bool: false, from: 'shared', to: (v) => [`--provider-socket=${v.replace(/\/+$/, '')}/aws.sock`] },
-  // AWS provider (aws-provider.md §1.1). secretlet has a switch of this name; Go's form may carry
-  // `=true` or `=false`. (`--metrics-addr`, the driver's, is secretlet's own flag and passes through.)
-  'driver-writes-secrets': { bool: true, from: 'shared', to: (v) => (v === 'true' ? ['--driver-writes-secrets'] : []) },
+  // AWS provider (aws-provider.md §1.1). secretlet has a flag of this name; Go's form may carry
+  // `=true` or `=false`. Both values reach commander, so an explicit false beats the environment
+  // variable as any flag does. (`--metrics-addr`, the driver's, is secretlet's own flag and passes through.)
+  'driver-writes-secrets': { bool: true, separateValue: true, from: 'shared', to: (v) => [`--driver-writes-secrets=${v}`] },
   qps: { bool: false, from: 'provider', why: 'secretlet sets no client-side rate limit on its API server calls' },
   burst: { bool: false, from: 'provider', why: 'secretlet sets no client-side rate limit on its API server calls' },
   'eks-addon-version': { bool: false, from: 'provider', why: 'it only changes the SDK user agent' },
@@ -68,7 +89,7 @@ export function translateUpstreamArgs(args: readonly string[]): TranslatedArgs {
   const seen = new Set<string>();
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] ?? '';
-    const m = /^--?([a-z][a-z0-9-]*)(?:=(.*))?$/s.exec(arg);
+    const m = /^--?([a-z][a-z0-9_-]*)(?:=(.*))?$/s.exec(arg);
     const flag = m?.[1] === undefined ? undefined : UPSTREAM_FLAGS[m[1]];
     if (m === null || flag === undefined) {
       out.push(arg);
@@ -77,6 +98,8 @@ export function translateUpstreamArgs(args: readonly string[]): TranslatedArgs {
     const name = m[1] ?? '';
     let value = m[2];
     if (flag.bool) {
+      const next = args[i + 1];
+      if (value === undefined && flag.separateValue === true && next !== undefined && !next.startsWith('-')) value = args[++i];
       const parsed = value === undefined ? true : goParseBool(value);
       if (parsed === undefined) throw new UpstreamFlagError(`invalid boolean value "${value ?? ''}" for -${name}`);
       value = String(parsed);
@@ -88,7 +111,7 @@ export function translateUpstreamArgs(args: readonly string[]): TranslatedArgs {
     if (flag.to) {
       const mapped = flag.to(value);
       out.push(...mapped);
-      notes.push(`-${name}=${value}: ${mapped.length > 0 ? mapped.join(' ') : 'off, the default'}`);
+      notes.push(`-${name}=${value}: ${mapped.join(' ')}`);
     } else {
       notes.push(`-${name}=${value}: ignored, ${flag.why ?? ''}`);
     }

@@ -6,6 +6,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { invalidArgument } from '../core/errors.js';
+import { parseDuration } from './duration.js';
 
 export type AgentMode = 'kubelet' | 'provider' | 'both';
 export type FetchStrategy = 'secretlet' | 'per-mount';
@@ -28,7 +29,7 @@ export interface AgentOptions {
   /** Default primary region when an SPC names none (AWS_REGION). @default '' (use the node label) */
   region?: string;
   /**
-   * Rotation interval, e.g. '2m', '30s'; '0' disables the reconciler. Also how long after a mount's
+   * Rotation interval, e.g. '2m', '30s', '1m30s' (Go's duration syntax, src/config/duration.ts); '0' disables the reconciler. Also how long after a mount's
    * last verification a republish of it is answered without a read (minus `valueCacheTtl`).
    * @default '2m'
    */
@@ -113,15 +114,6 @@ export interface CompiledAgentOptions {
   eventLogFsync: EventLogFsync;
   eventLogCompactEvery: number;
   mintTokens: boolean;
-}
-
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-export function parseDuration(value: string, option: string): number {
-  const m = DURATION.exec(value.trim());
-  if (!m) throw invalidArgument('InvalidOption', `options.${option} must be a duration like 500ms, 30s, 2m or 1h (got "${value}")`, option);
-  return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 's']!);
 }
 
 const SIZE = /^(\d+)(Ki|Mi|Gi)?$/;

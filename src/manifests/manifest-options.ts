@@ -4,6 +4,7 @@
  * fills defaults and rejects values that would produce a broken or unpinned install, naming the
  * option. Defaults are "change nothing": the overlay in deploy/ as written.
  */
+import { parseDuration } from '../config/duration.js';
 import { invalidArgument } from '../core/errors.js';
 
 export type ManifestMode = 'kubelet' | 'provider';
@@ -33,7 +34,7 @@ export interface ManifestOptions {
   image?: string;
   /** Default AWS region (`--region`); set, the agent never reads node labels, so `nodes get` is dropped. @default '' */
   region?: string;
-  /** `--rotation-interval`, e.g. '2m'; '0' disables the reconciler. @default '2m' */
+  /** `--rotation-interval`, e.g. '2m' or '1m30s'; '0' disables the reconciler. @default '2m' */
   rotationInterval?: string;
   /** `--log-level`. @default 'info' */
   logLevel?: ManifestLogLevel;
@@ -63,8 +64,6 @@ export interface CompiledManifestOptions {
 const MODES: readonly ManifestMode[] = ['kubelet', 'provider'];
 const LOG_LEVELS: readonly ManifestLogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-// The agent's duration grammar (src/config: 500ms, 30s, 2m, 1h, bare seconds).
-const DURATION = /^\d+(\.\d+)?(ms|s|m|h)?$/;
 // Kubernetes resource.Quantity, e.g. 50m, 0.5, 128Mi, 1G, 1e3.
 const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?\d+)?$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
@@ -100,9 +99,8 @@ export function compileManifestOptions(o: ManifestOptions, defaultDeployDir: () 
   }
   if (o.image !== undefined && !isPinnedImage(o.image)) fail('image', `must be pinned by a tag other than latest or by a digest (got "${o.image}")`);
   if (o.region !== undefined && o.region !== '' && !REGION.test(o.region)) fail('region', `must be an AWS region like us-east-1 (got "${o.region}")`);
-  if (o.rotationInterval !== undefined && !DURATION.test(o.rotationInterval)) {
-    fail('rotationInterval', `must be a duration like 30s, 2m or 1h (got "${o.rotationInterval}")`);
-  }
+  // The agent's own grammar (Go's durations): what passes here, the agent accepts.
+  if (o.rotationInterval !== undefined) parseDuration(o.rotationInterval, 'rotationInterval');
   if (o.logLevel !== undefined && !LOG_LEVELS.includes(o.logLevel)) fail('logLevel', `must be one of ${LOG_LEVELS.join(', ')}`);
   if (o.resources !== undefined) {
     checkQuantities(o.resources.requests, 'resources.requests');

@@ -16,9 +16,15 @@ export interface RunningHttpServer {
   close(): Promise<void>;
 }
 
-export function parseListenAddress(addr: string): { host: string; port: number } {
+/**
+ * Go's `host:port` (`:8095`, `127.0.0.1:8095`, `[::1]:8095`). An empty host means every address, as
+ * in Go: `host` is then undefined, and Node binds `::` dual-stack (IPv4 too), or 0.0.0.0 where the
+ * node has no IPv6. Binding 0.0.0.0 instead would leave an IPv6 single-stack pod's IP unanswered,
+ * and kubelet's probes with it.
+ */
+export function parseListenAddress(addr: string): { host: string | undefined; port: number } {
   const idx = addr.lastIndexOf(':');
-  const host = idx > 0 ? addr.slice(0, idx).replace(/^\[|\]$/g, '') : '0.0.0.0';
+  const host = idx > 0 ? addr.slice(0, idx).replace(/^\[|\]$/g, '') : undefined;
   const port = Number(idx >= 0 ? addr.slice(idx + 1) : addr);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid listen address "${addr}"`);
   return { host, port };
@@ -57,7 +63,7 @@ export async function startHttpServer(addr: string, registry: Registry, health: 
   const { host, port } = parseListenAddress(addr);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => resolve());
+    server.listen({ port, ...(host === undefined ? {} : { host }) }, () => resolve());
   });
   return {
     port: (server.address() as AddressInfo).port,

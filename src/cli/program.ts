@@ -1,0 +1,192 @@
+/**
+ * The `secretlet` command line: every command and its options. Along with serve-argv.ts, the only
+ * place that reads process.env (through each option's `.env()`), and only when a command runs.
+ */
+import { Command, Option } from 'commander';
+import { compileAgentOptions } from '../config/agent-options.js';
+import type { AgentOptions } from '../config/agent-options.js';
+import { SECRETLET_VERSION } from '../main/version.js';
+import { SERVE_FLAGS, flagSyntax } from './serve-flags.js';
+
+const out = (line: string): void => void process.stdout.write(line + '\n');
+const err = (line: string): void => void process.stderr.write(line + '\n');
+
+/**
+ * What the long-running commands do once their arguments are parsed; a caller (a test) may replace
+ * them to see what commander made of a command line without starting an agent or a benchmark.
+ */
+export interface CommandRunners {
+  /** Runs the agent; the default compiles the options, serves until SIGTERM and exits. */
+  serve(options: AgentOptions, upstreamNotes: readonly string[]): Promise<void>;
+  /** Runs a benchmark script with `args`; resolves to its exit code. */
+  bench(which: string, args: string[]): Promise<number>;
+}
+
+const DEFAULT_RUNNERS: CommandRunners = {
+  async serve(options, upstreamNotes) {
+    const compiled = compileAgentOptions(options);
+    const { runServe } = await import('./serve.js');
+    // Exit explicitly once drained: a handle left open by a dependency (a keep-alive socket to an
+    // AWS endpoint that stopped answering) must not keep a terminated pod around past its grace period.
+    process.exit(await runServe(compiled, upstreamNotes));
+  },
+  async bench(which, args) {
+    const { runBench } = await import('./bench.js');
+    return runBench(which, args);
+  },
+};
+
+function serveCommand(upstreamNotes: readonly string[], run: CommandRunners['serve']): Command {
+  const cmd = new Command('serve').description('Run the node agent (kubelet door, provider door, or both).');
+  for (const f of SERVE_FLAGS) {
+    const opt = new Option(flagSyntax(f), `${f.description} (default: ${f.defaultText})`).env(f.env);
+    if (f.kind === 'number') opt.argParser((v) => Number(v));
+    if (f.kind === 'switch' || f.kind === 'boolean') {
+      opt.argParser((v) => {
+        if (v !== 'true' && v !== 'false') throw new Error(`--${f.flag} must be true or false (got "${v}")`);
+        return v === 'true';
+      });
+    }
+    // A bare `--flag` means true. Its value stays optional rather than absent: commander sets a
+    // valueless option from its environment variable whatever the value, so FOO=false would turn it on.
+    if (f.kind === 'boolean') opt.preset('true');
+    cmd.addOption(opt);
+  }
+  cmd.action(async (raw: Record<string, unknown>) => {
+    const options: AgentOptions = {};
+    for (const f of SERVE_FLAGS) {
+      if (raw[camel(f.flag)] !== undefined) (options as Record<string, unknown>)[f.key] = raw[camel(f.flag)];
+    }
+    // The downward API and the SDK's own variable, as the DaemonSet and ASCP users set them.
+    options.nodeName ??= process.env['NODE_NAME'];
+    options.region ??= process.env['AWS_REGION'];
+    await run(options, upstreamNotes);
+  });
+  return cmd;
+}
+
+function camel(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+export function buildProgram(upstreamNotes: readonly string[] = [], runners: Partial<CommandRunners> = {}): Command {
+  const run: CommandRunners = { ...DEFAULT_RUNNERS, ...runners };
+  const program = new Command('secretlet')
+    .description('Delivers AWS Secrets Manager and SSM Parameter Store secrets into Kubernetes pods: a drop-in for the Secrets Store CSI Driver with the AWS provider.')
+    .version(SECRETLET_VERSION);
+
+  program.addCommand(serveCommand(upstreamNotes, run.serve));
+
+  program
+    .command('dev')
+    .description('Start local AWS and Kubernetes emulators, seed a demo, start the agent and mount the demo SecretProviderClass (no cloud account needed).')
+    .option('--once', 'exit after the demo mount instead of serving until Ctrl-C')
+    .addOption(new Option('--log-level <level>', 'agent log level').default('warn').env('SECRETLET_LOG_LEVEL'))
+    .action(async (o: { once?: boolean; logLevel: string }) => {
+      const { runDev } = await import('./dev.js');
+      await runDev({ once: o.once ?? false, logLevel: o.logLevel as never, out });
+    });
+
+  const emulate = program.command('emulate').description('Run a local emulator for your own charts and demos.');
+  emulate
+    .command('aws')
+    .description('Local AWS endpoint: Secrets Manager, SSM, STS and the EKS Pod Identity agent.')
+    .addOption(new Option('--port <n>', 'port').default('4566').env('SECRETLET_AWS_PORT'))
+    .addOption(new Option('--host <addr>', 'bind address').default('127.0.0.1'))
+    .addOption(new Option('--latency <ms>', 'added round-trip latency').default('0'))
+    .addOption(new Option('--seed <file>', 'YAML/JSON seed: secrets, parameters, roles, podIdentityAssociations, trustedIssuers'))
+    .action(async (o: { port: string; host: string; latency: string; seed?: string }) => {
+      const { startAwsEmulator, loadSeed } = await import('../emulators/aws/index.js');
+      const aws = await startAwsEmulator({ host: o.host, port: Number(o.port), latencyMs: Number(o.latency) });
+      if (o.seed) await loadSeed(aws, o.seed);
+      out(`local AWS endpoint on ${aws.url}; admin access key ${aws.adminCredentials.accessKeyId}`);
+      out(`export AWS_ENDPOINT_URL=${aws.url}`);
+      await waitForSignal();
+      await aws.stop();
+    });
+  emulate
+    .command('kube')
+    .description('Local Kubernetes API server for the resources secretlet uses; writes a kubeconfig.')
+    .addOption(new Option('--port <n>', 'port').default('0').env('SECRETLET_KUBE_PORT'))
+    .addOption(new Option('--kubeconfig <file>', 'where to write the kubeconfig').default('./secretlet-kubeconfig'))
+    .action(async (o: { port: string; kubeconfig: string }) => {
+      const { startKubeEmulator } = await import('../emulators/kube/index.js');
+      const kube = await startKubeEmulator({ port: Number(o.port) });
+      await kube.writeKubeconfig(o.kubeconfig);
+      out(`local Kubernetes API server on ${kube.url}; kubeconfig written to ${o.kubeconfig}`);
+      out(`export KUBECONFIG=${o.kubeconfig}`);
+      await waitForSignal();
+      await kube.stop();
+    });
+
+  program
+    .command('manifests')
+    .description('Print the install manifests (kustomize base or provider overlay), customised, for `| kubectl apply -f -`.')
+    .addOption(new Option('--mode <mode>', 'kubelet or provider').default('kubelet'))
+    .option('--namespace <ns>', 'namespace of the agent')
+    .option('--image <image>', 'agent image (pinned tag or digest)')
+    .option('--region <region>', 'default AWS region')
+    .option('--rotation-interval <d>', 'rotation interval, e.g. 2m')
+    .option('--log-level <level>', 'agent log level')
+    .option('--priority-class <name>', 'priority class name')
+    .option('--resources <json>', 'secretlet container resources as JSON')
+    .option('--tolerations <json>', 'pod tolerations as JSON')
+    .action(async (o: Record<string, string | undefined>) => {
+      const { renderManifests, toYaml } = await import('../manifests/index.js');
+      const objects = await renderManifests({
+        mode: o['mode'] as never,
+        ...(o['namespace'] ? { namespace: o['namespace'] } : {}),
+        ...(o['image'] ? { image: o['image'] } : {}),
+        ...(o['region'] ? { region: o['region'] } : {}),
+        ...(o['rotationInterval'] ? { rotationInterval: o['rotationInterval'] } : {}),
+        ...(o['logLevel'] ? { logLevel: o['logLevel'] as never } : {}),
+        ...(o['priorityClass'] !== undefined ? { priorityClassName: o['priorityClass'] } : {}),
+        ...(o['resources'] ? { resources: JSON.parse(o['resources']) as never } : {}),
+        ...(o['tolerations'] ? { tolerations: JSON.parse(o['tolerations']) as never } : {}),
+      });
+      process.stdout.write(toYaml(objects));
+    });
+
+  program
+    .command('validate')
+    .description('Check SecretProviderClass files offline with exactly the errors a mount would give; checks every file, exits 1 if any is bad.')
+    .argument('<files...>', 'YAML files (multi-document allowed)')
+    .addOption(new Option('--region <region>', 'region a mount would resolve when the SPC names none').env('AWS_REGION'))
+    .action(async (files: string[], o: { region?: string }) => {
+      const { runValidate } = await import('./validate.js');
+      process.exitCode = await runValidate(files, { ...(o.region ? { region: o.region } : {}), out, err });
+    });
+
+  program
+    .command('docs', { hidden: true })
+    .description('Print (or --write into a README) the generated configuration reference.')
+    .argument('<section>', 'config-reference')
+    .option('--write <file>', 'replace the section between the markers in this file')
+    .action(async (section: string, o: { write?: string }) => {
+      if (section !== 'config-reference') throw new Error(`unknown docs section "${section}" (config-reference)`);
+      const { renderConfigReference, writeConfigReference } = await import('./config-reference.js');
+      if (o.write === undefined) out(renderConfigReference());
+      else out((await writeConfigReference(o.write)) ? `${o.write}: configuration reference updated` : `${o.write}: already current`);
+    });
+
+  program
+    .command('bench')
+    .description('Run the benchmarks: `micro` (tinybench) or `density` (node-density driver); extra arguments go to the driver.')
+    .argument('<which>', 'micro or density')
+    .argument('[args...]', 'arguments for the benchmark, e.g. --quick')
+    // The benchmark scripts parse their own options (--quick, --time …): commander hands them on.
+    .allowUnknownOption()
+    .action(async (which: string, args: string[]) => {
+      process.exitCode = await run.bench(which, args);
+    });
+
+  return program;
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}
+

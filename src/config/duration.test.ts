@@ -42,6 +42,11 @@ describe('parseDuration', () => {
     expect(() => parseDuration('1ns', 'rotationInterval')).toThrow('options.rotationInterval must be 0 or at least 1ms (got "1ns")');
   });
 
+  it('refuses a duration past the longest timer Node keeps (it would fire after 1 ms)', () => {
+    expect(parseDuration('596h', 'rotationInterval')).toBe(2_145_600_000);
+    expect(() => parseDuration('1000h', 'rotationInterval')).toThrow('options.rotationInterval must be at most 596h, the longest timer (got "1000h")');
+  });
+
   it('is the grammar of the agent options, as the upstream driver DaemonSet passes them', () => {
     const o = compileAgentOptions({ mode: 'provider', rotationInterval: '1m30s', drainTimeout: '1m0s', coalesceWindow: '2ms500us' });
     expect(o.rotationIntervalMs).toBe(90_000);

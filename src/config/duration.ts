@@ -23,8 +23,9 @@ const UNIT_MS: Readonly<Record<string, number>> = {
 const TERM = /(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g;
 const TERMS = new RegExp(`^(?:${TERM.source})+$`);
 const BARE_SECONDS = /^(\d+\.?\d*|\.\d+)$/;
-// Go's time.Duration is an int64 of nanoseconds: about 2562047 h.
-const MAX_MS = (2 ** 63 - 1) / 1e6;
+// Every duration option ends up as a timer delay, and Node fires a timer longer than 2^31 - 1 ms
+// (about 24.8 days) after 1 ms instead: a rotation interval of 1000h would rotate continuously.
+const MAX_MS = 2 ** 31 - 1;
 
 /** Milliseconds in `value`; errors name `options.<option>`. */
 export function parseDuration(value: string, option: string): number {
@@ -37,7 +38,7 @@ export function parseDuration(value: string, option: string): number {
   if (BARE_SECONDS.test(text)) ms = Number(text) * 1000;
   else if (TERMS.test(text)) for (const [, number, unit] of text.matchAll(TERM)) ms += Number(number) * UNIT_MS[unit!]!;
   else invalid();
-  if (ms > MAX_MS) invalid();
+  if (ms > MAX_MS) throw invalidArgument('InvalidOption', `options.${option} must be at most 596h, the longest timer (got "${value}")`, option);
   const whole = Math.round(ms);
   // A rotation interval of 0 turns the reconciler off: a positive value must not round to that.
   if (ms > 0 && whole === 0) throw invalidArgument('InvalidOption', `options.${option} must be 0 or at least 1ms (got "${value}")`, option);

@@ -18,7 +18,11 @@ export interface LocalStack {
   /** Directory holding the kubeconfig; removed by stop() when the stack created it. */
   dir: string;
   kubeconfigPath: string;
-  /** Creates a service account; with `roleArn` it carries the IRSA annotation and the role trusts it. */
+  /**
+   * Creates a service account; with `roleArn` it carries the IRSA annotation and the role trusts it.
+   * Several service accounts may name one role: each joins its trust list and adds its `allow` to the
+   * role's permissions (see AwsEmulator.mergeRole), as one IAM role trusted by many service accounts.
+   */
   addServiceAccount(o: { namespace: string; name: string; roleArn?: string; allow?: { secrets?: string[]; parameters?: string[]; batchGetSecretValue?: boolean } }): void;
   /** The `csi.storage.k8s.io/serviceAccount.tokens` value kubelet would hand over for this pod. */
   kubeletTokens(o: { namespace: string; serviceAccount: string; podName: string; podUid: string }): string;
@@ -33,12 +37,27 @@ export interface LocalStackOptions {
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const ownDir = options.dir === undefined;
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'secretlet-stack-')));
-  const kube = await startKubeEmulator();
-  const aws = await startAwsEmulator(options.aws ?? {});
-  await aws.trustIssuer({ issuer: kube.issuer, jwks: kube.jwks() });
-  const kubeconfigPath = join(dir, 'kubeconfig');
-  await kube.writeKubeconfig(kubeconfigPath);
+  let kube: KubeEmulator | undefined;
+  let aws: AwsEmulator | undefined;
+  try {
+    kube = await startKubeEmulator();
+    aws = await startAwsEmulator(options.aws ?? {});
+    await aws.trustIssuer({ issuer: kube.issuer, jwks: kube.jwks() });
+    await kube.writeKubeconfig(join(dir, 'kubeconfig'));
+  } catch (err) {
+    // A half-started stack would keep a server listening (and the process alive) and leave its
+    // directory behind; nobody else holds a handle to clean them up.
+    await Promise.allSettled([aws?.stop(), kube?.stop()]);
+    if (ownDir) await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return assembleStack({ aws, kube, dir, ownDir });
+}
 
+/** The handle over a fully started stack. */
+function assembleStack(parts: { aws: AwsEmulator; kube: KubeEmulator; dir: string; ownDir: boolean }): LocalStack {
+  const { aws, kube, dir, ownDir } = parts;
+  const kubeconfigPath = join(dir, 'kubeconfig');
   return {
     aws,
     kube,
@@ -56,7 +75,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       };
       kube.apply(sa);
       if (o.roleArn) {
-        aws.addRole({ roleArn: o.roleArn, trust: [{ namespace: o.namespace, serviceAccount: o.name }], allow: o.allow ?? {} });
+        aws.mergeRole({ roleArn: o.roleArn, trust: [{ namespace: o.namespace, serviceAccount: o.name }], allow: o.allow ?? {} });
         aws.addPodIdentityAssociation({ namespace: o.namespace, serviceAccount: o.name, roleArn: o.roleArn });
       }
     },

@@ -1,12 +1,20 @@
 /**
- * Field readers for awsJson1_1 request bodies. They enforce presence and type the way AWS
- * validation does, naming the field, so handlers can trust what they read.
+ * Field readers for awsJson1_1 request bodies. As in AWS, there are two layers of refusal: a body
+ * that cannot be decoded into the operation's input shape (not a JSON object, or a member of the
+ * wrong JSON type) fails deserialization with `SerializationException`, before the service sees
+ * it; a well-typed value the service does not accept (empty, out of range) gets the service's own
+ * validation code. Messages name the member, never its value.
  */
-import { awsError } from './aws-error.js';
+import { awsError, type AwsApiError } from './aws-error.js';
 
 export type JsonBody = Record<string, unknown>;
 
-export function parseJsonBody(body: Buffer, invalidCode: string): JsonBody {
+/** The awsJson protocol's error for input it cannot deserialize, whatever the service. */
+export function serializationError(message: string): AwsApiError {
+  return awsError('SerializationException', message);
+}
+
+export function parseJsonBody(body: Buffer): JsonBody {
   if (body.length === 0) return {};
   try {
     const parsed = JSON.parse(body.toString('utf8')) as unknown;
@@ -14,7 +22,11 @@ export function parseJsonBody(body: Buffer, invalidCode: string): JsonBody {
   } catch {
     // fall through to the error below
   }
-  throw awsError(invalidCode, 'The request body is not a JSON object.');
+  throw serializationError('The request body is not a JSON object.');
+}
+
+function wrongType(field: string, expected: string): AwsApiError {
+  return serializationError(`Member ${field} must be ${expected}.`);
 }
 
 export class JsonInput {
@@ -27,14 +39,14 @@ export class JsonInput {
     this.#invalidCode = invalidCode;
   }
 
-  #invalid(field: string, rule: string): Error {
+  #invalid(field: string, rule: string): AwsApiError {
     return awsError(this.#invalidCode, `1 validation error detected: Value at '${lowerFirst(field)}' failed to satisfy constraint: ${rule}`);
   }
 
   optionalString(field: string): string | undefined {
     const value = this.#body[field];
     if (value === undefined || value === null) return undefined;
-    if (typeof value !== 'string') throw this.#invalid(field, 'Member must be a string');
+    if (typeof value !== 'string') throw wrongType(field, 'a string');
     return value;
   }
 
@@ -47,30 +59,28 @@ export class JsonInput {
   optionalBoolean(field: string): boolean | undefined {
     const value = this.#body[field];
     if (value === undefined || value === null) return undefined;
-    if (typeof value !== 'boolean') throw this.#invalid(field, 'Member must be a boolean');
+    if (typeof value !== 'boolean') throw wrongType(field, 'a boolean');
     return value;
   }
 
   optionalNumber(field: string): number | undefined {
     const value = this.#body[field];
     if (value === undefined || value === null) return undefined;
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw this.#invalid(field, 'Member must be a number');
+    if (typeof value !== 'number') throw wrongType(field, 'a number');
     return value;
   }
 
   optionalStringList(field: string): string[] | undefined {
     const value = this.#body[field];
     if (value === undefined || value === null) return undefined;
-    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
-      throw this.#invalid(field, 'Member must be a list of strings');
-    }
+    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw wrongType(field, 'a list of strings');
     return value as string[];
   }
 
   optionalList(field: string): unknown[] | undefined {
     const value = this.#body[field];
     if (value === undefined || value === null) return undefined;
-    if (!Array.isArray(value)) throw this.#invalid(field, 'Member must be a list');
+    if (!Array.isArray(value)) throw wrongType(field, 'a list');
     return value;
   }
 

@@ -7,6 +7,7 @@
  * agent word and encode them differently.
  */
 import { createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { fetchJwks, JWKS_FETCH_TIMEOUT_MS } from './jwks-fetch.js';
 import type { TrustedIssuer, TrustedIssuerByUri } from './types.js';
 
 export interface VerifiedToken {
@@ -19,14 +20,27 @@ export interface VerifiedToken {
   expiresAt: number;
 }
 
-export type TokenProblem = 'malformed' | 'untrusted-issuer' | 'bad-signature' | 'wrong-audience' | 'expired' | 'not-yet-valid' | 'bad-subject';
+export type TokenProblem =
+  | 'malformed'
+  | 'untrusted-issuer'
+  | 'bad-signature'
+  /** The token names a key the verifier does not hold and the issuer's JWKS could not be fetched. */
+  | 'issuer-keys-unavailable'
+  | 'wrong-audience'
+  | 'expired'
+  | 'not-yet-valid'
+  | 'bad-subject';
 
 export type TokenCheck = { ok: true; token: VerifiedToken } | { ok: false; problem: TokenProblem; message: string };
 
 interface IssuerKeys {
   jwksUri?: string;
   keys: Array<{ kid?: string; key: KeyObject }>;
+  /** The JWKS refetch under way, shared by every token that waits for it. */
+  refreshing?: Promise<void>;
 }
+
+type SignatureCheck = 'valid' | 'invalid' | 'keys-unavailable';
 
 interface JwtParts {
   header: Record<string, unknown>;
@@ -71,25 +85,20 @@ function toKeys(jwks: { keys: JsonWebKey[] }): IssuerKeys['keys'] {
     });
 }
 
-async function fetchJwks(uri: string): Promise<{ keys: JsonWebKey[] }> {
-  const response = await fetch(uri);
-  if (!response.ok) throw new Error(`JWKS fetch from ${uri} failed with HTTP ${response.status}`);
-  const body = (await response.json()) as { keys?: unknown };
-  if (!Array.isArray(body.keys)) throw new Error(`JWKS at ${uri} has no keys array`);
-  return { keys: body.keys as JsonWebKey[] };
-}
-
 export class IssuerRegistry {
   readonly #issuers = new Map<string, IssuerKeys>();
   readonly #now: () => number;
+  readonly #jwksTimeoutMs: number;
 
-  constructor(options: { now: () => number }) {
+  /** @param options.jwksTimeoutMs bound of one JWKS fetch. @default JWKS_FETCH_TIMEOUT_MS */
+  constructor(options: { now: () => number; jwksTimeoutMs?: number }) {
     this.#now = options.now;
+    this.#jwksTimeoutMs = options.jwksTimeoutMs ?? JWKS_FETCH_TIMEOUT_MS;
   }
 
   async trust(issuer: TrustedIssuer | TrustedIssuerByUri): Promise<void> {
     if ('jwksUri' in issuer) {
-      this.#issuers.set(issuer.issuer, { jwksUri: issuer.jwksUri, keys: toKeys(await fetchJwks(issuer.jwksUri)) });
+      this.#issuers.set(issuer.issuer, { jwksUri: issuer.jwksUri, keys: toKeys(await fetchJwks(issuer.jwksUri, this.#jwksTimeoutMs)) });
     } else {
       this.#issuers.set(issuer.issuer, { keys: toKeys(issuer.jwks) });
     }
@@ -105,7 +114,11 @@ export class IssuerRegistry {
       return { ok: false, problem: 'untrusted-issuer', message: `No OpenIDConnect provider found in your account for ${String(iss)}` };
     }
     if (header.alg !== 'RS256') return { ok: false, problem: 'bad-signature', message: 'The token must be signed with RS256.' };
-    if (!(await this.#signatureValid(trusted, jwt))) {
+    const signature = await this.#checkSignature(trusted, jwt);
+    if (signature === 'keys-unavailable') {
+      return { ok: false, problem: 'issuer-keys-unavailable', message: "Couldn't retrieve verification key from your identity provider." };
+    }
+    if (signature === 'invalid') {
       return { ok: false, problem: 'bad-signature', message: 'The token signature could not be verified with the issuer keys.' };
     }
     const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
@@ -137,21 +150,38 @@ export class IssuerRegistry {
     };
   }
 
-  async #signatureValid(trusted: IssuerKeys, jwt: JwtParts): Promise<boolean> {
-    const check = (): boolean => {
+  async #checkSignature(trusted: IssuerKeys, jwt: JwtParts): Promise<SignatureCheck> {
+    const check = (): SignatureCheck => {
       const kid = jwt.header.kid;
       const candidates = typeof kid === 'string' ? trusted.keys.filter((k) => k.kid === kid) : trusted.keys;
-      return candidates.some((k) => verify('RSA-SHA256', Buffer.from(jwt.signedPart), k.key, jwt.signature));
+      return candidates.some((k) => verify('RSA-SHA256', Buffer.from(jwt.signedPart), k.key, jwt.signature)) ? 'valid' : 'invalid';
     };
-    if (check()) return true;
+    if (check() === 'valid') return 'valid';
     // Issuers rotate keys: an unknown key id triggers one JWKS refresh, as real OIDC verifiers do.
     const kid = jwt.header.kid;
-    if (trusted.jwksUri === undefined || typeof kid !== 'string' || trusted.keys.some((k) => k.kid === kid)) return false;
+    if (trusted.jwksUri === undefined || typeof kid !== 'string' || trusted.keys.some((k) => k.kid === kid)) return 'invalid';
     try {
-      trusted.keys = toKeys(await fetchJwks(trusted.jwksUri));
+      await this.#refresh(trusted, trusted.jwksUri);
     } catch {
-      return false;
+      // Not the token's fault: the caller learns the keys could not be had, not that it is forged.
+      return 'keys-unavailable';
     }
     return check();
+  }
+
+  /**
+   * Refetches the issuer's JWKS. Tokens that arrive while a refetch is under way wait for that one
+   * rather than starting their own, so a burst of tokens signed with a new key costs the issuer one
+   * request.
+   */
+  #refresh(trusted: IssuerKeys, jwksUri: string): Promise<void> {
+    trusted.refreshing ??= fetchJwks(jwksUri, this.#jwksTimeoutMs)
+      .then((jwks) => {
+        trusted.keys = toKeys(jwks);
+      })
+      .finally(() => {
+        trusted.refreshing = undefined;
+      });
+    return trusted.refreshing;
   }
 }

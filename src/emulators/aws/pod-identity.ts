@@ -4,13 +4,18 @@
  * pod identity association, whose role the returned credentials act as. The answer is the container
  * credentials JSON the SDK's `fromHttp` / `fromContainerMetadata` providers read.
  */
-import { awsError } from './aws-error.js';
+import { awsError, type AwsApiError } from './aws-error.js';
 import type { CredentialRegistry } from './credentials.js';
 import type { IssuerRegistry } from './jwt-verify.js';
 import type { PolicyRegistry } from './policy.js';
 
 export const POD_IDENTITY_AUDIENCE = 'pods.eks.amazonaws.com';
 export const POD_IDENTITY_PATH = '/v1/credentials';
+
+/** The agent's answer when it cannot serve credentials through no fault of the caller. */
+export function credentialsServiceUnavailable(): AwsApiError {
+  return awsError('ServiceUnavailableException', 'The credentials service is unavailable.', 500);
+}
 
 export interface PodIdentityDeps {
   issuers: IssuerRegistry;
@@ -26,6 +31,8 @@ export async function podIdentityCredentials(deps: PodIdentityDeps, token: strin
   }
   const check = await deps.issuers.verify(token, POD_IDENTITY_AUDIENCE);
   if (!check.ok) {
+    // The issuer's keys being out of reach is the service's failure, not a bad token.
+    if (check.problem === 'issuer-keys-unavailable') throw credentialsServiceUnavailable();
     throw check.problem === 'expired'
       ? awsError('ExpiredTokenException', check.message)
       : awsError('InvalidTokenException', `Service account token is invalid: ${check.message}`);

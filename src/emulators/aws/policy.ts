@@ -5,7 +5,7 @@
  */
 import { awsError } from './aws-error.js';
 import { sessionArn, type Principal } from './credentials.js';
-import type { PodIdentityAssociation, RoleSpec } from './types.js';
+import type { PodIdentityAssociation, RolePermissions, RoleSpec } from './types.js';
 import type { VerifiedToken } from './jwt-verify.js';
 
 /** IAM-style wildcard match: `*` is any run of characters (`/` included), `?` one character. */
@@ -18,16 +18,61 @@ export function globMatch(pattern: string, value: string): boolean {
 const MIN_MAX_SESSION_SECONDS = 3600;
 const MAX_MAX_SESSION_SECONDS = 43_200;
 
+function assertSessionLimit(role: RoleSpec): void {
+  const max = role.maxSessionDurationSeconds;
+  if (max !== undefined && (!Number.isInteger(max) || max < MIN_MAX_SESSION_SECONDS || max > MAX_MAX_SESSION_SECONDS)) {
+    throw new Error(`role ${role.roleArn}: maxSessionDurationSeconds must be an integer from ${MIN_MAX_SESSION_SECONDS} to ${MAX_MAX_SESSION_SECONDS} (got ${String(max)})`);
+  }
+}
+
+function unionOf(a: string[] | undefined, b: string[] | undefined): string[] | undefined {
+  return a === undefined && b === undefined ? undefined : [...new Set([...(a ?? []), ...(b ?? [])])];
+}
+
+/** Everything either grant allows. */
+function mergePermissions(a: RolePermissions, b: RolePermissions): RolePermissions {
+  const secrets = unionOf(a.secrets, b.secrets);
+  const parameters = unionOf(a.parameters, b.parameters);
+  const batch = a.batchGetSecretValue === true || b.batchGetSecretValue === true;
+  const list = a.listSecrets === true || b.listSecrets === true;
+  return {
+    ...(secrets === undefined ? {} : { secrets }),
+    ...(parameters === undefined ? {} : { parameters }),
+    ...(batch ? { batchGetSecretValue: true } : {}),
+    ...(list ? { listSecrets: true } : {}),
+  };
+}
+
 export class PolicyRegistry {
   readonly #roles = new Map<string, RoleSpec>();
   readonly #associations = new Map<string, PodIdentityAssociation>();
 
+  /** Creates or replaces the role. */
   addRole(role: RoleSpec): void {
-    const max = role.maxSessionDurationSeconds;
-    if (max !== undefined && (!Number.isInteger(max) || max < MIN_MAX_SESSION_SECONDS || max > MAX_MAX_SESSION_SECONDS)) {
-      throw new Error(`role ${role.roleArn}: maxSessionDurationSeconds must be an integer from ${MIN_MAX_SESSION_SECONDS} to ${MAX_MAX_SESSION_SECONDS} (got ${String(max)})`);
-    }
+    assertSessionLimit(role);
     this.#roles.set(role.roleArn, structuredClone(role));
+  }
+
+  /**
+   * Creates the role or adds to it: a role several service accounts share trusts them all, and may
+   * do what any of their grants asked for (permission globs unioned, flags OR-ed), since IAM gives a
+   * role one policy, not one per caller. The existing session limit stays unless this one sets it.
+   */
+  mergeRole(role: RoleSpec): void {
+    const existing = this.#roles.get(role.roleArn);
+    if (existing === undefined) {
+      this.addRole(role);
+      return;
+    }
+    assertSessionLimit(role);
+    const merged = structuredClone(existing);
+    for (const t of role.trust) {
+      const known = merged.trust.some((m) => m.namespace === t.namespace && m.serviceAccount === t.serviceAccount && m.issuer === t.issuer);
+      if (!known) merged.trust.push({ ...t });
+    }
+    merged.allow = mergePermissions(merged.allow, role.allow);
+    if (role.maxSessionDurationSeconds !== undefined) merged.maxSessionDurationSeconds = role.maxSessionDurationSeconds;
+    this.#roles.set(role.roleArn, merged);
   }
 
   /** The role's MaxSessionDuration in seconds (IAM's default: one hour). */

@@ -20,6 +20,19 @@ describe('RateLimiter', () => {
     expect(limiter.tryTake('B', 'r')).toBe(false);
   });
 
+  it('lets a rate below one call per second serve one call, then one per 1/rate seconds', () => {
+    let now = 0;
+    const limiter = new RateLimiter({ now: () => now, limits: { GetSecretValue: 0.5 } });
+    expect(limiter.tryTake('GetSecretValue', 'r')).toBe(true);
+    expect(limiter.tryTake('GetSecretValue', 'r')).toBe(false);
+    now += 1000; // half a token back
+    expect(limiter.tryTake('GetSecretValue', 'r')).toBe(false);
+    now += 1000;
+    expect(limiter.tryTake('GetSecretValue', 'r')).toBe(true);
+    now += 60_000; // an idle minute still banks only one call
+    expect([1, 2].map(() => limiter.tryTake('GetSecretValue', 'r'))).toEqual([true, false]);
+  });
+
   it('rejects a non-positive rate', () => {
     const limiter = new RateLimiter({ now: () => 0 });
     expect(() => limiter.set('A', 0)).toThrow(RangeError);

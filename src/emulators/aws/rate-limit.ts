@@ -1,5 +1,7 @@
 /**
- * Per-action request quotas as token buckets (burst = rate), kept per region like AWS quotas.
+ * Per-action request quotas as token buckets, kept per region like AWS quotas. A bucket holds
+ * `max(rate, 1)` tokens: burst = rate, except that a rate below one call per second still lets one
+ * call through (a call takes a whole token, so a smaller bucket could never serve one).
  * A limit's key is one action or several joined by `+`, which then share one bucket, as
  * GetSecretValue and DescribeSecret share 10,000 TPS in real Secrets Manager.
  */
@@ -10,6 +12,11 @@ export const AWS_DEFAULT_QUOTAS: Readonly<Record<string, number>> = Object.freez
   'GetSecretValue+DescribeSecret': 10_000,
   'GetParameter+GetParameters': 40,
 });
+
+/** Tokens a bucket can hold: the rate, but never less than the one token a call takes. */
+function capacityOf(rate: number): number {
+  return Math.max(rate, 1);
+}
 
 interface Bucket {
   tokens: number;
@@ -45,10 +52,10 @@ export class RateLimiter {
       const bucketKey = `${region}|${key}`;
       let bucket = this.#buckets.get(bucketKey);
       if (bucket === undefined) {
-        bucket = { tokens: rate, updatedAt: now };
+        bucket = { tokens: capacityOf(rate), updatedAt: now };
         this.#buckets.set(bucketKey, bucket);
       }
-      bucket.tokens = Math.min(rate, bucket.tokens + ((now - bucket.updatedAt) / 1000) * rate);
+      bucket.tokens = Math.min(capacityOf(rate), bucket.tokens + ((now - bucket.updatedAt) / 1000) * rate);
       bucket.updatedAt = now;
       if (bucket.tokens < 1) return false;
       buckets.push(bucket);

@@ -12,7 +12,7 @@ import { identityOf, type CredentialRegistry, type Principal } from './credentia
 import type { FaultPlan } from './faults.js';
 import { JsonInput, parseJsonBody } from './json-input.js';
 import { unverifiedSubject } from './jwt-verify.js';
-import { POD_IDENTITY_PATH, podIdentityCredentials, type PodIdentityDeps } from './pod-identity.js';
+import { credentialsServiceUnavailable, POD_IDENTITY_PATH, podIdentityCredentials, type PodIdentityDeps } from './pod-identity.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { JsonHandler } from './secrets-manager-read.js';
 import { verifySigV4 } from './sigv4-verify.js';
@@ -40,6 +40,8 @@ interface Reply {
   status: number;
   contentType: string;
   body: string;
+  /** One id per request: the `x-amzn-requestid` header and the awsQuery body's `RequestId` agree, as in AWS. */
+  requestId: string;
 }
 
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
@@ -57,7 +59,7 @@ function injectedError(kind: FaultKind, protocol: Protocol, service: string): Aw
     return awsError('ThrottlingException', 'Rate exceeded');
   }
   if (protocol === 'query') return awsError('ServiceUnavailable', 'Service is unavailable. Please try again later.', 503);
-  if (protocol === 'pod') return awsError('ServiceUnavailableException', 'The credentials service is unavailable.', 500);
+  if (protocol === 'pod') return credentialsServiceUnavailable();
   if (service === 'ssm') return awsError('InternalServerError', 'An error occurred on the server side.', 500);
   return awsError('InternalServiceError', 'An error occurred on the server side.', 500);
 }
@@ -89,18 +91,18 @@ function scopeRegion(req: IncomingMessage): string | undefined {
 function render(protocol: Protocol, requestId: string, outcome: { ok: true; body: unknown } | { ok: false; error: AwsApiError }): Reply {
   if (protocol === 'json') {
     const contentType = 'application/x-amz-json-1.1';
-    if (outcome.ok) return { status: 200, contentType, body: JSON.stringify(outcome.body) };
-    return { status: outcome.error.status, contentType, body: JSON.stringify({ __type: outcome.error.code, message: outcome.error.message }) };
+    if (outcome.ok) return { status: 200, contentType, body: JSON.stringify(outcome.body), requestId };
+    return { status: outcome.error.status, contentType, body: JSON.stringify({ __type: outcome.error.code, message: outcome.error.message }), requestId };
   }
   if (protocol === 'query') {
     if (outcome.ok) {
       const { action, result } = outcome.body as { action: string; result: Record<string, unknown> };
-      return { status: 200, contentType: 'text/xml', body: queryResponse(action, result, requestId) };
+      return { status: 200, contentType: 'text/xml', body: queryResponse(action, result, requestId), requestId };
     }
-    return { status: outcome.error.status, contentType: 'text/xml', body: queryErrorResponse(outcome.error, requestId) };
+    return { status: outcome.error.status, contentType: 'text/xml', body: queryErrorResponse(outcome.error, requestId), requestId };
   }
-  if (outcome.ok) return { status: 200, contentType: 'application/json', body: JSON.stringify(outcome.body) };
-  return { status: outcome.error.status, contentType: 'application/json', body: JSON.stringify({ code: outcome.error.code, message: outcome.error.message }) };
+  if (outcome.ok) return { status: 200, contentType: 'application/json', body: JSON.stringify(outcome.body), requestId };
+  return { status: outcome.error.status, contentType: 'application/json', body: JSON.stringify({ code: outcome.error.code, message: outcome.error.message }), requestId };
 }
 
 export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: ServerResponse) => void {
@@ -177,7 +179,7 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
           if (handler === undefined || principal === undefined || json === undefined) {
             throw awsError('UnknownOperationException', `Unknown operation ${action}`);
           }
-          return handler({ principal, region, input: new JsonInput(parseJsonBody(body, json.invalidCode), json.invalidCode) });
+          return handler({ principal, region, input: new JsonInput(parseJsonBody(body), json.invalidCode) });
         },
       });
     }
@@ -207,8 +209,12 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
         },
       });
     }
-    return { status: 404, contentType: 'application/json', body: JSON.stringify({ message: 'Not Found' }) };
+    return { status: 404, contentType: 'application/json', body: JSON.stringify({ message: 'Not Found' }), requestId: randomUUID() };
   }
+
+  // The SDK corrects its clock skew from this header, on errors too (a "Signature expired" answer
+  // makes it re-sign with the corrected clock on the next attempt), as it does against AWS.
+  const dateHeader = (): string => new Date(deps.now()).toUTCString();
 
   return (req, res) => {
     route(req).then(
@@ -216,14 +222,13 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
         res.writeHead(reply.status, {
           'content-type': reply.contentType,
           'content-length': Buffer.byteLength(reply.body),
-          'x-amzn-requestid': randomUUID(),
-          // The SDK corrects its clock skew from this header, as it does against AWS.
-          date: new Date(deps.now()).toUTCString(),
+          'x-amzn-requestid': reply.requestId,
+          date: dateHeader(),
         });
         res.end(reply.body);
       },
       () => {
-        if (!res.headersSent) res.writeHead(400, { 'content-type': 'application/json' });
+        if (!res.headersSent) res.writeHead(400, { 'content-type': 'application/json', 'x-amzn-requestid': randomUUID(), date: dateHeader() });
         res.end(JSON.stringify({ message: 'The request could not be read.' }));
       },
     );

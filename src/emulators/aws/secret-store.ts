@@ -30,6 +30,11 @@ export interface SecretRecord {
   lastChangedDate: number;
   /** Set when deletion is scheduled; the secret disappears `recoveryDays` later. */
   deletedDate?: number;
+  /**
+   * When a scheduled deletion purges the secret (deletedDate + recovery window). Kept on the record
+   * rather than in a side table, so a purged or force-deleted secret leaves nothing behind.
+   */
+  purgeDate?: number;
   /** Insertion order = creation order. */
   readonly versions: Map<string, SecretVersion>;
 }
@@ -53,7 +58,6 @@ export class SecretStore {
   readonly #byRegion = new Map<string, Map<string, SecretRecord>>();
   readonly #accountId: string;
   readonly #now: () => number;
-  readonly #recoveryMs = new Map<SecretRecord, number>();
 
   constructor(options: { accountId: string; now: () => number }) {
     this.#accountId = options.accountId;
@@ -74,10 +78,7 @@ export class SecretStore {
     const secrets = this.#region(region);
     const now = this.#now();
     for (const [name, record] of secrets) {
-      const window = this.#recoveryMs.get(record);
-      if (record.deletedDate !== undefined && window !== undefined && record.deletedDate + window <= now) {
-        secrets.delete(name);
-      }
+      if (record.purgeDate !== undefined && record.purgeDate <= now) secrets.delete(name);
     }
     return [...secrets.values()];
   }
@@ -211,11 +212,10 @@ export class SecretStore {
       this.#region(record.region).delete(record.name);
       return now;
     }
-    if (record.deletedDate !== undefined) return record.deletedDate + (this.#recoveryMs.get(record) ?? 0);
+    if (record.purgeDate !== undefined) return record.purgeDate;
     record.deletedDate = now;
-    const window = (options.recoveryDays ?? 30) * DAY_MS;
-    this.#recoveryMs.set(record, window);
-    return now + window;
+    record.purgeDate = now + (options.recoveryDays ?? 30) * DAY_MS;
+    return record.purgeDate;
   }
 }
 

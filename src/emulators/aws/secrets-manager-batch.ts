@@ -5,7 +5,7 @@
  * The whole call needs `secretsmanager:BatchGetSecretValue`.
  */
 import { AwsApiError, awsError } from './aws-error.js';
-import type { JsonBody } from './json-input.js';
+import { serializationError, type JsonBody } from './json-input.js';
 import { denied } from './policy.js';
 import type { SecretRecord } from './secret-store.js';
 import { readSecretValue, type SecretsManagerDeps, type ServiceCall } from './secrets-manager-read.js';
@@ -27,11 +27,16 @@ const FILTER_VALUE = /^!?[a-zA-Z0-9 :_@/+=.\-!]*$/;
 function parseFilters(raw: unknown[]): Filter[] {
   if (raw.length > MAX_FILTERS) throw awsError('InvalidParameterException', `You can specify up to ${MAX_FILTERS} filters.`);
   return raw.map((f, i) => {
-    const { Key, Values } = (f ?? {}) as { Key?: unknown; Values?: unknown };
+    // Wrong JSON types fail deserialization, before the service validates anything.
+    if (typeof f !== 'object' || f === null || Array.isArray(f)) throw serializationError(`Member Filters[${i}] must be a structure.`);
+    const { Key, Values } = f as { Key?: unknown; Values?: unknown };
+    if (Key !== undefined && Key !== null && typeof Key !== 'string') throw serializationError(`Member Filters[${i}].Key must be a string.`);
+    const wellTypedValues = Values === undefined || Values === null || (Array.isArray(Values) && Values.every((v) => typeof v === 'string'));
+    if (!wellTypedValues) throw serializationError(`Member Filters[${i}].Values must be a list of strings.`);
     if (typeof Key !== 'string' || !FILTER_KEYS.has(Key)) {
       throw awsError('InvalidParameterException', `Filters[${i}].Key must be one of ${[...FILTER_KEYS].join(', ')}.`);
     }
-    const values = Array.isArray(Values) ? Values.filter((v): v is string => typeof v === 'string') : [];
+    const values = (Values ?? []) as string[];
     const field = `filters.${i + 1}.member.values`;
     if (values.length < 1 || values.length > MAX_FILTER_VALUES) {
       throw awsError('ValidationException', `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must have length between 1 and ${MAX_FILTER_VALUES}`);

@@ -21,6 +21,12 @@ function requireString(value: unknown, field: string): string {
   return value;
 }
 
+function optionalString(value: unknown, field: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw invalidArgument('InvalidSeed', `${field} must be a string`, field);
+  return value;
+}
+
 function valueOf(entry: SeedSecret | SeedSecretVersion, field: string): { string: string } | { binary: Uint8Array } {
   const hasString = typeof entry.string === 'string';
   const hasBinary = typeof entry.binaryBase64 === 'string';
@@ -69,11 +75,19 @@ export async function loadSeed(emulator: AwsEmulator, source: AwsSeed | string):
     const field = `seed.secrets[${i}]`;
     const name = requireString(secret?.name, `${field}.name`);
     const region = secret.region ?? defaultRegion;
+    const description = optionalString(secret.description, `${field}.description`);
     const versions = secret.versions === undefined ? [secret] : asList(secret.versions, `secrets[${i}].versions`);
     versions.forEach((version, j) => {
       const value = valueOf(version, secret.versions === undefined ? field : `${field}.versions[${j}]`);
       const { versionId, stages } = version as SeedSecretVersion;
-      emulator.putSecret({ name, region, ...value, ...(versionId === undefined ? {} : { versionId }), ...(stages === undefined ? {} : { stages }) });
+      emulator.putSecret({
+        name,
+        region,
+        ...value,
+        ...(description === undefined ? {} : { description }),
+        ...(versionId === undefined ? {} : { versionId }),
+        ...(stages === undefined ? {} : { stages }),
+      });
     });
   });
   asList(seed.parameters, 'parameters').forEach((parameter, i) => {

@@ -85,12 +85,15 @@ export async function startAwsEmulator(options: AwsEmulatorOptions = {}): Promis
     faults,
     trustIssuer: (issuer) => issuers.trust(issuer),
     addRole: (role) => policy.addRole(role),
+    mergeRole: (role) => policy.mergeRole(role),
     addPodIdentityAssociation: (association) => policy.addPodIdentityAssociation(association),
-    putSecret({ name, region, string, binary, versionId, stages }) {
+    putSecret({ name, region, string, binary, description, versionId, stages }) {
       if ((string === undefined) === (binary === undefined)) {
         throw new TypeError(`putSecret(${name}) needs exactly one of string or binary`);
       }
-      const record = secrets.resolve(region, name) ?? secrets.create({ region, name });
+      const existing = secrets.resolve(region, name);
+      const record = existing ?? secrets.create({ region, name, ...(description === undefined ? {} : { description }) });
+      if (existing !== undefined && description !== undefined) existing.description = description;
       const version = secrets.putValue(record, {
         value: string === undefined ? { binary } : { string },
         ...(versionId === undefined ? {} : { versionId }),

@@ -9,7 +9,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { awsError } from './aws-error.js';
+import { awsError, type AwsApiError } from './aws-error.js';
 import type { CredentialRegistry, Principal } from './credentials.js';
 
 export interface SignedRequest {
@@ -27,11 +27,35 @@ export interface VerifiedCaller {
 }
 
 const AUTH_PATTERN = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/;
-const MAX_SKEW_MS = 15 * 60_000;
+const MINUTE_MS = 60_000;
+/**
+ * How far a request's X-Amz-Date may be from the service clock. Secrets Manager and SSM allow 5
+ * minutes ("Signature expired: … (… - 5 min.)", e.g. boto/botocore#3587, aws/aws-sdk-net#1506);
+ * STS allows 15 (aws/aws-cli#6676, GetCallerIdentity). Unlisted services get the stricter window.
+ */
+const SIGNATURE_WINDOW_MINUTES: Readonly<Record<string, number>> = { secretsmanager: 5, ssm: 5, sts: 15 };
+const DEFAULT_WINDOW_MINUTES = 5;
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value.join(',') : value;
+}
+
+/** epoch ms → `20240102T030405Z`, the form AWS quotes times in signature errors. */
+function formatAmzDate(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+}
+
+/** The error AWS gives for a request signed too long before, or after, its own clock. */
+function signatureOutOfWindow(amzDate: string, signedAt: number, now: number, minutes: number): AwsApiError | undefined {
+  const windowMs = minutes * MINUTE_MS;
+  if (signedAt < now - windowMs) {
+    return awsError('InvalidSignatureException', `Signature expired: ${amzDate} is now earlier than ${formatAmzDate(now - windowMs)} (${formatAmzDate(now)} - ${minutes} min.)`);
+  }
+  if (signedAt > now + windowMs) {
+    return awsError('InvalidSignatureException', `Signature not yet current: ${amzDate} is still later than ${formatAmzDate(now + windowMs)} (${formatAmzDate(now)} + ${minutes} min.)`);
+  }
+  return undefined;
 }
 
 /** `20240102T030405Z` → epoch ms, or NaN. */
@@ -72,9 +96,8 @@ export async function verifySigV4(
   if (Number.isNaN(signedAt) || !amzDate.startsWith(scopeDate)) {
     throw awsError('IncompleteSignatureException', 'The request must contain a valid X-Amz-Date matching the credential scope date.');
   }
-  if (Math.abs(options.now() - signedAt) > MAX_SKEW_MS) {
-    throw awsError('InvalidSignatureException', `Signature expired: ${amzDate} is now earlier or later than the allowed 15 minutes of server time.`);
-  }
+  const outOfWindow = signatureOutOfWindow(amzDate, signedAt, options.now(), SIGNATURE_WINDOW_MINUTES[options.service] ?? DEFAULT_WINDOW_MINUTES);
+  if (outOfWindow !== undefined) throw outOfWindow;
 
   const expected = await computeSignature(request, { signedHeaderList, region, service, signedAt, credential });
   const a = Buffer.from(expected, 'hex');

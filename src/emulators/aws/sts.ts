@@ -5,7 +5,7 @@
  */
 import { AwsApiError, awsError } from './aws-error.js';
 import { sessionArn, type CredentialRegistry, type Principal } from './credentials.js';
-import type { IssuerRegistry } from './jwt-verify.js';
+import type { IssuerRegistry, TokenCheck } from './jwt-verify.js';
 import type { PolicyRegistry } from './policy.js';
 
 export const STS_AUDIENCE = 'sts.amazonaws.com';
@@ -38,6 +38,19 @@ export function asStsAuthError(err: unknown): unknown {
   return code === undefined ? err : awsError(code, err.message, 403);
 }
 
+/**
+ * A token STS will not accept, as STS words it. When the issuer's keys cannot be fetched, real STS
+ * answers InvalidIdentityToken with this text (seen in aws/aws-cli#7194 and awslabs/aws-sdk-rust#827
+ * during issuer outages), not IDPCommunicationError.
+ */
+function tokenError(check: TokenCheck & { ok: false }): AwsApiError {
+  if (check.problem === 'expired') return awsError('ExpiredTokenException', check.message);
+  if (check.problem === 'issuer-keys-unavailable') {
+    return awsError('InvalidIdentityToken', "Couldn't retrieve verification key from your identity provider, please reference AssumeRoleWithWebIdentity documentation for requirements");
+  }
+  return awsError('InvalidIdentityToken', check.message);
+}
+
 function required(params: URLSearchParams, name: string): string {
   const value = params.get(name);
   if (value === null || value === '') {
@@ -67,11 +80,7 @@ export async function assumeRoleWithWebIdentity(deps: StsDeps, params: URLSearch
   const ttl = durationOf(params, deps.credentialTtlSeconds);
 
   const check = await deps.issuers.verify(token, STS_AUDIENCE);
-  if (!check.ok) {
-    throw check.problem === 'expired'
-      ? awsError('ExpiredTokenException', check.message)
-      : awsError('InvalidIdentityToken', check.message);
-  }
+  if (!check.ok) throw tokenError(check);
   const role = deps.policy.getRole(roleArn);
   if (role === undefined || !deps.policy.trusts(role, check.token)) {
     throw awsError('AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity', 403);

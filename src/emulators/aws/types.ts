@@ -164,7 +164,15 @@ export interface AwsEmulator {
   readonly accountId: string;
   readonly adminCredentials: { accessKeyId: string; secretAccessKey: string };
   trustIssuer(issuer: TrustedIssuer | TrustedIssuerByUri): Promise<void>;
+  /** Creates the role, or replaces it whole (trust, permissions, session limit) if it exists. */
   addRole(role: RoleSpec): void;
+  /**
+   * Creates the role, or adds to the existing one: its trust entries join the role's trust list and
+   * its permissions join the role's (globs are unioned, a `true` flag stays `true`). An existing
+   * `maxSessionDurationSeconds` is kept unless this one sets it. For several service accounts that
+   * share one role, as IAM roles trusted by many service accounts do.
+   */
+  mergeRole(role: RoleSpec): void;
   addPodIdentityAssociation(association: PodIdentityAssociation): void;
   /** Creates the secret or adds a version that becomes AWSCURRENT (the old one AWSPREVIOUS). */
   putSecret(secret: {
@@ -172,6 +180,8 @@ export interface AwsEmulator {
     region: string;
     string?: string;
     binary?: Uint8Array;
+    /** The secret's description (DescribeSecret, the `description` and `all` filters); replaces an existing one when given. */
+    description?: string;
     /** The new version's id (ClientRequestToken). @default a random UUID */
     versionId?: string;
     /** Staging labels of the new version. @default ['AWSCURRENT'] */

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { BatchGetSecretValueCommand, DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { GetParametersCommand } from '@aws-sdk/client-ssm';
 import { AssumeRoleWithWebIdentityCommand } from '@aws-sdk/client-sts';
 import { stringify } from 'yaml';
@@ -71,6 +71,22 @@ describe('loadSeed', () => {
     const c = assumed.Credentials!;
     const asRole = smClient(emu, 'us-west-2', { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! });
     expect((await asRole.send(new DescribeSecretCommand({ SecretId: 'db' }))).Name).toBe('db');
+  });
+
+  it("keeps a seeded secret's description for DescribeSecret and the description and all filters", async () => {
+    const emu = await start();
+    await loadSeed(emu, {
+      secrets: [
+        { name: 'shop/db', description: 'Primary database login', string: 'pw' },
+        { name: 'shop/cache', string: 'c' },
+      ],
+    });
+    const sm = smClient(emu);
+    expect((await sm.send(new DescribeSecretCommand({ SecretId: 'shop/db' }))).Description).toBe('Primary database login');
+    const filtered = async (Key: 'description' | 'all', value: string) =>
+      ((await sm.send(new BatchGetSecretValueCommand({ Filters: [{ Key, Values: [value] }] }))).SecretValues ?? []).map((v) => v.Name);
+    expect(await filtered('description', 'primary data')).toEqual(['shop/db']);
+    expect(await filtered('all', 'LOGIN')).toEqual(['shop/db']);
   });
 
   it('trusts an issuer by JWKS URL and refuses a seed that lacks a value', async () => {

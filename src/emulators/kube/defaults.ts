@@ -1,8 +1,9 @@
 /**
  * What the API server does to an object on every write besides storing it: name validation and the
  * few defaults clients rely on (a Secret's `stringData` folded into base64 `data`, its `type`, a
- * Namespace's phase, a Pod's service account). Kept apart from the store so the store stays about
- * versions and conflicts.
+ * Namespace's phase and `kubernetes.io/metadata.name` label, a Pod's service account, restart
+ * policy, scheduler and, on create, its Pending phase). Kept apart from the store so the store stays
+ * about versions and conflicts.
  */
 import { invalid } from './status.js';
 import type { ResourceType } from './resources.js';
@@ -30,8 +31,14 @@ function record(value: unknown): Record<string, unknown> | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
-/** Applies the server-side defaults of each type, in place. */
-export function applyDefaults(type: ResourceType, obj: KubeObject): void {
+/** Set by the API server on every Namespace write, whatever the client sent (namespace strategy Canonicalize). */
+export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
+
+/**
+ * Applies the server-side defaults of each type, in place. `creating` adds what only a create sets
+ * (a Pod's phase, from the pod strategy's PrepareForCreate).
+ */
+export function applyDefaults(type: ResourceType, obj: KubeObject, options: { creating?: boolean } = {}): void {
   switch (type.kind) {
     case 'Secret': {
       const stringData = record(obj['stringData']);
@@ -47,6 +54,7 @@ export function applyDefaults(type: ResourceType, obj: KubeObject): void {
     case 'Namespace': {
       obj['spec'] = { finalizers: ['kubernetes'], ...(record(obj['spec']) ?? {}) };
       obj['status'] = { phase: 'Active', ...(record(obj['status']) ?? {}) };
+      obj.metadata.labels = { ...(obj.metadata.labels ?? {}), [NAMESPACE_NAME_LABEL]: obj.metadata.name ?? '' };
       break;
     }
     case 'Pod': {
@@ -54,6 +62,13 @@ export function applyDefaults(type: ResourceType, obj: KubeObject): void {
       if (spec) {
         if (typeof spec['serviceAccountName'] !== 'string' || spec['serviceAccountName'] === '') spec['serviceAccountName'] = 'default';
         spec['serviceAccount'] ??= spec['serviceAccountName'];
+        // SetDefaults_PodSpec: what the pods' spec.restartPolicy and spec.schedulerName field selectors see.
+        if (typeof spec['restartPolicy'] !== 'string' || spec['restartPolicy'] === '') spec['restartPolicy'] = 'Always';
+        if (typeof spec['schedulerName'] !== 'string' || spec['schedulerName'] === '') spec['schedulerName'] = 'default-scheduler';
+      }
+      if (options.creating === true) {
+        const status = record(obj['status']) ?? {};
+        if (typeof status['phase'] !== 'string' || status['phase'] === '') obj['status'] = { ...status, phase: 'Pending' };
       }
       break;
     }

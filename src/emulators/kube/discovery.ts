@@ -58,6 +58,9 @@ export function apiResourceList(group: string, version: string): Record<string, 
   const resources: Record<string, unknown>[] = [];
   for (const type of types) {
     resources.push(apiResource(type));
+    if (type.statusSubresource) {
+      resources.push({ name: `${type.plural}/status`, singularName: '', namespaced: type.namespaced, kind: type.kind, verbs: ['get', 'patch', 'update'] });
+    }
     if (type.kind === 'ServiceAccount') {
       resources.push({
         name: 'serviceaccounts/token',

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import type { JsonWebKey } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { RequestCounters } from './counters.js';
 import { kubeconfigYaml } from './kubeconfig.js';
 import { typeById, typeByKind } from './resources.js';
@@ -15,6 +16,7 @@ import { ObjectStore } from './store.js';
 import { TokenIssuer, derivedUid } from './tokens.js';
 import type { MintedToken } from './tokens.js';
 import type { KubeObject } from './types.js';
+import { inVersion } from './versions.js';
 import { WatchStreams } from './watch.js';
 import { selfSignedCertificate } from './x509.js';
 
@@ -57,7 +59,11 @@ export interface KubeEmulator {
   /** A token as kubelet would get it from TokenRequest (works without the service account or pod existing). */
   mintServiceAccountToken(o: MintServiceAccountTokenOptions): MintedToken;
   jwks(): { keys: JsonWebKey[] };
-  /** Create-or-replace directly in the store, ignoring resourceVersion. */
+  /**
+   * Create-or-replace directly in the store, ignoring resourceVersion. Unlike an HTTP create, a
+   * create here keeps a `metadata.uid` the caller gives (so seeded Events and owner references can
+   * name it); a replace keeps the stored object's uid. Validation still applies (422 errors throw).
+   */
   apply(obj: KubeObject): KubeObject;
   get(apiVersion: string, kind: string, namespace: string | undefined, name: string): KubeObject | undefined;
   list(apiVersion: string, kind: string, namespace?: string): KubeObject[];
@@ -76,9 +82,21 @@ function typeOrThrow(apiVersion: string, kind: string): ResourceType {
   return type;
 }
 
+/** Addresses that mean "every interface": a server can bind them, but no client can connect to them by name. */
+const WILDCARD_TO_LOOPBACK: Readonly<Record<string, string>> = { '0.0.0.0': '127.0.0.1', '::': '::1' };
+
 /** Names the certificate must carry: the bound host plus the loopback names clients may use. */
 function tlsHosts(host: string): string[] {
-  return [...new Set([host, '127.0.0.1', '::1', 'localhost'])].filter((h) => h !== '0.0.0.0' && h !== '::');
+  return [...new Set([host, '127.0.0.1', '::1', 'localhost'])].filter((h) => WILDCARD_TO_LOOPBACK[h] === undefined);
+}
+
+/**
+ * The URL clients use (kubeconfig `server`, token issuer): the bound address, except that a
+ * wildcard bind is reached over loopback, which the certificate covers (it cannot name 0.0.0.0).
+ */
+function clientUrl(scheme: 'http' | 'https', address: AddressInfo): string {
+  const host = WILDCARD_TO_LOOPBACK[address.address] ?? address.address;
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
 }
 
 export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Promise<KubeEmulator> {
@@ -107,8 +125,7 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
     },
   });
   const address = await server.listen(host, options.port ?? 0);
-  const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `${tls === undefined ? 'http' : 'https'}://${hostPart}:${address.port}`;
+  const url = clientUrl(tls === undefined ? 'http' : 'https', address);
   const caPem = tls?.certPem;
   const kubeconfig = (): string => kubeconfigYaml({ server: url, token, ...(caPem === undefined ? {} : { caPem }) });
   const minter = new TokenIssuer({ issuer: url, now });
@@ -140,9 +157,18 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
       });
     },
     jwks: () => minter.jwks(),
-    apply: (obj) => store.upsert(typeOrThrow(obj.apiVersion, obj.kind), obj),
-    get: (apiVersion, kind, namespace, name) => store.get(typeOrThrow(apiVersion, kind), namespace, name),
-    list: (apiVersion, kind, namespace) => store.list(typeOrThrow(apiVersion, kind), namespace),
+    apply(obj) {
+      const type = typeOrThrow(obj.apiVersion, obj.kind);
+      return inVersion(type, store.upsert(type, obj));
+    },
+    get(apiVersion, kind, namespace, name) {
+      const type = typeOrThrow(apiVersion, kind);
+      return inVersion(type, store.get(type, namespace, name));
+    },
+    list(apiVersion, kind, namespace) {
+      const type = typeOrThrow(apiVersion, kind);
+      return store.list(type, namespace).map((o) => inVersion(type, o));
+    },
     delete(apiVersion, kind, namespace, name) {
       const type = typeOrThrow(apiVersion, kind);
       if (store.get(type, namespace, name) !== undefined) store.delete(type, namespace, name);

@@ -19,7 +19,8 @@ export function orphanedDependents(
 ): StoredObject[] {
   const found: StoredObject[] = [];
   for (const entry of objects) {
-    const owners = entry.object.metadata.ownerReferences ?? [];
+    // The store refuses malformed ownerReferences; the check keeps one bad object from stopping every delete anyway.
+    const owners = Array.isArray(entry.object.metadata.ownerReferences) ? entry.object.metadata.ownerReferences : [];
     if (!owners.some((o) => o.uid === deletedUid)) continue;
     if (owners.every((o) => !isAlive(o.uid))) found.push(entry);
   }

@@ -1,18 +1,24 @@
 /**
  * The verbs on a resource URL: get, list (with selectors and limit/continue), watch, create,
  * update, patch (JSON merge, JSON patch, strategic merge, server-side apply), delete and
- * deletecollection, plus the serviceaccounts/token subresource. Each returns the code and body the
- * API server would, or streams (watch).
+ * deletecollection, plus the `status` subresource (get, update, patch) and serviceaccounts/token.
+ * Each returns the code and body the API server would, or streams (watch). Objects leave in the
+ * version the URL asked for (the store keeps the storage version).
  */
 import type { ServerResponse } from 'node:http';
+import { pageOf } from './paging.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from './patch.js';
+import type { ResourceType } from './resources.js';
 import type { ResourcePath, Verb } from './routes.js';
 import { compileSelector } from './selectors.js';
 import { badRequest, methodNotAllowed, notFound, pathNotFound, resourceVersionRequired, unsupportedPatchType } from './status.js';
+import { scopedWrite } from './status-subresource.js';
+import type { WriteScope } from './status-subresource.js';
 import type { DeleteOptions, DeletePropagation, ObjectStore } from './store.js';
 import { createTokenRequest } from './token-request.js';
 import type { TokenIssuer } from './tokens.js';
 import type { KubeObject } from './types.js';
+import { inVersion } from './versions.js';
 import { serveWatch } from './watch.js';
 import type { WatchStreams } from './watch.js';
 
@@ -38,7 +44,9 @@ export type HandlerResult = { code: number; body: unknown } | 'streamed';
 function asObject(body: unknown, what: string): KubeObject {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest(`the body of the ${what} request must be an object`);
   const obj = body as KubeObject;
-  if (typeof obj.metadata !== 'object' || obj.metadata === null) obj.metadata = {};
+  // A missing or null metadata decodes as an empty one; any other non-object cannot be decoded.
+  if (obj.metadata === undefined || obj.metadata === null) obj.metadata = {};
+  if (typeof obj.metadata !== 'object' || Array.isArray(obj.metadata)) throw badRequest(`the metadata of the ${what} request must be an object`);
   return obj;
 }
 
@@ -60,7 +68,12 @@ function checkIdentity(obj: KubeObject, path: ResourcePath): void {
   }
 }
 
-function list(deps: HandlerDeps, req: ResourceRequest): HandlerResult {
+/** The store's sort key of an object, which continue tokens name. */
+function storeKey(type: ResourceType, obj: KubeObject): string {
+  return `${type.namespaced ? (obj.metadata.namespace ?? '') : ''}/${obj.metadata.name ?? ''}`;
+}
+
+function list(deps: HandlerDeps, req: ResourceRequest): { code: number; body: { items: KubeObject[] } & Record<string, unknown> } {
   const { type, namespace } = req.path;
   const selector = compileSelector({
     labelSelector: req.query.get('labelSelector') ?? '',
@@ -68,15 +81,14 @@ function list(deps: HandlerDeps, req: ResourceRequest): HandlerResult {
     fieldLabels: type.fieldLabels,
   });
   const all = deps.store.list(type, namespace).filter((o) => selector.matches(o));
-  const limit = Number(req.query.get('limit') ?? '0');
-  const offset = Number(Buffer.from(req.query.get('continue') ?? '', 'base64url').toString('utf8') || '0');
-  const items = limit > 0 ? all.slice(offset, offset + limit) : all.slice(offset);
-  const metadata: Record<string, unknown> = { resourceVersion: String(deps.store.resourceVersion()) };
-  if (limit > 0 && offset + limit < all.length) {
-    metadata['continue'] = Buffer.from(String(offset + limit)).toString('base64url');
-    metadata['remainingItemCount'] = all.length - offset - limit;
+  const resourceVersion = deps.store.resourceVersion();
+  const page = pageOf(all, (o) => storeKey(type, o), { limit: Number(req.query.get('limit') ?? '0'), continueToken: req.query.get('continue') ?? '', resourceVersion });
+  const metadata: Record<string, unknown> = { resourceVersion: String(resourceVersion) };
+  if (page.continueToken !== undefined) {
+    metadata['continue'] = page.continueToken;
+    metadata['remainingItemCount'] = page.remainingItemCount;
   }
-  return { code: 200, body: { kind: type.listKind, apiVersion: type.apiVersion, metadata, items } };
+  return { code: 200, body: { kind: type.listKind, apiVersion: type.apiVersion, metadata, items: page.items.map((o) => inVersion(type, o)) } };
 }
 
 function watch(deps: HandlerDeps, req: ResourceRequest): HandlerResult {
@@ -100,39 +112,64 @@ function watch(deps: HandlerDeps, req: ResourceRequest): HandlerResult {
   return 'streamed';
 }
 
-function patch(deps: HandlerDeps, req: ResourceRequest): HandlerResult {
+function get(deps: HandlerDeps, req: ResourceRequest): HandlerResult {
+  const { type, namespace, name } = req.path;
+  const found = deps.store.get(type, namespace, name ?? '');
+  if (found === undefined) throw notFound(type, name ?? '');
+  return { code: 200, body: inVersion(type, found) };
+}
+
+/** Stores `incoming` as an update through `scope`, keeping what that scope may not change. */
+function write(deps: HandlerDeps, req: ResourceRequest, scope: WriteScope, incoming: KubeObject): HandlerResult {
+  const { type, namespace } = req.path;
+  const existing = deps.store.get(type, namespace, req.path.name ?? '');
+  if (existing === undefined) throw notFound(type, req.path.name ?? '');
+  const obj = scopedWrite({ scope, hasStatus: type.statusSubresource, existing, incoming });
+  return { code: 200, body: inVersion(type, deps.store.update(type, obj)) };
+}
+
+function update(deps: HandlerDeps, req: ResourceRequest, scope: WriteScope): HandlerResult {
+  const { type, name } = req.path;
+  const obj = asObject(req.body, 'update');
+  checkIdentity(obj, req.path);
+  // Built-in types allow an unconditional PUT; custom resources do not (AllowUnconditionalUpdate).
+  if (!type.builtin && (obj.metadata.resourceVersion ?? '') === '') throw resourceVersionRequired(type, name ?? '');
+  return write(deps, req, scope, obj);
+}
+
+/** The object a PATCH of `existing` (as the URL's version sees it) asks for. */
+function patchedObject(type: ResourceType, existing: KubeObject, req: ResourceRequest): unknown {
+  switch (req.contentType) {
+    case 'application/merge-patch+json':
+      return applyMergePatch(existing, req.body);
+    case 'application/strategic-merge-patch+json':
+      // Custom resources have no patch strategy schema: a real server refuses this type for them.
+      if (!type.builtin) throw unsupportedPatchType(type);
+      return applyStrategicMergePatch(existing, req.body);
+    case 'application/json-patch+json':
+      return applyJsonPatch(existing, req.body);
+    default:
+      throw unsupportedPatchType(type);
+  }
+}
+
+function patch(deps: HandlerDeps, req: ResourceRequest, scope: WriteScope): HandlerResult {
   const { type, namespace } = req.path;
   const name = req.path.name ?? '';
-  const existing = deps.store.get(type, namespace, name);
+  const existing = inVersion(type, deps.store.get(type, namespace, name));
   if (req.contentType === 'application/apply-patch+yaml') {
     // Server-side apply, simplified: create when absent, otherwise merge what the manager applied.
     const applied = asObject(req.body, 'apply');
     checkIdentity(applied, req.path);
-    if (existing === undefined) return { code: 201, body: deps.store.create(type, applied) };
+    if (existing === undefined && scope === 'main') return { code: 201, body: inVersion(type, deps.store.create(type, applied)) };
+    if (existing === undefined) throw notFound(type, name);
     const { resourceVersion: _rv, ...metadata } = applied.metadata;
-    const merged = applyStrategicMergePatch(existing, { ...applied, metadata }) as KubeObject;
-    return { code: 200, body: deps.store.update(type, merged) };
+    return write(deps, req, scope, applyStrategicMergePatch(existing, { ...applied, metadata }) as KubeObject);
   }
   if (existing === undefined) throw notFound(type, name);
-  let patched: unknown;
-  switch (req.contentType) {
-    case 'application/merge-patch+json':
-      patched = applyMergePatch(existing, req.body);
-      break;
-    case 'application/strategic-merge-patch+json':
-      // Custom resources have no patch strategy schema: a real server refuses this type for them.
-      if (!type.builtin) throw unsupportedPatchType(type);
-      patched = applyStrategicMergePatch(existing, req.body);
-      break;
-    case 'application/json-patch+json':
-      patched = applyJsonPatch(existing, req.body);
-      break;
-    default:
-      throw unsupportedPatchType(type);
-  }
-  const obj = asObject(patched, 'patch');
+  const obj = asObject(patchedObject(type, existing, req), 'patch');
   checkIdentity(obj, req.path);
-  return { code: 200, body: deps.store.update(type, obj) };
+  return write(deps, req, scope, obj);
 }
 
 function deleteOptions(req: ResourceRequest): DeleteOptions {
@@ -151,21 +188,29 @@ function deleteOptions(req: ResourceRequest): DeleteOptions {
 
 function subresource(deps: HandlerDeps, req: ResourceRequest): HandlerResult {
   const { type, namespace, name, subresource: sub } = req.path;
-  if (sub === 'token' && type.kind === 'ServiceAccount' && req.verb === 'create') {
+  if (sub === 'token' && type.kind === 'ServiceAccount') {
+    if (req.verb !== 'create') throw methodNotAllowed();
     return { code: 201, body: createTokenRequest({ store: deps.store, issuer: deps.issuer, namespace: namespace ?? 'default', serviceAccount: name ?? '', body: req.body }) };
   }
-  if (sub === 'status') return resourceVerb(deps, { ...req, path: { ...req.path, subresource: undefined } });
-  throw pathNotFound();
+  // Only the kinds whose registry (or CRD) declares it have a status subresource.
+  if (sub !== 'status' || !type.statusSubresource) throw pathNotFound();
+  switch (req.verb) {
+    case 'get':
+      return get(deps, req);
+    case 'update':
+      return update(deps, req, 'status');
+    case 'patch':
+      return patch(deps, req, 'status');
+    default:
+      throw methodNotAllowed();
+  }
 }
 
 function resourceVerb(deps: HandlerDeps, req: ResourceRequest): HandlerResult {
   const { type, namespace, name } = req.path;
   switch (req.verb) {
-    case 'get': {
-      const found = deps.store.get(type, namespace, name ?? '');
-      if (found === undefined) throw notFound(type, name ?? '');
-      return { code: 200, body: found };
-    }
+    case 'get':
+      return get(deps, req);
     case 'list':
       return list(deps, req);
     case 'watch':
@@ -174,26 +219,22 @@ function resourceVerb(deps: HandlerDeps, req: ResourceRequest): HandlerResult {
       if (type.namespaced && namespace === undefined) throw methodNotAllowed();
       const obj = asObject(req.body, 'create');
       checkIdentity(obj, req.path);
-      return { code: 201, body: deps.store.create(type, obj) };
+      return { code: 201, body: inVersion(type, deps.store.create(type, obj)) };
     }
-    case 'update': {
-      const obj = asObject(req.body, 'update');
-      checkIdentity(obj, req.path);
-      // Built-in types allow an unconditional PUT; custom resources do not (AllowUnconditionalUpdate).
-      if (!type.builtin && (obj.metadata.resourceVersion ?? '') === '') throw resourceVersionRequired(type, name ?? '');
-      return { code: 200, body: deps.store.update(type, obj) };
-    }
+    case 'update':
+      return update(deps, req, 'main');
     case 'patch':
-      return patch(deps, req);
+      return patch(deps, req, 'main');
     case 'delete':
-      return { code: 200, body: deps.store.delete(type, namespace, name ?? '', deleteOptions(req)) };
+      return { code: 200, body: inVersion(type, deps.store.delete(type, namespace, name ?? '', deleteOptions(req))) };
     case 'deletecollection': {
+      // The all-namespaces URL of a namespaced type has no deletecollection (routes.ts refuses it too).
+      if (type.namespaced && namespace === undefined) throw methodNotAllowed();
       const listed = list(deps, { ...req, query: new URLSearchParams([...req.query].filter(([k]) => k !== 'limit' && k !== 'continue')) });
-      const items = listed === 'streamed' ? [] : ((listed.body as { items: KubeObject[] }).items ?? []);
       const options = deleteOptions(req);
-      const deleted = items.flatMap((o) => {
+      const deleted = listed.body.items.flatMap((o) => {
         const current = deps.store.get(type, o.metadata.namespace, o.metadata.name ?? '');
-        return current === undefined ? [] : [deps.store.delete(type, o.metadata.namespace, o.metadata.name ?? '', options)];
+        return current === undefined ? [] : [inVersion(type, deps.store.delete(type, o.metadata.namespace, o.metadata.name ?? '', options))];
       });
       return { code: 200, body: { kind: type.listKind, apiVersion: type.apiVersion, metadata: {}, items: deleted } };
     }

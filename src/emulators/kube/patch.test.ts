@@ -21,7 +21,26 @@ describe('patches', () => {
       { op: 'move', from: '/metadata/labels/b', path: '/metadata/labels/c' },
     ];
     expect(applyJsonPatch(base, ops)).toEqual({ metadata: { labels: { c: '2' } }, data: { k: 'w' }, list: [1, 2, 3] });
-    expect(() => applyJsonPatch(base, [{ op: 'test', path: '/data/k', value: 'x' }])).toThrow(expect.objectContaining({ reason: 'BadRequest' }));
+    expect(() => applyJsonPatch(base, [{ op: 'test', path: '/data/k', value: 'x' }])).toThrow(expect.objectContaining({ reason: 'Invalid' }));
     expect(base.list).toEqual([1, 2]);
+  });
+
+  it('json patch refuses what is not a list of operations as BadRequest, and what cannot be applied as Invalid', () => {
+    for (const undecodable of [{}, [null], [{ op: 'add', value: 1 }], [{ path: '/x' }], [{ op: 'move', path: '/x', from: 3 }]]) {
+      expect(() => applyJsonPatch(base, undecodable)).toThrow(expect.objectContaining({ reason: 'BadRequest' }));
+    }
+    for (const inapplicable of [
+      [{ op: 'remove', path: '/nope' }],
+      [{ op: 'replace', path: '/metadata/nope/x', value: 1 }],
+      [{ op: 'move', path: '/x' }],
+      [{ op: 'frobnicate', path: '/x' }],
+      [{ op: 'add', path: 'no-slash', value: 1 }],
+    ]) {
+      expect(() => applyJsonPatch(base, inapplicable)).toThrow(expect.objectContaining({ reason: 'Invalid' }));
+    }
+  });
+
+  it('json patch test compares values regardless of key order', () => {
+    expect(applyJsonPatch(base, [{ op: 'test', path: '/metadata/labels', value: { b: '2', a: '1' } }])).toEqual(base);
   });
 });

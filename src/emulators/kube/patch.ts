@@ -3,8 +3,11 @@
  * strategic merge patch. For the emulator's resources strategic merge is applied as a merge patch
  * after removing its `$`-directives (what kubectl's client-side apply and `kubectl annotate` send
  * for built-in types); lists are replaced, not merged by key, which is what matters for our objects.
+ *
+ * A JSON patch that is not a list of operations is a 400 BadRequest; one that decodes but cannot
+ * be applied (a failed `test`, a path that is not there) is the API server's bare 422 Invalid.
  */
-import { badRequest } from './status.js';
+import { badRequest, patchNotApplicable } from './status.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -44,6 +47,16 @@ function stripDirectives(value: unknown): unknown {
   return out;
 }
 
+/** JSON with sorted keys: `test` compares values, not the order of their keys. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (isObject(value)) {
+    const keys = Object.keys(value).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'undefined';
+}
+
 interface JsonPatchOp {
   op: string;
   path: string;
@@ -53,14 +66,14 @@ interface JsonPatchOp {
 
 function parsePointer(pointer: string): string[] {
   if (pointer === '') return [];
-  if (!pointer.startsWith('/')) throw badRequest(`json patch: invalid path "${pointer}"`);
+  if (!pointer.startsWith('/')) throw patchNotApplicable();
   return pointer
     .slice(1)
     .split('/')
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
-function resolveParent(doc: Json, tokens: string[], pointer: string): { parent: Json; key: string } {
+function resolveParent(doc: Json, tokens: string[]): { parent: Json; key: string } {
   let current: Json = doc;
   for (const token of tokens.slice(0, -1)) {
     const next: Json | undefined = Array.isArray(current)
@@ -68,7 +81,7 @@ function resolveParent(doc: Json, tokens: string[], pointer: string): { parent: 
       : isObject(current)
         ? (current as Record<string, Json>)[token]
         : undefined;
-    if (next === undefined) throw badRequest(`json patch: path "${pointer}" does not exist`);
+    if (next === undefined) throw patchNotApplicable();
     current = next;
   }
   return { parent: current, key: tokens[tokens.length - 1] ?? '' };
@@ -77,44 +90,64 @@ function resolveParent(doc: Json, tokens: string[], pointer: string): { parent: 
 function getAt(doc: Json, pointer: string): Json {
   const tokens = parsePointer(pointer);
   if (tokens.length === 0) return doc;
-  const { parent, key } = resolveParent(doc, tokens, pointer);
+  const { parent, key } = resolveParent(doc, tokens);
   const value = Array.isArray(parent) ? parent[Number(key)] : isObject(parent) ? (parent as Record<string, Json>)[key] : undefined;
-  if (value === undefined) throw badRequest(`json patch: path "${pointer}" does not exist`);
+  if (value === undefined) throw patchNotApplicable();
   return value;
 }
 
 function removeAt(doc: Json, pointer: string): void {
   const tokens = parsePointer(pointer);
-  const { parent, key } = resolveParent(doc, tokens, pointer);
+  const { parent, key } = resolveParent(doc, tokens);
   if (Array.isArray(parent)) {
     const index = Number(key);
-    if (!Number.isInteger(index) || index < 0 || index >= parent.length) throw badRequest(`json patch: path "${pointer}" does not exist`);
+    if (!Number.isInteger(index) || index < 0 || index >= parent.length) throw patchNotApplicable();
     parent.splice(index, 1);
   } else if (isObject(parent) && key in parent) delete (parent as Record<string, Json>)[key];
-  else throw badRequest(`json patch: path "${pointer}" does not exist`);
+  else throw patchNotApplicable();
 }
 
 function addAt(doc: Json, pointer: string, value: Json, replace: boolean): Json {
   const tokens = parsePointer(pointer);
   if (tokens.length === 0) return value;
-  const { parent, key } = resolveParent(doc, tokens, pointer);
+  const { parent, key } = resolveParent(doc, tokens);
   if (Array.isArray(parent)) {
     const index = key === '-' ? parent.length : Number(key);
-    if (!Number.isInteger(index) || index < 0 || index > parent.length) throw badRequest(`json patch: bad index in "${pointer}"`);
+    if (!Number.isInteger(index) || index < 0 || index > parent.length) throw patchNotApplicable();
     parent.splice(index, replace ? 1 : 0, value);
   } else if (isObject(parent)) {
-    if (replace && !(key in parent)) throw badRequest(`json patch: path "${pointer}" does not exist`);
+    if (replace && !(key in parent)) throw patchNotApplicable();
     (parent as Record<string, Json>)[key] = value;
-  } else throw badRequest(`json patch: path "${pointer}" does not exist`);
+  } else throw patchNotApplicable();
   return doc;
 }
 
-/** RFC 6902 over a copy of `target`; a failed `test` or a missing path rejects the whole patch. */
-export function applyJsonPatch(target: unknown, patch: unknown): unknown {
+/** The operations of a JSON patch body, or the 400 of one that is not a list of operations. */
+function decodeJsonPatch(patch: unknown): JsonPatchOp[] {
   if (!Array.isArray(patch)) throw badRequest('json patch: the body must be a JSON array of operations');
+  return patch.map((raw: unknown, index) => {
+    if (!isObject(raw)) throw badRequest(`json patch: operation ${index} is not an object`);
+    const { op, path, from } = raw;
+    if (typeof op !== 'string') throw badRequest(`json patch: operation ${index} has no "op"`);
+    if (typeof path !== 'string') throw badRequest(`json patch: operation ${index} has no "path"`);
+    if (from !== undefined && typeof from !== 'string') throw badRequest(`json patch: the "from" of operation ${index} is not a string`);
+    return { op, path, ...(from === undefined ? {} : { from }), ...('value' in raw ? { value: raw['value'] } : {}) };
+  });
+}
+
+/** The source of a move or copy; without one the operation cannot be applied. */
+function fromOf(op: JsonPatchOp): string {
+  if (op.from === undefined) throw patchNotApplicable();
+  return op.from;
+}
+
+/** RFC 6902 over a copy of `target`; a failed `test` or a missing path rejects the whole patch (422). */
+export function applyJsonPatch(target: unknown, patch: unknown): unknown {
+  const operations = decodeJsonPatch(patch);
   let doc = structuredClone(target) as Json;
-  for (const raw of patch as JsonPatchOp[]) {
+  for (const raw of operations) {
     const value = structuredClone(raw.value) as Json;
+    if ((raw.op === 'add' || raw.op === 'replace' || raw.op === 'test') && !('value' in raw)) throw patchNotApplicable();
     switch (raw.op) {
       case 'add':
         doc = addAt(doc, raw.path, value, false);
@@ -126,20 +159,21 @@ export function applyJsonPatch(target: unknown, patch: unknown): unknown {
         removeAt(doc, raw.path);
         break;
       case 'move': {
-        const moved = getAt(doc, raw.from ?? '');
-        removeAt(doc, raw.from ?? '');
+        const from = fromOf(raw);
+        const moved = getAt(doc, from);
+        removeAt(doc, from);
         doc = addAt(doc, raw.path, moved, false);
         break;
       }
       case 'copy':
-        doc = addAt(doc, raw.path, structuredClone(getAt(doc, raw.from ?? '')), false);
+        doc = addAt(doc, raw.path, structuredClone(getAt(doc, fromOf(raw))), false);
         break;
       case 'test':
-        if (JSON.stringify(getAt(doc, raw.path)) !== JSON.stringify(value))
-          throw badRequest(`json patch: test operation failed at "${raw.path}"`);
+        if (canonicalJson(getAt(doc, raw.path)) !== canonicalJson(value)) throw patchNotApplicable();
         break;
       default:
-        throw badRequest(`json patch: unknown operation "${String(raw.op)}"`);
+        // Decodes, but the patch library cannot apply it ("Unexpected kind").
+        throw patchNotApplicable();
     }
   }
   return doc;

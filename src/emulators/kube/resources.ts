@@ -25,13 +25,35 @@ export interface ResourceType {
    * adds (pkg/registry/core/<type>/strategy.go). Any other label is a 400.
    */
   readonly fieldLabels: ReadonlySet<string>;
+  /**
+   * Whether the type has a `status` subresource: built-in pods, nodes and namespaces do; the CSI
+   * CRDs (deploy/base/crd-*.yaml) declare none, so their `/status` URLs are 404.
+   */
+  readonly statusSubresource: boolean;
+  /**
+   * Set for a served version that is not the storage version (CSI v1alpha1): objects are stored as
+   * the storage version and only relabelled on the way in and out (the CRDs use conversion None).
+   */
+  readonly deprecation?: string;
 }
 
 const OBJECT_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const;
 
 const METADATA_FIELD_LABELS = ['metadata.name', 'metadata.namespace'];
 
-function define(o: { group: string; version: string; plural: string; kind: string; namespaced: boolean; shortNames?: string[]; fieldLabels?: string[] }): ResourceType {
+interface Definition {
+  group: string;
+  version: string;
+  plural: string;
+  kind: string;
+  namespaced: boolean;
+  shortNames?: string[];
+  fieldLabels?: string[];
+  statusSubresource?: boolean;
+  deprecation?: string;
+}
+
+function define(o: Definition): ResourceType {
   const builtin = o.group === '';
   return {
     id: `${o.group}/${o.plural}`,
@@ -46,15 +68,27 @@ function define(o: { group: string; version: string; plural: string; kind: strin
     builtin,
     shortNames: o.shortNames ?? [],
     fieldLabels: new Set([...METADATA_FIELD_LABELS, ...(o.fieldLabels ?? [])]),
+    statusSubresource: o.statusSubresource ?? false,
+    ...(o.deprecation === undefined ? {} : { deprecation: o.deprecation }),
   };
 }
 
+/**
+ * The CSI types as their CRDs serve them: v1 (storage) and the deprecated v1alpha1 with the same
+ * schema. The API server's default warning for a deprecated CRD version names the kind.
+ */
+function csiType(o: { version: string; plural: string; kind: string }): ResourceType {
+  const deprecation = o.version === CSI_STORAGE_VERSION ? undefined : `${CSI_GROUP}/${o.version} ${o.kind} is deprecated; use ${CSI_GROUP}/${CSI_STORAGE_VERSION} ${o.kind}`;
+  return define({ group: CSI_GROUP, ...o, namespaced: true, ...(deprecation === undefined ? {} : { deprecation }) });
+}
+
 export const CSI_GROUP = 'secrets-store.csi.x-k8s.io';
+const CSI_STORAGE_VERSION = 'v1';
 
 /** Every type served, core/v1 first. */
 export const RESOURCE_TYPES: readonly ResourceType[] = [
-  define({ group: '', version: 'v1', plural: 'namespaces', shortNames: ['ns'], kind: 'Namespace', namespaced: false, fieldLabels: ['status.phase'] }),
-  define({ group: '', version: 'v1', plural: 'nodes', shortNames: ['no'], kind: 'Node', namespaced: false, fieldLabels: ['spec.unschedulable'] }),
+  define({ group: '', version: 'v1', plural: 'namespaces', shortNames: ['ns'], kind: 'Namespace', namespaced: false, fieldLabels: ['status.phase'], statusSubresource: true }),
+  define({ group: '', version: 'v1', plural: 'nodes', shortNames: ['no'], kind: 'Node', namespaced: false, fieldLabels: ['spec.unschedulable'], statusSubresource: true }),
   define({
     group: '',
     version: 'v1',
@@ -63,6 +97,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     kind: 'Pod',
     namespaced: true,
     fieldLabels: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
+    statusSubresource: true,
   }),
   define({ group: '', version: 'v1', plural: 'serviceaccounts', shortNames: ['sa'], kind: 'ServiceAccount', namespaced: true }),
   define({ group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true, fieldLabels: ['type'] }),
@@ -87,14 +122,11 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
       'type',
     ],
   }),
-  define({ group: CSI_GROUP, version: 'v1', plural: 'secretproviderclasses', kind: 'SecretProviderClass', namespaced: true }),
-  define({
-    group: CSI_GROUP,
-    version: 'v1',
-    plural: 'secretproviderclasspodstatuses',
-    kind: 'SecretProviderClassPodStatus',
-    namespaced: true,
-  }),
+  // Storage versions before served-only ones: typeById and the discovery order pick the first.
+  csiType({ version: 'v1', plural: 'secretproviderclasses', kind: 'SecretProviderClass' }),
+  csiType({ version: 'v1', plural: 'secretproviderclasspodstatuses', kind: 'SecretProviderClassPodStatus' }),
+  csiType({ version: 'v1alpha1', plural: 'secretproviderclasses', kind: 'SecretProviderClass' }),
+  csiType({ version: 'v1alpha1', plural: 'secretproviderclasspodstatuses', kind: 'SecretProviderClassPodStatus' }),
 ];
 
 export const VERBS: readonly string[] = OBJECT_VERBS;
@@ -109,6 +141,7 @@ export function typeByKind(apiVersion: string, kind: string): ResourceType | und
   return RESOURCE_TYPES.find((t) => t.apiVersion === apiVersion && t.kind === kind);
 }
 
+/** The storage version of a type (its first entry): every served version of it shares one id and one store. */
 export function typeById(id: string): ResourceType | undefined {
   return RESOURCE_TYPES.find((t) => t.id === id);
 }

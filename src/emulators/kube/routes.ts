@@ -6,6 +6,7 @@
  */
 import { typeByPath } from './resources.js';
 import type { ResourceType } from './resources.js';
+import { badRequest } from './status.js';
 
 export interface ResourcePath {
   type: ResourceType;
@@ -25,8 +26,18 @@ function splitGroupVersion(segments: string[]): { group: string; version: string
   return undefined;
 }
 
+/** A path segment without its %-escapes; a malformed escape (`%`, `%zz`) is the client's error, a 400. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw badRequest(`invalid URL escape in the path segment ${JSON.stringify(segment)}`);
+  }
+}
+
+/** What a URL addresses, undefined when it is no resource URL (404); throws the 400 of a malformed one. */
 export function parseResourcePath(pathname: string): ResourcePath | undefined {
-  const segments = pathname.split('/').filter((s) => s !== '').map(decodeURIComponent);
+  const segments = pathname.split('/').filter((s) => s !== '').map(decodeSegment);
   const gv = splitGroupVersion(segments);
   if (gv === undefined || gv.rest.length === 0) return undefined;
   let rest = gv.rest;
@@ -61,7 +72,9 @@ export function verbOf(method: string, path: ResourcePath, watchParam: string | 
     case 'PATCH':
       return path.name === undefined ? undefined : 'patch';
     case 'DELETE':
-      return path.name === undefined ? 'deletecollection' : 'delete';
+      if (path.name !== undefined) return 'delete';
+      // The all-namespaces URL of a namespaced type only lists and watches: it must not wipe every namespace.
+      return path.type.namespaced && path.namespace === undefined ? undefined : 'deletecollection';
     default:
       return undefined;
   }

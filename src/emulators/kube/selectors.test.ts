@@ -25,6 +25,16 @@ describe('selectors', () => {
     expect(compileSelector({ fieldSelector: 'status.phase!=Running' }).matches(p)).toBe(true);
   });
 
+  it('reads field labels as the API server computes them: unset booleans are false, podIP is the first of podIPs', () => {
+    const p = pod({}, 'node-1');
+    expect(compileSelector({ fieldSelector: 'spec.hostNetwork=false' }).matches(p)).toBe(true);
+    expect(compileSelector({ fieldSelector: 'spec.hostNetwork=true' }).matches(p)).toBe(false);
+    const node: KubeObject = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n' }, spec: {} };
+    expect(compileSelector({ fieldSelector: 'spec.unschedulable=false' }).matches(node)).toBe(true);
+    const dualStack: KubeObject = { ...p, status: { podIPs: [{ ip: '10.0.0.1' }, { ip: 'fd00::1' }] } };
+    expect(compileSelector({ fieldSelector: 'status.podIP=10.0.0.1' }).matches(dualStack)).toBe(true);
+  });
+
   it('rejects a selector it cannot parse with BadRequest', () => {
     expect(() => compileSelector({ labelSelector: 'a b' })).toThrow(expect.objectContaining({ reason: 'BadRequest' }));
   });

@@ -92,8 +92,33 @@ export function fieldValue(obj: KubeObject, path: string): string {
   return typeof current === 'string' ? current : JSON.stringify(current);
 }
 
-/** Field labels that name another path of the object (an Event's `source` is its `source.component`). */
-const FIELD_LABEL_PATHS: Readonly<Record<string, string>> = { source: 'source.component' };
+/** The value of a boolean field as the API server's fields set writes it: unset is `false`. */
+function booleanField(obj: KubeObject, path: string): string {
+  return fieldValue(obj, path) === 'true' ? 'true' : 'false';
+}
+
+/**
+ * Field labels whose value is not simply the field at that path, as the types' selectable-fields
+ * functions compute them (pod/node strategy.go): an Event's `source` is its `source.component`,
+ * unset booleans are `false`, and a pod's `status.podIP` is its first `status.podIPs` entry.
+ */
+const FIELD_READERS: Readonly<Record<string, (obj: KubeObject) => string>> = {
+  source: (obj) => fieldValue(obj, 'source.component'),
+  'spec.hostNetwork': (obj) => booleanField(obj, 'spec.hostNetwork'),
+  'spec.unschedulable': (obj) => booleanField(obj, 'spec.unschedulable'),
+  'status.podIP': (obj) => {
+    const podIPs = (obj['status'] as { podIPs?: unknown } | undefined)?.podIPs;
+    const first: unknown = Array.isArray(podIPs) ? podIPs[0] : undefined;
+    const ip = typeof first === 'object' && first !== null ? (first as { ip?: unknown }).ip : undefined;
+    return typeof ip === 'string' ? ip : fieldValue(obj, 'status.podIP');
+  },
+};
+
+/** The value a field selector compares for `label`. */
+export function selectableValue(obj: KubeObject, label: string): string {
+  const read = FIELD_READERS[label];
+  return read === undefined ? fieldValue(obj, label) : read(obj);
+}
 
 /**
  * `fieldLabels`: the labels the type accepts (resources.ts); any other is refused with the API
@@ -104,13 +129,13 @@ export function compileSelector(options: { labelSelector?: string; fieldSelector
   const labels = parseLabelSelector(options.labelSelector ?? '');
   const fields = parseFieldSelector(options.fieldSelector ?? '').map((r) => {
     if (options.fieldLabels !== undefined && !options.fieldLabels.has(r.path)) throw badRequest(`field label not supported: ${r.path}`);
-    return { ...r, path: FIELD_LABEL_PATHS[r.path] ?? r.path };
+    return r;
   });
   return {
     matches(obj: KubeObject): boolean {
       const objLabels = obj.metadata.labels ?? {};
       if (!labels.every((r) => labelMatches(r, objLabels))) return false;
-      return fields.every((r) => (fieldValue(obj, r.path) === r.value) === (r.op === 'eq'));
+      return fields.every((r) => (selectableValue(obj, r.path) === r.value) === (r.op === 'eq'));
     },
   };
 }

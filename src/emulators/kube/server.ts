@@ -106,12 +106,20 @@ export class KubeApiServer {
     if (!this.#authenticated(req)) return sendJson(res, 401, toStatus(unauthorized()));
     if (req.method === 'GET' && this.#serveDiscovery(url.pathname, req, res)) return;
 
-    const path = parseResourcePath(url.pathname);
+    let path: ResourcePath | undefined;
+    try {
+      path = parseResourcePath(url.pathname);
+    } catch (err) {
+      const status = toStatus(err);
+      return sendJson(res, status.code, status);
+    }
     if (path === undefined) return sendJson(res, 404, toStatus(pathNotFound()));
     const verb = verbOf(req.method ?? 'GET', path, url.searchParams.get('watch'));
     const context: StatusContext = { type: path.type, ...(path.name === undefined ? {} : { name: path.name }) };
     if (verb === undefined) return sendJson(res, 405, toStatus(methodNotAllowed(), context));
     this.#deps.counters.record(verb, path.subresource === undefined ? path.type.plural : `${path.type.plural}/${path.subresource}`);
+    // A deprecated CRD version is served with the API server's deprecation warning (kubectl prints it).
+    if (path.type.deprecation !== undefined) res.setHeader('Warning', `299 - ${JSON.stringify(path.type.deprecation)}`);
 
     const raw = req.method === 'GET' ? Buffer.alloc(0) : await readBody(req);
     try {

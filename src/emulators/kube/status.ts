@@ -7,6 +7,8 @@
  */
 import { SecretletError } from '../../core/errors.js';
 import type { StatusCode } from '../../core/errors.js';
+import { aggregateText, required } from './field-errors.js';
+import type { FieldError } from './field-errors.js';
 import { qualifiedName } from './resources.js';
 import type { ResourceType } from './resources.js';
 
@@ -41,9 +43,17 @@ export function notFound(type: ResourceType, name: string): SecretletError {
  */
 const otherSubjects = new WeakMap<SecretletError, StatusContext>();
 
+/** Errors whose Status `details` are fixed when they are made (field causes, another kind's name). */
+const explicitDetails = new WeakMap<SecretletError, StatusDetails>();
+
 export function namespaceNotFound(namespaces: ResourceType, name: string): SecretletError {
-  const error = notFound(namespaces, name);
-  otherSubjects.set(error, { type: namespaces, name });
+  return otherNotFound(namespaces, name);
+}
+
+/** NotFound about another object than the URL's (a TokenRequest's bound Pod), with that object in `details`. */
+export function otherNotFound(type: ResourceType, name: string): SecretletError {
+  const error = notFound(type, name);
+  otherSubjects.set(error, { type, name });
   return error;
 }
 
@@ -66,12 +76,64 @@ export function conflict(type: ResourceType, name: string, why?: string): Secret
  */
 export function resourceVersionRequired(type: ResourceType, name: string): SecretletError {
   const field = 'metadata.resourceVersion';
-  return kubeError('INVALID_ARGUMENT', 'Invalid', `${qualifiedName(type)} "${name}" is invalid: ${field}: Invalid value: 0x0: must be specified for an update`, field);
+  const error = kubeError('INVALID_ARGUMENT', 'Invalid', `${qualifiedName(type)} "${name}" is invalid: ${field}: Invalid value: 0x0: must be specified for an update`, field);
+  const cause = { reason: 'FieldValueInvalid', message: 'Invalid value: 0x0: must be specified for an update', field };
+  explicitDetails.set(error, { ...(name === '' ? {} : { name }), group: type.group, kind: type.plural, causes: [cause] });
+  return error;
 }
 
-/** 422 Invalid, naming the field like the API server: `Secret "x" is invalid: metadata.name: Required value`. */
+/** How NewInvalid names a kind: `Secret` for core, `SecretProviderClass.secrets-store.csi.x-k8s.io` otherwise. */
+function qualifiedKind(subject: { group: string; kind: string }): string {
+  return subject.group === '' ? subject.kind : `${subject.kind}.${subject.group}`;
+}
+
+/**
+ * 422 Invalid listing every field error, as apierrors.NewInvalid builds it: the message joins them
+ * (`Secret "x" is invalid: [data[a b]: Invalid value: ..., type: Invalid value: ...]`) and each is a
+ * cause with its field. `subject` is the kind being validated (a TokenRequest is not its URL's type).
+ */
+export function invalidFields(subject: { group: string; kind: string }, name: string, errors: readonly FieldError[]): SecretletError {
+  const first = errors[0];
+  const error = kubeError('INVALID_ARGUMENT', 'Invalid', `${qualifiedKind(subject)} "${name}" is invalid: ${aggregateText(errors)}`, first?.field);
+  explicitDetails.set(error, {
+    ...(name === '' ? {} : { name }),
+    group: subject.group,
+    kind: subject.kind,
+    causes: errors.map((e) => ({ reason: e.type, message: e.body, field: e.field })),
+  });
+  return error;
+}
+
+/** 422 Invalid about one field: `Secret "x" is invalid: metadata.name: Required value`. `detail` is the body after the field. */
 export function invalid(type: ResourceType, name: string, field: string, detail: string): SecretletError {
-  return kubeError('INVALID_ARGUMENT', 'Invalid', `${type.kind} "${name}" is invalid: ${field}: ${detail}`, field);
+  const isRequired = detail.startsWith('Required value');
+  const fieldError: FieldError = isRequired ? required(field, detail.replace(/^Required value:? ?/, '')) : { type: 'FieldValueInvalid', field, body: detail };
+  return invalidFields(type, name, [fieldError]);
+}
+
+/**
+ * A JSON patch that decodes but cannot be applied (a failed `test`, a missing path): the API
+ * server answers a bare 422 with a fixed message and no details (handlers/patch.go applyJSPatch).
+ */
+export function patchNotApplicable(): SecretletError {
+  const error = kubeError('INVALID_ARGUMENT', 'Invalid', 'the server rejected our request due to an error in our request');
+  explicitDetails.set(error, {});
+  return error;
+}
+
+/** 400 for a body that does not decode into the kind, in the decoder's words. */
+export function cannotBeHandled(subject: { kind: string; version: string }, why: string): SecretletError {
+  return badRequest(`${subject.kind} in version "${subject.version}" cannot be handled as a ${subject.kind}: ${why}`);
+}
+
+/**
+ * 409 about another object than the URL's, named by its kind as the TokenRequest registry does:
+ * `Operation cannot be fulfilled on Pod "web": ...`.
+ */
+export function conflictOn(kind: string, name: string, why: string): SecretletError {
+  const error = kubeError('ABORTED', 'Conflict', `Operation cannot be fulfilled on ${kind} "${name}": ${why}`);
+  explicitDetails.set(error, { name, kind });
+  return error;
 }
 
 export function badRequest(message: string): SecretletError {
@@ -120,6 +182,13 @@ export interface StatusContext {
   name?: string;
 }
 
+export interface StatusDetails {
+  name?: string;
+  group?: string;
+  kind?: string;
+  causes?: { reason?: string; message: string; field?: string }[];
+}
+
 export interface StatusObject {
   kind: 'Status';
   apiVersion: 'v1';
@@ -127,7 +196,7 @@ export interface StatusObject {
   status: 'Failure';
   message: string;
   reason: string;
-  details?: { name?: string; group?: string; kind?: string; causes?: { reason?: string; message: string; field?: string }[] };
+  details?: StatusDetails;
   code: number;
 }
 
@@ -140,6 +209,11 @@ export function toStatus(err: unknown, context: StatusContext = {}): StatusObjec
   const code = HTTP_CODE[e.reason] ?? 500;
   const subject = otherSubjects.get(e) ?? context;
   const status: StatusObject = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: e.message, reason: e.reason, code };
+  const fixed = explicitDetails.get(e);
+  if (fixed !== undefined) {
+    status.details = structuredClone(fixed);
+    return status;
+  }
   // Only the registry's errors name the object; request-level ones (BadRequest, UnsupportedMediaType) carry no details.
   if (subject.type !== undefined && DETAILED_REASONS.has(e.reason)) {
     const kind = e.reason === 'Invalid' ? subject.type.kind : subject.type.plural;

@@ -11,8 +11,9 @@ import { orphanedDependents } from './gc.js';
 import type { StoredObject } from './gc.js';
 import { typeById } from './resources.js';
 import type { ResourceType } from './resources.js';
-import { alreadyExists, badRequest, conflict, invalid, namespaceNotFound, notFound } from './status.js';
+import { alreadyExists, badRequest, conflict, invalid, invalidFields, namespaceNotFound, notFound } from './status.js';
 import type { KubeObject, StoreEvent, WatchEventType } from './types.js';
+import { assertDecodes, validationErrors } from './validation.js';
 
 export interface ObjectStoreOptions {
   /** Clock for creationTimestamp, in epoch milliseconds. */
@@ -112,8 +113,10 @@ export class ObjectStore {
   /**
    * Creates an object. Into a namespace that does not exist this fails with 404, as on a real
    * server, unless `createNamespace` (the seeding path, `upsert`) asks for it to be made first.
+   * The server assigns the uid, as a real one does, unless `keepUid` (seeding again) keeps the
+   * input's: seeded Pods, Events and owner references name objects by the uid the caller chose.
    */
-  create(type: ResourceType, input: KubeObject, options: { createNamespace?: boolean } = {}): KubeObject {
+  create(type: ResourceType, input: KubeObject, options: { createNamespace?: boolean; keepUid?: boolean } = {}): KubeObject {
     const obj = this.#prepare(type, input);
     let name = obj.metadata.name ?? '';
     if (name === '' && obj.metadata.generateName) {
@@ -128,11 +131,16 @@ export class ObjectStore {
       if (options.createNamespace === true) this.ensureNamespace(namespace);
       else this.#requireNamespace(namespace);
     }
-    obj.metadata.uid = randomUUID();
+    const givenUid = obj.metadata.uid ?? '';
+    if (options.keepUid === true && givenUid !== '' && this.#uids.has(givenUid)) {
+      throw invalid(type, name, 'metadata.uid', `Invalid value: ${JSON.stringify(givenUid)}: already the uid of another object`);
+    }
+    obj.metadata.uid = options.keepUid === true && givenUid !== '' ? givenUid : randomUUID();
     obj.metadata.generation = 1;
     obj.metadata.creationTimestamp = kubeTimestamp(this.#now());
     delete obj.metadata.deletionTimestamp;
-    applyDefaults(type, obj);
+    applyDefaults(type, obj, { creating: true });
+    this.#validate(type, obj);
     this.#put(type, obj, 'ADDED');
     if (type.kind === 'Namespace') this.#createDefaultServiceAccount(name);
     return structuredClone(obj);
@@ -159,6 +167,7 @@ export class ObjectStore {
     obj.metadata.generation = existing.metadata.generation ?? 1;
     if (existing.metadata.deletionTimestamp !== undefined) obj.metadata.deletionTimestamp = existing.metadata.deletionTimestamp;
     applyDefaults(type, obj);
+    this.#validate(type, obj, existing);
     if (canonical(obj) === canonical(existing)) return structuredClone(existing);
     if (specPart(obj) !== specPart(existing)) obj.metadata.generation += 1;
     this.#put(type, obj, 'MODIFIED', existing);
@@ -170,7 +179,7 @@ export class ObjectStore {
     const name = input.metadata.name ?? '';
     const namespace = type.namespaced ? (input.metadata.namespace ?? 'default') : undefined;
     const withNamespace: KubeObject = { ...input, metadata: { ...input.metadata, namespace } };
-    if (this.get(type, namespace, name) === undefined) return this.create(type, withNamespace, { createNamespace: true });
+    if (this.get(type, namespace, name) === undefined) return this.create(type, withNamespace, { createNamespace: true, keepUid: true });
     const { resourceVersion: _rv, uid: _uid, ...metadata } = withNamespace.metadata;
     return this.update(type, { ...withNamespace, metadata });
   }
@@ -249,20 +258,30 @@ export class ObjectStore {
     for (const entry of [...this.#allObjects()]) {
       const owners = entry.object.metadata.ownerReferences;
       const type = typeById(entry.typeId);
-      if (type === undefined || !owners?.some((o) => o.uid === deletedUid)) continue;
+      if (type === undefined || !Array.isArray(owners) || !owners.some((o) => o.uid === deletedUid)) continue;
       const updated = structuredClone(entry.object);
       updated.metadata.ownerReferences = owners.filter((o) => o.uid !== deletedUid);
       this.update(type, updated);
     }
   }
 
-  /** Copies the input and fixes apiVersion, kind and namespace from the type. */
+  /** 422 Invalid with every field error, as the type's strategy validates a create or update. */
+  #validate(type: ResourceType, obj: KubeObject, previous?: KubeObject): void {
+    const errors = validationErrors(type, obj, previous);
+    if (errors.length > 0) throw invalidFields(type, obj.metadata.name ?? '', errors);
+  }
+
+  /**
+   * Copies the input, refuses what does not decode as the type (400), and fixes apiVersion (the
+   * storage version: every served version of a type is stored as one), kind and namespace.
+   */
   #prepare(type: ResourceType, input: KubeObject): KubeObject {
-    if (typeof input !== 'object' || input === null || typeof input.metadata !== 'object' || input.metadata === null) {
+    if (typeof input !== 'object' || input === null || typeof input.metadata !== 'object' || input.metadata === null || Array.isArray(input.metadata)) {
       throw badRequest(`the body of the ${type.kind} is not an object with metadata`);
     }
     const obj = structuredClone(input);
-    obj.apiVersion = type.apiVersion;
+    assertDecodes(type, obj);
+    obj.apiVersion = typeById(type.id)?.apiVersion ?? type.apiVersion;
     obj.kind = type.kind;
     if (type.namespaced) obj.metadata.namespace = obj.metadata.namespace || 'default';
     else delete obj.metadata.namespace;

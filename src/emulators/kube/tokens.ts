@@ -17,14 +17,26 @@ export interface TokenIssuerOptions {
   now: () => number;
 }
 
+/** The longest lifetime TokenRequest validation allows (2^32 seconds). */
+export const MAX_TOKEN_EXPIRATION_SECONDS = 2 ** 32;
+
+/** An object a token is bound to, as the claims name it (the uid is absent for a Node that does not exist). */
+export interface BoundObject {
+  name: string;
+  uid?: string;
+}
+
 export interface MintOptions {
   namespace: string;
   serviceAccount: string;
   serviceAccountUid: string;
   audiences: string[];
-  /** @default 3600 */
+  /** Whole seconds, 1 to 2^32. @default 3600 */
   expirationSeconds?: number;
   pod?: { name: string; uid: string };
+  /** The node of a pod-bound token's pod, or the Node a token is bound to. */
+  node?: BoundObject;
+  secret?: { name: string; uid: string };
 }
 
 export interface MintedToken {
@@ -44,6 +56,8 @@ export interface TokenClaims {
     namespace: string;
     serviceaccount: { name: string; uid: string };
     pod?: { name: string; uid: string };
+    node?: BoundObject;
+    secret?: { name: string; uid: string };
   };
 }
 
@@ -69,8 +83,13 @@ export class TokenIssuer {
   }
 
   mint(options: MintOptions): MintedToken {
+    const lifetime = options.expirationSeconds ?? 3600;
+    // A lifetime beyond what TokenRequest allows would not even fit a Date: refuse it by name.
+    if (!Number.isSafeInteger(lifetime) || lifetime <= 0 || lifetime > MAX_TOKEN_EXPIRATION_SECONDS) {
+      throw new RangeError(`expirationSeconds must be a whole number of seconds from 1 to ${MAX_TOKEN_EXPIRATION_SECONDS}, got ${String(lifetime)}`);
+    }
     const iat = Math.floor(this.#now() / 1000);
-    const exp = iat + (options.expirationSeconds ?? 3600);
+    const exp = iat + lifetime;
     const claims: TokenClaims = {
       iss: this.issuer,
       sub: `system:serviceaccount:${options.namespace}:${options.serviceAccount}`,
@@ -83,6 +102,8 @@ export class TokenIssuer {
         namespace: options.namespace,
         serviceaccount: { name: options.serviceAccount, uid: options.serviceAccountUid },
         ...(options.pod === undefined ? {} : { pod: { ...options.pod } }),
+        ...(options.node === undefined ? {} : { node: { ...options.node } }),
+        ...(options.secret === undefined ? {} : { secret: { ...options.secret } }),
       },
     };
     const signingInput = `${base64url(JSON.stringify({ alg: 'RS256', kid: this.#keyId }))}.${base64url(JSON.stringify(claims))}`;

@@ -11,6 +11,7 @@ import type { Selector } from './selectors.js';
 import { badRequest, expired, toStatus } from './status.js';
 import type { ObjectStore } from './store.js';
 import type { KubeObject, StoreEvent } from './types.js';
+import { inVersion } from './versions.js';
 
 export interface WatchRequest {
   type: ResourceType;
@@ -50,11 +51,13 @@ function translate(event: StoreEvent, request: WatchRequest): WireEvent | undefi
   const inScope = (o: KubeObject | undefined): boolean =>
     o !== undefined && (request.namespace === undefined || o.metadata.namespace === request.namespace) && request.selector.matches(o);
   const now = inScope(event.object);
-  if (event.type !== 'MODIFIED') return now ? { type: event.type, object: event.object } : undefined;
+  // Objects go out in the version the watch URL named (the store keeps the storage version).
+  const object = inVersion(request.type, event.object);
+  if (event.type !== 'MODIFIED') return now ? { type: event.type, object } : undefined;
   const before = inScope(event.previous);
-  if (before && now) return { type: 'MODIFIED', object: event.object };
-  if (now) return { type: 'ADDED', object: event.object };
-  if (before) return { type: 'DELETED', object: event.object };
+  if (before && now) return { type: 'MODIFIED', object };
+  if (now) return { type: 'ADDED', object };
+  if (before) return { type: 'DELETED', object };
   return undefined;
 }
 
@@ -78,7 +81,7 @@ export function serveWatch(options: { store: ObjectStore; streams: WatchStreams;
     backlog = store
       .list(request.type, request.namespace)
       .filter((o) => request.selector.matches(o))
-      .map((object) => ({ type: 'ADDED', object }));
+      .map((object) => ({ type: 'ADDED', object: inVersion(request.type, object) }));
   } else {
     const history = store.eventsSince(fromVersion);
     if (history === undefined) {

@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CSI_GROUP, failure, rawRequest, startWithClients } from './helpers.js';
 import type { Clients } from './helpers.js';
 
+const container = { name: 'c', image: 'x' };
+
 let c: Clients;
 beforeAll(async () => {
   c = await startWithClients({}, ['team-a', 'paged', 'sel', 'typed']);
@@ -89,6 +91,33 @@ describe('core/v1 resources', () => {
     expect(c.emulator.get('v1', 'Namespace', undefined, 'seeded-ns')?.metadata.name).toBe('seeded-ns');
   });
 
+  it('keeps the uid a seeded object is given, so Events and owner references can name it; an HTTP create assigns its own', async () => {
+    const uid = '0000000a-5eed-4000-8000-000000000001';
+    const seeded = c.emulator.apply({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'seeded-pod', namespace: 'default', uid }, spec: { containers: [container] } });
+    expect(seeded.metadata.uid).toBe(uid);
+    expect((await c.core.readNamespacedPod({ name: 'seeded-pod', namespace: 'default' })).metadata?.uid).toBe(uid);
+    // Replacing it keeps it; owner references by that uid garbage-collect as on a cluster.
+    expect(c.emulator.apply({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'seeded-pod', namespace: 'default', labels: { v: '2' } }, spec: { containers: [container] } }).metadata.uid).toBe(uid);
+    c.emulator.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'owned', namespace: 'default', ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: 'seeded-pod', uid }] } });
+    c.emulator.delete('v1', 'Pod', 'default', 'seeded-pod');
+    expect(c.emulator.get('v1', 'Secret', 'default', 'owned')).toBeUndefined();
+
+    const viaHttp = await c.core.createNamespacedSecret({ namespace: 'default', body: { metadata: { name: 'client-uid', uid } } });
+    expect(viaHttp.metadata?.uid).not.toBe(uid);
+  });
+
+  it('labels every namespace with kubernetes.io/metadata.name, whatever the client writes there', async () => {
+    const created = await c.core.createNamespace({ body: { metadata: { name: 'labelled', labels: { team: 'a', 'kubernetes.io/metadata.name': 'other' } } } });
+    expect(created.metadata?.labels).toEqual({ team: 'a', 'kubernetes.io/metadata.name': 'labelled' });
+    const patched = await c.core.patchNamespace(
+      { name: 'labelled', body: { metadata: { labels: { 'kubernetes.io/metadata.name': null } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    expect(patched.metadata?.labels?.['kubernetes.io/metadata.name']).toBe('labelled');
+    const selected = await c.core.listNamespace({ labelSelector: 'kubernetes.io/metadata.name in (default,kube-system)' });
+    expect(selected.items.map((n) => n.metadata?.name)).toEqual(['default', 'kube-system']);
+  });
+
   it('serves nodes (cluster scoped) and events', async () => {
     await c.core.createNode({ body: { metadata: { name: 'node-1', labels: { zone: 'a' } } } });
     expect((await c.core.readNode({ name: 'node-1' })).metadata?.labels).toEqual({ zone: 'a' });
@@ -143,6 +172,23 @@ describe('core/v1 resources', () => {
     expect(bad.code).toBe(400);
   });
 
+  it('selects pods and nodes by the values the API server defaults: Pending phase, Always restart, hostNetwork and unschedulable false', async () => {
+    const created = await c.core.createNamespacedPod({ namespace: 'sel', body: { metadata: { name: 'fresh' }, spec: { nodeName: 'node-9', containers: [container] } } });
+    expect(created.status?.phase).toBe('Pending');
+    await c.core.createNamespacedPod({ namespace: 'sel', body: { metadata: { name: 'host' }, spec: { nodeName: 'node-9', hostNetwork: true, containers: [container] } } });
+    const onNode = (selector: string) => c.core.listNamespacedPod({ namespace: 'sel', fieldSelector: `spec.nodeName=node-9,${selector}` });
+    const names = (l: { items: { metadata?: { name?: string } }[] }) => l.items.map((p) => p.metadata?.name);
+    expect(names(await onNode('status.phase=Pending'))).toEqual(['fresh', 'host']);
+    expect(names(await onNode('spec.hostNetwork=false'))).toEqual(['fresh']);
+    expect(names(await onNode('spec.hostNetwork!=true'))).toEqual(['fresh']);
+    expect(names(await onNode('spec.restartPolicy=Always,spec.schedulerName=default-scheduler'))).toEqual(['fresh', 'host']);
+
+    await c.core.createNode({ body: { metadata: { name: 'schedulable-node' } } });
+    await c.core.createNode({ body: { metadata: { name: 'cordoned-node' }, spec: { unschedulable: true } } });
+    expect(names(await c.core.listNode({ fieldSelector: 'spec.unschedulable=false,metadata.name=schedulable-node' }))).toEqual(['schedulable-node']);
+    expect(names(await c.core.listNode({ fieldSelector: 'spec.unschedulable=true' }))).toEqual(['cordoned-node']);
+  });
+
   it('refuses a field selector on a label the type does not support, as the API server does', async () => {
     const unsupported = await failure(c.core.listNamespacedPod({ namespace: 'sel', fieldSelector: 'spec.containers=x' }));
     expect(unsupported.status).toEqual({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'field label not supported: spec.containers', reason: 'BadRequest', code: 400 });
@@ -164,6 +210,23 @@ describe('core/v1 resources', () => {
     const rest = await c.core.listNamespacedSecret({ namespace: 'paged', limit: 2, _continue: first.metadata?._continue ?? '' });
     expect(rest.items.map((s) => s.metadata?.name)).toEqual(['p3']);
     expect(rest.metadata?._continue).toBeUndefined();
+  });
+
+  it('continues after the last item returned, so deletions between pages skip nothing', async () => {
+    for (const n of ['q1', 'q2', 'q3', 'q4', 'q5']) await c.core.createNamespacedSecret({ namespace: 'paged', body: { metadata: { name: n, labels: { page: 'q' } } } });
+    const first = await c.core.listNamespacedSecret({ namespace: 'paged', labelSelector: 'page=q', limit: 2 });
+    expect(first.items.map((s) => s.metadata?.name)).toEqual(['q1', 'q2']);
+    expect(first.metadata?.remainingItemCount).toBe(3);
+    await c.core.deleteNamespacedSecret({ name: 'q1', namespace: 'paged' });
+    const second = await c.core.listNamespacedSecret({ namespace: 'paged', labelSelector: 'page=q', limit: 2, _continue: first.metadata?._continue ?? '' });
+    expect(second.items.map((s) => s.metadata?.name)).toEqual(['q3', 'q4']);
+  });
+
+  it('refuses a continue token it did not issue with 400 BadRequest', async () => {
+    for (const token of ['2', 'not a token', Buffer.from('{"v":"other"}').toString('base64url')]) {
+      const refused = await failure(c.core.listNamespacedSecret({ namespace: 'paged', limit: 2, _continue: token }));
+      expect(refused.status).toMatchObject({ kind: 'Status', code: 400, reason: 'BadRequest', message: expect.stringContaining('invalid continue token') });
+    }
   });
 });
 

@@ -66,7 +66,7 @@ export function rawRequest(
   emulator: KubeEmulator,
   path: string,
   options: { method?: string; token?: string; body?: string; contentType?: string } = {},
-): Promise<{ code: number; body: string }> {
+): Promise<{ code: number; body: string; headers: Record<string, string | string[] | undefined> }> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
       `${emulator.url}${path}`,
@@ -81,7 +81,7 @@ export function rawRequest(
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ code: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () => resolve({ code: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
         res.on('error', reject);
       },
     );

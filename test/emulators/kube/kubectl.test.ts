@@ -56,6 +56,26 @@ describe.skipIf(!kubectlAvailable())('kubectl against the emulator', () => {
     expect(emulator.get('secrets-store.csi.x-k8s.io/v1', 'SecretProviderClass', 'default', 'example-irsa-spc')).toBeDefined();
   });
 
+  it('applies a v1alpha1 SecretProviderClass (deprecated, served like the CRD serves it) and reads it through both versions', async () => {
+    const file = join(dir, 'spc-v1alpha1.yaml');
+    await writeFile(
+      file,
+      'apiVersion: secrets-store.csi.x-k8s.io/v1alpha1\nkind: SecretProviderClass\nmetadata:\n  name: legacy-spc\nspec:\n  provider: aws\n  parameters:\n    objects: "- objectName: Legacy\\n"\n',
+    );
+    const first = await run('kubectl', ['--kubeconfig', join(dir, 'kubeconfig'), '--cache-dir', join(dir, 'cache'), 'apply', '-f', file], { timeout: 45_000 });
+    expect(first.stdout).toContain('secretproviderclass.secrets-store.csi.x-k8s.io/legacy-spc created');
+    expect(first.stderr).toContain('secrets-store.csi.x-k8s.io/v1alpha1 SecretProviderClass is deprecated');
+    expect(await kubectl('apply', '-f', file)).toContain('legacy-spc unchanged');
+
+    const alpha = JSON.parse(await kubectl('get', 'secretproviderclasses.v1alpha1.secrets-store.csi.x-k8s.io', 'legacy-spc', '-o', 'json')) as { apiVersion: string; spec: { provider: string } };
+    expect(alpha).toMatchObject({ apiVersion: 'secrets-store.csi.x-k8s.io/v1alpha1', spec: { provider: 'aws' } });
+    const stored = JSON.parse(await kubectl('get', 'secretproviderclass', 'legacy-spc', '-o', 'json')) as { apiVersion: string };
+    expect(stored.apiVersion).toBe('secrets-store.csi.x-k8s.io/v1');
+    // Gone through either version (and out of the way of the migration step below, which lists every SPC).
+    await kubectl('delete', '-f', file);
+    expect(emulator.get('secrets-store.csi.x-k8s.io/v1', 'SecretProviderClass', 'default', 'legacy-spc')).toBeUndefined();
+  });
+
   it('gets and describes SecretProviderClassPodStatuses written by the agent', async () => {
     emulator.apply({
       apiVersion: 'secrets-store.csi.x-k8s.io/v1',

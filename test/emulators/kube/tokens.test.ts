@@ -65,13 +65,69 @@ describe('TokenRequest', () => {
   it('refuses a missing service account, a recreated pod and a too short lifetime', async () => {
     expect((await failure(c.core.createNamespacedServiceAccountToken({ name: 'ghost', namespace: 'apps', body: { spec: { audiences: ['x'] } } }))).code).toBe(404);
     await c.core.createNamespacedServiceAccount({ namespace: 'apps', body: { metadata: { name: 'strict' } } });
-    await c.core.createNamespacedPod({ namespace: 'apps', body: { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'x' }] } } });
+    await c.core.createNamespacedPod({ namespace: 'apps', body: { metadata: { name: 'p' }, spec: { serviceAccountName: 'strict', containers: [{ name: 'c', image: 'x' }] } } });
     const stale = await failure(
       c.core.createNamespacedServiceAccountToken({ name: 'strict', namespace: 'apps', body: { spec: { audiences: ['x'], boundObjectRef: { kind: 'Pod', name: 'p', uid: 'old-uid' } } } }),
     );
     expect(stale.code).toBe(409);
     const short = await failure(c.core.createNamespacedServiceAccountToken({ name: 'strict', namespace: 'apps', body: { spec: { audiences: ['x'], expirationSeconds: 60 } } }));
     expect(short.code).toBe(422);
+  });
+
+  it('binds a token to a pod only when the pod exists and runs as the requested service account', async () => {
+    await c.core.createNamespacedServiceAccount({ namespace: 'apps', body: { metadata: { name: 'binder' } } });
+    const request = (boundObjectRef: Record<string, string>) =>
+      failure(c.core.createNamespacedServiceAccountToken({ name: 'binder', namespace: 'apps', body: { spec: { audiences: ['x'], boundObjectRef } as never } }));
+
+    const missing = await request({ kind: 'Pod', apiVersion: 'v1', name: 'no-such-pod' });
+    expect(missing.status).toMatchObject({ code: 404, reason: 'NotFound', message: 'pods "no-such-pod" not found', details: { name: 'no-such-pod', kind: 'pods' } });
+
+    await c.core.createNamespacedPod({ namespace: 'apps', body: { metadata: { name: 'runs-as-default' }, spec: { containers: [{ name: 'c', image: 'x' }] } } });
+    const otherAccount = await request({ kind: 'Pod', apiVersion: 'v1', name: 'runs-as-default' });
+    expect(otherAccount.status).toMatchObject({
+      code: 400,
+      reason: 'BadRequest',
+      message: 'cannot bind token for serviceaccount "binder" to pod running with different serviceaccount name.',
+    });
+
+    const deployment = await request({ kind: 'Deployment', apiVersion: 'apps/v1', name: 'web' });
+    expect(deployment.status).toMatchObject({ code: 400, reason: 'BadRequest', message: 'cannot bind token to object of type apps/v1, Kind=Deployment' });
+  });
+
+  it('binds a token to a Secret or a Node, naming it in the claims', async () => {
+    await c.core.createNamespacedServiceAccount({ namespace: 'apps', body: { metadata: { name: 'bound' } } });
+    const secret = await c.core.createNamespacedSecret({ namespace: 'apps', body: { metadata: { name: 'anchor' } } });
+    const node = await c.core.createNode({ body: { metadata: { name: 'token-node' } } });
+    const mint = async (boundObjectRef: Record<string, string>) =>
+      verifyJwt(
+        (await c.core.createNamespacedServiceAccountToken({ name: 'bound', namespace: 'apps', body: { spec: { audiences: ['x'], boundObjectRef } as never } })).status?.token ?? '',
+        c.emulator.jwks(),
+      );
+    expect(await mint({ kind: 'Secret', apiVersion: 'v1', name: 'anchor' })).toMatchObject({ 'kubernetes.io': { secret: { name: 'anchor', uid: secret.metadata?.uid } } });
+    expect(await mint({ kind: 'Node', apiVersion: 'v1', name: 'token-node' })).toMatchObject({ 'kubernetes.io': { node: { name: 'token-node', uid: node.metadata?.uid } } });
+  });
+
+  it('refuses a lifetime that is not a whole number of seconds with 400, and one beyond 2^32 seconds with 422', async () => {
+    await c.core.createNamespacedServiceAccount({ namespace: 'apps', body: { metadata: { name: 'lifetimes' } } });
+    const tokenRequest = (spec: Record<string, unknown>) =>
+      rawRequest(c.emulator, '/api/v1/namespaces/apps/serviceaccounts/lifetimes/token', {
+        method: 'POST',
+        token: c.emulator.token,
+        contentType: 'application/json',
+        body: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec }),
+      });
+    for (const expirationSeconds of ['3600', 1e300, 900.5]) {
+      const refused = await tokenRequest({ expirationSeconds });
+      expect(refused.code).toBe(400);
+      expect(JSON.parse(refused.body)).toMatchObject({ reason: 'BadRequest', message: expect.stringContaining('spec.expirationSeconds of type int64') });
+    }
+    const huge = await tokenRequest({ expirationSeconds: 2 ** 40 });
+    expect(huge.code).toBe(422);
+    expect(JSON.parse(huge.body)).toMatchObject({
+      reason: 'Invalid',
+      message: `TokenRequest.authentication.k8s.io "" is invalid: spec.expirationSeconds: Invalid value: ${2 ** 40}: may not specify a duration larger than 2^32 seconds`,
+      details: { group: 'authentication.k8s.io', kind: 'TokenRequest', causes: [{ reason: 'FieldValueInvalid', field: 'spec.expirationSeconds' }] },
+    });
   });
 
   it('mints tokens for tests that play kubelet, with the injected clock', async () => {

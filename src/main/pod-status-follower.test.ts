@@ -124,11 +124,17 @@ describe('PodStatusFollower', () => {
     const store = new FakeStatuses();
     let finishCycle: () => void = () => undefined;
     let cycle: Promise<void> | undefined = new Promise<void>((r) => (finishCycle = r));
-    const follower = new PodStatusFollower({ journal, store, logger, goesFirst: () => cycle });
+    let asked = 0;
+    const follower = new PodStatusFollower({ journal, store, logger, goesFirst: () => ((asked += 1), cycle) });
     follower.start();
 
+    const askedBefore = asked;
     await journal.record([rotated(1, 'v2')]);
-    await new Promise((r) => setTimeout(r, 20));
+    // The follower asked about the cycle with the patch queued; then give it every chance to patch
+    // anyway: a few turns of the event loop, which any promise or immediate work would have used.
+    await turns(10, () => asked > askedBefore);
+    expect(asked).toBeGreaterThan(askedBefore);
+    await turns(5);
     expect(store.patches).toEqual([]);
     cycle = undefined;
     finishCycle();
@@ -188,4 +194,9 @@ describe('PodStatusFollower', () => {
 async function until(check: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !check(); i += 1) await new Promise((r) => setTimeout(r, 2));
   expect(check()).toBe(true);
+}
+
+/** Waits `n` turns of the event loop (setImmediate), or fewer once `done` holds. */
+async function turns(n: number, done: () => boolean = () => false): Promise<void> {
+  for (let i = 0; i < n && !done(); i += 1) await new Promise((r) => setImmediate(r));
 }

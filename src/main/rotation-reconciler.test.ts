@@ -151,23 +151,31 @@ describe('RotationReconciler', () => {
     expect((await reconciler.runCycle()).rewritten).toEqual([]);
   });
 
-  it('keeps the old content when throttled, records the failure once, and backs off with jitter', async () => {
-    const { journal, source, writer, reconciler } = await setup(() => 0.999);
+  // Backoff after n throttled cycles in a row: interval (1 s) × min(2^n, 8) × (0.5 + random/2).
+  it.each([
+    { random: 0, delays: [1000, 2000, 4000, 4000] },
+    { random: 0.999, delays: [1999, 3998, 7996, 7996] },
+  ])('keeps the old content when throttled, records the failure once, and backs off with jitter (random $random)', async ({ random, delays }) => {
+    const { journal, source, writer, reconciler } = await setup(() => random);
     // Throttling exactly as the AWS adapter reports it (UNAVAILABLE, reason Throttled).
     source.next = () => err(mapAwsError({ name: 'ThrottlingException', $metadata: { httpStatusCode: 400 }, message: 'Rate exceeded' }, { action: 'BatchGetSecretValue', region: 'us-east-1' }));
     expect(reconciler.nextDelayMs()).toBe(1000);
     const first = await reconciler.runCycle();
     expect(first.throttled).toBe(true);
     expect(first.failed).toEqual([{ mountKey: 'u1/vol', reason: 'Throttled' }]);
-    expect(reconciler.nextDelayMs()).toBeGreaterThan(1900);
-    await reconciler.runCycle();
-    expect(reconciler.nextDelayMs()).toBeGreaterThan(3900);
+    const seen = [reconciler.nextDelayMs()];
+    for (let cycle = 2; cycle <= delays.length; cycle++) {
+      expect((await reconciler.runCycle()).throttled).toBe(true);
+      seen.push(reconciler.nextDelayMs());
+    }
+    // Doubles per throttled cycle up to 8 intervals, scaled by the jitter.
+    expect(seen).toEqual(delays);
     expect(writer.writes).toEqual([]);
     const failures = journal.state.mounts.get('u1/vol')?.lastFailure;
     expect(failures?.reason).toBe('Throttled');
-    expect(journal.state.lastSeq).toBe(2); // one MountFailed for two throttled cycles
+    expect(journal.state.lastSeq).toBe(2); // one MountFailed for all the throttled cycles
     source.next = () => ok({ bytes: enc.encode('A1'), version: 'v1' });
-    await reconciler.runCycle();
+    expect((await reconciler.runCycle()).throttled).toBe(false);
     expect(reconciler.nextDelayMs()).toBe(1000);
   });
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InMemoryEventLog } from '../adapters/eventlog/in-memory-event-log.js';
 import type { OwnerChange, SecretApplyResult } from '../adapters/kubernetes/secret-writer.js';
 import { createLogger } from '../adapters/logging/logger.js';
@@ -87,17 +87,34 @@ describe('SecretSync resync', () => {
     }
   });
 
-  it('does not recheck anything with the resync off', async () => {
+  it('does not recheck anything with the resync off, however long it runs', async () => {
+    useFakeClock();
     const { store, sync } = await startSync(0);
     try {
-      await until(() => store.applied.length >= 1);
-      await new Promise((r) => setTimeout(r, 60));
+      await settle();
+      expect(store.applied).toEqual(['created']);
+      await vi.advanceTimersByTimeAsync(24 * HOUR);
       expect(store.applied).toEqual(['created']);
     } finally {
       await sync.stop();
     }
   });
 });
+
+const HOUR = 3_600_000;
+
+/** setTimeout, clearTimeout and Date on a fake clock, moved only by the test; restored after each test. */
+function useFakeClock(): void {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'], now: 1_000_000 });
+}
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** Lets every promise chain that is ready run, without moving the fake clock. */
+async function settle(): Promise<void> {
+  await vi.advanceTimersByTimeAsync(0);
+}
 
 /** An API server where someone else's Secret of the same name is in the way until `conflict` is cleared. */
 class ConflictingSecrets extends FakeSecrets {
@@ -123,6 +140,7 @@ function capturingLogger(): { logger: ReturnType<typeof createLogger>; messages:
 
 describe('SecretSync permanent failures', () => {
   it('retries a Secret blocked by an unmanaged one at the resync interval, with one record and one log line for the repeated reason', async () => {
+    useFakeClock();
     const { logger: captured, messages } = capturingLogger();
     const journal = new EventJournal({ log: new InMemoryEventLog(), hasher, logger, compactEvery: 0 });
     await journal.record([published]);
@@ -136,19 +154,31 @@ describe('SecretSync permanent failures', () => {
       initialBackoffMs: 1,
       resyncIntervalMs: 30,
     });
+    const started = Date.now();
     sync.start();
     try {
-      await until(() => store.tries.length >= 4);
-      // Retried at the resync interval, not in a tight loop or on the fast retry schedule.
-      const gaps = store.tries.slice(1).map((t, i) => t - store.tries[i]!);
-      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(25);
+      await settle();
+      expect(store.tries).toEqual([started]);
+      // Retried at the resync interval, not in a tight loop or on the fast (1 ms) retry schedule:
+      // nothing 1 ms before each interval ends, one try when it does.
+      for (let n = 1; n <= 3; n++) {
+        await vi.advanceTimersByTimeAsync(29);
+        expect(store.tries).toHaveLength(n);
+        await vi.advanceTimersByTimeAsync(1);
+        expect(store.tries).toHaveLength(n + 1);
+      }
+      expect(store.tries.map((t) => t - started)).toEqual([0, 30, 60, 90]);
       // The same reason again: no new SecretSyncFailed record, no new log line.
       expect(journal.state.lastSeq).toBe(2);
       expect(journal.state.secrets.get('shop/db')?.lastFailure?.reason).toBe('SecretNotManaged');
       expect(messages().filter((m) => m === 'secret sync failed')).toHaveLength(1);
 
       store.conflict = false; // kubectl delete secret db (the unmanaged one)
-      await until(() => journal.state.secrets.get('shop/db')?.synced !== undefined);
+      await vi.advanceTimersByTimeAsync(30);
+      // The retry due at 120 writes it (the resync pass due then too may check it once more).
+      expect(store.tries.slice(0, 5).map((t) => t - started)).toEqual([0, 30, 60, 90, 120]);
+      expect(store.applied.slice(0, 5)).toEqual(['unmanaged', 'unmanaged', 'unmanaged', 'unmanaged', 'created']);
+      expect(journal.state.secrets.get('shop/db')?.synced).toBeDefined();
       expect(new TextDecoder().decode(store.stored.get('shop/db')?.data['password'])).toBe('s3cr3t');
       expect(journal.state.secrets.get('shop/db')?.lastFailure).toBeUndefined();
     } finally {

@@ -1,7 +1,8 @@
 /**
  * Test helpers: run the real `kubectl kustomize` on a deploy/ overlay and look objects up in the
- * result. kubectl is expected on the machine; when it is absent the kustomize-based suites skip
- * with a message saying so instead of failing on an environment problem.
+ * result. kubectl is expected on the machine. Only a kubectl that is not installed (ENOENT) lets the
+ * kustomize-based suites skip, saying so in their names, and not in CI (the CI variable set), where
+ * the suites must run; any other failure of kubectl (a timeout, a crash) fails the test file.
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -14,13 +15,28 @@ const run = promisify(execFile);
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DEPLOY_DIR = `${REPO_ROOT}deploy`;
 
-export async function kubectlAvailable(): Promise<boolean> {
+export interface KubectlCapability {
+  available: boolean;
+  /** To append to a suite's name: empty when available, else ` (skipped: <why>)`. */
+  because: string;
+}
+
+/**
+ * Whether kubectl can run here. Missing (ENOENT) gives `available: false`, unless `CI` is set:
+ * then it throws, as does every other failure of `kubectl version --client`.
+ */
+export async function kubectlCapability(): Promise<KubectlCapability> {
   try {
     await run('kubectl', ['version', '--client'], { timeout: 30_000 });
-    return true;
-  } catch {
-    console.warn('kubectl is not installed: skipping the tests that render deploy/ overlays with `kubectl kustomize`');
-    return false;
+    return { available: true, because: '' };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new Error(`kubectl is installed but \`kubectl version --client\` failed: ${String(err)}`, { cause: err });
+    }
+    if ((process.env['CI'] ?? '') !== '') {
+      throw new Error('kubectl is not installed, and CI is set: the tests that render deploy/ overlays with `kubectl kustomize` must run in CI', { cause: err });
+    }
+    return { available: false, because: ' (skipped: kubectl is not installed)' };
   }
 }
 

@@ -11,11 +11,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { SecretletError } from '../../src/core/errors.js';
 import type { KubeObject } from '../../src/manifests/index.js';
 import { renderManifests, toYaml } from '../../src/manifests/index.js';
-import { byKind, container, DEPLOY_DIR, kubectlAvailable, kustomize, podSpec } from './kustomize.js';
+import { byKind, container, DEPLOY_DIR, kubectlCapability, kustomize, podSpec } from './kustomize.js';
 
-const hasKubectl = await kubectlAvailable();
+const KUBECTL = await kubectlCapability();
 
-describe.skipIf(!hasKubectl)('renderManifests equals kubectl kustomize', () => {
+describe.skipIf(!KUBECTL.available)(`renderManifests equals kubectl kustomize${KUBECTL.because}`, () => {
   it.each(['kubelet', 'provider'] as const)('mode %s with defaults deep-equals the overlay, in the same order', async (mode) => {
     const expected = await kustomize(mode);
     expect(renderManifests(mode === 'kubelet' ? {} : { mode })).toEqual(expected);

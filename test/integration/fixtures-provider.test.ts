@@ -39,13 +39,12 @@ afterAll(async () => {
 });
 
 let podCount = 0;
-function nextPod(): PodRef {
+function nextPod(serviceAccount = 'fixture-app'): PodRef {
   podCount += 1;
-  return { namespace: 'default', serviceAccount: 'fixture-app', podName: `fixture-pod-${podCount}`, podUid: `11111111-2222-4333-8444-${String(podCount).padStart(12, '0')}` };
+  return { namespace: 'default', serviceAccount, podName: `fixture-pod-${podCount}`, podUid: `11111111-2222-4333-8444-${String(podCount).padStart(12, '0')}` };
 }
 
-async function mountFixture(fixture: SpcFixture): Promise<{ target: string; objectVersion: Array<{ id: string; version: string }> }> {
-  const p = nextPod();
+async function mountFixture(fixture: SpcFixture, p: PodRef = nextPod()): Promise<{ target: string; objectVersion: Array<{ id: string; version: string }> }> {
   const target = await makeTarget(h.dir, p.podUid);
   const res = await client.mount(driverMountRequest({ stack: h.stack, pod: p, spcName: fixture.name, parameters: fixture.parameters, targetPath: target }));
   return { target, objectVersion: res.objectVersion };
@@ -90,10 +89,17 @@ describe('shared SPC fixtures through the provider door', () => {
   it('pod-identity.yaml has no spec.provider, yet its parameters mount through the provider door with Pod Identity', async () => {
     const fixture = await loadFixture('pod-identity.yaml');
     expect(fixture.provider).toBeUndefined();
+    FIXTURE_WORLDS['pod-identity.yaml']?.seed(h.stack);
+    // A service account no earlier mount used: no credentials of either mode are cached for it, so
+    // the mount must fetch them now, and the call it makes shows which mode it chose.
+    const sa = 'fixture-pod-identity-only';
+    h.stack.addServiceAccount({ namespace: 'default', name: sa, roleArn: ROLE, allow: { secrets: ['*'], parameters: ['*'], batchGetSecretValue: true } });
     h.stack.aws.counters.reset();
-    await mountFixture(fixture);
-    expect(h.stack.aws.counters.count({ action: 'AssumeRoleWithWebIdentity' })).toBe(0);
-    // Credentials for Pod Identity were cached by the earlier fixture mount or fetched now: never STS.
-    expect(h.stack.aws.counters.count({ action: 'GetSecretValue' }) + h.stack.aws.counters.count({ action: 'BatchGetSecretValue' })).toBeGreaterThan(0);
+    const { target } = await mountFixture(fixture, nextPod(sa));
+    expect((await readTarget(target)).get('MySecret')?.contents.toString()).toBe('pod-identity-value');
+    const counts = h.stack.aws.counters;
+    expect(counts.count({ action: 'PodIdentityGetCredentials' })).toBe(1);
+    expect(counts.count({ action: 'AssumeRoleWithWebIdentity' })).toBe(0);
+    expect(Object.keys(counts.byIdentity())).toEqual([`system:serviceaccount:default:${sa}`]);
   });
 });

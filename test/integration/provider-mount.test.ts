@@ -136,15 +136,27 @@ describe('provider door: 12 Secrets Manager objects + 12 SSM parameters', () => 
 });
 
 describe('provider door: rewrites and driver-writes mode', () => {
-  it('a second mount with current_object_version equal to what is stored rewrites nothing', async () => {
-    const { h, c, expected } = await start();
+  // Two things keep a repeat Mount (kubelet's ~2-minute republish) from rewriting the files: with
+  // rotation on, the agent keeps the target current and answers without reading AWS; with it off,
+  // it reads AWS and the writer finds the same bytes and modes on disk. current_object_version,
+  // sent here as the driver would, is not consulted by either.
+  it.each([
+    { rotation: 'on', rotationInterval: undefined, readsAws: false },
+    { rotation: 'off', rotationInterval: '0', readsAws: true },
+  ])('a repeat Mount of an unchanged payload rewrites nothing (rotation $rotation)', async ({ rotationInterval, readsAws }) => {
+    const { h, c, expected } = await start(rotationInterval === undefined ? {} : { agent: { rotationInterval } });
     const p = pod('web', 1);
     const first = await mount(h, c, p);
     const before = await readTarget(first.target);
+    expect(before.size).toBe(expected.files.size);
+    h.stack.aws.counters.reset();
     const again = await mount(h, c, p, { currentObjectVersion: first.res.objectVersion });
     expect(again.target).toBe(first.target);
     expect(versionsOf(again.res)).toEqual(expected.versions);
+    const reads = ['BatchGetSecretValue', 'GetSecretValue', 'GetParameters'].reduce((n, action) => n + h.stack.aws.counters.count({ action }), 0);
+    expect(reads > 0).toBe(readsAws);
     const after = await readTarget(first.target);
+    expect([...after.keys()]).toEqual([...before.keys()]);
     for (const [name, file] of before) {
       const now = after.get(name);
       expect({ name, ino: now?.ino, mtimeNs: now?.mtimeNs }).toEqual({ name, ino: file.ino, mtimeNs: file.mtimeNs });

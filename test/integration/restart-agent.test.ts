@@ -18,9 +18,14 @@ import { startLocalStack } from '../../src/emulators/local-stack.js';
 import { Agent } from '../../src/main/agent.js';
 import { localAgentOptions, startHarness } from '../support/agent-harness.js';
 import type { AgentPlaces } from '../support/agent-harness.js';
+import { seededRandom } from '../fixtures/eventlog/mount-script.js';
 import { awsSpc } from '../support/kubelet-fixtures.js';
 
 const NS = 'app';
+/** Where the 200-mount run is SIGKILLed: seeded, so a failure can be replayed at the same point. */
+const KILL_SEED = 1_337;
+const KILL_AFTER = 60 + Math.floor(seededRandom(KILL_SEED)() * 100);
+const KILL_POINT = `killed after ${KILL_AFTER} acknowledged mounts, seed ${KILL_SEED}`;
 const REGION = 'us-east-1';
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -110,7 +115,7 @@ describe('agent restart on the same state directory', () => {
     });
   }, 90_000);
 
-  it('recovers every acknowledged mount and every pending Secret sync after SIGKILL in the middle of a 200-mount run', async () => {
+  it(`recovers every acknowledged mount and every pending Secret sync after SIGKILL in the middle of a 200-mount run (kill after ${KILL_AFTER} acks, seed ${KILL_SEED})`, async () => {
     const stack = await startLocalStack();
     cleanups.push(() => stack.stop());
     const dir = stack.dir;
@@ -144,7 +149,7 @@ describe('agent restart on the same state directory', () => {
     cleanups.push(async () => client.close());
     const targetOf = (i: number): string => join(dir, 'kubelet', 'pods', `uid-${i}`, 'volumes', 'kubernetes.io~csi', 's', 'mount');
     const acked = new Set<string>();
-    const killAfter = 60 + Math.floor(Math.random() * 100);
+    const killAfter = KILL_AFTER;
     let killed = false;
     const mountOne = async (i: number): Promise<void> => {
       try {
@@ -176,14 +181,14 @@ describe('agent restart on the same state directory', () => {
       }),
     );
     await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(undefined) : child.once('exit', r)));
-    expect(killed, stderr).toBe(true);
+    expect(killed, `${stderr} (${KILL_POINT})`).toBe(true);
 
     const restarted = Agent.create(compileAgentOptions(options), { logger: createLogger({ level: 'silent' }), mounter: new InMemoryVolumeMounter() });
     await restarted.start();
     cleanups.push(async () => void (await restarted.stop()));
     const registry = new Set(restarted.journal!.state.mounts.keys());
     // Every acknowledged mount is in the registry; anything more was at least written to disk.
-    for (const key of acked) expect(registry.has(key), key).toBe(true);
+    for (const key of acked) expect(registry.has(key), `${key} (${KILL_POINT})`).toBe(true);
     for (const key of registry) {
       const i = Number(key.slice('uid-'.length, key.indexOf('/')));
       await expect(access(join(targetOf(i), 'db'))).resolves.toBeUndefined();

@@ -4,6 +4,8 @@
  * reason, and the log — including a failed republish
  * that kubelet never hears about because the old files are kept.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InMemoryVolumeMounter } from '../../src/adapters/fs/in-memory-volume-mounter.js';
 import { createCsiClient } from '../../src/adapters/grpc/index.js';
@@ -101,10 +103,18 @@ describe('FailedMount Events and publish error metrics', () => {
     const req = { volumeId: 'csi-json', targetPath: await targetFor(h.dir, pod), volumeContext: podAttributes(h.stack, pod, 'json') };
     await csi.nodePublish(req);
     expect(podEvents(h, pod)).toHaveLength(0);
+    const files = async (): Promise<Record<string, string>> => ({
+      ops_json: await readFile(join(req.targetPath, 'ops_json'), 'utf8'),
+      user: await readFile(join(req.targetPath, 'user'), 'utf8'),
+    });
+    const before = { ops_json: JSON.stringify({ user: 'u1' }), user: 'u1' };
+    expect(await files()).toEqual(before);
 
     // The secret is rotated to something the SPC's jmesPath cannot read: the republish must fail.
     h.stack.aws.putSecret({ name: 'ops/json', region: APP.region, string: 'no longer json' });
     await csi.nodePublish(req); // masked: kubelet sees success
+    // ...and the pod still reads the old files, not the unreadable new value.
+    expect(await files()).toEqual(before);
 
     const events = await eventually(() => (podEvents(h, pod).length > 0 ? podEvents(h, pod) : undefined), 'the republish FailedMount Event');
     expect(events[0]!.reason).toBe('FailedMount');

@@ -18,6 +18,9 @@ import { SecretletError } from '../../core/errors.js';
 import type { CommandResult, CommandRunner } from './command-runner.js';
 import { commandNotStarted } from './command-runner.js';
 import { HelperConnection } from './helper-connection.js';
+import type { DeadlineTimer } from './helper-connection.js';
+
+export type { DeadlineTimer } from './helper-connection.js';
 import type {
   HelperMountTmpfsRequest,
   HelperOpReply,
@@ -41,6 +44,8 @@ export interface HelperProcessCommandRunnerOptions {
    * the helper and have no deadline here. @default 30_000
    */
   tmpfsDeadlineMs?: number;
+  /** Starts the deadline of one tmpfs operation (tests expire it when they choose). @default setTimeout */
+  deadlineTimer?: DeadlineTimer;
   /**
    * How the helper performs tmpfs operations: by syscall when it can load libc (falling back to
    * the commands when it cannot), or always with mount(8)/umount(8).
@@ -87,6 +92,7 @@ export class HelperProcessCommandRunner implements CommandRunner, TmpfsCalls {
   readonly #maxOldSpaceMiB: number;
   readonly #helperArgs: string[];
   readonly #tmpfsDeadlineMs: number;
+  readonly #deadlineTimer: DeadlineTimer | undefined;
   #helper: HelperConnection | undefined;
   #nextId = 1;
   #closed = false;
@@ -98,6 +104,7 @@ export class HelperProcessCommandRunner implements CommandRunner, TmpfsCalls {
     const deadline = options.tmpfsDeadlineMs ?? 30_000;
     if (!Number.isInteger(deadline) || deadline <= 0) throw new TypeError(`options.tmpfsDeadlineMs must be a positive integer, got ${deadline}`);
     this.#tmpfsDeadlineMs = deadline;
+    this.#deadlineTimer = options.deadlineTimer;
     const via = options.tmpfsVia ?? 'syscall';
     if (via !== 'syscall' && via !== 'command') throw new TypeError(`options.tmpfsVia must be 'syscall' or 'command', got ${String(via)}`);
     if (options.libcPath === '') throw new TypeError('options.libcPath must not be empty');
@@ -181,6 +188,7 @@ export class HelperProcessCommandRunner implements CommandRunner, TmpfsCalls {
       const helper: HelperConnection = new HelperConnection({
         maxOldSpaceMiB: this.#maxOldSpaceMiB,
         helperArgs: this.#helperArgs,
+        ...(this.#deadlineTimer === undefined ? {} : { deadlineTimer: this.#deadlineTimer }),
         onGone: () => {
           if (this.#helper === helper) this.#helper = undefined;
         },

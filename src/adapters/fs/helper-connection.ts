@@ -26,6 +26,15 @@ export interface Pending {
   reject(err: unknown): void;
 }
 
+/** Calls `expired` after `ms` unless the returned cancel function is called first. */
+export type DeadlineTimer = (ms: number, expired: () => void) => () => void;
+
+// Not unref'd: an owed answer keeps the agent alive anyway (the child is ref'd while one is pending).
+const realDeadlineTimer: DeadlineTimer = (ms, expired) => {
+  const timer = setTimeout(expired, ms);
+  return () => clearTimeout(timer);
+};
+
 /** Something that can be kept from (or allowed to keep) the event loop alive. */
 interface Refable {
   ref?(): void;
@@ -53,12 +62,15 @@ export class HelperConnection {
   /** Settles once the process is gone and its pipes are closed (or it never started). */
   readonly closed: Promise<void>;
   #buffered = '';
-  readonly #deadlines = new Map<number, NodeJS.Timeout>();
+  /** Cancels the deadline of each request that has one. */
+  readonly #deadlines = new Map<number, () => void>();
+  readonly #startDeadline: DeadlineTimer;
   #onGone: () => void;
   #exitDetail = 'its pipe closed';
 
-  constructor(options: { maxOldSpaceMiB: number; helperArgs: string[]; onGone: () => void }) {
+  constructor(options: { maxOldSpaceMiB: number; helperArgs: string[]; onGone: () => void; deadlineTimer?: DeadlineTimer }) {
     this.#onGone = options.onGone;
+    this.#startDeadline = options.deadlineTimer ?? realDeadlineTimer;
     const entry = helperEntry();
     const argv = [`--max-old-space-size=${options.maxOldSpaceMiB}`, ...entry.execArgv, entry.file, ...options.helperArgs];
     this.child = spawn(process.execPath, argv, {
@@ -101,8 +113,7 @@ export class HelperConnection {
     this.pending.set(request.id, pending);
     if (this.pending.size === 1) this.#setRef(true);
     if (deadlineMs !== undefined) {
-      // Not unref'd: an owed answer keeps the agent alive anyway (the child is ref'd while one is pending).
-      this.#deadlines.set(request.id, setTimeout(() => this.#abandon(pending.what, deadlineMs), deadlineMs));
+      this.#deadlines.set(request.id, this.#startDeadline(deadlineMs, () => this.#abandon(pending.what, deadlineMs)));
     }
     this.child.stdin?.write(`${JSON.stringify(request)}\n`);
   }
@@ -150,7 +161,7 @@ export class HelperConnection {
   #failAll(error: (p: Pending) => SecretletError): void {
     const owed = [...this.pending.values()];
     this.pending.clear();
-    for (const timer of this.#deadlines.values()) clearTimeout(timer);
+    for (const cancel of this.#deadlines.values()) cancel();
     this.#deadlines.clear();
     this.#setRef(false);
     for (const p of owed) p.reject(error(p));
@@ -177,7 +188,7 @@ export class HelperConnection {
     const p = this.pending.get(reply.id);
     if (p === undefined) return;
     this.pending.delete(reply.id);
-    clearTimeout(this.#deadlines.get(reply.id));
+    this.#deadlines.get(reply.id)?.();
     this.#deadlines.delete(reply.id);
     if (this.pending.size === 0) this.#setRef(false);
     p.answer(reply);

@@ -204,12 +204,18 @@ describe('DesiredSecrets', () => {
   });
 
   it('Secrets are per namespace, and a mount without secretObjects asks for none', () => {
+    // The mounts without secretObjects come first, so they are live when the Secrets are derived.
     const state = run([
+      published('uid-d', { secretObjects: [] }),
+      published('uid-e', { pod: { namespace: 'lonely', name: 'e', uid: 'uid-e' }, secretObjects: [] }),
       published('uid-a'),
       published('uid-c', { pod: { namespace: 'other', name: 'c', uid: 'uid-c' } }),
-      published('uid-d', { secretObjects: [] }),
     ]);
+    // uid-e, alone in its namespace without secretObjects, creates no Secret there.
     expect([...state.secrets.keys()].sort()).toEqual(['default/test-app-secret', 'other/test-app-secret']);
+    // uid-d shares uid-a's namespace but asks for no Secret, so it does not own uid-a's.
+    expect(state.secrets.get('default/test-app-secret')?.owners).toEqual([{ mountKey: 'uid-a/csi-vol', uid: 'uid-a', name: 'pod-uid-a' }]);
+    expect(state.secrets.get('other/test-app-secret')?.owners).toEqual([{ mountKey: 'uid-c/csi-vol', uid: 'uid-c', name: 'c' }]);
   });
 });
 

@@ -340,6 +340,8 @@ describe('NodeVolumeService.publish into a mount point that holds no payload', (
       throw unavailable;
     };
     await expect(n.service.publish(request())).resolves.toBeUndefined();
+    // The failure, and only it, looked for the files before masking.
+    expect(n.targets.payloadChecks).toBe(1);
     expect(n.targets.cleanedUp).toEqual([]);
     expect(n.mounter.mounted.has(TARGET)).toBe(true);
     expect(n.listener.failures.map((f) => f.firstMount)).toEqual([false]);

@@ -1,7 +1,8 @@
 /**
  * A full disk in the middle of a batch: the append fails with RESOURCE_EXHAUSTED, the log refuses
  * further appends (its tail may hold part of a line), and a reopen cuts the partial line and keeps
- * every acknowledged record. Uses a tiny tmpfs, so it needs root; skipped otherwise.
+ * every acknowledged record. Uses a tiny tmpfs, so it needs CAP_SYS_ADMIN and `mount`; skipped
+ * otherwise, saying why in its name.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -12,14 +13,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileEventLog } from '../../../src/adapters/eventlog/file-event-log.js';
 import type { LoggedEvent } from '../../../src/core/events/events.js';
 import { mountPublished } from '../../fixtures/eventlog/mount-script.js';
+import { mountCapability } from '../../support/privileges.js';
 
 const run = promisify(execFile);
-const isRoot = process.getuid?.() === 0;
+const MOUNT = mountCapability();
 
 let dir: string;
 let mounted = false;
 
-describe.skipIf(!isRoot)('FileEventLog on a full disk', () => {
+describe.skipIf(!MOUNT.capable)(`FileEventLog on a full disk${MOUNT.capable ? '' : ` (skipped: ${MOUNT.reason})`}`, () => {
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'secretlet-eventlog-full-'));
     await run('mount', ['-t', 'tmpfs', '-o', 'size=48k,mode=0700', 'tmpfs', dir]);

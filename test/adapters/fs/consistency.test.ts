@@ -2,6 +2,7 @@
  * Readers racing writers: the atomic writer must never show a pod a missing, empty or mixed-version
  * payload, and the reader must be able to see one when the writer is not atomic.
  */
+import { readlinkSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,7 +14,6 @@ import {
   readMountedFiles,
 } from '../../../src/adapters/fs/index.js';
 import type { FsOpsChoice } from '../../../src/adapters/fs/index.js';
-import type { SecretletError } from '../../../src/core/errors.js';
 import type { RenderedFile } from '../../../src/core/model.js';
 import type { PayloadWriter, WriteOutcome } from '../../../src/core/ports/payload-writer.js';
 import type { ConsistencyReader } from '../../support/consistency-reader.js';
@@ -131,29 +131,42 @@ describe('readMountedFiles during rotation', () => {
     const target = await targetDir();
     const writer = new KubeletAtomicWriter({ fsOps });
     await writer.write(target, payload(0));
-    let writing = true;
-    const writes = (async () => {
-      for (let version = 1; version <= 50; version++) await writer.write(target, payload(version));
-      writing = false;
-    })();
-    const seen: string[] = [];
-    while (writing) {
-      // Starved by back-to-back swaps, it may give up (ABORTED), but must never return a mix.
-      const files = await readMountedFiles(target).catch((err: unknown) => {
-        if ((err as SecretletError).code === 'ABORTED') return undefined;
-        throw err;
+    const dataLink = (): string => readlinkSync(join(target, '..data'));
+    const VERSIONS = 50;
+    const seen: number[] = [];
+    /** Reads whose window (from just before the call to just after it resolved) saw `..data` change. */
+    let overlapped = 0;
+    let link = dataLink();
+    for (let version = 1; version <= VERSIONS; version++) {
+      // One swap at a time, with reads back to back from before the write starts until after it
+      // finished: the windows are contiguous, so the swap lands in exactly one of them, whatever the
+      // scheduling. (With inline fs calls the whole write runs while the first read is in flight.)
+      let written = false;
+      const write = writer.write(target, payload(version)).then((outcome) => {
+        written = true;
+        return outcome;
       });
-      if (files === undefined) continue;
-      expect([...files.keys()].sort()).toEqual([...FILES].sort());
-      const versions = new Set([...files.values()].map((b) => versionOf(Buffer.from(b).toString())));
-      expect([...versions]).toHaveLength(1);
-      seen.push([...versions][0]!);
+      do {
+        // One swap per read at most, so a read never runs out of attempts: any error fails the test.
+        const files = await readMountedFiles(target);
+        const now = dataLink();
+        if (now !== link) overlapped += 1;
+        link = now;
+        expect([...files.keys()].sort()).toEqual([...FILES].sort());
+        const versions = [...new Set([...files.values()].map((b) => versionOf(Buffer.from(b).toString())))];
+        expect(versions).toHaveLength(1);
+        // The payload before this swap or after it, never anything else.
+        expect([version - 1, version]).toContain(Number(versions[0]));
+        seen.push(Number(versions[0]));
+      } while (!written);
+      expect(await write).toEqual({ changed: true });
     }
-    await writes;
+    expect(overlapped).toBe(VERSIONS);
+    expect(seen.length).toBeGreaterThanOrEqual(VERSIONS);
     const final = await readMountedFiles(target);
     expect(new Set([...final.values()].map((b) => versionOf(Buffer.from(b).toString())))).toEqual(new Set(['50']));
     // Versions seen while racing only move forward.
-    expect(seen.map(Number)).toEqual([...seen.map(Number)].sort((a, b) => a - b));
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
   });
 });
 

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HelperProcessCommandRunner } from '../../../src/adapters/fs/command-runner-helper.js';
+import type { DeadlineTimer } from '../../../src/adapters/fs/command-runner-helper.js';
 import { ensureTargetDir } from '../../../src/adapters/fs/index.js';
 import { REPO_ROOT } from '../../support/paths.js';
 import { mountCapability } from '../../support/privileges.js';
@@ -73,20 +74,38 @@ describe('HelperProcessCommandRunner tmpfs operations', () => {
   });
 
   it('replaces a helper that stops answering (a kernel call stuck on a hung filesystem): what it owed fails, the next call works', async () => {
-    // The deadline also covers starting the helper (node and koffi): generous enough for the first call.
-    const helper = helperRunner({ tmpfsDeadlineMs: 2_000 });
+    // The deadlines expire only when the test says so: how long starting the helper (node, koffi)
+    // takes on a busy machine does not matter.
+    const deadlines = new ManualDeadlines();
+    const helper = helperRunner({ tmpfsDeadlineMs: 2_000, deadlineTimer: deadlines.start });
     const missing = await dirs.make('missing');
     expect(await helper.unmount(missing)).toMatchObject({ ok: false, errno: 'ENOENT' });
+    expect(deadlines.states()).toEqual([{ ms: 2_000, state: 'cancelled' }]);
     const stuck = helper.pid!;
     // A stopped process answers nothing, exactly like one blocked in mount(2) or umount2(2).
     process.kill(stuck, 'SIGSTOP');
-    const [first, second] = await Promise.all([helper.unmount(`${missing}-a`).catch((e: unknown) => e), helper.unmount(`${missing}-b`).catch((e: unknown) => e)]);
+    const owed = Promise.all([helper.unmount(`${missing}-a`).catch((e: unknown) => e), helper.unmount(`${missing}-b`).catch((e: unknown) => e)]);
+    expect(deadlines.states().slice(1)).toEqual([
+      { ms: 2_000, state: 'running' },
+      { ms: 2_000, state: 'running' },
+    ]);
+    deadlines.started[1]!.expire();
+    const [first, second] = await owed;
     expect(first).toMatchObject({ code: 'DEADLINE_EXCEEDED', reason: 'MountHelperUnresponsive' });
     expect((first as Error).message).toBe(`unmount ${missing}-a got no answer within 2000 ms: the mount helper is stuck (a kernel call waiting on a hung filesystem?); it was stopped and a new one takes the next request`);
     expect(second).toMatchObject({ code: 'DEADLINE_EXCEEDED', reason: 'MountHelperUnresponsive' });
+    expect((second as Error).message).toBe(`unmount ${missing}-b got no answer: the mount helper was stopped because unmount ${missing}-a got none within 2000 ms`);
+    // The other deadline of the abandoned helper was stopped with it.
+    expect(deadlines.states().slice(1)).toEqual([
+      { ms: 2_000, state: 'expired' },
+      { ms: 2_000, state: 'cancelled' },
+    ]);
 
+    // A new helper answers the next call (in its own time: its deadline is the test's to expire).
     expect(await helper.unmount(missing)).toMatchObject({ ok: false, errno: 'ENOENT' });
     expect(helper.pid).not.toBe(stuck);
+    expect(deadlines.states()).toHaveLength(4);
+    expect(deadlines.states()[3]).toEqual({ ms: 2_000, state: 'cancelled' });
     // SIGKILL was sent to the stuck one; a stopped process dies of it at once.
     await expect.poll(() => hasExited(stuck), { timeout: 5_000 }).toBe(true);
   });
@@ -224,4 +243,28 @@ async function agentScript(lines: string[]): Promise<{ child: ChildProcess; out:
   });
   children.push(agent.child);
   return agent;
+}
+
+/** Helper deadlines that expire only when the test says so. */
+class ManualDeadlines {
+  readonly started: Array<{ ms: number; state: 'running' | 'expired' | 'cancelled'; expire(): void }> = [];
+  readonly start: DeadlineTimer = (ms, expired) => {
+    const deadline = {
+      ms,
+      state: 'running' as 'running' | 'expired' | 'cancelled',
+      expire: () => {
+        if (deadline.state !== 'running') throw new Error(`the deadline is ${deadline.state}`);
+        deadline.state = 'expired';
+        expired();
+      },
+    };
+    this.started.push(deadline);
+    return () => {
+      if (deadline.state === 'running') deadline.state = 'cancelled';
+    };
+  };
+
+  states(): Array<{ ms: number; state: string }> {
+    return this.started.map(({ ms, state }) => ({ ms, state }));
+  }
 }

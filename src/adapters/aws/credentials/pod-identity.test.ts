@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CountingObserver } from '../observer.js';
 import { InstantClock, identityFor } from '../testing/fakes.js';
 import { PodIdentityCredentialProvider, podIdentityEndpoints, POD_IDENTITY_IPV4, POD_IDENTITY_IPV6 } from './pod-identity.js';
+import type { RequestTimer } from './pod-identity.js';
 
 const servers: http.Server[] = [];
 const providers: PodIdentityCredentialProvider[] = [];
@@ -29,7 +30,7 @@ async function deadUrl(): Promise<string> {
   return `http://127.0.0.1:${port}/v1/credentials`;
 }
 
-function provider(options: { endpoint?: string; agentAddresses?: { ipv4: string; ipv6: string }; timeoutMs?: number }) {
+function provider(options: { endpoint?: string; agentAddresses?: { ipv4: string; ipv6: string }; timeoutMs?: number; requestTimer?: RequestTimer }) {
   const clock = new InstantClock();
   const p = new PodIdentityCredentialProvider({
     ...options,
@@ -75,14 +76,33 @@ describe('PodIdentityCredentialProvider', () => {
 
   it('retries an agent that does not answer in time (EKS Auto Mode, agent not ready yet)', async () => {
     let calls = 0;
-    const url = await agent((_req, res) => {
+    let firstArrived!: () => void;
+    const arrived = new Promise<void>((r) => (firstArrived = r));
+    let firstAbandoned!: () => void;
+    const abandoned = new Promise<void>((r) => (firstAbandoned = r));
+    const url = await agent((req, res) => {
       calls++;
-      if (calls > 1) res.end(ok);
-      // The first request is left hanging: the provider's timeout must end it.
+      if (calls > 1) return void res.end(ok);
+      // The first request is left hanging until the client gives up on it.
+      req.socket.once('close', firstAbandoned);
+      firstArrived();
     });
-    const p = provider({ endpoint: url, timeoutMs: 50 });
-    await expect(p.obtain({ identity, region: 'r', scope: { key: '' }, token: identity.token })).resolves.toMatchObject({ accessKeyId: 'AK' });
+    const timers = new ManualTimers();
+    const p = provider({ endpoint: url, timeoutMs: 5_000, requestTimer: timers.start });
+    const obtained = p.obtain({ identity, region: 'r', scope: { key: '' }, token: identity.token });
+
+    await arrived;
+    expect(timers.started.map((t) => ({ ms: t.ms, state: t.state }))).toEqual([{ ms: 5_000, state: 'running' }]);
+    timers.started[0]!.expire();
+
+    await expect(obtained).resolves.toMatchObject({ accessKeyId: 'AK' });
+    await abandoned;
     expect(calls).toBe(2);
+    // The hanging attempt timed out; the answered one stopped its timer.
+    expect(timers.started.map((t) => ({ ms: t.ms, state: t.state }))).toEqual([
+      { ms: 5_000, state: 'expired' },
+      { ms: 5_000, state: 'cancelled' },
+    ]);
   });
 
   it('auto really falls back to the IPv6 address when IPv4 is unreachable', async () => {
@@ -102,3 +122,23 @@ describe('PodIdentityCredentialProvider', () => {
     expect(podIdentityEndpoints('ipv4', 'http://x')).toEqual(['http://x']);
   });
 });
+
+/** Request timeouts that expire only when the test says so. */
+class ManualTimers {
+  readonly started: Array<{ ms: number; state: 'running' | 'expired' | 'cancelled'; expire(): void }> = [];
+  readonly start: RequestTimer = (ms, expired) => {
+    const timer = {
+      ms,
+      state: 'running' as 'running' | 'expired' | 'cancelled',
+      expire: () => {
+        if (timer.state !== 'running') throw new Error(`the timer is ${timer.state}`);
+        timer.state = 'expired';
+        expired();
+      },
+    };
+    this.started.push(timer);
+    return () => {
+      if (timer.state === 'running') timer.state = 'cancelled';
+    };
+  };
+}

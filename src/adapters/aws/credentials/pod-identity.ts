@@ -22,6 +22,8 @@ export interface PodIdentityCredentialProviderOptions {
   agentAddresses?: { ipv4: string; ipv6: string };
   /** Whole-request timeout per endpoint attempt. @default 5000 */
   timeoutMs?: number;
+  /** Starts the timeout of one attempt (tests end it when they choose). @default setTimeout */
+  requestTimer?: RequestTimer;
   retry: RetryPolicy;
   clock: Clock;
   /** Credentials without an `Expiration` are kept this long. @default 900_000 */
@@ -39,6 +41,15 @@ export function podIdentityEndpoints(
   if (preference === 'ipv4') return [addresses.ipv4];
   return [addresses.ipv4, addresses.ipv6];
 }
+
+/** Calls `expired` after `ms` unless the returned cancel function is called first. */
+export type RequestTimer = (ms: number, expired: () => void) => () => void;
+
+/** The whole attempt, from sending to the end of the body (not reset by each byte, as a socket timeout is). */
+const realTimer: RequestTimer = (ms, expired) => {
+  const timer = setTimeout(expired, ms);
+  return () => clearTimeout(timer);
+};
 
 interface AgentReply {
   status: number;
@@ -100,15 +111,24 @@ export class PodIdentityCredentialProvider implements CredentialProvider {
       const req = http.get(url, { agent: this.#agent, headers: { Authorization: token, Accept: 'application/json' } }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
+        res.on('end', () => {
+          cancelTimeout();
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+        });
+        res.on('error', (err) => {
+          cancelTimeout();
+          reject(err);
+        });
       });
       // ETIMEDOUT maps to DEADLINE_EXCEEDED, which callWithRetries retries: on a new node the agent may
       // not answer yet (ASCP#536/#537), and the SDK ASCP uses retries a silent agent too (§10.3).
-      req.setTimeout(timeoutMs, () => {
+      const cancelTimeout = (this.#options.requestTimer ?? realTimer)(timeoutMs, () => {
         req.destroy(Object.assign(new Error(`Pod Identity agent did not answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
       });
-      req.on('error', reject);
+      req.on('error', (err) => {
+        cancelTimeout();
+        reject(err);
+      });
     });
   }
 

@@ -13,9 +13,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SERVE_FLAGS } from '../../src/cli/serve-flags.js';
 import type { KubeObject } from '../../src/manifests/index.js';
 import { isPinnedImage } from '../../src/manifests/index.js';
-import { byKind, container, DEPLOY_DIR, kubectlAvailable, kustomize, podSpec, REPO_ROOT } from './kustomize.js';
+import { byKind, container, DEPLOY_DIR, kubectlCapability, kustomize, podSpec, REPO_ROOT } from './kustomize.js';
 
-const hasKubectl = await kubectlAvailable();
+const KUBECTL = await kubectlCapability();
 
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
 
@@ -38,7 +38,7 @@ function kinds(objects: readonly KubeObject[]): string[] {
   return objects.map((o) => `${o.kind}/${o.metadata.name}`);
 }
 
-describe.skipIf(!hasKubectl)('deploy/overlays/kubelet (secretlet is the CSI driver)', () => {
+describe.skipIf(!KUBECTL.available)(`deploy/overlays/kubelet (secretlet is the CSI driver)${KUBECTL.because}`, () => {
   let objects: KubeObject[];
   beforeAll(async () => {
     objects = await kustomize('kubelet');
@@ -109,16 +109,15 @@ describe.skipIf(!hasKubectl)('deploy/overlays/kubelet (secretlet is the CSI driv
   });
 });
 
-describe.skipIf(!hasKubectl)('deploy/overlays/provider (secretlet behind an upstream driver)', () => {
+describe.skipIf(!KUBECTL.available)(`deploy/overlays/provider (secretlet behind an upstream driver)${KUBECTL.because}`, () => {
   let objects: KubeObject[];
   beforeAll(async () => {
     objects = await kustomize('provider');
   });
 
-  it('leaves the CSIDriver and the registrar to the upstream driver', () => {
+  // The CRDs too: `kubectl delete -k` of this overlay must not delete them (and every SPC with them).
+  it('leaves the CSIDriver, the CRDs and the registrar to the upstream driver', () => {
     expect(kinds(objects)).toEqual([
-      'CustomResourceDefinition/secretproviderclasses.secrets-store.csi.x-k8s.io',
-      'CustomResourceDefinition/secretproviderclasspodstatuses.secrets-store.csi.x-k8s.io',
       'ServiceAccount/secretlet',
       'ClusterRole/secretlet',
       'ClusterRoleBinding/secretlet',
@@ -147,7 +146,7 @@ describe.skipIf(!hasKubectl)('deploy/overlays/provider (secretlet behind an upst
   });
 });
 
-describe.skipIf(!hasKubectl)('both overlays', () => {
+describe.skipIf(!KUBECTL.available)(`both overlays${KUBECTL.because}`, () => {
   it.each(['kubelet', 'provider'] as const)('%s: schedules on every Linux node, node-critical, with probes on 8095 and NODE_NAME', async (mode) => {
     const objects = await kustomize(mode);
     const spec = podSpec(objects);
@@ -188,7 +187,7 @@ describe.skipIf(!hasKubectl)('both overlays', () => {
   });
 });
 
-describe.skipIf(!hasKubectl)('deploy/components/serviceaccount-token', () => {
+describe.skipIf(!KUBECTL.available)(`deploy/components/serviceaccount-token${KUBECTL.because}`, () => {
   it('adds token creation and --mint-tokens=true, and only those, to an overlay that opts in', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'secretlet-token-'));
     try {

@@ -47,10 +47,8 @@ describe('pathTranslation', () => {
     expect(e.message).toBe("pathTranslation must be either 'False' or a single character string");
   });
 
-  it('rejects "/" (improvement: it would keep paths absolute)', () => {
-    const e = thrown(() => parsePathTranslation('/'));
-    expect(e.code).toBe('INVALID_ARGUMENT');
-    expect(e.field).toBe('pathTranslation');
+  it('accepts "/", as ASCP does (names keep their slashes; validate-objects refuses one left absolute)', () => {
+    expect(parsePathTranslation('/')).toEqual({ kind: 'replace', char: '/' });
   });
 });
 

@@ -7,22 +7,16 @@ import type { AddressPreference, AuthMode, PathTranslation } from '../model.js';
 import { goJsonKind, goParseBool, goQuote, parseJsonSafely } from './go-text.js';
 
 /**
- * `pathTranslation`: "" → `_`; "false" in any case → no translation; otherwise exactly one byte.
- * Improvement over ASCP: `/` is refused (ASCP accepts it and then fails at write time, or keeps
- * leading slashes that would make the file name absolute).
+ * `pathTranslation`: "" → `_`; "false" in any case → no translation; otherwise exactly one byte,
+ * `/` included, as ASCP accepts it: slash-free names mount as they are and nested ones as nested
+ * files, while a name that stays absolute is refused per object (file-name.ts), where ASCP fails at
+ * write time.
  */
 export function parsePathTranslation(value: string): PathTranslation {
   if (value === '') return { kind: 'replace', char: '_' };
   if (value.toLowerCase() === 'false') return { kind: 'none' };
   if (new TextEncoder().encode(value).length !== 1) {
     throw invalidArgument('InvalidPathTranslation', "pathTranslation must be either 'False' or a single character string", 'pathTranslation');
-  }
-  if (value === '/') {
-    throw invalidArgument(
-      'InvalidPathTranslation',
-      "pathTranslation must be either 'False' or a single character string other than '/' (replacing '/' with '/' would write outside the mount)",
-      'pathTranslation',
-    );
   }
   return { kind: 'replace', char: value };
 }

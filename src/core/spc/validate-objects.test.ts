@@ -301,10 +301,18 @@ describe('improvements: every file name stays inside the mount', () => {
     expect(d?.fileName).toBe('mypath/TestSecret1');
   });
 
+  it('with pathTranslation "/", mounts slash-free and nested names as they are and refuses an absolute one', () => {
+    const slash: PathTranslation = { kind: 'replace', char: '/' };
+    expect(validate(`- objectName: MySecret\n  ${SM}\n- objectName: app/db\n  ${SSM}\n`, { pathTranslation: slash }).map((d) => d.fileName)).toEqual(['MySecret', 'app/db']);
+    const e = errorOf(`- objectName: /app/db\n  ${SSM}\n`, { pathTranslation: slash });
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.message).toContain('is absolute');
+  });
+
   it('property: any accepted file name is a clean relative path inside the mount', () => {
     const segment = fc.constantFrom('a', 'b', '.', '..', '', '..x', '/', 'c.d', '-', ':');
     const nameArb = fc.array(segment, { minLength: 1, maxLength: 6 }).map((parts) => parts.join(''));
-    const translationArb = fc.constantFrom<PathTranslation>({ kind: 'none' }, { kind: 'replace', char: '_' }, { kind: 'replace', char: '.' });
+    const translationArb = fc.constantFrom<PathTranslation>({ kind: 'none' }, { kind: 'replace', char: '_' }, { kind: 'replace', char: '.' }, { kind: 'replace', char: '/' });
     fc.assert(
       fc.property(nameArb, nameArb, translationArb, (alias, jmesAlias, pathTranslation) => {
         const text = `- objectName: s\n  ${SM}\n  objectAlias: ${JSON.stringify(alias)}\n  jmesPath:\n    - path: x\n      objectAlias: ${JSON.stringify(jmesAlias)}\n`;

@@ -82,8 +82,9 @@ describe('provider door: failover region', () => {
     expect(readsIn(FAILOVER)).toBe(0);
   });
 
-  it('does not fall over when the primary answers 4xx (access denied)', async () => {
+  it('falls over when the primary denies access, as ASCP does, and names both regions when both deny', async () => {
     h.stack.aws.putSecret({ name: 'other/secret', region: REGION, string: 'x' });
+    h.stack.aws.putSecret({ name: 'other/secret', region: FAILOVER, string: 'x' });
     const objects = `${FAILOVER_OBJECTS}- objectName: "other/secret"\n  objectType: "secretsmanager"\n`;
     h.stack.aws.counters.reset();
     const error = await mountContents({ ...FAILOVER_PARAMETERS, objects }).then(
@@ -91,7 +92,9 @@ describe('provider door: failover region', () => {
       (e: unknown) => e as { code: number; details: string },
     );
     expect(error?.code).toBe(status.PERMISSION_DENIED);
-    expect(readsIn(FAILOVER)).toBe(0);
+    expect(error?.details).toContain(`from ${REGION}: `);
+    expect(error?.details).toContain(`; failover ${FAILOVER}: `);
+    expect(readsIn(FAILOVER)).toBeGreaterThan(0);
   });
 });
 

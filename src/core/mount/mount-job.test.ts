@@ -135,6 +135,22 @@ describe('runMountJob', () => {
     expect(source.calls.map((c) => c.region)).toEqual(['us-east-1', 'us-west-2']);
   });
 
+  it('an access denial in the primary fails over, as ASCP does (its SDK does not model AccessDenied)', async () => {
+    const denied = new SecretletError({ code: 'PERMISSION_DENIED', reason: 'AccessDenied', message: 'AccessDeniedException: not allowed in us-east-1' });
+    const source = new FakeSecretSource((region, r) => (region === 'us-east-1' ? err(denied) : found(region, r)));
+    const out = await runMountJob(planOf('- objectName: a\n  objectType: secretsmanager\n', { failoverRegion: 'us-west-2' }), { source, identity });
+    expect(source.calls.map((c) => c.region)).toEqual(['us-east-1', 'us-west-2']);
+    expect(out.fetched).toEqual([{ index: 0, region: 'us-west-2', version: 'us-west-2-v' }]);
+  });
+
+  it('a decryption failure stays fatal (modeled in ASCP): no failover', async () => {
+    const kms = new SecretletError({ code: 'PERMISSION_DENIED', reason: 'DecryptionFailure', message: 'DecryptionFailure: key disabled' });
+    const source = new FakeSecretSource((region, r) => (region === 'us-east-1' ? err(kms) : found(region, r)));
+    const e = await failure(runMountJob(planOf('- objectName: a\n  objectType: secretsmanager\n', { failoverRegion: 'us-west-2' }), { source, identity }));
+    expect(e.reason).toBe('DecryptionFailure');
+    expect(source.calls).toHaveLength(1);
+  });
+
   it('treats client faults as fatal: no failover, real cause named', async () => {
     const source = new FakeSecretSource((region, r) =>
       nameOf(r) === 'missing' ? err(fault('NOT_FOUND', 'Secrets Manager can not find the specified secret')) : found(region, r),

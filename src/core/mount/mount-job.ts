@@ -6,10 +6,12 @@
  * Differences from ASCP, on purpose (aws-provider.md §11.1, §15 items 1–2):
  * - all objects go to the primary region in ONE `source.fetch` call (the adapter batches and
  *   coalesces), instead of one call per secret / per 10 parameters;
- * - the failover region is asked only for objects that failed in the primary with a server fault
- *   (UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL, RESOURCE_EXHAUSTED), and only if there is one; ASCP
- *   calls it for every object even after a primary success;
- * - client faults (not found, access denied, bad input, unauthenticated) are fatal at once;
+ * - the failover region is asked only for objects that failed in the primary with a fault ASCP
+ *   does not treat as fatal (`fallsOver`: a server fault, or an access denial, which ASCP's SDK does
+ *   not model and so fails over on), and only if there is one; ASCP calls it for every object even
+ *   after a primary success;
+ * - the other client faults (not found, decryption failure, bad input, unauthenticated) are fatal
+ *   at once, as ASCP's modeled errors are;
  * - the mount fails with the first failing object's real cause, naming the object and the region,
  *   instead of "Failed to fetch secret from all regions". "First" is in object order among the
  *   final outcomes known: a client fault anywhere fails the mount at once, without contacting the
@@ -50,8 +52,15 @@ export interface MountJobOutcome {
 
 const SERVER_FAULTS: ReadonlySet<StatusCode> = new Set(['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'INTERNAL', 'RESOURCE_EXHAUSTED']);
 
-export function isServerFault(error: SecretletError): boolean {
-  return SERVER_FAULTS.has(error.code);
+/**
+ * Whether an object that failed in the primary region is asked for in the failover region: after a
+ * server fault, and after an access denial (AccessDeniedException, STS AccessDenied, KMS access
+ * denied), which ASCP counts as non-fatal because its SDK does not model them (aws-provider.md
+ * §11.1): a policy or key policy scoped to the primary region must not stop a mount the failover
+ * region can serve.
+ */
+export function fallsOver(error: SecretletError): boolean {
+  return SERVER_FAULTS.has(error.code) || (error.code === 'PERMISSION_DENIED' && error.reason === 'AccessDenied');
 }
 
 type Outcome = Result<FetchedObject, SecretletError>;
@@ -106,10 +115,10 @@ export async function fetchMountValues(plan: MountPlan, deps: MountJobDeps): Pro
     if (r.ok) {
       values.set(d.index, r.value);
       fetched.push({ index: d.index, region: primary, version: r.value.version });
-    } else if (failover !== undefined && isServerFault(r.error)) {
+    } else if (failover !== undefined && fallsOver(r.error)) {
       retry.push({ d, error: r.error });
     } else {
-      // Client faults are fatal; with no failover region a server fault is final too.
+      // Fatal client faults end here; with no failover region every fault is final.
       throw fetchError(d, [{ region: primary, error: r.error }]);
     }
   }

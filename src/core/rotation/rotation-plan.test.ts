@@ -134,6 +134,7 @@ describe('wasThrottled', () => {
 
 describe('planFailover and the failover round', () => {
   const unavailable: FetchOutcome = err(new SecretletError({ code: 'UNAVAILABLE', reason: 'ServiceUnavailable', message: 'primary down' }));
+  const missing: FetchOutcome = err(new SecretletError({ code: 'NOT_FOUND', reason: 'ObjectNotFound', message: 'no such secret' }));
   const denied: FetchOutcome = err(new SecretletError({ code: 'PERMISSION_DENIED', reason: 'AccessDenied', message: 'not allowed' }));
   const objs = [object(0, 'a', { failoverObject: { objectName: 'arn:replica:a', objectVersion: '', objectVersionLabel: '' } }), object(1, 'b')];
   const withFailover = (key: string, sa: string, regions: string[]): RotationMount => ({
@@ -141,15 +142,21 @@ describe('planFailover and the failover round', () => {
     plan: plan(objs, regions),
   });
 
-  it('asks the failover region, under the failover names, only for server faults of mounts that have one', () => {
+  it('asks the failover region, under the failover names, only for faults that fall over, of mounts that have one', () => {
     const mounts = [withFailover('m1', 'sa1', ['us-east-1', 'us-west-2']), withFailover('m2', 'sa1', ['us-east-1', 'us-west-2']), withFailover('m3', 'sa2', ['us-east-1'])];
     const primary = planRotation(mounts);
-    // sa1: a unavailable, b denied (a client fault: never retried elsewhere); sa2 has no failover region.
-    const second = planFailover(mounts, primary, [[unavailable, denied], [unavailable, ok(value('B', 'v1'))]]);
+    // sa1: a unavailable, b not found (a fatal client fault: never retried elsewhere); sa2 has no failover region.
+    const second = planFailover(mounts, primary, [[unavailable, missing], [unavailable, ok(value('B', 'v1'))]]);
     expect(second.groups).toEqual([{ key: expect.any(String) as string, identity: expect.objectContaining({ serviceAccount: 'sa1' }) as AwsIdentity, region: 'us-west-2', requests: [{ type: 'secretsmanager', secretId: 'arn:replica:a' }] }]);
     expect(second.slots.get('m1')).toEqual([{ index: 0, group: 0, request: 0 }]);
     expect(second.slots.get('m3')).toBeUndefined();
     expect(planFailover(mounts, primary, [[ok(value('A', 'v1')), ok(value('B', 'v1'))], [ok(value('A', 'v1'))]]).groups).toEqual([]);
+  });
+
+  it('asks the failover region after an access denial too, as ASCP does', () => {
+    const mounts = [withFailover('m1', 'sa1', ['us-east-1', 'us-west-2'])];
+    const second = planFailover(mounts, planRotation(mounts), [[ok(value('A', 'v1')), denied]]);
+    expect(second.groups.map((g) => [g.region, g.requests])).toEqual([['us-west-2', [{ type: 'secretsmanager', secretId: 'b' }]]]);
   });
 
   it('settles with the failover answer, and names both regions when both failed', () => {

@@ -15,7 +15,7 @@
  */
 import { SecretletError, asSecretletError } from '../errors.js';
 import type { AwsIdentity, FetchedObject, MountPlan, ObjectDescriptor, ObjectRequest, RenderedFile, ObjectVersion } from '../model.js';
-import { isServerFault } from '../mount/mount-job.js';
+import { fallsOver } from '../mount/mount-job.js';
 import { isPinned, objectRequestFor } from '../mount/object-requests.js';
 import { renderFiles } from '../render/render-files.js';
 import type { Result } from '../result.js';
@@ -79,7 +79,7 @@ export function planFailover(mounts: readonly RotationMount[], primary: Rotation
     const failed = new Set<number>();
     for (const slot of primary.slots.get(mount.mountKey) ?? []) {
       const outcome = results[slot.group]?.[slot.request];
-      if (outcome !== undefined && !outcome.ok && isServerFault(outcome.error)) failed.add(slot.index);
+      if (outcome !== undefined && !outcome.ok && fallsOver(outcome.error)) failed.add(slot.index);
     }
     if (failed.size > 0) builder.add(mount, region, mount.plan.objects.filter((d) => failed.has(d.index)), true);
   }

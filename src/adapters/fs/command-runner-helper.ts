@@ -15,12 +15,10 @@
  * when the agent dies (stdin EOF).
  */
 import { SecretletError } from '../../core/errors.js';
+import type { StartTimer } from '../../core/ports/clock.js';
 import type { CommandResult, CommandRunner } from './command-runner.js';
 import { commandNotStarted } from './command-runner.js';
 import { HelperConnection } from './helper-connection.js';
-import type { DeadlineTimer } from './helper-connection.js';
-
-export type { DeadlineTimer } from './helper-connection.js';
 import type {
   HelperMountTmpfsRequest,
   HelperOpReply,
@@ -45,7 +43,7 @@ export interface HelperProcessCommandRunnerOptions {
    */
   tmpfsDeadlineMs?: number;
   /** Starts the deadline of one tmpfs operation (tests expire it when they choose). @default setTimeout */
-  deadlineTimer?: DeadlineTimer;
+  deadlineTimer?: StartTimer;
   /**
    * How the helper performs tmpfs operations: by syscall when it can load libc (falling back to
    * the commands when it cannot), or always with mount(8)/umount(8).
@@ -92,7 +90,7 @@ export class HelperProcessCommandRunner implements CommandRunner, TmpfsCalls {
   readonly #maxOldSpaceMiB: number;
   readonly #helperArgs: string[];
   readonly #tmpfsDeadlineMs: number;
-  readonly #deadlineTimer: DeadlineTimer | undefined;
+  readonly #deadlineTimer: StartTimer | undefined;
   #helper: HelperConnection | undefined;
   #nextId = 1;
   #closed = false;

@@ -17,6 +17,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SecretletError } from '../../core/errors.js';
+import type { StartTimer } from '../../core/ports/clock.js';
 import type { HelperReply, HelperRequest } from './command-runner-protocol.js';
 
 export interface Pending {
@@ -26,11 +27,8 @@ export interface Pending {
   reject(err: unknown): void;
 }
 
-/** Calls `expired` after `ms` unless the returned cancel function is called first. */
-export type DeadlineTimer = (ms: number, expired: () => void) => () => void;
-
 // Not unref'd: an owed answer keeps the agent alive anyway (the child is ref'd while one is pending).
-const realDeadlineTimer: DeadlineTimer = (ms, expired) => {
+const realDeadlineTimer: StartTimer = (ms, expired) => {
   const timer = setTimeout(expired, ms);
   return () => clearTimeout(timer);
 };
@@ -64,11 +62,11 @@ export class HelperConnection {
   #buffered = '';
   /** Cancels the deadline of each request that has one. */
   readonly #deadlines = new Map<number, () => void>();
-  readonly #startDeadline: DeadlineTimer;
+  readonly #startDeadline: StartTimer;
   #onGone: () => void;
   #exitDetail = 'its pipe closed';
 
-  constructor(options: { maxOldSpaceMiB: number; helperArgs: string[]; onGone: () => void; deadlineTimer?: DeadlineTimer }) {
+  constructor(options: { maxOldSpaceMiB: number; helperArgs: string[]; onGone: () => void; deadlineTimer?: StartTimer }) {
     this.#onGone = options.onGone;
     this.#startDeadline = options.deadlineTimer ?? realDeadlineTimer;
     const entry = helperEntry();

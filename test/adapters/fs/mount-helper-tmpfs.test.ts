@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HelperProcessCommandRunner } from '../../../src/adapters/fs/command-runner-helper.js';
-import type { DeadlineTimer } from '../../../src/adapters/fs/command-runner-helper.js';
+import { ManualTimers } from '../../support/manual-timers.js';
 import { ensureTargetDir } from '../../../src/adapters/fs/index.js';
 import { REPO_ROOT } from '../../support/paths.js';
 import { mountCapability } from '../../support/privileges.js';
@@ -76,7 +76,7 @@ describe('HelperProcessCommandRunner tmpfs operations', () => {
   it('replaces a helper that stops answering (a kernel call stuck on a hung filesystem): what it owed fails, the next call works', async () => {
     // The deadlines expire only when the test says so: how long starting the helper (node, koffi)
     // takes on a busy machine does not matter.
-    const deadlines = new ManualDeadlines();
+    const deadlines = new ManualTimers();
     const helper = helperRunner({ tmpfsDeadlineMs: 2_000, deadlineTimer: deadlines.start });
     const missing = await dirs.make('missing');
     expect(await helper.unmount(missing)).toMatchObject({ ok: false, errno: 'ENOENT' });
@@ -245,26 +245,3 @@ async function agentScript(lines: string[]): Promise<{ child: ChildProcess; out:
   return agent;
 }
 
-/** Helper deadlines that expire only when the test says so. */
-class ManualDeadlines {
-  readonly started: Array<{ ms: number; state: 'running' | 'expired' | 'cancelled'; expire(): void }> = [];
-  readonly start: DeadlineTimer = (ms, expired) => {
-    const deadline = {
-      ms,
-      state: 'running' as 'running' | 'expired' | 'cancelled',
-      expire: () => {
-        if (deadline.state !== 'running') throw new Error(`the deadline is ${deadline.state}`);
-        deadline.state = 'expired';
-        expired();
-      },
-    };
-    this.started.push(deadline);
-    return () => {
-      if (deadline.state === 'running') deadline.state = 'cancelled';
-    };
-  };
-
-  states(): Array<{ ms: number; state: string }> {
-    return this.started.map(({ ms, state }) => ({ ms, state }));
-  }
-}

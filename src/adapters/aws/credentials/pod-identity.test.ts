@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CountingObserver } from '../observer.js';
 import { InstantClock, identityFor } from '../testing/fakes.js';
 import { PodIdentityCredentialProvider, podIdentityEndpoints, POD_IDENTITY_IPV4, POD_IDENTITY_IPV6 } from './pod-identity.js';
-import type { RequestTimer } from './pod-identity.js';
+import type { StartTimer } from '../../../core/ports/clock.js';
+import { ManualTimers } from '../../../../test/support/manual-timers.js';
 
 const servers: http.Server[] = [];
 const providers: PodIdentityCredentialProvider[] = [];
@@ -30,7 +31,7 @@ async function deadUrl(): Promise<string> {
   return `http://127.0.0.1:${port}/v1/credentials`;
 }
 
-function provider(options: { endpoint?: string; agentAddresses?: { ipv4: string; ipv6: string }; timeoutMs?: number; requestTimer?: RequestTimer }) {
+function provider(options: { endpoint?: string; agentAddresses?: { ipv4: string; ipv6: string }; timeoutMs?: number; requestTimer?: StartTimer }) {
   const clock = new InstantClock();
   const p = new PodIdentityCredentialProvider({
     ...options,
@@ -123,22 +124,3 @@ describe('PodIdentityCredentialProvider', () => {
   });
 });
 
-/** Request timeouts that expire only when the test says so. */
-class ManualTimers {
-  readonly started: Array<{ ms: number; state: 'running' | 'expired' | 'cancelled'; expire(): void }> = [];
-  readonly start: RequestTimer = (ms, expired) => {
-    const timer = {
-      ms,
-      state: 'running' as 'running' | 'expired' | 'cancelled',
-      expire: () => {
-        if (timer.state !== 'running') throw new Error(`the timer is ${timer.state}`);
-        timer.state = 'expired';
-        expired();
-      },
-    };
-    this.started.push(timer);
-    return () => {
-      if (timer.state === 'running') timer.state = 'cancelled';
-    };
-  };
-}

@@ -7,7 +7,7 @@
 import http from 'node:http';
 import { SecretletError } from '../../../core/errors.js';
 import type { AddressPreference, AwsIdentity } from '../../../core/model.js';
-import type { Clock } from '../../../core/ports/clock.js';
+import type { Clock, StartTimer } from '../../../core/ports/clock.js';
 import { callWithRetries } from '../retry.js';
 import type { RetryPolicy } from '../retry.js';
 import type { AwsCredentials, CredentialProvider, CredentialScope, ObtainRequest } from './types.js';
@@ -23,7 +23,7 @@ export interface PodIdentityCredentialProviderOptions {
   /** Whole-request timeout per endpoint attempt. @default 5000 */
   timeoutMs?: number;
   /** Starts the timeout of one attempt (tests end it when they choose). @default setTimeout */
-  requestTimer?: RequestTimer;
+  requestTimer?: StartTimer;
   retry: RetryPolicy;
   clock: Clock;
   /** Credentials without an `Expiration` are kept this long. @default 900_000 */
@@ -42,11 +42,8 @@ export function podIdentityEndpoints(
   return [addresses.ipv4, addresses.ipv6];
 }
 
-/** Calls `expired` after `ms` unless the returned cancel function is called first. */
-export type RequestTimer = (ms: number, expired: () => void) => () => void;
-
 /** The whole attempt, from sending to the end of the body (not reset by each byte, as a socket timeout is). */
-const realTimer: RequestTimer = (ms, expired) => {
+const realTimer: StartTimer = (ms, expired) => {
   const timer = setTimeout(expired, ms);
   return () => clearTimeout(timer);
 };

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { mapAwsError } from '../adapters/aws/error-mapping.js';
 import { InMemoryEventLog } from '../adapters/eventlog/in-memory-event-log.js';
 import { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
@@ -260,5 +260,32 @@ describe('RotationReconciler', () => {
     const reconciler = new RotationReconciler({ journal, live: new LiveMounts(), source: new ScriptedSource(), logger, intervalMs: 0, targetExists: () => Promise.resolve(false) });
     expect((await reconciler.runCycle()).unpublished).toEqual(['u2/v']);
     expect(journal.state.mounts.size).toBe(0);
+  });
+
+  it('with rotation off, still forgets provider-door mounts whose directory is gone, on its sweep timer', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const journal = new EventJournal({ log: new InMemoryEventLog(), hasher, logger, compactEvery: 0 });
+      const published = (n: number) => ({
+        type: 'MountPublished' as const,
+        payload: { mountKey: `u${n}/v`, door: 'provider' as const, pod: { namespace: 'ns', name: `p${n}`, uid: `u${n}` }, serviceAccount: 'sa', secretProviderClass: '', authMode: 'irsa' as const, regions: ['us-east-1'], targetPath: `/t${n}`, objects: [], secretObjects: [] },
+      });
+      await journal.record([published(1), published(2)]);
+      const gone = new Set(['/t1']);
+      const source = new ScriptedSource();
+      const reconciler = new RotationReconciler({ journal, live: new LiveMounts(), source, logger, intervalMs: 0, sweepIntervalMs: 1000, targetExists: (p) => Promise.resolve(!gone.has(p)) });
+      reconciler.start();
+      await vi.advanceTimersByTimeAsync(999);
+      expect(journal.state.mounts.size).toBe(2);
+      await vi.advanceTimersByTimeAsync(1);
+      expect([...journal.state.mounts.keys()]).toEqual(['u2/v']);
+      gone.add('/t2');
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(journal.state.mounts.size).toBe(0);
+      expect(source.calls).toHaveLength(0); // a sweep, not a rotation
+      await reconciler.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

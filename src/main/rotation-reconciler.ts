@@ -42,8 +42,13 @@ export interface RotationReconcilerOptions {
   source: SecretSource;
   logger: Logger;
   metrics?: AgentMetrics;
-  /** 0 disables the timer (cycles still run through `runCycle`). */
+  /**
+   * 0 disables the rotation timer (cycles still run through `runCycle`); the provider-door sweep
+   * then runs alone every `sweepIntervalMs`.
+   */
   intervalMs: number;
+  /** With rotation off, how often removed provider-door targets are forgotten. @default 120_000 */
+  sweepIntervalMs?: number;
   /** Where a mount's Kubernetes Event goes when its rotation fails (best effort). */
   warn?: (pod: { namespace: string; name: string; uid: string }, reason: string, message: string) => Promise<unknown>;
   /** @default Math.random */
@@ -84,6 +89,8 @@ interface PlannedMount {
 }
 
 const MAX_BACKOFF_FACTOR = 8;
+/** The default rotation interval: how long a removed provider-door target is remembered at most. */
+const DEFAULT_SWEEP_INTERVAL_MS = 120_000;
 /** Mounts settled (compared, re-rendered) per event-loop turn. */
 const SETTLE_PER_TURN = 16;
 
@@ -162,7 +169,11 @@ export class RotationReconciler {
 
   private schedule(): void {
     const { intervalMs } = this.options;
-    if (this.stopped || intervalMs <= 0) return;
+    if (this.stopped) return;
+    if (intervalMs <= 0) {
+      this.scheduleSweepOnly();
+      return;
+    }
     const delay = this.nextDelayMs();
     this.timer = setTimeout(() => {
       this.timer = undefined;
@@ -173,20 +184,40 @@ export class RotationReconciler {
     this.timer.unref();
   }
 
+  /**
+   * With rotation off there are no cycles, but provider-door mounts still need forgetting once the
+   * driver removed their directory (see sweepProviderMounts): without this, every pod ever mounted
+   * would stay in the registry, the snapshot and, with its token and values, in memory.
+   */
+  private scheduleSweepOnly(): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.sweepProviderMounts()
+        .catch((e: unknown) => this.options.logger.error({ err: e instanceof Error ? e.message : String(e) }, 'provider mount sweep failed'))
+        .finally(() => this.schedule());
+    }, this.options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  /** Provider-door mounts the driver removed: nobody calls us on unmount, the directory is the truth. */
+  private async sweepProviderMounts(): Promise<string[]> {
+    const { journal, live } = this.options;
+    const unpublished: string[] = [];
+    for (const entry of journal.state.mounts.values()) {
+      if (entry.door === 'provider' && !(await this.targetExists(entry.targetPath))) {
+        live.delete(entry.mountKey);
+        await journal.record([{ type: 'MountUnpublished', payload: { mountKey: entry.mountKey } }]);
+        unpublished.push(entry.mountKey);
+      }
+    }
+    return unpublished;
+  }
+
   private async cycle(): Promise<RotationCycleReport> {
     const { journal, live, logger, metrics } = this.options;
     const started = this.stopwatch();
     const report: RotationCycleReport = { mounts: 0, waiting: 0, rejoined: [], fetchCalls: 0, rewritten: [], failed: [], unpublished: [], superseded: [], throttled: false };
-    const registry = journal.state.mounts;
-
-    // Provider-door mounts the driver removed: nobody calls us on unmount, the directory is the truth.
-    for (const entry of registry.values()) {
-      if (entry.door === 'provider' && !(await this.targetExists(entry.targetPath))) {
-        live.delete(entry.mountKey);
-        await journal.record([{ type: 'MountUnpublished', payload: { mountKey: entry.mountKey } }]);
-        report.unpublished.push(entry.mountKey);
-      }
-    }
+    report.unpublished.push(...(await this.sweepProviderMounts()));
 
     if (this.options.restored !== undefined) {
       report.rejoined = (await this.options.restored.rejoin(journal.state.mounts.values())).rejoined;

@@ -84,6 +84,17 @@ describe('SecretsManagerFetcher', () => {
     expect(api.batchCalls).toHaveLength(3);
   });
 
+  it('remembers batch denials only for the TTL: one identity per service account does not pile up', async () => {
+    const { fetcher, api, ctx, clock } = setup({ BatchGetSecretValue: { burst: 100, ratePerSec: 100 } });
+    api.put('app/a', 'A');
+    api.denyBatch = true;
+    for (let i = 0; i < 50; i++) await fetcher.fetch({ ...ctx, principal: `sa-${i}` }, [sm('app/a')]);
+    expect(fetcher.batchDeniedRemembered).toBe(50);
+    clock.t += 600_001;
+    await fetcher.fetch({ ...ctx, principal: 'sa-new' }, [sm('app/a')]);
+    expect(fetcher.batchDeniedRemembered).toBe(1);
+  });
+
   it('spills over to GetSecretValue when the batch call is throttled, without retrying the batch', async () => {
     const { fetcher, api, ctx, observer } = setup();
     api.put('app/a', 'A');

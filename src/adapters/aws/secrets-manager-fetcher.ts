@@ -140,6 +140,22 @@ export class SecretsManagerFetcher {
     });
   }
 
+  /**
+   * Expired entries go when a new one comes, so the map holds only the identities denied within the
+   * TTL: keyed per service account with Pod Identity, it would otherwise keep one entry for every
+   * service account ever denied (the common case under ASCP-style policies without the batch action).
+   */
+  #rememberBatchDenied(ctx: SecretsManagerCallContext): void {
+    const now = this.#options.clock.now();
+    for (const [key, until] of this.#batchDeniedUntil) if (until <= now) this.#batchDeniedUntil.delete(key);
+    this.#batchDeniedUntil.set(`${ctx.principal}|${ctx.region}`, now + (this.#options.batchDeniedTtlMs ?? 600_000));
+  }
+
+  /** How many (principal, region) pairs are remembered as denied the batch action: bounded by the TTL. */
+  get batchDeniedRemembered(): number {
+    return this.#batchDeniedUntil.size;
+  }
+
   #batchDenied(ctx: SecretsManagerCallContext): boolean {
     const key = `${ctx.principal}|${ctx.region}`;
     const until = this.#batchDeniedUntil.get(key);
@@ -177,7 +193,7 @@ export class SecretsManagerFetcher {
       const e = raw as SecretletError;
       if (isThrottle(e) || budgetSpent) return settled;
       if (e.code === 'PERMISSION_DENIED') {
-        this.#batchDeniedUntil.set(`${ctx.principal}|${ctx.region}`, this.#options.clock.now() + (this.#options.batchDeniedTtlMs ?? 600_000));
+        this.#rememberBatchDenied(ctx);
         return settled;
       }
       if (e.code === 'UNAVAILABLE' || e.code === 'DEADLINE_EXCEEDED' || e.code === 'INTERNAL') {

@@ -43,6 +43,7 @@ export class WatchedSpcCatalog implements SpcCatalog {
   private readonly api: CustomObjectsApi;
   private readonly informer: Informer<SpcObject> & ObjectCache<SpcObject>;
   private started = false;
+  private restart: NodeJS.Timeout | undefined;
 
   constructor(kc: KubeConfig) {
     this.api = kc.makeApiClient(CustomObjectsApi);
@@ -53,7 +54,13 @@ export class WatchedSpcCatalog implements SpcCatalog {
     );
     // The informer restarts its watch itself; errors only mean the cache may lag, and a miss falls back to GET.
     this.informer.on('error', () => {
-      setTimeout(() => void this.informer.start().catch(() => undefined), 1000).unref();
+      if (!this.started || this.restart !== undefined) return;
+      this.restart = setTimeout(() => {
+        this.restart = undefined;
+        // stop() may have come first: a restart then would reopen a watch nobody stops.
+        if (this.started) void this.informer.start().catch(() => undefined);
+      }, 1000);
+      this.restart.unref();
     });
   }
 
@@ -71,6 +78,8 @@ export class WatchedSpcCatalog implements SpcCatalog {
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
+    clearTimeout(this.restart);
+    this.restart = undefined;
     await this.informer.stop();
   }
 

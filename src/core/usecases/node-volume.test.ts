@@ -41,11 +41,13 @@ class FakeCatalog implements SpcCatalog {
 
 class FakeSource implements SecretSource {
   calls = 0;
+  readonly tokens: string[] = [];
   /** Runs before the values come back: a slow AWS, or one that fails. */
   beforeAnswer: Hook = () => undefined;
 
-  async fetch(_identity: AwsIdentity, _region: string, requests: readonly ObjectRequest[]): Promise<Array<Result<FetchedObject, SecretletError>>> {
+  async fetch(identity: AwsIdentity, _region: string, requests: readonly ObjectRequest[]): Promise<Array<Result<FetchedObject, SecretletError>>> {
     this.calls += 1;
+    this.tokens.push(identity.token);
     await this.beforeAnswer();
     return requests.map(() => ok({ bytes: new TextEncoder().encode('value'), version: `v${this.calls}` }));
   }
@@ -197,6 +199,23 @@ function untilAborted(signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
+
+describe('NodeVolumeService.publish: which service-account token', () => {
+  const tokensOf = (jwt: string) => JSON.stringify({ 'sts.amazonaws.com': { token: jwt, expirationTimestamp: '2030-01-01T00:00:00Z' } });
+
+  it("uses kubelet's token from the volume context over one in the pod's nodePublishSecretRef secrets", async () => {
+    const n = node();
+    await n.service.publish(request({ secrets: { 'csi.storage.k8s.io/serviceAccount.tokens': tokensOf('planted') } }));
+    expect(n.source.tokens).toEqual(['jwt']);
+  });
+
+  it('takes the token from secrets when kubelet puts it there (serviceAccountTokenInSecrets)', async () => {
+    const n = node();
+    const { ['csi.storage.k8s.io/serviceAccount.tokens']: _dropped, ...ctx } = request().volumeContext;
+    await n.service.publish(request({ volumeContext: ctx, secrets: { 'csi.storage.k8s.io/serviceAccount.tokens': tokensOf('from-secrets') } }));
+    expect(n.source.tokens).toEqual(['from-secrets']);
+  });
+});
 
 describe('NodeVolumeService.publish when kubelet gives up', () => {
   it('stops before mounting when the deadline passed during the fetch, and leaves the target to kubelet', async () => {

@@ -207,9 +207,13 @@ export class NodeVolumeService {
     // fails when the provider is called (step 19), after the readonly check (step 16).
     const problem = (spc.provider === '' ? providerProblem(ref, spc.provider) : undefined) ?? parametersProblem(ref, spc.parameters);
     if (problem) throw problem;
-    // Volume context wins over SPC parameters on key clash, as upstream; tokens from `secrets` first.
+    // Volume context wins over SPC parameters on key clash, as upstream. Tokens: kubelet's in the
+    // volume context first, then `secrets` (where kubelet puts them with the CSIDriver's
+    // serviceAccountTokenInSecrets). Upstream reads `secrets` first, but that map also carries the
+    // pod's own nodePublishSecretRef Secret: a token planted there must not replace kubelet's, since
+    // secretlet serves cached credentials without showing each token to STS.
     const attributes: Record<string, string> = { ...spc.parameters, ...ctx };
-    const tokens = req.secrets[ATTR_TOKENS] ?? ctx[ATTR_TOKENS] ?? '';
+    const tokens = ctx[ATTR_TOKENS] || req.secrets[ATTR_TOKENS] || '';
     if (tokens !== '') attributes[ATTR_TOKENS] = tokens;
     if (!req.readonly) throw invalidArgument('ReadonlyNotSet', 'Readonly is not true in request', 'readonly');
     const notServed = providerProblem(ref, spc.provider);

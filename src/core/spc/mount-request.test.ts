@@ -50,6 +50,11 @@ describe('parseMountRequest + planMount', () => {
     expect(identityFor(parseMountRequest(request({ objects: OBJECTS }))).token).toBe('irsa-jwt');
   });
 
+  it.each(['rel/dir', '/a/../var/lib/secretlet', '/a//b', '/'])('refuses target_path %j before anything else: the agent writes there as root', (targetPath) => {
+    const e = thrown(() => parseMountRequest(request({ objects: OBJECTS }, { targetPath })));
+    expect({ code: e.code, field: e.field }).toEqual({ code: 'INVALID_ARGUMENT', field: 'target_path' });
+  });
+
   it('checks in ASCP order: target path, attributes, tokens, permission, regions, usePodIdentity, audience, pathTranslation, objects', () => {
     const everythingWrong = { usePodIdentity: 'yes', pathTranslation: 'ab', objects: '- x', region: 'r', failoverRegion: 'r' };
     expect(thrown(() => parseMountRequest(request(everythingWrong, { targetPath: '', permission: '' }))).message).toBe('Missing mount path');

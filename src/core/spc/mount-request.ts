@@ -12,6 +12,7 @@
  * credential calls).
  */
 import { invalidArgument } from '../errors.js';
+import { targetPathProblem } from './target-path.js';
 import type { AddressPreference, AudienceToken, AuthMode, AwsIdentity, MountPlan, PathTranslation, PodInfo } from '../model.js';
 import {
   ATTR_FAILOVER_REGION,
@@ -65,6 +66,8 @@ export function podFromAttributes(attributes: Record<string, string>): PodInfo {
 /** Phase 1: everything that needs no I/O except the objects; throws the first error in ASCP's order. */
 export function parseMountRequest(input: MountRequestInput): ParsedMountRequest {
   if (input.targetPath === '') throw invalidArgument('MissingTargetPath', 'Missing mount path', 'target_path');
+  const badTargetPath = targetPathProblem(input.targetPath);
+  if (badTargetPath !== undefined) throw badTargetPath;
   const attributes = parseAttributes(input.attributes);
   const tokens = parseServiceAccountTokens(attribute(attributes, ATTR_TOKENS));
   const defaultMode = parsePermission(input.permission);

@@ -12,6 +12,13 @@
  */
 import { constants } from 'node:os';
 
+/**
+ * MS_NOSUID | MS_NODEV (linux/mount.h): a secrets volume holds data files, so set-uid bits and
+ * device nodes in it are never honoured. Not MS_NOEXEC: upstream mounts with no options, and a
+ * pod may run a script it keeps in its secrets. mount(8)'s fallback gets the same as `nosuid,nodev`.
+ */
+const SECRET_VOLUME_FLAGS = 0x2 | 0x4;
+
 /** What a call did: nothing to report, or the errno name and strerror's text. */
 export type SyscallOutcome = { ok: true } | { ok: false; errno: string; message: string };
 
@@ -54,7 +61,7 @@ export async function loadLibcMount(libcPath = 'libc.so.6'): Promise<LibcMount> 
     return { ok: false, errno: errnoName(errno), message: String(strerror(errno)) };
   };
   return {
-    mountTmpfs: (target, data) => nulByte(target) ?? outcome(mount('tmpfs', target, 'tmpfs', 0, data)),
+    mountTmpfs: (target, data) => nulByte(target) ?? outcome(mount('tmpfs', target, 'tmpfs', SECRET_VOLUME_FLAGS, data)),
     unmount: (target) => nulByte(target) ?? outcome(umount2(target, 0)),
   };
 }

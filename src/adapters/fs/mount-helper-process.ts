@@ -85,7 +85,7 @@ function runCommand(command: string, args: string[], done: (outcome: CommandOutc
 function runAsCommand(request: Exclude<HelperRequest, HelperCommandRequest>, reason: string, reply: (r: HelperOpReply) => void): void {
   const [command, args] =
     request.op === 'mountTmpfs'
-      ? ['mount', ['-t', 'tmpfs', '-o', tmpfsData(request.sizeBytes, request.mode), 'tmpfs', request.target]]
+      ? ['mount', ['-t', 'tmpfs', '-o', `nosuid,nodev,${tmpfsData(request.sizeBytes, request.mode)}`, 'tmpfs', request.target]]
       : ['umount', [request.target]];
   const base = { id: request.id, via: 'command' as MountVia, fallbackReason: reason };
   runCommand(command, args, (outcome) => {

@@ -93,7 +93,8 @@ export class TmpfsMounter implements VolumeMounter {
     }
     const mountOptions = `size=${options.sizeBytes},mode=${this.rootMode.toString(8).padStart(4, '0')}`;
     if (this.via.kind === 'command') {
-      const args = ['-t', 'tmpfs', '-o', mountOptions, 'tmpfs', target];
+      // nosuid,nodev as the syscall path sets them (libc-mount.ts SECRET_VOLUME_FLAGS).
+      const args = ['-t', 'tmpfs', '-o', `nosuid,nodev,${mountOptions}`, 'tmpfs', target];
       await this.runCommand({ runner: this.via.runner, command: this.mountCommand, args, reason: 'TmpfsMountFailed' });
       return;
     }

@@ -62,6 +62,7 @@ describe('HelperProcessCommandRunner tmpfs operations', () => {
     expect(await helper.mountTmpfs(target, { sizeBytes: 128 * 1024, mode: 0o700 })).toEqual({ ok: true, via: 'syscall' });
     mounted.push(target);
     expect(mountinfoLine(target)).toMatch(/ - tmpfs tmpfs .*size=128k,mode=700/);
+    expect(mountinfoLine(target)?.split(' ')[5]?.split(',')).toEqual(expect.arrayContaining(['nosuid', 'nodev']));
 
     expect(await helper.unmount(target)).toEqual({ ok: true, via: 'syscall' });
     mounted.pop();

@@ -106,6 +106,8 @@ describe('TmpfsMounter', () => {
 
       const line = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').find((l) => l.split(' ')[4] === target);
       expect(line).toMatch(/ - tmpfs tmpfs .*size=1024k,mode=755/);
+      // Per-mount options (field 6): set-uid bits and device nodes in a secrets volume are ignored.
+      expect(line?.split(' ')[5]?.split(',')).toEqual(expect.arrayContaining(['nosuid', 'nodev']));
       const fs = await statfs(target);
       expect(fs.bsize * fs.blocks).toBe(1024 * 1024);
       expect((await stat(target)).mode & 0o7777).toBe(0o755);
@@ -232,7 +234,7 @@ describe('TmpfsMounter error mapping (scripted runner)', () => {
     await new TmpfsMounter({ runner, rootMode: 0o755 }).mount('/t/my vol', { sizeBytes: 4096 });
     await new TmpfsMounter({ runner }).unmount('/t/my vol');
     expect(runner.calls).toEqual([
-      { command: 'mount', args: ['-t', 'tmpfs', '-o', 'size=4096,mode=0755', 'tmpfs', '/t/my vol'] },
+      { command: 'mount', args: ['-t', 'tmpfs', '-o', 'nosuid,nodev,size=4096,mode=0755', 'tmpfs', '/t/my vol'] },
       { command: 'umount', args: ['/t/my vol'] },
     ]);
   });
@@ -244,7 +246,7 @@ describe('TmpfsMounter error mapping (scripted runner)', () => {
     expect(err).toMatchObject({
       code: 'INTERNAL',
       reason: 'TmpfsMountFailed',
-      message: 'mount -t tmpfs -o size=1024,mode=0750 tmpfs /t failed: mount: /t: permission denied.',
+      message: 'mount -t tmpfs -o nosuid,nodev,size=1024,mode=0750 tmpfs /t failed: mount: /t: permission denied.',
     });
   });
 

@@ -18,7 +18,7 @@
  * trusted (the socket is root-only); the window is a permit, memory is used only by what is sent.
  */
 import { randomBytes } from 'node:crypto';
-import { link, lstat, mkdir, unlink } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, unlink } from 'node:fs/promises';
 import type { Http2Server } from 'node:http2';
 import { connect } from 'node:net';
 import { basename, dirname, join } from 'node:path';
@@ -68,6 +68,9 @@ export async function startUdsServer(options: UdsServerOptions): Promise<UdsServ
         err ? reject(err) : resolve(),
       );
     });
+    // Only root (kubelet, the driver, their sidecars) may connect, whatever the umask: connect()
+    // needs write permission on the socket, which 0600 keeps to its owner.
+    await chmod(privatePath, 0o600);
     await link(privatePath, socketPath);
   } catch (err) {
     server.forceShutdown();

@@ -136,6 +136,17 @@ describe('Unix socket server lifecycle', () => {
     expect(await kind(path)).toBe('directory');
   });
 
+  it('gives the socket mode 0600 (owner only) whatever the umask', async () => {
+    const path = `${dir.dir}/aws.sock`;
+    const previous = process.umask(0);
+    try {
+      await start(path);
+    } finally {
+      process.umask(previous);
+    }
+    expect((await lstat(path)).mode & 0o777).toBe(0o600);
+  });
+
   it('creates the parent directory of the socket', async () => {
     const path = `${dir.dir}/plugins/csi-secrets-store/p.sock`;
     const { client } = await start(path);

@@ -208,6 +208,21 @@ describe('RotationReconciler', () => {
     expect(journal.state.lastSeq).toBe(1);
   });
 
+  it("never writes into a provider-door target that is no longer the directory the door wrote (the driver's tmpfs unmounted)", async () => {
+    let stamp = 'tmpfs-dev:1:1:1';
+    const { live, source, writer, reconciler } = await setup(undefined, { targetStamp: () => stamp });
+    live.set({ ...live.get('u1/vol')!, door: 'provider', targetStamp: 'tmpfs-dev:1:1:1' });
+    source.next = () => ok({ bytes: enc.encode('A2'), version: 'v2' });
+    stamp = 'disk-dev:77:5:5'; // unmounted: the node's disk shows through until the driver's rmdir
+    const report = await reconciler.runCycle();
+    expect(writer.writes).toEqual([]);
+    expect(report.rewritten).toEqual([]);
+    // Still the same directory, whatever changed inside it: the rewrite goes ahead.
+    stamp = 'tmpfs-dev:1:9:9';
+    expect((await reconciler.runCycle()).rewritten).toEqual(['u1/vol']);
+    expect(writer.writes).toHaveLength(1);
+  });
+
   it('still rewrites a mount whose token alone was handed over while the cycle fetched', async () => {
     const { journal, live, source, writer, reconciler } = await setup();
     source.next = () => ok({ bytes: enc.encode('A2'), version: 'v2' });

@@ -21,6 +21,7 @@
  */
 import { access } from 'node:fs/promises';
 import { isGuardedWriter } from '../adapters/fs/locked-target-writer.js';
+import { sameTargetDirectory } from '../adapters/fs/target-stamp.js';
 import type { Logger } from '../adapters/logging/logger.js';
 import type { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
 import { asSecretletError } from '../core/errors.js';
@@ -360,6 +361,11 @@ export class RotationReconciler {
     const { writer, targetPath } = seen.mount;
     if (isGuardedWriter(writer)) return (await writer.writeIfWanted(targetPath, files, () => this.mayStillWrite(seen))).status;
     if (!(await this.targetExists(targetPath))) return 'target-gone';
+    // The provider door's target must still be the directory the door wrote into. Once the driver
+    // unmounted its tmpfs the path shows the node's disk (another device and inode) until its rmdir:
+    // files written there would stay on the disk, and the rmdir would fail with ENOTEMPTY.
+    const recorded = seen.mount.targetStamp;
+    if (recorded !== undefined && this.options.targetStamp !== undefined && !sameTargetDirectory(recorded, this.options.targetStamp(targetPath))) return 'target-gone';
     if (!this.mayStillWrite(seen)) return 'unwanted';
     await writer.write(targetPath, files);
     return 'written';

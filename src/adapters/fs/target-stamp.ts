@@ -8,6 +8,16 @@
  */
 import { statSync } from 'node:fs';
 
+/**
+ * Whether two stamps are of the same directory (device and inode), whatever changed inside it. A
+ * mount over the path or its unmount shows another directory. False when either is unknown.
+ */
+export function sameTargetDirectory(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined) return false;
+  const directoryOf = (stamp: string) => stamp.slice(0, stamp.indexOf(':', stamp.indexOf(':') + 1));
+  return directoryOf(a) === directoryOf(b);
+}
+
 /** Undefined when the path does not exist or cannot be stat-ed. */
 export function targetStamp(path: string): string | undefined {
   try {

@@ -6,6 +6,7 @@ import type { NewEvent } from '../core/events/events.js';
 import type { DesiredSecret } from '../core/secrets/desired-secret.js';
 import { EventJournal } from './event-journal.js';
 import { SecretSync } from './secret-sync.js';
+import type { SecretStore } from './secret-sync.js';
 
 const logger = createLogger({ level: 'silent' });
 const hasher = { hash: (b: Uint8Array) => `h${b.length}` };
@@ -209,6 +210,243 @@ describe('SecretSync permanent failures', () => {
       await until(() => store.tries.length >= before + 3);
       expect(journal.state.lastSeq).toBe(seqAfterSync + 1);
       expect(messages().filter((m) => m === 'secret sync failed')).toHaveLength(1);
+    } finally {
+      await sync.stop();
+    }
+  });
+});
+
+type Published = Extract<NewEvent, { type: 'MountPublished' }>;
+
+/** Pod `web-<i>` (uid `uid-<i>`) mounts the SPC that asks for shop/db. */
+function mountOf(i: number): NewEvent {
+  const base = (published as Published).payload;
+  return { type: 'MountPublished', payload: { ...base, mountKey: `uid-${i}/vol`, pod: { namespace: 'shop', name: `web-${i}`, uid: `uid-${i}` }, targetPath: `/t/${i}` } };
+}
+
+function unmountOf(i: number): NewEvent {
+  return { type: 'MountUnpublished', payload: { mountKey: `uid-${i}/vol` } };
+}
+
+/** An API server that refuses every write while `down`, and remembers the owner change of each write tried. */
+class FlakySecrets extends FakeSecrets {
+  down = false;
+  readonly changes: Array<{ pods: string[]; released: string[] }> = [];
+  override apply(desired: DesiredSecret, owners: OwnerChange): Promise<SecretApplyResult> {
+    this.changes.push({ pods: owners.pods.map((p) => p.uid), released: [...owners.released].sort() });
+    if (this.down) return Promise.reject(new Error('the server is currently unable to handle the request'));
+    return super.apply(desired, owners);
+  }
+  /** The uids each release took out. */
+  readonly releases: string[][] = [];
+  override release(_namespace?: string, _name?: string, released: ReadonlySet<string> = new Set()): Promise<SecretApplyResult> {
+    this.releases.push([...released].sort());
+    return super.release();
+  }
+}
+
+function flakySync(journal: EventJournal, store: SecretStore): SecretSync {
+  return new SecretSync({
+    journal,
+    store,
+    events: { warning: () => Promise.resolve(true) },
+    readFiles: () => Promise.resolve(new Map([['db-password', new TextEncoder().encode('s3cr3t')]])),
+    logger,
+    random: () => 0.5,
+    resyncIntervalMs: 0,
+  });
+}
+
+/** Pods 1..n replace each other one by one (a Deployment rolling on this node), starting from pod `from`. */
+async function roll(journal: EventJournal, from: number, to: number): Promise<void> {
+  for (let i = from + 1; i <= to; i++) {
+    await journal.record([mountOf(i)]);
+    await journal.record([unmountOf(i - 1)]);
+    await settle(); // each new desired state is tried (and fails) before the next pod comes
+  }
+}
+
+describe('SecretSync released owners', () => {
+  it('remembers no pod that came and went while every write failed, however many a Deployment rolls', async () => {
+    useFakeClock();
+    const journal = new EventJournal({ log: new InMemoryEventLog(), hasher, logger, compactEvery: 0 });
+    await journal.record([mountOf(0)]);
+    const store = new FlakySecrets();
+    const sync = flakySync(journal, store);
+    sync.start();
+    try {
+      await settle();
+      expect(journal.state.secrets.get('shop/db')?.synced).toBeDefined(); // written with pod 0 as owner
+      store.down = true; // and from now on it fails for good
+      await roll(journal, 0, 1_000);
+      await vi.advanceTimersByTimeAsync(60_000);
+
+      const failed = store.changes.slice(1);
+      expect(failed.length).toBeGreaterThanOrEqual(1_000);
+      // Only pod 0 was ever listed as an owner: it is the one uid worth remembering.
+      expect(new Set(failed.flatMap((c) => c.released))).toEqual(new Set(['uid-0']));
+      expect(failed.at(-1)).toEqual({ pods: ['uid-1000'], released: ['uid-0'] });
+    } finally {
+      await sync.stop();
+    }
+  });
+
+  it('takes out at the next successful write the owners a write listed, before a restart too, and no pod that came and went between failures', async () => {
+    useFakeClock();
+    // The log a previous run left: pod 0's Secret written (the restart case, known from the log only).
+    const journal = new EventJournal({ log: new InMemoryEventLog(), hasher, logger, compactEvery: 0 });
+    await journal.record([mountOf(0)]);
+    const changedSeq = journal.state.secrets.get('shop/db')!.changedSeq;
+    await journal.record([{ type: 'SecretSynced', payload: { namespace: 'shop', secretName: 'db', mountKeys: ['uid-0/vol'], dataHash: 'h', basisSeq: changedSeq } }]);
+    const store = new FlakySecrets();
+    store.down = true;
+    const sync = flakySync(journal, store);
+    sync.start();
+    try {
+      await roll(journal, 0, 10);
+      store.down = false;
+      await vi.advanceTimersByTimeAsync(10_000); // past the longest backoff
+      expect(store.changes.at(-1)).toEqual({ pods: ['uid-10'], released: ['uid-0'] });
+      expect(journal.state.secrets.get('shop/db')?.synced?.mountKeys).toEqual(['uid-10/vol']);
+
+      // Pod 10 was listed by a write of this run.
+      store.down = true;
+      await roll(journal, 10, 20);
+      store.down = false;
+      await vi.advanceTimersByTimeAsync(10_000);
+      expect(store.changes.at(-1)).toEqual({ pods: ['uid-20'], released: ['uid-10'] });
+      expect(journal.state.secrets.get('shop/db')?.synced?.mountKeys).toEqual(['uid-20/vol']);
+    } finally {
+      await sync.stop();
+    }
+  });
+});
+
+/** A sync over FlakySecrets whose reads of the mount's files wait, after `hold()`, until `open()`. */
+function gatedSync(journal: EventJournal, store: FlakySecrets): { sync: SecretSync; hold: () => void; open: () => void } {
+  let open: () => void = () => undefined;
+  let gate = Promise.resolve();
+  const sync = new SecretSync({
+    journal,
+    store,
+    events: { warning: () => Promise.resolve(true) },
+    readFiles: async () => {
+      await gate;
+      return new Map([['db-password', new TextEncoder().encode('s3cr3t')]]);
+    },
+    logger,
+    resyncIntervalMs: 0,
+  });
+  return {
+    sync,
+    hold: () => {
+      gate = new Promise<void>((r) => (open = r));
+    },
+    open: () => {
+      open();
+      gate = Promise.resolve();
+    },
+  };
+}
+
+describe('SecretSync owners that leave while their Secret is written', () => {
+  it('takes out at the next write a pod that the write in flight listed after it had left', async () => {
+    useFakeClock();
+    const journal = new EventJournal({ log: new InMemoryEventLog(), hasher, logger, compactEvery: 0 });
+    await journal.record([mountOf(0)]);
+    const store = new FlakySecrets();
+    const { sync, hold, open } = gatedSync(journal, store);
+    sync.start();
+    try {
+      await settle();
+      expect(store.changes).toEqual([{ pods: ['uid-0'], released: [] }]);
+      hold();
+      await journal.record([mountOf(1)]); // the write in flight lists pods 0 and 1 ...
+      await settle();
+      await journal.record([unmountOf(1)]); // ... and pod 1 has left before it is sent
+      open();
+      await settle();
+      expect(store.changes.slice(1)).toEqual([
+        { pods: ['uid-0', 'uid-1'], released: [] },
+        { pods: ['uid-0'], released: ['uid-1'] },
+      ]);
+    } finally {
+      await sync.stop();
+    }
+  });
+
+  it('releases a Secret whose last pod left while its first write was in flight', async () => {
+    useFakeClock();
+    const journal = new EventJournal({ log: new InMemoryEventLog(), hasher, logger, compactEvery: 0 });
+    await journal.record([mountOf(0)]);
+    const store = new FlakySecrets();
+    const { sync, hold, open } = gatedSync(journal, store);
+    hold();
+    sync.start();
+    try {
+      await settle();
+      await journal.record([unmountOf(0)]); // no pod here asks for it, and it was never synced
+      open();
+      await settle();
+      expect(store.changes).toEqual([{ pods: ['uid-0'], released: [] }]); // written all the same
+      expect(store.releases).toEqual([['uid-0']]);
+    } finally {
+      await sync.stop();
+    }
+  });
+});
+
+/** An API server on which every release of a Secret fails (an outage, or a 403 that lasts). */
+class UnreleasableSecrets extends FakeSecrets {
+  failing = true;
+  /** When each release was tried (ms since the epoch). */
+  readonly releases: number[] = [];
+  override release(): Promise<SecretApplyResult> {
+    this.releases.push(Date.now());
+    return this.failing ? Promise.reject(new Error('secrets "db" is forbidden')) : Promise.resolve('deleted');
+  }
+}
+
+describe('SecretSync release failures', () => {
+  it('retries a failing release on the same backoff with jitter as a failing write, one log line per try', async () => {
+    useFakeClock();
+    const { logger: captured, messages } = capturingLogger();
+    const journal = new EventJournal({ log: new InMemoryEventLog(), hasher, logger, compactEvery: 0 });
+    await journal.record([published]);
+    const store = new UnreleasableSecrets();
+    const initialBackoffMs = 200;
+    const maxBackoffMs = 10_000;
+    const random = (): number => 0.5;
+    const sync = new SecretSync({
+      journal,
+      store,
+      events: { warning: () => Promise.resolve(true) },
+      readFiles: () => Promise.resolve(new Map([['db-password', new TextEncoder().encode('s3cr3t')]])),
+      logger: captured,
+      initialBackoffMs,
+      maxBackoffMs,
+      random,
+      resyncIntervalMs: 0,
+    });
+    sync.start();
+    try {
+      await settle();
+      expect(journal.state.secrets.get('shop/db')?.synced).toBeDefined();
+      const started = Date.now();
+      await journal.record([{ type: 'MountUnpublished', payload: { mountKey: 'uid-1/vol' } }]); // no pod here asks for it
+      await vi.advanceTimersByTimeAsync(60_000);
+
+      // The write's schedule: try n waits min(max, initial × 2^(n-1)) × (0.5 + random / 2) after try n-1.
+      const expected: number[] = [];
+      for (let t = 0, n = 1; t <= 60_000; t += Math.min(maxBackoffMs, initialBackoffMs * 2 ** (n - 1)) * (0.5 + random() / 2), n++) expected.push(t);
+      expect(expected).toHaveLength(13); // 0, 150, 450, … 9_450, then every 7_500 ms up to 54_450
+      expect(store.releases.map((t) => t - started)).toEqual(expected);
+      expect(messages().filter((m) => m.startsWith('releasing a secret'))).toHaveLength(expected.length);
+
+      store.failing = false; // the API server lets it through again: the next try releases it, and that is the last
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(store.releases).toHaveLength(expected.length + 1);
+      expect(messages()).toContain('secret released: no pod on this node asks for it');
     } finally {
       await sync.stop();
     }

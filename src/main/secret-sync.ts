@@ -5,7 +5,8 @@
  * TLS split), writes it with the consuming pods as owners, and appends SecretSynced.
  *
  * Owners are this node's share only (KubeSecretWriter): pods that stop consuming a Secret here are
- * remembered as released until the next write drops them, and when no pod here consumes it any more
+ * remembered as released until the next write drops them (only those a successful write may have
+ * listed: a pod that came and went while writes failed is not), and when no pod here consumes it any more
  * the Secret is released (deleted only if no other owner is left). Released pods are kept in memory:
  * after a crash before that write, the Secret keeps a reference to a pod that is gone, which
  * Kubernetes' garbage collector removes (and deletes the Secret with the last one), as upstream.
@@ -13,7 +14,8 @@
  * Delivery: at-least-once with idempotent writes. A crash after the write but before the append
  * only means the next start writes the same Secret again (the writer sees "unchanged"). Nothing
  * pending is lost across a restart: pending = projection state, which is replayed from the log.
- * While the API server is down, each Secret is retried with exponential backoff and jitter.
+ * While the API server is down, each Secret is retried with exponential backoff and jitter (its
+ * write, or its release once no pod here asks for it).
  *
  * Every 5 minutes each synced Secret is written again from its mount (the writer compares first:
  * one GET when nothing changed), so a Secret someone deleted or edited comes back, as upstream's
@@ -86,14 +88,32 @@ interface RetryState {
  */
 const PERMANENT_REASONS = new Set(['SecretNotManaged', 'FailedToCreateSecret']);
 
+/**
+ * The `changedSeq` of a release's retry state: a release has no desired state, and no real seq
+ * (they start at 1) matches it, so a Secret asked for again is written at once, not on the
+ * release's backoff.
+ */
+const RELEASE_SEQ = -1;
+
 export class SecretSync {
   private readonly options: SecretSyncOptions;
   private readonly random: () => number;
   private readonly retries = new Map<string, RetryState>();
   /** Secrets no pod here asks for any more, to release. */
   private readonly removals = new Set<string>();
-  /** Per Secret, pods (uids) that stopped consuming it here since its last write. */
+  /**
+   * Per Secret, pods (uids) that stopped consuming it here and that a write may have listed as
+   * owners (a subset of `written`): the next write takes them out.
+   */
   private readonly released = new Map<string, Set<string>>();
+  /**
+   * Per Secret, the pods (uids) this agent may have listed in its ownerReferences: those of its last
+   * successful write, plus every owner it had when this agent started (a write before a crash may
+   * have added them). A pod that came and went while every write failed was never listed, so it is
+   * not remembered as released: without this bound a Secret that fails for good (an unmanaged one
+   * in the way) would remember one uid per pod a Deployment rolls on this node, for months.
+   */
+  private readonly written = new Map<string, Set<string>>();
   private wake: (() => void) | undefined;
   private kicked = false;
   private loop: Promise<void> | undefined;
@@ -111,6 +131,11 @@ export class SecretSync {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    // What a write before this start (a crash between write and SecretSynced included) may have
+    // listed; owners that left before it are Kubernetes' garbage collector's, as the doc says.
+    for (const [key, s] of this.options.journal.state.secrets) {
+      for (const o of s.owners) this.writtenOf(key).add(o.uid);
+    }
     this.unsubscribe = this.options.journal.subscribe((record, before, after) => {
       if (record.type === 'SecretSynced' || record.type === 'SecretSyncFailed') return;
       // Owners that left: dropped by the next write. A Secret no pod here asks for any more is
@@ -120,9 +145,11 @@ export class SecretSync {
         const now = after.secrets.get(key);
         if (now === s) continue;
         const staying = new Set((now?.owners ?? []).map((o) => o.uid));
-        for (const o of s.owners) if (!staying.has(o.uid)) this.releasedOf(key).add(o.uid);
+        const written = this.written.get(key);
+        // Only an owner a write may have listed needs taking out (see `written`).
+        for (const o of s.owners) if (!staying.has(o.uid) && written?.has(o.uid) === true) this.releasedOf(key).add(o.uid);
         if (now === undefined && s.synced !== undefined) this.removals.add(key);
-        else if (now === undefined) this.released.delete(key); // never written: nothing to take back
+        else if (now === undefined) this.forget(key); // never written: nothing to take back
       }
       for (const [key, s] of after.secrets) {
         this.removals.delete(key);
@@ -166,7 +193,11 @@ export class SecretSync {
     while (!this.stopped) {
       this.kicked = false;
       const now = Date.now();
-      for (const key of [...this.removals]) await this.remove(key);
+      for (const key of [...this.removals]) {
+        const r = this.retries.get(key);
+        // A failed release waits for its backoff, as a failed write does.
+        if (this.removals.has(key) && (r === undefined || r.changedSeq !== RELEASE_SEQ || r.notBefore <= now)) await this.remove(key);
+      }
       for (const desired of this.runnable(now)) {
         if (this.stopped) return;
         await this.syncOne(desired);
@@ -185,14 +216,13 @@ export class SecretSync {
     let earliest: number | undefined;
     const pendingKeys = new Set(this.pending().map((s) => secretKey(s.namespace, s.secretName)));
     for (const [key, r] of this.retries) {
-      if (!pendingKeys.has(key)) {
+      if (!pendingKeys.has(key) && !(r.changedSeq === RELEASE_SEQ && this.removals.has(key))) {
         this.retries.delete(key);
         continue;
       }
       // A permanent failure with the resync off waits (Infinity) for its desired state to change.
       if (Number.isFinite(r.notBefore) && (earliest === undefined || r.notBefore < earliest)) earliest = r.notBefore;
     }
-    if (this.removals.size > 0) earliest = Math.min(earliest ?? Infinity, Date.now() + (this.options.initialBackoffMs ?? 200));
     if (this.nextResyncAt !== undefined) earliest = Math.min(earliest ?? Infinity, this.nextResyncAt);
     return earliest === undefined ? undefined : Math.max(0, earliest - Date.now());
   }
@@ -234,7 +264,8 @@ export class SecretSync {
       const files = await readFiles(mount.targetPath);
       const secret = buildDesiredSecret({ namespace: desired.namespace, spcName: mount.secretProviderClass, spec: desired.spec, index: Math.max(index, 0), files });
       const released = new Set(this.released.get(key));
-      const result = await store.apply(secret, { pods: desired.owners.map((o) => ({ name: o.name, uid: o.uid })), released });
+      const pods = desired.owners.map((o) => ({ name: o.name, uid: o.uid }));
+      const result = await store.apply(secret, { pods, released });
       if (result === 'unmanaged') {
         throw new SecretletError({
           code: 'FAILED_PRECONDITION',
@@ -243,6 +274,7 @@ export class SecretSync {
           message: `secret ${desired.namespace}/${desired.secretName} exists and is not managed by secretlet (no ${'secrets-store.csi.k8s.io/managed'}=true label); it was left untouched`,
         });
       }
+      this.wrote(key, pods, released);
       if (why === 'resync' && result === 'unchanged') return;
       await journal.record([
         {
@@ -257,7 +289,6 @@ export class SecretSync {
         },
       ]);
       this.retries.delete(key);
-      this.forgetReleased(key, released);
       logger.info(
         { namespace: desired.namespace, secret: desired.secretName, result, owners: desired.owners.length },
         why === 'resync' ? 'secret restored: it had been deleted or changed' : 'secret synced',
@@ -267,20 +298,34 @@ export class SecretSync {
     }
   }
 
-  private async failed(desired: DesiredSecretState, error: SecretletError): Promise<void> {
-    const { journal, events, logger, initialBackoffMs = 200, maxBackoffMs = 10_000, resyncIntervalMs = 300_000 } = this.options;
-    const key = secretKey(desired.namespace, desired.secretName);
+  /**
+   * Schedules the next try of `key` after a failed one at `changedSeq` (a write, or a release with
+   * RELEASE_SEQ): exponential backoff with jitter, restarted by a newer desired state; a permanent
+   * failure waits for the resync interval.
+   */
+  private backOff(key: string, changedSeq: number, permanent: boolean): RetryState {
+    const { initialBackoffMs = 200, maxBackoffMs = 10_000, resyncIntervalMs = 300_000 } = this.options;
     const previous = this.retries.get(key);
-    const same = previous !== undefined && previous.changedSeq === desired.changedSeq;
-    const attempts = same ? previous.attempts + 1 : 1;
-    const permanent = PERMANENT_REASONS.has(error.reason);
+    const attempts = previous !== undefined && previous.changedSeq === changedSeq ? previous.attempts + 1 : 1;
     const ceiling = Math.min(maxBackoffMs, initialBackoffMs * 2 ** (attempts - 1));
     const notBefore = permanent
       ? resyncIntervalMs > 0 ? Date.now() + resyncIntervalMs : Infinity
       : Date.now() + ceiling * (0.5 + this.random() / 2);
-    const recordedReason = same ? previous.recordedReason : recordedSinceChange(desired);
-    const state: RetryState = { attempts, notBefore, changedSeq: desired.changedSeq, ...(recordedReason !== undefined ? { recordedReason } : {}) };
+    const state: RetryState = { attempts, notBefore, changedSeq };
     this.retries.set(key, state);
+    return state;
+  }
+
+  private async failed(desired: DesiredSecretState, error: SecretletError): Promise<void> {
+    const { journal, events, logger } = this.options;
+    const key = secretKey(desired.namespace, desired.secretName);
+    const previous = this.retries.get(key);
+    const same = previous !== undefined && previous.changedSeq === desired.changedSeq;
+    const permanent = PERMANENT_REASONS.has(error.reason);
+    const recordedReason = same ? previous.recordedReason : recordedSinceChange(desired);
+    const state = this.backOff(key, desired.changedSeq, permanent);
+    const { attempts } = state;
+    if (recordedReason !== undefined) state.recordedReason = recordedReason;
     const repeat = permanent && recordedReason === error.reason;
     const fields = { namespace: desired.namespace, secret: desired.secretName, code: error.code, reason: error.reason, error: error.message, attempts };
     // A permanent failure found again at each resync would otherwise log the same warning forever.
@@ -303,11 +348,54 @@ export class SecretSync {
     try {
       const result = await this.options.store.release(key.slice(0, i), key.slice(i + 1), released);
       this.removals.delete(key);
+      if (this.retries.get(key)?.changedSeq === RELEASE_SEQ) this.retries.delete(key);
       this.forgetReleased(key, released);
+      // Only pods released after this call began may still be listed (the Secret came back meanwhile).
+      const left = this.released.get(key);
+      if (left === undefined) this.written.delete(key);
+      else this.written.set(key, new Set(left));
       this.options.logger.info({ secret: key, result, released: released.size }, 'secret released: no pod on this node asks for it');
     } catch (e) {
-      this.options.logger.warn({ secret: key, error: e instanceof Error ? e.message : String(e) }, 'releasing a secret no pod here asks for failed; will retry');
+      // Backs off as a failed write does, so an outage or a lasting 403 costs one GET and one line
+      // per backoff step, not five a second.
+      const { attempts } = this.backOff(key, RELEASE_SEQ, false);
+      this.options.logger.warn({ secret: key, error: e instanceof Error ? e.message : String(e), attempts }, 'releasing a secret no pod here asks for failed; will retry');
     }
+  }
+
+  /**
+   * After a successful write of `key` with these pods and `taken` released: the Secret may now list
+   * those pods, and the released ones this write did not take out (they left while it ran); the
+   * ones among them that no longer consume it here are released, for the next write.
+   */
+  private wrote(key: string, pods: readonly { uid: string }[], taken: ReadonlySet<string>): void {
+    const listed = new Set(pods.map((p) => p.uid));
+    for (const uid of this.released.get(key) ?? []) if (!taken.has(uid)) listed.add(uid);
+    const desired = this.options.journal.state.secrets.get(key);
+    const consuming = new Set((desired?.owners ?? []).map((o) => o.uid));
+    const released = new Set([...listed].filter((uid) => !consuming.has(uid)));
+    this.written.set(key, listed);
+    if (released.size > 0) this.released.set(key, released);
+    else this.released.delete(key);
+    // No pod here asks for it any more (its last one left while this write ran): release it, or
+    // it would keep owners, and this agent state, that nothing takes back. A new removal is tried
+    // on the next pass (a failed one waits for its backoff in `retries`).
+    if (desired === undefined && !this.removals.has(key)) {
+      this.removals.add(key);
+      this.kick();
+    }
+  }
+
+  private writtenOf(key: string): Set<string> {
+    let set = this.written.get(key);
+    if (set === undefined) this.written.set(key, (set = new Set()));
+    return set;
+  }
+
+  /** Drops what is remembered of a Secret no write of this agent can have listed owners in. */
+  private forget(key: string): void {
+    this.released.delete(key);
+    this.written.delete(key);
   }
 
   private releasedOf(key: string): Set<string> {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InMemoryEventLog } from '../adapters/eventlog/in-memory-event-log.js';
 import { createLogger } from '../adapters/logging/logger.js';
 import type { MountDoor, NewEvent } from '../core/events/events.js';
@@ -38,8 +38,11 @@ function rotated(n: number, versionOfA: string): NewEvent {
 /** A status store that remembers every patch and fails the first `failures` calls. */
 class FakeStatuses {
   readonly patches: Array<{ namespace: string; name: string; objects: ObjectVersion[] }> = [];
+  /** Every call, failed ones included. */
+  calls = 0;
   constructor(private failures = 0) {}
   setObjects(namespace: string, name: string, objects: readonly ObjectVersion[]): Promise<boolean> {
+    this.calls += 1;
     if (this.failures > 0) {
       this.failures -= 1;
       return Promise.reject(new Error('the server is currently unable to handle the request'));
@@ -200,3 +203,61 @@ async function until(check: () => boolean): Promise<void> {
 async function turns(n: number, done: () => boolean = () => false): Promise<void> {
   for (let i = 0; i < n && !done(); i += 1) await new Promise((r) => setImmediate(r));
 }
+
+function unpublished(n: number): NewEvent {
+  return { type: 'MountUnpublished', payload: { mountKey: `uid-${n}/vol` } };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('PodStatusFollower after an unpublish', () => {
+  it('forgets the failed patches of mounts that are unpublished, and retries none of them', async () => {
+    const n = 20;
+    const journal = await journalWith(Array.from({ length: n }, (_, i) => published(i + 1)));
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const store = new FakeStatuses(Infinity); // the API server refuses every patch
+    const follower = new PodStatusFollower({ journal, store, logger, retryDelayMs: () => 1_000 });
+    follower.start();
+    try {
+      await journal.record(Array.from({ length: n }, (_, i) => rotated(i + 1, 'v2')));
+      await follower.idle();
+      expect(store.calls).toBe(n);
+      expect(follower.retrying).toBe(n);
+
+      await journal.record(Array.from({ length: n }, (_, i) => unpublished(i + 1)));
+      expect(follower.retrying).toBe(0);
+      await vi.runAllTimersAsync();
+      expect(store.calls).toBe(n);
+      expect(vi.getTimerCount()).toBe(0);
+      expect(follower.retrying).toBe(0);
+    } finally {
+      await follower.stop();
+    }
+  });
+
+  it('forgets a patch that failed after its mount was unpublished, once its retry finds the mount gone', async () => {
+    const journal = await journalWith([published(1)]);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let fail: (e: Error) => void = () => undefined;
+    const store = { calls: 0, setObjects: (): Promise<boolean> => ((store.calls += 1), new Promise<boolean>((_, reject) => (fail = reject))) };
+    const follower = new PodStatusFollower({ journal, store, logger, retryDelayMs: () => 1_000 });
+    follower.start();
+    try {
+      await journal.record([rotated(1, 'v2')]);
+      expect(store.calls).toBe(1); // in flight
+      await journal.record([unpublished(1)]);
+      fail(new Error('the server is currently unable to handle the request'));
+      await follower.idle();
+      expect(follower.retrying).toBe(1); // the failure came after the unpublish: its retry is what finds the mount gone
+
+      await vi.runAllTimersAsync();
+      expect(store.calls).toBe(1);
+      expect(vi.getTimerCount()).toBe(0);
+      expect(follower.retrying).toBe(0);
+    } finally {
+      await follower.stop();
+    }
+  });
+});

@@ -84,6 +84,8 @@ export class PodStatusFollower {
       if (entry.door === 'csi' && entry.changedSeq > entry.publishedSeq) this.queue.add(entry.mountKey);
     }
     this.unsubscribe = journal.subscribe((record, before, after) => {
+      // A mount that goes has no status left to retry: forget its failures now, not at its retry.
+      if (record.type === 'MountUnpublished') this.attempts.delete(record.payload.mountKey);
       if (record.type !== 'MountUpdated') return;
       const key = record.payload.mountKey;
       const now = after.mounts.get(key);
@@ -105,6 +107,11 @@ export class PodStatusFollower {
     const done = this.idle();
     this.wakeIdleWaiters();
     await done;
+  }
+
+  /** Mounts whose last status patch failed and that wait for a retry (diagnostics and tests). */
+  get retrying(): number {
+    return this.attempts.size;
   }
 
   /** Resolves when nothing is queued or in flight (retries waiting on a timer do not count). */
@@ -159,10 +166,17 @@ export class PodStatusFollower {
   private async patch(mountKey: string): Promise<void> {
     const { journal, store, logger } = this.options;
     const entry: MountEntry | undefined = journal.state.mounts.get(mountKey);
-    if (entry === undefined || entry.door !== 'csi') return; // unpublished meanwhile: the status goes with the pod
+    // Neither case is retried, so its failure count goes too: kept, it would stay for the agent's life.
+    if (entry === undefined || entry.door !== 'csi') {
+      this.attempts.delete(mountKey); // unpublished meanwhile: the status goes with the pod
+      return;
+    }
     const name = podStatusName(entry.pod.name, entry.pod.namespace, entry.secretProviderClass);
     const versions = mountVersions(entry.objects);
-    if (versions === undefined) return; // logged by an older agent: its jmesPath files are unknown, leave the status as it is
+    if (versions === undefined) {
+      this.attempts.delete(mountKey); // logged by an older agent: its jmesPath files are unknown, leave the status as it is
+      return;
+    }
     try {
       const found = await store.setObjects(entry.pod.namespace, name, versions);
       this.attempts.delete(mountKey);

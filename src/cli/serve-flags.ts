@@ -27,7 +27,7 @@ export const SERVE_FLAGS: readonly FlagDefinition[] = [
   def('nodeName', 'node-name', 'string', '$NODE_NAME', "This node's name (downward API spec.nodeName); required in kubelet mode. Unset in provider mode, the node whose region label is read is the first mounted pod's spec.nodeName."),
   def('stateDir', 'state-dir', 'string', '/var/lib/secretlet', 'Directory for the event log; must survive agent restarts (hostPath).'),
   def('region', 'region', 'string', '$AWS_REGION', 'Default AWS region when a SecretProviderClass names none; else the node label topology.kubernetes.io/region.'),
-  def('rotationInterval', 'rotation-interval', 'string', '2m', 'How often live mounts are refreshed. A kubelet republish of a mount verified within this interval (and untouched since) reads nothing; 0 disables the reconciler, and then every republish reads.'),
+  def('rotationInterval', 'rotation-interval', 'string', '2m', 'How often live mounts are refreshed. A kubelet republish of a mount verified within this interval (and untouched since) reads nothing; 0 turns rotation off (removed provider-door mounts are still forgotten every 2m), and then every republish reads.'),
   def('logLevel', 'log-level', 'string', 'info', 'trace, debug, info, warn, error, fatal or silent.'),
   def('metricsAddr', 'metrics-addr', 'string', ':8095', 'host:port for /metrics, /healthz and /readyz; without a host (:8095) every IPv6 and IPv4 address; empty disables.'),
   def('kubeconfig', 'kubeconfig', 'string', '(in-cluster)', 'Kubeconfig file; empty uses the in-cluster service account.'),

@@ -66,7 +66,7 @@ const UPSTREAM_FLAGS: Readonly<Record<string, UpstreamFlag>> = {
   qps: { bool: false, from: 'provider', why: 'secretlet sets no client-side rate limit on its API server calls' },
   burst: { bool: false, from: 'provider', why: 'secretlet sets no client-side rate limit on its API server calls' },
   'eks-addon-version': { bool: false, from: 'provider', why: 'it only changes the SDK user agent' },
-  'pod-identity-http-timeout': { bool: false, from: 'provider', why: 'the Pod Identity agent call uses the SDK default timeout' },
+  'pod-identity-http-timeout': { bool: false, from: 'provider', why: "secretlet's Pod Identity call has its own fixed 5 s timeout per attempt (retried)" },
 };
 
 export interface TranslatedArgs {

@@ -29,7 +29,7 @@ export interface AgentOptions {
   /** Default primary region when an SPC names none (AWS_REGION). @default '' (use the node label) */
   region?: string;
   /**
-   * Rotation interval, e.g. '2m', '30s', '1m30s' (Go's duration syntax, src/config/duration.ts); '0' disables the reconciler. Also how long after a mount's
+   * Rotation interval, e.g. '2m', '30s', '1m30s' (Go's duration syntax, src/config/duration.ts); '0' turns rotation off. Also how long after a mount's
    * last verification a republish of it is answered without a read (minus `valueCacheTtl`).
    * @default '2m'
    */

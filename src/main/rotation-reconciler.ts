@@ -11,13 +11,15 @@
  * rotated again after kubelet's next republish hands one over (see rotation-live-mounts.ts), or,
  * with `--mint-tokens`, right away with a minted token (rotation-restored-mounts.ts).
  * A provider-door mount whose target directory is gone was unmounted by the driver (which never
- * tells the provider): the cycle records MountUnpublished for it.
+ * tells the provider): the cycle records MountUnpublished for it. With rotation off (`intervalMs`
+ * 0) a timer still runs that sweep alone every 2 minutes.
  *
  * Doors keep working while a cycle runs. A publish that replaced a mount (new plan or values) or
  * wrote its target since the cycle planned wins: the cycle neither writes nor records that mount
  * (`superseded`), checked under the target's lock when the writer has one (writeIfStillPlanned). A
  * mount unpublished meanwhile is never written: the kubelet door's writer refuses a target that is
- * no longer a mount point, under the lock its cleanup holds.
+ * no longer a mount point, under the lock its cleanup holds, and a provider-door rewrite needs the
+ * directory (device, inode) the door wrote into, which the driver's unmount replaces.
  */
 import { access } from 'node:fs/promises';
 import { isGuardedWriter } from '../adapters/fs/locked-target-writer.js';
@@ -243,7 +245,7 @@ export class RotationReconciler {
     const plan = planRotation(mounts);
     const fetching = this.stopwatch();
     const { results, startedAt } = await this.fetchAll(plan, report);
-    // Objects that met a server fault in the primary region: their mounts' failover regions, as a mount does.
+    // Objects that met a fault that falls over in the primary region: their mounts' failover regions, as a mount does.
     const second = planFailover(mounts, plan, results);
     const failover = second.groups.length === 0 ? undefined : { plan: second, results: (await this.fetchAll(second, report)).results };
     // A throttled failover region is throttling too: both rounds count.

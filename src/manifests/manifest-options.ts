@@ -34,7 +34,7 @@ export interface ManifestOptions {
   image?: string;
   /** Default AWS region (`--region`); set, the agent never reads node labels, so `nodes get` is dropped. @default '' */
   region?: string;
-  /** `--rotation-interval`, e.g. '2m' or '1m30s'; '0' disables the reconciler. @default '2m' */
+  /** `--rotation-interval`, e.g. '2m' or '1m30s'; '0' turns rotation off. @default '2m' */
   rotationInterval?: string;
   /** `--log-level`. @default 'info' */
   logLevel?: ManifestLogLevel;

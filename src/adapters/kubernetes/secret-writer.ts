@@ -9,7 +9,8 @@
  * the ones that stopped consuming it here (`released`); owners it did not put there (other nodes'
  * pods, or anyone else's references) are kept as they are. The Secret is deleted only when dropping
  * this node's pods leaves no owner at all, with the version it read as a precondition, so an agent
- * that adds its pod at the same moment wins and the Secret stays.
+ * that adds its pod at the same moment wins and the Secret stays; and when its `type` changed, it is
+ * deleted and created again with the same owners (the API server refuses a type change).
  */
 import { CoreV1Api } from '@kubernetes/client-node';
 import type { KubeConfig, V1OwnerReference, V1Secret } from '@kubernetes/client-node';

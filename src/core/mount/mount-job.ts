@@ -14,8 +14,8 @@
  *   at once, as ASCP's modeled errors are;
  * - the mount fails with the first failing object's real cause, naming the object and the region,
  *   instead of "Failed to fetch secret from all regions". "First" is in object order among the
- *   final outcomes known: a client fault anywhere fails the mount at once, without contacting the
- *   failover region for other objects that would only have been retried there.
+ *   final outcomes known: a fatal client fault anywhere fails the mount at once, without contacting
+ *   the failover region for other objects that would only have been retried there.
  */
 import { SecretletError, asSecretletError } from '../errors.js';
 import type { StatusCode } from '../errors.js';

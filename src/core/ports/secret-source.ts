@@ -9,9 +9,10 @@ import type { Result } from '../result.js';
  * `fetch` returns one Result per request, in request order. A per-object failure (not found,
  * access denied for that secret) is an `ok: false` entry; a failure of the whole call (credentials,
  * throttling after retries, network) may be thrown or reported for every entry.
- * Error codes: INVALID_ARGUMENT / NOT_FOUND / PERMISSION_DENIED / UNAUTHENTICATED are client faults
- * (fatal, no failover); UNAVAILABLE / DEADLINE_EXCEEDED / INTERNAL / RESOURCE_EXHAUSTED are server
- * faults (the failover region is tried).
+ * Error codes: INVALID_ARGUMENT / NOT_FOUND / PERMISSION_DENIED / UNAUTHENTICATED are client faults,
+ * fatal except an access denial (PERMISSION_DENIED with reason AccessDenied), for which the failover
+ * region is tried as ASCP does; UNAVAILABLE / DEADLINE_EXCEEDED / INTERNAL / RESOURCE_EXHAUSTED are
+ * server faults (the failover region is tried). mount-job.ts `fallsOver` decides.
  */
 export interface FetchOptions {
   /**

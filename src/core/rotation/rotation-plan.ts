@@ -5,8 +5,9 @@
  * however many pods mount it; `settleRotation` takes the answers back and decides, per mount,
  * whether its content changed (and renders the new payload), stayed the same, or could not be
  * refreshed (then the old content stays: rotation never empties or half-updates a mount).
- * Objects that met a server fault in the primary region are asked again in their mount's failover
- * region (`planFailover`), with the same rules as a mount.
+ * Objects that met a fault that falls over in the primary region (`fallsOver`: a server fault or an
+ * access denial) are asked again in their mount's failover region (`planFailover`), with the same
+ * rules as a mount.
  *
  * Pinned objects (an SPC `objectVersion`) are never re-fetched: their current value is reused for
  * rendering. An `objectVersionLabel` is not a pin: a label (AWSPREVIOUS, a custom staging label, an
@@ -67,9 +68,9 @@ export function planRotation(mounts: readonly RotationMount[]): RotationPlan {
 
 /**
  * The second round of a cycle, as a mount does it (mount-job.ts): the objects whose primary answer
- * was a server fault (unavailable, throttled, timed out, internal), for mounts that name a failover
- * region, asked there under their failover names. Client faults never fail over. Empty when the
- * primary round had no such failure.
+ * was a fault that falls over (a server fault: unavailable, throttled, timed out, internal; or an
+ * access denial), for mounts that name a failover region, asked there under their failover names.
+ * The other client faults never fail over. Empty when the primary round had no such failure.
  */
 export function planFailover(mounts: readonly RotationMount[], primary: RotationPlan, results: ReadonlyArray<readonly FetchOutcome[]>): RotationPlan {
   const builder = new PlanBuilder();

@@ -2,8 +2,8 @@
  * The `serviceaccounts/token` subresource (TokenRequest): what kubelet calls to get the projected
  * tokens it hands to CSI drivers. Follows the API server's registry (serviceaccount/storage/token.go)
  * step by step: the body must decode (400), the service account must exist (404), the lifetime
- * must be 10 minutes to 2^32 seconds (422), and a bound object must exist (404), be a Pod, Node or
- * Secret (400), run as the requested service account if it is a Pod (400), and have the uid the
+ * must be 10 minutes to 2^32 seconds (422), and a bound object must be a Pod, Node or Secret (400)
+ * that exists (404), run as the requested service account if it is a Pod (400), and have the uid the
  * reference names (409). Then it mints through the instance's TokenIssuer.
  */
 import { invalidValue } from './field-errors.js';

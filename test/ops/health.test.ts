@@ -3,6 +3,9 @@
  * liveness sidecar calls always agrees with /readyz — including while a SIGTERM drain lets an
  * in-flight mount finish.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCsiClient, createProviderClient } from '../../src/adapters/grpc/index.js';
 import { InMemoryVolumeMounter } from '../../src/adapters/fs/in-memory-volume-mounter.js';
@@ -25,6 +28,17 @@ function awsGate(): { delay: (ms: number) => Promise<void>; waiting: () => numbe
   };
 }
 
+/** A kubeconfig whose API server refuses every connection (nothing listens on loopback port 1). */
+function deadKubeconfig(): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'secretlet-deadkc-')), 'kubeconfig');
+  writeFileSync(
+    path,
+    'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}}]\n' +
+      'contexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\nusers: [{name: u, user: {token: t}}]\n',
+  );
+  return path;
+}
+
 describe('health endpoints and CSI Probe', () => {
   let h: Harness | undefined;
 
@@ -45,6 +59,21 @@ describe('health endpoints and CSI Probe', () => {
     const csi = createCsiClient(h.csiEndpoint);
     try {
       expect(await csi.probe()).toEqual({ ready: true });
+    } finally {
+      csi.close();
+    }
+  });
+
+  it('stays not ready (503, apiServer false, Probe false) while the API server does not answer', async () => {
+    // The Kubernetes emulator goes away before the agent starts; the agent reads its kubeconfig anyway.
+    h = await startHarness({ mounter: new InMemoryVolumeMounter(), agent: { kubeconfig: deadKubeconfig() } });
+    const port = h.agent.metricsPort!;
+    const ready = await httpGet(port, '/readyz');
+    expect(ready.status).toBe(503);
+    expect((JSON.parse(ready.body) as { checks: Record<string, boolean> }).checks).toMatchObject({ doors: true, apiServer: false });
+    const csi = createCsiClient(h.csiEndpoint);
+    try {
+      expect(await csi.probe()).toEqual({ ready: false });
     } finally {
       csi.close();
     }

@@ -44,13 +44,28 @@ export class WatchedSpcCatalog implements SpcCatalog {
   private readonly informer: Informer<SpcObject> & ObjectCache<SpcObject>;
   private started = false;
   private restart: NodeJS.Timeout | undefined;
+  /** Whether the informer's LIST has answered since `start()`; what `start()` resolves on. */
+  private listed = false;
+  private listError: unknown;
 
   constructor(kc: KubeConfig) {
     this.api = kc.makeApiClient(CustomObjectsApi);
     this.informer = makeInformer<SpcObject>(
       kc,
       `/apis/${GROUP}/${VERSION}/${PLURAL}`,
-      () => this.api.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL }) as never,
+      // The informer swallows a failed LIST (it emits 'error' and its start() resolves), so the
+      // outcome is noted here: start() reports it, and readiness waits for the first answer.
+      () =>
+        (this.api.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL }) as Promise<never>).then(
+          (list) => {
+            this.listed = true;
+            return list;
+          },
+          (e: unknown) => {
+            this.listError = e;
+            throw e;
+          },
+        ),
     );
     // The informer restarts its watch itself; errors only mean the cache may lag, and a miss falls back to GET.
     this.informer.on('error', () => {
@@ -64,19 +79,27 @@ export class WatchedSpcCatalog implements SpcCatalog {
     });
   }
 
+  /** Resolves once the first LIST answered; rejects with its error otherwise (the caller retries). */
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    this.listed = false;
+    this.listError = undefined;
     try {
       await this.informer.start();
+      if (!this.listed) throw this.listError ?? new Error('the SecretProviderClass list did not answer');
     } catch (e) {
-      this.started = false;
+      await this.halt();
       throw e;
     }
   }
 
   async stop(): Promise<void> {
     if (!this.started) return;
+    await this.halt();
+  }
+
+  private async halt(): Promise<void> {
     this.started = false;
     clearTimeout(this.restart);
     this.restart = undefined;

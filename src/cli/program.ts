@@ -94,15 +94,19 @@ export function buildProgram(upstreamNotes: readonly string[] = [], runners: Par
     .addOption(new Option('--port <n>', 'port').default('4566').env('SECRETLET_AWS_PORT'))
     .addOption(new Option('--host <addr>', 'bind address').default('127.0.0.1'))
     .addOption(new Option('--latency <ms>', 'added round-trip latency').default('0'))
-    .addOption(new Option('--seed <file>', 'YAML/JSON seed: secrets, parameters, roles, podIdentityAssociations, trustedIssuers'))
-    .action(async (o: { port: string; host: string; latency: string; seed?: string }) => {
-      const { startAwsEmulator, loadSeed } = await import('../emulators/aws/index.js');
-      const aws = await startAwsEmulator({ host: o.host, port: Number(o.port), latencyMs: Number(o.latency) });
-      if (o.seed) await loadSeed(aws, o.seed);
-      out(`local AWS endpoint on ${aws.url}; admin access key ${aws.adminCredentials.accessKeyId}`);
-      out(`export AWS_ENDPOINT_URL=${aws.url}`);
-      await waitForSignal();
-      await aws.stop();
+    .addOption(new Option('--seed <file>', 'YAML/JSON seed: secrets, parameters, roles, podIdentityAssociations, trustedIssuers (e.g. src/emulators/aws/example-seed.yaml)'))
+    .addOption(new Option('--trust-kube <kubeconfig>', "accept the service-account tokens of that kubeconfig's API server (e.g. secretlet emulate kube's)"))
+    .action(async (o: { port: string; host: string; latency: string; seed?: string; trustKube?: string }) => {
+      const { runEmulateAws } = await import('./emulate-aws.js');
+      await runEmulateAws({
+        port: Number(o.port),
+        host: o.host,
+        latencyMs: Number(o.latency),
+        ...(o.seed === undefined ? {} : { seed: o.seed }),
+        ...(o.trustKube === undefined ? {} : { trustKube: o.trustKube }),
+        out,
+        untilStopped: waitForSignal,
+      });
     });
   emulate
     .command('kube')
@@ -112,7 +116,11 @@ export function buildProgram(upstreamNotes: readonly string[] = [], runners: Par
     .action(async (o: { port: string; kubeconfig: string }) => {
       const { startKubeEmulator } = await import('../emulators/kube/index.js');
       const kube = await startKubeEmulator({ port: Number(o.port) });
-      await kube.writeKubeconfig(o.kubeconfig);
+      // A server left listening after a failure would keep the command alive with nothing to use.
+      await kube.writeKubeconfig(o.kubeconfig).catch(async (e: unknown) => {
+        await kube.stop();
+        throw e;
+      });
       out(`local Kubernetes API server on ${kube.url}; kubeconfig written to ${o.kubeconfig}`);
       out(`export KUBECONFIG=${o.kubeconfig}`);
       await waitForSignal();
@@ -158,7 +166,7 @@ export function buildProgram(upstreamNotes: readonly string[] = [], runners: Par
     });
 
   program
-    .command('docs', { hidden: true })
+    .command('docs')
     .description('Print (or --write into a README) the generated configuration reference.')
     .argument('<section>', 'config-reference')
     .option('--write <file>', 'replace the section between the markers in this file')

@@ -17,7 +17,7 @@ export interface ValidateCommandOptions {
 
 interface ManifestObject {
   kind?: string;
-  metadata?: { name?: string };
+  metadata?: { name?: string; namespace?: string };
 }
 
 /** The objects of one YAML document: itself, or the items of a `kind: List` (kubectl's `-o yaml` of several). */
@@ -50,14 +50,16 @@ async function validateFile(file: string, options: ValidateCommandOptions): Prom
       if (value.kind !== 'SecretProviderClass') continue;
       checked += 1;
       const report = validateSecretProviderClass(value, options.region ? { region: options.region } : {});
-      const name = value.metadata?.name ?? `document ${i + 1}${value === doc.toJS() ? '' : ` item ${j + 1}`}`;
+      // namespace/name when the file says (kubectl's `-A` output does), so two same-named SPCs differ.
+      const metaName = value.metadata?.name === undefined ? undefined : [value.metadata.namespace, value.metadata.name].filter(Boolean).join('/');
+      const name = metaName ?? `document ${i + 1}${value === doc.toJS() ? '' : ` item ${j + 1}`}`;
       for (const note of report.notes) options.out(`${file}: ${name}: note: ${note}`);
       if (!report.ok) {
         ok = false;
         for (const e of report.errors) options.err(`${file}: ${name}: ${e.code}${e.field ? ` ${e.field}` : ''}: ${e.message}`);
         continue;
       }
-      options.out(`${file}: ${name}: ok (${report.files.length} files: ${report.files.join(', ')})`);
+      options.out(`${file}: ${name}: ok (${report.files.length} ${report.files.length === 1 ? 'file' : 'files'}: ${report.files.join(', ')})`);
     }
   }
   if (checked === 0) {

@@ -4,11 +4,12 @@
  * provider door, and the binary exits non-zero.
  */
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { createProviderClient } from '../../src/adapters/grpc/index.js';
 import { runValidate } from '../../src/cli/validate.js';
 import { startHarness } from '../support/agent-harness.js';
@@ -35,7 +36,7 @@ describe('secretlet validate on the shared fixtures', () => {
     const r = await validate([join(SHARED, file)]);
     expect(r.err).toEqual([]);
     expect(r.code).toBe(0);
-    expect(r.out.at(-1)).toMatch(/: ok \(\d+ files: /);
+    expect(r.out.at(-1)).toMatch(/: ok \(\d+ files?: /);
   });
 
   it('pod-identity.yaml fails with the error a kubelet-door mount gives: the SPC has no spec.provider', async () => {
@@ -44,6 +45,26 @@ describe('secretlet validate on the shared fixtures', () => {
     const r = await validate([join(SHARED, 'pod-identity.yaml')]);
     expect(r.code).toBe(1);
     expect(r.err.join('\n')).toContain('spec.provider: provider not set in default/example-pod-identity-spc');
+  });
+
+  it('names each SPC namespace/name, and notes the missing region only where an ARN object needs one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'secretlet-validate-'));
+    try {
+      const file = join(dir, 'list.yaml');
+      const spc = (ns: string, objects: string) =>
+        ({ apiVersion: 'secrets-store.csi.x-k8s.io/v1', kind: 'SecretProviderClass', metadata: { name: 'db', namespace: ns }, spec: { provider: 'aws', parameters: { objects } } });
+      const arn = '- objectName: "arn:aws:secretsmanager:us-west-2:111122223333:secret:db-AbCdEf"\n';
+      writeFileSync(file, stringify({ apiVersion: 'v1', kind: 'List', items: [spc('team-a', '- objectName: db\n  objectType: secretsmanager\n'), spc('team-b', arn)] }));
+      const r = await validate([file]);
+      expect(r.code).toBe(0);
+      expect(r.out).toEqual([
+        `${file}: team-a/db: ok (1 file: db)`,
+        `${file}: team-b/db: note: no region parameter and no --region given: ARN objects were checked against their own region`,
+        `${file}: team-b/db: ok (1 file: arn:aws:secretsmanager:us-west-2:111122223333:secret:db-AbCdEf)`,
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('checks every file and reports each bad one', async () => {

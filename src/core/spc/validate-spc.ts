@@ -84,9 +84,12 @@ function validateMountParameters(parameters: Record<string, string>, opts: Valid
     const region = parsed.regionParam !== '' ? parsed.regionParam : opts.region;
     const pathTranslation = parsed.pathTranslation;
     if (region !== undefined && region !== '') return { objects: planMount(parsed, region).objects, pathTranslation };
-    report.notes.push('no region parameter and no --region given: ARN objects were checked against their own region');
     const failover = parsed.failoverRegionParam === '' ? undefined : parsed.failoverRegionParam;
     const objects = validateObjects({ objectsText: parsed.objectsText, pathTranslation, regions: { primary: undefined, failover } });
+    // Only an ARN names a region that a mount would check against the primary one.
+    if (objects.some((d) => d.objectName.startsWith('arn:'))) {
+      report.notes.push('no region parameter and no --region given: ARN objects were checked against their own region');
+    }
     return { objects, pathTranslation };
   } catch (e) {
     report.errors.push(toError(e));

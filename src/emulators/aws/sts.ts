@@ -18,7 +18,7 @@ export interface StsDeps {
   credentialTtlSeconds: number;
 }
 
-const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
+const SESSION_NAME = /^[\w+=,.@-]*$/;
 
 /**
  * STS is an awsQuery service and names signature failures its own way, all HTTP 403: the codes the
@@ -74,6 +74,11 @@ export async function assumeRoleWithWebIdentity(deps: StsDeps, params: URLSearch
   const roleArn = required(params, 'RoleArn');
   const sessionName = required(params, 'RoleSessionName');
   const token = required(params, 'WebIdentityToken');
+  // STS checks the length (2-64) and the pattern separately, each with its own message.
+  if (sessionName.length < 2 || sessionName.length > 64) {
+    const bound = sessionName.length < 2 ? 'greater than or equal to 2' : 'less than or equal to 64';
+    throw awsError('ValidationError', `1 validation error detected: Value at 'roleSessionName' failed to satisfy constraint: Member must have length ${bound}`);
+  }
   if (!SESSION_NAME.test(sessionName)) {
     throw awsError('ValidationError', "1 validation error detected: Value at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*");
   }

@@ -4,7 +4,8 @@
  * request counters and the outage switch.
  */
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { JsonWebKey } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { RequestCounters } from './counters.js';
@@ -137,7 +138,11 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
     token,
     caPem,
     kubeconfigYaml: kubeconfig,
-    writeKubeconfig: (path) => writeFile(path, kubeconfig(), { mode: 0o600 }),
+    // The parent is created as `kubectl config` does, so `--kubeconfig /tmp/new-dir/kubeconfig` works.
+    writeKubeconfig: async (path) => {
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, kubeconfig(), { mode: 0o600 });
+    },
     mintServiceAccountToken(o) {
       const saType = typeById('/serviceaccounts');
       const podType = typeById('/pods');

@@ -104,6 +104,19 @@ describe('STS AssumeRoleWithWebIdentity', () => {
     expect(() => emu.addRole({ roleArn: 'arn:aws:iam::111122223333:role/bad', trust: [], allow: {}, maxSessionDurationSeconds: 60 })).toThrow(/maxSessionDurationSeconds/);
   });
 
+  it('checks RoleSessionName as STS does: its length (2-64) first, then its characters, each with its own message', async () => {
+    const token = issuer.mint({ namespace: 'shop', serviceAccount: 'web', audience: 'sts.amazonaws.com' });
+    const ask = (name: string) =>
+      stsClient(emu)
+        .send(new AssumeRoleWithWebIdentityCommand({ RoleArn: READER, RoleSessionName: name, WebIdentityToken: token }))
+        .then(() => 'granted', (e: Error) => `${e.name}: ${e.message}`);
+    const prefix = "ValidationError: 1 validation error detected: Value at 'roleSessionName' failed to satisfy constraint: Member must";
+    expect(await ask('s')).toBe(`${prefix} have length greater than or equal to 2`);
+    expect(await ask('x'.repeat(65))).toBe(`${prefix} have length less than or equal to 64`);
+    expect(await ask('has space')).toBe(`${prefix} satisfy regular expression pattern: [\\w+=,.@-]*`);
+    expect(await ask('ok')).toBe('granted');
+  });
+
   it('rejects a wrong audience, an expired token, an untrusted subject or issuer', async () => {
     const wrongAudience = issuer.mint({ namespace: 'shop', serviceAccount: 'web', audience: 'pods.eks.amazonaws.com' });
     expect(await errorName(assume(wrongAudience))).toBe('InvalidIdentityTokenException');

@@ -128,6 +128,6 @@ describe.skipIf(!kubectlAvailable())('kubectl against the emulator', () => {
     const err: string[] = [];
     expect(await runValidate([listed], { out: (l) => out.push(l), err: (l) => err.push(l) })).toBe(0);
     expect(err).toEqual([]);
-    expect(out.filter((l) => l.includes(': ok (')).map((l) => l.split(': ')[1])).toEqual(expect.arrayContaining(['example-irsa-spc', 'jmes-failover']));
+    expect(out.filter((l) => l.includes(': ok (')).map((l) => l.split(': ')[1])).toEqual(expect.arrayContaining(['default/example-irsa-spc', 'team-b/jmes-failover']));
   });
 });

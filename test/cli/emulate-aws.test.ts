@@ -1,0 +1,87 @@
+/**
+ * `secretlet emulate aws` as a user runs it: with the example seed and `--trust-kube`, a token of
+ * the local Kubernetes API server assumes the seeded role and reads the seeded secret; a seed that
+ * cannot be read fails the command and frees its port.
+ */
+import { createServer } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startKubeEmulator } from '../../src/emulators/kube/index.js';
+import type { KubeEmulator } from '../../src/emulators/kube/index.js';
+import { startCliProcess, until } from '../support/cli-process.js';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+function emulateAws(args: string[]) {
+  return startCliProcess(['--import', 'tsx'], [join(ROOT, 'src/cli/main.ts'), 'emulate', 'aws', '--port', '0', ...args], ROOT);
+}
+
+/** A port nothing listens on now (the kernel's choice, released at once). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('secretlet emulate aws', () => {
+  let dir: string;
+  let kube: KubeEmulator;
+  let kubeconfig: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'secretlet-emulate-'));
+    kube = await startKubeEmulator();
+    kubeconfig = join(dir, 'kubeconfig');
+    await kube.writeKubeconfig(kubeconfig);
+  });
+
+  afterAll(async () => {
+    await kube.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('with the example seed and --trust-kube, a service-account token assumes the seeded role and reads the secret', async () => {
+    const cli = emulateAws(['--seed', join(ROOT, 'src/emulators/aws/example-seed.yaml'), '--trust-kube', kubeconfig]);
+    try {
+      const exports = await until(() => cli.lines.find((l) => l.startsWith('export AWS_ENDPOINT_URL=')), 'the export line');
+      const env = Object.fromEntries(exports.slice('export '.length).split(' ').map((kv) => kv.split('=') as [string, string]));
+      expect(cli.lines.some((l) => l.startsWith(`trusting service-account tokens of ${kube.issuer}`))).toBe(true);
+
+      const token = kube.mintServiceAccountToken({ namespace: 'default', serviceAccount: 'demo', audiences: ['sts.amazonaws.com'] }).token;
+      const sts = new STSClient({ endpoint: env['AWS_ENDPOINT_URL'], region: 'us-east-1', maxAttempts: 1 });
+      const assumed = await sts.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: 'arn:aws:iam::111122223333:role/demo-reader', RoleSessionName: 'demo-session', WebIdentityToken: token }));
+      const c = assumed.Credentials!;
+      const sm = new SecretsManagerClient({
+        endpoint: env['AWS_ENDPOINT_URL'],
+        region: 'us-east-1',
+        maxAttempts: 1,
+        credentials: { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! },
+      });
+      const secret = await sm.send(new GetSecretValueCommand({ SecretId: 'demo/db-credentials' }));
+      expect(JSON.parse(secret.SecretString!)).toMatchObject({ username: 'demo' });
+    } finally {
+      await cli.kill();
+    }
+  });
+
+  it('fails, and frees its port, when the seed cannot be read', async () => {
+    const port = await freePort();
+    const cli = startCliProcess(['--import', 'tsx'], [join(ROOT, 'src/cli/main.ts'), 'emulate', 'aws', '--port', String(port), '--seed', join(dir, 'missing.yaml')], ROOT);
+    try {
+      const { code } = await cli.exited;
+      expect(code).not.toBe(0);
+      // The port is free again: a new listener can take it.
+      const probe = createServer();
+      await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(port, '127.0.0.1', resolve));
+      await new Promise<void>((resolve) => probe.close(() => resolve()));
+    } finally {
+      await cli.kill();
+    }
+  });
+});

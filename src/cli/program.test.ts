@@ -46,3 +46,10 @@ describe('secretlet serve --driver-writes-secrets', () => {
     expect((await parse(['serve', '--mode=provider', '-driver-writes-secrets=1'])).serve[0]?.driverWritesSecrets).toBe(true);
   });
 });
+
+describe('secretlet manifests', () => {
+  it('names the option whose JSON does not parse', async () => {
+    await expect(parse(['manifests', '--resources', '{bad'])).rejects.toThrow(/^--resources must be JSON: /);
+    await expect(parse(['manifests', '--tolerations', '[x'])).rejects.toThrow(/^--tolerations must be JSON: /);
+  });
+});

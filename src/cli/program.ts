@@ -129,7 +129,7 @@ export function buildProgram(upstreamNotes: readonly string[] = [], runners: Par
 
   program
     .command('manifests')
-    .description('Print the install manifests (kustomize base or provider overlay), customised, for `| kubectl apply -f -`.')
+    .description('Print the install manifests (deploy/overlays/kubelet or deploy/overlays/provider), customised, for `| kubectl apply -f -`.')
     .addOption(new Option('--mode <mode>', 'kubelet or provider').default('kubelet'))
     .option('--namespace <ns>', 'namespace of the agent')
     .option('--image <image>', 'agent image (pinned tag or digest)')
@@ -149,8 +149,8 @@ export function buildProgram(upstreamNotes: readonly string[] = [], runners: Par
         ...(o['rotationInterval'] ? { rotationInterval: o['rotationInterval'] } : {}),
         ...(o['logLevel'] ? { logLevel: o['logLevel'] as never } : {}),
         ...(o['priorityClass'] !== undefined ? { priorityClassName: o['priorityClass'] } : {}),
-        ...(o['resources'] ? { resources: JSON.parse(o['resources']) as never } : {}),
-        ...(o['tolerations'] ? { tolerations: JSON.parse(o['tolerations']) as never } : {}),
+        ...(o['resources'] ? { resources: jsonOption(o['resources'], '--resources') as never } : {}),
+        ...(o['tolerations'] ? { tolerations: jsonOption(o['tolerations'], '--tolerations') as never } : {}),
       });
       process.stdout.write(toYaml(objects));
     });
@@ -189,6 +189,15 @@ export function buildProgram(upstreamNotes: readonly string[] = [], runners: Par
     });
 
   return program;
+}
+
+/** A JSON-valued option, with an error that names it. */
+function jsonOption(value: string, flag: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch (e) {
+    throw new Error(`${flag} must be JSON: ${(e as Error).message}`);
+  }
 }
 
 function waitForSignal(): Promise<void> {

@@ -26,6 +26,9 @@ import * as grpc from '@grpc/grpc-js';
 import { SecretletError } from '../../core/errors.js';
 import { grpcUnixAddress, parseUnixEndpoint } from './endpoint.js';
 
+/** sun_path is 108 bytes on Linux, NUL included. */
+const MAX_SOCKET_PATH_BYTES = 107;
+
 export interface UdsServerOptions {
   /** `unix:///abs/path`, `unix://path` (read as `/path`, like the CSI `--endpoint` flag), or an absolute path. */
   endpoint: string;
@@ -62,6 +65,15 @@ export async function startUdsServer(options: UdsServerOptions): Promise<UdsServ
   // Listening under a private name and linking the endpoint to it keeps that unlink off the
   // endpoint; link() also refuses (EEXIST) a path another process bound since the check above.
   const privatePath = join(dirname(socketPath), `.${basename(socketPath)}.${randomBytes(4).toString('hex')}`);
+  // sun_path holds 107 bytes and a NUL; a longer path would fail later with a misleading ENOENT.
+  if (Buffer.byteLength(privatePath) > MAX_SOCKET_PATH_BYTES) {
+    throw new SecretletError({
+      code: 'INVALID_ARGUMENT',
+      reason: 'SocketPathTooLong',
+      field: 'endpoint',
+      message: `unix socket path ${socketPath} is too long: ${Buffer.byteLength(socketPath)} bytes, at most ${MAX_SOCKET_PATH_BYTES - (Buffer.byteLength(privatePath) - Buffer.byteLength(socketPath))} (the listener binds a private name ${Buffer.byteLength(privatePath) - Buffer.byteLength(socketPath)} bytes longer, and a unix socket path holds ${MAX_SOCKET_PATH_BYTES} bytes)`,
+    });
+  }
   try {
     await new Promise<void>((resolve, reject) => {
       server.bindAsync(grpcUnixAddress(privatePath), grpc.ServerCredentials.createInsecure(), (err) =>

@@ -147,6 +147,11 @@ describe('Unix socket server lifecycle', () => {
     expect((await lstat(path)).mode & 0o777).toBe(0o600);
   });
 
+  it('refuses a socket path too long for a unix socket, saying so (not a late ENOENT)', async () => {
+    const path = `${dir.dir}/${'d'.repeat(Math.max(1, 100 - dir.dir.length))}/aws.sock`;
+    await expect(start(path)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', reason: 'SocketPathTooLong', message: expect.stringContaining(`unix socket path ${path} is too long`) as unknown });
+  });
+
   it('creates the parent directory of the socket', async () => {
     const path = `${dir.dir}/plugins/csi-secrets-store/p.sock`;
     const { client } = await start(path);

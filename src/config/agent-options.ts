@@ -142,7 +142,7 @@ export function compileAgentOptions(o: AgentOptions): CompiledAgentOptions {
   if (!LEVELS.includes(logLevel)) throw invalidArgument('InvalidOption', `options.logLevel must be one of ${LEVELS.join(', ')}`, 'logLevel');
   const nodeName = o.nodeName ?? '';
   if (mode !== 'provider' && nodeName === '') {
-    throw invalidArgument('InvalidOption', 'options.nodeName is required in kubelet mode (set --node-name or NODE_NAME from the downward API)', 'nodeName');
+    throw invalidArgument('InvalidOption', 'options.nodeName is required in kubelet mode (set --node-name or NODE_NAME from the downward API; kubelet mode is the default; the AWS provider flag --provider-volume selects provider mode only when no --mode and no driver flag such as --endpoint or --rotation-poll-interval is given)', 'nodeName');
   }
   const fleetSize = o.fleetSize ?? 100;
   if (!Number.isInteger(fleetSize) || fleetSize < 1) throw invalidArgument('InvalidOption', 'options.fleetSize must be a positive integer', 'fleetSize');

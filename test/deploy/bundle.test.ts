@@ -86,6 +86,19 @@ describe('the image\'s /app: bundle, run-time packages, launcher', () => {
     expect(packages).toContain('koffi');
   });
 
+  it('holds only Latin-1 characters in its JavaScript, so V8 keeps each source one byte per character', async () => {
+    // One character beyond Latin-1 in a string or regex literal (a Greek mu in the duration parser,
+    // 2026-12-07) made V8 store the 4 MB agent bundle as a two-byte string: +4 MiB RSS at start and
+    // at every peak of the density benchmark. Escape such characters in the source (\u03bc).
+    const offenders: string[] = [];
+    for (const name of (await readdir(outdir)).filter((f) => f.endsWith('.js'))) {
+      const text = await readFile(join(outdir, name), 'utf8');
+      const wide = [...new Set([...text].filter((c) => c.codePointAt(0)! > 0xff))];
+      if (wide.length > 0) offenders.push(`${name}: ${wide.map((c) => `U+${c.codePointAt(0)!.toString(16).padStart(4, '0')}`).join(' ')}`);
+    }
+    expect(offenders).toEqual([]);
+  });
+
   it('needs only the external packages and their dependencies in node_modules, not the whole production install', () => {
     for (const name of EXTERNAL_PACKAGES) expect(runtimePackages).toContain(name);
     expect(runtimePackages).not.toContain('@kubernetes/client-node');

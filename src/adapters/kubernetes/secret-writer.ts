@@ -113,16 +113,7 @@ export class KubeSecretWriter {
           sameOwners(currentOwners, body.metadata?.ownerReferences ?? []);
         if (unchanged) return 'unchanged';
         if (current.type !== body.type) {
-          // The API server refuses a type change ("field is immutable"), which upstream's full PUT
-          // runs into on every resync. The Secret is ours (managed label): replace it, keeping its
-          // owners. The preconditions make a concurrent writer's change fail the delete, and we
-          // read again.
-          await this.api.deleteNamespacedSecret({
-            name: desired.name,
-            namespace: desired.namespace,
-            body: { preconditions: { resourceVersion: current.metadata?.resourceVersion, uid: current.metadata?.uid } },
-          });
-          await this.api.createNamespacedSecret({ namespace: desired.namespace, body });
+          await this.replaceWithType(current, body);
           return 'updated';
         }
         const next: V1Secret = { ...body, metadata: { ...body.metadata, resourceVersion: current.metadata?.resourceVersion } };
@@ -135,6 +126,28 @@ export class KubeSecretWriter {
       }
     }
     throw kubeError(`failed to write secret ${desired.namespace}/${desired.name}`, new Error('too many conflicts'));
+  }
+
+  /**
+   * The API server refuses a type change ("field is immutable"), which upstream's full PUT runs into
+   * on every resync. The Secret is ours (managed label): delete it (uid and version as
+   * preconditions, so a concurrent writer's change fails this and the caller reads again) and create
+   * it with the new type, keeping its owners. If that create is refused (the new type needs keys the
+   * data lacks, a webhook, an outage), the previous Secret is put back, so a bad edit never leaves
+   * pods without it, and the create's error is what the caller sees.
+   */
+  private async replaceWithType(current: V1Secret, body: V1Secret): Promise<void> {
+    const { name, namespace } = { name: body.metadata!.name!, namespace: body.metadata!.namespace! };
+    await this.api.deleteNamespacedSecret({ name, namespace, body: { preconditions: { resourceVersion: current.metadata?.resourceVersion, uid: current.metadata?.uid } } });
+    try {
+      await this.api.createNamespacedSecret({ namespace, body });
+    } catch (refused) {
+      const { resourceVersion: _rv, uid: _uid, creationTimestamp: _ct, managedFields: _mf, ...metadata } = current.metadata ?? {};
+      await this.api.createNamespacedSecret({ namespace, body: { ...current, metadata } }).catch((e: unknown) => {
+        throw kubeError(`failed to replace secret ${namespace}/${name} with type ${body.type ?? ''}, and to put the previous one back`, e);
+      });
+      throw kubeError(`failed to replace secret ${namespace}/${name} with type ${body.type ?? ''}; the previous one was put back`, refused);
+    }
   }
 
   /**

@@ -79,6 +79,19 @@ describe('KubeSecretWriter against the local API server', () => {
     expect(owners('typed')).toEqual(['a', 'b']);
   });
 
+  it('puts the previous Secret back when the new type is refused, and reports the refusal', async () => {
+    await writer.apply(desired('kept', 'v1'), { pods: [{ name: 'pod-a', uid: 'a' }], released: new Set() });
+    // dockerconfigjson needs a `.dockerconfigjson` key, which this data lacks: the create is refused (422).
+    const refused = await writer
+      .apply({ ...desired('kept', 'v1'), type: 'kubernetes.io/dockerconfigjson' }, { pods: [{ name: 'pod-a', uid: 'a' }], released: new Set() })
+      .then(() => undefined, (e: unknown) => e as Error);
+    expect(refused?.message).toMatch(/replace secret default\/kept with type kubernetes\.io\/dockerconfigjson; the previous one was put back/);
+    const after = emulator.get('v1', 'Secret', 'default', 'kept');
+    expect(after?.type).toBe('Opaque');
+    expect(Buffer.from((after?.data as Record<string, string>)['key']!, 'base64').toString()).toBe('v1');
+    expect(owners('kept')).toEqual(['a']);
+  });
+
   it('never writes or deletes a Secret it does not manage', async () => {
     emulator.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'theirs', namespace: 'default' }, type: 'Opaque', data: { key: 'dGhlaXJz' } } as KubeObject);
     expect(await writer.apply(desired('theirs', 'mine'), { pods: [{ name: 'pod-a', uid: 'a' }], released: new Set() })).toBe('unmanaged');

@@ -223,6 +223,30 @@ describe('RotationReconciler', () => {
     expect(writer.writes).toHaveLength(1);
   });
 
+  it('with rotation off, stop() waits for a sweep that is running, so it never records into a closed log', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const journal = new EventJournal({ log: new InMemoryEventLog(), hasher, logger, compactEvery: 0 });
+      await journal.record([
+        { type: 'MountPublished', payload: { mountKey: 'u9/v', door: 'provider', pod: { namespace: 'ns', name: 'p9', uid: 'u9' }, serviceAccount: 'sa', secretProviderClass: '', authMode: 'irsa', regions: ['us-east-1'], targetPath: '/t9', objects: [], secretObjects: [] } },
+      ]);
+      let answer!: (exists: boolean) => void;
+      const asked = new Promise<boolean>((resolve) => (answer = resolve));
+      const reconciler = new RotationReconciler({ journal, live: new LiveMounts(), source: new ScriptedSource(), logger, intervalMs: 0, sweepIntervalMs: 1000, targetExists: () => asked });
+      reconciler.start();
+      await vi.advanceTimersByTimeAsync(1000); // the sweep runs, waiting on the target check
+      let stopped = false;
+      const stopping = reconciler.stop().then(() => (stopped = true));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(stopped).toBe(false);
+      answer(false);
+      await stopping;
+      expect(journal.state.mounts.size).toBe(0); // recorded before stop() returned
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('still rewrites a mount whose token alone was handed over while the cycle fetched', async () => {
     const { journal, live, source, writer, reconciler } = await setup();
     source.next = () => ok({ bytes: enc.encode('A2'), version: 'v2' });

@@ -124,6 +124,8 @@ export class RotationReconciler {
   private readonly stopwatch: () => number;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<RotationCycleReport> | undefined;
+  /** The sweep-only pass running now (rotation off), which stop() waits for as it waits for a cycle. */
+  private sweeping: Promise<unknown> | undefined;
   private backoffLevel = 0;
   private stopped = true;
 
@@ -144,6 +146,7 @@ export class RotationReconciler {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     await this.running?.catch(() => undefined);
+    await this.sweeping;
   }
 
   /** The cycle running now, if any. */
@@ -195,9 +198,12 @@ export class RotationReconciler {
   private scheduleSweepOnly(): void {
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.sweepProviderMounts()
+      this.sweeping = this.sweepProviderMounts()
         .catch((e: unknown) => this.options.logger.error({ err: e instanceof Error ? e.message : String(e) }, 'provider mount sweep failed'))
-        .finally(() => this.schedule());
+        .finally(() => {
+          this.sweeping = undefined;
+          this.schedule();
+        });
     }, this.options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS);
     this.timer.unref();
   }

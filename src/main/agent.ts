@@ -78,6 +78,8 @@ export class Agent {
   /** The tmpfs mounter this agent built (its mount helper process is closed on stop). */
   private ownMounter: TmpfsMounter | undefined;
   private readonly catalog: WatchedSpcCatalog | undefined;
+  /** The pending retry of the SecretProviderClass watch while the API server does not answer. */
+  private catalogRetry: NodeJS.Timeout | undefined;
   private readonly providerService: ProviderMountService | undefined;
   private readonly nodeService: NodeVolumeService | undefined;
   private readonly servers: UdsServer[] = [];
@@ -297,7 +299,9 @@ export class Agent {
       (e: unknown) => {
         if (this.lifecycle.state === 'draining' || this.lifecycle.state === 'stopped' || this.lifecycle.state === 'failed') return;
         this.logger.warn({ error: e instanceof Error ? e.message : String(e), retryMs }, 'API server not answering; retrying the SecretProviderClass watch');
-        setTimeout(() => void this.watchCatalog(catalog, Math.min(retryMs * 2, 30_000)), retryMs).unref();
+        // Cleared by closeAll: a retry after stop would open a watch nobody stops.
+        this.catalogRetry = setTimeout(() => void this.watchCatalog(catalog, Math.min(retryMs * 2, 30_000)), retryMs);
+        this.catalogRetry.unref();
       },
     );
   }
@@ -320,6 +324,7 @@ export class Agent {
 
   private async closeAll(graceMs: number): Promise<void> {
     await Promise.allSettled(this.servers.splice(0).map((s) => s.stop(graceMs)));
+    clearTimeout(this.catalogRetry);
     await this.catalog?.stop().catch(() => undefined);
     // After the doors (in-flight mounts still record), before the source (a rotation cycle still fetches).
     await this.eventWiring.close().catch((e: unknown) => this.logger.error({ err: e instanceof Error ? e.message : String(e) }, 'closing the event log failed'));

@@ -87,6 +87,8 @@ export class WatchedSpcCatalog implements SpcCatalog {
     this.listError = undefined;
     try {
       await this.informer.start();
+      // stop() may have come while the LIST ran; the informer opens its watch regardless.
+      if (!this.started) throw new Error('the SecretProviderClass catalog was stopped while starting');
       if (!this.listed) throw this.listError ?? new Error('the SecretProviderClass list did not answer');
     } catch (e) {
       await this.halt();

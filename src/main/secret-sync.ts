@@ -148,7 +148,10 @@ export class SecretSync {
         const written = this.written.get(key);
         // Only an owner a write may have listed needs taking out (see `written`).
         for (const o of s.owners) if (!staying.has(o.uid) && written?.has(o.uid) === true) this.releasedOf(key).add(o.uid);
-        if (now === undefined && s.synced !== undefined) this.removals.add(key);
+        // Written by this agent (a sync on record, or owners a write may have listed: a write just
+        // before a crash, or one before a release that failed and a pod wanted it again): release it.
+        const mayHaveWritten = s.synced !== undefined || (this.written.get(key)?.size ?? 0) > 0;
+        if (now === undefined && mayHaveWritten) this.removals.add(key);
         else if (now === undefined) this.forget(key); // never written: nothing to take back
       }
       for (const [key, s] of after.secrets) {

@@ -12,7 +12,9 @@
  * that adds its pod at the same moment wins and the Secret stays; and when its `type` changed, it is
  * deleted and created again with the same owners (the API server refuses a type change).
  */
+import { createHash } from 'node:crypto';
 import { CoreV1Api } from '@kubernetes/client-node';
+import { SecretletError } from '../../core/errors.js';
 import type { KubeConfig, V1OwnerReference, V1Secret } from '@kubernetes/client-node';
 import { MANAGED_LABEL } from '../../core/secrets/desired-secret.js';
 import type { DesiredSecret, OwnerPod } from '../../core/secrets/desired-secret.js';
@@ -70,6 +72,12 @@ function sameOwners(a: readonly V1OwnerReference[], b: readonly V1OwnerReference
 
 export class KubeSecretWriter {
   private readonly api: CoreV1Api;
+  /**
+   * Per Secret, the replacement (type and data, hashed) the API server refused last, and why: the
+   * same one is not tried again, since each try deletes and re-creates the Secret. Another type or
+   * other data tries again.
+   */
+  readonly #refusedReplacements = new Map<string, { attempt: string; error: SecretletError }>();
 
   constructor(kc: KubeConfig) {
     this.api = kc.makeApiClient(CoreV1Api);
@@ -122,6 +130,7 @@ export class KubeSecretWriter {
       } catch (e) {
         // Raced with another writer (or, past our read, with a delete): read again and retry.
         if (isConflict(e) || (current !== undefined && isNotFound(e))) continue;
+        if (e instanceof SecretletError) throw e; // already says what failed (a refused type replacement)
         throw kubeError(`failed to write secret ${desired.namespace}/${desired.name}`, e);
       }
     }
@@ -138,6 +147,10 @@ export class KubeSecretWriter {
    */
   private async replaceWithType(current: V1Secret, body: V1Secret): Promise<void> {
     const { name, namespace } = { name: body.metadata!.name!, namespace: body.metadata!.namespace! };
+    const key = `${namespace}/${name}`;
+    const attempt = createHash('sha256').update(JSON.stringify([body.type, Object.entries(body.data ?? {}).sort()])).digest('hex');
+    const refusedBefore = this.#refusedReplacements.get(key);
+    if (refusedBefore?.attempt === attempt) throw refusedBefore.error;
     await this.api.deleteNamespacedSecret({ name, namespace, body: { preconditions: { resourceVersion: current.metadata?.resourceVersion, uid: current.metadata?.uid } } });
     try {
       await this.api.createNamespacedSecret({ namespace, body });
@@ -146,8 +159,13 @@ export class KubeSecretWriter {
       await this.api.createNamespacedSecret({ namespace, body: { ...current, metadata } }).catch((e: unknown) => {
         throw kubeError(`failed to replace secret ${namespace}/${name} with type ${body.type ?? ''}, and to put the previous one back`, e);
       });
-      throw kubeError(`failed to replace secret ${namespace}/${name} with type ${body.type ?? ''}; the previous one was put back`, refused);
+      const cause = kubeError(`failed to replace secret ${namespace}/${name} with type ${body.type ?? ''}; the previous one was put back`, refused);
+      // FailedToCreateSecret: Secret sync then retries at its resync interval, not within seconds.
+      const error = new SecretletError({ code: cause.code, reason: 'FailedToCreateSecret', message: cause.message, cause: refused });
+      this.#refusedReplacements.set(key, { attempt, error });
+      throw error;
     }
+    this.#refusedReplacements.delete(key);
   }
 
   /**

@@ -90,6 +90,19 @@ describe('KubeSecretWriter against the local API server', () => {
     expect(after?.type).toBe('Opaque');
     expect(Buffer.from((after?.data as Record<string, string>)['key']!, 'base64').toString()).toBe('v1');
     expect(owners('kept')).toEqual(['a']);
+    expect(refused).toMatchObject({ reason: 'FailedToCreateSecret' }); // Secret sync retries it at its resync interval
+
+    // The same refused replacement is not tried again: each try would delete and re-create the Secret.
+    const uid = emulator.get('v1', 'Secret', 'default', 'kept')?.metadata.uid;
+    const again = await writer
+      .apply({ ...desired('kept', 'v1'), type: 'kubernetes.io/dockerconfigjson' }, { pods: [{ name: 'pod-a', uid: 'a' }], released: new Set() })
+      .then(() => undefined, (e: unknown) => e as Error);
+    expect(again?.message).toBe(refused?.message);
+    expect(emulator.get('v1', 'Secret', 'default', 'kept')?.metadata.uid).toBe(uid);
+    // With the key the type needs, the replacement goes ahead.
+    const docker: DesiredSecret = { ...desired('kept', 'v1'), type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': new TextEncoder().encode('{"auths":{}}') } };
+    expect(await writer.apply(docker, { pods: [{ name: 'pod-a', uid: 'a' }], released: new Set() })).toBe('updated');
+    expect(emulator.get('v1', 'Secret', 'default', 'kept')?.type).toBe('kubernetes.io/dockerconfigjson');
   });
 
   it('never writes or deletes a Secret it does not manage', async () => {

@@ -134,7 +134,7 @@ export class SecretSync {
     // What a write before this start (a crash between write and SecretSynced included) may have
     // listed; owners that left before it are Kubernetes' garbage collector's, as the doc says.
     for (const [key, s] of this.options.journal.state.secrets) {
-      for (const o of s.owners) this.writtenOf(key).add(o.uid);
+      for (const o of s.owners) setAt(this.written, key).add(o.uid);
     }
     this.unsubscribe = this.options.journal.subscribe((record, before, after) => {
       if (record.type === 'SecretSynced' || record.type === 'SecretSyncFailed') return;
@@ -147,10 +147,10 @@ export class SecretSync {
         const staying = new Set((now?.owners ?? []).map((o) => o.uid));
         const written = this.written.get(key);
         // Only an owner a write may have listed needs taking out (see `written`).
-        for (const o of s.owners) if (!staying.has(o.uid) && written?.has(o.uid) === true) this.releasedOf(key).add(o.uid);
+        for (const o of s.owners) if (!staying.has(o.uid) && written?.has(o.uid) === true) setAt(this.released, key).add(o.uid);
         // Written by this agent (a sync on record, or owners a write may have listed: a write just
         // before a crash, or one before a release that failed and a pod wanted it again): release it.
-        const mayHaveWritten = s.synced !== undefined || (this.written.get(key)?.size ?? 0) > 0;
+        const mayHaveWritten = s.synced !== undefined || (written?.size ?? 0) > 0;
         if (now === undefined && mayHaveWritten) this.removals.add(key);
         else if (now === undefined) this.forget(key); // never written: nothing to take back
       }
@@ -389,23 +389,13 @@ export class SecretSync {
     }
   }
 
-  private writtenOf(key: string): Set<string> {
-    let set = this.written.get(key);
-    if (set === undefined) this.written.set(key, (set = new Set()));
-    return set;
-  }
-
   /** Drops what is remembered of a Secret no write of this agent can have listed owners in. */
   private forget(key: string): void {
     this.released.delete(key);
     this.written.delete(key);
   }
 
-  private releasedOf(key: string): Set<string> {
-    let set = this.released.get(key);
-    if (set === undefined) this.released.set(key, (set = new Set()));
-    return set;
-  }
+
 
   /** Drops the uids a successful write took out; ones released meanwhile stay for the next write. */
   private forgetReleased(key: string, written: ReadonlySet<string>): void {
@@ -442,4 +432,11 @@ export class SecretSync {
 function recordedSinceChange(desired: DesiredSecretState): string | undefined {
   const failure = desired.lastFailure;
   return failure !== undefined && failure.seq > desired.changedSeq ? failure.reason : undefined;
+}
+
+/** The set stored at `key`, created empty when there is none. */
+function setAt(map: Map<string, Set<string>>, key: string): Set<string> {
+  let set = map.get(key);
+  if (set === undefined) map.set(key, (set = new Set()));
+  return set;
 }

@@ -66,12 +66,14 @@ export async function startUdsServer(options: UdsServerOptions): Promise<UdsServ
   // endpoint; link() also refuses (EEXIST) a path another process bound since the check above.
   const privatePath = join(dirname(socketPath), `.${basename(socketPath)}.${randomBytes(4).toString('hex')}`);
   // sun_path holds 107 bytes and a NUL; a longer path would fail later with a misleading ENOENT.
-  if (Buffer.byteLength(privatePath) > MAX_SOCKET_PATH_BYTES) {
+  const endpointBytes = Buffer.byteLength(socketPath);
+  const extraBytes = Buffer.byteLength(privatePath) - endpointBytes;
+  if (endpointBytes + extraBytes > MAX_SOCKET_PATH_BYTES) {
     throw new SecretletError({
       code: 'INVALID_ARGUMENT',
       reason: 'SocketPathTooLong',
       field: 'endpoint',
-      message: `unix socket path ${socketPath} is too long: ${Buffer.byteLength(socketPath)} bytes, at most ${MAX_SOCKET_PATH_BYTES - (Buffer.byteLength(privatePath) - Buffer.byteLength(socketPath))} (the listener binds a private name ${Buffer.byteLength(privatePath) - Buffer.byteLength(socketPath)} bytes longer, and a unix socket path holds ${MAX_SOCKET_PATH_BYTES} bytes)`,
+      message: `unix socket path ${socketPath} is too long: ${endpointBytes} bytes, at most ${MAX_SOCKET_PATH_BYTES - extraBytes} (the listener binds a private name ${extraBytes} bytes longer, and a unix socket path holds ${MAX_SOCKET_PATH_BYTES} bytes)`,
     });
   }
   try {

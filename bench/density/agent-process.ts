@@ -3,7 +3,7 @@
  * are its own. Reports them over IPC when the driver asks (`sample`, `reset`): a bench-only probe,
  * not part of the agent's public surface. With root it mounts real tmpfs; without, an in-memory
  * mounter (files still land on disk through the real writers).
- * Usage: tsx bench/density/agent-process.ts '<AgentOptions JSON>' [--no-tmpfs]
+ * Usage: tsx bench/density/agent-process.ts '<AgentOptions JSON>' [--no-tmpfs] [--loop-trace]
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { InMemoryVolumeMounter } from '../../src/adapters/fs/index.js';
@@ -12,9 +12,11 @@ import { compileAgentOptions } from '../../src/config/agent-options.js';
 import type { AgentOptions } from '../../src/config/agent-options.js';
 import { Agent } from '../../src/main/agent.js';
 import { serveParent } from './ipc.js';
+import { LoopTracer } from './loop-trace.js';
 
 const options = JSON.parse(process.argv[2] ?? '{}') as AgentOptions;
 const tmpfs = !process.argv.includes('--no-tmpfs');
+const tracer = process.argv.includes('--loop-trace') ? new LoopTracer() : undefined;
 
 const agent = Agent.create(compileAgentOptions(options), {
   logger: createLogger({ level: 'silent' }),
@@ -48,6 +50,7 @@ serveParent(
   async (cmd) => {
     switch (cmd) {
       case 'reset':
+        tracer?.reset();
         delay.reset();
         peakRss = 0;
         samplePeak();
@@ -64,6 +67,7 @@ serveParent(
           eventLoopDelayP99Ms: Math.round((delay.percentile(99) / 1e6) * 100) / 100,
           startRssMiB: mib(startRss),
           source: agent.source.stats(),
+          ...(tracer === undefined ? {} : { loopTrace: tracer.summary() }),
         };
       }
       case 'rotate': {
@@ -82,6 +86,7 @@ serveParent(
   },
   async () => {
     clearInterval(sampler);
+    tracer?.stop();
     await agent.stop();
   },
 );

@@ -12,13 +12,16 @@ import type { AgentOptions } from '../../src/config/agent-options.js';
 import { spawnChild } from './ipc.js';
 import { KubeletPlayer } from './kubelet-player.js';
 import type { Door, PassResult } from './kubelet-player.js';
+import type { LoopTrace } from './loop-trace.js';
 import type { Phase, RunEntry, Strategy } from './types.js';
-import { OBJECTS_PER_POD, pods as podsOf, serviceAccountCount, warmupPod } from './world.js';
+import { DEFAULT_PODS_PER_IDENTITY, OBJECTS_PER_POD, pods as podsOf, serviceAccountCount, warmupPod } from './world.js';
 
 export interface RunConfig {
   strategy: Strategy;
   door: Door;
   pods: number;
+  /** Pods per service account (S = ceil(P / this)); the issue's mix is 10. */
+  podsPerIdentity: number;
   rttMs: number;
   poolSize: number;
   republishWindowMs: number;
@@ -34,6 +37,8 @@ export interface RunConfig {
   agentRuntime: 'bundle' | 'compiled' | 'tsx';
   /** Extra node/V8 flags for the agent process. */
   agentNodeArgs: string[];
+  /** Trace the agent's loop stalls and GC pauses per phase (loop-trace.ts). */
+  loopTrace?: boolean;
 }
 
 interface StackReady {
@@ -55,6 +60,7 @@ interface AgentSample {
   startRssMiB: number;
   cpuSeconds: number;
   eventLoopDelayP99Ms: number;
+  loopTrace?: LoopTrace;
 }
 
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
@@ -77,7 +83,8 @@ function entry(c: RunConfig, phase: Phase, pass: PassResult, counters: Counters,
     door: c.door,
     pods: c.pods,
     objects: OBJECTS_PER_POD,
-    serviceAccounts: serviceAccountCount(c.pods),
+    serviceAccounts: serviceAccountCount(c),
+    ...(c.podsPerIdentity === DEFAULT_PODS_PER_IDENTITY ? {} : { podsPerIdentity: c.podsPerIdentity }),
     rttMs: c.rttMs,
     poolSize: c.poolSize,
     phase,
@@ -93,6 +100,7 @@ function entry(c: RunConfig, phase: Phase, pass: PassResult, counters: Counters,
     agentStartRssMiB: sample.startRssMiB,
     cpuSeconds: sample.cpuSeconds,
     eventLoopDelayP99Ms: sample.eventLoopDelayP99Ms,
+    ...(sample.loopTrace === undefined ? {} : { loopTrace: sample.loopTrace }),
     failures: pass.failures,
     ...(pass.firstError === undefined ? {} : { firstError: pass.firstError.slice(0, 300) }),
     tmpfs: c.door === 'csi' && c.tmpfs,
@@ -110,7 +118,7 @@ export async function runOne(c: RunConfig): Promise<RunEntry[]> {
     await mkdir(driverTmpfs, { recursive: true });
     await new TmpfsMounter({ rootMode: 0o755, runner: new DirectCommandRunner() }).mount(driverTmpfs, { sizeBytes: 256 * 1024 * 1024 });
   }
-  const stack = await spawnChild<StackReady>(here('./stack-process.ts'), [JSON.stringify({ pods: c.pods, rttMs: c.rttMs })]);
+  const stack = await spawnChild<StackReady>(here('./stack-process.ts'), [JSON.stringify({ pods: c.pods, podsPerIdentity: c.podsPerIdentity, rttMs: c.rttMs })]);
   const csiEndpoint = `unix://${join(dir, 'csi.sock')}`;
   const providerSocket = join(dir, 'provider.sock');
   const options: AgentOptions = {
@@ -134,8 +142,8 @@ export async function runOne(c: RunConfig): Promise<RunEntry[]> {
     ...(c.coalesceWindow === undefined ? {} : { coalesceWindow: c.coalesceWindow }),
     ...(c.valueCacheTtl === undefined || c.strategy !== 'secretlet' ? {} : { valueCacheTtl: c.valueCacheTtl }),
   };
-  const agent = await spawnChild<{ pid: number }>(c.agentScript, [JSON.stringify(options), ...(c.tmpfs ? [] : ['--no-tmpfs'])], [...c.agentNodeArgs, ...(c.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', c.profileDir])]);
-  const pods = podsOf(c.pods);
+  const agent = await spawnChild<{ pid: number }>(c.agentScript, [JSON.stringify(options), ...(c.tmpfs ? [] : ['--no-tmpfs']), ...(c.loopTrace === true ? ['--loop-trace'] : [])], [...c.agentNodeArgs, ...(c.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', c.profileDir])]);
+  const pods = podsOf(c);
   const tokens = await stack.call<string[]>('tokens');
   const player = new KubeletPlayer({
     door: c.door,
@@ -143,7 +151,7 @@ export async function runOne(c: RunConfig): Promise<RunEntry[]> {
     dir,
     pods,
     tokens: tokens.slice(0, pods.length),
-    warmup: { pod: warmupPod(c.pods), tokens: tokens[pods.length] ?? '' },
+    warmup: { pod: warmupPod(c), tokens: tokens[pods.length] ?? '' },
   });
   const out: RunEntry[] = [];
   try {

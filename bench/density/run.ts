@@ -25,6 +25,7 @@ const program = new Command()
   .name('bench:density')
   .option('--quick', 'P = 110, RTT = 20 ms only')
   .option('--pods <list>', 'pods per node', '110,250,737')
+  .option('--pods-per-identity <n>', 'pods sharing one service account (S = ceil(P / n)); the issue\'s mix is 10', '10')
   .option('--rtt <list>', 'injected AWS round trip in ms', '0,20,80')
   .option('--pools <list>', 'worker pool sizes (secretlet strategy); "default" = the agent default', '0,1,default')
   .option('--doors <list>', 'csi,provider', 'csi,provider')
@@ -34,11 +35,12 @@ const program = new Command()
   .option('--coalesce-window <duration>', 'agent coalesceWindow for the secretlet strategy (default: the agent default)')
   .option('--value-cache-ttl <duration>', 'agent valueCacheTtl for the secretlet strategy (default: off, as in the agent)')
   .option('--profile <dir>', 'write a CPU profile of each agent process into <dir>')
+  .option('--loop-trace', "record each phase's event-loop stalls and GC pauses in the agent (results: loopTrace; adds timer wakeups, so compare traced runs only with traced runs)")
   .option('--agent-node-args <flags>', 'node/V8 flags for the agent process (default: the shipped ones, src/config/node-flags.ts; "" for none)')
   .option('--agent <runtime>', 'agent process: "bundle" (node on the esbuild bundle, as shipped), "compiled" (node on tsc output) or "tsx" (the TypeScript source)', 'bundle')
   .option('--out <file>', 'results file (default bench/results/<date>-<machine>.json)');
 program.parse();
-const o = program.opts<{ quick?: boolean; pods: string; rtt: string; pools: string; doors: string; strategies: string; republishWindowMs: string; tmpfs: boolean; out?: string; profile?: string; coalesceWindow?: string; valueCacheTtl?: string; agent: string; agentNodeArgs?: string }>();
+const o = program.opts<{ quick?: boolean; pods: string; podsPerIdentity: string; rtt: string; pools: string; doors: string; strategies: string; republishWindowMs: string; tmpfs: boolean; out?: string; profile?: string; coalesceWindow?: string; valueCacheTtl?: string; agent: string; agentNodeArgs?: string; loopTrace?: boolean }>();
 if (o.agent !== 'bundle' && o.agent !== 'compiled' && o.agent !== 'tsx') throw new Error(`--agent must be bundle, compiled or tsx, not ${o.agent}`);
 const agentRuntime = o.agent;
 const agentScript =
@@ -51,6 +53,8 @@ const pools = [...new Set(o.pools.split(',').map((p) => (p.trim() === 'default' 
 const doors = o.doors.split(',').map((d) => d.trim()) as Array<'csi' | 'provider'>;
 const strategies = o.strategies.split(',').map((s) => s.trim()) as Strategy[];
 const tmpfs = o.tmpfs && process.getuid?.() === 0;
+const podsPerIdentity = Number(o.podsPerIdentity);
+if (!Number.isInteger(podsPerIdentity) || podsPerIdentity < 1) throw new Error(`--pods-per-identity must be a whole number of at least 1, not ${o.podsPerIdentity}`);
 
 const configs: RunConfig[] = [];
 for (const pods of podsList)
@@ -59,7 +63,7 @@ for (const pods of podsList)
       for (const strategy of strategies)
         // The upstream model has no pool of its own to compare: it runs at the agent default only.
         for (const poolSize of strategy === 'per-mount' ? [defaultPool] : pools)
-          configs.push({ agentScript, agentRuntime, agentNodeArgs: o.agentNodeArgs === undefined ? [...AGENT_NODE_FLAGS] : o.agentNodeArgs.split(' ').filter((a) => a !== ''), strategy, door, pods, rttMs, poolSize, republishWindowMs: Number(o.republishWindowMs), tmpfs, ...(o.coalesceWindow === undefined ? {} : { coalesceWindow: o.coalesceWindow }), ...(o.valueCacheTtl === undefined ? {} : { valueCacheTtl: o.valueCacheTtl }), ...(o.profile === undefined ? {} : { profileDir: o.profile }) });
+          configs.push({ agentScript, agentRuntime, podsPerIdentity, agentNodeArgs: o.agentNodeArgs === undefined ? [...AGENT_NODE_FLAGS] : o.agentNodeArgs.split(' ').filter((a) => a !== ''), strategy, door, pods, rttMs, poolSize, republishWindowMs: Number(o.republishWindowMs), tmpfs, ...(o.coalesceWindow === undefined ? {} : { coalesceWindow: o.coalesceWindow }), ...(o.valueCacheTtl === undefined ? {} : { valueCacheTtl: o.valueCacheTtl }), ...(o.profile === undefined ? {} : { profileDir: o.profile }), ...(o.loopTrace === true ? { loopTrace: true } : {}) });
 
 const machine = `${hostname()}`.replace(/[^\w.-]+/g, '_');
 const date = new Date().toISOString().slice(0, 10);

@@ -2,7 +2,7 @@
  * The benchmark's "cloud": the local AWS endpoint (with an injected round-trip latency) and the local
  * Kubernetes API server, in their own process so their CPU and memory are not the agent's. Seeds the
  * world of world.ts and answers the driver over IPC: counters, counter reset, kubelet tokens, rotation.
- * Usage: tsx bench/density/stack-process.ts '{"pods":110,"rttMs":20}'
+ * Usage: tsx bench/density/stack-process.ts '{"pods":110,"podsPerIdentity":10,"rttMs":20}'
  */
 import { startLocalStack } from '../../src/emulators/local-stack.js';
 import { serveParent } from './ipc.js';
@@ -24,11 +24,12 @@ import {
   warmupPod,
 } from './world.js';
 
-const { pods, rttMs } = JSON.parse(process.argv[2] ?? '{}') as { pods: number; rttMs: number };
+const { pods, podsPerIdentity, rttMs } = JSON.parse(process.argv[2] ?? '{}') as { pods: number; podsPerIdentity: number; rttMs: number };
+const size = { pods, podsPerIdentity };
 
 const stack = await startLocalStack({ aws: { latencyMs: rttMs } });
 // One identity more than the pods use: the warm-up pod's (world.ts warmupPod).
-for (let s = 0; s <= serviceAccountCount(pods); s++) {
+for (let s = 0; s <= serviceAccountCount(size); s++) {
   stack.addServiceAccount({
     namespace: NAMESPACE,
     name: serviceAccountName(s),
@@ -57,13 +58,13 @@ serveParent(
         return null;
       case 'tokens':
         // What kubelet hands the driver for each pod (projected tokens for both audiences).
-        return [...podsOf(pods), warmupPod(pods)].map((p) => stack.kubeletTokens({ namespace: NAMESPACE, serviceAccount: p.serviceAccount, podName: p.name, podUid: p.uid }));
+        return [...podsOf(size), warmupPod(size)].map((p) => stack.kubeletTokens({ namespace: NAMESPACE, serviceAccount: p.serviceAccount, podName: p.name, podUid: p.uid }));
       case 'rotate': {
         const fraction = (args as { fraction: number }).fraction;
         const every = Math.max(1, Math.round(1 / fraction));
         generation++;
         let changed = 0;
-        allObjects(pods).forEach((o, i) => {
+        allObjects(size).forEach((o, i) => {
           if (i % every !== 0) return;
           changed++;
           if (o.type === 'sm') stack.aws.putSecret({ name: secretName(o.s, o.k), region: REGION, string: secretValue(o.s, o.k, generation) });

@@ -1,3 +1,5 @@
+import type { LoopTrace } from './loop-trace.js';
+
 /** The results file's shape (one entry per strategy × door × size × pool size × RTT × phase). */
 export type Strategy = 'secretlet' | 'per-mount';
 export type Phase = 'burst' | 'republish' | 'rotation';
@@ -8,6 +10,8 @@ export interface RunEntry {
   pods: number;
   objects: number;
   serviceAccounts: number;
+  /** Pods per service account when not the issue's 10 (`--pods-per-identity`); absent = 10. */
+  podsPerIdentity?: number;
   rttMs: number;
   poolSize: number;
   phase: Phase;
@@ -30,6 +34,8 @@ export interface RunEntry {
   agentStartRssMiB?: number;
   cpuSeconds: number;
   eventLoopDelayP99Ms: number;
+  /** With `--loop-trace` only: the phase's loop stalls and GC pauses (loop-trace.ts). */
+  loopTrace?: LoopTrace;
   /** Extra: failed publishes in the phase (should be 0), the first error, tmpfs or not. */
   failures: number;
   firstError?: string;

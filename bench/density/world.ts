@@ -1,5 +1,6 @@
 /**
- * The benchmark's synthetic node: P pods, S = ceil(P/10) service accounts (one IRSA role each), and
+ * The benchmark's synthetic node: P pods, S = ceil(P/10) service accounts (one IRSA role each; the
+ * 10 pods per identity are the issue's mix, `--pods-per-identity` changes it), and
  * per service account one SecretProviderClass with M = 10 objects (8 Secrets Manager, 2 SSM). Pods
  * of one service account share its objects, so "unique objects per identity" is 8 + 2. Shared by the
  * stack process (which seeds it) and the driver (which mounts it), so names never drift apart.
@@ -18,8 +19,17 @@ export interface PodSpec {
   spc: string;
 }
 
-export function serviceAccountCount(pods: number): number {
-  return Math.ceil(pods / 10);
+/** The issue's mix: S = P/10. */
+export const DEFAULT_PODS_PER_IDENTITY = 10;
+
+/** How big the node is: pods, and how many of them share one service account (identity). */
+export interface WorldSize {
+  pods: number;
+  podsPerIdentity: number;
+}
+
+export function serviceAccountCount(size: WorldSize): number {
+  return Math.ceil(size.pods / size.podsPerIdentity);
 }
 
 export function serviceAccountName(s: number): string {
@@ -57,9 +67,9 @@ export function secretValue(s: number, k: number, generation: number): string {
   return JSON.stringify({ username: `user-${s}-${k}`, password: `pw-${s}-${k}-g${generation}`, pad: 'x'.repeat(200) });
 }
 
-export function pods(count: number): PodSpec[] {
-  const sas = serviceAccountCount(count);
-  return Array.from({ length: count }, (_, i) => ({
+export function pods(size: WorldSize): PodSpec[] {
+  const sas = serviceAccountCount(size);
+  return Array.from({ length: size.pods }, (_, i) => ({
     name: `pod-${i}`,
     uid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
     serviceAccount: serviceAccountName(i % sas),
@@ -71,15 +81,15 @@ export function pods(count: number): PodSpec[] {
  * A pod of an extra identity (index S) that is mounted once before the cold burst, so the burst
  * measures cold caches and not the agent process's first module loads and JIT warm-up.
  */
-export function warmupPod(count: number): PodSpec {
-  const s = serviceAccountCount(count);
+export function warmupPod(size: WorldSize): PodSpec {
+  const s = serviceAccountCount(size);
   return { name: 'pod-warmup', uid: '00000000-0000-4000-8000-ffffffffffff', serviceAccount: serviceAccountName(s), spc: spcName(s) };
 }
 
 /** Every (identity, object) of the world, in a stable order; rotation changes every 10th. */
-export function allObjects(pods: number): Array<{ type: 'sm' | 'ssm'; s: number; k: number }> {
+export function allObjects(size: WorldSize): Array<{ type: 'sm' | 'ssm'; s: number; k: number }> {
   const out: Array<{ type: 'sm' | 'ssm'; s: number; k: number }> = [];
-  for (let s = 0; s < serviceAccountCount(pods); s++) {
+  for (let s = 0; s < serviceAccountCount(size); s++) {
     for (let k = 0; k < SM_PER_IDENTITY; k++) out.push({ type: 'sm', s, k });
     for (let k = 0; k < SSM_PER_IDENTITY; k++) out.push({ type: 'ssm', s, k });
   }

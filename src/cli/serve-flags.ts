@@ -38,6 +38,7 @@ export const SERVE_FLAGS: readonly FlagDefinition[] = [
   def('coalesceWindow', 'coalesce-window', 'string', '10ms', 'Window in which concurrent fetches of one identity and region are merged into batches.'),
   def('valueCacheTtl', 'value-cache-ttl', 'string', '0', 'Reuse fetched values this long across pods of one identity (burst and republish storms); 0 is off; must be shorter than --rotation-interval.'),
   def('fleetSize', 'fleet-size', 'number', '100', 'Nodes sharing one AWS account and region; per-node call budgets are the account quotas divided by it.'),
+  def('accountQuotas', 'account-quotas', 'string', '(AWS defaults)', "The account's quotas in calls/s where they differ from AWS's defaults, e.g. GetParameters=3000 with SSM's higher throughput on, or a raised BatchGetSecretValue; per-node budgets are these divided by --fleet-size."),
   def('poolSize', 'pool-size', 'number', '0 on ≤2 cores, else 2', 'Worker threads for per-mount work; 0 runs it on the main thread.'),
   def('drainTimeout', 'drain-timeout', 'string', '20s', 'On SIGTERM, how long in-flight mounts may take before the agent exits.'),
   def('syncSecrets', 'sync-secrets', 'switch', 'true', 'Create and update Kubernetes Secrets from SecretProviderClass secretObjects (needs Secret RBAC); false turns it off.'),

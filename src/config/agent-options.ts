@@ -7,6 +7,8 @@
 import { availableParallelism } from 'node:os';
 import { invalidArgument } from '../core/errors.js';
 import { parseDuration } from './duration.js';
+import { parseAccountQuotas } from './account-quotas.js';
+import type { AccountQuotas } from '../adapters/aws/rate-budget.js';
 
 export type AgentMode = 'kubelet' | 'provider' | 'both';
 export type FetchStrategy = 'secretlet' | 'per-mount';
@@ -61,6 +63,12 @@ export interface AgentOptions {
   valueCacheTtl?: string;
   /** Nodes expected to share one AWS account+region; per-node call budgets derive from it. @default 100 */
   fleetSize?: number;
+  /**
+   * The account's quotas (calls/s) where they differ from AWS's defaults, e.g.
+   * 'GetParameters=3000,BatchGetSecretValue=200' (src/config/account-quotas.ts); the per-node
+   * budgets are these divided by `fleetSize`. @default '' (AWS's default quotas)
+   */
+  accountQuotas?: string;
   /** Worker threads for per-mount work; 0 runs it inline on the main thread. @default 0 on nodes with 2 cores or fewer, else 2 (see defaultPoolSize) */
   poolSize?: number;
   /** Mount jobs allowed to wait for a worker thread; beyond it a mount fails RESOURCE_EXHAUSTED. @default 1024 */
@@ -106,6 +114,7 @@ export interface CompiledAgentOptions {
   coalesceWindowMs: number;
   valueCacheTtlMs: number;
   fleetSize: number;
+  accountQuotas: AccountQuotas;
   poolSize: number;
   poolMaxQueue: number;
   fetchStrategy: FetchStrategy;
@@ -173,6 +182,7 @@ export function compileAgentOptions(o: AgentOptions): CompiledAgentOptions {
     coalesceWindowMs: parseDuration(o.coalesceWindow ?? '10ms', 'coalesceWindow'),
     valueCacheTtlMs: valueCacheTtlOf(o),
     fleetSize,
+    accountQuotas: parseAccountQuotas(o.accountQuotas ?? ''),
     poolSize,
     poolMaxQueue,
     fetchStrategy,

@@ -115,6 +115,7 @@ export class Agent {
       sendTurn: () => sendTurnstile.pass(),
       valueCacheTtlMs: options.valueCacheTtlMs,
       fleetSize: options.fleetSize,
+      accountQuotas: options.accountQuotas,
       observer: new MetricsAwsObserver(this.metrics),
     });
     this.fetchSource =

@@ -37,6 +37,12 @@ describe('secretlet serve --help', () => {
     expect(stderr).toContain('options.mode must be one of kubelet, provider, both (got "sideways")');
   }, 60_000);
 
+  it('refuses an --account-quotas entry for an action that has no budget, naming the option', async () => {
+    const { code, stderr } = await secretlet(['serve', '--mode=provider', '--account-quotas', 'GetParameter=3000'], { SECRETLET_METRICS_ADDR: '' });
+    expect(code).not.toBe(0);
+    expect(stderr).toContain('options.accountQuotas names "GetParameter", which has no budget');
+  }, 60_000);
+
   it('reads the value of an on/off flag from its variable, not just whether it is set', async () => {
     // Before, SECRETLET_DRIVER_WRITES_SECRETS=false turned the mode on: any value counted as set.
     const { code, stderr } = await secretlet(['serve', '--mode=provider'], { SECRETLET_DRIVER_WRITES_SECRETS: 'no-thanks', SECRETLET_METRICS_ADDR: '' });

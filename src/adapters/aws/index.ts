@@ -14,7 +14,7 @@ import { CountingObserver } from './observer.js';
 import type { AwsCallObserver } from './observer.js';
 import type { ServiceAccountDirectory } from './ports.js';
 import { RateBudget } from './rate-budget.js';
-import type { RateBudgetOptions } from './rate-budget.js';
+import type { AccountQuotas, RateBudgetOptions } from './rate-budget.js';
 import type { RetryPolicy } from './retry.js';
 import { SecretsManagerFetcher } from './secrets-manager-fetcher.js';
 import { SsmFetcher } from './ssm-fetcher.js';
@@ -38,6 +38,8 @@ export interface AwsSecretSourceOptions {
   budgets?: RateBudgetOptions;
   /** Nodes sharing the account's quotas. @default 100 */
   fleetSize?: number;
+  /** The account's quotas where they differ from AWS's defaults (ACCOUNT_QUOTAS). */
+  accountQuotas?: AccountQuotas;
   /** Attempts per AWS call, including the first. @default 5 */
   maxAttempts?: number;
   /** First retry backoff ceiling; doubles per retry (full jitter). @default 50 */
@@ -70,6 +72,7 @@ export function createAwsSecretSource(options: AwsSecretSourceOptions): AwsSecre
   const budget = new RateBudget({
     clock,
     ...(options.fleetSize === undefined ? {} : { fleetSize: options.fleetSize }),
+    ...(options.accountQuotas === undefined ? {} : { accountQuotas: options.accountQuotas }),
     ...(options.budgets === undefined ? {} : { budgets: options.budgets }),
   });
   const clients = new AwsClientPool({
@@ -126,5 +129,5 @@ export type { NodeRegionSource, PodRef, ServiceAccountDirectory } from './ports.
 export { InMemoryServiceAccountDirectory, StaticNodeRegionSource } from './in-memory-directories.js';
 export { noopAwsCallObserver } from './observer.js';
 export type { AwsAction, AwsCallEvent, AwsCallObserver, AwsCallOutcome, AwsCredentialEvent, AwsSourceStats } from './observer.js';
-export type { RateBudgetOptions, BucketOptions, BudgetedAction } from './rate-budget.js';
+export type { AccountQuotas, RateBudgetOptions, BucketOptions, BudgetedAction } from './rate-budget.js';
 export { mapAwsError } from './error-mapping.js';

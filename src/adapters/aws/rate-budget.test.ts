@@ -11,6 +11,12 @@ describe('defaultBudgets', () => {
     expect(defaultBudgets(10).BatchGetSecretValue.ratePerSec).toBe(10);
   });
 
+  it("uses the account's own quota where it names one (SSM higher throughput), still divided by the fleet size", () => {
+    const b = defaultBudgets(100, { GetParameters: 3000 });
+    expect(b.GetParameters).toEqual({ ratePerSec: 30, burst: 300 });
+    expect(b.BatchGetSecretValue).toEqual(defaultBudgets(100).BatchGetSecretValue);
+  });
+
   it('rejects a fleet size below one, naming the option', () => {
     expect(() => defaultBudgets(0)).toThrow(/options.fleetSize/);
   });
@@ -42,5 +48,17 @@ describe('TokenBucket', () => {
     expect(budget.bucket('BatchGetSecretValue').tryTake()).toBe(true);
     expect(budget.bucket('BatchGetSecretValue').tryTake()).toBe(false);
     expect(budget.bucket('GetSecretValue').tryTake()).toBe(true);
+  });
+
+  it('RateBudget lets a raised quota through at once where the default would make it wait', () => {
+    const clock = new ManualClock();
+    const takeAll = (budget: RateBudget): number => {
+      let n = 0;
+      while (n < 1000 && budget.bucket('GetParameters').tryTake()) n += 1;
+      return n;
+    };
+    // fleetSize 1: the default 40/s allows a burst of 400; a 3000/s quota one of 30,000.
+    expect(takeAll(new RateBudget({ clock, fleetSize: 1 }))).toBe(400);
+    expect(takeAll(new RateBudget({ clock, fleetSize: 1, accountQuotas: { GetParameters: 3000 } }))).toBe(1000);
   });
 });

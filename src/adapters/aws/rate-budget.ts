@@ -1,7 +1,8 @@
 /**
  * Client-side rate budgets, one token bucket per AWS action, so that a fleet of agents stays under the
  * account-wide quotas (aws-quotas.md §1) instead of discovering them through throttling. Defaults are
- * the account quota divided by the expected fleet size; every rate is configurable.
+ * the account quota (AWS's, or the account's own where it was raised) divided by the expected fleet
+ * size; every rate is configurable.
  *
  * `tryTake` is used where there is a cheaper alternative (BatchGetSecretValue spills over to
  * GetSecretValue); `take` waits for a token where there is none (GetParameters, STS).
@@ -32,14 +33,22 @@ export const ACCOUNT_QUOTAS: Readonly<Record<BudgetedAction, number>> = Object.f
   AssumeRoleWithWebIdentity: 100,
 });
 
-const ACTIONS = Object.keys(ACCOUNT_QUOTAS) as BudgetedAction[];
+/** Account quotas that differ from AWS's defaults (a raised quota, SSM's higher-throughput tier). */
+export type AccountQuotas = Partial<Record<BudgetedAction, number>>;
 
-/** Per-node buckets: quota / fleetSize, with a burst of ten seconds' worth (at least 2). */
-export function defaultBudgets(fleetSize: number): Record<BudgetedAction, BucketOptions> {
+export const BUDGETED_ACTIONS: readonly BudgetedAction[] = Object.freeze(Object.keys(ACCOUNT_QUOTAS) as BudgetedAction[]);
+
+/**
+ * Per-node buckets: quota / fleetSize, with a burst of ten seconds' worth (at least 2). `quotas`
+ * replaces AWS's default quota of the actions it names.
+ */
+export function defaultBudgets(fleetSize: number, quotas: AccountQuotas = {}): Record<BudgetedAction, BucketOptions> {
   if (!Number.isFinite(fleetSize) || fleetSize < 1) throw new TypeError('options.fleetSize must be a number >= 1');
   const out = {} as Record<BudgetedAction, BucketOptions>;
-  for (const action of ACTIONS) {
-    const ratePerSec = ACCOUNT_QUOTAS[action] / fleetSize;
+  for (const action of BUDGETED_ACTIONS) {
+    const quota = quotas[action] ?? ACCOUNT_QUOTAS[action];
+    if (!(quota > 0)) throw new TypeError(`options.accountQuotas.${action} must be a number > 0`);
+    const ratePerSec = quota / fleetSize;
     out[action] = { ratePerSec, burst: Math.max(2, Math.ceil(ratePerSec * 10)) };
   }
   return out;
@@ -98,10 +107,10 @@ export class TokenBucket {
 export class RateBudget {
   readonly #buckets: Map<BudgetedAction, TokenBucket>;
 
-  constructor(options: { clock: Clock; fleetSize?: number; budgets?: RateBudgetOptions }) {
-    const defaults = defaultBudgets(options.fleetSize ?? 100);
+  constructor(options: { clock: Clock; fleetSize?: number; accountQuotas?: AccountQuotas; budgets?: RateBudgetOptions }) {
+    const defaults = defaultBudgets(options.fleetSize ?? 100, options.accountQuotas);
     this.#buckets = new Map(
-      ACTIONS.map((action) => {
+      BUDGETED_ACTIONS.map((action) => {
         const merged = { ...defaults[action], ...options.budgets?.[action] };
         return [action, new TokenBucket({ ...merged, clock: options.clock })];
       }),

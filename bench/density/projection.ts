@@ -38,8 +38,8 @@ export function projectFleet(runs: readonly RunEntry[]): Projection {
   const rows: ProjectionRow[] = [];
   const ssmHigherTierFromNodes: Record<string, number | undefined> = {};
   for (const strategy of ['secretlet', 'per-mount'] as const) {
-    // The issue's mix only (S = P/10): a node of one identity, or of one per pod, projects differently.
-    const candidates = runs.filter((r) => r.strategy === strategy && r.phase === 'rotation' && r.failures === 0 && r.podsPerIdentity === undefined);
+    // The issue's mix (S = P/10) and default budgets only: a node of one identity, or of one per pod, projects differently.
+    const candidates = runs.filter((r) => r.strategy === strategy && r.phase === 'rotation' && r.failures === 0 && r.podsPerIdentity === undefined && r.accountQuotas === undefined);
     const best = [...candidates].sort((a, b) => b.pods - a.pods || Number(b.door === 'csi') - Number(a.door === 'csi') || Math.abs(a.rttMs - 20) - Math.abs(b.rttMs - 20))[0];
     if (best === undefined) continue;
     const basis = `rotation phase, P=${best.pods}, ${best.door} door, RTT ${best.rttMs} ms, pool ${best.poolSize}`;

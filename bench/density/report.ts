@@ -37,7 +37,8 @@ function table(runs: readonly RunEntry[]): string {
 function label(e: RunEntry): string {
   const strategy = e.valueCacheTtl === undefined ? e.strategy : `${e.strategy} (value cache ${e.valueCacheTtl})`;
   const mix = e.podsPerIdentity === undefined ? '' : `, ${e.podsPerIdentity} pods per identity`;
-  return `${strategy}, pool ${e.poolSize}${mix}`;
+  const quotas = e.accountQuotas === undefined ? '' : `, account quotas ${e.accountQuotas}`;
+  return `${strategy}, pool ${e.poolSize}${mix}${quotas}`;
 }
 
 function verdict(ok: boolean | undefined): string {
@@ -45,8 +46,8 @@ function verdict(ok: boolean | undefined): string {
 }
 
 function targets(all: readonly RunEntry[]): string {
-  // The targets are stated for the issue's mix (S = P/10).
-  const runs = all.filter((e) => e.podsPerIdentity === undefined);
+  // The targets are stated for the issue's mix (S = P/10) and the agent's defaults.
+  const runs = all.filter((e) => e.podsPerIdentity === undefined && e.accountQuotas === undefined);
   const rows: string[] = ['| configuration | target | measured | verdict |', '|---|---|---|---|'];
   const pick = (f: (e: RunEntry) => boolean): RunEntry[] => runs.filter(f);
   const maxP = Math.max(...runs.map((r) => r.pods));
@@ -122,7 +123,7 @@ export async function mergedResults(dir: string): Promise<MergedResults> {
   loaded.sort((a, b) => (a.r.date < b.r.date ? -1 : 1));
   for (const { f, r } of loaded) {
     sources.push({ file: `bench/results/${f}`, command: r.command, machine: r.machine, date: r.date });
-    for (const e of r.runs) byKey.set([e.strategy, e.valueCacheTtl ?? '', e.door, e.pods, e.rttMs, e.poolSize, e.phase].join('|'), e);
+    for (const e of r.runs) byKey.set([e.strategy, e.valueCacheTtl ?? '', e.podsPerIdentity ?? '', e.accountQuotas ?? '', e.door, e.pods, e.rttMs, e.poolSize, e.phase].join('|'), e);
   }
   const runs = [...byKey.values()].sort((a, b) => a.pods - b.pods || a.rttMs - b.rttMs || a.door.localeCompare(b.door) || a.strategy.localeCompare(b.strategy) || a.poolSize - b.poolSize);
   return { sources, runs, projection: projectFleet(runs) };

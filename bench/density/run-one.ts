@@ -30,6 +30,8 @@ export interface RunConfig {
   coalesceWindow?: string;
   /** Agent `valueCacheTtl` (e.g. '5s'); off when unset. */
   valueCacheTtl?: string;
+  /** Agent `accountQuotas` (e.g. 'GetParameters=3000'); AWS's defaults when unset. */
+  accountQuotas?: string;
   /** Write a V8 CPU profile of the agent process into this directory. */
   profileDir?: string;
   /** The agent process's entry: bundled or compiled `.js` (run by node), or the `.ts` source (run by tsx). */
@@ -80,6 +82,7 @@ function entry(c: RunConfig, phase: Phase, pass: PassResult, counters: Counters,
   return {
     strategy: c.strategy,
     ...(c.valueCacheTtl !== undefined && c.strategy === 'secretlet' ? { valueCacheTtl: c.valueCacheTtl } : {}),
+    ...(c.accountQuotas !== undefined && c.strategy === 'secretlet' ? { accountQuotas: c.accountQuotas } : {}),
     door: c.door,
     pods: c.pods,
     objects: OBJECTS_PER_POD,
@@ -141,6 +144,7 @@ export async function runOne(c: RunConfig): Promise<RunEntry[]> {
     rotationInterval: c.strategy === 'secretlet' ? '2m' : '0',
     ...(c.coalesceWindow === undefined ? {} : { coalesceWindow: c.coalesceWindow }),
     ...(c.valueCacheTtl === undefined || c.strategy !== 'secretlet' ? {} : { valueCacheTtl: c.valueCacheTtl }),
+    ...(c.accountQuotas === undefined || c.strategy !== 'secretlet' ? {} : { accountQuotas: c.accountQuotas }),
   };
   const agent = await spawnChild<{ pid: number }>(c.agentScript, [JSON.stringify(options), ...(c.tmpfs ? [] : ['--no-tmpfs']), ...(c.loopTrace === true ? ['--loop-trace'] : [])], [...c.agentNodeArgs, ...(c.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', c.profileDir])]);
   const pods = podsOf(c);

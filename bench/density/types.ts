@@ -12,6 +12,8 @@ export interface RunEntry {
   serviceAccounts: number;
   /** Pods per service account when not the issue's 10 (`--pods-per-identity`); absent = 10. */
   podsPerIdentity?: number;
+  /** The agent's `accountQuotas` when set (`--account-quotas`, secretlet strategy); absent = AWS's defaults. */
+  accountQuotas?: string;
   rttMs: number;
   poolSize: number;
   phase: Phase;

@@ -1,6 +1,6 @@
 /**
  * Issue 2 through the provider door: the failover region (used for server faults of the primary,
- * never for client faults) and Pod Identity mode (credentials from the emulator's EKS Pod Identity
+ * access denials and values jmesPath cannot read; never for other client faults) and Pod Identity mode (credentials from the emulator's EKS Pod Identity
  * agent endpoint instead of STS).
  */
 import { status } from '@grpc/grpc-js';
@@ -67,6 +67,21 @@ describe('provider door: failover region', () => {
     h.stack.aws.counters.reset();
     expect(await mountContents(FAILOVER_PARAMETERS)).toEqual({ shop_s04: 'east-2-s04', shop_s05: 'east-2-s05', _shop_p01: 'east-2-p01' });
     expect(readsIn(FAILOVER)).toBeGreaterThan(0);
+  });
+
+  it("falls over when the primary's value does not hold what jmesPath asks for, as ASCP does", async () => {
+    // A JSON secret whose primary copy lost its `user` key (an edit gone wrong in one region).
+    h.stack.aws.putSecret({ name: 'shop/db', region: REGION, string: '{"name":"x"}' });
+    h.stack.aws.putSecret({ name: 'shop/db', region: FAILOVER, string: '{"user":"replica"}' });
+    const objects = `- objectName: "shop/db"\n  objectType: "secretsmanager"\n  jmesPath:\n    - path: user\n      objectAlias: dbuser\n`;
+    expect(await mountContents({ ...FAILOVER_PARAMETERS, objects })).toEqual({ shop_db: '{"user":"replica"}', dbuser: 'replica' });
+    // Without a failover region the mount fails, naming the object's JMES entry.
+    const error = await mountContents({ region: REGION, objects }, 2).then(
+      () => undefined,
+      (e: unknown) => e as { code: number; details: string },
+    );
+    expect(error?.code).toBe(status.INVALID_ARGUMENT);
+    expect(error?.details).toContain('JMES Path - user for object alias - dbuser does not point to a valid object. (objects[0].jmesPath[0].path)');
   });
 
   it('does not fall over when the primary answers 4xx (not found)', async () => {

@@ -208,6 +208,32 @@ describe('runMountJob', () => {
     expect(e.field).toBe('objects[0].jmesPath[0].path');
   });
 
+  it('asks the failover region for an object whose primary value does not extract, as ASCP does; only that object', async () => {
+    const objects = '- objectName: db\n  objectType: secretsmanager\n  jmesPath:\n    - path: user\n      objectAlias: u\n- objectName: /k\n  objectType: ssmparameter\n';
+    const source = new FakeSecretSource((region, r) =>
+      r.type === 'secretsmanager' ? ok({ bytes: enc.encode(region === 'us-east-1' ? '{"name":"x"}' : '{"user":"replica"}'), version: `${region}-v` }) : found(region, r),
+    );
+    const out = await runMountJob(planOf(objects, { failoverRegion: 'us-west-2' }), { source, identity });
+    expect(source.calls.map((c) => [c.region, c.requests.length])).toEqual([['us-east-1', 2], ['us-west-2', 1]]);
+    expect(out.files.map((f) => [f.path, new TextDecoder().decode(f.contents)])).toEqual([
+      ['db', '{"user":"replica"}'],
+      ['u', 'replica'],
+      ['_k', '/k@us-east-1'],
+    ]);
+    expect(out.fetched.map((f) => f.region)).toEqual(['us-west-2', 'us-east-1']);
+  });
+
+  it('fails naming both regions when neither value extracts', async () => {
+    const objects = '- objectName: db\n  objectType: secretsmanager\n  jmesPath:\n    - path: user\n      objectAlias: u\n';
+    const source = new FakeSecretSource((region) => ok({ bytes: enc.encode(region === 'us-east-1' ? 'not json' : '{"other":"x"}'), version: 'v1' }));
+    const e = await failure(runMountJob(planOf(objects, { failoverRegion: 'us-west-2' }), { source, identity }));
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.reason).toBe('JmesPathFailed');
+    expect(e.message).toBe(
+      'failed to fetch db (objects[0]) from us-east-1: Invalid JSON used with jmesPath in secret: db. (objects[0].jmesPath); failover us-west-2: JMES Path - user for object alias - u does not point to a valid object. (objects[0].jmesPath[0].path)',
+    );
+  });
+
   it('fetches without rendering: values keyed by object index, JMES not evaluated', async () => {
     const objects = '- objectName: db\n  objectType: secretsmanager\n  jmesPath:\n    - path: user\n      objectAlias: u\n- objectName: /k\n  objectType: ssmparameter\n';
     const source = new FakeSecretSource((region, r) => (r.type === 'secretsmanager' ? ok({ bytes: enc.encode('not json'), version: 'v1' }) : found(region, r)));

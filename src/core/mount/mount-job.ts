@@ -12,6 +12,11 @@
  *   after a primary success;
  * - the other client faults (not found, decryption failure, bad input, unauthenticated) are fatal
  *   at once, as ASCP's modeled errors are;
+ * - a value whose JMESPath entries do not extract (not JSON, a path that selects nothing or not a
+ *   string) falls over too, as in ASCP, which extracts per region and counts the failure as
+ *   non-fatal (aws-provider.md §11.1-§11.3). Only with a failover region is JMES evaluated here;
+ *   without one the render reports it. ASCP drops a whole SSM batch of that region for one such
+ *   parameter; here only that object is asked again;
  * - the mount fails with the first failing object's real cause, naming the object and the region,
  *   instead of "Failed to fetch secret from all regions". "First" is in object order among the
  *   final outcomes known: a fatal client fault anywhere fails the mount at once, without contacting
@@ -22,6 +27,7 @@ import type { StatusCode } from '../errors.js';
 import type { AwsIdentity, FetchedObject, MountPlan, ObjectDescriptor, ObjectVersion, RenderedFile } from '../model.js';
 import type { SecretSource } from '../ports/secret-source.js';
 import type { Result } from '../result.js';
+import { extractJmes } from '../render/jmes.js';
 import { renderFiles } from '../render/render-files.js';
 import { objectRequestFor } from './object-requests.js';
 
@@ -60,10 +66,27 @@ const SERVER_FAULTS: ReadonlySet<StatusCode> = new Set(['UNAVAILABLE', 'DEADLINE
  * region can serve.
  */
 export function fallsOver(error: SecretletError): boolean {
-  return SERVER_FAULTS.has(error.code) || (error.code === 'PERMISSION_DENIED' && error.reason === 'AccessDenied');
+  return SERVER_FAULTS.has(error.code) || (error.code === 'PERMISSION_DENIED' && error.reason === 'AccessDenied') || error.reason === JMES_FAILED;
 }
 
+/** extractJmes's reason (render/jmes.ts). */
+const JMES_FAILED = 'JmesPathFailed';
+
 type Outcome = Result<FetchedObject, SecretletError>;
+
+/**
+ * A fetched value whose JMESPath entries do not extract, as the failure it is in ASCP (one that
+ * falls over); any other outcome unchanged. For callers that have a failover region to ask.
+ */
+export function withJmesChecked(d: ObjectDescriptor, outcome: Outcome): Outcome {
+  if (!outcome.ok || d.jmesPath.length === 0) return outcome;
+  try {
+    extractJmes({ objectIndex: d.index, objectName: d.objectName, value: outcome.value.bytes, entries: d.jmesPath });
+    return outcome;
+  } catch (e) {
+    return { ok: false, error: asSecretletError(e, { code: 'INVALID_ARGUMENT', reason: JMES_FAILED }) };
+  }
+}
 
 /** One call for a group of objects in one region; a thrown failure counts for every object. */
 async function fetchGroup(deps: MountJobDeps, region: string, objects: readonly ObjectDescriptor[], useFailover: boolean): Promise<Outcome[]> {
@@ -110,8 +133,9 @@ export async function fetchMountValues(plan: MountPlan, deps: MountJobDeps): Pro
 
   const retry: Array<{ d: ObjectDescriptor; error: SecretletError }> = [];
   for (const [i, d] of plan.objects.entries()) {
-    const r = primaryResults[i];
-    if (r === undefined) continue;
+    const answer = primaryResults[i];
+    if (answer === undefined) continue;
+    const r = failover === undefined ? answer : withJmesChecked(d, answer);
     if (r.ok) {
       values.set(d.index, r.value);
       fetched.push({ index: d.index, region: primary, version: r.value.version });
@@ -126,8 +150,9 @@ export async function fetchMountValues(plan: MountPlan, deps: MountJobDeps): Pro
   if (retry.length > 0 && failover !== undefined) {
     const failoverResults = await fetchGroup(deps, failover, retry.map((x) => x.d), true);
     for (const [i, { d, error }] of retry.entries()) {
-      const r = failoverResults[i];
-      if (r === undefined) continue;
+      const answer = failoverResults[i];
+      if (answer === undefined) continue;
+      const r = withJmesChecked(d, answer);
       if (!r.ok) throw fetchError(d, [{ region: primary, error }, { region: failover, error: r.error }]);
       values.set(d.index, r.value);
       fetched.push({ index: d.index, region: failover, version: r.value.version });

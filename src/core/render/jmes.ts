@@ -2,9 +2,11 @@
  * JMESPath extraction from a JSON secret value (aws-provider.md §12): each `jmesPath` entry of an
  * object becomes its own file holding the string the expression selects.
  *
- * Errors keep ASCP's texts but, unlike ASCP (where they are non-fatal and end as the generic
- * "Failed to fetch secret from all regions"), they fail the mount with INVALID_ARGUMENT
- * (reason `JmesPathFailed`) naming the object and entry. They never contain the value.
+ * Errors keep ASCP's texts. ASCP counts them as non-fatal: the failover region is asked, and if
+ * none serves the object the mount ends with the generic "Failed to fetch secret from all regions".
+ * Here a mount with a failover region asks it too (mount/mount-job.ts `withJmesChecked`); a mount
+ * without one fails with INVALID_ARGUMENT (reason `JmesPathFailed`) naming the object and entry.
+ * They never contain the value.
  */
 import { search } from '@jmespath-community/jmespath';
 import type { JSONValue } from '@jmespath-community/jmespath';

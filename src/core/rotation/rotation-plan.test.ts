@@ -170,6 +170,43 @@ describe('planFailover and the failover round', () => {
     expect(stillDown[0]).toMatchObject({ status: 'failed', error: { code: 'UNAVAILABLE', field: 'objects[0].objectName' } });
     expect((stillDown[0] as { error: SecretletError }).error.message).toBe('rotation could not refresh a (objects[0]): us-east-1: primary down; failover us-west-2: primary down');
   });
+
+  describe('a value whose JMESPath entries do not extract', () => {
+    const jmesObject = object(0, 'db', { jmesPath: [{ path: 'user', objectAlias: 'u', filePermission: '' }] });
+    const jmesMount = (key: string, regions: string[], jmes = true): RotationMount => {
+      const objects = [jmes ? jmesObject : object(0, 'db')];
+      return { ...mount(key, 'sa1', objects, { 0: value('{"user":"old"}', 'v1') }), plan: plan(objects, regions) };
+    };
+
+    it("falls over, judged by each mount's own entries (mounts of one identity share the request)", () => {
+      // m1 extracts `user`, m2 has no entries, m3 extracts but has no failover region.
+      const mounts = [jmesMount('m1', ['us-east-1', 'us-west-2']), jmesMount('m2', ['us-east-1', 'us-west-2'], false), jmesMount('m3', ['us-east-1'])];
+      const primary = planRotation(mounts);
+      expect(primary.groups[0]?.requests).toHaveLength(1);
+      const results = [[ok(value('{"name":"new"}', 'v2'))]];
+      const second = planFailover(mounts, primary, results);
+      expect([...second.slots.keys()]).toEqual(['m1']);
+      const settled = settleRotation(mounts, primary, results, { plan: second, results: [[ok(value('{"user":"replica"}', 'v2'))]] });
+      expect(settled[0]).toMatchObject({ status: 'changed' });
+      const files = (settled[0] as { files: Array<{ path: string; contents: Uint8Array }> }).files;
+      expect(files.map((f) => [f.path, new TextDecoder().decode(f.contents)])).toEqual([['db', '{"user":"replica"}'], ['u', 'replica']]);
+      expect(settled[1]).toMatchObject({ status: 'changed' });
+      // Without a failover region the render's own error stands, and the old content stays.
+      expect(settled[2]).toMatchObject({ status: 'failed', error: { reason: 'JmesPathFailed', field: 'objects[0].jmesPath[0].path' } });
+    });
+
+    it('names both regions when the failover value does not extract either', () => {
+      const mounts = [jmesMount('m1', ['us-east-1', 'us-west-2'])];
+      const primary = planRotation(mounts);
+      const results = [[ok(value('not json', 'v2'))]];
+      const second = planFailover(mounts, primary, results);
+      const settled = settleRotation(mounts, primary, results, { plan: second, results: [[ok(value('{"user":7}', 'v2'))]] });
+      expect(settled[0]).toMatchObject({ status: 'failed', error: { code: 'INVALID_ARGUMENT', reason: 'JmesPathFailed' } });
+      expect((settled[0] as { error: SecretletError }).error.message).toBe(
+        'rotation could not refresh db (objects[0]): us-east-1: Invalid JSON used with jmesPath in secret: db. (objects[0].jmesPath); failover us-west-2: Invalid JMES search result type for path:user. Only string is allowed. (objects[0].jmesPath[0].path)',
+      );
+    });
+  });
 });
 
 describe('valuesFromPayload', () => {

@@ -5,9 +5,10 @@
  * however many pods mount it; `settleRotation` takes the answers back and decides, per mount,
  * whether its content changed (and renders the new payload), stayed the same, or could not be
  * refreshed (then the old content stays: rotation never empties or half-updates a mount).
- * Objects that met a fault that falls over in the primary region (`fallsOver`: a server fault or an
- * access denial) are asked again in their mount's failover region (`planFailover`), with the same
- * rules as a mount.
+ * Objects that met a fault that falls over in the primary region (`fallsOver`: a server fault, an
+ * access denial, or, for a mount with a failover region, a value its JMESPath entries cannot extract)
+ * are asked again in their mount's failover region (`planFailover`), with the same rules as a mount.
+ * A value is checked against each mount's own entries: mounts that share a request may differ.
  *
  * Pinned objects (an SPC `objectVersion`) are never re-fetched: their current value is reused for
  * rendering. An `objectVersionLabel` is not a pin: a label (AWSPREVIOUS, a custom staging label, an
@@ -16,7 +17,7 @@
  */
 import { SecretletError, asSecretletError } from '../errors.js';
 import type { AwsIdentity, FetchedObject, MountPlan, ObjectDescriptor, ObjectRequest, RenderedFile, ObjectVersion } from '../model.js';
-import { fallsOver } from '../mount/mount-job.js';
+import { fallsOver, withJmesChecked } from '../mount/mount-job.js';
 import { isPinned, objectRequestFor } from '../mount/object-requests.js';
 import { renderFiles } from '../render/render-files.js';
 import type { Result } from '../result.js';
@@ -79,7 +80,9 @@ export function planFailover(mounts: readonly RotationMount[], primary: Rotation
     if (region === undefined) continue;
     const failed = new Set<number>();
     for (const slot of primary.slots.get(mount.mountKey) ?? []) {
-      const outcome = results[slot.group]?.[slot.request];
+      const answer = results[slot.group]?.[slot.request];
+      const d = mount.plan.objects.find((o) => o.index === slot.index);
+      const outcome = answer === undefined || d === undefined ? answer : withJmesChecked(d, answer);
       if (outcome !== undefined && !outcome.ok && fallsOver(outcome.error)) failed.add(slot.index);
     }
     if (failed.size > 0) builder.add(mount, region, mount.plan.objects.filter((d) => failed.has(d.index)), true);
@@ -163,16 +166,20 @@ export function settleRotation(
     const second = new Map((failover?.plan.slots.get(mount.mountKey) ?? []).map((s) => [s.index, s]));
     const values = new Map(mount.values);
     const changedObjects: number[] = [];
+    const hasFailover = mount.plan.regions[1] !== undefined;
     for (const slot of slots) {
-      let outcome = results[slot.group]?.[slot.request];
+      const answer = results[slot.group]?.[slot.request];
       const d = mount.plan.objects.find((o) => o.index === slot.index);
-      if (outcome === undefined) {
+      if (answer === undefined) {
         return { mountKey: mount.mountKey, status: 'failed', error: missingAnswer(slot.index) };
       }
+      // As planFailover judged it: with a failover region, a value that does not extract failed here.
+      let outcome = hasFailover && d !== undefined ? withJmesChecked(d, answer) : answer;
       let where = '';
       const retry = second.get(slot.index);
       if (!outcome.ok && retry !== undefined) {
-        const again = failover?.results[retry.group]?.[retry.request];
+        const answered = failover?.results[retry.group]?.[retry.request];
+        const again = answered === undefined || d === undefined ? answered : withJmesChecked(d, answered);
         if (again !== undefined) {
           // Failed in both regions: report both causes, the failover's last (as a mount does).
           where = again.ok ? '' : `${mount.plan.regions[0] ?? '?'}: ${outcome.error.message}; failover ${mount.plan.regions[1] ?? '?'}: `;

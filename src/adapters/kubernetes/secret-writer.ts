@@ -18,7 +18,21 @@ import { SecretletError } from '../../core/errors.js';
 import type { KubeConfig, V1OwnerReference, V1Secret } from '@kubernetes/client-node';
 import { MANAGED_LABEL } from '../../core/secrets/desired-secret.js';
 import type { DesiredSecret, OwnerPod } from '../../core/secrets/desired-secret.js';
-import { isConflict, isNotFound, kubeError } from './kube-errors.js';
+import { httpStatusOf, isConflict, isNotFound, kubeError } from './kube-errors.js';
+
+/**
+ * The reason of a write the API server refused for what it holds (400 Bad Request, 422 Invalid: a
+ * type without the keys it needs, a bad label): Secret sync retries it at its resync interval and
+ * records it once, since only a change of the SecretProviderClass or of the files can fix it.
+ */
+const REFUSED = 'FailedToCreateSecret';
+
+function refusalOrKubeError(what: string, err: unknown): SecretletError {
+  const error = kubeError(what, err);
+  const status = httpStatusOf(err);
+  if (status !== 400 && status !== 422) return error;
+  return new SecretletError({ code: error.code, reason: REFUSED, message: error.message, cause: err });
+}
 
 export type SecretApplyResult = 'created' | 'updated' | 'unchanged' | 'unmanaged' | 'deleted' | 'absent';
 
@@ -131,7 +145,7 @@ export class KubeSecretWriter {
         // Raced with another writer (or, past our read, with a delete): read again and retry.
         if (isConflict(e) || (current !== undefined && isNotFound(e))) continue;
         if (e instanceof SecretletError) throw e; // already says what failed (a refused type replacement)
-        throw kubeError(`failed to write secret ${desired.namespace}/${desired.name}`, e);
+        throw refusalOrKubeError(`failed to write secret ${desired.namespace}/${desired.name}`, e);
       }
     }
     throw kubeError(`failed to write secret ${desired.namespace}/${desired.name}`, new Error('too many conflicts'));
@@ -161,7 +175,7 @@ export class KubeSecretWriter {
       });
       const cause = kubeError(`failed to replace secret ${namespace}/${name} with type ${body.type ?? ''}; the previous one was put back`, refused);
       // FailedToCreateSecret: Secret sync then retries at its resync interval, not within seconds.
-      const error = new SecretletError({ code: cause.code, reason: 'FailedToCreateSecret', message: cause.message, cause: refused });
+      const error = new SecretletError({ code: cause.code, reason: REFUSED, message: cause.message, cause: refused });
       this.#refusedReplacements.set(key, { attempt, error });
       throw error;
     }

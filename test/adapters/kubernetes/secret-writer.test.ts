@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadKubeConfig } from '../../../src/adapters/kubernetes/kube-config.js';
 import { KubeSecretWriter, mergeOwners } from '../../../src/adapters/kubernetes/secret-writer.js';
+import type { SecretletError } from '../../../src/core/errors.js';
 import { MANAGED_LABEL } from '../../../src/core/secrets/desired-secret.js';
 import type { DesiredSecret } from '../../../src/core/secrets/desired-secret.js';
 import { startKubeEmulator } from '../../../src/emulators/kube/index.js';
@@ -103,6 +104,18 @@ describe('KubeSecretWriter against the local API server', () => {
     const docker: DesiredSecret = { ...desired('kept', 'v1'), type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': new TextEncoder().encode('{"auths":{}}') } };
     expect(await writer.apply(docker, { pods: [{ name: 'pod-a', uid: 'a' }], released: new Set() })).toBe('updated');
     expect(emulator.get('v1', 'Secret', 'default', 'kept')?.type).toBe('kubernetes.io/dockerconfigjson');
+  });
+
+  it('reports a Secret the API server refuses to create as FailedToCreateSecret (retried at the resync interval)', async () => {
+    // A new Secret of a type whose key is missing (422 Invalid): no quick retry can fix it, only a
+    // change of the SecretProviderClass or the files. Before, it was retried every ~10 s, each time
+    // logged at warn.
+    const refused = await writer
+      .apply({ ...desired('never', 'v1'), type: 'kubernetes.io/dockerconfigjson' }, { pods: [{ name: 'pod-a', uid: 'a' }], released: new Set() })
+      .then(() => undefined, (e: unknown) => e as SecretletError);
+    expect(refused).toMatchObject({ reason: 'FailedToCreateSecret', code: 'FAILED_PRECONDITION' });
+    expect(refused?.message).toMatch(/^failed to write secret default\/never: .*\.dockerconfigjson/);
+    expect(emulator.get('v1', 'Secret', 'default', 'never')).toBeUndefined();
   });
 
   it('never writes or deletes a Secret it does not manage', async () => {

@@ -52,4 +52,8 @@ describe('secretlet manifests', () => {
     await expect(parse(['manifests', '--resources', '{bad'])).rejects.toThrow(/^--resources must be JSON: /);
     await expect(parse(['manifests', '--tolerations', '[x'])).rejects.toThrow(/^--tolerations must be JSON: /);
   });
+
+  it('names --fleet-size when it is not a whole number, quoting what was given', async () => {
+    await expect(parse(['manifests', '--fleet-size', '1e3'])).rejects.toThrow('--fleet-size must be a whole number (got "1e3")');
+  });
 });

@@ -136,6 +136,8 @@ export function buildProgram(upstreamNotes: readonly string[] = [], runners: Par
     .option('--region <region>', 'default AWS region')
     .option('--rotation-interval <d>', 'rotation interval, e.g. 2m')
     .option('--log-level <level>', 'agent log level')
+    .option('--fleet-size <n>', 'nodes sharing the AWS account and region (per-node call budgets are the account quotas divided by it)')
+    .option('--account-quotas <list>', "the account's quotas where they differ from AWS's, e.g. GetParameters=3000")
     .option('--priority-class <name>', 'priority class name')
     .option('--resources <json>', 'secretlet container resources as JSON')
     .option('--tolerations <json>', 'pod tolerations as JSON')
@@ -148,6 +150,8 @@ export function buildProgram(upstreamNotes: readonly string[] = [], runners: Par
         ...(o['region'] ? { region: o['region'] } : {}),
         ...(o['rotationInterval'] ? { rotationInterval: o['rotationInterval'] } : {}),
         ...(o['logLevel'] ? { logLevel: o['logLevel'] as never } : {}),
+        ...(o['fleetSize'] ? { fleetSize: integerOption(o['fleetSize'], '--fleet-size') } : {}),
+        ...(o['accountQuotas'] ? { accountQuotas: o['accountQuotas'] } : {}),
         ...(o['priorityClass'] !== undefined ? { priorityClassName: o['priorityClass'] } : {}),
         ...(o['resources'] ? { resources: jsonOption(o['resources'], '--resources') as never } : {}),
         ...(o['tolerations'] ? { tolerations: jsonOption(o['tolerations'], '--tolerations') as never } : {}),
@@ -198,6 +202,11 @@ function jsonOption(value: string, flag: string): unknown {
   } catch (e) {
     throw new Error(`${flag} must be JSON: ${(e as Error).message}`);
   }
+}
+
+function integerOption(value: string, flag: string): number {
+  if (!/^\d+$/.test(value.trim())) throw new Error(`${flag} must be a whole number (got "${value}")`);
+  return Number(value);
 }
 
 function waitForSignal(): Promise<void> {

@@ -97,6 +97,8 @@ export function customizeManifests(input: readonly KubeObject[], options: Compil
   }
   if (options.rotationInterval !== undefined) agent.args = setFlag(agent.args, 'rotation-interval', options.rotationInterval);
   if (options.logLevel !== undefined) agent.args = setFlag(agent.args, 'log-level', options.logLevel);
+  if (options.fleetSize !== undefined) agent.args = setFlag(agent.args, 'fleet-size', String(options.fleetSize));
+  if (options.accountQuotas !== undefined) agent.args = setFlag(agent.args, 'account-quotas', options.accountQuotas);
   if (options.resources !== undefined) agent.resources = options.resources;
   if (options.tolerations !== undefined) pod.tolerations = options.tolerations;
   if (options.priorityClassName !== undefined) {

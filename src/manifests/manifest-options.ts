@@ -4,6 +4,7 @@
  * fills defaults and rejects values that would produce a broken or unpinned install, naming the
  * option. Defaults are "change nothing": the overlay in deploy/ as written.
  */
+import { parseAccountQuotas } from '../config/account-quotas.js';
 import { parseDuration } from '../config/duration.js';
 import { invalidArgument } from '../core/errors.js';
 
@@ -38,6 +39,10 @@ export interface ManifestOptions {
   rotationInterval?: string;
   /** `--log-level`. @default 'info' */
   logLevel?: ManifestLogLevel;
+  /** `--fleet-size`: nodes sharing the AWS account and region; per-node call budgets derive from it. @default the agent's (100) */
+  fleetSize?: number;
+  /** `--account-quotas`, e.g. 'GetParameters=3000' where the account's quotas differ from AWS's. @default the agent's (AWS's) */
+  accountQuotas?: string;
   /** Replaces the secretlet container's resources. @default as in deploy/base/daemonset.yaml */
   resources?: ResourceRequirements;
   /** Replaces the pod's tolerations. @default [{ operator: Exists }] */
@@ -55,6 +60,8 @@ export interface CompiledManifestOptions {
   region: string | undefined;
   rotationInterval: string | undefined;
   logLevel: ManifestLogLevel | undefined;
+  fleetSize: number | undefined;
+  accountQuotas: string | undefined;
   resources: ResourceRequirements | undefined;
   tolerations: Toleration[] | undefined;
   priorityClassName: string | undefined;
@@ -102,6 +109,8 @@ export function compileManifestOptions(o: ManifestOptions, defaultDeployDir: () 
   // The agent's own grammar (Go's durations): what passes here, the agent accepts.
   if (o.rotationInterval !== undefined) parseDuration(o.rotationInterval, 'rotationInterval');
   if (o.logLevel !== undefined && !LOG_LEVELS.includes(o.logLevel)) fail('logLevel', `must be one of ${LOG_LEVELS.join(', ')}`);
+  if (o.fleetSize !== undefined && (!Number.isInteger(o.fleetSize) || o.fleetSize < 1)) fail('fleetSize', `must be a positive integer (got "${String(o.fleetSize)}")`);
+  if (o.accountQuotas !== undefined) parseAccountQuotas(o.accountQuotas);
   if (o.resources !== undefined) {
     checkQuantities(o.resources.requests, 'resources.requests');
     checkQuantities(o.resources.limits, 'resources.limits');
@@ -123,6 +132,8 @@ export function compileManifestOptions(o: ManifestOptions, defaultDeployDir: () 
     region: o.region,
     rotationInterval: o.rotationInterval,
     logLevel: o.logLevel,
+    fleetSize: o.fleetSize,
+    accountQuotas: o.accountQuotas,
     resources: o.resources === undefined ? undefined : structuredClone(o.resources),
     tolerations: o.tolerations === undefined ? undefined : structuredClone(o.tolerations),
     priorityClassName: o.priorityClassName,

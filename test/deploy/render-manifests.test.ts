@@ -81,6 +81,17 @@ describe('renderManifests options', () => {
     expect(container(renderManifests({ region: '' }), 'secretlet').args).toEqual(container(defaults, 'secretlet').args);
   });
 
+  it('sizes the call budgets for the fleet: --fleet-size and --account-quotas reach the agent, once each', () => {
+    for (const mode of ['kubelet', 'provider'] as const) {
+      const args = container(renderManifests({ mode, fleetSize: 400, accountQuotas: 'GetParameters=3000' }), 'secretlet').args ?? [];
+      expect(args).toContain('--fleet-size=400');
+      expect(args).toContain('--account-quotas=GetParameters=3000');
+      expect(args.filter((a) => a.startsWith('--fleet-size='))).toHaveLength(1);
+    }
+    // Unset, the agent's defaults apply (100 nodes, AWS's quotas): no flag is written.
+    expect(container(defaults, 'secretlet').args?.some((a) => a.startsWith('--fleet-size') || a.startsWith('--account-quotas'))).toBe(false);
+  });
+
   it('removes the priority class when asked with an empty name', () => {
     expect(podSpec(renderManifests({ priorityClassName: '' })).priorityClassName).toBeUndefined();
   });
@@ -95,6 +106,9 @@ describe('renderManifests options', () => {
     [{ resources: { limits: { memory: 'lots' } } }, 'resources.limits.memory'],
     [{ mode: 'sidecar' }, 'mode'],
     [{ logLevel: 'loud' }, 'logLevel'],
+    [{ fleetSize: 0 }, 'fleetSize'],
+    [{ fleetSize: Number('a thousand') }, 'fleetSize'],
+    [{ accountQuotas: 'GetParameter=3000' }, 'accountQuotas'],
   ] as const)('refuses %j naming the option', (options, field) => {
     let caught: unknown;
     try {

@@ -101,6 +101,33 @@ describe('validateSecretProviderClass', () => {
       ['spec.secretObjects[2].data[0].key', "key 'ca.crt' is not supported. Only 'tls.key' and 'tls.crt' are supported"],
       ['spec.secretObjects[2].data[1].objectName', 'object name in secretObjects.data is empty'],
       ['spec.secretObjects[2].data[1].key', 'key in secretObjects.data is empty'],
+      ['spec.secretObjects[2].data', 'a Secret of type kubernetes.io/tls needs data[tls.crt] and data[tls.key]: the API server refuses the synced Secret'],
     ]);
+  });
+
+  it('reports a secretObjects entry whose Secret the API server would refuse at every sync', () => {
+    const data = (...keys: string[]) => keys.map((key) => ({ objectName: 'app_key', key }));
+    const secretObjects = [
+      { secretName: 'Pull_Secret', type: 'kubernetes.io/dockerconfigjson', data: data('config.json') },
+      { secretName: 'web', type: 'kubernetes.io/tls', data: data('tls.crt') },
+      { secretName: 'db', type: 'Opaque', data: data('db password', '..hidden') },
+      { secretName: 'login', type: 'kubernetes.io/basic-auth', data: data('user') },
+      { secretName: 'token', type: 'kubernetes.io/service-account-token', data: data('token') },
+      // Each of these is accepted.
+      { secretName: 'ok.example', type: 'kubernetes.io/basic-auth', data: data('password') },
+      { secretName: 'sa', type: 'kubernetes.io/service-account-token', annotations: { 'kubernetes.io/service-account.name': 'app' }, data: data('token') },
+      { secretName: 'custom', type: 'example.com/anything', data: data('A_KEY-1.x') },
+    ];
+    const report = validateSecretProviderClass(spc({ objects: '- objectName: app/key\n  objectType: ssmparameter\n' }, { secretObjects }), { region: 'us-east-1' });
+    expect(report.errors.map((e) => [e.field, e.message.split(': the API server')[0]])).toEqual([
+      ['spec.secretObjects[0].secretName', 'secret name "Pull_Secret" must be a lowercase RFC 1123 subdomain (lowercase alphanumerics, \'-\' and \'.\', starting and ending with an alphanumeric)'],
+      ['spec.secretObjects[0].data', 'a Secret of type kubernetes.io/dockerconfigjson needs data[.dockerconfigjson]'],
+      ['spec.secretObjects[1].data', 'a Secret of type kubernetes.io/tls needs data[tls.key]'],
+      ['spec.secretObjects[2].data[0].key', 'data key "db password" must consist of alphanumeric characters, \'-\', \'_\' or \'.\''],
+      ['spec.secretObjects[2].data[1].key', 'data key "..hidden" must not be \'.\' or \'..\', nor start with \'..\''],
+      ['spec.secretObjects[3].data', 'a Secret of type kubernetes.io/basic-auth needs data[username] or data[password]'],
+      ['spec.secretObjects[4].data', 'a Secret of type kubernetes.io/service-account-token needs metadata.annotations[kubernetes.io/service-account.name]'],
+    ]);
+    expect(report.errors.every((e) => e.message.endsWith(`: the API server refuses the synced Secret (${e.field ?? ''})`))).toBe(true);
   });
 });

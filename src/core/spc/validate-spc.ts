@@ -14,6 +14,7 @@ import { ATTR_POD_NAME, ATTR_POD_NAMESPACE, ATTR_POD_UID, ATTR_SERVICE_ACCOUNT_N
 import { parseMountRequest, planMount } from './mount-request.js';
 import { parametersProblem, providerProblem } from './spc-checks.js';
 import { AUDIENCE_IRSA, AUDIENCE_POD_IDENTITY } from './tokens.js';
+import { missingForType, secretKeyProblem, secretNameProblem } from './secret-object-rules.js';
 import { producedFileNames, validateObjects } from './validate-objects.js';
 
 export interface ValidationReport {
@@ -113,6 +114,8 @@ function validateSecretObjects(raw: unknown, files: ReadonlySet<string> | undefi
     const type = text(so['type']).trim();
     const data = Array.isArray(so['data']) ? (so['data'] as unknown[]) : [];
     if (secretName === '') errors.push(bad('InvalidSecretObject', `secret name is empty (${where}.secretName)`, `${where}.secretName`));
+    const nameProblem = secretName === '' ? undefined : secretNameProblem(secretName);
+    if (nameProblem) errors.push(refusedByApiServer(`secret name "${secretName}" ${nameProblem}`, `${where}.secretName`));
     if (type === '') errors.push(bad('InvalidSecretObject', `secret type is empty (${where}.type)`, `${where}.type`));
     if (data.length === 0) errors.push(bad('InvalidSecretObject', `data is empty (${where}.data)`, `${where}.data`));
     for (const [j, entry] of data.entries()) {
@@ -129,9 +132,23 @@ function validateSecretObjects(raw: unknown, files: ReadonlySet<string> | undefi
       if (key === '') errors.push(bad('InvalidSecretObject', `key in secretObjects.data is empty (${at}.key)`, `${at}.key`));
       else if (type === 'kubernetes.io/tls' && !TLS_KEYS.has(key)) {
         errors.push(bad('InvalidSecretObject', `key '${key}' is not supported. Only 'tls.key' and 'tls.crt' are supported (${at}.key)`, `${at}.key`));
+      } else {
+        const keyProblem = secretKeyProblem(key);
+        if (keyProblem) errors.push(refusedByApiServer(`data key "${key}" ${keyProblem}`, `${at}.key`));
       }
     }
+    if (type !== '' && data.length > 0) {
+      const keys = new Set(data.map((entry) => text(asRecord(entry)?.['key']).trim()));
+      const annotations = Object.fromEntries(Object.entries(asRecord(so['annotations']) ?? {}).map(([k, v]) => [k, text(v)]));
+      const missing = missingForType(type, keys, annotations);
+      if (missing.length > 0) errors.push(refusedByApiServer(`a Secret of type ${type} needs ${missing.join(' and ')}`, `${where}.data`));
+    }
   }
+}
+
+/** A secretObjects entry whose Secret the API server refuses at every sync (secret-object-rules.ts). */
+function refusedByApiServer(what: string, field: string): SecretletError {
+  return bad('InvalidSecretObject', `${what}: the API server refuses the synced Secret (${field})`, field);
 }
 
 export function validateSecretProviderClass(doc: unknown, opts: ValidateSpcOptions): ValidationReport {

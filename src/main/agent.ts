@@ -7,7 +7,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { createAwsSecretSource, DefaultRegionResolver, systemClock } from '../adapters/aws/index.js';
+import { createAwsSecretSource, defaultBudgets, DefaultRegionResolver, describeBudgets, systemClock } from '../adapters/aws/index.js';
 import type { AwsSecretSource } from '../adapters/aws/index.js';
 import { LocalTargetDirectory, TmpfsMounter } from '../adapters/fs/index.js';
 import { LockedTargetWriter } from '../adapters/fs/locked-target-writer.js';
@@ -249,6 +249,11 @@ export class Agent {
 
   async start(): Promise<void> {
     this.lifecycle.to('starting');
+    if (this.options.fetchStrategy === 'secretlet') {
+      // What --fleet-size and --account-quotas came to: a budget too small shows as slow first mounts, one too large as AWS throttling.
+      const budgets = describeBudgets(defaultBudgets(this.options.fleetSize, this.options.accountQuotas));
+      this.logger.info({ fleetSize: this.options.fleetSize, budgets }, 'AWS call budgets per node');
+    }
     try {
       if (this.options.metricsAddr !== '') {
         this.http = await startHttpServer(this.options.metricsAddr, this.metrics.registry, this);

@@ -53,6 +53,9 @@ describe('secretlet serve with upstream DaemonSet args', () => {
         '-burst=10: ignored, secretlet sets no client-side rate limit on its API server calls',
         "only the AWS provider's flags were given: --mode=provider",
       ]);
+      // The call budgets it runs with, at the default fleet size (no secretlet flag was given).
+      const budgets = records().find((r) => r['msg'] === 'AWS call budgets per node');
+      expect(budgets).toMatchObject({ fleetSize: 100, budgets: { GetParameters: '0.4/s, burst 4', BatchGetSecretValue: '1/s, burst 10' } });
       // The CSI door stays shut: this DaemonSet is the provider's.
       expect(records().find((r) => r['msg'] === 'csi door listening')).toBeUndefined();
       // A mount through the socket, as the driver would send it.

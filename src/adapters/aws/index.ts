@@ -130,4 +130,5 @@ export { InMemoryServiceAccountDirectory, StaticNodeRegionSource } from './in-me
 export { noopAwsCallObserver } from './observer.js';
 export type { AwsAction, AwsCallEvent, AwsCallObserver, AwsCallOutcome, AwsCredentialEvent, AwsSourceStats } from './observer.js';
 export type { AccountQuotas, RateBudgetOptions, BucketOptions, BudgetedAction } from './rate-budget.js';
+export { defaultBudgets, describeBudgets } from './rate-budget.js';
 export { mapAwsError } from './error-mapping.js';

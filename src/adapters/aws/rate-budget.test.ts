@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RateBudget, TokenBucket, defaultBudgets } from './rate-budget.js';
+import { RateBudget, TokenBucket, defaultBudgets, describeBudgets } from './rate-budget.js';
 import { InstantClock, ManualClock } from './testing/fakes.js';
 
 describe('defaultBudgets', () => {
@@ -15,6 +15,16 @@ describe('defaultBudgets', () => {
     const b = defaultBudgets(100, { GetParameters: 3000 });
     expect(b.GetParameters).toEqual({ ratePerSec: 30, burst: 300 });
     expect(b.BatchGetSecretValue).toEqual(defaultBudgets(100).BatchGetSecretValue);
+  });
+
+  it('reads as the start-up log shows it', () => {
+    expect(describeBudgets(defaultBudgets(100, { GetParameters: 3000 }))).toEqual({
+      BatchGetSecretValue: '1/s, burst 10',
+      GetSecretValue: '100/s, burst 1000',
+      GetParameters: '30/s, burst 300',
+      AssumeRoleWithWebIdentity: '1/s, burst 10',
+    });
+    expect(describeBudgets(defaultBudgets(3)).GetParameters).toBe('13.3333/s, burst 134');
   });
 
   it('rejects a fleet size below one, naming the option', () => {

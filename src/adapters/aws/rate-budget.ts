@@ -54,6 +54,13 @@ export function defaultBudgets(fleetSize: number, quotas: AccountQuotas = {}): R
   return out;
 }
 
+/** The per-node budgets as an operator reads them in the start-up log: `{ GetParameters: '0.4/s, burst 4' }`. */
+export function describeBudgets(budgets: Readonly<Record<BudgetedAction, BucketOptions>>): Record<BudgetedAction, string> {
+  const out = {} as Record<BudgetedAction, string>;
+  for (const action of BUDGETED_ACTIONS) out[action] = `${Number(budgets[action].ratePerSec.toPrecision(6))}/s, burst ${budgets[action].burst}`;
+  return out;
+}
+
 export class TokenBucket {
   readonly #clock: Clock;
   readonly #ratePerMs: number;

@@ -15,14 +15,17 @@ export interface EmulateAwsOptions {
   latencyMs: number;
   seed?: string;
   trustKube?: string;
+  /** `--quotas`: per-action rate limits, `aws` for AWS's default quotas (parseQuotas). Off when unset. */
+  quotas?: string;
   out: (line: string) => void;
   /** Resolves when the emulator should stop (SIGINT / SIGTERM). */
   untilStopped: () => Promise<void>;
 }
 
 export async function runEmulateAws(o: EmulateAwsOptions): Promise<void> {
-  const { startAwsEmulator, loadSeed } = await import('../emulators/aws/index.js');
-  const aws = await startAwsEmulator({ host: o.host, port: o.port, latencyMs: o.latencyMs });
+  const { startAwsEmulator, loadSeed, AWS_DEFAULT_QUOTAS } = await import('../emulators/aws/index.js');
+  const rateLimits = o.quotas === undefined ? undefined : parseQuotas(o.quotas, AWS_DEFAULT_QUOTAS);
+  const aws = await startAwsEmulator({ host: o.host, port: o.port, latencyMs: o.latencyMs, ...(rateLimits === undefined ? {} : { rateLimits }) });
   try {
     if (o.trustKube !== undefined) o.out(`trusting service-account tokens of ${await trustKubeIssuer(aws, o.trustKube)}`);
     if (o.seed !== undefined) await loadSeed(aws, o.seed);
@@ -31,11 +34,36 @@ export async function runEmulateAws(o: EmulateAwsOptions): Promise<void> {
     await aws.stop();
     throw e;
   }
+  if (rateLimits !== undefined) {
+    o.out(`throttling per region above: ${Object.entries(rateLimits).map(([key, rate]) => `${key} ${rate}/s`).join(', ')}`);
+  }
   const { accessKeyId, secretAccessKey } = aws.adminCredentials;
   o.out(`local AWS endpoint on ${aws.url} (admin credentials: the emulator's fixed, public pair)`);
   o.out(`export AWS_ENDPOINT_URL=${aws.url} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=${accessKeyId} AWS_SECRET_ACCESS_KEY=${secretAccessKey}`);
   await o.untilStopped();
   await aws.stop();
+}
+
+/**
+ * `--quotas`: comma-separated `Action=callsPerSecond` (`A+B=n` gives actions one shared bucket, as
+ * GetParameter and GetParameters share SSM's), and `aws` for AWS's default quotas, which later items
+ * override: `aws,GetParameter+GetParameters=3000` throttles like an account with SSM's higher
+ * throughput on.
+ */
+export function parseQuotas(text: string, awsDefaults: Readonly<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const item of text.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    if (item === 'aws') {
+      Object.assign(out, awsDefaults);
+      continue;
+    }
+    const m = /^([A-Za-z]+(?:\+[A-Za-z]+)*)=(\d+(?:\.\d+)?)$/.exec(item);
+    const rate = m === null ? NaN : Number(m[2]);
+    if (m === null || !(rate > 0)) throw new Error(`--quotas: "${item}" is not aws or Action=callsPerSecond (e.g. GetParameter+GetParameters=40)`);
+    out[m[1]!] = rate;
+  }
+  if (Object.keys(out).length === 0) throw new Error('--quotas: give aws or at least one Action=callsPerSecond');
+  return out;
 }
 
 /** Trusts the issuer of the API server `kubeconfigPath` names; returns the issuer URL. */

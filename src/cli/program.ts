@@ -96,7 +96,8 @@ export function buildProgram(upstreamNotes: readonly string[] = [], runners: Par
     .addOption(new Option('--latency <ms>', 'added round-trip latency').default('0'))
     .addOption(new Option('--seed <file>', 'YAML/JSON seed: secrets, parameters, roles, podIdentityAssociations, trustedIssuers (e.g. src/emulators/aws/example-seed.yaml)'))
     .addOption(new Option('--trust-kube <kubeconfig>', "accept the service-account tokens of that kubeconfig's API server (e.g. secretlet emulate kube's)"))
-    .action(async (o: { port: string; host: string; latency: string; seed?: string; trustKube?: string }) => {
+    .addOption(new Option('--quotas <list>', "throttle like AWS: 'aws' for its default quotas, or Action=callsPerSecond items (A+B=n share one bucket), e.g. aws,GetParameter+GetParameters=3000"))
+    .action(async (o: { port: string; host: string; latency: string; seed?: string; trustKube?: string; quotas?: string }) => {
       const { runEmulateAws } = await import('./emulate-aws.js');
       await runEmulateAws({
         port: Number(o.port),
@@ -104,6 +105,7 @@ export function buildProgram(upstreamNotes: readonly string[] = [], runners: Par
         latencyMs: Number(o.latency),
         ...(o.seed === undefined ? {} : { seed: o.seed }),
         ...(o.trustKube === undefined ? {} : { trustKube: o.trustKube }),
+        ...(o.quotas === undefined ? {} : { quotas: o.quotas }),
         out,
         untilStopped: waitForSignal,
       });

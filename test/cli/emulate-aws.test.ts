@@ -8,8 +8,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseQuotas } from '../../src/cli/emulate-aws.js';
+import { AWS_DEFAULT_QUOTAS } from '../../src/emulators/aws/index.js';
 import { startKubeEmulator } from '../../src/emulators/kube/index.js';
 import type { KubeEmulator } from '../../src/emulators/kube/index.js';
 import { startCliProcess, until } from '../support/cli-process.js';
@@ -67,6 +70,35 @@ describe('secretlet emulate aws', () => {
       expect(JSON.parse(secret.SecretString!)).toMatchObject({ username: 'demo' });
     } finally {
       await cli.kill();
+    }
+  });
+
+  it('with --quotas throttles like AWS: a call over the quota gets ThrottlingException', async () => {
+    const cli = emulateAws(['--quotas', 'aws,GetParameter+GetParameters=0.1']);
+    try {
+      const exports = await until(() => cli.lines.find((l) => l.startsWith('export AWS_ENDPOINT_URL=')), 'the export line');
+      const env = Object.fromEntries(exports.slice('export '.length).split(' ').map((kv) => kv.split('=') as [string, string]));
+      expect(cli.lines).toContain('throttling per region above: BatchGetSecretValue 100/s, GetSecretValue+DescribeSecret 10000/s, GetParameter+GetParameters 0.1/s');
+      const ssm = new SSMClient({
+        endpoint: env['AWS_ENDPOINT_URL'],
+        region: 'us-east-1',
+        maxAttempts: 1,
+        credentials: { accessKeyId: env['AWS_ACCESS_KEY_ID']!, secretAccessKey: env['AWS_SECRET_ACCESS_KEY']! },
+      });
+      // One call in the bucket, refilled every 10 s: the second call, right after, is over the quota.
+      const call = () => ssm.send(new GetParametersCommand({ Names: ['/none'] })).then(() => 'ok', (e: Error) => e.name);
+      expect([await call(), await call()]).toEqual(['ok', 'ThrottlingException']);
+    } finally {
+      await cli.kill();
+    }
+  });
+
+  it('reads --quotas as aws and Action=callsPerSecond items, later ones overriding', () => {
+    expect(parseQuotas('aws', AWS_DEFAULT_QUOTAS)).toEqual(AWS_DEFAULT_QUOTAS);
+    expect(parseQuotas('aws, GetParameter+GetParameters=3000', AWS_DEFAULT_QUOTAS)['GetParameter+GetParameters']).toBe(3000);
+    expect(parseQuotas('BatchGetSecretValue=0.5', AWS_DEFAULT_QUOTAS)).toEqual({ BatchGetSecretValue: 0.5 });
+    for (const bad of ['GetParameters', 'GetParameters=0', 'GetParameters=-1', 'Get Parameters=5', ' , ']) {
+      expect(() => parseQuotas(bad, AWS_DEFAULT_QUOTAS), bad).toThrow(/^--quotas: /);
     }
   });
 

@@ -97,6 +97,29 @@ describe('mount worker: inline runner and a real piscina pool (1 thread)', () =>
     await expect(pool.render(m.plan, partial)).rejects.toMatchObject({ code: 'INTERNAL', field: 'objects[1]' });
   });
 
+  it('answers a mount beyond the queue bound RESOURCE_EXHAUSTED (a retryable overload) and still runs the others', async () => {
+    const w = new PiscinaMountWorker({ threads: 1, maxQueue: 2 });
+    try {
+      const req = input(OBJECTS, { region: 'us-east-1' });
+      await planned(w, req); // the thread is up
+      // Submitted at once: one runs, two wait, the rest find the queue full.
+      const outcomes = await Promise.all(
+        Array.from({ length: 12 }, () =>
+          w.prepare(req).then(
+            (out) => out.kind,
+            (e: SecretletError) => `${e.code} ${e.reason}: ${e.message}`,
+          ),
+        ),
+      );
+      const refused = outcomes.filter((o) => o !== 'planned');
+      expect(refused.length).toBeGreaterThan(0);
+      expect(new Set(refused)).toEqual(new Set(['RESOURCE_EXHAUSTED WorkerQueueFull: mount worker queue is full; retry later']));
+      expect(outcomes.filter((o) => o === 'planned').length).toBeGreaterThanOrEqual(3);
+    } finally {
+      await w.close();
+    }
+  });
+
   it('refuses work after close with UNAVAILABLE', async () => {
     const w = new PiscinaMountWorker({ threads: 1, maxQueue: 4 });
     await w.close();

@@ -166,17 +166,17 @@ export function settleRotation(
     const second = new Map((failover?.plan.slots.get(mount.mountKey) ?? []).map((s) => [s.index, s]));
     const values = new Map(mount.values);
     const changedObjects: number[] = [];
-    const hasFailover = mount.plan.regions[1] !== undefined;
     for (const slot of slots) {
       const answer = results[slot.group]?.[slot.request];
       const d = mount.plan.objects.find((o) => o.index === slot.index);
       if (answer === undefined) {
         return { mountKey: mount.mountKey, status: 'failed', error: missingAnswer(slot.index) };
       }
-      // As planFailover judged it: with a failover region, a value that does not extract failed here.
-      let outcome = hasFailover && d !== undefined ? withJmesChecked(d, answer) : answer;
-      let where = '';
       const retry = second.get(slot.index);
+      // planFailover asked again only for failures; an answer with a retry that looks fine is a value
+      // its JMESPath entries could not extract (checked again here only for that error's message).
+      let outcome = retry !== undefined && answer.ok && d !== undefined ? withJmesChecked(d, answer) : answer;
+      let where = '';
       if (!outcome.ok && retry !== undefined) {
         const answered = failover?.results[retry.group]?.[retry.request];
         const again = answered === undefined || d === undefined ? answered : withJmesChecked(d, answered);

@@ -26,6 +26,28 @@ export function secretNameProblem(name: string): string | undefined {
   return undefined;
 }
 
+/** A label's or annotation's name part, and a label value (validation.IsQualifiedName / IsValidLabelValue). */
+const NAME_PART = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+/** Why `key` cannot be a label or annotation key (`[prefix/]name`), or undefined when it can. */
+export function metadataKeyProblem(key: string): string | undefined {
+  const slash = key.lastIndexOf('/');
+  const prefix = slash < 0 ? undefined : key.slice(0, slash);
+  const name = slash < 0 ? key : key.slice(slash + 1);
+  if (prefix !== undefined && (prefix === '' || secretNameProblem(prefix) !== undefined)) return 'must have a prefix that is a lowercase DNS subdomain';
+  if (name.length === 0 || name.length > 63 || !NAME_PART.test(name)) {
+    return "must be a name of at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric, with an optional DNS prefix and '/'";
+  }
+  return undefined;
+}
+
+/** Why `value` cannot be a label value, or undefined when it can (empty is allowed). */
+export function labelValueProblem(value: string): string | undefined {
+  if (value === '') return undefined;
+  if (value.length > 63 || !NAME_PART.test(value)) return "must be at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric";
+  return undefined;
+}
+
 /**
  * What a Secret of `type` lacks with these data keys and annotations, in the API server's terms
  * (`data[tls.key]`, `metadata.annotations[…]`); empty when it lacks nothing or the type has no rule.

@@ -113,8 +113,15 @@ describe('validateSecretProviderClass', () => {
       { secretName: 'db', type: 'Opaque', data: data('db password', '..hidden') },
       { secretName: 'login', type: 'kubernetes.io/basic-auth', data: data('user') },
       { secretName: 'token', type: 'kubernetes.io/service-account-token', data: data('token') },
+      {
+        secretName: 'labelled',
+        type: 'Opaque',
+        labels: { 'app.kubernetes.io/name': 'web', team: 'payments team', 'Bad_Prefix/x': 'y', 'example.com/': 'z' },
+        annotations: { 'example.com/owner': 'a b c', '-bad': 'x' },
+        data: data('K'),
+      },
       // Each of these is accepted.
-      { secretName: 'ok.example', type: 'kubernetes.io/basic-auth', data: data('password') },
+      { secretName: 'ok.example', type: 'kubernetes.io/basic-auth', labels: { tier: '', 'a.b/c-d_e.f': 'G.h-1' }, data: data('password') },
       { secretName: 'sa', type: 'kubernetes.io/service-account-token', annotations: { 'kubernetes.io/service-account.name': 'app' }, data: data('token') },
       { secretName: 'custom', type: 'example.com/anything', data: data('A_KEY-1.x') },
     ];
@@ -127,6 +134,10 @@ describe('validateSecretProviderClass', () => {
       ['spec.secretObjects[2].data[1].key', 'data key "..hidden" must not be \'.\' or \'..\', nor start with \'..\''],
       ['spec.secretObjects[3].data', 'a Secret of type kubernetes.io/basic-auth needs data[username] or data[password]'],
       ['spec.secretObjects[4].data', 'a Secret of type kubernetes.io/service-account-token needs metadata.annotations[kubernetes.io/service-account.name]'],
+      ['spec.secretObjects[5].labels', 'label value "payments team" (of team) must be at most 63 alphanumerics, \'-\', \'_\' or \'.\', starting and ending with an alphanumeric'],
+      ['spec.secretObjects[5].labels', 'label key "Bad_Prefix/x" must have a prefix that is a lowercase DNS subdomain'],
+      ['spec.secretObjects[5].labels', 'label key "example.com/" must be a name of at most 63 alphanumerics, \'-\', \'_\' or \'.\', starting and ending with an alphanumeric, with an optional DNS prefix and \'/\''],
+      ['spec.secretObjects[5].annotations', 'annotation key "-bad" must be a name of at most 63 alphanumerics, \'-\', \'_\' or \'.\', starting and ending with an alphanumeric, with an optional DNS prefix and \'/\''],
     ]);
     expect(report.errors.every((e) => e.message.endsWith(`: the API server refuses the synced Secret (${e.field ?? ''})`))).toBe(true);
   });

@@ -14,7 +14,7 @@ import { ATTR_POD_NAME, ATTR_POD_NAMESPACE, ATTR_POD_UID, ATTR_SERVICE_ACCOUNT_N
 import { parseMountRequest, planMount } from './mount-request.js';
 import { parametersProblem, providerProblem } from './spc-checks.js';
 import { AUDIENCE_IRSA, AUDIENCE_POD_IDENTITY } from './tokens.js';
-import { missingForType, secretKeyProblem, secretNameProblem } from './secret-object-rules.js';
+import { labelValueProblem, metadataKeyProblem, missingForType, secretKeyProblem, secretNameProblem } from './secret-object-rules.js';
 import { producedFileNames, validateObjects } from './validate-objects.js';
 
 export interface ValidationReport {
@@ -116,6 +116,16 @@ function validateSecretObjects(raw: unknown, files: ReadonlySet<string> | undefi
     if (secretName === '') errors.push(bad('InvalidSecretObject', `secret name is empty (${where}.secretName)`, `${where}.secretName`));
     const nameProblem = secretName === '' ? undefined : secretNameProblem(secretName);
     if (nameProblem) errors.push(refusedByApiServer(`secret name "${secretName}" ${nameProblem}`, `${where}.secretName`));
+    for (const [key, value] of Object.entries(asRecord(so['labels']) ?? {})) {
+      const keyProblem = metadataKeyProblem(key);
+      const valueProblem = labelValueProblem(text(value));
+      if (keyProblem) errors.push(refusedByApiServer(`label key ${JSON.stringify(key)} ${keyProblem}`, `${where}.labels`));
+      if (valueProblem) errors.push(refusedByApiServer(`label value ${JSON.stringify(text(value))} (of ${key}) ${valueProblem}`, `${where}.labels`));
+    }
+    for (const key of Object.keys(asRecord(so['annotations']) ?? {})) {
+      const problem = metadataKeyProblem(key);
+      if (problem) errors.push(refusedByApiServer(`annotation key ${JSON.stringify(key)} ${problem}`, `${where}.annotations`));
+    }
     if (type === '') errors.push(bad('InvalidSecretObject', `secret type is empty (${where}.type)`, `${where}.type`));
     if (data.length === 0) errors.push(bad('InvalidSecretObject', `data is empty (${where}.data)`, `${where}.data`));
     for (const [j, entry] of data.entries()) {

@@ -121,7 +121,7 @@ describe('validateSecretProviderClass', () => {
         data: data('K'),
       },
       // Each of these is accepted.
-      { secretName: 'ok.example', type: 'kubernetes.io/basic-auth', labels: { tier: '', 'a.b/c-d_e.f': 'G.h-1' }, data: data('password') },
+      { secretName: 'ok.example', type: 'kubernetes.io/basic-auth', labels: { tier: '', 'a.b/c-d_e.f': 'G.h-1' }, annotations: { 'Example.COM/Owner': 'x' }, data: data('password') },
       { secretName: 'sa', type: 'kubernetes.io/service-account-token', annotations: { 'kubernetes.io/service-account.name': 'app' }, data: data('token') },
       { secretName: 'custom', type: 'example.com/anything', data: data('A_KEY-1.x') },
     ];

@@ -123,7 +123,8 @@ function validateSecretObjects(raw: unknown, files: ReadonlySet<string> | undefi
       if (valueProblem) errors.push(refusedByApiServer(`label value ${JSON.stringify(text(value))} (of ${key}) ${valueProblem}`, `${where}.labels`));
     }
     for (const key of Object.keys(asRecord(so['annotations']) ?? {})) {
-      const problem = metadataKeyProblem(key);
+      // The API server checks annotation keys lowercased (ValidateAnnotations), label keys as they are.
+      const problem = metadataKeyProblem(key.toLowerCase());
       if (problem) errors.push(refusedByApiServer(`annotation key ${JSON.stringify(key)} ${problem}`, `${where}.annotations`));
     }
     if (type === '') errors.push(bad('InvalidSecretObject', `secret type is empty (${where}.type)`, `${where}.type`));

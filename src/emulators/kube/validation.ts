@@ -2,9 +2,10 @@
  * What the API server checks of an object on every write, by type: first that the body decodes
  * into the kind (400 BadRequest), then its validation rules (422 Invalid with every field error).
  * The store calls these two steps; the rules themselves live with their subject (object-meta.ts,
- * secret-validation.ts).
+ * metadata-keys.ts, secret-validation.ts).
  */
 import type { FieldError } from './field-errors.js';
+import { labelAndAnnotationErrors } from './metadata-keys.js';
 import { assertMetadataDecodes, ownerReferenceErrors } from './object-meta.js';
 import type { ResourceType } from './resources.js';
 import { assertSecretDecodes, secretErrors, secretUpdateErrors } from './secret-validation.js';
@@ -18,7 +19,7 @@ export function assertDecodes(type: ResourceType, obj: KubeObject): void {
 
 /** The field errors of `obj` after defaulting; `previous` is the stored object on an update. */
 export function validationErrors(type: ResourceType, obj: KubeObject, previous?: KubeObject): FieldError[] {
-  const errors = ownerReferenceErrors(obj.metadata);
+  const errors = [...ownerReferenceErrors(obj.metadata), ...labelAndAnnotationErrors(obj.metadata)];
   if (type.kind === 'Secret') errors.push(...(previous === undefined ? secretErrors(obj) : secretUpdateErrors(obj, previous)));
   return errors;
 }

@@ -3,49 +3,33 @@
  * (Kubernetes' ValidateSecret): its name, its data keys, and the keys or annotation each well-known
  * type needs. A `secretObjects` entry that breaks one is refused at every sync, by the upstream
  * driver as by secretlet, and nothing in the mount says so; `secretlet validate` reports it first.
- * Values are not looked at (they exist only at mount time).
+ * Values are not looked at (they exist only at mount time). The messages are the API server's
+ * (kube-names.ts).
  */
+import { configKeyErrors, dns1123SubdomainErrors, labelValueErrors, qualifiedNameErrors } from '../secrets/kube-names.js';
 
-/** validation.IsConfigMapKey: what a Secret's data key may be. */
-const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
-/** A DNS-1123 subdomain: what a Secret's name may be. */
-const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-/** Why `key` cannot be a Secret data key, or undefined when it can. */
+/** What the API server would say of `key` as a Secret data key, or undefined when it takes it. */
 export function secretKeyProblem(key: string): string | undefined {
-  if (key.length > 253) return 'must be no more than 253 characters';
-  if (!CONFIG_KEY.test(key)) return "must consist of alphanumeric characters, '-', '_' or '.'";
-  if (key === '.' || key === '..' || key.startsWith('..')) return "must not be '.' or '..', nor start with '..'";
-  return undefined;
+  return joined(configKeyErrors(key));
 }
 
-/** Why `name` cannot be a Secret's name, or undefined when it can. */
+/** What the API server would say of `name` as a Secret's name, or undefined when it takes it. */
 export function secretNameProblem(name: string): string | undefined {
-  if (name.length > 253) return 'must be no more than 253 characters';
-  if (!SUBDOMAIN.test(name)) return "must be a lowercase RFC 1123 subdomain (lowercase alphanumerics, '-' and '.', starting and ending with an alphanumeric)";
-  return undefined;
+  return joined(dns1123SubdomainErrors(name));
 }
 
-/** A label's or annotation's name part, and a label value (validation.IsQualifiedName / IsValidLabelValue). */
-const NAME_PART = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-
-/** Why `key` cannot be a label or annotation key (`[prefix/]name`), or undefined when it can. */
+/** What the API server would say of `key` as a label key (an annotation key: pass it lowercased). */
 export function metadataKeyProblem(key: string): string | undefined {
-  const slash = key.lastIndexOf('/');
-  const prefix = slash < 0 ? undefined : key.slice(0, slash);
-  const name = slash < 0 ? key : key.slice(slash + 1);
-  if (prefix !== undefined && (prefix === '' || secretNameProblem(prefix) !== undefined)) return 'must have a prefix that is a lowercase DNS subdomain';
-  if (name.length === 0 || name.length > 63 || !NAME_PART.test(name)) {
-    return "must be a name of at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric, with an optional DNS prefix and '/'";
-  }
-  return undefined;
+  return joined(qualifiedNameErrors(key));
 }
 
-/** Why `value` cannot be a label value, or undefined when it can (empty is allowed). */
+/** What the API server would say of `value` as a label value (empty is allowed). */
 export function labelValueProblem(value: string): string | undefined {
-  if (value === '') return undefined;
-  if (value.length > 63 || !NAME_PART.test(value)) return "must be at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric";
-  return undefined;
+  return joined(labelValueErrors(value));
+}
+
+function joined(errors: readonly string[]): string | undefined {
+  return errors.length === 0 ? undefined : errors.join('; ');
 }
 
 /**

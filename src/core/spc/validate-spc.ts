@@ -115,17 +115,17 @@ function validateSecretObjects(raw: unknown, files: ReadonlySet<string> | undefi
     const data = Array.isArray(so['data']) ? (so['data'] as unknown[]) : [];
     if (secretName === '') errors.push(bad('InvalidSecretObject', `secret name is empty (${where}.secretName)`, `${where}.secretName`));
     const nameProblem = secretName === '' ? undefined : secretNameProblem(secretName);
-    if (nameProblem) errors.push(refusedByApiServer(`secret name "${secretName}" ${nameProblem}`, `${where}.secretName`));
+    if (nameProblem) errors.push(refusedByApiServer(`secret name "${secretName}": ${nameProblem}`, `${where}.secretName`));
     for (const [key, value] of Object.entries(asRecord(so['labels']) ?? {})) {
       const keyProblem = metadataKeyProblem(key);
       const valueProblem = labelValueProblem(text(value));
-      if (keyProblem) errors.push(refusedByApiServer(`label key ${JSON.stringify(key)} ${keyProblem}`, `${where}.labels`));
-      if (valueProblem) errors.push(refusedByApiServer(`label value ${JSON.stringify(text(value))} (of ${key}) ${valueProblem}`, `${where}.labels`));
+      if (keyProblem) errors.push(refusedByApiServer(`label key ${JSON.stringify(key)}: ${keyProblem}`, `${where}.labels`));
+      if (valueProblem) errors.push(refusedByApiServer(`label value ${JSON.stringify(text(value))} (of ${key}): ${valueProblem}`, `${where}.labels`));
     }
     for (const key of Object.keys(asRecord(so['annotations']) ?? {})) {
       // The API server checks annotation keys lowercased (ValidateAnnotations), label keys as they are.
       const problem = metadataKeyProblem(key.toLowerCase());
-      if (problem) errors.push(refusedByApiServer(`annotation key ${JSON.stringify(key)} ${problem}`, `${where}.annotations`));
+      if (problem) errors.push(refusedByApiServer(`annotation key ${JSON.stringify(key)}: ${problem}`, `${where}.annotations`));
     }
     if (type === '') errors.push(bad('InvalidSecretObject', `secret type is empty (${where}.type)`, `${where}.type`));
     if (data.length === 0) errors.push(bad('InvalidSecretObject', `data is empty (${where}.data)`, `${where}.data`));
@@ -145,7 +145,7 @@ function validateSecretObjects(raw: unknown, files: ReadonlySet<string> | undefi
         errors.push(bad('InvalidSecretObject', `key '${key}' is not supported. Only 'tls.key' and 'tls.crt' are supported (${at}.key)`, `${at}.key`));
       } else {
         const keyProblem = secretKeyProblem(key);
-        if (keyProblem) errors.push(refusedByApiServer(`data key "${key}" ${keyProblem}`, `${at}.key`));
+        if (keyProblem) errors.push(refusedByApiServer(`data key "${key}": ${keyProblem}`, `${at}.key`));
       }
     }
     if (type !== '' && data.length > 0) {

@@ -6,6 +6,7 @@
  *
  * No message carries a data value: keys are names, and malformed contents are reported redacted.
  */
+import { configKeyErrors } from '../../core/secrets/kube-names.js';
 import { forbidden, invalidRedacted, invalidValue, required, tooLong } from './field-errors.js';
 import type { FieldError } from './field-errors.js';
 import { jsonKind } from './object-meta.js';
@@ -15,11 +16,6 @@ import type { KubeObject } from './types.js';
 
 /** core.MaxSecretSize. */
 const MAX_SECRET_SIZE = 1024 * 1024;
-/** validation.IsConfigMapKey, with the message it builds from RegexError. */
-const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
-const CONFIG_KEY_MESSAGE =
-  "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')";
-const MAX_KEY_LENGTH = 253;
 /** Standard base64 with padding, what encoding/json requires of a []byte. */
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -76,16 +72,6 @@ function dataOf(secret: KubeObject): Record<string, string> {
 
 function decodedLength(base64: string): number {
   return Buffer.byteLength(base64, 'base64');
-}
-
-function configKeyErrors(key: string): string[] {
-  const errors: string[] = [];
-  if (key.length > MAX_KEY_LENGTH) errors.push(`must be no more than ${MAX_KEY_LENGTH} characters`);
-  if (!CONFIG_KEY.test(key)) errors.push(CONFIG_KEY_MESSAGE);
-  if (key === '.') errors.push("must not be '.'");
-  else if (key === '..') errors.push("must not be '..'");
-  else if (key.startsWith('..')) errors.push("must not start with '..'");
-  return errors;
 }
 
 /** The keys each well-known type requires (the `switch secret.Type` of ValidateSecret). */

@@ -27,7 +27,7 @@ import type { StatusCode } from '../errors.js';
 import type { AwsIdentity, FetchedObject, MountPlan, ObjectDescriptor, ObjectVersion, RenderedFile } from '../model.js';
 import type { SecretSource } from '../ports/secret-source.js';
 import type { Result } from '../result.js';
-import { extractJmes } from '../render/jmes.js';
+import { JMES_PATH_FAILED, extractJmes } from '../render/jmes.js';
 import { renderFiles } from '../render/render-files.js';
 import { objectRequestFor } from './object-requests.js';
 
@@ -66,11 +66,8 @@ const SERVER_FAULTS: ReadonlySet<StatusCode> = new Set(['UNAVAILABLE', 'DEADLINE
  * region can serve.
  */
 export function fallsOver(error: SecretletError): boolean {
-  return SERVER_FAULTS.has(error.code) || (error.code === 'PERMISSION_DENIED' && error.reason === 'AccessDenied') || error.reason === JMES_FAILED;
+  return SERVER_FAULTS.has(error.code) || (error.code === 'PERMISSION_DENIED' && error.reason === 'AccessDenied') || error.reason === JMES_PATH_FAILED;
 }
-
-/** extractJmes's reason (render/jmes.ts). */
-const JMES_FAILED = 'JmesPathFailed';
 
 type Outcome = Result<FetchedObject, SecretletError>;
 
@@ -84,7 +81,7 @@ export function withJmesChecked(d: ObjectDescriptor, outcome: Outcome): Outcome 
     extractJmes({ objectIndex: d.index, objectName: d.objectName, value: outcome.value.bytes, entries: d.jmesPath });
     return outcome;
   } catch (e) {
-    return { ok: false, error: asSecretletError(e, { code: 'INVALID_ARGUMENT', reason: JMES_FAILED }) };
+    return { ok: false, error: asSecretletError(e, { code: 'INVALID_ARGUMENT', reason: JMES_PATH_FAILED }) };
   }
 }
 

@@ -22,8 +22,11 @@ export interface JmesExtraction {
   entries: readonly JmesPathEntry[];
 }
 
+/** The reason of every extraction error (mount/mount-job.ts falls over on it). */
+export const JMES_PATH_FAILED = 'JmesPathFailed';
+
 function jmesError(field: string, message: string): SecretletError {
-  return invalidArgument('JmesPathFailed', `${message} (${field})`, field);
+  return invalidArgument(JMES_PATH_FAILED, `${message} (${field})`, field);
 }
 
 /**

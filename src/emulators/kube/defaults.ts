@@ -5,19 +5,20 @@
  * policy, scheduler and, on create, its Pending phase). Kept apart from the store so the store stays
  * about versions and conflicts.
  */
+import { dns1123SubdomainErrors } from '../../core/secrets/kube-names.js';
 import { invalid } from './status.js';
 import type { ResourceType } from './resources.js';
 import type { KubeObject } from './types.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** Namespaces (and the namespace an object lives in) are DNS labels; other names DNS subdomains. */
 export function validateName(type: ResourceType, name: string): void {
   const isLabel = type.kind === 'Namespace';
   const max = isLabel ? 63 : 253;
   if (name.length > max) throw invalid(type, name, 'metadata.name', `Invalid value: "${name}": must be no more than ${max} characters`);
-  if (!(isLabel ? DNS_LABEL : DNS_SUBDOMAIN).test(name)) {
+  // Past the length check, a subdomain's only remaining error is its pattern.
+  if (isLabel ? !DNS_LABEL.test(name) : dns1123SubdomainErrors(name).length > 0) {
     throw invalid(
       type,
       name,

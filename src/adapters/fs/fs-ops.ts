@@ -37,6 +37,7 @@ import {
   removeAllSync,
   writeNewFileDurably,
   writeNewFileDurablySync,
+  writeNewFileInMemorySync,
 } from './durable-io.js';
 
 /** Which implementation an FsOps is: observable so callers (and tests) can tell what a target got. */
@@ -45,6 +46,11 @@ export type FsOpsKind = 'inline' | 'async';
 /** Every call rejects with the node:fs errno error (`code` ENOENT, EEXIST…) when the syscall fails. */
 export interface FsOps {
   readonly kind: FsOpsKind;
+  /**
+   * Whether `writeNewFileDurably` and `fsyncDirectory` call fsync(2): 'fsync', or 'memory' for the
+   * ops given to a target that statfs found memory-backed, where fsync is a kernel no-op.
+   */
+  readonly durability: 'fsync' | 'memory';
   lstat(path: string): Promise<Stats>;
   readFile(path: string): Promise<Buffer>;
   /** Entry names; with `recursive`, paths relative to `path` of everything below it. */
@@ -58,13 +64,14 @@ export interface FsOps {
   unlink(path: string): Promise<void>;
   /** `rm -rf`, where a missing path is success. */
   removeAll(path: string): Promise<void>;
-  /** O_EXCL create with mode 0600, chmod `mode & 0777`, write every byte, fsync, close (durable-io.ts). */
+  /** O_EXCL create with mode 0600, chmod `mode & 0777`, write every byte, fsync (see durability), close (durable-io.ts). */
   writeNewFileDurably(path: string, contents: Uint8Array, mode: number): Promise<void>;
   fsyncDirectory(dir: string): Promise<void>;
 }
 
 export const asyncFsOps: FsOps = Object.freeze({
   kind: 'async',
+  durability: 'fsync',
   lstat: (path: string) => lstat(path),
   readFile: (path: string) => readFile(path),
   readdir: (path: string, options?: { recursive?: boolean }) => readdir(path, { encoding: 'utf8', recursive: options?.recursive ?? false }),
@@ -85,6 +92,7 @@ export const asyncFsOps: FsOps = Object.freeze({
 // the caller exactly as the fs/promises version would deliver it (same Error, same `code`).
 export const inlineFsOps: FsOps = Object.freeze({
   kind: 'inline',
+  durability: 'fsync',
   lstat: async (path: string) => lstatSync(path),
   readFile: async (path: string) => readFileSync(path),
   readdir: async (path: string, options?: { recursive?: boolean }) =>
@@ -101,4 +109,18 @@ export const inlineFsOps: FsOps = Object.freeze({
   writeNewFileDurably: async (path: string, contents: Uint8Array, mode: number) =>
     writeNewFileDurablySync(path, contents, mode),
   fsyncDirectory: async (dir: string) => fsyncDirectorySync(dir),
+} satisfies FsOps);
+
+/**
+ * inlineFsOps for a target statfs found on tmpfs or ramfs (memory-backed.ts), minus the fsyncs:
+ * there fsync(2) does nothing but cost a syscall (~10 per payload: ~80 µs of a ~290 µs 10-file
+ * payload on the bench VM). Forcing 'inline' keeps the fsyncs, so a test or an unusual setup that
+ * writes inline onto a disk stays durable.
+ */
+export const memoryFsOps: FsOps = Object.freeze({
+  ...inlineFsOps,
+  durability: 'memory',
+  writeNewFileDurably: async (path: string, contents: Uint8Array, mode: number) =>
+    writeNewFileInMemorySync(path, contents, mode),
+  fsyncDirectory: async () => {},
 } satisfies FsOps);

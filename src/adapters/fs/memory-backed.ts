@@ -14,7 +14,7 @@
  */
 import { statfsSync } from 'node:fs';
 import type { FsOps, FsOpsKind } from './fs-ops.js';
-import { asyncFsOps, inlineFsOps } from './fs-ops.js';
+import { asyncFsOps, inlineFsOps, memoryFsOps } from './fs-ops.js';
 
 /** `f_type` values from linux/magic.h. */
 export const TMPFS_MAGIC = 0x01021994;
@@ -45,8 +45,9 @@ export function fsOpsKindFor(path: string): Promise<FsOpsKind> {
 
 /** The FsOps a write into `target` should use under `choice`. */
 export async function fsOpsForTarget(target: string, choice: FsOpsChoice = 'auto'): Promise<FsOps> {
-  const kind = choice === 'auto' ? await fsOpsKindFor(target) : choice;
-  return kind === 'inline' ? inlineFsOps : asyncFsOps;
+  if (choice !== 'auto') return choice === 'inline' ? inlineFsOps : asyncFsOps;
+  // Only a target statfs found in memory gets the ops without fsync (fs-ops.ts memoryFsOps).
+  return (await fsOpsKindFor(target)) === 'inline' ? memoryFsOps : asyncFsOps;
 }
 
 /** Misuse from untyped callers fails at construction, not at the first write. */

@@ -4,11 +4,12 @@
  * need CAP_SYS_ADMIN; without it those tests are skipped and their names say why.
  */
 import { execFile } from 'node:child_process';
-import { readFile, realpath } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KubeletAtomicWriter, ProviderFileWriter, TmpfsMounter, fsOpsKindFor } from '../../../src/adapters/fs/index.js';
+import { fsOpsForTarget } from '../../../src/adapters/fs/memory-backed.js';
 import type { FsOpsChoice } from '../../../src/adapters/fs/index.js';
 import { unescapeOctal } from '../../../src/adapters/fs/mountinfo.js';
 import { mountCapability } from '../../support/privileges.js';
@@ -61,6 +62,20 @@ describe('fsOpsKindFor', () => {
     const type = await filesystemTypeOf(dir);
     if (type === 'tmpfs' || type === 'ramfs') ctx.skip(`the temp dir is on ${type} here, not on disk`);
     expect(await fsOpsKindFor(dir)).toBe('async');
+    expect((await fsOpsForTarget(dir)).durability).toBe('fsync');
+  });
+
+  it.skipIf(!capable)(`skips fsync only where statfs found memory, never when inline calls are forced${because}`, async () => {
+    const target = await dirs.make();
+    await mounter.mount(target, { sizeBytes: 1024 * 1024 });
+    mounted.push(target);
+    expect(await fsOpsForTarget(target)).toMatchObject({ kind: 'inline', durability: 'memory' });
+    // Forced inline (tests, unusual setups) may point at a disk: it keeps its fsyncs.
+    expect(await fsOpsForTarget(target, 'inline')).toMatchObject({ kind: 'inline', durability: 'fsync' });
+    // And the memory ops still write whole files with their modes.
+    await new KubeletAtomicWriter().write(target, [textFile('a', 'one', 0o640)]);
+    expect(await readFile(join(target, 'a'), 'utf8')).toBe('one');
+    expect((await stat(join(target, 'a'))).mode & 0o777).toBe(0o640);
   });
 
   it('picks the thread pool for a path it cannot inspect; the write then reports the real error', async () => {

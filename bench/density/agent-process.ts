@@ -3,7 +3,7 @@
  * are its own. Reports them over IPC when the driver asks (`sample`, `reset`): a bench-only probe,
  * not part of the agent's public surface. With root it mounts real tmpfs; without, an in-memory
  * mounter (files still land on disk through the real writers).
- * Usage: tsx bench/density/agent-process.ts '<AgentOptions JSON>' [--no-tmpfs] [--loop-trace]
+ * Usage: tsx bench/density/agent-process.ts '<AgentOptions JSON>' [--no-tmpfs] [--loop-trace] [--alloc-profile=<dir>]
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { InMemoryVolumeMounter } from '../../src/adapters/fs/index.js';
@@ -11,12 +11,15 @@ import { createLogger } from '../../src/adapters/logging/logger.js';
 import { compileAgentOptions } from '../../src/config/agent-options.js';
 import type { AgentOptions } from '../../src/config/agent-options.js';
 import { Agent } from '../../src/main/agent.js';
+import { AllocationSampler } from './alloc-sampler.js';
 import { serveParent } from './ipc.js';
 import { LoopTracer } from './loop-trace.js';
 
 const options = JSON.parse(process.argv[2] ?? '{}') as AgentOptions;
 const tmpfs = !process.argv.includes('--no-tmpfs');
 const tracer = process.argv.includes('--loop-trace') ? new LoopTracer() : undefined;
+const allocDir = process.argv.find((a) => a.startsWith('--alloc-profile='))?.slice('--alloc-profile='.length);
+const allocations = allocDir === undefined ? undefined : new AllocationSampler(allocDir);
 
 const agent = Agent.create(compileAgentOptions(options), {
   logger: createLogger({ level: 'silent' }),
@@ -47,9 +50,10 @@ const sampler = setInterval(samplePeak, 20);
 sampler.unref();
 
 serveParent(
-  async (cmd) => {
+  async (cmd, args) => {
     switch (cmd) {
       case 'reset':
+        await allocations?.start((args as { phase?: string } | undefined)?.phase ?? 'phase');
         tracer?.reset();
         delay.reset();
         peakRss = 0;
@@ -58,6 +62,7 @@ serveParent(
         return null;
       case 'sample': {
         const cpu = process.cpuUsage(cpuAtReset);
+        const allocationProfile = await allocations?.stop();
         samplePeak();
         const mib = (n: number): number => Math.round((n / MiB) * 10) / 10;
         return {
@@ -68,6 +73,7 @@ serveParent(
           startRssMiB: mib(startRss),
           source: agent.source.stats(),
           ...(tracer === undefined ? {} : { loopTrace: tracer.summary() }),
+          ...(allocationProfile === undefined ? {} : { allocationProfile }),
         };
       }
       case 'rotate': {
@@ -87,6 +93,7 @@ serveParent(
   async () => {
     clearInterval(sampler);
     tracer?.stop();
+    allocations?.close();
     await agent.stop();
   },
 );

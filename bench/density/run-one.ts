@@ -41,6 +41,8 @@ export interface RunConfig {
   agentNodeArgs: string[];
   /** Trace the agent's loop stalls and GC pauses per phase (loop-trace.ts). */
   loopTrace?: boolean;
+  /** Write each phase's sampled allocations (alloc-sampler.ts) into this directory. */
+  allocProfileDir?: string;
 }
 
 interface StackReady {
@@ -63,6 +65,7 @@ interface AgentSample {
   cpuSeconds: number;
   eventLoopDelayP99Ms: number;
   loopTrace?: LoopTrace;
+  allocationProfile?: string;
 }
 
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
@@ -104,6 +107,7 @@ function entry(c: RunConfig, phase: Phase, pass: PassResult, counters: Counters,
     cpuSeconds: sample.cpuSeconds,
     eventLoopDelayP99Ms: sample.eventLoopDelayP99Ms,
     ...(sample.loopTrace === undefined ? {} : { loopTrace: sample.loopTrace }),
+    ...(sample.allocationProfile === undefined ? {} : { allocationProfile: sample.allocationProfile }),
     failures: pass.failures,
     ...(pass.firstError === undefined ? {} : { firstError: pass.firstError.slice(0, 300) }),
     tmpfs: c.door === 'csi' && c.tmpfs,
@@ -146,7 +150,7 @@ export async function runOne(c: RunConfig): Promise<RunEntry[]> {
     ...(c.valueCacheTtl === undefined || c.strategy !== 'secretlet' ? {} : { valueCacheTtl: c.valueCacheTtl }),
     ...(c.accountQuotas === undefined || c.strategy !== 'secretlet' ? {} : { accountQuotas: c.accountQuotas }),
   };
-  const agent = await spawnChild<{ pid: number }>(c.agentScript, [JSON.stringify(options), ...(c.tmpfs ? [] : ['--no-tmpfs']), ...(c.loopTrace === true ? ['--loop-trace'] : [])], [...c.agentNodeArgs, ...(c.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', c.profileDir])]);
+  const agent = await spawnChild<{ pid: number }>(c.agentScript, [JSON.stringify(options), ...(c.tmpfs ? [] : ['--no-tmpfs']), ...(c.loopTrace === true ? ['--loop-trace'] : []), ...(c.allocProfileDir === undefined ? [] : [`--alloc-profile=${c.allocProfileDir}`])], [...c.agentNodeArgs, ...(c.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', c.profileDir])]);
   const pods = podsOf(c);
   const tokens = await stack.call<string[]>('tokens');
   const player = new KubeletPlayer({
@@ -163,7 +167,7 @@ export async function runOne(c: RunConfig): Promise<RunEntry[]> {
     await player.warmUp();
     const phase = async (name: Phase, spreadMs: number): Promise<RunEntry> => {
       await stack.call('reset');
-      await agent.call('reset');
+      await agent.call('reset', { phase: name });
       const pass = await player.pass(spreadMs);
       const e = entry(c, name, pass, await stack.call<Counters>('counters'), await agent.call<AgentSample>('sample'));
       out.push(e);
@@ -178,7 +182,7 @@ export async function runOne(c: RunConfig): Promise<RunEntry[]> {
       c.strategy === 'secretlet'
         ? await (async (): Promise<RunEntry> => {
             await stack.call('reset');
-            await agent.call('reset');
+            await agent.call('reset', { phase: 'rotation' });
             const cycle = await agent.call<{ durationMs: number; podStatusesSettledMs: number; rewritten: number; failed: number; firstError?: string }>('rotate');
             const pass: PassResult = { latenciesMs: [cycle.durationMs], allMountedMs: cycle.durationMs, failures: cycle.failed, firstError: cycle.firstError };
             const e = entry(c, 'rotation', pass, await stack.call<Counters>('counters'), await agent.call<AgentSample>('sample'));

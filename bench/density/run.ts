@@ -37,11 +37,12 @@ const program = new Command()
   .option('--account-quotas <list>', 'agent accountQuotas for the secretlet strategy, e.g. GetParameters=3000 (default: AWS\'s quotas, as in the agent)')
   .option('--profile <dir>', 'write a CPU profile of each agent process into <dir>')
   .option('--loop-trace', "record each phase's event-loop stalls and GC pauses in the agent (results: loopTrace; adds timer wakeups, so compare traced runs only with traced runs)")
+  .option('--alloc-profile <dir>', "write each phase's sampled allocations, garbage included, of each agent process into <dir> (alloc-sampler.ts; summarise with alloc-report.ts; costs CPU, so compare sampled runs only with sampled runs)")
   .option('--agent-node-args <flags>', 'node/V8 flags for the agent process (default: the shipped ones, src/config/node-flags.ts; "" for none)')
   .option('--agent <runtime>', 'agent process: "bundle" (node on the esbuild bundle, as shipped), "compiled" (node on tsc output) or "tsx" (the TypeScript source)', 'bundle')
   .option('--out <file>', 'results file (default bench/results/<date>-<machine>.json)');
 program.parse();
-const o = program.opts<{ quick?: boolean; pods: string; podsPerIdentity: string; rtt: string; pools: string; doors: string; strategies: string; republishWindowMs: string; tmpfs: boolean; out?: string; profile?: string; coalesceWindow?: string; valueCacheTtl?: string; accountQuotas?: string; agent: string; agentNodeArgs?: string; loopTrace?: boolean }>();
+const o = program.opts<{ quick?: boolean; pods: string; podsPerIdentity: string; rtt: string; pools: string; doors: string; strategies: string; republishWindowMs: string; tmpfs: boolean; out?: string; profile?: string; coalesceWindow?: string; valueCacheTtl?: string; accountQuotas?: string; agent: string; agentNodeArgs?: string; loopTrace?: boolean; allocProfile?: string }>();
 if (o.agent !== 'bundle' && o.agent !== 'compiled' && o.agent !== 'tsx') throw new Error(`--agent must be bundle, compiled or tsx, not ${o.agent}`);
 const agentRuntime = o.agent;
 const agentScript =
@@ -64,7 +65,7 @@ for (const pods of podsList)
       for (const strategy of strategies)
         // The upstream model has no pool of its own to compare: it runs at the agent default only.
         for (const poolSize of strategy === 'per-mount' ? [defaultPool] : pools)
-          configs.push({ agentScript, agentRuntime, podsPerIdentity, agentNodeArgs: o.agentNodeArgs === undefined ? [...AGENT_NODE_FLAGS] : o.agentNodeArgs.split(' ').filter((a) => a !== ''), strategy, door, pods, rttMs, poolSize, republishWindowMs: Number(o.republishWindowMs), tmpfs, ...(o.coalesceWindow === undefined ? {} : { coalesceWindow: o.coalesceWindow }), ...(o.valueCacheTtl === undefined ? {} : { valueCacheTtl: o.valueCacheTtl }), ...(o.accountQuotas === undefined ? {} : { accountQuotas: o.accountQuotas }), ...(o.profile === undefined ? {} : { profileDir: o.profile }), ...(o.loopTrace === true ? { loopTrace: true } : {}) });
+          configs.push({ agentScript, agentRuntime, podsPerIdentity, agentNodeArgs: o.agentNodeArgs === undefined ? [...AGENT_NODE_FLAGS] : o.agentNodeArgs.split(' ').filter((a) => a !== ''), strategy, door, pods, rttMs, poolSize, republishWindowMs: Number(o.republishWindowMs), tmpfs, ...(o.coalesceWindow === undefined ? {} : { coalesceWindow: o.coalesceWindow }), ...(o.valueCacheTtl === undefined ? {} : { valueCacheTtl: o.valueCacheTtl }), ...(o.accountQuotas === undefined ? {} : { accountQuotas: o.accountQuotas }), ...(o.profile === undefined ? {} : { profileDir: o.profile }), ...(o.loopTrace === true ? { loopTrace: true } : {}), ...(o.allocProfile === undefined ? {} : { allocProfileDir: o.allocProfile }) });
 
 const machine = `${hostname()}`.replace(/[^\w.-]+/g, '_');
 const date = new Date().toISOString().slice(0, 10);

@@ -38,6 +38,8 @@ export interface RunEntry {
   eventLoopDelayP99Ms: number;
   /** With `--loop-trace` only: the phase's loop stalls and GC pauses (loop-trace.ts). */
   loopTrace?: LoopTrace;
+  /** With `--alloc-profile`: the phase's sampled allocations (alloc-sampler.ts). */
+  allocationProfile?: string;
   /** Extra: failed publishes in the phase (should be 0), the first error, tmpfs or not. */
   failures: number;
   firstError?: string;

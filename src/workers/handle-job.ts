@@ -6,15 +6,17 @@
 import { toPlainError } from '../core/errors.js';
 import type { PrepareOutcome } from '../core/ports/mount-worker.js';
 import { renderFiles } from '../core/render/render-files.js';
-import { identityFor, parseMountRequest, planMount } from '../core/spc/mount-request.js';
+import { identityFor, parseMountRequestHead, parseMountRequestRest, planMount } from '../core/spc/mount-request.js';
 import type { MountRequestInput } from '../core/spc/mount-request.js';
 import { ValidatedObjectsMemo } from '../core/spc/validated-objects-memo.js';
 import type { ComputeJob, WorkerResult } from './protocol.js';
 
 function prepare(input: MountRequestInput, primaryRegion: string | undefined, memo: ValidatedObjectsMemo | undefined): PrepareOutcome {
-  const parsed = parseMountRequest(input);
-  const primary = parsed.regionParam !== '' ? parsed.regionParam : primaryRegion;
-  if (primary === undefined || primary === '') return { kind: 'needsRegion', pod: parsed.pod };
+  // ASCP looks the region up (step 9) before it parses usePodIdentity and the rest: so does this.
+  const head = parseMountRequestHead(input);
+  const primary = head.regionParam !== '' ? head.regionParam : primaryRegion;
+  if (primary === undefined || primary === '') return { kind: 'needsRegion', pod: head.pod };
+  const parsed = parseMountRequestRest(head, primary);
   return { kind: 'planned', mount: { parsed, plan: planMount(parsed, primary, memo), identity: identityFor(parsed) } };
 }
 

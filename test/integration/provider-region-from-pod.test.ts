@@ -70,7 +70,7 @@ describe('provider door without a node name: region from the pod\'s node', () =>
     applyNode(h.stack, NODE, 'us-east-1');
     const p = pod('web', 3);
 
-    await expect(mountWithoutRegion(h, c, p)).rejects.toMatchObject({ code: 9, details: expect.stringContaining(`pods "${p.podName}" not found`) });
+    await expect(mountWithoutRegion(h, c, p)).rejects.toMatchObject({ code: 9, details: `failed to retrieve region from node. error pods "${p.podName}" not found` });
 
     schedule(h, p, NODE);
     const target = await mountWithoutRegion(h, c, p);

@@ -75,6 +75,13 @@ describe('mount worker: inline runner and a real piscina pool (1 thread)', () =>
     expect(second.plan.regions).toEqual(['ap-south-1']);
   });
 
+  it("looks the region up before it reads usePodIdentity, as ASCP does: the node's region error comes first", async () => {
+    const req = input(OBJECTS, { usePodIdentity: 'maybe', failoverRegion: 'ap-south-1' });
+    expect(await inline.prepare(req)).toMatchObject({ kind: 'needsRegion' });
+    await expect(inline.prepare(req, 'ap-south-1')).rejects.toMatchObject({ field: 'failoverRegion', message: 'ap-south-1: failover region cannot be the same as the primary region' });
+    await expect(inline.prepare(req, 'eu-west-1')).rejects.toMatchObject({ field: 'usePodIdentity' });
+  });
+
   it('keeps an INVALID_ARGUMENT error with its reason and field across the thread boundary', async () => {
     const bad = input('- objectName: shop/db\n  objectType: secretsmanager\n- objectType: ssmparameter\n', { region: 'us-east-1' });
     const [fromInline, fromPool] = await Promise.all([inline.prepare(bad).catch((e: unknown) => e), pool.prepare(bad).catch((e: unknown) => e)]);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SecretletError } from '../../core/errors.js';
 import { StaticNodeRegionSource } from './in-memory-directories.js';
 import { DefaultRegionResolver } from './region-resolver.js';
 
@@ -25,16 +26,20 @@ describe('DefaultRegionResolver', () => {
     expect(node.askedFor).toEqual([{ namespace: 'ns', name: 'p' }]);
   });
 
-  it('fails with "Region not found" and asks again next time', async () => {
+  it('fails as ASCP does when the node has no region label, and asks again next time', async () => {
     const node = new StaticNodeRegionSource(undefined);
     const resolver = new DefaultRegionResolver({ node });
-    await expect(resolver.primaryRegion(pod)).rejects.toMatchObject({ code: 'FAILED_PRECONDITION', reason: 'RegionNotFound', message: 'Region not found' });
+    await expect(resolver.primaryRegion(pod)).rejects.toMatchObject({ code: 'FAILED_PRECONDITION', reason: 'RegionNotFound', message: 'failed to retrieve region from node. error Region not found' });
     node.region = 'ap-south-1';
     await expect(resolver.primaryRegion(pod)).resolves.toBe('ap-south-1');
   });
 
-  it('wraps a failing lookup', async () => {
-    const resolver = new DefaultRegionResolver({ node: { regionOfThisNode: () => Promise.reject(new Error('nodes "n1" not found')) } });
-    await expect(resolver.primaryRegion(pod)).rejects.toMatchObject({ code: 'FAILED_PRECONDITION', message: expect.stringContaining('nodes "n1" not found') });
+  it("wraps a failing lookup once, in ASCP's words; an unreachable API server stays UNAVAILABLE", async () => {
+    const notFound = new SecretletError({ code: 'NOT_FOUND', reason: 'KubernetesHttp404', message: 'nodes "n1" not found' });
+    const resolver = new DefaultRegionResolver({ node: { regionOfThisNode: () => Promise.reject(notFound) } });
+    await expect(resolver.primaryRegion(pod)).rejects.toMatchObject({ code: 'FAILED_PRECONDITION', message: 'failed to retrieve region from node. error nodes "n1" not found' });
+    const down = new SecretletError({ code: 'UNAVAILABLE', reason: 'KubernetesUnavailable', message: 'connect ECONNREFUSED 127.0.0.1:6443' });
+    const unreachable = new DefaultRegionResolver({ node: { regionOfThisNode: () => Promise.reject(down) } });
+    await expect(unreachable.primaryRegion(pod)).rejects.toMatchObject({ code: 'UNAVAILABLE', message: 'failed to retrieve region from node. error connect ECONNREFUSED 127.0.0.1:6443' });
   });
 });

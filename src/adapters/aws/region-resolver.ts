@@ -15,6 +15,22 @@ export interface DefaultRegionResolverOptions {
   node: NodeRegionSource;
 }
 
+/**
+ * ASCP wraps every failure of its node lookup the same way (aws-provider.md §9 step 3), so users
+ * see `failed to retrieve region from node. error Region not found` or `… error nodes "n1" not
+ * found`. The code is FAILED_PRECONDITION (the pod, its node or the label is missing), except when
+ * the API server could not be reached (UNAVAILABLE: retrying will do).
+ */
+function regionNotFound(detail: string, cause?: unknown): SecretletError {
+  const unavailable = cause instanceof SecretletError && cause.code === 'UNAVAILABLE';
+  return new SecretletError({
+    code: unavailable ? 'UNAVAILABLE' : 'FAILED_PRECONDITION',
+    reason: 'RegionNotFound',
+    message: `failed to retrieve region from node. error ${detail}`,
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
 export class DefaultRegionResolver implements RegionResolver {
   readonly #defaultRegion: string | undefined;
   readonly #node: NodeRegionSource;
@@ -44,16 +60,9 @@ export class DefaultRegionResolver implements RegionResolver {
     try {
       region = await this.#nodeRegion;
     } catch (cause) {
-      throw new SecretletError({
-        code: 'FAILED_PRECONDITION',
-        reason: 'RegionNotFound',
-        message: `failed to retrieve region from node: ${cause instanceof Error ? cause.message : String(cause)}`,
-        cause,
-      });
+      throw regionNotFound(cause instanceof Error ? cause.message : String(cause), cause);
     }
-    if (region === undefined || region === '') {
-      throw new SecretletError({ code: 'FAILED_PRECONDITION', reason: 'RegionNotFound', message: 'Region not found' });
-    }
+    if (region === undefined || region === '') throw regionNotFound('Region not found');
     return region;
   }
 }

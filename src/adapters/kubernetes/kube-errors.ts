@@ -47,12 +47,13 @@ function codeFor(status: number | undefined): StatusCode {
   return 'FAILED_PRECONDITION';
 }
 
-export function kubeError(what: string, err: unknown): SecretletError {
+/** `what` prefixes the API server's message; without it the message is the server's alone (`pods "x" not found`). */
+export function kubeError(what: string | undefined, err: unknown): SecretletError {
   const status = httpStatusOf(err);
   return new SecretletError({
     code: codeFor(status),
     reason: status === undefined ? 'KubernetesUnavailable' : `KubernetesHttp${status}`,
-    message: `${what}: ${statusMessage(err)}`,
+    message: what === undefined ? statusMessage(err) : `${what}: ${statusMessage(err)}`,
     cause: err,
   });
 }

@@ -38,15 +38,17 @@ export class NodeLabelRegionSource {
   private async lookUp(pod: { namespace: string; name: string }): Promise<string | undefined> {
     if (this.nodeName === '') this.nodeName = await this.nodeOf(pod);
     const name = this.nodeName;
+    // The API server's own message (`nodes "n1" not found`), as ASCP returns it; the region
+    // resolver wraps it the way ASCP does.
     const node = await this.api.readNode({ name }).catch((e: unknown) => {
-      throw kubeError(`failed to retrieve region from node ${name}`, e);
+      throw kubeError(undefined, e);
     });
     return node.metadata?.labels?.[REGION_LABEL] || undefined;
   }
 
   private async nodeOf(pod: { namespace: string; name: string }): Promise<string> {
     const found = await this.api.readNamespacedPod({ namespace: pod.namespace, name: pod.name }).catch((e: unknown) => {
-      throw kubeError(`failed to find the node of pod ${pod.namespace}/${pod.name}`, e);
+      throw kubeError(undefined, e);
     });
     const nodeName = found.spec?.nodeName ?? '';
     if (nodeName === '') {

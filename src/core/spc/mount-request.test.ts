@@ -73,6 +73,14 @@ describe('parseMountRequest + planMount', () => {
     expect(thrown(() => planMount(parsed, 'us-east-1')).field).toBe('objects[0].objectName');
   });
 
+  it("checks a primary region from the node where ASCP does (step 9): before usePodIdentity and pathTranslation", () => {
+    const wrongAfterRegions = { failoverRegion: 'us-east-1', usePodIdentity: 'maybe', pathTranslation: 'xx', objects: OBJECTS };
+    expect(thrown(() => parseMountRequest(request(wrongAfterRegions), 'us-east-1')).field).toBe('failoverRegion');
+    expect(thrown(() => parseMountRequest(request(wrongAfterRegions), 'eu-west-1')).field).toBe('usePodIdentity');
+    // No region known at all (offline validation without --region): the rest is still checked.
+    expect(thrown(() => parseMountRequest(request(wrongAfterRegions))).field).toBe('usePodIdentity');
+  });
+
   it('checks the failover region against a resolved primary in planMount', () => {
     const parsed = parseMountRequest(request({ objects: OBJECTS, failoverRegion: 'eu-west-1' }));
     expect(planMount(parsed, 'us-east-1').regions).toEqual(['us-east-1', 'eu-west-1']);

@@ -2,14 +2,15 @@
  * The two-phase entry both doors use to turn a mount request into a MountPlan.
  *
  * Phase 1, `parseMountRequest`, is ASCP's Mount steps 2–12 (aws-provider.md §8) in ASCP's order:
- * target path, attributes, tokens, permission, region/failover (when the region is a parameter),
- * usePodIdentity, the token for the chosen audience, then pathTranslation (ASCP checks that first
- * thing in step 15, which is still before any object is looked at).
- * Between the phases the caller resolves the primary region when no `region` parameter is set
- * (the only I/O, cached per node).
- * Phase 2, `planMount`, checks the failover region against that primary and validates every
- * object — all before any AWS call (ASCP validates objects only after its Kubernetes and
- * credential calls).
+ * target path, attributes, tokens, permission, the regions (step 9), usePodIdentity, the token for
+ * the chosen audience, then pathTranslation (ASCP checks that first thing in step 15, which is
+ * still before any object is looked at). Step 9 needs the primary region: the `region` parameter,
+ * or else the node's, the only I/O, cached per node. So the phase is split there:
+ * `parseMountRequestHead` (steps 2–8) gives the pod whose node is asked, and
+ * `parseMountRequestRest` continues once the primary is known, so a failed region lookup or a
+ * failover region equal to the primary is reported before a bad usePodIdentity, as ASCP does.
+ * Phase 2, `planMount`, validates every object — all before any AWS call (ASCP validates objects
+ * only after its Kubernetes and credential calls).
  */
 import { invalidArgument } from '../errors.js';
 import { targetPathProblem } from './target-path.js';
@@ -63,34 +64,67 @@ export function podFromAttributes(attributes: Record<string, string>): PodInfo {
   };
 }
 
-/** Phase 1: everything that needs no I/O except the objects; throws the first error in ASCP's order. */
-export function parseMountRequest(input: MountRequestInput): ParsedMountRequest {
+/** Steps 2–8 and the region parameters: what the primary-region lookup needs, nothing after it. */
+export interface MountRequestHead {
+  pod: PodInfo;
+  tokens: Record<string, AudienceToken>;
+  regionParam: string;
+  failoverRegionParam: string;
+  defaultMode: number;
+  attributes: Record<string, string>;
+}
+
+/** ASCP's steps 2–8; throws the first error in ASCP's order. */
+export function parseMountRequestHead(input: MountRequestInput): MountRequestHead {
   if (input.targetPath === '') throw invalidArgument('MissingTargetPath', 'Missing mount path', 'target_path');
   const badTargetPath = targetPathProblem(input.targetPath);
   if (badTargetPath !== undefined) throw badTargetPath;
   const attributes = parseAttributes(input.attributes);
   const tokens = parseServiceAccountTokens(attribute(attributes, ATTR_TOKENS));
   const defaultMode = parsePermission(input.permission);
-  const regionParam = attribute(attributes, ATTR_REGION);
-  const failoverRegionParam = attribute(attributes, ATTR_FAILOVER_REGION);
-  // With a `region` parameter the regions are known now, and ASCP checks them at this point.
-  if (regionParam !== '') resolveRegions(regionParam, failoverRegionParam);
+  return {
+    pod: podFromAttributes(attributes),
+    tokens,
+    regionParam: attribute(attributes, ATTR_REGION),
+    failoverRegionParam: attribute(attributes, ATTR_FAILOVER_REGION),
+    defaultMode,
+    attributes,
+  };
+}
+
+/**
+ * ASCP's steps 9–12 and its pathTranslation check, once the primary region is known (the `region`
+ * parameter or the node's). Without one (offline validation with no region) the region check is
+ * left out and the rest still runs.
+ */
+export function parseMountRequestRest(head: MountRequestHead, primaryRegion: string | undefined): ParsedMountRequest {
+  const { attributes, tokens } = head;
+  if (primaryRegion !== undefined && primaryRegion !== '') resolveRegions(primaryRegion, head.failoverRegionParam);
   const authMode = parseUsePodIdentity(attribute(attributes, ATTR_USE_POD_IDENTITY));
   tokenForMode(tokens, authMode);
   const preferredAddressType = parsePreferredAddressType(attribute(attributes, ATTR_PREFERRED_ADDRESS_TYPE));
   const pathTranslation = parsePathTranslation(attribute(attributes, ATTR_PATH_TRANSLATION));
   return {
-    pod: podFromAttributes(attributes),
+    pod: head.pod,
     tokens,
-    regionParam,
-    failoverRegionParam,
+    regionParam: head.regionParam,
+    failoverRegionParam: head.failoverRegionParam,
     authMode,
     preferredAddressType,
     pathTranslation,
     objectsText: attribute(attributes, ATTR_OBJECTS),
-    defaultMode,
+    defaultMode: head.defaultMode,
     attributes,
   };
+}
+
+/**
+ * Phase 1 in one go: everything that needs no I/O except the objects; throws the first error in
+ * ASCP's order. `primaryRegion` stands for the node's region when there is no `region` parameter.
+ */
+export function parseMountRequest(input: MountRequestInput, primaryRegion?: string): ParsedMountRequest {
+  const head = parseMountRequestHead(input);
+  return parseMountRequestRest(head, head.regionParam !== '' ? head.regionParam : primaryRegion);
 }
 
 /** Phase 2: regions (primary first) and the validated objects (remembered in `memo` when given). */

@@ -81,7 +81,8 @@ function validateMountParameters(parameters: Record<string, string>, opts: Valid
     [ATTR_TOKENS]: PLACEHOLDER_TOKENS,
   };
   try {
-    const parsed = parseMountRequest({ attributes: JSON.stringify(attributes), targetPath: '/validate', permission: '420' });
+    // With --region standing for the node's, the regions are checked where a mount checks them.
+    const parsed = parseMountRequest({ attributes: JSON.stringify(attributes), targetPath: '/validate', permission: '420' }, opts.region);
     const region = parsed.regionParam !== '' ? parsed.regionParam : opts.region;
     const pathTranslation = parsed.pathTranslation;
     if (region !== undefined && region !== '') return { objects: planMount(parsed, region).objects, pathTranslation };

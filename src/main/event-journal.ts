@@ -66,6 +66,7 @@ export class EventJournal {
     this.metrics = options.metrics;
     this.compactEvery = options.compactEvery ?? 10_000;
     this.logDir = options.logDir;
+    if (this.metrics !== undefined && this.logDir !== undefined) this.metrics.measureEventLogBytes = () => this.logBytes();
   }
 
   /** Opens `<stateDir>/eventlog` and `<stateDir>/node-hash.key`, replays, reports what was repaired. */
@@ -105,7 +106,6 @@ export class EventJournal {
     const seconds = (performance.now() - started) / 1000;
     this.metrics?.eventLogReplaySeconds.set(seconds);
     this.metrics?.liveMounts.set(state.mounts.size);
-    await this.refreshBytes();
     this.logger.info({ lastSeq: state.lastSeq, replayed, mounts: state.mounts.size, secrets: state.secrets.size, seconds }, 'event log replayed');
     return state;
   }
@@ -171,7 +171,6 @@ export class EventJournal {
     try {
       await this.log.compact(state);
       this.sinceCompaction -= count;
-      await this.refreshBytes();
       this.logger.debug({ lastSeq: state.lastSeq }, 'event log compacted');
     } catch (e) {
       this.logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'event log compaction failed');
@@ -185,15 +184,16 @@ export class EventJournal {
     await this.log.close();
   }
 
-  private async refreshBytes(): Promise<void> {
-    if (this.logDir === undefined || this.metrics === undefined) return;
+  /** The log directory's bytes (undefined when it cannot be read: a gauge is not worth failing for). */
+  private async logBytes(): Promise<number | undefined> {
+    if (this.logDir === undefined) return undefined;
     try {
       const names = await readdir(this.logDir);
       let total = 0;
       for (const n of names) total += (await stat(join(this.logDir, n)).catch(() => ({ size: 0 }))).size;
-      this.metrics.eventLogBytes.set(total);
+      return total;
     } catch {
-      // Best effort: a gauge is not worth failing for.
+      return undefined;
     }
   }
 }

@@ -30,7 +30,20 @@ export class AgentMetrics {
   readonly rotationCycleDuration = new Histogram({ name: 'secretlet_rotation_cycle_duration_seconds', help: 'Duration of one rotation cycle over all live mounts.', buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [this.registry] });
   readonly rotationChangedObjects = new Counter({ name: 'secretlet_rotation_changed_objects_total', help: 'Objects whose version changed in a rotation cycle.', registers: [this.registry] });
   readonly liveMounts = new Gauge({ name: 'secretlet_live_mounts', help: 'Mounts currently registered.', registers: [this.registry] });
-  readonly eventLogBytes = new Gauge({ name: 'secretlet_event_log_bytes', help: 'Bytes in the event log segments.', registers: [this.registry] });
+  /**
+   * Measures the event log's bytes when the metrics are scraped (the event journal sets it): the log
+   * grows with every mount, and a gauge set only at open and compaction read 0 for hours.
+   */
+  measureEventLogBytes: (() => Promise<number | undefined>) | undefined;
+  readonly eventLogBytes: Gauge = new Gauge({
+    name: 'secretlet_event_log_bytes',
+    help: 'Bytes in the event log: segments and snapshot.',
+    registers: [this.registry],
+    collect: async () => {
+      const bytes = await this.measureEventLogBytes?.();
+      if (bytes !== undefined) this.eventLogBytes.set(bytes);
+    },
+  });
   readonly eventLogReplaySeconds = new Gauge({ name: 'secretlet_event_log_replay_seconds', help: 'Time the last start-up replay took.', registers: [this.registry] });
   readonly secretSyncLag = new Gauge({ name: 'secretlet_secret_sync_lag_events', help: 'Events appended but not yet processed by Secret sync.', registers: [this.registry] });
 

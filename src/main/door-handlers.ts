@@ -74,6 +74,15 @@ function providerCallFields(req: ProviderMountRequest): CallLogFields {
   return callFields(ctx, mountKeyFromTargetPath(req.targetPath));
 }
 
+/**
+ * The same mountKey as the publish's log line and event (`<podUid>/<volume_id>`): the target path
+ * gives the pod's uid, the request its volume_id (the path's own last part is the volume's name).
+ */
+function unpublishCallFields(req: NodeUnpublishRequest): CallLogFields {
+  const podUid = mountKeyFromTargetPath(req.targetPath)?.split('/')[0];
+  return podUid !== undefined && req.volumeId !== '' ? { mountKey: mountKeyFor(podUid, req.volumeId) } : {};
+}
+
 function elapsedMs(started: number): number {
   return Math.round(performance.now() - started);
 }
@@ -160,9 +169,17 @@ export class CsiDoorHandler implements NodeVolumeHandler {
     });
   }
 
-  publishRejected(error: SecretletError): void {
+  publishRejected(error: SecretletError, req: NodePublishRequest): void {
     // The driver counts a request its own checks refuse under its default error type.
     this.deps.metrics.publishError('aws', 'FailedToMount', error.reason);
+    const uid = req.volumeContext[POD_UID];
+    this.deps.logger.warn({ ...callFields(req.volumeContext, uid ? mountKeyFor(uid, req.volumeId) : undefined), ...errorFields(error) }, 'node publish volume refused');
+  }
+
+  unpublishRejected(error: SecretletError, req: NodeUnpublishRequest): void {
+    // Upstream counts every failed NodeUnpublishVolume, its own input checks included.
+    this.deps.metrics.unpublishError();
+    this.deps.logger.warn({ ...unpublishCallFields(req), ...errorFields(error) }, 'node unpublish volume refused');
   }
 
   // The signal is not followed on purpose: an unpublish removes secret files from the node, and
@@ -171,8 +188,7 @@ export class CsiDoorHandler implements NodeVolumeHandler {
     const { service, inFlight, metrics, logger } = this.deps;
     return inFlight.run(async () => {
       const started = performance.now();
-      const mountKey = mountKeyFromTargetPath(req.targetPath);
-      const who: CallLogFields = mountKey ? { mountKey } : {};
+      const who = unpublishCallFields(req);
       try {
         await service.unpublish(req);
         metrics.unpublishOk();

@@ -24,7 +24,7 @@ export function nodeImplementation(options: Pick<CsiServiceOptions, 'nodeId' | '
     NodePublishVolume: unaryHandler<WireNodePublishVolumeRequest, Empty>(async (request, signal) => {
       const invalid = checkNodePublish(request);
       if (invalid) {
-        handler.publishRejected?.(invalid);
+        handler.publishRejected?.(invalid, fromWirePublish(request));
         throw invalid;
       }
       await handler.publish(fromWirePublish(request), signal);
@@ -32,7 +32,10 @@ export function nodeImplementation(options: Pick<CsiServiceOptions, 'nodeId' | '
     }),
     NodeUnpublishVolume: unaryHandler<WireNodeUnpublishVolumeRequest, Empty>(async (request, signal) => {
       const invalid = checkNodeUnpublish(request);
-      if (invalid) throw invalid;
+      if (invalid) {
+        handler.unpublishRejected?.(invalid, { volumeId: request.volume_id, targetPath: request.target_path });
+        throw invalid;
+      }
       await handler.unpublish({ volumeId: request.volume_id, targetPath: request.target_path }, signal);
       return {};
     }),

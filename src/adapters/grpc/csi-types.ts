@@ -27,7 +27,9 @@ export interface NodeUnpublishRequest {
 export interface NodeVolumeHandler {
   publish(req: NodePublishRequest, signal: AbortSignal): Promise<void>;
   /** A NodePublishVolume refused by the door's own checks, before `publish` (counted as upstream counts it). */
-  publishRejected?(error: SecretletError): void;
+  publishRejected?(error: SecretletError, req: NodePublishRequest): void;
+  /** Told about an unpublish refused by the upstream input checks, before it is answered. */
+  unpublishRejected?(error: SecretletError, req: { volumeId: string; targetPath: string }): void;
   unpublish(req: NodeUnpublishRequest, signal: AbortSignal): Promise<void>;
 }
 

@@ -106,7 +106,7 @@ export class EventJournal {
     const seconds = (performance.now() - started) / 1000;
     this.metrics?.eventLogReplaySeconds.set(seconds);
     this.metrics?.liveMounts.set(state.mounts.size);
-    this.logger.info({ lastSeq: state.lastSeq, replayed, mounts: state.mounts.size, secrets: state.secrets.size, seconds }, 'event log replayed');
+    this.logger.info({ lastSeq: state.lastSeq, replayed, mounts: state.mounts.size, syncedSecrets: state.secrets.size, seconds }, 'event log replayed');
     return state;
   }
 

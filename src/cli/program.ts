@@ -16,19 +16,29 @@ const err = (line: string): void => void process.stderr.write(line + '\n');
  * them to see what commander made of a command line without starting an agent or a benchmark.
  */
 export interface CommandRunners {
-  /** Runs the agent; the default compiles the options, serves until SIGTERM and exits. */
-  serve(options: AgentOptions, upstreamNotes: readonly string[]): Promise<void>;
+  /**
+   * Runs the agent; the default compiles the options, serves until SIGTERM and exits. `fromEnv`:
+   * the options whose value came from their SECRETLET_* variable, so an error names that instead.
+   */
+  serve(options: AgentOptions, upstreamNotes: readonly string[], fromEnv?: ReadonlySet<string>): Promise<void>;
   /** Runs a benchmark script with `args`; resolves to its exit code. */
   bench(which: string, args: string[]): Promise<number>;
 }
 
 const DEFAULT_RUNNERS: CommandRunners = {
-  async serve(options, upstreamNotes) {
-    const compiled = compileAgentOptions(options);
-    const { runServe } = await import('./serve.js');
+  async serve(options, upstreamNotes, fromEnv = new Set()) {
+    let code: number;
+    try {
+      const compiled = compileAgentOptions(options);
+      const { runServe } = await import('./serve.js');
+      code = await runServe(compiled, upstreamNotes);
+    } catch (e) {
+      // The agent names its options (options.fleetSize); an operator typed flags (--fleet-size).
+      throw new Error(inFlagWords(e instanceof Error ? e.message : String(e), fromEnv), { cause: e });
+    }
     // Exit explicitly once drained: a handle left open by a dependency (a keep-alive socket to an
     // AWS endpoint that stopped answering) must not keep a terminated pod around past its grace period.
-    process.exit(await runServe(compiled, upstreamNotes));
+    process.exit(code);
   },
   async bench(which, args) {
     const { runBench } = await import('./bench.js');
@@ -36,11 +46,31 @@ const DEFAULT_RUNNERS: CommandRunners = {
   },
 };
 
+/**
+ * `options.fleetSize` → `--fleet-size`, or `SECRETLET_FLEET_SIZE` when the value came from there,
+ * for every serve option named in a message.
+ */
+export function inFlagWords(message: string, fromEnv: ReadonlySet<string> = new Set()): string {
+  return message.replace(/\boptions\.([A-Za-z]+)/g, (whole, key: string) => {
+    const flag = SERVE_FLAGS.find((f) => f.key === key);
+    if (flag === undefined) return whole;
+    return fromEnv.has(flag.key) ? flag.env : `--${flag.flag}`;
+  });
+}
+
+/** Whole decimal numbers only: Number() would take 0x10, 1e1, '' or ' 7 ' without a word. */
+function integerFlag(flag: string): (value: string) => number {
+  return (value) => {
+    if (!/^\d+$/.test(value)) throw new Error(`--${flag} must be a whole number (got "${value}")`);
+    return Number(value);
+  };
+}
+
 function serveCommand(upstreamNotes: readonly string[], run: CommandRunners['serve']): Command {
   const cmd = new Command('serve').description('Run the node agent (kubelet door, provider door, or both).');
   for (const f of SERVE_FLAGS) {
     const opt = new Option(flagSyntax(f), `${f.description} (default: ${f.defaultText})`).env(f.env);
-    if (f.kind === 'number') opt.argParser((v) => Number(v));
+    if (f.kind === 'number') opt.argParser(integerFlag(f.flag));
     if (f.kind === 'switch' || f.kind === 'boolean') {
       opt.argParser((v) => {
         if (v !== 'true' && v !== 'false') throw new Error(`--${f.flag} must be true or false (got "${v}")`);
@@ -54,13 +84,15 @@ function serveCommand(upstreamNotes: readonly string[], run: CommandRunners['ser
   }
   cmd.action(async (raw: Record<string, unknown>) => {
     const options: AgentOptions = {};
+    const fromEnv = new Set<string>();
     for (const f of SERVE_FLAGS) {
       if (raw[camel(f.flag)] !== undefined) (options as Record<string, unknown>)[f.key] = raw[camel(f.flag)];
+      if (cmd.getOptionValueSource(camel(f.flag)) === 'env') fromEnv.add(f.key);
     }
     // The downward API and the SDK's own variable, as the DaemonSet and ASCP users set them.
     options.nodeName ??= process.env['NODE_NAME'];
     options.region ??= process.env['AWS_REGION'];
-    await run(options, upstreamNotes);
+    await run(options, upstreamNotes, fromEnv);
   });
   return cmd;
 }

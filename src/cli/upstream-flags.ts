@@ -69,6 +69,17 @@ const UPSTREAM_FLAGS: Readonly<Record<string, UpstreamFlag>> = {
   'pod-identity-http-timeout': { bool: false, from: 'provider', why: "secretlet's Pod Identity call has its own fixed 5 s timeout per attempt (retried)" },
 };
 
+/** Each secretlet flag an upstream flag of another name becomes, with those upstream names. */
+const MAPPED_TARGETS: ReadonlyMap<string, string[]> = (() => {
+  const targets = new Map<string, string[]>();
+  for (const [name, flag] of Object.entries(UPSTREAM_FLAGS)) {
+    const target = /^--([a-z-]+)=/.exec(flag.to?.('x')[0] ?? '')?.[1];
+    if (target === undefined || target === name) continue;
+    targets.set(target, [...(targets.get(target) ?? []), name]);
+  }
+  return targets;
+})();
+
 export interface TranslatedArgs {
   args: string[];
   /** One line per upstream flag seen, saying what it became; for the start-up log. */
@@ -116,7 +127,28 @@ export function translateUpstreamArgs(args: readonly string[]): TranslatedArgs {
       notes.push(`-${name}=${value}: ignored, ${flag.why ?? ''}`);
     }
   }
+  refuseDoubleSettings(out);
   return { args: out, notes, role: roleOf(seen) };
+}
+
+/**
+ * An upstream flag and the secretlet flag it becomes (`-endpoint` and `--csi-endpoint`,
+ * `-provider-volume` and `--provider-socket`…), or two upstream flags becoming one, would leave
+ * commander to keep the last and the start-up note to name the other: refuse the pair instead.
+ */
+function refuseDoubleSettings(args: readonly string[]): void {
+  const given = new Map<string, string>();
+  for (let i = 0; i < args.length; i++) {
+    const m = /^--([a-z][a-z0-9-]*)(?:=(.*))?$/s.exec(args[i] ?? '');
+    if (m?.[1] === undefined || !MAPPED_TARGETS.has(m[1])) continue;
+    const value = m[2] ?? args[i + 1] ?? '';
+    const earlier = given.get(m[1]);
+    if (earlier !== undefined && earlier !== value) {
+      const sources = MAPPED_TARGETS.get(m[1])?.map((u) => `-${u}`).join(' or ') ?? '';
+      throw new UpstreamFlagError(`--${m[1]} is set twice (${earlier} and ${value}), directly or through ${sources}: give one`);
+    }
+    given.set(m[1], value);
+  }
 }
 
 /**

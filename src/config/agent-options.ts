@@ -9,6 +9,7 @@ import { invalidArgument } from '../core/errors.js';
 import { parseDuration } from './duration.js';
 import { parseAccountQuotas } from './account-quotas.js';
 import type { AccountQuotas } from '../adapters/aws/rate-budget.js';
+import { parseListenAddress } from '../adapters/metrics/http-server.js';
 
 export type AgentMode = 'kubelet' | 'provider' | 'both';
 export type FetchStrategy = 'secretlet' | 'per-mount';
@@ -159,21 +160,28 @@ export function compileAgentOptions(o: AgentOptions): CompiledAgentOptions {
   if (!Number.isInteger(poolSize) || poolSize < 0) throw invalidArgument('InvalidOption', 'options.poolSize must be a non-negative integer', 'poolSize');
   const poolMaxQueue = o.poolMaxQueue ?? 1024;
   if (!Number.isInteger(poolMaxQueue) || poolMaxQueue < 1) throw invalidArgument('InvalidOption', 'options.poolMaxQueue must be a positive integer', 'poolMaxQueue');
+  const metricsAddr = metricsAddrOf(o.metricsAddr ?? ':8095');
+  const csiEndpoint = o.csiEndpoint ?? 'unix:///csi/csi.sock';
+  const providerSocket = o.providerSocket ?? '/var/run/secrets-store-csi-providers/aws.sock';
+  // Each door listens on its own socket: one path for both would fail at start as "in use".
+  if (mode === 'both' && csiEndpoint.replace(/^unix:\/\//, '') === providerSocket) {
+    throw invalidArgument('InvalidOption', `options.csiEndpoint and options.providerSocket name the same socket (${providerSocket}); with mode both each door needs its own`, 'providerSocket');
+  }
   const fetchStrategy = o.fetchStrategy ?? 'secretlet';
   if (fetchStrategy !== 'secretlet' && fetchStrategy !== 'per-mount') {
     throw invalidArgument('InvalidOption', `options.fetchStrategy must be secretlet or per-mount (got "${String(fetchStrategy)}")`, 'fetchStrategy');
   }
   return {
     mode,
-    csiEndpoint: o.csiEndpoint ?? 'unix:///csi/csi.sock',
-    providerSocket: o.providerSocket ?? '/var/run/secrets-store-csi-providers/aws.sock',
+    csiEndpoint,
+    providerSocket,
     driverName: o.driverName ?? 'secrets-store.csi.k8s.io',
     nodeName,
     stateDir: o.stateDir ?? '/var/lib/secretlet',
     region: o.region ?? '',
     rotationIntervalMs: parseDuration(o.rotationInterval ?? '2m', 'rotationInterval'),
     logLevel,
-    metricsAddr: o.metricsAddr ?? ':8095',
+    metricsAddr,
     kubeconfig: o.kubeconfig ?? '',
     driverWritesSecrets: o.driverWritesSecrets ?? false,
     awsEndpoint: o.awsEndpoint ?? '',
@@ -200,6 +208,17 @@ function eventLogFsyncOf(value: EventLogFsync | undefined): EventLogFsync {
     throw invalidArgument('InvalidOption', `options.eventLogFsync must be always, group or never (got "${String(v)}")`, 'eventLogFsync');
   }
   return v;
+}
+
+/** Checked here so a bad address fails with the option's name, before anything starts. '' turns the server off. */
+function metricsAddrOf(addr: string): string {
+  if (addr === '') return addr;
+  try {
+    parseListenAddress(addr);
+  } catch {
+    throw invalidArgument('InvalidOption', `options.metricsAddr must be host:port or :port, or empty to turn it off (got "${addr}")`, 'metricsAddr');
+  }
+  return addr;
 }
 
 function nonNegativeInteger(value: number, option: string): number {

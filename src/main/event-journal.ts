@@ -20,6 +20,7 @@ import type { LoggedEvent, NewEvent } from '../core/events/events.js';
 import { applyEvent, emptyState } from '../core/events/projections.js';
 import type { ProjectedState } from '../core/events/projections.js';
 import type { ContentHasher, EventLog } from '../core/ports/event-log.js';
+import { invalidArgument } from '../core/errors.js';
 
 /** Called after each record is applied, with the state before and after it. */
 export type RecordSubscriber = (record: LoggedEvent, before: ProjectedState, after: ProjectedState) => void;
@@ -71,7 +72,10 @@ export class EventJournal {
 
   /** Opens `<stateDir>/eventlog` and `<stateDir>/node-hash.key`, replays, reports what was repaired. */
   static async open(options: OpenJournalOptions): Promise<EventJournal> {
-    await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
+    await mkdir(options.stateDir, { recursive: true, mode: 0o700 }).catch((e: unknown) => {
+      const code = (e as { code?: unknown }).code;
+      throw invalidArgument('InvalidOption', `options.stateDir: cannot create ${options.stateDir}: ${typeof code === 'string' ? code : String(e)}`, 'stateDir');
+    });
     const hasher = await HmacHasher.open({ dir: options.stateDir });
     const logDir = join(options.stateDir, 'eventlog');
     const log = await FileEventLog.open({ dir: logDir, fsync: options.fsync });

@@ -31,16 +31,16 @@ describe('secretlet serve --help', () => {
     }
   }, 60_000);
 
-  it('reads flags from the environment (a bad value there is reported by its option name)', async () => {
+  it('reads flags from the environment (a bad value there is reported by its variable)', async () => {
     const { code, stderr } = await secretlet(['serve'], { SECRETLET_MODE: 'sideways', SECRETLET_METRICS_ADDR: '' });
     expect(code).not.toBe(0);
-    expect(stderr).toContain('options.mode must be one of kubelet, provider, both (got "sideways")');
+    expect(stderr).toContain('secretlet: SECRETLET_MODE must be one of kubelet, provider, both (got "sideways")');
   }, 60_000);
 
   it('refuses an --account-quotas entry for an action that has no budget, naming the option', async () => {
     const { code, stderr } = await secretlet(['serve', '--mode=provider', '--account-quotas', 'GetParameter=3000'], { SECRETLET_METRICS_ADDR: '' });
     expect(code).not.toBe(0);
-    expect(stderr).toContain('options.accountQuotas names "GetParameter", which has no budget');
+    expect(stderr).toContain('secretlet: --account-quotas names "GetParameter", which has no budget');
   }, 60_000);
 
   it('reads the value of an on/off flag from its variable, not just whether it is set', async () => {

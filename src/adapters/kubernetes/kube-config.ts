@@ -16,6 +16,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import type { AgentOptions } from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { RequestContext } from '@kubernetes/client-node';
+import { invalidArgument } from '../../core/errors.js';
 
 /** Concurrent connections to the API server per TLS configuration; more requests wait for a socket. */
 export const API_SERVER_SOCKETS = 16;
@@ -83,7 +84,16 @@ function optionsKey(parts: unknown[]): string {
 
 export function loadKubeConfig(kubeconfigPath: string | undefined): PooledKubeConfig {
   const kc = new PooledKubeConfig();
-  if (kubeconfigPath !== undefined && kubeconfigPath !== '') kc.loadFromFile(kubeconfigPath);
-  else kc.loadFromCluster();
+  if (kubeconfigPath === undefined || kubeconfigPath === '') {
+    kc.loadFromCluster();
+    return kc;
+  }
+  try {
+    kc.loadFromFile(kubeconfigPath);
+  } catch (e) {
+    // The option's name, so `serve` can say which flag points at the unreadable file.
+    const detail = (e as { code?: unknown }).code ?? (e instanceof Error ? e.message.split('\n')[0] : String(e));
+    throw invalidArgument('InvalidOption', `options.kubeconfig: cannot load ${kubeconfigPath}: ${String(detail)}`, 'kubeconfig');
+  }
   return kc;
 }

@@ -84,12 +84,48 @@ export class JsonInput {
     return value;
   }
 
+  /**
+   * A string member with the API model's length bounds. Out of bounds is refused as the awsJson
+   * validation layer refuses it, with `ValidationException` whatever the service, before the
+   * service's own checks (the same code the Filter values of BatchGetSecretValue get).
+   */
+  optionalBoundedString(field: string, bounds: LengthBounds): string | undefined {
+    const value = this.optionalString(field);
+    if (value !== undefined) assertLength(field, lengthOf(value), bounds);
+    return value;
+  }
+
   /** A blob member: base64 text on the wire. */
   optionalBlob(field: string): Uint8Array | undefined {
     const value = this.optionalString(field);
     if (value === undefined) return undefined;
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value)) throw this.#invalid(field, 'Member must be base64 encoded');
     return new Uint8Array(Buffer.from(value, 'base64'));
+  }
+}
+
+export interface LengthBounds {
+  min?: number;
+  max?: number;
+}
+
+/** Smithy's `@length` counts a string in Unicode code points, not UTF-16 units. */
+export function lengthOf(value: string): number {
+  // Each surrogate pair is two UTF-16 units but one code point.
+  return value.length - (value.match(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g)?.length ?? 0);
+}
+
+/** The validation layer's refusal of a member outside its model length (values are never quoted). */
+export function assertLength(field: string, length: number, bounds: LengthBounds): void {
+  const { min, max } = bounds;
+  let rule: string | undefined;
+  if (min !== undefined && length < min) rule = `greater than or equal to ${min}`;
+  else if (max !== undefined && length > max) rule = `less than or equal to ${max}`;
+  if (rule !== undefined) {
+    throw awsError(
+      'ValidationException',
+      `1 validation error detected: Value at '${lowerFirst(field)}' failed to satisfy constraint: Member must have length ${rule}`,
+    );
   }
 }
 

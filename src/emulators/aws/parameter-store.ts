@@ -1,9 +1,12 @@
 /**
- * The SSM Parameter Store data model of the emulator: parameters per region with numbered versions
- * and labels, name rules, and the `name:version` / `name:label` / ARN selector syntax that
- * GetParameter(s) accept. Protocol-free, like the secret store.
+ * The SSM Parameter Store data model of the emulator: parameters per region with numbered versions,
+ * labels and a tier, and the `name:version` / `name:label` / ARN selector syntax that GetParameter(s)
+ * accept. Protocol-free, like the secret store; name and tier rules live in parameter-names.ts and
+ * parameter-tiers.ts.
  */
 import { awsError } from './aws-error.js';
+import { assertWritableName } from './parameter-names.js';
+import { assertValueLength, resolveTier, type ParameterTier, type StoredTier } from './parameter-tiers.js';
 import type { ParameterType } from './types.js';
 
 export interface ParameterVersion {
@@ -18,6 +21,8 @@ export interface ParameterRecord {
   readonly name: string;
   readonly region: string;
   readonly arn: string;
+  /** The parameter's tier, which only ever moves up (Standard to Advanced). */
+  tier: StoredTier;
   readonly versions: ParameterVersion[];
 }
 
@@ -28,7 +33,6 @@ export interface ParameterRef {
   selector?: string;
 }
 
-const NAME_PATTERN = /^[a-zA-Z0-9_.\-/]{1,2048}$/;
 const LABEL_PATTERN = /^[a-zA-Z0-9_.-]{1,100}$/;
 const MAX_LABELS_PER_VERSION = 10;
 export const PARAMETER_TYPES: readonly ParameterType[] = ['String', 'SecureString', 'StringList'];
@@ -95,12 +99,22 @@ export class ParameterStore {
     return version === undefined ? undefined : { record, version };
   }
 
-  put(options: { region: string; name: string; value: string; type?: ParameterType; overwrite: boolean }): ParameterVersion {
+  /**
+   * PutParameter. An overwrite may change the type (String to SecureString and back): the Terraform
+   * provider's acceptance test TestAccAWSSSMParameter_updateType does exactly that against AWS with
+   * an overwriting PutParameter, so HierarchyTypeMismatchException is not raised for it.
+   */
+  put(options: {
+    region: string;
+    name: string;
+    value: string;
+    type?: ParameterType;
+    tier?: ParameterTier;
+    overwrite: boolean;
+  }): { version: ParameterVersion; tier: StoredTier } {
     const { region, name, value } = options;
-    validateName(name);
-    if (value.length === 0 || value.length > 4096) {
-      throw awsError('ValidationException', 'Parameter value must be between 1 and 4096 characters (standard tier).');
-    }
+    assertValueLength(value);
+    assertWritableName(name, this.arnOf(region, name));
     if (options.type !== undefined && !PARAMETER_TYPES.includes(options.type)) {
       throw awsError('ValidationException', `1 validation error detected: Value '${options.type}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [SecureString, StringList, String]`);
     }
@@ -109,11 +123,15 @@ export class ParameterStore {
     if (record !== undefined && !options.overwrite) {
       throw awsError('ParameterAlreadyExists', 'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.');
     }
+    if (record === undefined && options.type === undefined) {
+      throw awsError('ValidationException', 'A parameter type is required when you create a parameter.');
+    }
+    const tier = resolveTier(options.tier, record?.tier, value);
     if (record === undefined) {
-      if (options.type === undefined) throw awsError('ValidationException', 'A parameter type is required when you create a parameter.');
-      record = { name, region, arn: this.arnOf(region, name), versions: [] };
+      record = { name, region, arn: this.arnOf(region, name), tier, versions: [] };
       parameters.set(name, record);
     }
+    record.tier = tier;
     const previous = record.versions.at(-1);
     const version: ParameterVersion = {
       version: (previous?.version ?? 0) + 1,
@@ -123,7 +141,12 @@ export class ParameterStore {
       lastModifiedDate: this.#now(),
     };
     record.versions.push(version);
-    return version;
+    return { version, tier };
+  }
+
+  /** DeleteParameter: the parameter and all its versions and labels; false when there is none. */
+  delete(region: string, name: string): boolean {
+    return this.#region(region).delete(name);
   }
 
   /** LabelParameterVersion: moves each valid label onto the version; returns the invalid ones. */
@@ -145,19 +168,6 @@ export class ParameterStore {
       target.labels.add(label);
     }
     return { invalid, version: target.version };
-  }
-}
-
-function validateName(name: string): void {
-  if (!NAME_PATTERN.test(name)) {
-    throw awsError('ValidationException', 'Parameter name: can only contain letters, numbers, and the symbols . - _ /');
-  }
-  const bare = name.startsWith('/') ? name.slice(1) : name;
-  if (/^(aws|ssm)/i.test(bare)) {
-    throw awsError('ValidationException', 'Parameter name: can\'t be prefixed with "aws" or "ssm" (case-insensitive).');
-  }
-  if (name.includes('/') && !name.startsWith('/')) {
-    throw awsError('ValidationException', 'Parameter name must be a fully qualified name.');
   }
 }
 

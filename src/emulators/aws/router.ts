@@ -12,6 +12,7 @@ import { identityOf, type CredentialRegistry, type Principal } from './credentia
 import type { FaultPlan } from './faults.js';
 import { JsonInput, parseJsonBody } from './json-input.js';
 import { unverifiedSubject } from './jwt-verify.js';
+import { notEmulated } from './not-emulated.js';
 import { credentialsServiceUnavailable, POD_IDENTITY_PATH, podIdentityCredentials, type PodIdentityDeps } from './pod-identity.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { JsonHandler } from './secrets-manager-read.js';
@@ -50,6 +51,7 @@ const JSON_SERVICES: Record<string, { service: string; invalidCode: string }> = 
   AmazonSSM: { service: 'ssm', invalidCode: 'ValidationException' },
 };
 const STS_DEFAULT_REGION = 'us-east-1';
+const STS_ACTIONS = ['AssumeRoleWithWebIdentity', 'GetCallerIdentity'];
 
 /** The failure a fault or an empty bucket produces, in the words of each service. */
 function injectedError(kind: FaultKind, protocol: Protocol, service: string): AwsApiError {
@@ -177,7 +179,8 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
         handle: async (principal, region) => {
           const handler = Object.hasOwn(handlers, action) ? handlers[action] : undefined;
           if (handler === undefined || principal === undefined || json === undefined) {
-            throw awsError('UnknownOperationException', `Unknown operation ${action}`);
+            const service = json?.service === 'ssm' ? 'ssm' : 'secretsmanager';
+            throw await notEmulated(service, action, Object.keys(handlers), { code: 'UnknownOperationException', unknown: `Unknown operation ${action}` });
           }
           return handler({ principal, region, input: new JsonInput(parseJsonBody(body), json.invalidCode) });
         },
@@ -205,7 +208,10 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
           if (action === 'GetCallerIdentity' && principal !== undefined) {
             return { action, result: getCallerIdentity(principal, deps.sts.accountId) };
           }
-          throw awsError('InvalidAction', `Could not find operation ${action} for version 2011-06-15`);
+          throw await notEmulated('sts', action, STS_ACTIONS, {
+            code: 'InvalidAction',
+            unknown: `Could not find operation ${action} for version 2011-06-15`,
+          });
         },
       });
     }

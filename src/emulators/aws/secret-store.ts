@@ -206,6 +206,14 @@ export class SecretStore {
     return version;
   }
 
+  /** RestoreSecret: cancels a scheduled deletion (a secret not scheduled for deletion stays as it is). */
+  restore(record: SecretRecord): void {
+    if (record.deletedDate === undefined) return;
+    delete record.deletedDate;
+    delete record.purgeDate;
+    record.lastChangedDate = this.#now();
+  }
+
   delete(record: SecretRecord, options: { force: boolean; recoveryDays?: number }): number {
     const now = this.#now();
     if (options.force) {

@@ -4,7 +4,7 @@
  * carry the same members as real Secrets Manager, so SDK clients deserialize them unchanged.
  */
 import { awsError } from './aws-error.js';
-import { epochSeconds, type JsonInput } from './json-input.js';
+import { assertLength, epochSeconds, type JsonInput } from './json-input.js';
 import { SECRET_NOT_FOUND, type SecretRecord, type SecretValue } from './secret-store.js';
 import { batchGetSecretValue } from './secrets-manager-batch.js';
 import {
@@ -23,9 +23,18 @@ function adminRecord(deps: SecretsManagerDeps, call: ServiceCall, action: string
   return record;
 }
 
+/**
+ * Length bounds of the API model (Secrets Manager API reference): a version id or client request
+ * token is 32-64 characters, a description at most 2048, a secret value at most 65,536.
+ */
+const VERSION_ID_BOUNDS = { min: 32, max: 64 };
+const DESCRIPTION_BOUNDS = { max: 2048 };
+const SECRET_VALUE_BOUNDS = { max: 65_536 };
+
 function valueFrom(input: JsonInput): SecretValue | undefined {
-  const string = input.optionalString('SecretString');
+  const string = input.optionalBoundedString('SecretString', SECRET_VALUE_BOUNDS);
   const binary = input.optionalBlob('SecretBinary');
+  if (binary !== undefined) assertLength('SecretBinary', binary.length, SECRET_VALUE_BOUNDS);
   if (string !== undefined && binary !== undefined) {
     throw awsError('InvalidParameterException', "You can't specify both a binary secret value and a string secret value in the same secret.");
   }
@@ -41,8 +50,8 @@ export function secretsManagerHandlers(deps: SecretsManagerDeps): Record<string,
       const name = call.input.string('Name');
       deps.policy.assertAdmin(call.principal, 'secretsmanager:CreateSecret', name);
       const value = valueFrom(call.input);
-      const versionId = call.input.optionalString('ClientRequestToken');
-      const description = call.input.optionalString('Description');
+      const versionId = call.input.optionalBoundedString('ClientRequestToken', VERSION_ID_BOUNDS);
+      const description = call.input.optionalBoundedString('Description', DESCRIPTION_BOUNDS);
       const record = store.create({ region: call.region, name, ...(description === undefined ? {} : { description }) });
       const version =
         value === undefined ? undefined : store.putValue(record, { value, ...(versionId === undefined ? {} : { versionId }) });
@@ -53,7 +62,7 @@ export function secretsManagerHandlers(deps: SecretsManagerDeps): Record<string,
       const record = adminRecord(deps, call, 'secretsmanager:PutSecretValue');
       const value = valueFrom(call.input);
       if (value === undefined) throw awsError('InvalidRequestException', 'You must provide either SecretString or SecretBinary.');
-      const versionId = call.input.optionalString('ClientRequestToken');
+      const versionId = call.input.optionalBoundedString('ClientRequestToken', VERSION_ID_BOUNDS);
       const stages = call.input.optionalStringList('VersionStages');
       const version = store.putValue(record, {
         value,
@@ -65,8 +74,8 @@ export function secretsManagerHandlers(deps: SecretsManagerDeps): Record<string,
 
     UpdateSecretVersionStage(call) {
       const record = adminRecord(deps, call, 'secretsmanager:UpdateSecretVersionStage');
-      const moveTo = call.input.optionalString('MoveToVersionId');
-      const removeFrom = call.input.optionalString('RemoveFromVersionId');
+      const moveTo = call.input.optionalBoundedString('MoveToVersionId', VERSION_ID_BOUNDS);
+      const removeFrom = call.input.optionalBoundedString('RemoveFromVersionId', VERSION_ID_BOUNDS);
       store.updateStage(record, {
         stage: call.input.string('VersionStage'),
         ...(moveTo === undefined ? {} : { moveToVersionId: moveTo }),
@@ -89,6 +98,13 @@ export function secretsManagerHandlers(deps: SecretsManagerDeps): Record<string,
       return { ARN: record.arn, Name: record.name, DeletionDate: epochSeconds(deletionDate) };
     },
 
+    /** Cancels a scheduled deletion; the secret and its versions are readable again. */
+    RestoreSecret(call) {
+      const record = adminRecord(deps, call, 'secretsmanager:RestoreSecret');
+      store.restore(record);
+      return { ARN: record.arn, Name: record.name };
+    },
+
     DescribeSecret(call) {
       const record = resolveReadable(deps, call, call.input.string('SecretId'), 'secretsmanager:DescribeSecret');
       const versionIdsToStages: Record<string, string[]> = {};
@@ -106,7 +122,7 @@ export function secretsManagerHandlers(deps: SecretsManagerDeps): Record<string,
     },
 
     GetSecretValue(call) {
-      const versionId = call.input.optionalString('VersionId');
+      const versionId = call.input.optionalBoundedString('VersionId', VERSION_ID_BOUNDS);
       const stage = call.input.optionalString('VersionStage');
       return readSecretValue(deps, call, {
         secretId: call.input.string('SecretId'),

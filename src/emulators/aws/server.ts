@@ -102,7 +102,7 @@ export async function startAwsEmulator(options: AwsEmulatorOptions = {}): Promis
       return { arn: record.arn, versionId: version.versionId };
     },
     putParameter({ name, region, value, type }) {
-      const version = parameters.put({ region, name, value, type: type ?? 'String', overwrite: true });
+      const { version } = parameters.put({ region, name, value, type: type ?? 'String', overwrite: true });
       return { version: version.version };
     },
     labelParameter({ name, region, version, labels }) {

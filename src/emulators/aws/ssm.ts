@@ -1,13 +1,18 @@
 /**
  * The SSM Parameter Store API (awsJson1_1, `X-Amz-Target: AmazonSSM.<Action>`): PutParameter,
- * LabelParameterVersion, GetParameter and GetParameters with `name:version` / `name:label` / ARN
- * selectors. GetParameters answers names that do not resolve in `InvalidParameters` inside a 200,
- * sorts `Parameters` by name, and refuses the whole call if one name is not allowed (as IAM does).
+ * DeleteParameter, LabelParameterVersion, GetParameter and GetParameters with `name:version` /
+ * `name:label` / ARN selectors. GetParameters answers names that do not resolve in
+ * `InvalidParameters` inside a 200, sorts `Parameters` by name, and refuses the whole call if one
+ * name is not allowed (as IAM does). GetParameter refuses a malformed name with ValidationException;
+ * GetParameters keeps listing such a name in `InvalidParameters`, as no reference says otherwise.
  */
 import { createHash } from 'node:crypto';
 import { awsError } from './aws-error.js';
 import { epochSeconds, type JsonBody } from './json-input.js';
+import { assertEmulatedDataType, TEXT } from './parameter-data-types.js';
+import { assertReadableName } from './parameter-names.js';
 import type { ParameterRecord, ParameterRef, ParameterStore, ParameterVersion } from './parameter-store.js';
+import { parseTier } from './parameter-tiers.js';
 import { denied, type PolicyRegistry } from './policy.js';
 import type { JsonHandler, ServiceCall } from './secrets-manager-read.js';
 import type { ParameterType } from './types.js';
@@ -43,7 +48,7 @@ function parameterEntry(
     ...(options.selector === undefined ? {} : { Selector: `:${options.selector}` }),
     LastModifiedDate: epochSeconds(version.lastModifiedDate),
     ARN: record.arn,
-    DataType: 'text',
+    DataType: TEXT,
   };
 }
 
@@ -62,14 +67,26 @@ export function ssmHandlers(deps: SsmDeps): Record<string, JsonHandler> {
       const name = call.input.string('Name');
       policy.assertAdmin(call.principal, 'ssm:PutParameter', store.arnOf(call.region, name));
       const type = call.input.optionalString('Type') as ParameterType | undefined;
-      const version = store.put({
+      const tier = parseTier(call.input.optionalString('Tier'));
+      assertEmulatedDataType(call.input.optionalString('DataType'));
+      const { version, tier: stored } = store.put({
         region: call.region,
         name,
-        value: call.input.string('Value'),
+        // An empty Value goes on to the store's length rule; only a missing one is refused as null.
+        value: call.input.optionalString('Value') ?? call.input.string('Value'),
         ...(type === undefined ? {} : { type }),
+        ...(tier === undefined ? {} : { tier }),
         overwrite: call.input.optionalBoolean('Overwrite') ?? false,
       });
-      return { Version: version.version, Tier: 'Standard' };
+      return { Version: version.version, Tier: stored };
+    },
+
+    DeleteParameter(call) {
+      const name = call.input.string('Name');
+      policy.assertAdmin(call.principal, 'ssm:DeleteParameter', store.arnOf(call.region, name));
+      // AWS answers a missing parameter with an empty message, as GetParameter does.
+      if (!store.delete(call.region, name)) throw awsError('ParameterNotFound', '');
+      return {};
     },
 
     LabelParameterVersion(call) {
@@ -87,6 +104,7 @@ export function ssmHandlers(deps: SsmDeps): Record<string, JsonHandler> {
     GetParameter(call) {
       const raw = call.input.string('Name');
       const ref = store.parseRef(call.region, raw);
+      if (ref !== undefined) assertReadableName(ref.name);
       checkRead(call, 'ssm:GetParameter', raw, ref);
       const resolved = ref === undefined ? undefined : store.resolve(call.region, ref);
       if (ref === undefined || resolved === undefined) {

@@ -19,6 +19,12 @@ export interface StsDeps {
 }
 
 const SESSION_NAME = /^[\w+=,.@-]*$/;
+/** arnType of the STS model: 20 to 2048 characters. */
+const ROLE_ARN_LENGTH = { min: 20, max: 2048 };
+/** Only a role can be assumed; any other ARN (a user, an OIDC provider) is "invalid" to STS. */
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d+:role\/.+$/;
+const MIN_DURATION = 900;
+const MAX_DURATION = 43_200;
 
 /**
  * STS is an awsQuery service and names signature failures its own way, all HTTP 403: the codes the
@@ -59,14 +65,35 @@ function required(params: URLSearchParams, name: string): string {
   return value;
 }
 
+/**
+ * STS words each bound on its own and quotes the value, e.g. "Value '600' at 'durationSeconds'
+ * failed to satisfy constraint: Member must have value greater than or equal to 900"
+ * (goldstack/goldstack#425).
+ */
 function durationOf(params: URLSearchParams, fallback: number): number {
   const raw = params.get('DurationSeconds');
   if (raw === null) return fallback;
   const seconds = Number(raw);
-  if (!Number.isInteger(seconds) || seconds < 900 || seconds > 43_200) {
-    throw awsError('ValidationError', `1 validation error detected: Value '${raw}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200`);
+  let rule: string | undefined;
+  if (!Number.isInteger(seconds)) rule = `have value between ${MIN_DURATION} and ${MAX_DURATION}`; // SDKs only send integers
+  else if (seconds < MIN_DURATION) rule = `have value greater than or equal to ${MIN_DURATION}`;
+  else if (seconds > MAX_DURATION) rule = `have value less than or equal to ${MAX_DURATION}`;
+  if (rule !== undefined) {
+    throw awsError('ValidationError', `1 validation error detected: Value '${raw}' at 'durationSeconds' failed to satisfy constraint: Member must ${rule}`);
   }
   return seconds;
+}
+
+/**
+ * The model's length bound on RoleArn, worded as STS words it ("Value '' at 'roleArn' failed to
+ * satisfy constraint: Member must have length greater than or equal to 20", mmmorris1975/aws-runas#80).
+ */
+function assertRoleArnLength(roleArn: string): void {
+  const { min, max } = ROLE_ARN_LENGTH;
+  if (roleArn.length < min || roleArn.length > max) {
+    const bound = roleArn.length < min ? `greater than or equal to ${min}` : `less than or equal to ${max}`;
+    throw awsError('ValidationError', `1 validation error detected: Value '${roleArn}' at 'roleArn' failed to satisfy constraint: Member must have length ${bound}`);
+  }
 }
 
 /** Returns the members of `AssumeRoleWithWebIdentityResult`. */
@@ -74,6 +101,7 @@ export async function assumeRoleWithWebIdentity(deps: StsDeps, params: URLSearch
   const roleArn = required(params, 'RoleArn');
   const sessionName = required(params, 'RoleSessionName');
   const token = required(params, 'WebIdentityToken');
+  assertRoleArnLength(roleArn);
   // STS checks the length (2-64) and the pattern separately, each with its own message.
   if (sessionName.length < 2 || sessionName.length > 64) {
     const bound = sessionName.length < 2 ? 'greater than or equal to 2' : 'less than or equal to 64';
@@ -83,6 +111,10 @@ export async function assumeRoleWithWebIdentity(deps: StsDeps, params: URLSearch
     throw awsError('ValidationError', "1 validation error detected: Value at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*");
   }
   const ttl = durationOf(params, deps.credentialTtlSeconds);
+  // Before the token is looked at: anything but a role ARN (a user, an OIDC provider) is a 400
+  // ValidationError "Request ARN is invalid" (crossplane-contrib/provider-aws#517, seen with IRSA).
+  // A well-formed ARN of a role that does not exist or does not trust the token is AccessDenied below.
+  if (!ROLE_ARN.test(roleArn)) throw awsError('ValidationError', 'Request ARN is invalid');
 
   const check = await deps.issuers.verify(token, STS_AUDIENCE);
   if (!check.ok) throw tokenError(check);

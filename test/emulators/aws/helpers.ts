@@ -71,3 +71,20 @@ export async function errorName(promise: Promise<unknown>): Promise<string> {
   }
   throw new Error('expected the call to fail');
 }
+
+export interface Refusal {
+  name: string;
+  status: number | undefined;
+  message: string;
+}
+
+/** What a user sees of a refused call: error name, HTTP status and message (fails the test if it resolves). */
+export async function refusal(promise: Promise<unknown>): Promise<Refusal> {
+  try {
+    await promise;
+  } catch (err) {
+    const e = err as Error & { $metadata?: { httpStatusCode?: number } };
+    return { name: e.name, status: e.$metadata?.httpStatusCode, message: e.message };
+  }
+  throw new Error('expected the call to fail');
+}

@@ -86,7 +86,7 @@ describe('SSM Parameter Store', () => {
     expect(await errorName(ssm.send(new GetParameterCommand({ Name: '/app/zeta:7' })))).toBe('ParameterVersionNotFound');
     const names = Array.from({ length: 11 }, (_, i) => `/p${i}`);
     expect(await errorName(ssm.send(new GetParametersCommand({ Names: names })))).toBe('ValidationException');
-    expect(await errorName(ssm.send(new PutParameterCommand({ Name: 'aws-reserved', Value: 'x', Type: 'String' })))).toBe(
+    expect(await errorName(ssm.send(new PutParameterCommand({ Name: 'ssm-reserved', Value: 'x', Type: 'String' })))).toBe(
       'ValidationException',
     );
   });

@@ -6,26 +6,60 @@
  * about versions and conflicts.
  */
 import { dns1123SubdomainErrors } from '../../core/secrets/kube-names.js';
-import { invalid } from './status.js';
+import { invalidValue } from './field-errors.js';
+import { invalidFields } from './status.js';
 import type { ResourceType } from './resources.js';
 import type { KubeObject } from './types.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-/** Namespaces (and the namespace an object lives in) are DNS labels; other names DNS subdomains. */
-export function validateName(type: ResourceType, name: string): void {
-  const isLabel = type.kind === 'Namespace';
-  const max = isLabel ? 63 : 253;
-  if (name.length > max) throw invalid(type, name, 'metadata.name', `Invalid value: "${name}": must be no more than ${max} characters`);
-  // Past the length check, a subdomain's only remaining error is its pattern.
-  if (isLabel ? !DNS_LABEL.test(name) : dns1123SubdomainErrors(name).length > 0) {
-    throw invalid(
-      type,
-      name,
-      'metadata.name',
-      `Invalid value: "${name}": a lowercase RFC 1123 ${isLabel ? 'label' : 'subdomain'} must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
+/** validation.IsDNS1123Label, with apimachinery's messages. */
+function dns1123LabelErrors(value: string): string[] {
+  const errors: string[] = [];
+  if (value.length > 63) errors.push('must be no more than 63 characters');
+  if (!DNS_LABEL.test(value)) {
+    errors.push(
+      "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
     );
   }
+  return errors;
+}
+
+/**
+ * Namespaces are DNS labels (ValidateNamespaceName), other names DNS subdomains; each failed rule
+ * is one `metadata.name: Invalid value` error, as ValidateObjectMeta lists them.
+ */
+export function validateName(type: ResourceType, name: string): void {
+  const messages = type.kind === 'Namespace' ? dns1123LabelErrors(name) : dns1123SubdomainErrors(name);
+  if (messages.length > 0) throw invalidFields(type, name, messages.map((m) => invalidValue('metadata.name', name, m)));
+}
+
+/**
+ * What the strategies' PrepareForCreate reset on a create through the API (not on seeding, which
+ * writes whole objects): a Pod starts Pending with its QoS class, a Namespace Active.
+ */
+export function prepareForCreate(type: ResourceType, obj: KubeObject): void {
+  if (type.kind === 'Pod') obj['status'] = { phase: 'Pending', qosClass: qosClass(record(obj['spec'])) };
+  if (type.kind === 'Namespace') obj['status'] = { phase: 'Active' };
+}
+
+/** The values of `resources.<part>` of every container, by resource name. */
+function containerResources(container: unknown, part: 'requests' | 'limits'): Record<string, unknown> {
+  return record(record(record(container)?.['resources'])?.[part]) ?? {};
+}
+
+/** qos.GetPodQOS, for cpu and memory: BestEffort without any, Guaranteed when every container's limits are its requests. */
+function qosClass(spec: Record<string, unknown> | undefined): string {
+  const containers = [spec?.['containers'], spec?.['initContainers']].flatMap((list) => (Array.isArray(list) ? (list as unknown[]) : []));
+  const tracked = ['cpu', 'memory'];
+  const any = containers.some((c) => tracked.some((r) => containerResources(c, 'requests')[r] !== undefined || containerResources(c, 'limits')[r] !== undefined));
+  if (!any) return 'BestEffort';
+  const guaranteed = containers.every((c) => {
+    const limits = containerResources(c, 'limits');
+    const requests = containerResources(c, 'requests');
+    return tracked.every((r) => limits[r] !== undefined && (requests[r] === undefined || String(requests[r]) === String(limits[r])));
+  });
+  return guaranteed ? 'Guaranteed' : 'Burstable';
 }
 
 function record(value: unknown): Record<string, unknown> | undefined {
@@ -67,6 +101,7 @@ export function applyDefaults(type: ResourceType, obj: KubeObject, options: { cr
         if (typeof spec['restartPolicy'] !== 'string' || spec['restartPolicy'] === '') spec['restartPolicy'] = 'Always';
         if (typeof spec['schedulerName'] !== 'string' || spec['schedulerName'] === '') spec['schedulerName'] = 'default-scheduler';
       }
+      // Seeding keeps the status it is given, but a Pod always has a phase.
       if (options.creating === true) {
         const status = record(obj['status']) ?? {};
         if (typeof status['phase'] !== 'string' || status['phase'] === '') obj['status'] = { ...status, phase: 'Pending' };

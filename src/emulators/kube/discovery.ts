@@ -3,7 +3,7 @@
  * /api/v1, /apis, /apis/<group>, /apis/<group>/<version>. Only the legacy (non-aggregated) form is
  * served; clients that ask for aggregated discovery fall back to it when they get plain JSON.
  */
-import { RESOURCE_TYPES, VERBS, groupVersions } from './resources.js';
+import { RESOURCE_TYPES, groupVersions, verbsOf } from './resources.js';
 import type { ResourceType } from './resources.js';
 
 export function versionInfo(): Record<string, string> {
@@ -46,7 +46,8 @@ export function apiGroupDocument(group: string): Record<string, unknown> | undef
 }
 
 function apiResource(type: ResourceType): Record<string, unknown> {
-  const resource: Record<string, unknown> = { name: type.plural, singularName: type.singular, namespaced: type.namespaced, kind: type.kind, verbs: [...VERBS] };
+  const resource: Record<string, unknown> = { name: type.plural, singularName: type.singular, namespaced: type.namespaced, kind: type.kind, verbs: verbsOf(type) };
+  if (type.categories.length > 0) resource['categories'] = [...type.categories];
   if (type.shortNames.length > 0) resource['shortNames'] = [...type.shortNames];
   return resource;
 }

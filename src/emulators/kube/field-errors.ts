@@ -57,3 +57,24 @@ export function aggregateText(errors: readonly FieldError[]): string {
   const texts = [...new Set(errors.map(fieldErrorText))];
   return texts.length === 1 ? (texts[0] ?? '') : `[${texts.join(', ')}]`;
 }
+
+/** How encoding/json renders a bad value that is not a string, number or boolean (field.Error since 1.31). */
+function jsonValue(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
+}
+
+/** field.NotSupported: `Unsupported value: "x": supported values: "a", "b"`. */
+export function notSupported(field: string, value: unknown, supported: readonly string[]): FieldError {
+  const detail = supported.length === 0 ? '' : `supported values: ${supported.map((s) => JSON.stringify(s)).join(', ')}`;
+  return { type: 'FieldValueNotSupported', field, body: withDetail(`Unsupported value: ${jsonValue(value)}`, detail) };
+}
+
+/** field.Invalid with any bad value, rendered as the API server renders it (JSON for lists and objects). */
+export function invalidAny(field: string, value: unknown, detail: string): FieldError {
+  return { type: 'FieldValueInvalid', field, body: withDetail(`Invalid value: ${jsonValue(value)}`, detail) };
+}
+
+/** field.TypeInvalid, as a custom resource's schema reports a value of the wrong JSON type. */
+export function typeInvalid(field: string, value: unknown, detail: string): FieldError {
+  return { type: 'FieldValueTypeInvalid', field, body: withDetail(`Invalid value: ${jsonValue(value)}`, detail) };
+}

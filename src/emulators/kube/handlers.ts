@@ -6,15 +6,21 @@
  * version the URL asked for (the store keeps the storage version).
  */
 import type { ServerResponse } from 'node:http';
+import { prepareForCreate } from './defaults.js';
+import { deleteCollection, deleteObject } from './delete-handler.js';
+import { checkFields } from './field-validation.js';
 import { pageOf } from './paging.js';
-import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from './patch.js';
+import { applyJsonPatch, applyMergePatch } from './patch.js';
 import type { ResourceType } from './resources.js';
 import type { ResourcePath, Verb } from './routes.js';
 import { compileSelector } from './selectors.js';
-import { badRequest, methodNotAllowed, notFound, pathNotFound, resourceVersionRequired, unsupportedPatchType } from './status.js';
+import { applyStrategicMergePatch } from './strategic-merge.js';
+import { writeOptions } from './request-options.js';
+import type { WriteRequestOptions } from './request-options.js';
+import { badRequest, methodNotAllowed, notFound, pathNotFound, resourceVersionRequired, unreasoned, unsupportedPatchType } from './status.js';
 import { scopedWrite } from './status-subresource.js';
 import type { WriteScope } from './status-subresource.js';
-import type { DeleteOptions, DeletePropagation, ObjectStore } from './store.js';
+import type { ObjectStore } from './store.js';
 import { createTokenRequest } from './token-request.js';
 import type { TokenIssuer } from './tokens.js';
 import type { KubeObject } from './types.js';
@@ -30,6 +36,8 @@ export interface ResourceRequest {
   contentType: string;
   body: unknown;
   res: ServerResponse;
+  /** dryRun and fieldValidation, validated (set by handleResource for writes). */
+  options?: WriteRequestOptions;
 }
 
 export interface HandlerDeps {
@@ -48,6 +56,20 @@ function asObject(body: unknown, what: string): KubeObject {
   if (obj.metadata === undefined || obj.metadata === null) obj.metadata = {};
   if (typeof obj.metadata !== 'object' || Array.isArray(obj.metadata)) throw badRequest(`the metadata of the ${what} request must be an object`);
   return obj;
+}
+
+/**
+ * A body's kind and apiVersion, when given, must be the URL's type (the decoder refuses any other:
+ * `the API version in the data (v1) does not match the expected API version (...)`, or a kind it
+ * cannot convert); absent ones default to the URL's.
+ */
+function checkKind(obj: KubeObject, type: ResourceType): void {
+  const apiVersion = typeof obj.apiVersion === 'string' ? obj.apiVersion : '';
+  const kind = typeof obj.kind === 'string' ? obj.kind : '';
+  if (apiVersion !== '' && apiVersion !== type.apiVersion) {
+    throw badRequest(`the API version in the data (${apiVersion}) does not match the expected API version (${type.apiVersion})`);
+  }
+  if (kind !== '' && kind !== type.kind) throw badRequest(`${kind} in version "${type.version}" cannot be handled as a ${type.kind}: no kind "${kind}" is registered for version "${type.apiVersion}" in scheme`);
 }
 
 /** Body namespace and name must agree with the URL, as the API server insists. */
@@ -125,13 +147,34 @@ function write(deps: HandlerDeps, req: ResourceRequest, scope: WriteScope, incom
   const existing = deps.store.get(type, namespace, req.path.name ?? '');
   if (existing === undefined) throw notFound(type, req.path.name ?? '');
   const obj = scopedWrite({ scope, hasStatus: type.statusSubresource, existing, incoming });
-  return { code: 200, body: inVersion(type, deps.store.update(type, obj)) };
+  return { code: 200, body: inVersion(type, deps.store.update(type, obj, { dryRun: optionsOf(req).dryRun, viaApi: true })) };
+}
+
+function optionsOf(req: ResourceRequest): WriteRequestOptions {
+  return req.options ?? { dryRun: false, fieldValidation: 'Warn' };
+}
+
+/** Prunes the request's object; unknown fields warn or fail as `fieldValidation` asks. */
+function fieldCheck(req: ResourceRequest, obj: KubeObject, patch: boolean): void {
+  checkFields({ type: req.path.type, obj, mode: optionsOf(req).fieldValidation, patch, res: req.res });
+}
+
+/** A create through POST (or a server-side apply of an absent object), as the registry prepares it. */
+function create(deps: HandlerDeps, req: ResourceRequest, obj: KubeObject): HandlerResult {
+  const { type } = req.path;
+  const { dryRun } = optionsOf(req);
+  // etcd3's store refuses this (a plain error: 500 without a reason); a dry run never reaches it.
+  if (!dryRun && (obj.metadata.resourceVersion ?? '') !== '') throw unreasoned('resourceVersion should not be set on objects to be created');
+  prepareForCreate(type, obj);
+  return { code: 201, body: inVersion(type, deps.store.create(type, obj, { dryRun, viaApi: true })) };
 }
 
 function update(deps: HandlerDeps, req: ResourceRequest, scope: WriteScope): HandlerResult {
   const { type, name } = req.path;
   const obj = asObject(req.body, 'update');
+  checkKind(obj, type);
   checkIdentity(obj, req.path);
+  fieldCheck(req, obj, false);
   // Built-in types allow an unconditional PUT; custom resources do not (AllowUnconditionalUpdate).
   if (!type.builtin && (obj.metadata.resourceVersion ?? '') === '') throw resourceVersionRequired(type, name ?? '');
   return write(deps, req, scope, obj);
@@ -145,7 +188,7 @@ function patchedObject(type: ResourceType, existing: KubeObject, req: ResourceRe
     case 'application/strategic-merge-patch+json':
       // Custom resources have no patch strategy schema: a real server refuses this type for them.
       if (!type.builtin) throw unsupportedPatchType(type);
-      return applyStrategicMergePatch(existing, req.body);
+      return applyStrategicMergePatch(existing, req.body, type.kind);
     case 'application/json-patch+json':
       return applyJsonPatch(existing, req.body);
     default:
@@ -160,36 +203,27 @@ function patch(deps: HandlerDeps, req: ResourceRequest, scope: WriteScope): Hand
   if (req.contentType === 'application/apply-patch+yaml') {
     // Server-side apply, simplified: create when absent, otherwise merge what the manager applied.
     const applied = asObject(req.body, 'apply');
+    checkKind(applied, type);
     checkIdentity(applied, req.path);
-    if (existing === undefined && scope === 'main') return { code: 201, body: inVersion(type, deps.store.create(type, applied)) };
+    fieldCheck(req, applied, true);
+    if (existing === undefined && scope === 'main') return create(deps, req, applied);
     if (existing === undefined) throw notFound(type, name);
     const { resourceVersion: _rv, ...metadata } = applied.metadata;
-    return write(deps, req, scope, applyStrategicMergePatch(existing, { ...applied, metadata }) as KubeObject);
+    return write(deps, req, scope, applyStrategicMergePatch(existing, { ...applied, metadata }, type.kind) as KubeObject);
   }
   if (existing === undefined) throw notFound(type, name);
   const obj = asObject(patchedObject(type, existing, req), 'patch');
+  checkKind(obj, type);
   checkIdentity(obj, req.path);
+  fieldCheck(req, obj, true);
   return write(deps, req, scope, obj);
-}
-
-function deleteOptions(req: ResourceRequest): DeleteOptions {
-  const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as {
-    propagationPolicy?: DeletePropagation;
-    orphanDependents?: boolean;
-    preconditions?: { uid?: string; resourceVersion?: string };
-  };
-  const policy = (req.query.get('propagationPolicy') as DeletePropagation | null) ?? body.propagationPolicy;
-  const orphan = body.orphanDependents === true || req.query.get('orphanDependents') === 'true';
-  return {
-    ...(body.preconditions === undefined ? {} : { preconditions: body.preconditions }),
-    ...(orphan ? { propagationPolicy: 'Orphan' } : policy === undefined ? {} : { propagationPolicy: policy }),
-  };
 }
 
 function subresource(deps: HandlerDeps, req: ResourceRequest): HandlerResult {
   const { type, namespace, name, subresource: sub } = req.path;
   if (sub === 'token' && type.kind === 'ServiceAccount') {
     if (req.verb !== 'create') throw methodNotAllowed();
+    // Minting stores nothing, so a dry run mints as well (the token is simply not used).
     return { code: 201, body: createTokenRequest({ store: deps.store, issuer: deps.issuer, namespace: namespace ?? 'default', serviceAccount: name ?? '', body: req.body }) };
   }
   // Only the kinds whose registry (or CRD) declares it have a status subresource.
@@ -207,7 +241,7 @@ function subresource(deps: HandlerDeps, req: ResourceRequest): HandlerResult {
 }
 
 function resourceVerb(deps: HandlerDeps, req: ResourceRequest): HandlerResult {
-  const { type, namespace, name } = req.path;
+  const { type, namespace } = req.path;
   switch (req.verb) {
     case 'get':
       return get(deps, req);
@@ -218,29 +252,30 @@ function resourceVerb(deps: HandlerDeps, req: ResourceRequest): HandlerResult {
     case 'create': {
       if (type.namespaced && namespace === undefined) throw methodNotAllowed();
       const obj = asObject(req.body, 'create');
+      checkKind(obj, type);
       checkIdentity(obj, req.path);
-      return { code: 201, body: inVersion(type, deps.store.create(type, obj)) };
+      fieldCheck(req, obj, false);
+      return create(deps, req, obj);
     }
     case 'update':
       return update(deps, req, 'main');
     case 'patch':
       return patch(deps, req, 'main');
     case 'delete':
-      return { code: 200, body: inVersion(type, deps.store.delete(type, namespace, name ?? '', deleteOptions(req))) };
-    case 'deletecollection': {
+      return deleteObject(deps.store, req.path, req.query, req.body, optionsOf(req).dryRun);
+    case 'deletecollection':
       // The all-namespaces URL of a namespaced type has no deletecollection (routes.ts refuses it too).
       if (type.namespaced && namespace === undefined) throw methodNotAllowed();
-      const listed = list(deps, { ...req, query: new URLSearchParams([...req.query].filter(([k]) => k !== 'limit' && k !== 'continue')) });
-      const options = deleteOptions(req);
-      const deleted = listed.body.items.flatMap((o) => {
-        const current = deps.store.get(type, o.metadata.namespace, o.metadata.name ?? '');
-        return current === undefined ? [] : [inVersion(type, deps.store.delete(type, o.metadata.namespace, o.metadata.name ?? '', options))];
+      return deleteCollection(deps.store, req.path, list(deps, { ...req, query: new URLSearchParams([...req.query].filter(([k]) => k !== 'limit' && k !== 'continue')) }).body.items, {
+        query: req.query,
+        body: req.body,
+        dryRun: optionsOf(req).dryRun,
       });
-      return { code: 200, body: { kind: type.listKind, apiVersion: type.apiVersion, metadata: {}, items: deleted } };
-    }
   }
 }
 
 export function handleResource(deps: HandlerDeps, req: ResourceRequest): HandlerResult {
-  return req.path.subresource === undefined ? resourceVerb(deps, req) : subresource(deps, req);
+  const options = writeOptions(req.verb, req.query, req.body);
+  const withOptions = { ...req, options };
+  return req.path.subresource === undefined ? resourceVerb(deps, withOptions) : subresource(deps, withOptions);
 }

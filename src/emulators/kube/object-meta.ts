@@ -5,7 +5,8 @@
  * `ownerReferences: {}` would break every later delete's garbage collection. Then validation: owner
  * references must name their owner (apimachinery ValidateOwnerReferences), a 422 Invalid.
  */
-import { invalidValue } from './field-errors.js';
+import { qualifiedNameErrors } from '../../core/secrets/kube-names.js';
+import { invalidAny, invalidValue } from './field-errors.js';
 import type { FieldError } from './field-errors.js';
 import type { ResourceType } from './resources.js';
 import { cannotBeHandled } from './status.js';
@@ -104,10 +105,37 @@ function versionOf(apiVersion: string): string {
   return parts.length > 2 ? '' : (parts[parts.length - 1] ?? '');
 }
 
-/** ValidateOwnerReferences: each reference names an owner completely (the field path has no index, as upstream). */
+/** An owner reference as encoding/json writes the Go struct (field order, omitted empty pointers), for messages. */
+function goOwnerReference(ref: Record<string, unknown>): Record<string, unknown> {
+  return {
+    apiVersion: ref['apiVersion'] ?? '',
+    kind: ref['kind'] ?? '',
+    name: ref['name'] ?? '',
+    uid: ref['uid'] ?? '',
+    ...(ref['controller'] === undefined ? {} : { controller: ref['controller'] }),
+    ...(ref['blockOwnerDeletion'] === undefined ? {} : { blockOwnerDeletion: ref['blockOwnerDeletion'] }),
+  };
+}
+
+/**
+ * ValidateOwnerReferences: each reference names an owner completely (the field path has no index,
+ * as upstream), and at most one is the controller.
+ */
 export function ownerReferenceErrors(metadata: ObjectMeta): FieldError[] {
   const path = 'metadata.ownerReferences';
-  return (metadata.ownerReferences ?? []).flatMap((ref) => {
+  const references = metadata.ownerReferences ?? [];
+  let firstController = '';
+  const controllerErrors: FieldError[] = [];
+  for (const ref of references) {
+    if (ref.controller !== true) continue;
+    const current = `${ref.kind}/${ref.name}`;
+    if (firstController === '') firstController = current;
+    else {
+      const all = references.map((r) => goOwnerReference(r as unknown as Record<string, unknown>));
+      controllerErrors.push(invalidAny(path, all, `Only one reference can have Controller set to true. Found "true" in references for ${firstController} and ${current}`));
+    }
+  }
+  return [...references.flatMap((ref) => {
     const errors: FieldError[] = [];
     const apiVersion = ref.apiVersion ?? '';
     if (versionOf(apiVersion) === '') errors.push(invalidValue(`${path}.apiVersion`, apiVersion, 'version must not be empty'));
@@ -115,5 +143,29 @@ export function ownerReferenceErrors(metadata: ObjectMeta): FieldError[] {
     if ((ref.name ?? '') === '') errors.push(invalidValue(`${path}.name`, '', 'name must not be empty'));
     if ((ref.uid ?? '') === '') errors.push(invalidValue(`${path}.uid`, '', 'uid must not be empty'));
     return errors;
-  });
+  }), ...controllerErrors];
+}
+
+/** The finalizers core/v1 defines, the only ones a built-in kind may name without a `domain/` prefix. */
+const STANDARD_FINALIZERS = new Set(['kubernetes', 'orphan', 'foregroundDeletion']);
+
+/**
+ * ValidateFinalizers (qualified names; `orphan` and `foregroundDeletion` exclusive) and, for the
+ * built-in kinds, validateKubeFinalizerName (a name without a prefix must be a standard one).
+ */
+export function finalizerErrors(builtin: boolean, metadata: ObjectMeta): FieldError[] {
+  const path = 'metadata.finalizers';
+  const finalizers = metadata.finalizers ?? [];
+  const errors: FieldError[] = [];
+  for (const name of finalizers) {
+    const messages = qualifiedNameErrors(name);
+    errors.push(...messages.map((m) => invalidValue(path, name, m)));
+    if (builtin && messages.length === 0 && !name.includes('/') && !STANDARD_FINALIZERS.has(name)) {
+      errors.push(invalidValue(path, name, 'name is neither a standard finalizer name nor is it fully qualified'));
+    }
+  }
+  if (finalizers.includes('orphan') && finalizers.includes('foregroundDeletion')) {
+    errors.push(invalidAny(path, finalizers, 'finalizer orphan and foregroundDeletion cannot be both set'));
+  }
+  return errors;
 }

@@ -1,16 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from './patch.js';
+import { applyJsonPatch, applyMergePatch } from './patch.js';
 
 describe('patches', () => {
   const base = { metadata: { labels: { a: '1', b: '2' } }, data: { k: 'v' }, list: [1, 2] };
 
   it('merge patch merges objects, deletes on null and replaces lists', () => {
     expect(applyMergePatch(base, { metadata: { labels: { a: null, c: '3' } }, list: [3] })).toEqual({ metadata: { labels: { b: '2', c: '3' } }, data: { k: 'v' }, list: [3] });
-  });
-
-  it('strategic merge drops directives and honours $patch', () => {
-    const patch = { $setElementOrder: [], metadata: { labels: { $patch: 'replace', z: '9' } }, data: { $patch: 'delete' } };
-    expect(applyStrategicMergePatch(base, patch)).toEqual({ metadata: { labels: { z: '9' } }, list: [1, 2] });
   });
 
   it('json patch applies operations in order and fails a wrong test', () => {

@@ -1,8 +1,6 @@
 /**
- * The PATCH formats the API server accepts: JSON merge patch (RFC 7386), JSON patch (RFC 6902) and
- * strategic merge patch. For the emulator's resources strategic merge is applied as a merge patch
- * after removing its `$`-directives (what kubectl's client-side apply and `kubectl annotate` send
- * for built-in types); lists are replaced, not merged by key, which is what matters for our objects.
+ * The PATCH formats the API server accepts besides strategic merge patch (strategic-merge.ts):
+ * JSON merge patch (RFC 7386) and JSON patch (RFC 6902).
  *
  * A JSON patch that is not a list of operations is a 400 BadRequest; one that decodes but cannot
  * be applied (a failed `test`, a path that is not there) is the API server's bare 422 Invalid.
@@ -24,27 +22,6 @@ export function applyMergePatch(target: unknown, patch: unknown): unknown {
     else result[key] = applyMergePatch(result[key], value);
   }
   return result;
-}
-
-/** Strategic merge patch, reduced to merge patch: honours `$patch: delete|replace`, drops other directives. */
-export function applyStrategicMergePatch(target: unknown, patch: unknown): unknown {
-  if (!isObject(patch)) return structuredClone(patch);
-  if (patch['$patch'] === 'replace') return stripDirectives(patch);
-  const result: Record<string, unknown> = isObject(target) ? { ...target } : {};
-  for (const [key, value] of Object.entries(patch)) {
-    if (key.startsWith('$')) continue;
-    if (value === null || (isObject(value) && value['$patch'] === 'delete')) delete result[key];
-    else result[key] = applyStrategicMergePatch(result[key], value);
-  }
-  return result;
-}
-
-function stripDirectives(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(stripDirectives);
-  if (!isObject(value)) return value;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) if (!k.startsWith('$')) out[k] = stripDirectives(v);
-  return out;
 }
 
 /** JSON with sorted keys: `test` compares values, not the order of their keys. */

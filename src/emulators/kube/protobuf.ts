@@ -154,6 +154,9 @@ function decodeMessage(buf: Buffer, schema: Schema): Record<string, unknown> {
       out[field.name] = { ...((out[field.name] as Record<string, unknown> | undefined) ?? {}), [k]: v };
     } else if ('repeated' in field && field.repeated === true) {
       out[field.name] = [...((out[field.name] as unknown[] | undefined) ?? []), value];
+    } else if ((field.kind === 'string' && value === '') || (field.kind === 'int' && value === 0)) {
+      // Protobuf always carries non-pointer scalars; JSON (what the server stores and serves) omits empty ones.
+      delete out[field.name];
     } else out[field.name] = value;
   }
   return out;

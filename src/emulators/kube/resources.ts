@@ -30,6 +30,15 @@ export interface ResourceType {
    * CRDs (deploy/base/crd-*.yaml) declare none, so their `/status` URLs are 404.
    */
   readonly statusSubresource: boolean;
+  /** False for namespaces, whose registry has no DeleteCollection (405, and no verb in discovery). */
+  readonly deleteCollection: boolean;
+  /**
+   * Whether a DELETE answers with the deleted object (the registry's ReturnDeletedObject: pods,
+   * service accounts, namespaces) or with a `Status` of success (secrets, nodes, events, custom resources).
+   */
+  readonly returnsDeletedObject: boolean;
+  /** The categories `kubectl get <category>` expands (`all` holds pods among the kinds served). */
+  readonly categories: readonly string[];
   /**
    * Set for a served version that is not the storage version (CSI v1alpha1): objects are stored as
    * the storage version and only relabelled on the way in and out (the CRDs use conversion None).
@@ -38,6 +47,11 @@ export interface ResourceType {
 }
 
 const OBJECT_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const;
+
+/** The verbs discovery lists for a type. */
+export function verbsOf(type: ResourceType): string[] {
+  return OBJECT_VERBS.filter((v) => v !== 'deletecollection' || type.deleteCollection);
+}
 
 const METADATA_FIELD_LABELS = ['metadata.name', 'metadata.namespace'];
 
@@ -50,6 +64,9 @@ interface Definition {
   shortNames?: string[];
   fieldLabels?: string[];
   statusSubresource?: boolean;
+  deleteCollection?: boolean;
+  returnsDeletedObject?: boolean;
+  categories?: string[];
   deprecation?: string;
 }
 
@@ -69,6 +86,9 @@ function define(o: Definition): ResourceType {
     shortNames: o.shortNames ?? [],
     fieldLabels: new Set([...METADATA_FIELD_LABELS, ...(o.fieldLabels ?? [])]),
     statusSubresource: o.statusSubresource ?? false,
+    deleteCollection: o.deleteCollection ?? true,
+    returnsDeletedObject: o.returnsDeletedObject ?? false,
+    categories: o.categories ?? [],
     ...(o.deprecation === undefined ? {} : { deprecation: o.deprecation }),
   };
 }
@@ -87,7 +107,7 @@ const CSI_STORAGE_VERSION = 'v1';
 
 /** Every type served, core/v1 first. */
 export const RESOURCE_TYPES: readonly ResourceType[] = [
-  define({ group: '', version: 'v1', plural: 'namespaces', shortNames: ['ns'], kind: 'Namespace', namespaced: false, fieldLabels: ['status.phase'], statusSubresource: true }),
+  define({ group: '', version: 'v1', plural: 'namespaces', shortNames: ['ns'], kind: 'Namespace', namespaced: false, fieldLabels: ['status.phase'], statusSubresource: true, deleteCollection: false, returnsDeletedObject: true }),
   define({ group: '', version: 'v1', plural: 'nodes', shortNames: ['no'], kind: 'Node', namespaced: false, fieldLabels: ['spec.unschedulable'], statusSubresource: true }),
   define({
     group: '',
@@ -98,8 +118,10 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     namespaced: true,
     fieldLabels: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
     statusSubresource: true,
+    returnsDeletedObject: true,
+    categories: ['all'],
   }),
-  define({ group: '', version: 'v1', plural: 'serviceaccounts', shortNames: ['sa'], kind: 'ServiceAccount', namespaced: true }),
+  define({ group: '', version: 'v1', plural: 'serviceaccounts', shortNames: ['sa'], kind: 'ServiceAccount', namespaced: true, returnsDeletedObject: true }),
   define({ group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true, fieldLabels: ['type'] }),
   define({
     group: '',
@@ -129,7 +151,6 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   csiType({ version: 'v1alpha1', plural: 'secretproviderclasspodstatuses', kind: 'SecretProviderClassPodStatus' }),
 ];
 
-export const VERBS: readonly string[] = OBJECT_VERBS;
 
 /** Looks a type up by the URL's group, version and plural. */
 export function typeByPath(group: string, version: string, plural: string): ResourceType | undefined {

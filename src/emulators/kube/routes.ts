@@ -73,6 +73,7 @@ export function verbOf(method: string, path: ResourcePath, watchParam: string | 
       return path.name === undefined ? undefined : 'patch';
     case 'DELETE':
       if (path.name !== undefined) return 'delete';
+      if (!path.type.deleteCollection) return undefined;
       // The all-namespaces URL of a namespaced type only lists and watches: it must not wipe every namespace.
       return path.type.namespaced && path.namespace === undefined ? undefined : 'deletecollection';
     default:

@@ -39,3 +39,29 @@ describe('selectors', () => {
     expect(() => compileSelector({ labelSelector: 'a b' })).toThrow(expect.objectContaining({ reason: 'BadRequest' }));
   });
 });
+
+describe('label selectors as labels.Parse takes them', () => {
+  const ranked = (rank: string): KubeObject => pod({ rank }, 'n1');
+
+  it('compares > and < numerically, never matching a non-numeric value', () => {
+    expect(compileSelector({ labelSelector: 'rank>1' }).matches(ranked('10'))).toBe(true);
+    expect(compileSelector({ labelSelector: 'rank>1' }).matches(ranked('1'))).toBe(false);
+    expect(compileSelector({ labelSelector: 'rank<5' }).matches(ranked('-3'))).toBe(true);
+    expect(compileSelector({ labelSelector: 'rank>1' }).matches(ranked('x'))).toBe(false);
+  });
+
+  it('takes `notin ()` as the empty value', () => {
+    expect(compileSelector({ labelSelector: 'env notin ()' }).matches(pod({ env: 'prod' }, 'n1'))).toBe(true);
+    expect(compileSelector({ labelSelector: 'env notin ()' }).matches(pod({ env: '' }, 'n1'))).toBe(false);
+  });
+
+  it.each([
+    ['env=a=b', "found '=', expected: ',' or 'end of string'"],
+    ['rank>x', "unable to parse requirement: values[0]: Invalid value: \"x\": for 'Gt', 'Lt' operators, the value must be an integer"],
+    ['env in a', "unable to parse requirement: found 'a' expected: '('"],
+    ['=x', "found '=', expected: !, identifier, or 'end of string'"],
+    ['a,', "found '', expected: identifier after ','"],
+  ])('refuses %s with the API server message', (selector, message) => {
+    expect(() => compileSelector({ labelSelector: selector })).toThrow(expect.objectContaining({ reason: 'BadRequest', message }));
+  });
+});

@@ -3,13 +3,10 @@
  * `?fieldSelector=`). Informers of the real agent filter with them (pods by `spec.nodeName`, SPCPS by
  * node label), so they must select exactly what a real API server selects.
  */
+import { parseLabelRequirements, requirementMatches } from './label-selector.js';
+import type { LabelRequirement } from './label-selector.js';
 import { badRequest } from './status.js';
 import type { KubeObject } from './types.js';
-
-type LabelRequirement =
-  | { op: 'eq' | 'neq'; key: string; value: string }
-  | { op: 'in' | 'notin'; key: string; values: string[] }
-  | { op: 'exists' | 'notexists'; key: string };
 
 interface FieldRequirement {
   op: 'eq' | 'neq';
@@ -39,19 +36,13 @@ function splitTopLevel(text: string): string[] {
   return parts.map((p) => p.trim()).filter((p) => p !== '');
 }
 
+/** The requirements of a label selector; an invalid one is the API server's 400 with labels.Parse's message. */
 export function parseLabelSelector(text: string): LabelRequirement[] {
-  return splitTopLevel(text).map((part) => {
-    const set = /^(\S+)\s+(in|notin)\s*\(([^)]*)\)$/.exec(part);
-    if (set) {
-      const values = (set[3] ?? '').split(',').map((v) => v.trim()).filter((v) => v !== '');
-      return { op: set[2] === 'in' ? 'in' : 'notin', key: set[1] ?? '', values };
-    }
-    const cmp = /^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(part);
-    if (cmp) return { op: cmp[2] === '!=' ? 'neq' : 'eq', key: cmp[1] ?? '', value: cmp[3] ?? '' };
-    const exists = /^(!?)([^=!\s()]+)$/.exec(part);
-    if (exists) return { op: exists[1] === '!' ? 'notexists' : 'exists', key: exists[2] ?? '' };
-    throw badRequest(`unable to parse requirement: invalid label selector: "${part}"`);
-  });
+  try {
+    return parseLabelRequirements(text);
+  } catch (err) {
+    throw badRequest(err instanceof Error ? err.message : String(err));
+  }
 }
 
 export function parseFieldSelector(text: string): FieldRequirement[] {
@@ -60,25 +51,6 @@ export function parseFieldSelector(text: string): FieldRequirement[] {
     if (!cmp) throw badRequest(`invalid field selector: "${part}"`);
     return { op: cmp[2] === '!=' ? 'neq' : 'eq', path: (cmp[1] ?? '').trim(), value: (cmp[3] ?? '').trim() };
   });
-}
-
-function labelMatches(req: LabelRequirement, labels: Record<string, string>): boolean {
-  const has = Object.prototype.hasOwnProperty.call(labels, req.key);
-  const value = labels[req.key];
-  switch (req.op) {
-    case 'eq':
-      return has && value === req.value;
-    case 'neq':
-      return !has || value !== req.value;
-    case 'in':
-      return has && req.values.includes(value ?? '');
-    case 'notin':
-      return !has || !req.values.includes(value ?? '');
-    case 'exists':
-      return has;
-    case 'notexists':
-      return !has;
-  }
 }
 
 /** Reads a dotted field path (`spec.nodeName`, `involvedObject.uid`) as the string the API compares. */
@@ -134,7 +106,7 @@ export function compileSelector(options: { labelSelector?: string; fieldSelector
   return {
     matches(obj: KubeObject): boolean {
       const objLabels = obj.metadata.labels ?? {};
-      if (!labels.every((r) => labelMatches(r, objLabels))) return false;
+      if (!labels.every((r) => requirementMatches(r, objLabels))) return false;
       return fields.every((r) => (selectableValue(obj, r.path) === r.value) === (r.op === 'eq'));
     },
   };

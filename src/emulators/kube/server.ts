@@ -16,7 +16,8 @@ import type { HandlerDeps } from './handlers.js';
 import { openApiV3Document, openApiV3Index } from './openapi.js';
 import { parseResourcePath, verbOf } from './routes.js';
 import type { ResourcePath } from './routes.js';
-import { methodNotAllowed, pathNotFound, toStatus, unauthorized, unavailable } from './status.js';
+import type { ResourceType } from './resources.js';
+import { methodNotAllowed, pathNotFound, toStatus, unauthorized, unavailable, unsupportedBodyType } from './status.js';
 import type { StatusContext } from './status.js';
 import { API_AUDIENCE } from './tokens.js';
 
@@ -124,6 +125,8 @@ export class KubeApiServer {
     const raw = req.method === 'GET' ? Buffer.alloc(0) : await readBody(req);
     try {
       const contentType = mediaType(req.headers['content-type']);
+      // A POST or PUT body must be a format the decoder knows (none given means JSON); PATCH types are the patch's business.
+      if ((verb === 'create' || verb === 'update') && contentType !== '' && !decodable(path.type, contentType)) throw unsupportedBodyType(path.type);
       const result = handleResource(this.#deps, { path, verb, query: url.searchParams, contentType, body: parseBody(raw, contentType), res });
       if (result !== 'streamed') sendJson(res, result.code, result.body);
     } catch (err) {
@@ -172,6 +175,10 @@ export class KubeApiServer {
     else sendJson(res, 200, body);
     return true;
   }
+}
+
+function decodable(type: ResourceType, contentType: string): boolean {
+  return contentType === 'application/json' || contentType === 'application/yaml' || (type.builtin && contentType === 'application/vnd.kubernetes.protobuf');
 }
 
 /** For a create, the Status names the object from the body (the URL has no name). */

@@ -16,6 +16,7 @@ import type { ResourceType } from './resources.js';
 const HTTP_CODE: Record<string, number> = {
   BadRequest: 400,
   Unauthorized: 401,
+  Forbidden: 403,
   NotFound: 404,
   MethodNotAllowed: 405,
   NotAcceptable: 406,
@@ -55,6 +56,20 @@ export function otherNotFound(type: ResourceType, name: string): SecretletError 
   const error = notFound(type, name);
   otherSubjects.set(error, { type, name });
   return error;
+}
+
+/** 403 Forbidden about the object, as admission plugins refuse a request (NamespaceLifecycle). */
+export function forbidden(type: ResourceType, name: string, why: string): SecretletError {
+  return kubeError('PERMISSION_DENIED', 'Forbidden', `${qualifiedName(type)} "${name}" is forbidden: ${why}`);
+}
+
+/**
+ * An error the storage layer returns as a plain Go error (not an API status): the API server sends
+ * it as a 500 with no reason and the error's text, e.g. `resourceVersion should not be set on
+ * objects to be created` (etcd3 store Create).
+ */
+export function unreasoned(message: string): SecretletError {
+  return kubeError('INTERNAL', '', message);
 }
 
 export function pathNotFound(): SecretletError {
@@ -153,6 +168,12 @@ export function unsupportedMediaType(contentType: string): SecretletError {
   );
 }
 
+/** A create or update whose body is in a format the type cannot decode (the decoder's 415). */
+export function unsupportedBodyType(type: ResourceType): SecretletError {
+  const accepted = type.builtin ? 'application/json, application/yaml, application/vnd.kubernetes.protobuf' : 'application/json, application/yaml';
+  return kubeError('INVALID_ARGUMENT', 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted}`);
+}
+
 /**
  * A PATCH whose content type the type does not take: the API server's 415, listing what it accepts
  * (strategic merge patch only for built-in types).
@@ -195,12 +216,21 @@ export interface StatusObject {
   metadata: Record<string, never>;
   status: 'Failure';
   message: string;
-  reason: string;
+  reason?: string;
   details?: StatusDetails;
   code: number;
 }
 
-const DETAILED_REASONS = new Set(['NotFound', 'AlreadyExists', 'Conflict', 'Invalid']);
+/**
+ * The `Status` a DELETE answers when the registry does not return the deleted object
+ * (ReturnDeletedObject unset: secrets, nodes, events, custom resources).
+ */
+export function deleteSuccess(type: ResourceType, name: string, uid: string | undefined): Record<string, unknown> {
+  const details: Record<string, unknown> = { name, ...(type.group === '' ? {} : { group: type.group }), kind: type.plural, ...(uid === undefined ? {} : { uid }) };
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details };
+}
+
+const DETAILED_REASONS = new Set(['NotFound', 'AlreadyExists', 'Conflict', 'Invalid', 'Forbidden']);
 
 /** Turns anything thrown by a handler into the HTTP code and Status body the API server would send. */
 export function toStatus(err: unknown, context: StatusContext = {}): StatusObject {
@@ -208,7 +238,8 @@ export function toStatus(err: unknown, context: StatusContext = {}): StatusObjec
     err instanceof SecretletError ? err : kubeError('INTERNAL', 'InternalError', `Internal error occurred: ${errorText(err)}`);
   const code = HTTP_CODE[e.reason] ?? 500;
   const subject = otherSubjects.get(e) ?? context;
-  const status: StatusObject = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: e.message, reason: e.reason, code };
+  // An unknown reason is the empty string, which the API server's JSON omits.
+  const status: StatusObject = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: e.message, ...(e.reason === '' ? {} : { reason: e.reason }), code };
   const fixed = explicitDetails.get(e);
   if (fixed !== undefined) {
     status.details = structuredClone(fixed);

@@ -7,7 +7,9 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { applyDefaults, validateName } from './defaults.js';
+import { pruneUnknownFields } from './field-validation.js';
 import { orphanedDependents } from './gc.js';
+import { canonical, generationOnCreate, generationOnUpdate } from './generation.js';
 import type { StoredObject } from './gc.js';
 import { typeById } from './resources.js';
 import type { ResourceType } from './resources.js';
@@ -27,6 +29,15 @@ export type DeletePropagation = 'Background' | 'Foreground' | 'Orphan';
 export interface DeleteOptions {
   preconditions?: { uid?: string; resourceVersion?: string };
   propagationPolicy?: DeletePropagation;
+  /** `dryRun=All`: every check runs, nothing is deleted, no cascade. */
+  dryRun?: boolean;
+}
+
+/** `dryRun=All` on a write: admission, defaulting and validation run, nothing is stored or announced. */
+export interface WriteOptions {
+  dryRun?: boolean;
+  /** A write through the REST API (not seeding): the registries' API-only rules apply too. */
+  viaApi?: boolean;
 }
 
 type Listener = (event: StoreEvent) => void;
@@ -34,24 +45,6 @@ type Listener = (event: StoreEvent) => void;
 /** RFC 3339 with seconds precision, as Kubernetes writes timestamps. */
 export function kubeTimestamp(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-/** JSON with sorted keys, to tell whether an update changes anything. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-/** Everything but metadata and status: a change here bumps metadata.generation. */
-function specPart(obj: KubeObject): string {
-  const { metadata: _m, status: _s, ...rest } = obj;
-  return canonical(rest);
 }
 
 function objectKey(namespace: string | undefined, name: string): string {
@@ -116,7 +109,7 @@ export class ObjectStore {
    * The server assigns the uid, as a real one does, unless `keepUid` (seeding again) keeps the
    * input's: seeded Pods, Events and owner references name objects by the uid the caller chose.
    */
-  create(type: ResourceType, input: KubeObject, options: { createNamespace?: boolean; keepUid?: boolean } = {}): KubeObject {
+  create(type: ResourceType, input: KubeObject, options: { createNamespace?: boolean; keepUid?: boolean } & WriteOptions = {}): KubeObject {
     const obj = this.#prepare(type, input);
     let name = obj.metadata.name ?? '';
     if (name === '' && obj.metadata.generateName) {
@@ -136,11 +129,13 @@ export class ObjectStore {
       throw invalid(type, name, 'metadata.uid', `Invalid value: ${JSON.stringify(givenUid)}: already the uid of another object`);
     }
     obj.metadata.uid = options.keepUid === true && givenUid !== '' ? givenUid : randomUUID();
-    obj.metadata.generation = 1;
+    generationOnCreate(type, obj);
     obj.metadata.creationTimestamp = kubeTimestamp(this.#now());
     delete obj.metadata.deletionTimestamp;
     applyDefaults(type, obj, { creating: true });
-    this.#validate(type, obj);
+    this.#validate(type, obj, undefined, options.viaApi);
+    // A dry-run create answers what would be stored, without the resourceVersion storage assigns.
+    if (options.dryRun === true) return obj;
     this.#put(type, obj, 'ADDED');
     if (type.kind === 'Namespace') this.#createDefaultServiceAccount(name);
     return structuredClone(obj);
@@ -151,7 +146,7 @@ export class ObjectStore {
    * one the update is unconditional, as the API server allows for these types. An update that
    * changes nothing is a no-op that keeps the resourceVersion, as on a real server.
    */
-  update(type: ResourceType, input: KubeObject): KubeObject {
+  update(type: ResourceType, input: KubeObject, options: WriteOptions = {}): KubeObject {
     const obj = this.#prepare(type, input);
     const name = obj.metadata.name ?? '';
     const existing = this.#byType.get(type.id)?.get(objectKey(obj.metadata.namespace, name));
@@ -164,12 +159,13 @@ export class ObjectStore {
     obj.metadata.uid = existing.metadata.uid;
     obj.metadata.creationTimestamp = existing.metadata.creationTimestamp;
     obj.metadata.resourceVersion = existing.metadata.resourceVersion;
-    obj.metadata.generation = existing.metadata.generation ?? 1;
     if (existing.metadata.deletionTimestamp !== undefined) obj.metadata.deletionTimestamp = existing.metadata.deletionTimestamp;
     applyDefaults(type, obj);
-    this.#validate(type, obj, existing);
+    generationOnUpdate(type, obj, existing);
+    this.#validate(type, obj, existing, options.viaApi);
     if (canonical(obj) === canonical(existing)) return structuredClone(existing);
-    if (specPart(obj) !== specPart(existing)) obj.metadata.generation += 1;
+    // A dry-run update answers what would be stored, still at the stored resourceVersion.
+    if (options.dryRun === true) return obj;
     this.#put(type, obj, 'MODIFIED', existing);
     return structuredClone(obj);
   }
@@ -199,6 +195,7 @@ export class ObjectStore {
     if (pre.resourceVersion !== undefined && pre.resourceVersion !== existing.metadata.resourceVersion) {
       throw conflict(type, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${existing.metadata.resourceVersion}`);
     }
+    if (options.dryRun === true) return structuredClone(existing);
     this.#byType.get(type.id)?.delete(key);
     const uid = existing.metadata.uid ?? '';
     this.#uids.delete(uid);
@@ -260,14 +257,17 @@ export class ObjectStore {
       const type = typeById(entry.typeId);
       if (type === undefined || !Array.isArray(owners) || !owners.some((o) => o.uid === deletedUid)) continue;
       const updated = structuredClone(entry.object);
-      updated.metadata.ownerReferences = owners.filter((o) => o.uid !== deletedUid);
+      const remaining = owners.filter((o) => o.uid !== deletedUid);
+      // The garbage collector's orphaning patch leaves no empty list behind: the field goes.
+      if (remaining.length === 0) delete updated.metadata.ownerReferences;
+      else updated.metadata.ownerReferences = remaining;
       this.update(type, updated);
     }
   }
 
   /** 422 Invalid with every field error, as the type's strategy validates a create or update. */
-  #validate(type: ResourceType, obj: KubeObject, previous?: KubeObject): void {
-    const errors = validationErrors(type, obj, previous);
+  #validate(type: ResourceType, obj: KubeObject, previous?: KubeObject, viaApi = false): void {
+    const errors = validationErrors(type, obj, previous, viaApi);
     if (errors.length > 0) throw invalidFields(type, obj.metadata.name ?? '', errors);
   }
 
@@ -280,6 +280,8 @@ export class ObjectStore {
       throw badRequest(`the body of the ${type.kind} is not an object with metadata`);
     }
     const obj = structuredClone(input);
+    // What the decoder does not know is dropped, as on a real server (the HTTP path warned or refused already).
+    pruneUnknownFields(type, obj);
     assertDecodes(type, obj);
     obj.apiVersion = typeById(type.id)?.apiVersion ?? type.apiVersion;
     obj.kind = type.kind;

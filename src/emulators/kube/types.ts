@@ -1,7 +1,8 @@
 /**
  * The shapes the Kubernetes emulator stores and serves. Objects are kept as plain JSON (what the
- * REST API carries), with only the metadata fields the emulator itself manages spelled out, so any
- * resource body a client sends is stored and returned unchanged apart from those fields.
+ * REST API carries), with only the metadata fields the emulator itself manages spelled out; a body
+ * is stored as sent apart from those fields, defaults, and the unknown fields the type's decoder
+ * drops (field-validation.ts).
  */
 
 export interface OwnerReference {

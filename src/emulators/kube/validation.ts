@@ -6,7 +6,9 @@
  */
 import type { FieldError } from './field-errors.js';
 import { labelAndAnnotationErrors } from './metadata-keys.js';
-import { assertMetadataDecodes, ownerReferenceErrors } from './object-meta.js';
+import { schemaTypeErrors } from './field-validation.js';
+import { assertMetadataDecodes, finalizerErrors, ownerReferenceErrors } from './object-meta.js';
+import { assertPodDecodes, podErrors } from './pod-validation.js';
 import type { ResourceType } from './resources.js';
 import { assertSecretDecodes, secretErrors, secretUpdateErrors } from './secret-validation.js';
 import type { KubeObject } from './types.js';
@@ -15,11 +17,18 @@ import type { KubeObject } from './types.js';
 export function assertDecodes(type: ResourceType, obj: KubeObject): void {
   assertMetadataDecodes(type, obj.metadata);
   if (type.kind === 'Secret') assertSecretDecodes(type, obj);
+  if (type.kind === 'Pod') assertPodDecodes(type, obj);
 }
 
-/** The field errors of `obj` after defaulting; `previous` is the stored object on an update. */
-export function validationErrors(type: ResourceType, obj: KubeObject, previous?: KubeObject): FieldError[] {
-  const errors = [...ownerReferenceErrors(obj.metadata), ...labelAndAnnotationErrors(obj.metadata)];
+/**
+ * The field errors of `obj` after defaulting; `previous` is the stored object on an update.
+ * `viaApi`: a request through the REST API, which alone gets the pod registry's spec rules.
+ */
+export function validationErrors(type: ResourceType, obj: KubeObject, previous?: KubeObject, viaApi = false): FieldError[] {
+  const errors = [...ownerReferenceErrors(obj.metadata), ...labelAndAnnotationErrors(obj.metadata), ...finalizerErrors(type.builtin, obj.metadata)];
   if (type.kind === 'Secret') errors.push(...(previous === undefined ? secretErrors(obj) : secretUpdateErrors(obj, previous)));
+  // The seeding API writes bare Pods (no containers, a changed spec) as tests playing kubelet need.
+  if (type.kind === 'Pod' && viaApi) errors.push(...podErrors(obj, previous));
+  errors.push(...schemaTypeErrors(type, obj));
   return errors;
 }

@@ -76,6 +76,8 @@ export function rawRequest(
         headers: {
           ...(options.token === undefined ? {} : { Authorization: `Bearer ${options.token}` }),
           ...(options.contentType === undefined ? {} : { 'Content-Type': options.contentType }),
+          // Node sends a DELETE body neither chunked nor sized unless told its length.
+          ...(options.body === undefined ? {} : { 'Content-Length': Buffer.byteLength(options.body) }),
         },
       },
       (res) => {

@@ -176,6 +176,18 @@ describe.skipIf(!MOUNT.capable)(`kubelet door, one pod at a time${MOUNT.capable 
       expect(await mountsUnderHarness()).not.toContain(kubelet.targetPath(pod));
     });
 
+    it('of a class with no objects is refused as the driver refuses it, before anything is mounted', async () => {
+      for (const [name, objects] of [['no-objects', ''], ['empty-objects', '[]']] as const) {
+        applySpc(h.stack, awsSpc({ name, namespace: SHOP_NAMESPACE, region: 'us-east-1', objects }));
+        const pod = newPod({ secretProviderClass: name });
+        await expect(kubelet.publish(pod)).rejects.toMatchObject({
+          code: status.INVALID_ARGUMENT,
+          details: `failed to mount secrets store objects for pod ${pod.namespace}/${pod.name}, err: missing object versions`,
+        });
+        expect(await exists(kubelet.targetPath(pod))).toBe(false);
+      }
+    });
+
     it('that fails after the tmpfs was mounted (API server down for the pod status) unmounts and removes it', async () => {
       const warm = newPod({ secretProviderClass: SHOP_SYNC_SPC, serviceAccount: 'cron' });
       await kubelet.publish(warm);

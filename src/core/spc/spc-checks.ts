@@ -5,6 +5,7 @@
  * reason and field say precisely what is wrong.
  */
 import { SecretletError } from '../errors.js';
+import type { ObjectDescriptor } from '../model.js';
 
 export function providerProblem(ref: string, provider: string): SecretletError | undefined {
   if (provider === '') {
@@ -26,4 +27,14 @@ export function parametersProblem(ref: string, parameters: Record<string, unknow
     return new SecretletError({ code: 'UNKNOWN', reason: 'ParametersNotSet', field: 'spec.parameters', message: `parameters not set in ${ref}` });
   }
   return undefined;
+}
+
+/**
+ * A class with no objects (`objects: ""`, `[]`, `null`) validates, and ASCP answers its Mount with no
+ * object versions, which the driver refuses (driver.md §2.4 step 3): upstream the pod never starts
+ * on an empty volume. The kubelet door refuses it the same way, before it mounts anything.
+ */
+export function noObjectsProblem(objects: readonly ObjectDescriptor[]): SecretletError | undefined {
+  if (objects.length > 0) return undefined;
+  return new SecretletError({ code: 'INVALID_ARGUMENT', reason: 'MissingObjectVersions', field: 'objects', message: 'missing object versions' });
 }

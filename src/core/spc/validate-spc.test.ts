@@ -143,3 +143,12 @@ describe('validateSecretProviderClass', () => {
     expect(report.errors.every((e) => e.message.endsWith(`: the API server refuses the synced Secret (${e.field ?? ''})`))).toBe(true);
   });
 });
+
+describe('a class with no objects', () => {
+  it.each(['', '[]', 'null'])('objects %j fails as its mount would: the driver refuses a mount without object versions', (objects) => {
+    const report = validateSecretProviderClass(spc({ region: 'us-east-1', objects }), {});
+    expect(report.ok).toBe(false);
+    expect(report.errors.map((e) => [e.field, e.message])).toEqual([['objects', 'missing object versions']]);
+    expect(report.notes.join('\n')).toContain('lists no objects');
+  });
+});

@@ -12,7 +12,7 @@ import { SecretletError, invalidArgument } from '../errors.js';
 import type { ObjectDescriptor, PathTranslation } from '../model.js';
 import { ATTR_POD_NAME, ATTR_POD_NAMESPACE, ATTR_POD_UID, ATTR_SERVICE_ACCOUNT_NAME, ATTR_TOKENS } from './attributes.js';
 import { parseMountRequest, planMount } from './mount-request.js';
-import { parametersProblem, providerProblem } from './spc-checks.js';
+import { noObjectsProblem, parametersProblem, providerProblem } from './spc-checks.js';
 import { AUDIENCE_IRSA, AUDIENCE_POD_IDENTITY } from './tokens.js';
 import { labelValueProblem, metadataKeyProblem, missingForType, secretKeyProblem, secretNameProblem } from './secret-object-rules.js';
 import { producedFileNames, validateObjects } from './validate-objects.js';
@@ -194,6 +194,11 @@ export function validateSecretProviderClass(doc: unknown, opts: ValidateSpcOptio
     validated = validateMountParameters(parameters, opts, report);
   }
   if (validated !== undefined) report.files = producedFileNames(validated.objects, validated.pathTranslation);
+  const noObjects = validated === undefined ? undefined : noObjectsProblem(validated.objects);
+  if (noObjects) {
+    errors.push(noObjects);
+    report.notes.push('the objects parameter lists no objects: a mount of this class fails, on either door, because the driver refuses a mount without object versions');
+  }
   validateSecretObjects(spec['secretObjects'], validated === undefined ? undefined : new Set(report.files), errors);
   report.ok = errors.length === 0;
   return report;

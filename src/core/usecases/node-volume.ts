@@ -19,7 +19,7 @@ import { podStatusName, statusObjects } from '../ports/pod-status-store.js';
 import type { PodStatusStore } from '../ports/pod-status-store.js';
 import type { SecretProviderClassSpec, SpcCatalog } from '../ports/spc-catalog.js';
 import type { TargetDirectory, VolumeMounter } from '../ports/volume-mounter.js';
-import { parametersProblem, providerProblem } from '../spc/spc-checks.js';
+import { noObjectsProblem, parametersProblem, providerProblem } from '../spc/spc-checks.js';
 import { ATTR_POD_NAME, ATTR_POD_NAMESPACE, ATTR_TOKENS } from '../spc/attributes.js';
 import type { FetchedMount, MountPipelineDeps } from './mount-pipeline.js';
 import { fetchMount, prepareMount } from './mount-pipeline.js';
@@ -226,6 +226,8 @@ export class NodeVolumeService {
     const prepared = await prepareMount({ attributes: JSON.stringify(attributes), targetPath: req.targetPath, permission: '420' }, this.options).catch((e: unknown) => {
       throw mountFailed(e);
     });
+    const noObjects = noObjectsProblem(prepared.plan.objects);
+    if (noObjects) throw mountFailed(noObjects);
     const { freshness } = this.options;
     if (!firstMount && freshness !== undefined && receivedAt !== undefined) {
       const mountKey = mountKeyFor(prepared.parsed.pod.uid, req.volumeId);

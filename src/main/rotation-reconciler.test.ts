@@ -285,7 +285,10 @@ describe('RotationReconciler', () => {
     expect(await metricValue(metrics, 'rotation_reconcile_total')).toBe(2);
     expect(await metricValue(metrics, 'rotation_reconcile_error_total')).toBe(1);
     const errors = await metrics.registry.getSingleMetric('rotation_reconcile_error_total')!.get();
-    expect(errors.values.map((v) => v.labels['error_type'])).toEqual(['Throttled']);
+    // The driver's error type on its series (dashboards keep working), secretlet's reason on its own.
+    expect(errors.values.map((v) => v.labels['error_type'])).toEqual(['FailedToRotate']);
+    const reasons = await metrics.registry.getSingleMetric('secretlet_rotation_error_reasons_total')!.get();
+    expect(reasons.values.map((v) => [v.labels['reason'], v.value])).toEqual([['Throttled', 1]]);
   });
 
   it('records MountUnpublished for a provider-door mount whose directory the driver removed', async () => {

@@ -19,6 +19,7 @@ export class AgentMetrics {
   readonly rotationReconcileError = new Counter({ name: 'rotation_reconcile_error_total', help: 'Mounts a rotation cycle could not reconcile (their old content stays).', labelNames: ['provider', 'error_type', 'os_type', 'rotated'], registers: [this.registry] });
   readonly rotationReconcileDuration = new Histogram({ name: 'rotation_reconcile_duration_sec', help: 'Per reconciled mount: from the fetch of its identity group to its verification or write.', labelNames: ['os_type'], buckets: UPSTREAM_BUCKETS, registers: [this.registry] });
 
+  readonly rotationErrorReasons = new Counter({ name: 'secretlet_rotation_error_reasons_total', help: 'Mounts a rotation cycle could not reconcile, by secretlet\'s own reason (rotation_reconcile_error_total keeps the driver\'s error type).', labelNames: ['reason'], registers: [this.registry] });
   readonly publishErrorReasons = new Counter({ name: 'secretlet_node_publish_error_reasons_total', help: 'Failed (or masked republish) NodePublishVolume calls by secretlet\'s own reason (node_publish_error_total keeps the driver\'s error types).', labelNames: ['reason'], registers: [this.registry] });
   readonly providerMount = new Counter({ name: 'secretlet_provider_mount_total', help: 'Provider-door Mount calls by outcome.', labelNames: ['outcome', 'error_type'], registers: [this.registry] });
   readonly mountDuration = new Histogram({ name: 'secretlet_mount_duration_seconds', help: 'End-to-end mount duration by door.', labelNames: ['door'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
@@ -74,8 +75,14 @@ export class AgentMetrics {
     this.rotationReconcileDuration.observe({ os_type: OS_TYPE }, seconds);
   }
   /** `errorType`: secretlet's reason (a fixed name in the code); anything else is counted as `Other`. */
-  rotationFailed(provider: string, errorType: string): void {
-    this.rotationReconcileError.inc({ provider, error_type: boundedErrorType(errorType), os_type: OS_TYPE, rotated: 'true' });
+  /**
+   * A mount rotation could not reconcile. Upstream's reconciler counts a failed provider mount as
+   * `FailedToRotate` (driver.md §5.2), which every failure here is (the pod, its class and its volume
+   * are known to the agent); secretlet's reason goes to its own series, as for publishes.
+   */
+  rotationFailed(provider: string, reason: string): void {
+    this.rotationReconcileError.inc({ provider, error_type: 'FailedToRotate', os_type: OS_TYPE, rotated: 'true' });
+    this.rotationErrorReasons.inc({ reason: boundedErrorType(reason) });
   }
 }
 

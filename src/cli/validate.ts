@@ -41,10 +41,15 @@ async function validateFile(file: string, options: ValidateCommandOptions): Prom
   }
   let ok = true;
   let checked = 0;
+  let broken = 0;
   for (const [i, doc] of parseAllDocuments(text).entries()) {
     if (doc.errors.length > 0) {
-      options.err(`${file}: document ${i + 1}: YAML error: ${doc.errors[0]!.message}`);
-      return false;
+      // The first line (it ends with the position); the yaml package appends an excerpt of the file.
+      options.err(`${file}: document ${i + 1}: YAML error: ${(doc.errors[0]!.message.split('\n')[0] ?? '').replace(/:$/, '')}`);
+      // The other documents are still checked: every problem of the file in one run.
+      ok = false;
+      broken += 1;
+      continue;
     }
     for (const [j, value] of objectsOf(doc.toJS()).entries()) {
       if (value.kind !== 'SecretProviderClass') continue;
@@ -62,7 +67,7 @@ async function validateFile(file: string, options: ValidateCommandOptions): Prom
       options.out(`${file}: ${name}: ok (${report.files.length} ${report.files.length === 1 ? 'file' : 'files'}: ${report.files.join(', ')})`);
     }
   }
-  if (checked === 0) {
+  if (checked === 0 && broken === 0) {
     options.err(`${file}: no SecretProviderClass found`);
     return false;
   }

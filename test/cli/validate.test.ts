@@ -67,6 +67,21 @@ describe('secretlet validate on the shared fixtures', () => {
     }
   });
 
+  it('reports a YAML error in one document and still checks the others', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'secretlet-validate-'));
+    try {
+      const file = join(dir, 'two.yaml');
+      const good = stringify({ apiVersion: 'secrets-store.csi.x-k8s.io/v1', kind: 'SecretProviderClass', metadata: { name: 'two' }, spec: { provider: 'aws', parameters: { region: 'us-east-1', objects: '- objectName: db\n  objectType: secretsmanager\n' } } });
+      writeFileSync(file, `apiVersion: v1\nkind: x\n  bad: indent\n---\n${good}`);
+      const r = await validate([file]);
+      expect(r.code).toBe(1);
+      expect(r.err).toEqual([`${file}: document 1: YAML error: Nested mappings are not allowed in compact mappings at line 2, column 7`]);
+      expect(r.out).toEqual([`${file}: two: ok (1 file: db)`]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('checks every file and reports each bad one', async () => {
     const r = await validate(files.map((f) => join(SHARED, f)));
     expect(r.code).toBe(1);

@@ -7,7 +7,8 @@
 #                packages the bundle loads at run time (koffi, piscina, pino and their dependencies,
 #                ~8 MB) into runtime/node_modules (scripts/runtime-packages.ts). The image carries no
 #                other node_modules: the ~110 MB of a production install are inside the bundle or unused.
-#   runtime    - Node on Debian bookworm-slim, stripped of shells and package managers
+#   runtime    - Node on Debian bookworm-slim, stripped of shells, interpreters other than node, and
+#                package managers (npm, yarn, corepack, apt, dpkg, perl)
 #
 # Why a slim base and not distroless: in kubelet mode the agent's mount helper calls mount(2) through
 # koffi (prebuilt for glibc, installed by npm ci) and falls back to mount(8)/umount(8) from
@@ -20,7 +21,8 @@
 # distroless (no shell to exec into; debug with `kubectl debug` ephemeral containers) while mount
 # stays the distribution's own, scanner-visible package.
 #
-# Base images are pinned by exact Node LTS version; bump both FROM lines together.
+# Base images are pinned by exact Node LTS version (a tag: pin a digest, @sha256:..., where builds
+# must be reproducible); bump both FROM lines together.
 
 FROM node:22.20.0-bookworm-slim AS build
 WORKDIR /app
@@ -41,6 +43,7 @@ RUN set -eu; \
     rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack /opt/yarn-* \
            /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /usr/local/bin/yarn /usr/local/bin/yarnpkg \
            /usr/local/bin/docker-entrypoint.sh /root/.npm /tmp/*; \
+    rm -f /usr/bin/apt /usr/bin/apt-* /usr/bin/dpkg /usr/bin/dpkg-* /usr/bin/perl /usr/bin/perl5*; \
     rm -f /usr/bin/bash /usr/bin/rbash /usr/bin/dash /usr/bin/sh /bin/sh /bin/bash /bin/dash
 WORKDIR /app
 COPY --from=build /app/runtime/node_modules ./node_modules

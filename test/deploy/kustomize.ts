@@ -86,6 +86,7 @@ export interface PodSpecView {
   serviceAccountName?: string;
   nodeSelector?: Record<string, string>;
   tolerations?: unknown[];
+  affinity?: { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: unknown[] } } };
   priorityClassName?: string;
   terminationGracePeriodSeconds?: number;
 }

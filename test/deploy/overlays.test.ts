@@ -126,13 +126,13 @@ describe.skipIf(!KUBECTL.available)(`deploy/overlays/provider (secretlet behind 
     expect(podSpec(objects).containers.map((c) => c.name)).toEqual(['secretlet']);
   });
 
-  it("has ASCP's least-privilege RBAC (get serviceaccounts, pods and nodes) plus creating its rotation Events", () => {
-    expect(permissions(objects)).toEqual({ 'core/serviceaccounts': ['get'], 'core/pods': ['get'], 'core/nodes': ['get'], 'core/events': ['create'] });
+  it("has least-privilege RBAC (get serviceaccounts and nodes: ASCP's, without the pod read the agent does not need) plus creating its rotation Events", () => {
+    expect(permissions(objects)).toEqual({ 'core/serviceaccounts': ['get'], 'core/nodes': ['get'], 'core/events': ['create'] });
   });
 
-  it('is not privileged and only sees the driver mounts (HostToContainer)', () => {
+  it('is not privileged, keeps no capability, and only sees the driver mounts (HostToContainer)', () => {
     const agent = container(objects, 'secretlet');
-    expect(agent.securityContext).toMatchObject({ privileged: false, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
+    expect(agent.securityContext).toMatchObject({ privileged: false, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
     expect(agent.args).toEqual(expect.arrayContaining(['--mode=provider', '--provider-socket=/var/run/secrets-store-csi-providers/aws.sock', '--node-name=$(NODE_NAME)']));
     expect(agent.args?.some((a) => a.startsWith('--csi-endpoint'))).toBe(false);
     const mounts = Object.fromEntries((agent.volumeMounts ?? []).map((m) => [m.mountPath, m]));
@@ -152,6 +152,15 @@ describe.skipIf(!KUBECTL.available)(`both overlays${KUBECTL.because}`, () => {
     const spec = podSpec(objects);
     expect(spec.nodeSelector).toEqual({ 'kubernetes.io/os': 'linux' });
     expect(spec.tolerations).toEqual([{ operator: 'Exists' }]);
+    // …except nodes with no kubelet of their own to serve, where its pod would stay Pending.
+    expect(spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms).toEqual([
+      {
+        matchExpressions: [
+          { key: 'eks.amazonaws.com/compute-type', operator: 'NotIn', values: ['fargate'] },
+          { key: 'type', operator: 'NotIn', values: ['virtual-kubelet'] },
+        ],
+      },
+    ]);
     expect(spec.priorityClassName).toBe('system-node-critical');
     const agent = container(objects, 'secretlet');
     expect(agent.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 8095 });
@@ -188,21 +197,27 @@ describe.skipIf(!KUBECTL.available)(`both overlays${KUBECTL.because}`, () => {
 });
 
 describe.skipIf(!KUBECTL.available)(`deploy/components/serviceaccount-token${KUBECTL.because}`, () => {
-  it('adds token creation and --mint-tokens=true, and only those, to an overlay that opts in', async () => {
+  /** `kubectl kustomize` of a site overlay next to a copy of deploy/ (kustomize refuses absolute paths). */
+  async function siteWith(overlay: 'kubelet' | 'provider'): Promise<KubeObject[]> {
     const dir = mkdtempSync(join(tmpdir(), 'secretlet-token-'));
     try {
-      // kustomize refuses absolute paths: build a site overlay next to a copy of deploy/.
       cpSync(DEPLOY_DIR, join(dir, 'deploy'), { recursive: true });
       mkdirSync(join(dir, 'site'));
-      writeFileSync(join(dir, 'site', 'kustomization.yaml'), 'resources: [../deploy/overlays/provider]\ncomponents: [../deploy/components/serviceaccount-token]\n');
+      writeFileSync(join(dir, 'site', 'kustomization.yaml'), `resources: [../deploy/overlays/${overlay}]\ncomponents: [../deploy/components/serviceaccount-token]\n`);
       const { stdout } = await promisify(execFile)('kubectl', ['kustomize', join(dir, 'site')], { timeout: 60_000 });
-      const objects = parseAllDocuments(stdout).map((d) => d.toJS() as KubeObject);
-      expect(permissions(objects)).toEqual({ ...permissions(await kustomize('provider')), 'core/serviceaccounts/token': ['create'] });
-      const argsOf = (objs: KubeObject[]): string[] =>
-        ((objs.find((o) => o.kind === 'DaemonSet') as unknown as { spec: { template: { spec: { containers: Array<{ args: string[] }> } } } }).spec.template.spec.containers[0]?.args ?? []);
-      expect(argsOf(objects)).toEqual([...argsOf(await kustomize('provider')), '--mint-tokens=true']);
+      return parseAllDocuments(stdout).map((d) => d.toJS() as KubeObject);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+
+  it('adds token creation and --mint-tokens=true, and only those, to the kubelet overlay', async () => {
+    const objects = await siteWith('kubelet');
+    expect(permissions(objects)).toEqual({ ...permissions(await kustomize('kubelet')), 'core/serviceaccounts/token': ['create'] });
+    expect(container(objects, 'secretlet').args).toEqual([...(container(await kustomize('kubelet'), 'secretlet').args ?? []), '--mint-tokens=true']);
+  });
+
+  it('refuses the provider overlay, where it would grant a cluster-wide power for nothing (that door never mints)', async () => {
+    await expect(siteWith('provider')).rejects.toThrow();
   });
 });

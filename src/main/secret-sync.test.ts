@@ -88,6 +88,31 @@ describe('SecretSync resync', () => {
     }
   });
 
+  it('after a restart, writes again at once a synced Secret deleted while the agent was down (not at the first interval)', async () => {
+    const { journal, store, sync } = await startSync(60 * 60 * 1000);
+    await until(() => journal.state.secrets.get('shop/db')?.synced !== undefined);
+    await sync.stop();
+    store.stored.clear(); // deleted while no agent ran
+    // A new agent on the same log: the Secret is synced and not pending, yet it is checked at start.
+    const restarted = new SecretSync({
+      journal,
+      store,
+      events: { warning: () => Promise.resolve(true) },
+      readFiles: () => Promise.resolve(new Map([['db-password', new TextEncoder().encode('s3cr3t')]])),
+      logger,
+      resyncIntervalMs: 60 * 60 * 1000,
+    });
+    const before = store.applied.length;
+    restarted.start();
+    try {
+      await until(() => store.applied.length > before);
+      expect(store.applied[before]).toBe('created');
+      expect(new TextDecoder().decode(store.stored.get('shop/db')?.data['password'])).toBe('s3cr3t');
+    } finally {
+      await restarted.stop();
+    }
+  });
+
   it('does not recheck anything with the resync off, however long it runs', async () => {
     useFakeClock();
     const { store, sync } = await startSync(0);

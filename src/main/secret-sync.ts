@@ -192,7 +192,9 @@ export class SecretSync {
 
   private async run(): Promise<void> {
     const interval = this.options.resyncIntervalMs ?? 300_000;
-    this.nextResyncAt = interval > 0 ? Date.now() + interval : undefined;
+    // The first resync runs at start, as the driver reconciles every pod status of its node when it
+    // starts: a synced Secret deleted or edited while the agent was down comes back now, not in 5 min.
+    this.nextResyncAt = interval > 0 ? Date.now() : undefined;
     while (!this.stopped) {
       this.kicked = false;
       const now = Date.now();

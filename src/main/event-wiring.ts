@@ -105,7 +105,10 @@ export class EventWiring {
       ...(o.compactEvery === undefined ? {} : { compactEvery: o.compactEvery }),
     });
     this.journal = journal;
-    const events = o.kubeConfig === undefined ? undefined : new KubeEventRecorder(o.kubeConfig);
+    // The components upstream's Events carry, so filters and alerts written for them keep working:
+    // its Secret-sync controller's, and its (legacy) rotation reconciler's.
+    const events = o.kubeConfig === undefined ? undefined : new KubeEventRecorder(o.kubeConfig, { component: 'csi-secrets-store-controller' });
+    const rotationEvents = o.kubeConfig === undefined ? undefined : new KubeEventRecorder(o.kubeConfig, { component: 'csi-secrets-store-rotation' });
     const restored =
       o.mintTokens === true && o.kubeConfig !== undefined && o.catalog !== undefined && o.kubeletWriter !== undefined
         ? new RestoredMounts({ live: this.live, minter: new KubeTokenMinter(o.kubeConfig), catalog: o.catalog, kubeletWriter: o.kubeletWriter, readFiles: readMountedFiles, logger: o.logger })
@@ -120,7 +123,7 @@ export class EventWiring {
       targetStamp,
       ...(o.clock ? { clock: o.clock } : {}),
       ...(restored ? { restored } : {}),
-      ...(events ? { warn: (pod: { namespace: string; name: string; uid: string }, reason: string, message: string) => events.warning({ kind: 'Pod', ...pod }, reason, message) } : {}),
+      ...(rotationEvents ? { warn: (pod: { namespace: string; name: string; uid: string }, reason: string, message: string) => rotationEvents.warning({ kind: 'Pod', ...pod }, reason, message) } : {}),
     });
     if (o.syncSecrets && o.kubeConfig !== undefined && events !== undefined) {
       this.secretSync = new SecretSync({

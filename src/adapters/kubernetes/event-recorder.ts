@@ -1,7 +1,8 @@
 /**
  * Kubernetes Events on pods (mount failures, `FailedMount`) and Secrets (sync failures,
- * `FailedToCreateSecret`), rate-limited per object and reason so a pod stuck in a retry loop does not
- * flood the API server. Messages are the agent's error messages, which never hold values or tokens.
+ * `FailedToCreateSecret`), rate-limited per object, reason and message so a pod stuck in a retry loop
+ * does not flood the API server, while two different problems of one pod (two secretObjects failing)
+ * are each reported. Messages are the agent's error messages, which never hold values or tokens.
  */
 import { CoreV1Api } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -16,7 +17,7 @@ export interface EventTarget {
 
 export interface EventRecorderOptions {
   component?: string;
-  /** Minimum time between two Events of one object and reason. @default 30_000 */
+  /** Minimum time between two Events of one object, reason and message. @default 30_000 */
   minIntervalMs?: number;
   now?: () => number;
 }
@@ -37,7 +38,7 @@ export class KubeEventRecorder {
 
   /** Records a Warning Event; never throws (an Event is best effort). Returns whether it was sent. */
   async warning(target: EventTarget, reason: string, message: string): Promise<boolean> {
-    const key = `${target.kind}/${target.namespace}/${target.name}/${reason}`;
+    const key = `${target.kind}/${target.namespace}/${target.name}/${reason}/${message}`;
     const now = this.now();
     const previous = this.last.get(key);
     if (previous !== undefined && now - previous < this.minIntervalMs) return false;

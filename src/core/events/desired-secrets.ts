@@ -131,12 +131,13 @@ export function applyToDesiredSecrets(
 function deriveSecret(key: string, registry: MountRegistry, previous: DesiredSecret | undefined, seq: number): DesiredSecret | undefined {
   const contributors: Array<{ mount: MountEntry; spec: SecretObjectSpec }> = [];
   for (const mount of registry.values()) {
+    // Two entries of one class naming the same Secret: the driver writes each in turn with a full
+    // PUT, so the last entry's data is what stays; the same entry is taken here.
+    let last: SecretObjectSpec | undefined;
     for (const spec of mount.secretObjects) {
-      if (secretKey(mount.pod.namespace, spec.secretName.trim()) === key) {
-        contributors.push({ mount, spec });
-        break;
-      }
+      if (secretKey(mount.pod.namespace, spec.secretName.trim()) === key) last = spec;
     }
+    if (last !== undefined) contributors.push({ mount, spec: last });
   }
   if (contributors.length === 0) return undefined;
   // Freshest data wins; ties (same change seq) go to the latest publish, then the mount key, so the

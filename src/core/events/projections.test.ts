@@ -131,6 +131,13 @@ describe('DesiredSecrets', () => {
     expect(state.secrets.get('default/test-app-secret')?.synced).toEqual({ seq: 2, basisSeq: 1, dataHash: 'd1', mountKeys: ['uid-a/csi-vol'] });
   });
 
+  it('two secretObjects entries of one class naming the same Secret: the last one is its data, as with the driver', () => {
+    const entry = (objectName: string, key: string) => ({ secretName: 'db', type: 'Opaque', labels: {}, annotations: {}, data: [{ objectName, key }] });
+    const state = run([published('uid-a', { secretObjects: [entry('piyopiyo', 'password'), entry('my-parameter', 'user')] })]);
+    expect(state.secrets.get('default/db')?.spec.data).toEqual([{ objectName: 'my-parameter', key: 'user' }]);
+    expect(state.secrets.get('default/db')?.sources.map((s) => s.objectName)).toEqual(['my-parameter']);
+  });
+
   it('two pods sharing a synced Secret are both owners; the freshest mount is the source', () => {
     let state = run([
       published('uid-a'),

@@ -152,3 +152,12 @@ describe('a class with no objects', () => {
     expect(report.notes.join('\n')).toContain('lists no objects');
   });
 });
+
+describe('secretObjects naming one Secret twice', () => {
+  it('validates (a mount works) and notes that only the last entry ends up in the Secret', () => {
+    const entry = (key: string) => ({ secretName: 'db', type: 'Opaque', data: [{ objectName: 'db', key }] });
+    const report = validateSecretProviderClass(spc({ region: 'us-east-1', objects: '- objectName: db\n  objectType: secretsmanager\n' }, { secretObjects: [entry('password'), entry('user')] }), {});
+    expect(report.errors).toEqual([]);
+    expect(report.notes).toContain('secretObjects name "db" more than once: only the last such entry\'s data ends up in the Secret, as with the upstream driver');
+  });
+});

@@ -158,6 +158,20 @@ function validateSecretObjects(raw: unknown, files: ReadonlySet<string> | undefi
   }
 }
 
+/** secretNames (trimmed, as the sync uses them) that more than one secretObjects entry gives. */
+function repeatedSecretNames(raw: unknown): string[] {
+  if (!Array.isArray(raw)) return [];
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const item of raw) {
+    const name = text(asRecord(item)?.['secretName']).trim();
+    if (name === '') continue;
+    if (seen.has(name)) repeated.add(name);
+    seen.add(name);
+  }
+  return [...repeated];
+}
+
 /** A secretObjects entry whose Secret the API server refuses at every sync (secret-object-rules.ts). */
 function refusedByApiServer(what: string, field: string): SecretletError {
   return bad('InvalidSecretObject', `${what}: the API server refuses the synced Secret (${field})`, field);
@@ -200,6 +214,10 @@ export function validateSecretProviderClass(doc: unknown, opts: ValidateSpcOptio
     report.notes.push('the objects parameter lists no objects: a mount of this class fails, on either door, because the driver refuses a mount without object versions');
   }
   validateSecretObjects(spec['secretObjects'], validated === undefined ? undefined : new Set(report.files), errors);
+  const repeated = repeatedSecretNames(spec['secretObjects']);
+  if (repeated.length > 0) {
+    report.notes.push(`secretObjects name ${repeated.map((n) => JSON.stringify(n)).join(', ')} more than once: only the last such entry's data ends up in the Secret, as with the upstream driver`);
+  }
   report.ok = errors.length === 0;
   return report;
 }

@@ -1,7 +1,8 @@
 /**
  * `kubernetes.io/tls` Secrets from a mounted PEM bundle (driver.md §4.5): `tls.crt` gets every
- * CERTIFICATE block, `tls.key` the last non-certificate block, re-encoded as PKCS#1 (RSA) or SEC1 (EC)
- * as upstream does. PKCS#12 input is not supported (upstream accepts it); the error says so.
+ * CERTIFICATE block, re-encoded as Go's pem.Encode writes it (LF line ends, 64-column base64), and
+ * `tls.key` the last non-certificate block, re-encoded as PKCS#1 (RSA) or SEC1 (EC), as upstream does.
+ * PKCS#12 input is not supported (upstream accepts it); the error says so.
  * Uses node:crypto only to re-encode keys: no I/O.
  */
 import { createPrivateKey } from 'node:crypto';
@@ -12,12 +13,25 @@ const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END \1-----/g
 interface PemBlock {
   type: string;
   text: string;
+  body: string;
 }
 
 function pemBlocks(text: string): PemBlock[] {
   const out: PemBlock[] = [];
-  for (const m of text.matchAll(PEM_BLOCK)) out.push({ type: m[1]!, text: m[0] });
+  for (const m of text.matchAll(PEM_BLOCK)) out.push({ type: m[1]!, text: m[0], body: m[2]! });
   return out;
+}
+
+/**
+ * A block as Go's pem.Encode writes it: LF line ends and the base64 in lines of 64. A bundle saved
+ * with CRLF, or wrapped at 76 columns, so comes out byte for byte as upstream writes it. A block
+ * with RFC 1421 headers (`Proc-Type: …`) keeps its text, with LF line ends.
+ */
+function reencodeBlock(block: PemBlock): string {
+  if (block.body.includes(':')) return block.text.replace(/\r\n/g, '\n') + '\n';
+  const base64 = Buffer.from(block.body.replace(/\s+/g, ''), 'base64').toString('base64');
+  const lines = base64.match(/.{1,64}/g) ?? [];
+  return `-----BEGIN ${block.type}-----\n${lines.map((l) => `${l}\n`).join('')}-----END ${block.type}-----\n`;
 }
 
 function tlsError(message: string, field: string): SecretletError {
@@ -44,7 +58,7 @@ export function splitTlsData(data: Record<string, Uint8Array>, field: string): R
     if (key === 'tls.crt') {
       const certs = blocks.filter((b) => b.type === 'CERTIFICATE');
       if (certs.length === 0) throw tlsError(`no CERTIFICATE PEM block for tls.crt (PKCS#12 input is not supported)`, field);
-      out[key] = enc.encode(certs.map((b) => b.text + '\n').join(''));
+      out[key] = enc.encode(certs.map(reencodeBlock).join(''));
     } else if (key === 'tls.key') {
       const keys = blocks.filter((b) => b.type !== 'CERTIFICATE');
       const last = keys[keys.length - 1];

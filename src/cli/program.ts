@@ -175,6 +175,8 @@ export function buildProgram(upstreamNotes: readonly string[] = [], runners: Par
     .option('--priority-class <name>', 'priority class name')
     .option('--resources <json>', 'secretlet container resources as JSON')
     .option('--tolerations <json>', 'pod tolerations as JSON')
+    .option('--sync-secrets <bool>', 'kubelet mode: false turns Secret sync off and drops the ClusterRole\'s access to Secrets')
+    .option('--kubelet-root-dir <path>', "kubelet mode: kubelet's root directory where it is not /var/lib/kubelet")
     .action(async (o: Record<string, string | undefined>) => {
       const { renderManifests, toYaml } = await import('../manifests/index.js');
       const objects = await renderManifests({
@@ -189,6 +191,8 @@ export function buildProgram(upstreamNotes: readonly string[] = [], runners: Par
         ...(o['priorityClass'] !== undefined ? { priorityClassName: o['priorityClass'] } : {}),
         ...(o['resources'] ? { resources: jsonOption(o['resources'], '--resources') as never } : {}),
         ...(o['tolerations'] ? { tolerations: jsonOption(o['tolerations'], '--tolerations') as never } : {}),
+        ...(o['syncSecrets'] !== undefined ? { syncSecrets: booleanOption(o['syncSecrets'], '--sync-secrets') } : {}),
+        ...(o['kubeletRootDir'] !== undefined ? { kubeletRootDir: o['kubeletRootDir'] } : {}),
       });
       process.stdout.write(toYaml(objects));
     });
@@ -227,6 +231,12 @@ export function buildProgram(upstreamNotes: readonly string[] = [], runners: Par
     });
 
   return program;
+}
+
+/** true or false, with an error that names the option. */
+function booleanOption(value: string, flag: string): boolean {
+  if (value !== 'true' && value !== 'false') throw new Error(`${flag} must be true or false (got "${value}")`);
+  return value === 'true';
 }
 
 /** A JSON-valued option, with an error that names it. */

@@ -69,6 +69,30 @@ function dropNodesRule(clusterRole: KubeObject): void {
   clusterRole['rules'] = rules.filter((r) => !(r.resources?.length === 1 && r.resources[0] === 'nodes' && (r.apiGroups ?? ['']).includes('')));
 }
 
+function dropSecretsRule(clusterRole: KubeObject): void {
+  const rules = clusterRole['rules'] as PolicyRule[] | undefined;
+  if (!Array.isArray(rules)) throw missing('ClusterRole secretlet rules');
+  const kept = rules.filter((r) => !(r.resources?.length === 1 && r.resources[0] === 'secrets' && (r.apiGroups ?? ['']).includes('')));
+  if (kept.length === rules.length) throw missing('the ClusterRole rule on secrets');
+  clusterRole['rules'] = kept;
+}
+
+const KUBELET_ROOT = '/var/lib/kubelet';
+
+/**
+ * Every path under kubelet's root in the pod template (hostPaths, mount paths, the registrar's
+ * registration path in its args and probe) moved to `root`. The agent's pods mount keeps the same
+ * path inside the container as on the host, since kubelet hands it target paths in host terms.
+ */
+function moveKubeletRoot(value: unknown, root: string): unknown {
+  if (typeof value === 'string') return value.replace(/\/var\/lib\/kubelet(?=\/|$)/g, root);
+  if (Array.isArray(value)) return value.map((v) => moveKubeletRoot(v, root));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, moveKubeletRoot(v, root)]));
+  }
+  return value;
+}
+
 /** A customised deep copy of `objects`; the input is not modified. */
 export function customizeManifests(input: readonly KubeObject[], options: CompiledManifestOptions): KubeObject[] {
   const objects = structuredClone([...input]);
@@ -104,6 +128,14 @@ export function customizeManifests(input: readonly KubeObject[], options: Compil
   if (options.priorityClassName !== undefined) {
     if (options.priorityClassName === '') delete pod.priorityClassName;
     else pod.priorityClassName = options.priorityClassName;
+  }
+  if (options.syncSecrets === false) {
+    agent.args = setFlag(agent.args, 'sync-secrets', 'false');
+    dropSecretsRule(find(objects, 'ClusterRole', AGENT));
+  }
+  if (options.kubeletRootDir !== undefined && options.kubeletRootDir !== KUBELET_ROOT) {
+    const ds = find(objects, 'DaemonSet', AGENT) as KubeObject & { spec: { template: { spec: unknown } } };
+    ds.spec.template.spec = moveKubeletRoot(ds.spec.template.spec, options.kubeletRootDir);
   }
   return objects;
 }

@@ -49,6 +49,13 @@ export interface ManifestOptions {
   tolerations?: Toleration[];
   /** Pod priority class; '' removes it. @default 'system-node-critical' */
   priorityClassName?: string;
+  /**
+   * Kubelet mode: false turns Secret sync off (`--sync-secrets=false`) and drops the ClusterRole's
+   * access to Secrets, which no other feature needs. @default true (as the overlay)
+   */
+  syncSecrets?: boolean;
+  /** Kubelet mode: kubelet's root directory where it is not /var/lib/kubelet (RKE, MicroK8s…). @default '/var/lib/kubelet' */
+  kubeletRootDir?: string;
   /** The deploy/ directory to read. @default `<package root>/deploy` */
   deployDir?: string;
 }
@@ -65,6 +72,8 @@ export interface CompiledManifestOptions {
   resources: ResourceRequirements | undefined;
   tolerations: Toleration[] | undefined;
   priorityClassName: string | undefined;
+  syncSecrets: boolean | undefined;
+  kubeletRootDir: string | undefined;
   deployDir: string;
 }
 
@@ -125,6 +134,16 @@ export function compileManifestOptions(o: ManifestOptions, defaultDeployDir: () 
   if (o.priorityClassName !== undefined && o.priorityClassName !== '' && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(o.priorityClassName)) {
     fail('priorityClassName', `must be a DNS-1123 subdomain (got "${o.priorityClassName}")`);
   }
+  // Both touch only what the kubelet overlay has: the provider overlay has no Secret access (the
+  // driver syncs) and its pod directory is the upstream driver's to configure.
+  if (o.syncSecrets !== undefined && typeof o.syncSecrets !== 'boolean') fail('syncSecrets', 'must be true or false');
+  if (o.syncSecrets === false && mode !== 'kubelet') fail('syncSecrets', 'applies to kubelet mode only (in provider mode the upstream driver syncs Secrets)');
+  if (o.kubeletRootDir !== undefined) {
+    if (mode !== 'kubelet') fail('kubeletRootDir', 'applies to kubelet mode only (in provider mode set the driver\'s own kubelet directory)');
+    if (!/^\/[^\s]*[^/\s]$/.test(o.kubeletRootDir) || o.kubeletRootDir.split('/').some((p) => p === '.' || p === '..') || o.kubeletRootDir.includes('//')) {
+      fail('kubeletRootDir', `must be an absolute, normalised path without a trailing slash (got "${o.kubeletRootDir}")`);
+    }
+  }
   return {
     mode,
     namespace: o.namespace,
@@ -137,6 +156,8 @@ export function compileManifestOptions(o: ManifestOptions, defaultDeployDir: () 
     resources: o.resources === undefined ? undefined : structuredClone(o.resources),
     tolerations: o.tolerations === undefined ? undefined : structuredClone(o.tolerations),
     priorityClassName: o.priorityClassName,
+    syncSecrets: o.syncSecrets,
+    kubeletRootDir: o.kubeletRootDir,
     deployDir: o.deployDir ?? defaultDeployDir(),
   };
 }

@@ -12,7 +12,7 @@ import { parseAllDocuments } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SERVE_FLAGS } from '../../src/cli/serve-flags.js';
 import type { KubeObject } from '../../src/manifests/index.js';
-import { isPinnedImage } from '../../src/manifests/index.js';
+import { isPinnedImage, renderManifests } from '../../src/manifests/index.js';
 import { byKind, container, DEPLOY_DIR, kubectlCapability, kustomize, podSpec, REPO_ROOT } from './kustomize.js';
 
 const KUBECTL = await kubectlCapability();
@@ -218,6 +218,35 @@ describe.skipIf(!KUBECTL.available)(`deploy/components/serviceaccount-token${KUB
   });
 
   it('refuses the provider overlay, where it would grant a cluster-wide power for nothing (that door never mints)', async () => {
+    await expect(siteWith('provider')).rejects.toThrow();
+  });
+});
+
+describe.skipIf(!KUBECTL.available)(`deploy/components/no-secret-sync${KUBECTL.because}`, () => {
+  async function siteWith(overlay: 'kubelet' | 'provider'): Promise<KubeObject[]> {
+    const dir = mkdtempSync(join(tmpdir(), 'secretlet-nosync-'));
+    try {
+      cpSync(DEPLOY_DIR, join(dir, 'deploy'), { recursive: true });
+      mkdirSync(join(dir, 'site'));
+      writeFileSync(join(dir, 'site', 'kustomization.yaml'), `resources: [../deploy/overlays/${overlay}]\ncomponents: [../deploy/components/no-secret-sync]\n`);
+      const { stdout } = await promisify(execFile)('kubectl', ['kustomize', join(dir, 'site')], { timeout: 60_000 });
+      return parseAllDocuments(stdout).map((d) => d.toJS() as KubeObject);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('turns sync off and drops the access to Secrets, exactly as `secretlet manifests --sync-secrets false` renders it', async () => {
+    const objects = await siteWith('kubelet');
+    const { 'core/secrets': removed, ...withoutSecrets } = permissions(await kustomize('kubelet'));
+    expect(removed).toBeDefined();
+    expect(permissions(objects)).toEqual(withoutSecrets);
+    expect(permissions(objects)).not.toHaveProperty('core/secrets');
+    expect(container(objects, 'secretlet').args).toEqual([...(container(await kustomize('kubelet'), 'secretlet').args ?? []), '--sync-secrets=false']);
+    expect(objects).toEqual(renderManifests({ syncSecrets: false }));
+  });
+
+  it('refuses the provider overlay, which grants no Secret access to drop', async () => {
     await expect(siteWith('provider')).rejects.toThrow();
   });
 });

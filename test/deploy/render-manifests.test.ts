@@ -92,6 +92,30 @@ describe('renderManifests options', () => {
     expect(container(defaults, 'secretlet').args?.some((a) => a.startsWith('--fleet-size') || a.startsWith('--account-quotas'))).toBe(false);
   });
 
+  it('with Secret sync off passes --sync-secrets=false and drops the access to Secrets, and only that', () => {
+    const objects = renderManifests({ syncSecrets: false });
+    expect(container(objects, 'secretlet').args).toEqual([...(container(defaults, 'secretlet').args ?? []), '--sync-secrets=false']);
+    const rules = (o: KubeObject[]) => byKind(o, 'ClusterRole', 'secretlet').rules as Array<{ resources: string[] }>;
+    expect(rules(objects).flatMap((r) => r.resources)).not.toContain('secrets');
+    expect(rules(objects)).toEqual(rules(defaults).filter((r) => !r.resources.includes('secrets')));
+    expect(renderManifests({ syncSecrets: true })).toEqual(defaults);
+  });
+
+  it("moves every host path under kubelet's root (hostPaths, the pods mount, the registrar's registration path) to another root", () => {
+    const objects = renderManifests({ kubeletRootDir: '/opt/rke/var/lib/kubelet' });
+    const text = JSON.stringify(podSpec(objects));
+    expect(text).not.toMatch(/"\/var\/lib\/kubelet|=\/var\/lib\/kubelet/);
+    expect(podSpec(objects).volumes.map((v) => v.hostPath?.path).filter(Boolean)).toEqual(
+      podSpec(defaults).volumes.map((v) => v.hostPath?.path?.replace('/var/lib/kubelet', '/opt/rke/var/lib/kubelet')).filter(Boolean),
+    );
+    const mounts = container(objects, 'secretlet').volumeMounts ?? [];
+    expect(mounts.find((m) => m.name === 'mountpoint-dir')).toMatchObject({ mountPath: '/opt/rke/var/lib/kubelet/pods', mountPropagation: 'Bidirectional' });
+    expect(container(objects, 'node-driver-registrar').args).toContain('--kubelet-registration-path=/opt/rke/var/lib/kubelet/plugins/csi-secrets-store/csi.sock');
+    // The state dir and everything else stay.
+    expect(text).toContain('"/var/lib/secretlet"');
+    expect(container(objects, 'secretlet').args).toEqual(container(defaults, 'secretlet').args);
+  });
+
   it('removes the priority class when asked with an empty name', () => {
     expect(podSpec(renderManifests({ priorityClassName: '' })).priorityClassName).toBeUndefined();
   });
@@ -109,6 +133,11 @@ describe('renderManifests options', () => {
     [{ fleetSize: 0 }, 'fleetSize'],
     [{ fleetSize: Number('a thousand') }, 'fleetSize'],
     [{ accountQuotas: 'GetParameter=3000' }, 'accountQuotas'],
+    [{ mode: 'provider', syncSecrets: false }, 'syncSecrets'],
+    [{ kubeletRootDir: 'var/lib/kubelet' }, 'kubeletRootDir'],
+    [{ kubeletRootDir: '/opt/kubelet/' }, 'kubeletRootDir'],
+    [{ kubeletRootDir: '/opt/../kubelet' }, 'kubeletRootDir'],
+    [{ mode: 'provider', kubeletRootDir: '/opt/kubelet' }, 'kubeletRootDir'],
   ] as const)('refuses %j naming the option', (options, field) => {
     let caught: unknown;
     try {

@@ -48,12 +48,9 @@ async function until(check: () => boolean): Promise<void> {
   expect(check()).toBe(true);
 }
 
-/** A sync over one published mount whose SPC asks for Secret shop/db, started. */
-async function startSync(resyncIntervalMs: number): Promise<{ journal: EventJournal; store: FakeSecrets; sync: SecretSync }> {
-  const journal = new EventJournal({ log: new InMemoryEventLog(), hasher, logger, compactEvery: 0 });
-  await journal.record([published]);
-  const store = new FakeSecrets();
-  const sync = new SecretSync({
+/** A sync over `journal` writing into `store`, whose mount's files hold db-password; not started. */
+function syncOver(journal: EventJournal, store: FakeSecrets, resyncIntervalMs: number): SecretSync {
+  return new SecretSync({
     journal,
     store,
     events: { warning: () => Promise.resolve(true) },
@@ -61,6 +58,14 @@ async function startSync(resyncIntervalMs: number): Promise<{ journal: EventJour
     logger,
     resyncIntervalMs,
   });
+}
+
+/** A sync over one published mount whose SPC asks for Secret shop/db, started. */
+async function startSync(resyncIntervalMs: number): Promise<{ journal: EventJournal; store: FakeSecrets; sync: SecretSync }> {
+  const journal = new EventJournal({ log: new InMemoryEventLog(), hasher, logger, compactEvery: 0 });
+  await journal.record([published]);
+  const store = new FakeSecrets();
+  const sync = syncOver(journal, store, resyncIntervalMs);
   sync.start();
   return { journal, store, sync };
 }
@@ -94,14 +99,7 @@ describe('SecretSync resync', () => {
     await sync.stop();
     store.stored.clear(); // deleted while no agent ran
     // A new agent on the same log: the Secret is synced and not pending, yet it is checked at start.
-    const restarted = new SecretSync({
-      journal,
-      store,
-      events: { warning: () => Promise.resolve(true) },
-      readFiles: () => Promise.resolve(new Map([['db-password', new TextEncoder().encode('s3cr3t')]])),
-      logger,
-      resyncIntervalMs: 60 * 60 * 1000,
-    });
+    const restarted = syncOver(journal, store, 60 * 60 * 1000);
     const before = store.applied.length;
     restarted.start();
     try {

@@ -34,6 +34,20 @@ function permissions(objects: readonly KubeObject[]): Record<string, string[]> {
   return out;
 }
 
+/** `kubectl kustomize` of a site overlay using a component, next to a copy of deploy/ (kustomize refuses absolute paths). */
+async function siteWith(overlay: 'kubelet' | 'provider', component: string): Promise<KubeObject[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'secretlet-site-'));
+  try {
+    cpSync(DEPLOY_DIR, join(dir, 'deploy'), { recursive: true });
+    mkdirSync(join(dir, 'site'));
+    writeFileSync(join(dir, 'site', 'kustomization.yaml'), `resources: [../deploy/overlays/${overlay}]\ncomponents: [../deploy/components/${component}]\n`);
+    const { stdout } = await promisify(execFile)('kubectl', ['kustomize', join(dir, 'site')], { timeout: 60_000 });
+    return parseAllDocuments(stdout).map((d) => d.toJS() as KubeObject);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function kinds(objects: readonly KubeObject[]): string[] {
   return objects.map((o) => `${o.kind}/${o.metadata.name}`);
 }
@@ -197,47 +211,20 @@ describe.skipIf(!KUBECTL.available)(`both overlays${KUBECTL.because}`, () => {
 });
 
 describe.skipIf(!KUBECTL.available)(`deploy/components/serviceaccount-token${KUBECTL.because}`, () => {
-  /** `kubectl kustomize` of a site overlay next to a copy of deploy/ (kustomize refuses absolute paths). */
-  async function siteWith(overlay: 'kubelet' | 'provider'): Promise<KubeObject[]> {
-    const dir = mkdtempSync(join(tmpdir(), 'secretlet-token-'));
-    try {
-      cpSync(DEPLOY_DIR, join(dir, 'deploy'), { recursive: true });
-      mkdirSync(join(dir, 'site'));
-      writeFileSync(join(dir, 'site', 'kustomization.yaml'), `resources: [../deploy/overlays/${overlay}]\ncomponents: [../deploy/components/serviceaccount-token]\n`);
-      const { stdout } = await promisify(execFile)('kubectl', ['kustomize', join(dir, 'site')], { timeout: 60_000 });
-      return parseAllDocuments(stdout).map((d) => d.toJS() as KubeObject);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }
-
   it('adds token creation and --mint-tokens=true, and only those, to the kubelet overlay', async () => {
-    const objects = await siteWith('kubelet');
+    const objects = await siteWith('kubelet', 'serviceaccount-token');
     expect(permissions(objects)).toEqual({ ...permissions(await kustomize('kubelet')), 'core/serviceaccounts/token': ['create'] });
     expect(container(objects, 'secretlet').args).toEqual([...(container(await kustomize('kubelet'), 'secretlet').args ?? []), '--mint-tokens=true']);
   });
 
   it('refuses the provider overlay, where it would grant a cluster-wide power for nothing (that door never mints)', async () => {
-    await expect(siteWith('provider')).rejects.toThrow();
+    await expect(siteWith('provider', 'serviceaccount-token')).rejects.toThrow();
   });
 });
 
 describe.skipIf(!KUBECTL.available)(`deploy/components/no-secret-sync${KUBECTL.because}`, () => {
-  async function siteWith(overlay: 'kubelet' | 'provider'): Promise<KubeObject[]> {
-    const dir = mkdtempSync(join(tmpdir(), 'secretlet-nosync-'));
-    try {
-      cpSync(DEPLOY_DIR, join(dir, 'deploy'), { recursive: true });
-      mkdirSync(join(dir, 'site'));
-      writeFileSync(join(dir, 'site', 'kustomization.yaml'), `resources: [../deploy/overlays/${overlay}]\ncomponents: [../deploy/components/no-secret-sync]\n`);
-      const { stdout } = await promisify(execFile)('kubectl', ['kustomize', join(dir, 'site')], { timeout: 60_000 });
-      return parseAllDocuments(stdout).map((d) => d.toJS() as KubeObject);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }
-
   it('turns sync off and drops the access to Secrets, exactly as `secretlet manifests --sync-secrets false` renders it', async () => {
-    const objects = await siteWith('kubelet');
+    const objects = await siteWith('kubelet', 'no-secret-sync');
     const { 'core/secrets': removed, ...withoutSecrets } = permissions(await kustomize('kubelet'));
     expect(removed).toBeDefined();
     expect(permissions(objects)).toEqual(withoutSecrets);
@@ -247,6 +234,6 @@ describe.skipIf(!KUBECTL.available)(`deploy/components/no-secret-sync${KUBECTL.b
   });
 
   it('refuses the provider overlay, which grants no Secret access to drop', async () => {
-    await expect(siteWith('provider')).rejects.toThrow();
+    await expect(siteWith('provider', 'no-secret-sync')).rejects.toThrow();
   });
 });

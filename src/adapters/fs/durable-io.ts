@@ -53,6 +53,20 @@ export async function writeNewFileDurably(path: string, contents: Uint8Array, mo
 
 /** writeNewFileDurably with the same contract, one blocking syscall after another. */
 export function writeNewFileDurablySync(path: string, contents: Uint8Array, mode: number): void {
+  writeNewFileSync(path, contents, mode, true);
+}
+
+/**
+ * writeNewFileDurablySync without the fsync, for memory-backed targets only (tmpfs, ramfs): there
+ * fsync(2) is a no-op in the kernel (their contents never reach a disk and vanish with the node),
+ * while the calls still cost ~25 % of a 10-file payload's syscall time. A write(2) that returned is
+ * visible to every reader and survives the agent's crash, which is all a memory target can promise.
+ */
+export function writeNewFileInMemorySync(path: string, contents: Uint8Array, mode: number): void {
+  writeNewFileSync(path, contents, mode, false);
+}
+
+function writeNewFileSync(path: string, contents: Uint8Array, mode: number, fsync: boolean): void {
   const fd = openSync(path, 'wx', 0o600);
   try {
     fchmodSync(fd, mode & PERMISSION_BITS);
@@ -64,27 +78,7 @@ export function writeNewFileDurablySync(path: string, contents: Uint8Array, mode
       if (written <= 0) throw Object.assign(new Error(`short write to ${path}`), { code: 'EIO' });
       offset += written;
     }
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/**
- * writeNewFileDurablySync without the fsync, for memory-backed targets only (tmpfs, ramfs): there
- * fsync(2) is a no-op in the kernel (their contents never reach a disk and vanish with the node),
- * while the calls still cost ~25 % of a 10-file payload's syscall time. A write(2) that returned is
- * visible to every reader and survives the agent's crash, which is all a memory target can promise.
- */
-export function writeNewFileInMemorySync(path: string, contents: Uint8Array, mode: number): void {
-  const fd = openSync(path, 'wx', 0o600);
-  try {
-    fchmodSync(fd, mode & PERMISSION_BITS);
-    for (let offset = 0; offset < contents.byteLength; ) {
-      const written = writeSync(fd, contents, offset, contents.byteLength - offset);
-      if (written <= 0) throw Object.assign(new Error(`short write to ${path}`), { code: 'EIO' });
-      offset += written;
-    }
+    if (fsync) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }

@@ -346,7 +346,7 @@ describe.skipIf(!MOUNT.capable)(`kubelet door, one pod at a time${MOUNT.capable 
         name: 'SecretProviderClass of another provider',
         pod: { secretProviderClass: 'vault-class' },
         code: status.UNKNOWN,
-        details: () => 'provider not found: provider "vault" (secretlet serves provider "aws")',
+        details: (pod: KubeletPod) => `failed to mount secrets store objects for pod ${pod.namespace}/${pod.name}, err: error connecting to provider "vault": provider not found: provider "vault"`,
       },
       {
         // Upstream refuses readonly (step 16) before it looks for the provider's plugin (step 19).

@@ -7,16 +7,22 @@
 import { SecretletError } from '../errors.js';
 import type { ObjectDescriptor } from '../model.js';
 
+/** The provider names the driver looks a plugin socket up for. */
+const PROVIDER_NAME = /^[a-zA-Z0-9_-]{0,30}$/;
+
 export function providerProblem(ref: string, provider: string): SecretletError | undefined {
   if (provider === '') {
     return new SecretletError({ code: 'UNKNOWN', reason: 'ProviderNotSet', field: 'spec.provider', message: `provider not set in ${ref}` });
   }
   if (provider !== 'aws') {
+    // The driver's words when it finds no plugin socket for the provider (driver.md §2.2): secretlet
+    // is the driver, and serves provider "aws" only.
+    const problem = PROVIDER_NAME.test(provider) ? `provider not found: provider "${provider}"` : `invalid provider: provider "${provider}"`;
     return new SecretletError({
       code: 'UNKNOWN',
       reason: 'ProviderNotFound',
       field: 'spec.provider',
-      message: `provider not found: provider "${provider}" (secretlet serves provider "aws")`,
+      message: `error connecting to provider "${provider}": ${problem}`,
     });
   }
   return undefined;

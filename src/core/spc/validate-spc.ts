@@ -197,6 +197,7 @@ export function validateSecretProviderClass(doc: unknown, opts: ValidateSpcOptio
   const provider = text(spec['provider']);
   const providerError = providerProblem(ref, provider);
   if (providerError) errors.push(providerError);
+  if (provider !== '' && provider !== 'aws') report.notes.push(`secretlet serves provider "aws" only; a class of provider "${provider}" needs that provider's own driver`);
 
   const rawParameters = asRecord(spec['parameters']);
   let validated: ValidatedObjects | undefined;

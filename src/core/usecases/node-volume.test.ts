@@ -403,7 +403,15 @@ describe('NodeVolumeService.publish check order (driver.md §1.5)', () => {
     n.catalog.spc = { ...n.catalog.spc, provider: 'vault' };
     const error = await failure(n.service.publish(request()));
     expect({ code: error.code, reason: error.reason }).toEqual({ code: 'UNKNOWN', reason: 'ProviderNotFound' });
+    // The driver's words: its provider lookup fails inside the mount step.
+    expect(error.message).toMatch(/^failed to mount secrets store objects for pod [^,]+, err: error connecting to provider "vault": provider not found: provider "vault"$/);
     expect(n.mounter.mounts).toEqual([]);
     expect(n.source.calls).toBe(0);
+  });
+
+  it('calls a provider name the driver could never look up invalid, as the driver does', async () => {
+    const n = node();
+    n.catalog.spc = { ...n.catalog.spc, provider: 'a/b' };
+    expect((await failure(n.service.publish(request()))).message).toMatch(/err: error connecting to provider "a\/b": invalid provider: provider "a\/b"$/);
   });
 });

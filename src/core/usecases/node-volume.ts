@@ -216,12 +216,16 @@ export class NodeVolumeService {
     const tokens = ctx[ATTR_TOKENS] || req.secrets[ATTR_TOKENS] || '';
     if (tokens !== '') attributes[ATTR_TOKENS] = tokens;
     if (!req.readonly) throw invalidArgument('ReadonlyNotSet', 'Readonly is not true in request', 'readonly');
-    const notServed = providerProblem(ref, spc.provider);
-    if (notServed) throw notServed;
-
-    // Validate everything before anything is mounted.
     const pod = `${namespace}/${podName}`;
     const mountFailed = (e: unknown) => wrapError(e, `failed to mount secrets store objects for pod ${pod}`);
+    const notServed = providerProblem(ref, spc.provider);
+    if (notServed) {
+      // Upstream fails its provider lookup here (step 19), with no error type on the metric.
+      progress.errorType = '';
+      throw mountFailed(notServed);
+    }
+
+    // Validate everything before anything is mounted.
     progress.errorType = 'GRPCProviderError';
     const prepared = await prepareMount({ attributes: JSON.stringify(attributes), targetPath: req.targetPath, permission: '420' }, this.options).catch((e: unknown) => {
       throw mountFailed(e);

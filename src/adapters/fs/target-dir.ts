@@ -4,7 +4,7 @@
  * 3–4), and read back for Secret sync (the driver's `GetMountedFiles`, driver.md §2.5).
  */
 import { mkdirSync } from 'node:fs';
-import { lstat, readFile, readdir, rmdir, stat } from 'node:fs/promises';
+import { lstat, readFile, readdir, rmdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SecretletError } from '../../core/errors.js';
 import { readDataLink } from './atomic-layout.js';
@@ -48,10 +48,14 @@ const MAX_STACKED_UNMOUNTS = 8;
  */
 export async function cleanupTarget(target: string, mounter: VolumeMounter, options: CleanupTargetOptions = {}): Promise<void> {
   let entries: string[] = [];
+  // A regular file where the target should be (a stray write, a broken node): upstream's Glob finds
+  // nothing in it and CleanupMountPoint removes it, so the unpublish succeeds.
+  let isFile = false;
   try {
     entries = await readdir(target);
   } catch (err) {
     if (isNotFound(err)) return;
+    isFile = errnoCode(err) === 'ENOTDIR';
   }
   for (const entry of entries) {
     try {
@@ -64,7 +68,8 @@ export async function cleanupTarget(target: string, mounter: VolumeMounter, opti
     for (let i = 0; i < MAX_STACKED_UNMOUNTS && (await mounter.isMountPoint(target)); i++) {
       await mounter.unmount(target);
     }
-    await rmdir(target);
+    if (isFile) await unlink(target);
+    else await rmdir(target);
   } catch (err) {
     if (isNotFound(err)) return;
     if (err instanceof SecretletError) throw err;

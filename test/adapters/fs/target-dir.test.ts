@@ -70,6 +70,15 @@ describe('cleanupTarget (NodeUnpublishVolume)', () => {
     expect(mounter.calls).toEqual([]);
   });
 
+  it('removes a regular file found where the target should be, as the driver does, and succeeds', async () => {
+    const target = await dirs.make('file-target');
+    await writeFile(target, 'stray');
+    const mounter = new InMemoryVolumeMounter();
+    await cleanupTarget(target, mounter);
+    await expect(stat(target)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(mounter.calls).toEqual([]);
+  });
+
   it('propagates an unmount failure as INTERNAL and keeps the directory for the retry', async () => {
     const target = await dirs.make('mount');
     const mounter = new InMemoryVolumeMounter();

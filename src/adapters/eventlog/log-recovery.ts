@@ -57,7 +57,9 @@ export async function recoverLogDirectory(dir: string): Promise<RecoveredLog> {
     removedFiles.push(segmentAt(segments, -1).name);
     segments = segments.slice(0, -1);
   }
-  await removeDurably(dir, removedFiles);
+  // Nothing is removed or cut until every segment checked out: which segments the snapshot covers
+  // is read from the next segment's name, and a log that turns out corrupt (DATA_LOSS) must be left
+  // exactly as found, for whoever recovers it.
 
   const first = segments[0];
   if (first !== undefined && first.firstSeq > snapSeq + 1) {
@@ -84,10 +86,11 @@ export async function recoverLogDirectory(dir: string): Promise<RecoveredLog> {
     const path = join(dir, last.name);
     const bytes = await readFile(path);
     const scan = scanSegment(bytes, last.firstSeq);
+    if (scan.bad?.followedByGood === true) {
+      throw dataLoss('SegmentCorrupt', `event log segment ${last.name} is corrupt at byte ${scan.bad.offset} (${scan.bad.problem}) and valid records follow`);
+    }
+    await removeDurably(dir, removedFiles);
     if (scan.bad !== undefined) {
-      if (scan.bad.followedByGood) {
-        throw dataLoss('SegmentCorrupt', `event log segment ${last.name} is corrupt at byte ${scan.bad.offset} (${scan.bad.problem}) and valid records follow`);
-      }
       await truncate(path, scan.goodBytes);
       await syncFile(path);
       report.truncatedBytes = bytes.length - scan.goodBytes;
@@ -100,6 +103,7 @@ export async function recoverLogDirectory(dir: string): Promise<RecoveredLog> {
     // appends must continue after the snapshot, in a fresh segment.
     if (scan.lastSeq < snapSeq) segments = [];
   }
+  if (last === undefined) await removeDurably(dir, removedFiles);
   if (segments.length === 0) {
     const fresh: SegmentFile = { firstSeq: lastSeq + 1, name: segmentName(lastSeq + 1) };
     const stale = (await listLogDirectory(dir)).segments.map((s) => s.name);

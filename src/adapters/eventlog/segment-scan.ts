@@ -74,9 +74,22 @@ function stop(
     lines += 1;
     const end = ctx.buf.indexOf(NEWLINE, pos);
     if (end < 0) break;
-    // The first bad line itself never counts; any later valid record means the damage is inside.
-    if (pos !== offset && parseLine(ctx.buf.toString('utf8', pos, end)).ok) followedByGood = true;
+    const line = ctx.buf.toString('utf8', pos, end);
+    // Any later valid record means the damage is inside. So does a valid record inside the first bad
+    // line itself: a record whose newline was damaged runs into the next one, which is intact.
+    if (pos !== offset ? parseLine(line).ok : holdsRecordAfterStart(line)) followedByGood = true;
     pos = end + 1;
   }
   return { records, goodBytes: offset, lastSeq: expected - 1, bad: { problem: ctx.problem, offset, lines, followedByGood } };
+}
+
+/** Every record's line starts like this (sealed-json.ts writes `seq` first). */
+const RECORD_START = '{"seq":';
+
+/** Whether a valid record starts somewhere after the beginning of `line` and runs to its end. */
+function holdsRecordAfterStart(line: string): boolean {
+  for (let at = line.indexOf(RECORD_START, 1); at > 0; at = line.indexOf(RECORD_START, at + 1)) {
+    if (parseLine(line.slice(at)).ok) return true;
+  }
+  return false;
 }

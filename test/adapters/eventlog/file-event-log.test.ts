@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -6,7 +6,8 @@ import { FileEventLog } from '../../../src/adapters/eventlog/file-event-log.js';
 import type { FsyncPolicy } from '../../../src/adapters/eventlog/file-event-log.js';
 import { sealJson } from '../../../src/adapters/eventlog/sealed-json.js';
 import type { LoggedEvent } from '../../../src/core/events/events.js';
-import { serializeState } from '../../../src/core/events/projections.js';
+import { applyEvents, emptyState, serializeState } from '../../../src/core/events/projections.js';
+import { writeSnapshot } from '../../../src/adapters/eventlog/log-directory.js';
 import { restoreState } from '../../../src/core/events/restore.js';
 import { mountPublished, mountScript } from '../../fixtures/eventlog/mount-script.js';
 
@@ -130,6 +131,38 @@ describe('FileEventLog', () => {
     await expect(FileEventLog.open({ dir, fsync: 'always' })).rejects.toMatchObject({ code: 'DATA_LOSS', reason: 'SegmentCorrupt' });
     // Nothing was cut: the evidence is still there for a human.
     expect(await readFile(path, 'utf8')).toBe(lines.join('\n'));
+  });
+
+  it('refuses to open when the newline between the last two records is damaged: the last record is intact', async () => {
+    const log = await openLog();
+    await log.append(mountScript(1, 5));
+    await closeLog(log);
+    const path = await onlySegment();
+    const bytes = await readFile(path);
+    // The newline ending the fourth record becomes a space: two records on one line, the fifth whole.
+    bytes[bytes.lastIndexOf(0x0a, bytes.length - 2)] = 0x20;
+    await writeFile(path, bytes);
+    await expect(FileEventLog.open({ dir, fsync: 'always' })).rejects.toMatchObject({ code: 'DATA_LOSS', reason: 'SegmentCorrupt' });
+    expect((await readFile(path)).equals(bytes)).toBe(true);
+  });
+
+  it('leaves a corrupt log exactly as found: nothing removed before the corruption is found', async () => {
+    const log = await openLog({ maxSegmentBytes: 2000 });
+    const records: LoggedEvent[] = [];
+    for (const event of mountScript(3, 12)) records.push(...(await log.append([event])));
+    await closeLog(log);
+    const segments = await segmentFiles();
+    expect(segments.length).toBeGreaterThan(2);
+    // The second segment renamed one seq too early, and a snapshot ending just before that name:
+    // the first segment looks covered by the snapshot, though its last record is not in it.
+    const second = segments[1] ?? '';
+    const secondSeq = Number(/events-(\d+)/.exec(second)?.[1]);
+    const renamed = second.replace(/\d+/, String(secondSeq - 1).padStart(/\d+/.exec(second)?.[0].length ?? 0, '0'));
+    await rename(join(dir, second), join(dir, renamed));
+    await writeSnapshot(dir, applyEvents(emptyState(), records.filter((r) => r.seq <= secondSeq - 2)));
+    const before = (await readdir(dir)).sort();
+    await expect(FileEventLog.open({ dir, fsync: 'always' })).rejects.toMatchObject({ code: 'DATA_LOSS' });
+    expect((await readdir(dir)).sort()).toEqual(before);
   });
 
   it('refuses to open when a whole earlier segment is missing', async () => {

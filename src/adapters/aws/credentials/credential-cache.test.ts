@@ -3,6 +3,7 @@ import { SecretletError } from '../../../core/errors.js';
 import type { AwsIdentity } from '../../../core/model.js';
 import { CountingObserver } from '../observer.js';
 import { ManualClock, identityFor } from '../testing/fakes.js';
+import { fallsOver } from '../../../core/mount/mount-job.js';
 import { CredentialCache } from './credential-cache.js';
 import type { AwsCredentials, CredentialProvider, ObtainRequest } from './types.js';
 
@@ -30,6 +31,10 @@ class GatedProvider implements CredentialProvider {
   /** Fails every waiting call as STS or the Pod Identity agent does when it is down. */
   failAll(): void {
     for (const w of this.#waiting.splice(0)) w.reject(new SecretletError({ code: 'UNAVAILABLE', reason: 'ServiceUnavailable', message: 'STS is unavailable' }));
+  }
+  /** Fails every waiting call as STS or the Pod Identity agent does when it refuses the identity. */
+  denyAll(): void {
+    for (const w of this.#waiting.splice(0)) w.reject(new SecretletError({ code: 'PERMISSION_DENIED', reason: 'AccessDenied', message: 'Not authorized to perform sts:AssumeRoleWithWebIdentity' }));
   }
   get waiting(): number {
     return this.#waiting.length;
@@ -62,6 +67,17 @@ describe('CredentialCache', () => {
     await cache.acquire(a, 'us-east-1');
     expect(provider.calls).toHaveLength(1);
     expect(observer.snapshot()).toMatchObject({ credentialMisses: 2, credentialHits: 1 });
+  });
+
+  it("tells a refusal of credentials apart from a fetch's AccessDenied, so it does not fall over to another region", async () => {
+    const { provider, cache } = setup();
+    const pending = cache.acquire(identityFor({ namespace: 'ns', serviceAccount: 'app', podUid: 'p1' }), 'us-east-1');
+    await settle();
+    provider.denyAll();
+    const refused = await pending.catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'PERMISSION_DENIED', reason: 'CredentialsDenied', message: 'Not authorized to perform sts:AssumeRoleWithWebIdentity' });
+    expect(fallsOver(refused as SecretletError)).toBe(false);
+    expect(fallsOver(new SecretletError({ code: 'PERMISSION_DENIED', reason: 'AccessDenied', message: 'GetSecretValue denied' }))).toBe(true);
   });
 
   it('keeps identities and regions apart', async () => {

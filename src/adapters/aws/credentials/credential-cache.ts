@@ -183,7 +183,7 @@ export class CredentialCache {
       })
       .catch((e: unknown) => {
         entry.refreshFailedAt = this.#clock.now();
-        throw e;
+        throw credentialFailure(e);
       })
       .finally(() => {
         this.#inFlight.delete(key);
@@ -191,4 +191,16 @@ export class CredentialCache {
     this.#inFlight.set(key, call);
     return call;
   }
+}
+
+/**
+ * A refusal to hand out credentials (STS's AccessDenied for the role's trust policy, the Pod Identity
+ * agent's 403 for a service account without an association) belongs to the identity, not to a
+ * region: ASCP obtains every region's credentials before it fetches anything and fails the mount on
+ * any refusal. So it is told apart from a fetch's AccessDenied, which does fall over to the failover
+ * region (mount-job.ts `fallsOver`): asking there would only ask the same trust policy or agent again.
+ */
+function credentialFailure(e: unknown): unknown {
+  if (!(e instanceof SecretletError) || e.code !== 'PERMISSION_DENIED') return e;
+  return new SecretletError({ code: e.code, reason: 'CredentialsDenied', message: e.message, ...(e.field === undefined ? {} : { field: e.field }), cause: e });
 }

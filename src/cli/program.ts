@@ -72,10 +72,7 @@ function serveCommand(upstreamNotes: readonly string[], run: CommandRunners['ser
     const opt = new Option(flagSyntax(f), `${f.description} (default: ${f.defaultText})`).env(f.env);
     if (f.kind === 'number') opt.argParser(integerFlag(f.flag));
     if (f.kind === 'switch' || f.kind === 'boolean') {
-      opt.argParser((v) => {
-        if (v !== 'true' && v !== 'false') throw new Error(`--${f.flag} must be true or false (got "${v}")`);
-        return v === 'true';
-      });
+      opt.argParser((v) => booleanOption(v, `--${f.flag}`));
     }
     // A bare `--flag` means true. Its value stays optional rather than absent: commander sets a
     // valueless option from its environment variable whatever the value, so FOO=false would turn it on.

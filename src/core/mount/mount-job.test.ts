@@ -143,6 +143,18 @@ describe('runMountJob', () => {
     expect(out.fetched).toEqual([{ index: 0, region: 'us-west-2', version: 'us-west-2-v' }]);
   });
 
+  it("words a failure of the pod's identity as ASCP's credential step does: the region and the error, no object", async () => {
+    const noRole = new SecretletError({ code: 'FAILED_PRECONDITION', reason: 'IamRoleMissing', field: 'csi.storage.k8s.io/serviceAccount.name', message: 'An IAM role must be associated with service account sa (namespace: ns)' });
+    const source = new FakeSecretSource(() => err(noRole));
+    const e = await failure(runMountJob(planOf('- objectName: a\n  objectType: secretsmanager\n'), { source, identity }));
+    expect({ code: e.code, reason: e.reason, field: e.field, message: e.message }).toEqual({
+      code: 'FAILED_PRECONDITION',
+      reason: 'IamRoleMissing',
+      field: 'csi.storage.k8s.io/serviceAccount.name',
+      message: 'us-east-1: An IAM role must be associated with service account sa (namespace: ns)',
+    });
+  });
+
   it('a decryption failure stays fatal (modeled in ASCP): no failover', async () => {
     const kms = new SecretletError({ code: 'PERMISSION_DENIED', reason: 'DecryptionFailure', message: 'DecryptionFailure: key disabled' });
     const source = new FakeSecretSource((region, r) => (region === 'us-east-1' ? err(kms) : found(region, r)));

@@ -30,6 +30,7 @@ import type { Result } from '../result.js';
 import { JMES_PATH_FAILED, extractJmes } from '../render/jmes.js';
 import { renderFiles } from '../render/render-files.js';
 import { objectRequestFor } from './object-requests.js';
+import { ATTR_SERVICE_ACCOUNT_NAME } from '../spc/attributes.js';
 
 export interface MountJobDeps {
   source: SecretSource;
@@ -111,6 +112,11 @@ function fetchError(d: ObjectDescriptor, attempts: ReadonlyArray<{ region: strin
   if (last === undefined) throw new Error('fetchError needs at least one attempt');
   const where = `objects[${d.index}]`;
   const causes = attempts.map((a) => `${a.region}: ${a.error.message}`).join('; failover ');
+  // The pod's identity failed (no role on its service account, a refused or expired token): no
+  // object is at fault. Worded as ASCP's credential step words it, `<region>: <error>`.
+  if (last.error.field === ATTR_SERVICE_ACCOUNT_NAME) {
+    return new SecretletError({ code: last.error.code, reason: last.error.reason, field: last.error.field, message: causes, cause: last.error });
+  }
   return new SecretletError({
     code: last.error.code,
     reason: last.error.reason,

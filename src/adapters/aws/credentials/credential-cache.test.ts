@@ -75,7 +75,8 @@ describe('CredentialCache', () => {
     await settle();
     provider.denyAll();
     const refused = await pending.catch((e: unknown) => e);
-    expect(refused).toMatchObject({ code: 'PERMISSION_DENIED', reason: 'CredentialsDenied', message: 'Not authorized to perform sts:AssumeRoleWithWebIdentity' });
+    // The identity's failure, whichever object asked: it names the pod's service account.
+    expect(refused).toMatchObject({ code: 'PERMISSION_DENIED', reason: 'CredentialsDenied', field: 'csi.storage.k8s.io/serviceAccount.name', message: 'Not authorized to perform sts:AssumeRoleWithWebIdentity' });
     expect(fallsOver(refused as SecretletError)).toBe(false);
     expect(fallsOver(new SecretletError({ code: 'PERMISSION_DENIED', reason: 'AccessDenied', message: 'GetSecretValue denied' }))).toBe(true);
   });

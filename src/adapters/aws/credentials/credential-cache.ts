@@ -18,6 +18,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import { SecretletError } from '../../../core/errors.js';
+import { ATTR_SERVICE_ACCOUNT_NAME } from '../../../core/spc/attributes.js';
 import type { AuthMode, AwsIdentity } from '../../../core/model.js';
 import type { Clock } from '../../../core/ports/clock.js';
 import type { AwsCallObserver } from '../observer.js';
@@ -87,8 +88,20 @@ export class CredentialCache {
     this.#entries = new LRUCache({ max: options.maxEntries ?? 1000 });
   }
 
-  /** Credentials for `identity` in `region`, from the cache when they are fresh. */
+  /**
+   * Credentials for `identity` in `region`, from the cache when they are fresh. A failure names the
+   * pod's service account as its field: it is the identity's, whichever object asked (mount-job.ts
+   * words it as ASCP's credential step does, `<region>: <error>`).
+   */
   async acquire(identity: AwsIdentity, region: string): Promise<CredentialLease> {
+    try {
+      return await this.#acquire(identity, region);
+    } catch (e) {
+      throw identityFailure(e);
+    }
+  }
+
+  async #acquire(identity: AwsIdentity, region: string): Promise<CredentialLease> {
     const claims = checkTokenNamesIdentity(identity, this.#clock.now());
     const provider = this.#providers[identity.mode];
     if (!provider) {
@@ -203,4 +216,9 @@ export class CredentialCache {
 function credentialFailure(e: unknown): unknown {
   if (!(e instanceof SecretletError) || e.code !== 'PERMISSION_DENIED') return e;
   return new SecretletError({ code: e.code, reason: 'CredentialsDenied', message: e.message, ...(e.field === undefined ? {} : { field: e.field }), cause: e });
+}
+
+function identityFailure(e: unknown): unknown {
+  if (!(e instanceof SecretletError) || e.field !== undefined) return e;
+  return new SecretletError({ code: e.code, reason: e.reason, message: e.message, field: ATTR_SERVICE_ACCOUNT_NAME, cause: e });
 }

@@ -5,25 +5,11 @@
  * policy, scheduler and, on create, its Pending phase). Kept apart from the store so the store stays
  * about versions and conflicts.
  */
-import { dns1123SubdomainErrors } from '../../core/secrets/kube-names.js';
+import { dns1123LabelErrors, dns1123SubdomainErrors } from '../../core/secrets/kube-names.js';
 import { invalidValue } from './field-errors.js';
 import { invalidFields } from './status.js';
 import type { ResourceType } from './resources.js';
 import type { KubeObject } from './types.js';
-
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
-/** validation.IsDNS1123Label, with apimachinery's messages. */
-function dns1123LabelErrors(value: string): string[] {
-  const errors: string[] = [];
-  if (value.length > 63) errors.push('must be no more than 63 characters');
-  if (!DNS_LABEL.test(value)) {
-    errors.push(
-      "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
-    );
-  }
-  return errors;
-}
 
 /**
  * Namespaces are DNS labels (ValidateNamespaceName), other names DNS subdomains; each failed rule

@@ -63,18 +63,13 @@ function setFlag(args: string[], flag: string, value: string | undefined): strin
   return next;
 }
 
-function dropNodesRule(clusterRole: KubeObject): void {
+/** Removes the ClusterRole's rules on core `resource` alone; returns how many it removed. */
+function dropCoreRule(clusterRole: KubeObject, resource: string): number {
   const rules = clusterRole['rules'] as PolicyRule[] | undefined;
   if (!Array.isArray(rules)) throw missing('ClusterRole secretlet rules');
-  clusterRole['rules'] = rules.filter((r) => !(r.resources?.length === 1 && r.resources[0] === 'nodes' && (r.apiGroups ?? ['']).includes('')));
-}
-
-function dropSecretsRule(clusterRole: KubeObject): void {
-  const rules = clusterRole['rules'] as PolicyRule[] | undefined;
-  if (!Array.isArray(rules)) throw missing('ClusterRole secretlet rules');
-  const kept = rules.filter((r) => !(r.resources?.length === 1 && r.resources[0] === 'secrets' && (r.apiGroups ?? ['']).includes('')));
-  if (kept.length === rules.length) throw missing('the ClusterRole rule on secrets');
+  const kept = rules.filter((r) => !(r.resources?.length === 1 && r.resources[0] === resource && (r.apiGroups ?? ['']).includes('')));
   clusterRole['rules'] = kept;
+  return rules.length - kept.length;
 }
 
 const KUBELET_ROOT = '/var/lib/kubelet';
@@ -117,7 +112,7 @@ export function customizeManifests(input: readonly KubeObject[], options: Compil
     agent.args = setFlag(agent.args, 'region', region);
     // With a fixed default region the agent never falls back to the node's region label (ASCP
     // drops the same permission when awsRegion is set).
-    if (region !== undefined) dropNodesRule(find(objects, 'ClusterRole', AGENT));
+    if (region !== undefined) dropCoreRule(find(objects, 'ClusterRole', AGENT), 'nodes');
   }
   if (options.rotationInterval !== undefined) agent.args = setFlag(agent.args, 'rotation-interval', options.rotationInterval);
   if (options.logLevel !== undefined) agent.args = setFlag(agent.args, 'log-level', options.logLevel);
@@ -131,7 +126,7 @@ export function customizeManifests(input: readonly KubeObject[], options: Compil
   }
   if (options.syncSecrets === false) {
     agent.args = setFlag(agent.args, 'sync-secrets', 'false');
-    dropSecretsRule(find(objects, 'ClusterRole', AGENT));
+    if (dropCoreRule(find(objects, 'ClusterRole', AGENT), 'secrets') === 0) throw missing('the ClusterRole rule on secrets');
   }
   if (options.kubeletRootDir !== undefined && options.kubeletRootDir !== KUBELET_ROOT) {
     const ds = find(objects, 'DaemonSet', AGENT) as KubeObject & { spec: { template: { spec: unknown } } };

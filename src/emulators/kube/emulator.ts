@@ -36,6 +36,12 @@ export interface KubeEmulatorOptions {
    * @default true
    */
   tls?: boolean;
+  /**
+   * Over TLS, offer HTTP/2 next to HTTP/1.1, as a real API server does (kubectl and the agent take
+   * it). false serves HTTP/1.1 only, as some proxies in front of an API server do.
+   * @default true
+   */
+  http2?: boolean;
 }
 
 export interface MintServiceAccountTokenOptions {
@@ -120,6 +126,7 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
     counters,
     token,
     ...(tls === undefined ? {} : { tls }),
+    ...(options.http2 === undefined ? {} : { http2: options.http2 }),
     get issuer(): TokenIssuer {
       if (issuerSlot.current === undefined) throw new Error('token issuer used before the emulator listened');
       return issuerSlot.current;

@@ -7,9 +7,9 @@
  * schema's types (422 `spec.provider: Invalid value: "integer": spec.provider in body must be of
  * type string: "integer"`), as the CRD strategy validates them.
  */
-import type { ServerResponse } from 'node:http';
 import { typeInvalid } from './field-errors.js';
 import type { FieldError } from './field-errors.js';
+import type { ApiResponse } from './http-exchange.js';
 import type { FieldValidation } from './request-options.js';
 import type { ResourceType } from './resources.js';
 import { schemaOf } from './schemas.js';
@@ -96,7 +96,7 @@ function strictText(unknown: readonly string[]): string {
 }
 
 /** Appends one `Warning: 299 - "<text>"` header, as the API server adds each warning. */
-export function addWarning(res: ServerResponse, text: string): void {
+export function addWarning(res: ApiResponse, text: string): void {
   const previous = res.getHeader('Warning');
   const list = previous === undefined ? [] : Array.isArray(previous) ? previous : [String(previous)];
   res.setHeader('Warning', [...list, `299 - ${JSON.stringify(text)}`]);
@@ -107,7 +107,7 @@ export function addWarning(res: ServerResponse, text: string): void {
  * the result of a PATCH, whose strict error is the bare decoding error (handlers/patch.go); a
  * create or update names the kind (`Secret in version "v1" cannot be handled as a Secret: ...`).
  */
-export function checkFields(options: { type: ResourceType; obj: KubeObject; mode: FieldValidation; patch: boolean; res: ServerResponse }): void {
+export function checkFields(options: { type: ResourceType; obj: KubeObject; mode: FieldValidation; patch: boolean; res: ApiResponse }): void {
   const { type, obj, mode, patch, res } = options;
   const unknown = pruneUnknownFields(type, obj);
   if (unknown.length === 0 || mode === 'Ignore') return;

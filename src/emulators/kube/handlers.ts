@@ -5,10 +5,10 @@
  * Each returns the code and body the API server would, or streams (watch). Objects leave in the
  * version the URL asked for (the store keeps the storage version).
  */
-import type { ServerResponse } from 'node:http';
 import { prepareForCreate } from './defaults.js';
 import { deleteCollection, deleteObject } from './delete-handler.js';
 import { checkFields } from './field-validation.js';
+import type { ApiResponse } from './http-exchange.js';
 import { pageOf } from './paging.js';
 import { applyJsonPatch, applyMergePatch } from './patch.js';
 import type { ResourceType } from './resources.js';
@@ -35,7 +35,7 @@ export interface ResourceRequest {
   /** Media type of the body, without parameters. */
   contentType: string;
   body: unknown;
-  res: ServerResponse;
+  res: ApiResponse;
   /** dryRun and fieldValidation, validated (set by handleResource for writes). */
   options?: WriteRequestOptions;
 }

@@ -5,13 +5,14 @@
  * discovery and OpenAPI documents, and dispatch of resource URLs to the handlers with counting.
  */
 import { createServer as createHttpServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createSecureServer } from 'node:http2';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
 import { mediaType, parseBody } from './body.js';
 import type { RequestCounters } from './counters.js';
 import { apiGroupDocument, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
 import { handleResource } from './handlers.js';
+import type { ApiRequest, ApiResponse } from './http-exchange.js';
 import type { HandlerDeps } from './handlers.js';
 import { openApiV3Document, openApiV3Index } from './openapi.js';
 import { parseResourcePath, verbOf } from './routes.js';
@@ -27,15 +28,21 @@ export interface KubeApiServerOptions extends HandlerDeps {
   token: string;
   /** Serve HTTPS with this certificate; plain HTTP when absent. */
   tls?: { certPem: string; keyPem: string };
+  /**
+   * Over TLS, offer HTTP/2 as well as HTTP/1.1 (ALPN), as a real API server does; false serves
+   * HTTP/1.1 only, like a server behind a proxy that does not speak HTTP/2.
+   * @default true
+   */
+  http2?: boolean;
 }
 
-function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
+function sendJson(res: ApiResponse, code: number, body: unknown, contentType = 'application/json'): void {
   const text = JSON.stringify(body);
   res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+function readBody(req: ApiRequest): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -47,21 +54,27 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 export class KubeApiServer {
   readonly #deps: KubeApiServerOptions;
   readonly #server: Server;
+  /** Open connections, so `close()` can end them: the HTTP/2 server has no `closeAllConnections`. */
+  readonly #sockets = new Set<Socket>();
   #paused = false;
 
   constructor(options: KubeApiServerOptions) {
     this.#deps = options;
-    const listener = (req: IncomingMessage, res: ServerResponse): void => {
+    const listener = (req: ApiRequest, res: ApiResponse): void => {
       this.#handle(req, res).catch((err: unknown) => {
         if (!res.headersSent) sendJson(res, 500, toStatus(err));
         else res.end();
       });
     };
-    this.#server =
-      options.tls === undefined
-        ? createHttpServer(listener)
-        : createHttpsServer({ cert: options.tls.certPem, key: options.tls.keyPem }, listener);
-    this.#server.on('connection', () => options.counters.recordConnection());
+    const tls = options.tls;
+    if (tls === undefined) this.#server = createHttpServer(listener);
+    else if (options.http2 === false) this.#server = createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, listener);
+    else this.#server = createSecureServer({ cert: tls.certPem, key: tls.keyPem, allowHTTP1: true }, listener);
+    this.#server.on('connection', (socket: Socket) => {
+      options.counters.recordConnection();
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+    });
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {
@@ -87,11 +100,11 @@ export class KubeApiServer {
     this.#deps.streams.closeAll();
     await new Promise<void>((resolve) => {
       this.#server.close(() => resolve());
-      this.#server.closeAllConnections();
+      for (const socket of this.#sockets) socket.destroy();
     });
   }
 
-  #authenticated(req: IncomingMessage): boolean {
+  #authenticated(req: ApiRequest): boolean {
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) return false;
@@ -100,7 +113,7 @@ export class KubeApiServer {
     return presented === this.#deps.token || this.#deps.issuer.verify(presented, API_AUDIENCE) !== undefined;
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async #handle(req: ApiRequest, res: ApiResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://emulator');
     if (this.#paused) return sendJson(res, 503, toStatus(unavailable()));
     if (this.#servePublic(url.pathname, res)) return;
@@ -137,7 +150,7 @@ export class KubeApiServer {
   }
 
   /** Endpoints a real cluster serves without credentials: health and service account issuer discovery. */
-  #servePublic(pathname: string, res: ServerResponse): boolean {
+  #servePublic(pathname: string, res: ApiResponse): boolean {
     switch (pathname) {
       case '/.well-known/openid-configuration':
         sendJson(res, 200, this.#deps.issuer.openIdConfiguration());
@@ -159,7 +172,7 @@ export class KubeApiServer {
     }
   }
 
-  #serveDiscovery(pathname: string, req: IncomingMessage, res: ServerResponse): boolean {
+  #serveDiscovery(pathname: string, req: ApiRequest, res: ApiResponse): boolean {
     const trimmed = pathname.replace(/\/+$/, '');
     const segments = trimmed.split('/').filter((s) => s !== '');
     let body: Record<string, unknown> | undefined;

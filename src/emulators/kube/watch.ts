@@ -5,7 +5,7 @@
  * exists now. Like the API server, an object that stops matching the selector is reported DELETED
  * and one that starts matching ADDED, so informers' caches stay exact.
  */
-import type { ServerResponse } from 'node:http';
+import type { ApiResponse } from './http-exchange.js';
 import type { ResourceType } from './resources.js';
 import type { Selector } from './selectors.js';
 import { badRequest, expired, toStatus } from './status.js';
@@ -62,16 +62,17 @@ function translate(event: StoreEvent, request: WatchRequest): WireEvent | undefi
 }
 
 /** Serves one watch until the client goes away, the timeout passes, or `streams.closeAll()`. */
-export function serveWatch(options: { store: ObjectStore; streams: WatchStreams; request: WatchRequest; res: ServerResponse }): void {
+export function serveWatch(options: { store: ObjectStore; streams: WatchStreams; request: WatchRequest; res: ApiResponse }): void {
   const { store, streams, request, res } = options;
   const rvText = request.resourceVersion;
   const fromNow = rvText === '' || rvText === '0';
   const fromVersion = Number(rvText);
   if (!fromNow && (!Number.isInteger(fromVersion) || fromVersion < 0)) throw badRequest(`invalid resourceVersion "${rvText}"`);
 
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  // No Content-Length: HTTP/1.1 sends the stream chunked by itself; HTTP/2 has no Transfer-Encoding at all.
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
   // Send the headers now: clients consider the watch established only once they arrive.
-  res.flushHeaders();
+  res.flushHeaders?.();
   const send = (event: WireEvent): void => {
     if (!res.writableEnded) res.write(`${JSON.stringify(event)}\n`);
   };

@@ -9,14 +9,19 @@
  * them a new connection on the API server. `PooledKubeConfig` hands the client one keep-alive agent
  * per distinct TLS configuration instead, with a bounded number of sockets so a burst queues here
  * rather than opening hundreds of connections. Proxied clusters keep the library's own agents.
+ *
+ * The API clients it makes send over HTTP/2 where the server offers it (http2-transport.ts), with
+ * that pooled agent naming the TLS configuration; the agent's own sockets carry what stays on
+ * HTTP/1.1 (informer watches, servers without HTTP/2).
  */
 import { createHash } from 'node:crypto';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { AgentOptions } from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
-import type { RequestContext } from '@kubernetes/client-node';
+import { IsomorphicFetchHttpLibrary, KubeConfig, ServerConfiguration, createConfiguration, wrapHttpLibrary } from '@kubernetes/client-node';
+import type { ApiConstructor, ApiType, RequestContext } from '@kubernetes/client-node';
 import { invalidArgument } from '../../core/errors.js';
+import { Http2Transport } from './http2-transport.js';
 
 /** Concurrent connections to the API server per TLS configuration; more requests wait for a socket. */
 export const API_SERVER_SOCKETS = 16;
@@ -25,6 +30,19 @@ export class PooledKubeConfig extends KubeConfig {
   readonly #agents = new Map<string, HttpAgent>();
   /** The TLS fields of the last request and their key: nearly every request repeats them. */
   #last: { parts: unknown[]; key: string } | undefined;
+  readonly #http2 = new Http2Transport(new IsomorphicFetchHttpLibrary());
+
+  /** The library's client, sending through the HTTP/2 transport unless the cluster is proxied or plain http. */
+  override makeApiClient<T extends ApiType>(apiClientType: ApiConstructor<T>): T {
+    const cluster = this.getCurrentCluster();
+    if (cluster === null || cluster.proxyUrl !== undefined || !cluster.server.startsWith('https:')) return super.makeApiClient(apiClientType);
+    const config = createConfiguration({
+      baseServer: new ServerConfiguration(cluster.server, {}),
+      authMethods: { default: this },
+      httpApi: wrapHttpLibrary(this.#http2),
+    });
+    return new apiClientType(config);
+  }
 
   override async applySecurityAuthentication(context: RequestContext): Promise<void> {
     await super.applySecurityAuthentication(context);
@@ -62,6 +80,7 @@ export class PooledKubeConfig extends KubeConfig {
 
   /** Closes the pooled connections (the agent's shutdown). */
   closeConnections(): void {
+    this.#http2.close();
     for (const agent of this.#agents.values()) agent.destroy();
     this.#agents.clear();
   }

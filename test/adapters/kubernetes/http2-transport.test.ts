@@ -1,0 +1,207 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createSecureServer } from 'node:http2';
+import type { Http2SecureServer } from 'node:http2';
+import { Agent as HttpsAgent } from 'node:https';
+import { createConnection, createServer } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { CoreV1Api, HttpMethod, IsomorphicFetchHttpLibrary, RequestContext } from '@kubernetes/client-node';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { API_SERVER_SOCKETS, loadKubeConfig } from '../../../src/adapters/kubernetes/kube-config.js';
+import { kubeError } from '../../../src/adapters/kubernetes/kube-errors.js';
+import { Http2Transport } from '../../../src/adapters/kubernetes/http2-transport.js';
+import { startKubeEmulator } from '../../../src/emulators/kube/index.js';
+import type { KubeEmulator } from '../../../src/emulators/kube/index.js';
+import { selfSignedCertificate } from '../../../src/emulators/kube/x509.js';
+import { REPO_ROOT as ROOT } from '../../support/paths.js';
+
+/** What `promise` rejects with; fulfilling fails the test. */
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a rejection');
+}
+
+async function emulatorWithKubeconfig(http2: boolean): Promise<{ emulator: KubeEmulator; path: string; dir: string }> {
+  const emulator = await startKubeEmulator({ http2 });
+  const dir = await mkdtemp(join(tmpdir(), 'secretlet-h2-'));
+  const path = join(dir, 'kubeconfig');
+  await emulator.writeKubeconfig(path);
+  return { emulator, path, dir };
+}
+
+describe('API calls over HTTP/2 against the local API server', () => {
+  let env: Awaited<ReturnType<typeof emulatorWithKubeconfig>>;
+  beforeAll(async () => {
+    env = await emulatorWithKubeconfig(true);
+  });
+  afterAll(async () => {
+    await env.emulator.stop();
+    await rm(env.dir, { recursive: true, force: true });
+  });
+
+  it('sends a burst of 100 concurrent calls as streams of one connection', async () => {
+    const kc = loadKubeConfig(env.path);
+    env.emulator.counters.reset();
+    const core = kc.makeApiClient(CoreV1Api);
+    await Promise.all(Array.from({ length: 100 }, () => core.readNamespace({ name: 'default' })));
+    expect(env.emulator.counters.total()).toBe(100);
+    expect(env.emulator.counters.connections()).toBe(1);
+    kc.closeConnections();
+  });
+
+  it('writes objects and keeps the API server status and message of a failed call', async () => {
+    const kc = loadKubeConfig(env.path);
+    const core = kc.makeApiClient(CoreV1Api);
+    await core.createNamespacedServiceAccount({ namespace: 'default', body: { metadata: { name: 'over-h2' } } });
+    expect(env.emulator.get('v1', 'ServiceAccount', 'default', 'over-h2')?.metadata.name).toBe('over-h2');
+    const err = kubeError(undefined, await rejection(core.readNamespace({ name: 'nope' })));
+    expect(err.code).toBe('NOT_FOUND');
+    expect(err.message).toBe('namespaces "nope" not found');
+    kc.closeConnections();
+  });
+});
+
+describe('API calls to a server that offers only HTTP/1.1', () => {
+  let env: Awaited<ReturnType<typeof emulatorWithKubeconfig>>;
+  beforeAll(async () => {
+    env = await emulatorWithKubeconfig(false);
+  });
+  afterAll(async () => {
+    await env.emulator.stop();
+    await rm(env.dir, { recursive: true, force: true });
+  });
+
+  it('go over the HTTP/1.1 connection pool, every one answered', async () => {
+    const kc = loadKubeConfig(env.path);
+    env.emulator.counters.reset();
+    const core = kc.makeApiClient(CoreV1Api);
+    const answers = await Promise.all(Array.from({ length: 40 }, () => core.readNamespace({ name: 'default' })));
+    expect(answers.every((ns) => ns.metadata?.name === 'default')).toBe(true);
+    expect(env.emulator.counters.total()).toBe(40);
+    // More than one connection: HTTP/1.1 carries one request at a time per connection.
+    expect(env.emulator.counters.connections()).toBeGreaterThan(1);
+    expect(env.emulator.counters.connections()).toBeLessThanOrEqual(API_SERVER_SOCKETS + 1); // + the refused HTTP/2 attempt
+    kc.closeConnections();
+  });
+});
+
+describe('Http2Transport against a bare HTTP/2 server', () => {
+  const cert = selfSignedCertificate({ commonName: 'h2-test', hosts: ['127.0.0.1'] });
+  const agent = new HttpsAgent({ ca: cert.certPem });
+  const closers: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const close of closers.splice(0)) await close();
+  });
+
+  async function listen(server: Server | Http2SecureServer): Promise<number> {
+    const sockets = new Set<Socket>();
+    server.on('connection', (s: Socket) => {
+      sockets.add(s);
+      s.once('close', () => sockets.delete(s));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const s of sockets) s.destroy();
+          server.close(() => resolve());
+        }),
+    );
+    return (server.address() as AddressInfo).port;
+  }
+
+  function get(port: number, signal?: AbortSignal): RequestContext {
+    const request = new RequestContext(`https://127.0.0.1:${port}/api/v1/namespaces/default`, HttpMethod.GET);
+    request.setAgent(agent);
+    if (signal !== undefined) request.setSignal(signal);
+    return request;
+  }
+
+  it('never has more streams open than the server allows; the rest wait and are answered', async () => {
+    let open = 0;
+    let peak = 0;
+    const server = createSecureServer({ cert: cert.certPem, key: cert.keyPem, settings: { maxConcurrentStreams: 3 } }, (_req, res) => {
+      open += 1;
+      peak = Math.max(peak, open);
+      setImmediate(() => {
+        open -= 1;
+        res.end('{"kind":"Namespace"}');
+      });
+    });
+    const port = await listen(server);
+    const transport = new Http2Transport(new IsomorphicFetchHttpLibrary());
+    const answers = await Promise.all(Array.from({ length: 30 }, () => transport.send(get(port))));
+    expect(answers.map((a) => a.httpStatusCode)).toEqual(Array(30).fill(200));
+    expect(await answers[0]?.body.text()).toBe('{"kind":"Namespace"}');
+    expect(peak).toBe(3);
+    transport.close();
+  });
+
+  it('drops a connection whose server stops answering once a ping goes unanswered, and reconnects for the next call', async () => {
+    const server = createSecureServer({ cert: cert.certPem, key: cert.keyPem }, (req, res) => {
+      if (req.url.endsWith('/default')) res.end('{}');
+    });
+    const port = await listen(server);
+    // A TCP relay that can stop passing bytes: a connection that is open but dead, as after a network partition.
+    let silent = false;
+    const relay = createServer((client) => {
+      const upstream = createConnection(port, '127.0.0.1');
+      client.on('data', (d) => silent || upstream.write(d));
+      upstream.on('data', (d) => silent || client.write(d));
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+      client.on('close', () => upstream.destroy());
+    });
+    const relayPort = await listen(relay);
+    const transport = new Http2Transport(new IsomorphicFetchHttpLibrary(), { pingAfterMs: 20, pingTimeoutMs: 40 });
+
+    expect((await transport.send(get(relayPort))).httpStatusCode).toBe(200);
+    silent = true;
+    const err = await rejection(transport.send(get(relayPort)));
+    expect(err).toMatchObject({ code: 'ETIMEDOUT' });
+    expect(String(err)).toContain('did not answer an HTTP/2 ping');
+    silent = false;
+    expect((await transport.send(get(relayPort))).httpStatusCode).toBe(200);
+    transport.close();
+  });
+
+  it('keeps a process that holds nothing else alive until the whole body has arrived', async () => {
+    // Headers now, the body a little later: the connection must stay referenced in between.
+    const server = createSecureServer({ cert: cert.certPem, key: cert.keyPem }, (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"kind":');
+      setTimeout(() => res.end('"Namespace"}'), 100);
+    });
+    const port = await listen(server);
+    const dir = await mkdtemp(join(tmpdir(), 'secretlet-h2-ca-'));
+    closers.push(() => rm(dir, { recursive: true, force: true }));
+    await writeFile(join(dir, 'ca.pem'), cert.certPem);
+    const script = join(ROOT, 'test/fixtures/http2-one-call.ts');
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script, `https://127.0.0.1:${port}/api/v1/namespaces/default`, join(dir, 'ca.pem')], { cwd: ROOT });
+    expect(stdout).toBe('200 {"kind":"Namespace"}\n');
+  });
+
+  it('ends the stream of an aborted call and rejects it as aborted', async () => {
+    let closedByClient: () => void = () => undefined;
+    const streamClosed = new Promise<void>((resolve) => (closedByClient = resolve));
+    const server = createSecureServer({ cert: cert.certPem, key: cert.keyPem }, (req) => {
+      req.stream.once('close', () => closedByClient()); // never answered
+    });
+    const port = await listen(server);
+    const transport = new Http2Transport(new IsomorphicFetchHttpLibrary());
+    const controller = new AbortController();
+    const pending = transport.send(get(port, controller.signal));
+    await new Promise<void>((resolve) => server.once('stream', () => setImmediate(resolve)));
+    controller.abort();
+    expect(await rejection(pending)).toMatchObject({ name: 'AbortError' });
+    await streamClosed;
+    transport.close();
+  });
+});

@@ -144,6 +144,33 @@ describe('Http2Transport against a bare HTTP/2 server', () => {
     transport.close();
   });
 
+  it('resends on a new connection the calls a GOAWAY left unprocessed, as an API server with --goaway-chance sends', async () => {
+    let connections = 0;
+    const server = createSecureServer({ cert: cert.certPem, key: cert.keyPem });
+    server.on('session', () => (connections += 1));
+    const held: Array<() => void> = [];
+    server.on('stream', (stream) => {
+      stream.on('error', () => undefined); // the calls past the GOAWAY are reset on this side too
+      const answer = (): void => {
+        stream.respond({ ':status': 200 });
+        stream.end('{}');
+      };
+      if (connections > 1) return answer();
+      held.push(answer);
+      // The first connection: once three calls are open, tell the client to go away after the first.
+      if (held.length === 3) {
+        stream.session?.goaway(0, 1);
+        held[0]?.();
+      }
+    });
+    const port = await listen(server);
+    const transport = new Http2Transport(new IsomorphicFetchHttpLibrary());
+    const answers = await Promise.all(Array.from({ length: 3 }, () => transport.send(get(port))));
+    expect(answers.map((a) => a.httpStatusCode)).toEqual([200, 200, 200]);
+    expect(connections).toBe(2);
+    transport.close();
+  });
+
   it('drops a connection whose server stops answering once a ping goes unanswered, and reconnects for the next call', async () => {
     const server = createSecureServer({ cert: cert.certPem, key: cert.keyPem }, (req, res) => {
       if (req.url.endsWith('/default')) res.end('{}');

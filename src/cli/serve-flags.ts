@@ -31,6 +31,7 @@ export const SERVE_FLAGS: readonly FlagDefinition[] = [
   def('logLevel', 'log-level', 'string', 'info', 'trace, debug, info, warn, error, fatal or silent.'),
   def('metricsAddr', 'metrics-addr', 'string', ':8095', 'host:port for /metrics, /healthz and /readyz; without a host (:8095) every IPv6 and IPv4 address; empty disables.'),
   def('kubeconfig', 'kubeconfig', 'string', '(in-cluster)', 'Kubeconfig file; empty uses the in-cluster service account.'),
+  def('kubeApiHttp2', 'kube-api-http2', 'switch', 'true', 'Call the API server over HTTP/2 where it offers it (one connection, each call a stream, as client-go does); false keeps HTTP/1.1 (up to 16 connections).'),
   def('driverWritesSecrets', 'driver-writes-secrets', 'boolean', 'false', 'Provider door: return files to the driver instead of writing them (ASCP --driver-writes-secrets).'),
   def('awsEndpoint', 'aws-endpoint', 'string', '(SDK default)', 'Endpoint for Secrets Manager, SSM and STS (e.g. the local emulator); AWS_ENDPOINT_URL* also work.'),
   def('podIdentityEndpoint', 'pod-identity-endpoint', 'string', '(by preferredAddressType)', 'EKS Pod Identity agent URL. Unset, it follows each SecretProviderClass\'s preferredAddressType, as ASCP: http://169.254.170.23/v1/credentials (ipv4), http://[fd00:ec2::23]/v1/credentials (ipv6), or both in turn (auto); set, it is used for every mount.'),

@@ -43,6 +43,12 @@ export interface AgentOptions {
   metricsAddr?: string;
   /** Kubeconfig file; empty means in-cluster configuration. @default '' */
   kubeconfig?: string;
+  /**
+   * API server calls over HTTP/2 where the server offers it (src/adapters/kubernetes/http2-transport.ts);
+   * false keeps every call on the HTTP/1.1 connection pool.
+   * @default true
+   */
+  kubeApiHttp2?: boolean;
   /** Provider door: return files to the driver instead of writing them (ASCP --driver-writes-secrets). @default false */
   driverWritesSecrets?: boolean;
   /** AWS endpoint override for every service (local emulator); empty uses the SDK's own resolution. @default '' */
@@ -108,6 +114,7 @@ export interface CompiledAgentOptions {
   logLevel: LogLevel;
   metricsAddr: string;
   kubeconfig: string;
+  kubeApiHttp2: boolean;
   driverWritesSecrets: boolean;
   awsEndpoint: string;
   podIdentityEndpoint: string;
@@ -183,6 +190,7 @@ export function compileAgentOptions(o: AgentOptions): CompiledAgentOptions {
     logLevel,
     metricsAddr,
     kubeconfig: o.kubeconfig ?? '',
+    kubeApiHttp2: o.kubeApiHttp2 ?? true,
     driverWritesSecrets: o.driverWritesSecrets ?? false,
     awsEndpoint: o.awsEndpoint ?? '',
     podIdentityEndpoint: o.podIdentityEndpoint ?? '',

@@ -91,7 +91,7 @@ export class Agent {
     this.logger = deps.logger ?? createLogger({ level: options.logLevel });
     this.metrics = deps.metrics ?? new AgentMetrics();
     this.lifecycle = new Lifecycle((from, to) => this.logger.info({ from, to }, 'agent state'));
-    const kc = deps.kubeConfig ?? loadKubeConfig(options.kubeconfig);
+    const kc = deps.kubeConfig ?? loadKubeConfig(options.kubeconfig, { http2: options.kubeApiHttp2 });
     this.kubeConfig = kc;
     const serviceAccounts = new CachedServiceAccountDirectory(kc);
     const node = new NodeLabelRegionSource(kc, options.nodeName);

@@ -30,12 +30,18 @@ export class PooledKubeConfig extends KubeConfig {
   readonly #agents = new Map<string, HttpAgent>();
   /** The TLS fields of the last request and their key: nearly every request repeats them. */
   #last: { parts: unknown[]; key: string } | undefined;
-  readonly #http2 = new Http2Transport(new IsomorphicFetchHttpLibrary());
+  /** Undefined when the operator turned HTTP/2 off (`--kube-api-http2 false`). */
+  readonly #http2: Http2Transport | undefined;
 
-  /** The library's client, sending through the HTTP/2 transport unless the cluster is proxied or plain http. */
+  constructor(options: { http2?: boolean } = {}) {
+    super();
+    this.#http2 = options.http2 === false ? undefined : new Http2Transport(new IsomorphicFetchHttpLibrary());
+  }
+
+  /** The library's client, sending through the HTTP/2 transport unless that is off, or the cluster proxied or plain http. */
   override makeApiClient<T extends ApiType>(apiClientType: ApiConstructor<T>): T {
     const cluster = this.getCurrentCluster();
-    if (cluster === null || cluster.proxyUrl !== undefined || !cluster.server.startsWith('https:')) return super.makeApiClient(apiClientType);
+    if (this.#http2 === undefined || cluster === null || cluster.proxyUrl !== undefined || !cluster.server.startsWith('https:')) return super.makeApiClient(apiClientType);
     const config = createConfiguration({
       baseServer: new ServerConfiguration(cluster.server, {}),
       authMethods: { default: this },
@@ -80,7 +86,7 @@ export class PooledKubeConfig extends KubeConfig {
 
   /** Closes the pooled connections (the agent's shutdown). */
   closeConnections(): void {
-    this.#http2.close();
+    this.#http2?.close();
     for (const agent of this.#agents.values()) agent.destroy();
     this.#agents.clear();
   }
@@ -101,8 +107,8 @@ function optionsKey(parts: unknown[]): string {
   return createHash('sha256').update(JSON.stringify(parts.map(pick))).digest('hex');
 }
 
-export function loadKubeConfig(kubeconfigPath: string | undefined): PooledKubeConfig {
-  const kc = new PooledKubeConfig();
+export function loadKubeConfig(kubeconfigPath: string | undefined, options: { http2?: boolean } = {}): PooledKubeConfig {
+  const kc = new PooledKubeConfig(options);
   if (kubeconfigPath === undefined || kubeconfigPath === '') {
     kc.loadFromCluster();
     return kc;

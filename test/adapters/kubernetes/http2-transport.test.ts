@@ -56,6 +56,17 @@ describe('API calls over HTTP/2 against the local API server', () => {
     kc.closeConnections();
   });
 
+  it('with HTTP/2 turned off (--kube-api-http2 false) uses the HTTP/1.1 connection pool instead', async () => {
+    const kc = loadKubeConfig(env.path, { http2: false });
+    env.emulator.counters.reset();
+    const core = kc.makeApiClient(CoreV1Api);
+    await Promise.all(Array.from({ length: 40 }, () => core.readNamespace({ name: 'default' })));
+    expect(env.emulator.counters.total()).toBe(40);
+    expect(env.emulator.counters.connections()).toBeGreaterThan(1);
+    expect(env.emulator.counters.connections()).toBeLessThanOrEqual(API_SERVER_SOCKETS);
+    kc.closeConnections();
+  });
+
   it('writes objects and keeps the API server status and message of a failed call', async () => {
     const kc = loadKubeConfig(env.path);
     const core = kc.makeApiClient(CoreV1Api);

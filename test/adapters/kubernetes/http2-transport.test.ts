@@ -28,43 +28,52 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   throw new Error('expected a rejection');
 }
 
-async function emulatorWithKubeconfig(http2: boolean): Promise<{ emulator: KubeEmulator; path: string; dir: string }> {
-  const emulator = await startKubeEmulator({ http2 });
-  const dir = await mkdtemp(join(tmpdir(), 'secretlet-h2-'));
-  const path = join(dir, 'kubeconfig');
-  await emulator.writeKubeconfig(path);
-  return { emulator, path, dir };
+interface EmulatorEnv {
+  emulator: KubeEmulator;
+  path: string;
 }
 
-describe('API calls over HTTP/2 against the local API server', () => {
-  let env: Awaited<ReturnType<typeof emulatorWithKubeconfig>>;
+/** A local API server (HTTP/2 offered or not) and its kubeconfig for the enclosing describe block. */
+function emulatorPerSuite(http2: boolean): EmulatorEnv {
+  const env = {} as EmulatorEnv;
+  let dir = '';
   beforeAll(async () => {
-    env = await emulatorWithKubeconfig(true);
+    env.emulator = await startKubeEmulator({ http2 });
+    dir = await mkdtemp(join(tmpdir(), 'secretlet-h2-'));
+    env.path = join(dir, 'kubeconfig');
+    await env.emulator.writeKubeconfig(env.path);
   });
   afterAll(async () => {
     await env.emulator.stop();
-    await rm(env.dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
   });
+  return env;
+}
+
+/** `n` concurrent reads through a fresh agent kubeconfig, counted from zero by the emulator. */
+async function concurrentReads(env: EmulatorEnv, n: number, options: { http2?: boolean } = {}): Promise<string[]> {
+  const kc = loadKubeConfig(env.path, options);
+  env.emulator.counters.reset();
+  const core = kc.makeApiClient(CoreV1Api);
+  const answers = await Promise.all(Array.from({ length: n }, () => core.readNamespace({ name: 'default' })));
+  kc.closeConnections();
+  return answers.map((ns) => ns.metadata?.name ?? '');
+}
+
+describe('API calls over HTTP/2 against the local API server', () => {
+  const env = emulatorPerSuite(true);
 
   it('sends a burst of 100 concurrent calls as streams of one connection', async () => {
-    const kc = loadKubeConfig(env.path);
-    env.emulator.counters.reset();
-    const core = kc.makeApiClient(CoreV1Api);
-    await Promise.all(Array.from({ length: 100 }, () => core.readNamespace({ name: 'default' })));
+    await concurrentReads(env, 100);
     expect(env.emulator.counters.total()).toBe(100);
     expect(env.emulator.counters.connections()).toBe(1);
-    kc.closeConnections();
   });
 
   it('with HTTP/2 turned off (--kube-api-http2 false) uses the HTTP/1.1 connection pool instead', async () => {
-    const kc = loadKubeConfig(env.path, { http2: false });
-    env.emulator.counters.reset();
-    const core = kc.makeApiClient(CoreV1Api);
-    await Promise.all(Array.from({ length: 40 }, () => core.readNamespace({ name: 'default' })));
+    await concurrentReads(env, 40, { http2: false });
     expect(env.emulator.counters.total()).toBe(40);
     expect(env.emulator.counters.connections()).toBeGreaterThan(1);
     expect(env.emulator.counters.connections()).toBeLessThanOrEqual(API_SERVER_SOCKETS);
-    kc.closeConnections();
   });
 
   it('writes objects and keeps the API server status and message of a failed call', async () => {
@@ -80,26 +89,14 @@ describe('API calls over HTTP/2 against the local API server', () => {
 });
 
 describe('API calls to a server that offers only HTTP/1.1', () => {
-  let env: Awaited<ReturnType<typeof emulatorWithKubeconfig>>;
-  beforeAll(async () => {
-    env = await emulatorWithKubeconfig(false);
-  });
-  afterAll(async () => {
-    await env.emulator.stop();
-    await rm(env.dir, { recursive: true, force: true });
-  });
+  const env = emulatorPerSuite(false);
 
   it('go over the HTTP/1.1 connection pool, every one answered', async () => {
-    const kc = loadKubeConfig(env.path);
-    env.emulator.counters.reset();
-    const core = kc.makeApiClient(CoreV1Api);
-    const answers = await Promise.all(Array.from({ length: 40 }, () => core.readNamespace({ name: 'default' })));
-    expect(answers.every((ns) => ns.metadata?.name === 'default')).toBe(true);
+    expect(await concurrentReads(env, 40)).toEqual(Array(40).fill('default'));
     expect(env.emulator.counters.total()).toBe(40);
     // More than one connection: HTTP/1.1 carries one request at a time per connection.
     expect(env.emulator.counters.connections()).toBeGreaterThan(1);
     expect(env.emulator.counters.connections()).toBeLessThanOrEqual(API_SERVER_SOCKETS + 1); // + the refused HTTP/2 attempt
-    kc.closeConnections();
   });
 });
 

@@ -1,17 +1,21 @@
 /**
  * One HTTP/2 connection to an API server, and the exchange of one request on it.
  *
- * The session checks what the handshake agreed: a server that does not select `h2` by ALPN (an
- * HTTP/1.1-only proxy) rejects with `Http2NotOffered`, and the transport goes back to HTTP/1.1 for
- * that origin. A connection that goes quiet while requests wait on it is pinged, and dropped when
- * the ping goes unanswered, as client-go's HTTP/2 health check does (ReadIdleTimeout 30 s,
- * PingTimeout 15 s): otherwise a half-dead connection would hold every API call of the node.
+ * It carries at most `maxStreams` requests at once (fewer when the server's SETTINGS say so: node
+ * fails a stream past the server's limit instead of queuing it), holds the process only while a
+ * stream is open, and is checked as client-go checks its connections (ReadIdleTimeout 30 s,
+ * PingTimeout 15 s): a connection silent that long is pinged, and dropped when the ping goes
+ * unanswered, so a half-dead connection cannot hold the node's API calls. A request the server
+ * never processed (REFUSED_STREAM, or past a GOAWAY's last stream) fails with `StreamRefused`,
+ * which the transport sends again on a new connection.
  */
 import { connect, constants } from 'node:http2';
-import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders, OutgoingHttpHeaders, SecureClientSessionOptions } from 'node:http2';
+import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders, SecureClientSessionOptions } from 'node:http2';
 import type { AgentOptions } from 'node:https';
 import { ResponseContext, SelfDecodingBody } from '@kubernetes/client-node';
 import type { RequestContext } from '@kubernetes/client-node';
+import { http2Ready } from './http2-handshake.js';
+import { abortError, codedError, flatHeaders, readBody, requestHeaders } from './http2-messages.js';
 
 /**
  * Streams one connection carries at once, as many as the HTTP/1.1 pool had sockets: a burst waits
@@ -22,30 +26,21 @@ export const API_SERVER_STREAMS = 16;
 export interface ApiServerSessionOptions {
   /** Streams in flight at once; the server's own SETTINGS_MAX_CONCURRENT_STREAMS when lower. @default API_SERVER_STREAMS */
   maxStreams?: number;
-  /** Ping a connection with requests in flight that has been silent this long. @default 30000 */
+  /** Ping a connection that has been silent this long. @default 30000 */
   pingAfterMs?: number;
   /** Drop the connection when its ping is not answered within this. @default 15000 */
   pingTimeoutMs?: number;
+  /** Give up on a new connection whose TLS and HTTP/2 handshake takes longer. @default 10000 */
+  connectTimeoutMs?: number;
 }
 
-/** The server finished the TLS handshake without choosing HTTP/2. */
-export class Http2NotOffered extends Error {
-  constructor(origin: string) {
-    super(`${origin} does not offer HTTP/2`);
-    this.name = 'Http2NotOffered';
-  }
-}
-
-/** The server refused a stream before processing it (REFUSED_STREAM, or beyond a GOAWAY): safe to send again. */
+/** The server did not process the request (REFUSED_STREAM, past a GOAWAY, or a connection gone before it was sent). */
 export class StreamRefused extends Error {
   constructor() {
     super('the API server refused the stream before processing it');
     this.name = 'StreamRefused';
   }
 }
-
-/** Headers HTTP/2 forbids (RFC 9113 §8.2.2) or carries as pseudo-headers. */
-const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'te']);
 
 export class ApiServerSession {
   readonly #origin: string;
@@ -55,9 +50,12 @@ export class ApiServerSession {
   readonly #pingTimeoutMs: number;
   readonly #health: NodeJS.Timeout;
   readonly #maxStreams: number;
-  /** Requests waiting for a stream: node does not queue past the server's limit, it fails the stream. */
+  /** Requests waiting for a stream slot. */
   readonly #waiting: Array<() => void> = [];
-  #usable = true;
+  /** False once the server said GOAWAY or the connection failed: new requests go to a new connection. */
+  #acceptsNew = true;
+  /** The last stream a GOAWAY said the server will process; those above it were never seen. */
+  #goawayLastStream: number | undefined;
   #inFlight = 0;
   #lastHeardAt = Date.now();
   #pinging = false;
@@ -68,42 +66,35 @@ export class ApiServerSession {
     this.#pingTimeoutMs = options.pingTimeoutMs ?? 15_000;
     this.#maxStreams = options.maxStreams ?? API_SERVER_STREAMS;
     this.#session = connect(origin, sessionTls(tls));
-    // Ready once the handshake chose h2 and the server's SETTINGS (its stream limit) arrived.
-    const settings = new Promise<void>((resolve, reject) => {
-      this.#session.once('remoteSettings', () => resolve());
-      this.#session.once('close', () => reject(new StreamRefused()));
-    });
-    settings.catch(() => undefined); // reported through `connected` when that fails first
-    const connected = new Promise<void>((resolve, reject) => {
-      const failed = (err: Error): void => reject(refusedAlpn(err) ? new Http2NotOffered(origin) : err);
-      this.#session.once('error', failed);
-      this.#session.once('close', () => reject(new StreamRefused()));
-      this.#session.once('connect', (session: ClientHttp2Session) => {
-        this.#session.off('error', failed);
-        if (session.alpnProtocol === 'h2') return resolve();
-        this.#session.destroy();
-        reject(new Http2NotOffered(origin));
-      });
-    });
-    this.#ready = connected.then(() => settings);
+    this.#ready = http2Ready(this.#session, origin, options.connectTimeoutMs ?? 10_000);
     // Connected, the session holds the process only while requests are in flight (#take/#release).
     this.#ready.then(
       () => {
-        if (this.#inFlight === 0) this.#session.unref();
+        if (this.#inFlight === 0 && !this.#session.destroyed) this.#session.unref();
       },
       () => undefined, // the rejection is the first send's to report
     );
     // Without a listener a session error would be thrown; the streams report it to their callers.
-    this.#session.on('error', () => this.#retire());
-    this.#session.on('goaway', () => this.#retire());
-    this.#session.on('close', () => this.#retire());
+    this.#session.on('error', () => (this.#acceptsNew = false));
+    // A TLS alert after the handshake reaches only the socket: end the session so its streams fail.
+    this.#session.socket.on('error', (err: Error) => {
+      if (!this.#session.destroyed) this.#session.destroy(err);
+    });
+    this.#session.on('goaway', (_code: number, lastStreamId: number) => {
+      this.#acceptsNew = false;
+      this.#goawayLastStream = lastStreamId;
+    });
+    this.#session.on('close', () => {
+      this.#acceptsNew = false;
+      clearInterval(this.#health);
+    });
     this.#health = setInterval(() => this.#checkHealth(), this.#pingAfterMs);
     this.#health.unref();
   }
 
   /** False once the connection failed, closed or was told to go away: the next request opens another. */
   get usable(): boolean {
-    return this.#usable && !this.#session.closed && !this.#session.destroyed;
+    return this.#acceptsNew && !this.#session.closed && !this.#session.destroyed;
   }
 
   async send(request: RequestContext, url: URL, body: string | undefined): Promise<ResponseContext> {
@@ -121,9 +112,10 @@ export class ApiServerSession {
     return this.#exchange(stream, request.getSignal(), body);
   }
 
+  /** Ends the connection once the requests on it are answered; new requests go elsewhere. */
   close(): void {
-    this.#retire();
-    this.#session.close();
+    this.#acceptsNew = false;
+    if (!this.#session.destroyed) this.#session.close();
   }
 
   #limit(): number {
@@ -158,12 +150,7 @@ export class ApiServerSession {
     // A request that waited while this connection went away was never sent: the transport resends it.
     if (this.#session.closed || this.#session.destroyed) throw new StreamRefused();
     if (request.getSignal()?.aborted === true) throw abortError();
-    const headers: OutgoingHttpHeaders = { ':method': request.getHttpMethod(), ':path': `${url.pathname}${url.search}` };
-    for (const [name, value] of Object.entries(request.getHeaders())) {
-      const lower = name.toLowerCase();
-      if (!NOT_FORWARDED.has(lower)) headers[lower] = value;
-    }
-    return this.#session.request(headers, { endStream: body === undefined });
+    return this.#session.request(requestHeaders(request, url), { endStream: body === undefined });
   }
 
   #exchange(stream: ClientHttp2Stream, signal: AbortSignal | undefined, body: string | undefined): Promise<ResponseContext> {
@@ -174,43 +161,57 @@ export class ApiServerSession {
         reject(abortError());
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      stream.once('close', () => signal?.removeEventListener('abort', onAbort));
       stream.once('error', (err: Error) => reject(answered ? err : this.#beforeAnswer(stream, err)));
       stream.once('close', () => {
+        signal?.removeEventListener('abort', onAbort);
         // Closed with no response and no error event: a reset the server sent (NGHTTP2_NO_ERROR included).
-        if (!answered) reject(this.#beforeAnswer(stream, new Error(`the API server closed the stream (code ${stream.rstCode ?? 'none'})`)));
+        if (!answered) reject(this.#beforeAnswer(stream, codedError(`the API server closed the stream (HTTP/2 code ${stream.rstCode ?? 'none'})`, 'ECONNRESET')));
       });
       stream.once('response', (responseHeaders: IncomingHttpHeaders) => {
         answered = true;
         this.#heard();
-        const status = Number(responseHeaders[':status']);
-        const data = readAll(stream, () => this.#heard());
+        const data = readBody(stream, () => this.#heard());
         data.catch(() => undefined); // reported to whoever reads the body
-        resolve(new ResponseContext(status, flatHeaders(responseHeaders), new SelfDecodingBody(data)));
+        resolve(new ResponseContext(Number(responseHeaders[':status']), flatHeaders(responseHeaders), new SelfDecodingBody(data)));
       });
       if (body !== undefined) stream.end(body);
     });
   }
 
-  /** A stream that ended before its response: refused (safe to resend) or failed. */
+  /** A stream that ended before its response: one the server never processed can be sent again. */
   #beforeAnswer(stream: ClientHttp2Stream, err: Error): Error {
-    return stream.rstCode === constants.NGHTTP2_REFUSED_STREAM ? new StreamRefused() : err;
+    if (stream.rstCode === constants.NGHTTP2_REFUSED_STREAM) return new StreamRefused();
+    const last = this.#goawayLastStream;
+    if (last !== undefined && (stream.id === undefined || stream.id > last)) return new StreamRefused();
+    return err;
   }
 
   #heard(): void {
     this.#lastHeardAt = Date.now();
   }
 
+  /** Idle or busy, a silent connection is pinged: one that died while idle is found before the next burst. */
   #checkHealth(): void {
-    if (this.#inFlight === 0 || this.#pinging || this.#session.destroyed) return;
-    if (Date.now() - this.#lastHeardAt < this.#pingAfterMs) return;
+    if (this.#pinging || this.#session.destroyed) return;
+    const silentMs = Date.now() - this.#lastHeardAt;
+    if (this.#closing()) {
+      // Closing after a GOAWAY, it still owes its last answers, but node cancels pings on a closing
+      // session: give those streams the ping's whole budget of silence instead.
+      const budgetMs = this.#pingAfterMs + this.#pingTimeoutMs;
+      if (this.#inFlight > 0 && silentMs >= budgetMs) this.#drop(`${this.#origin} sent nothing for ${budgetMs} ms while closing after a GOAWAY`);
+      return;
+    }
+    if (silentMs < this.#pingAfterMs) return;
     this.#pinging = true;
-    const timeout = setTimeout(() => this.#drop(), this.#pingTimeoutMs);
+    const unanswered = `${this.#origin} did not answer an HTTP/2 ping within ${this.#pingTimeoutMs} ms`;
+    const timeout = setTimeout(() => this.#drop(unanswered), this.#pingTimeoutMs);
+    timeout.unref();
     const sent = this.#session.ping((err) => {
       clearTimeout(timeout);
       this.#pinging = false;
-      if (err !== null) this.#drop();
-      else this.#heard();
+      if (err === null) this.#heard();
+      // Cancelled because the session began closing (a GOAWAY) is not a dead connection.
+      else if (!this.#closing()) this.#drop(unanswered);
     });
     if (!sent) {
       clearTimeout(timeout);
@@ -218,15 +219,15 @@ export class ApiServerSession {
     }
   }
 
-  #drop(): void {
-    this.#pinging = false;
-    const err = Object.assign(new Error(`${this.#origin} did not answer an HTTP/2 ping within ${this.#pingTimeoutMs} ms`), { code: 'ETIMEDOUT' });
-    this.#session.destroy(err);
+  /** Told to go away (node closes the session a moment after the GOAWAY event) or closed by us. */
+  #closing(): boolean {
+    return this.#goawayLastStream !== undefined || this.#session.closed;
   }
 
-  #retire(): void {
-    this.#usable = false;
-    clearInterval(this.#health);
+  #drop(message: string): void {
+    this.#pinging = false;
+    this.#acceptsNew = false;
+    if (!this.#session.destroyed) this.#session.destroy(codedError(message, 'ETIMEDOUT'));
   }
 }
 
@@ -240,36 +241,4 @@ function sessionTls(o: AgentOptions): SecureClientSessionOptions {
   if (o.servername !== undefined) tls.servername = o.servername;
   if (o.rejectUnauthorized !== undefined) tls.rejectUnauthorized = o.rejectUnauthorized;
   return tls;
-}
-
-/** The TLS alert a server sends when none of the client's ALPN protocols is one it speaks. */
-function refusedAlpn(err: Error): boolean {
-  return (err as { code?: unknown }).code === 'ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL';
-}
-
-function abortError(): Error {
-  const err = new Error('The operation was aborted.');
-  err.name = 'AbortError';
-  return err;
-}
-
-function flatHeaders(headers: IncomingHttpHeaders): Record<string, string> {
-  const flat: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (name.startsWith(':') || value === undefined) continue;
-    flat[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return flat;
-}
-
-function readAll(stream: ClientHttp2Stream, onChunk: () => void): Promise<Buffer> {
-  return new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      onChunk();
-    });
-    stream.once('end', () => resolve(Buffer.concat(chunks)));
-    stream.once('error', reject);
-  });
 }

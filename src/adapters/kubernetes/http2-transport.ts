@@ -18,15 +18,19 @@
 import { Agent as HttpsAgent } from 'node:https';
 import type { AgentOptions } from 'node:https';
 import type { HttpLibrary, PromiseHttpLibrary, RequestContext, ResponseContext } from '@kubernetes/client-node';
-import { ApiServerSession, Http2NotOffered, StreamRefused } from './http2-session.js';
+import { Http2NotOffered } from './http2-handshake.js';
+import { codedError } from './http2-messages.js';
+import { ApiServerSession, StreamRefused } from './http2-session.js';
 import type { ApiServerSessionOptions } from './http2-session.js';
 
 export class Http2Transport implements PromiseHttpLibrary {
   readonly #http1: HttpLibrary;
   readonly #options: ApiServerSessionOptions;
-  readonly #sessions = new Map<string, ApiServerSession>();
+  /** Per origin, the session of the TLS configuration in use (a new CA or client certificate replaces it). */
+  readonly #sessions = new Map<string, { agentId: number; session: ApiServerSession }>();
   readonly #agentIds = new WeakMap<HttpsAgent, number>();
   #nextAgentId = 1;
+  #closed = false;
   /** Origins whose server answered the TLS handshake without HTTP/2. */
   readonly #http1Origins = new Set<string>();
 
@@ -51,7 +55,7 @@ export class Http2Transport implements PromiseHttpLibrary {
     }
   }
 
-  /** A stream the server refused unprocessed (its limit, or a GOAWAY) is sent once more, on a live session. */
+  /** A stream the server did not process (its limit, a GOAWAY, a connection gone) is sent once more, on a live session. */
   async #sendOnSession(request: RequestContext, url: URL, body: string | undefined, agent: HttpsAgent): Promise<ResponseContext> {
     try {
       return await this.#sessionFor(url.origin, agent).send(request, url, body);
@@ -61,27 +65,28 @@ export class Http2Transport implements PromiseHttpLibrary {
     }
   }
 
-  /** Ends every session; requests in flight fail as they would on a closed connection. */
+  /** Ends every session once its requests are answered; any call after this fails (the agent's shutdown). */
   close(): void {
-    for (const session of this.#sessions.values()) session.close();
+    this.#closed = true;
+    for (const { session } of this.#sessions.values()) session.close();
     this.#sessions.clear();
   }
 
   #sessionFor(origin: string, agent: HttpsAgent): ApiServerSession {
+    if (this.#closed) throw codedError('the API server connections are closed (the agent is shutting down)', 'ECONNRESET');
     // The pooled kubeconfig hands out one agent per TLS configuration, so the agent names it.
-    let id = this.#agentIds.get(agent);
-    if (id === undefined) {
-      id = this.#nextAgentId++;
-      this.#agentIds.set(agent, id);
+    let agentId = this.#agentIds.get(agent);
+    if (agentId === undefined) {
+      agentId = this.#nextAgentId++;
+      this.#agentIds.set(agent, agentId);
     }
-    const key = `${origin} ${id}`;
-    let session = this.#sessions.get(key);
-    if (session === undefined || !session.usable) {
-      session?.close();
-      const tls = (agent as HttpsAgent & { options: AgentOptions }).options;
-      session = new ApiServerSession(origin, tls, this.#options);
-      this.#sessions.set(key, session);
-    }
+    const current = this.#sessions.get(origin);
+    if (current !== undefined && current.agentId === agentId && current.session.usable) return current.session;
+    // Gone, told to go away, or of a TLS configuration no longer in use: close it once its requests are answered.
+    current?.session.close();
+    const tls = (agent as HttpsAgent & { options: AgentOptions }).options;
+    const session = new ApiServerSession(origin, tls, this.#options);
+    this.#sessions.set(origin, { agentId, session });
     return session;
   }
 }

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createSecureServer } from 'node:http2';
+import { constants, createSecureServer } from 'node:http2';
 import type { Http2SecureServer } from 'node:http2';
 import { Agent as HttpsAgent } from 'node:https';
 import { createConnection, createServer } from 'node:net';
@@ -179,32 +179,153 @@ describe('Http2Transport against a bare HTTP/2 server', () => {
     transport.close();
   });
 
-  it('drops a connection whose server stops answering once a ping goes unanswered, and reconnects for the next call', async () => {
-    const server = createSecureServer({ cert: cert.certPem, key: cert.keyPem }, (req, res) => {
-      if (req.url.endsWith('/default')) res.end('{}');
-    });
-    const port = await listen(server);
-    // A TCP relay that can stop passing bytes: a connection that is open but dead, as after a network partition.
+  /** A TCP relay to `port` that can stop passing bytes: a connection open but dead, as in a network partition. */
+  async function relayTo(port: number): Promise<{ port: number; silence: (on: boolean) => void; connectionClosed: () => Promise<void> }> {
     let silent = false;
+    let closed: Array<() => void> = [];
     const relay = createServer((client) => {
       const upstream = createConnection(port, '127.0.0.1');
       client.on('data', (d) => silent || upstream.write(d));
       upstream.on('data', (d) => silent || client.write(d));
       client.on('error', () => upstream.destroy());
       upstream.on('error', () => client.destroy());
-      client.on('close', () => upstream.destroy());
+      client.on('close', () => {
+        upstream.destroy();
+        for (const done of closed.splice(0)) done();
+      });
     });
-    const relayPort = await listen(relay);
+    return {
+      port: await listen(relay),
+      silence: (on) => (silent = on),
+      connectionClosed: () => new Promise<void>((resolve) => (closed = [...closed, resolve])),
+    };
+  }
+
+  it('drops a connection whose server stops answering once a ping goes unanswered, and reconnects for the next call', async () => {
+    const server = createSecureServer({ cert: cert.certPem, key: cert.keyPem }, (req, res) => {
+      if (req.url.endsWith('/default')) res.end('{}');
+    });
+    const relay = await relayTo(await listen(server));
     const transport = new Http2Transport(new IsomorphicFetchHttpLibrary(), { pingAfterMs: 20, pingTimeoutMs: 40 });
 
-    expect((await transport.send(get(relayPort))).httpStatusCode).toBe(200);
-    silent = true;
-    const err = await rejection(transport.send(get(relayPort)));
+    expect((await transport.send(get(relay.port))).httpStatusCode).toBe(200);
+    relay.silence(true);
+    const err = await rejection(transport.send(get(relay.port)));
     expect(err).toMatchObject({ code: 'ETIMEDOUT' });
     expect(String(err)).toContain('did not answer an HTTP/2 ping');
-    silent = false;
-    expect((await transport.send(get(relayPort))).httpStatusCode).toBe(200);
+    relay.silence(false);
+    expect((await transport.send(get(relay.port))).httpStatusCode).toBe(200);
     transport.close();
+  });
+
+  it('also pings an idle connection, so one that died while idle is replaced before the next call', async () => {
+    let connections = 0;
+    const server = createSecureServer({ cert: cert.certPem, key: cert.keyPem }, (_req, res) => res.end('{}'));
+    server.on('session', () => (connections += 1));
+    const relay = await relayTo(await listen(server));
+    // Pings come well after the first call is done, so only a ping of the idle connection can drop it.
+    const transport = new Http2Transport(new IsomorphicFetchHttpLibrary(), { pingAfterMs: 200, pingTimeoutMs: 50 });
+    expect((await transport.send(get(relay.port))).httpStatusCode).toBe(200);
+    const dropped = relay.connectionClosed();
+    relay.silence(true);
+    await dropped; // the unanswered ping ended the idle connection
+    relay.silence(false);
+    expect((await transport.send(get(relay.port))).httpStatusCode).toBe(200);
+    expect(connections).toBe(2);
+    transport.close();
+  });
+
+  it('after a GOAWAY, fails a call the closing connection never answers instead of waiting forever', async () => {
+    const server = createSecureServer({ cert: cert.certPem, key: cert.keyPem });
+    server.on('stream', (stream) => {
+      stream.on('error', () => undefined);
+      // Graceful GOAWAY that still owes this stream its answer, which never comes.
+      stream.session?.goaway(0, stream.id);
+    });
+    const port = await listen(server);
+    const transport = new Http2Transport(new IsomorphicFetchHttpLibrary(), { pingAfterMs: 20, pingTimeoutMs: 40 });
+    const err = await rejection(transport.send(get(port)));
+    expect(err).toMatchObject({ code: 'ETIMEDOUT' });
+    expect(String(err)).toContain('while closing after a GOAWAY');
+    transport.close();
+  });
+
+  it('resends the calls an error GOAWAY left unprocessed, and fails the one it had taken', async () => {
+    let connections = 0;
+    const server = createSecureServer({ cert: cert.certPem, key: cert.keyPem });
+    server.on('session', () => (connections += 1));
+    let open = 0;
+    server.on('stream', (stream) => {
+      stream.on('error', () => undefined);
+      if (connections > 1) {
+        stream.respond({ ':status': 200 });
+        stream.end('{}');
+      } else if (++open === 3) stream.session?.goaway(constants.NGHTTP2_INTERNAL_ERROR, 1);
+    });
+    const port = await listen(server);
+    const transport = new Http2Transport(new IsomorphicFetchHttpLibrary());
+    const outcomes = await Promise.allSettled(Array.from({ length: 3 }, () => transport.send(get(port))));
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+    expect(connections).toBe(2);
+    transport.close();
+  });
+
+  it('fails a call whose connection breaks in the middle of the body, rather than handing over half a document', async () => {
+    const server = createSecureServer({ cert: cert.certPem, key: cert.keyPem }, (req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"kind":', () => req.stream.session?.destroy());
+    });
+    const port = await listen(server);
+    const transport = new Http2Transport(new IsomorphicFetchHttpLibrary());
+    const response = await transport.send(get(port));
+    const err = await rejection(response.body.text());
+    expect(err).toMatchObject({ code: 'ECONNRESET' });
+    expect(String(err)).toContain('ended in the middle of a response');
+    transport.close();
+  });
+
+  it('fails a call fast when the server refuses the client certificate after the TLS handshake', async () => {
+    const server = createSecureServer({ cert: cert.certPem, key: cert.keyPem, requestCert: true, rejectUnauthorized: true, ca: cert.certPem }, (_req, res) => res.end('{}'));
+    const port = await listen(server);
+    const transport = new Http2Transport(new IsomorphicFetchHttpLibrary());
+    expect(await rejection(transport.send(get(port)))).toMatchObject({ code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' });
+    transport.close();
+  });
+
+  it('gives up on a connection whose handshake never completes', async () => {
+    const mute = createServer(() => undefined); // accepts TCP, never speaks TLS
+    const port = await listen(mute);
+    const transport = new Http2Transport(new IsomorphicFetchHttpLibrary(), { connectTimeoutMs: 50 });
+    const err = await rejection(transport.send(get(port)));
+    expect(err).toMatchObject({ code: 'ETIMEDOUT' });
+    expect(String(err)).toContain('did not complete the TLS and HTTP/2 handshake within 50 ms');
+    transport.close();
+  });
+
+  it('after close(), fails the calls still waiting for a stream and opens no new connection', async () => {
+    let connections = 0;
+    const server = createSecureServer({ cert: cert.certPem, key: cert.keyPem, settings: { maxConcurrentStreams: 1 } });
+    server.on('session', () => (connections += 1));
+    let answer: () => void = () => undefined;
+    const first = new Promise<void>((resolve) => {
+      server.on('stream', (stream) => {
+        answer = () => {
+          stream.respond({ ':status': 200 });
+          stream.end('{}');
+        };
+        resolve();
+      });
+    });
+    const port = await listen(server);
+    const transport = new Http2Transport(new IsomorphicFetchHttpLibrary());
+    const inFlight = transport.send(get(port));
+    const waiting = transport.send(get(port));
+    await first;
+    transport.close();
+    answer();
+    expect((await inFlight).httpStatusCode).toBe(200);
+    expect(await rejection(waiting)).toMatchObject({ code: 'ECONNRESET' });
+    expect(connections).toBe(1);
   });
 
   it('keeps a process that holds nothing else alive until the whole body has arrived', async () => {

@@ -176,7 +176,7 @@ export class KubeApiServer {
     const trimmed = pathname.replace(/\/+$/, '');
     const segments = trimmed.split('/').filter((s) => s !== '');
     let body: Record<string, unknown> | undefined;
-    if (trimmed === '/api') body = apiVersions(req.headers.host ?? '127.0.0.1');
+    if (trimmed === '/api') body = apiVersions(req.headers.host ?? authority(req) ?? '127.0.0.1');
     else if (trimmed === '/apis') body = apiGroupList();
     else if (segments[0] === 'api' && segments.length === 2) body = apiResourceList('', segments[1] ?? '');
     else if (segments[0] === 'apis' && segments.length === 2) body = apiGroupDocument(segments[1] ?? '');
@@ -203,4 +203,10 @@ function nameContext(context: StatusContext, path: ResourcePath, raw: Buffer): S
   } catch {
     return context;
   }
+}
+
+/** HTTP/2 carries the host as the `:authority` pseudo-header, not as `Host`. */
+function authority(req: ApiRequest): string | undefined {
+  const value = req.headers[':authority'];
+  return typeof value === 'string' ? value : undefined;
 }

@@ -40,6 +40,17 @@ describe('kube emulator: HTTP/2 over TLS, as a real API server offers it', () =>
     stream.close();
   });
 
+  it('answers /api with the address the HTTP/2 client used (its :authority, there is no Host header)', async () => {
+    const { emulator, session } = await h2();
+    const stream = session.request({ ':path': '/api', authorization: `Bearer ${emulator.token}` });
+    stream.setEncoding('utf8');
+    let text = '';
+    stream.on('data', (chunk: string) => (text += chunk));
+    await new Promise((resolve) => stream.once('end', resolve));
+    const body = JSON.parse(text) as { serverAddressByClientCIDRs: Array<{ serverAddress: string }> };
+    expect(body.serverAddressByClientCIDRs[0]?.serverAddress).toBe(new URL(emulator.url).host);
+  });
+
   it('with http2: false offers only HTTP/1.1, so an HTTP/2 client is refused at the handshake', async () => {
     const { session } = await h2({ http2: false });
     const err = await new Promise<NodeJS.ErrnoException>((resolve) => session.once('error', resolve));

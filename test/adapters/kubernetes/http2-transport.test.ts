@@ -179,6 +179,13 @@ describe('Http2Transport against a bare HTTP/2 server', () => {
     transport.close();
   });
 
+  /** The next call through `transport` fails with `code` and a message containing `text`. */
+  async function expectCallFails(transport: Http2Transport, port: number, code: string, text: string): Promise<void> {
+    const err = await rejection(transport.send(get(port)));
+    expect(err).toMatchObject({ code });
+    expect(String(err)).toContain(text);
+  }
+
   /** A TCP relay to `port` that can stop passing bytes: a connection open but dead, as in a network partition. */
   async function relayTo(port: number): Promise<{ port: number; silence: (on: boolean) => void; connectionClosed: () => Promise<void> }> {
     let silent = false;
@@ -210,9 +217,7 @@ describe('Http2Transport against a bare HTTP/2 server', () => {
 
     expect((await transport.send(get(relay.port))).httpStatusCode).toBe(200);
     relay.silence(true);
-    const err = await rejection(transport.send(get(relay.port)));
-    expect(err).toMatchObject({ code: 'ETIMEDOUT' });
-    expect(String(err)).toContain('did not answer an HTTP/2 ping');
+    await expectCallFails(transport, relay.port, 'ETIMEDOUT', 'did not answer an HTTP/2 ping');
     relay.silence(false);
     expect((await transport.send(get(relay.port))).httpStatusCode).toBe(200);
     transport.close();
@@ -244,9 +249,7 @@ describe('Http2Transport against a bare HTTP/2 server', () => {
     });
     const port = await listen(server);
     const transport = new Http2Transport(new IsomorphicFetchHttpLibrary(), { pingAfterMs: 20, pingTimeoutMs: 40 });
-    const err = await rejection(transport.send(get(port)));
-    expect(err).toMatchObject({ code: 'ETIMEDOUT' });
-    expect(String(err)).toContain('while closing after a GOAWAY');
+    await expectCallFails(transport, port, 'ETIMEDOUT', 'while closing after a GOAWAY');
     transport.close();
   });
 
@@ -296,9 +299,7 @@ describe('Http2Transport against a bare HTTP/2 server', () => {
     const mute = createServer(() => undefined); // accepts TCP, never speaks TLS
     const port = await listen(mute);
     const transport = new Http2Transport(new IsomorphicFetchHttpLibrary(), { connectTimeoutMs: 50 });
-    const err = await rejection(transport.send(get(port)));
-    expect(err).toMatchObject({ code: 'ETIMEDOUT' });
-    expect(String(err)).toContain('did not complete the TLS and HTTP/2 handshake within 50 ms');
+    await expectCallFails(transport, port, 'ETIMEDOUT', 'did not complete the TLS and HTTP/2 handshake within 50 ms');
     transport.close();
   });
 

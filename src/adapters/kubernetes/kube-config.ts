@@ -11,8 +11,9 @@
  * rather than opening hundreds of connections. Proxied clusters keep the library's own agents.
  *
  * The API clients it makes send over HTTP/2 where the server offers it (http2-transport.ts), with
- * that pooled agent naming the TLS configuration; the agent's own sockets carry what stays on
- * HTTP/1.1 (informer watches, servers without HTTP/2).
+ * that pooled agent naming the TLS configuration; its sockets carry the calls that stay on HTTP/1.1
+ * (a server without HTTP/2, `--kube-api-http2 false`). Informer watches are the library's own
+ * long-lived requests, outside both.
  */
 import { createHash } from 'node:crypto';
 import { Agent as HttpAgent } from 'node:http';

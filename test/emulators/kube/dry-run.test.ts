@@ -3,22 +3,17 @@
  * the answer is what would be stored, and nothing is written (no object, no resourceVersion bump,
  * no watch event, no cascade). Also the protected namespaces NamespaceLifecycle refuses to delete.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKubeEmulator } from '../../../src/emulators/kube/index.js';
+import { describe, expect, it } from 'vitest';
 import type { KubeEmulator } from '../../../src/emulators/kube/index.js';
 import { rawRequest } from './helpers.js';
-import { kubectlAvailable, kubectlSession } from './kubectl-session.js';
+import { emulatorWithKubectl, kubectlAvailable } from './kubectl-session.js';
 import type { KubectlSession } from './kubectl-session.js';
 
 let emulator: KubeEmulator;
 let kubectl: KubectlSession;
-beforeAll(async () => {
-  emulator = await startKubeEmulator();
-  kubectl = await kubectlSession(emulator);
-});
-afterAll(async () => {
-  await kubectl.close();
-  await emulator.stop();
+emulatorWithKubectl((e, k) => {
+  emulator = e;
+  kubectl = k;
 });
 
 /** The store's current resourceVersion, as a list reports it. */

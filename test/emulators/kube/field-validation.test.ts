@@ -4,22 +4,17 @@
  * dropped; custom resources checked against the CRD schema's types; built-in kinds that do not
  * decode refused with the decoder's 400.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKubeEmulator } from '../../../src/emulators/kube/index.js';
+import { describe, expect, it } from 'vitest';
 import type { KubeEmulator } from '../../../src/emulators/kube/index.js';
 import { CSI_GROUP, rawRequest } from './helpers.js';
-import { kubectlAvailable, kubectlSession } from './kubectl-session.js';
+import { emulatorWithKubectl, kubectlAvailable } from './kubectl-session.js';
 import type { KubectlSession } from './kubectl-session.js';
 
 let emulator: KubeEmulator;
 let kubectl: KubectlSession;
-beforeAll(async () => {
-  emulator = await startKubeEmulator();
-  kubectl = await kubectlSession(emulator);
-});
-afterAll(async () => {
-  await kubectl.close();
-  await emulator.stop();
+emulatorWithKubectl((e, k) => {
+  emulator = e;
+  kubectl = k;
 });
 
 function post(path: string, body: unknown): ReturnType<typeof rawRequest> {

@@ -7,6 +7,8 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { startKubeEmulator } from '../../../src/emulators/kube/index.js';
 import type { KubeEmulator } from '../../../src/emulators/kube/index.js';
 
 export interface KubectlRun {
@@ -50,4 +52,22 @@ export async function kubectlSession(emulator: KubeEmulator): Promise<KubectlSes
     },
     close: () => rm(dir, { recursive: true, force: true }),
   };
+}
+
+/**
+ * For a test file that needs one emulator and kubectl on it: starts both before the file's tests,
+ * hands them to `use`, and stops both after the tests.
+ */
+export function emulatorWithKubectl(use: (emulator: KubeEmulator, kubectl: KubectlSession) => void): void {
+  let emulator: KubeEmulator | undefined;
+  let kubectl: KubectlSession | undefined;
+  beforeAll(async () => {
+    emulator = await startKubeEmulator();
+    kubectl = await kubectlSession(emulator);
+    use(emulator, kubectl);
+  });
+  afterAll(async () => {
+    await kubectl?.close();
+    await emulator?.stop();
+  });
 }

@@ -5,6 +5,10 @@
  * agent alive only while a request is pending. HelperProcessCommandRunner (command-runner-helper.ts)
  * owns one at a time and starts a new one after a loss.
  *
+ * Requests sent in one event-loop turn go to the helper in one pipe write: in a 737-pod burst
+ * a write per request cost ~0.25 ms of the agent's CPU each (the syscall and the wake-up of the
+ * helper), about 4 % of the burst; batched, the helper also answers a batch with one write.
+ *
  * A request may carry a deadline. The helper makes mount(2)/umount2(2) synchronously, so a call
  * stuck in the kernel (a hung filesystem under the target) would otherwise hold every later tmpfs
  * operation of the node behind it for as long as the kernel waits. When a deadline passes, the
@@ -65,6 +69,8 @@ export class HelperConnection {
   readonly #startDeadline: StartTimer;
   #onGone: () => void;
   #exitDetail = 'its pipe closed';
+  /** Request lines not yet written: flushed once per loop turn (see the header). */
+  #outbox: string[] = [];
 
   constructor(options: { maxOldSpaceMiB: number; helperArgs: string[]; onGone: () => void; deadlineTimer?: StartTimer }) {
     this.#onGone = options.onGone;
@@ -113,7 +119,7 @@ export class HelperConnection {
     if (deadlineMs !== undefined) {
       this.#deadlines.set(request.id, this.#startDeadline(deadlineMs, () => this.#abandon(pending.what, deadlineMs)));
     }
-    this.child.stdin?.write(`${JSON.stringify(request)}\n`);
+    if (this.#outbox.push(`${JSON.stringify(request)}\n`) === 1) setImmediate(() => this.#flush());
   }
 
   /** Ends the helper's input; it exits once the commands it is running have finished. */
@@ -121,7 +127,17 @@ export class HelperConnection {
     this.dead = true;
     // Whoever awaits the exit must be kept alive until it happens.
     this.#setRef(true);
+    this.#flush();
     this.child.stdin?.end();
+  }
+
+  #flush(): void {
+    if (this.#outbox.length === 0) return;
+    const lines = this.#outbox.join('');
+    this.#outbox = [];
+    // Ended already (end() flushed first): a write now would only raise ERR_STREAM_WRITE_AFTER_END.
+    const stdin = this.child.stdin;
+    if (stdin !== null && !stdin.writableEnded) stdin.write(lines);
   }
 
   #gone(): void {

@@ -125,11 +125,23 @@ function main(): void {
   let inputEnded = false;
   let mounts: Promise<Mounts> | undefined;
 
+  // Replies made in one loop turn (a batch of requests read at once) go out in one write, which
+  // wakes the agent once for the batch instead of once per reply.
+  let outbox: string[] = [];
+  const flush = (): void => {
+    if (outbox.length === 0) return;
+    const lines = outbox.join('');
+    outbox = [];
+    process.stdout.write(lines);
+  };
   const exitWhenIdle = (): void => {
-    if (inputEnded && running === 0) process.exit(0);
+    if (!inputEnded || running > 0) return;
+    // A pipe stdout is written synchronously on Linux, so nothing flushed here is lost on exit.
+    flush();
+    process.exit(0);
   };
   const send = (reply: HelperReply): void => {
-    process.stdout.write(`${JSON.stringify(reply)}\n`);
+    if (outbox.push(`${JSON.stringify(reply)}\n`) === 1) setImmediate(flush);
     running -= 1;
     exitWhenIdle();
   };

@@ -134,6 +134,15 @@ describe('HelperProcessCommandRunner lifecycle', () => {
     await runner.close();
   });
 
+  it('close() in the same turn as the commands sent before it still runs and answers them all', async () => {
+    // Requests of one turn are written together; the close must not cut that write off.
+    const runner = helperRunner();
+    const sent = [runner.run('/bin/true', []), runner.run('/bin/false', []), runner.run('/bin/sh', ['-c', 'exit 3'])];
+    const closed = runner.close();
+    expect((await Promise.all(sent)).map((r) => r.code)).toEqual([0, 1, 3]);
+    await closed;
+  });
+
   it('close() before any command starts nothing', async () => {
     const runner = helperRunner();
     await runner.close();

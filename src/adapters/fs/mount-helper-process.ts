@@ -125,23 +125,14 @@ function main(): void {
   let inputEnded = false;
   let mounts: Promise<Mounts> | undefined;
 
-  // Replies made in one loop turn (a batch of requests read at once) go out in one write, which
-  // wakes the agent once for the batch instead of once per reply.
-  let outbox: string[] = [];
-  const flush = (): void => {
-    if (outbox.length === 0) return;
-    const lines = outbox.join('');
-    outbox = [];
-    process.stdout.write(lines);
-  };
   const exitWhenIdle = (): void => {
-    if (!inputEnded || running > 0) return;
-    // A pipe stdout is written synchronously on Linux, so nothing flushed here is lost on exit.
-    flush();
-    process.exit(0);
+    if (inputEnded && running === 0) process.exit(0);
   };
+  // Each reply is written as soon as it is made, never held for the rest of a batch: the syscalls
+  // of one batch run back to back, and one stuck in the kernel would hold back the answers of those
+  // that already finished until their deadlines failed them.
   const send = (reply: HelperReply): void => {
-    if (outbox.push(`${JSON.stringify(reply)}\n`) === 1) setImmediate(flush);
+    process.stdout.write(`${JSON.stringify(reply)}\n`);
     running -= 1;
     exitWhenIdle();
   };

@@ -4,10 +4,10 @@
  * commands; malformed requests end the helper as before. Tests that really mount need
  * CAP_SYS_ADMIN and are skipped, saying why, without it; the others run unprivileged.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HelperProcessCommandRunner } from '../../../src/adapters/fs/command-runner-helper.js';
@@ -22,6 +22,9 @@ import { hasExited } from './command-runner-gates.js';
 const { capable, reason } = mountCapability();
 const skip = !capable;
 const because = skip ? ` (skipped: ${reason})` : '';
+// A stand-in libc is compiled for the test of a call stuck in the kernel (.ci/run installs gcc).
+const noCompiler = spawnSync('cc', ['--version'], { stdio: 'ignore' }).status !== 0;
+const noCompilerBecause = noCompiler ? ' (skipped: needs a C compiler, cc, to build the stand-in libc)' : '';
 
 const dirs = tempDirs('secretlet-helper-tmpfs-');
 const helpers: HelperProcessCommandRunner[] = [];
@@ -36,6 +39,22 @@ afterEach(async () => {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   await dirs.removeAll();
 });
+
+/**
+ * Lets a call blocked on the FIFO `gate` go: opens it for writing and closes it. Until the call has
+ * reached its open(2) there is no reader and the open fails with ENXIO, so it is retried.
+ */
+async function openGate(gate: string): Promise<void> {
+  for (let tries = 0; ; tries++) {
+    try {
+      closeSync(openSync(gate, constants.O_WRONLY | constants.O_NONBLOCK));
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENXIO' || tries >= 1_000) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+}
 
 function helperRunner(options?: ConstructorParameters<typeof HelperProcessCommandRunner>[0]): HelperProcessCommandRunner {
   const runner = new HelperProcessCommandRunner(options);
@@ -114,6 +133,31 @@ describe('HelperProcessCommandRunner tmpfs operations', () => {
   it('refuses a target with a NUL byte (it would name another directory) without calling anything', async () => {
     const dir = await dirs.make();
     expect(await helperRunner().unmount(`${dir}\0/x`)).toMatchObject({ ok: false, via: 'syscall', errno: 'EINVAL' });
+  });
+
+  it.skipIf(noCompiler)(`answers a finished call at once while a later one of the same batch is stuck in the kernel${noCompilerBecause}`, async () => {
+    // A stand-in libc whose calls on a "-stuck" target block until their gate FIFO is opened.
+    const dir = await dirs.make();
+    const libcPath = join(dir, 'blocking-libc.so');
+    execFileSync('cc', ['-shared', '-fPIC', '-o', libcPath, join(REPO_ROOT, 'test/fixtures/native/blocking-libc.c')]);
+    const stuckTarget = join(dir, 'vol-stuck');
+    execFileSync('mkfifo', [`${stuckTarget}.gate`]);
+    const deadlines = new ManualTimers();
+    const helper = helperRunner({ libcPath, tmpfsDeadlineMs: 2_000, deadlineTimer: deadlines.start });
+    const missing = await dirs.make('missing');
+
+    // Sent in one turn, so the helper reads both at once and runs them back to back.
+    const quick = helper.unmount(missing);
+    const stuck = helper.unmount(stuckTarget);
+    try {
+      const withheld = new Promise((resolve) => setTimeout(() => resolve('withheld'), 10_000).unref());
+      expect(await Promise.race([quick, withheld])).toMatchObject({ ok: false, via: 'syscall', errno: 'ENOENT' });
+    } finally {
+      // Let the stuck call go whatever happened, so the helper can be closed.
+      await openGate(`${stuckTarget}.gate`);
+    }
+    expect(await stuck).toMatchObject({ ok: false, via: 'syscall', errno: 'ENOENT' });
+    expect(deadlines.states().map((d) => d.state)).toEqual(['cancelled', 'cancelled']);
   });
 
   it('answers tmpfs operations and commands sent together, each by its own id', async () => {
@@ -237,7 +281,7 @@ async function agentScript(lines: string[]): Promise<{ child: ChildProcess; out:
     dir: await dirs.make(),
     lines,
     prelude: [
-      "import { readFileSync } from 'node:fs';",
+      "import { closeSync, constants, openSync, readFileSync } from 'node:fs';",
       // Whether the process has koffi's native library mapped (as mapsKoffi above).
       "const maps = (pid) => /koffi[^\\n]*\\.node/.test(readFileSync(`/proc/${pid}/maps`, 'utf8'));",
     ],

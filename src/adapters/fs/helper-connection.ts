@@ -71,6 +71,8 @@ export class HelperConnection {
   #exitDetail = 'its pipe closed';
   /** Request lines not yet written: flushed once per loop turn (see the header). */
   #outbox: string[] = [];
+  /** Set by end(): someone awaits `closed`, so the helper's handles stay ref'd. */
+  #ending = false;
 
   constructor(options: { maxOldSpaceMiB: number; helperArgs: string[]; onGone: () => void; deadlineTimer?: StartTimer }) {
     this.#onGone = options.onGone;
@@ -125,7 +127,8 @@ export class HelperConnection {
   /** Ends the helper's input; it exits once the commands it is running have finished. */
   end(): void {
     this.dead = true;
-    // Whoever awaits the exit must be kept alive until it happens.
+    // Whoever awaits the exit must be kept alive until it happens, whatever is answered meanwhile.
+    this.#ending = true;
     this.#setRef(true);
     this.#flush();
     this.child.stdin?.end();
@@ -208,8 +211,12 @@ export class HelperConnection {
     p.answer(reply);
   }
 
-  /** Keeps the agent alive only while an answer is owed; an idle helper never holds it open. */
+  /**
+   * Keeps the agent alive only while an answer is owed; an idle helper never holds it open. Once
+   * ended, it stays ref'd until it has exited (the answers still owed must not undo that).
+   */
   #setRef(on: boolean): void {
+    if (!on && this.#ending) return;
     for (const handle of [this.child, this.child.stdin, this.child.stdout] as Refable[]) {
       if (on) handle?.ref?.();
       else handle?.unref?.();

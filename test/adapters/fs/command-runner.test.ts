@@ -185,6 +185,19 @@ describe('HelperProcessCommandRunner lifecycle', () => {
     expect(reason).toBe('MountHelperClosed');
     expect(hasExited(pid)).toBe(true);
   });
+
+  it('keeps the agent alive until close() has finished even when a command is still running at close()', async () => {
+    // The command's answer arrives after close() began; it must not let the process exit early.
+    const agent = await agentScript([
+      "const answered = runner.run('sleep', ['0.3']).then((r) => process.stdout.write(`answered ${r.code} `));",
+      'await runner.close();',
+      'await answered;',
+      "process.stdout.write('closed');",
+    ]);
+    const [code] = (await once(agent.child, 'close')) as [number | null];
+    expect(code).toBe(0);
+    expect(agent.out()).toBe('answered 0 closed');
+  });
 });
 
 /** Runs `lines` in a separate Node process (an "agent") with `runner` already constructed. */

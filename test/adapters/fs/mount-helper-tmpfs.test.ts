@@ -7,7 +7,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, constants, openSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HelperProcessCommandRunner } from '../../../src/adapters/fs/command-runner-helper.js';
@@ -17,7 +17,7 @@ import { REPO_ROOT } from '../../support/paths.js';
 import { mountCapability } from '../../support/privileges.js';
 import { tempDirs } from '../../support/temp-target.js';
 import { spawnAgentScript } from './agent-script.js';
-import { hasExited } from './command-runner-gates.js';
+import { fifoGate, hasExited } from './command-runner-gates.js';
 
 const { capable, reason } = mountCapability();
 const skip = !capable;
@@ -39,22 +39,6 @@ afterEach(async () => {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   await dirs.removeAll();
 });
-
-/**
- * Lets a call blocked on the FIFO `gate` go: opens it for writing and closes it. Until the call has
- * reached its open(2) there is no reader and the open fails with ENXIO, so it is retried.
- */
-async function openGate(gate: string): Promise<void> {
-  for (let tries = 0; ; tries++) {
-    try {
-      closeSync(openSync(gate, constants.O_WRONLY | constants.O_NONBLOCK));
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENXIO' || tries >= 1_000) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  }
-}
 
 function helperRunner(options?: ConstructorParameters<typeof HelperProcessCommandRunner>[0]): HelperProcessCommandRunner {
   const runner = new HelperProcessCommandRunner(options);
@@ -141,7 +125,7 @@ describe('HelperProcessCommandRunner tmpfs operations', () => {
     const libcPath = join(dir, 'blocking-libc.so');
     execFileSync('cc', ['-shared', '-fPIC', '-o', libcPath, join(REPO_ROOT, 'test/fixtures/native/blocking-libc.c')]);
     const stuckTarget = join(dir, 'vol-stuck');
-    execFileSync('mkfifo', [`${stuckTarget}.gate`]);
+    const gate = fifoGate(dir, 'vol-stuck.gate');
     const deadlines = new ManualTimers();
     const helper = helperRunner({ libcPath, tmpfsDeadlineMs: 2_000, deadlineTimer: deadlines.start });
     const missing = await dirs.make('missing');
@@ -150,11 +134,12 @@ describe('HelperProcessCommandRunner tmpfs operations', () => {
     const quick = helper.unmount(missing);
     const stuck = helper.unmount(stuckTarget);
     try {
+      await gate.entered();
       const withheld = new Promise((resolve) => setTimeout(() => resolve('withheld'), 10_000).unref());
       expect(await Promise.race([quick, withheld])).toMatchObject({ ok: false, via: 'syscall', errno: 'ENOENT' });
     } finally {
       // Let the stuck call go whatever happened, so the helper can be closed.
-      await openGate(`${stuckTarget}.gate`);
+      gate.release();
     }
     expect(await stuck).toMatchObject({ ok: false, via: 'syscall', errno: 'ENOENT' });
     expect(deadlines.states().map((d) => d.state)).toEqual(['cancelled', 'cancelled']);
@@ -281,7 +266,7 @@ async function agentScript(lines: string[]): Promise<{ child: ChildProcess; out:
     dir: await dirs.make(),
     lines,
     prelude: [
-      "import { closeSync, constants, openSync, readFileSync } from 'node:fs';",
+      "import { readFileSync } from 'node:fs';",
       // Whether the process has koffi's native library mapped (as mapsKoffi above).
       "const maps = (pid) => /koffi[^\\n]*\\.node/.test(readFileSync(`/proc/${pid}/maps`, 'utf8'));",
     ],

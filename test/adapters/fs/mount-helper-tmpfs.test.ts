@@ -7,7 +7,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HelperProcessCommandRunner } from '../../../src/adapters/fs/command-runner-helper.js';
@@ -17,7 +17,7 @@ import { REPO_ROOT } from '../../support/paths.js';
 import { mountCapability } from '../../support/privileges.js';
 import { tempDirs } from '../../support/temp-target.js';
 import { spawnAgentScript } from './agent-script.js';
-import { fifoGate, hasExited } from './command-runner-gates.js';
+import { eventually, fifoGate, hasExited } from './command-runner-gates.js';
 
 const { capable, reason } = mountCapability();
 const skip = !capable;
@@ -180,6 +180,43 @@ describe('HelperProcessCommandRunner tmpfs operations', () => {
     });
   });
 
+  it('stops the commands of a helper it abandons (tmpfs via mount(8)/umount(8)): no mount lands after its call failed', async () => {
+    // Stand-in mount(8)/umount(8) first on the helper's PATH: each records its pid; mount(8) then
+    // runs for 30 s, umount(8) of a "-stuck" target blocks on a FIFO, as one on a hung filesystem.
+    const dir = await dirs.make();
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'mount'), '#!/bin/sh\nfor t; do :; done\necho $$ > "$t.pid"\nexec sleep 30\n', { mode: 0o755 });
+    writeFileSync(join(bin, 'umount'), '#!/bin/sh\necho $$ > "$1.pid"\nexec cat "$1.gate" >/dev/null\n', { mode: 0o755 });
+    const stuckTarget = join(dir, 'vol-stuck');
+    const gate = fifoGate(dir, 'vol-stuck.gate');
+    const slowTarget = join(dir, 'vol-a');
+    const deadlines = new ManualTimers();
+    const path = process.env['PATH'];
+    process.env['PATH'] = `${bin}:${path ?? ''}`;
+    const pids: number[] = [];
+    try {
+      const helper = helperRunner({ tmpfsVia: 'command', tmpfsDeadlineMs: 2_000, deadlineTimer: deadlines.start });
+      const stuck = helper.unmount(stuckTarget).catch((e: unknown) => e);
+      const slow = helper.mountTmpfs(slowTarget, { sizeBytes: 4096, mode: 0o755 }).catch((e: unknown) => e);
+      await gate.entered();
+      for (const target of [stuckTarget, slowTarget]) {
+        await eventually(`${target}.pid is written`, () => existsSync(`${target}.pid`) && readFileSync(`${target}.pid`, 'utf8').endsWith('\n'));
+        pids.push(Number(readFileSync(`${target}.pid`, 'utf8')));
+      }
+
+      deadlines.started[0]!.expire();
+      expect(await stuck).toMatchObject({ code: 'DEADLINE_EXCEEDED', reason: 'MountHelperUnresponsive' });
+      expect(await slow).toMatchObject({ code: 'DEADLINE_EXCEEDED', reason: 'MountHelperUnresponsive' });
+      // Both commands went with the helper, so the mount whose call failed can never land later.
+      await expect.poll(() => pids.every(hasExited), { timeout: 10_000 }).toBe(true);
+    } finally {
+      process.env['PATH'] = path;
+      gate.release();
+      for (const pid of pids) if (!hasExited(pid)) process.kill(pid, 'SIGKILL');
+    }
+  });
+
   it('started with tmpfsVia "command", runs umount(8) and never loads koffi', async () => {
     const helper = helperRunner({ tmpfsVia: 'command' });
     const result = await helper.unmount(await dirs.make('missing'));
@@ -266,7 +303,7 @@ async function agentScript(lines: string[]): Promise<{ child: ChildProcess; out:
     dir: await dirs.make(),
     lines,
     prelude: [
-      "import { readFileSync } from 'node:fs';",
+      "import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';",
       // Whether the process has koffi's native library mapped (as mapsKoffi above).
       "const maps = (pid) => /koffi[^\\n]*\\.node/.test(readFileSync(`/proc/${pid}/maps`, 'utf8'));",
     ],

@@ -56,4 +56,59 @@ describe('secretlet manifests', () => {
   it('names --fleet-size when it is not a whole number, quoting what was given', async () => {
     await expect(parse(['manifests', '--fleet-size', '1e3'])).rejects.toThrow('--fleet-size must be a whole number (got "1e3")');
   });
+
+  it('refuses JSON that is not a container resources object or a toleration list, naming the flag and the key', async () => {
+    await expect(parse(['manifests', '--resources', '"x"'])).rejects.toThrow(/^--resources must be an object with limits, requests or claims \(got a string\)$/);
+    await expect(parse(['manifests', '--resources', '[]'])).rejects.toThrow(/^--resources must be an object .* \(got a list\)$/);
+    await expect(parse(['manifests', '--resources', '{"limit":{"memory":"1Gi"}}'])).rejects.toThrow(/^--resources: limit is not a field of a container's resources \(limits, requests, claims\)$/);
+    await expect(parse(['manifests', '--resources', '{"limits":{"memory":"lots"}}'])).rejects.toThrow('--resources: limits.memory must be a quantity like 50m or 128Mi (got "lots")');
+    await expect(parse(['manifests', '--tolerations', '[{"operator":"Exists"},{"keys":"a"}]'])).rejects.toThrow(/^--tolerations: \[1\]\.keys is not a field of a toleration/);
+  });
+
+  it.each([
+    [['--mode', 'both'], '--mode must be one of kubelet, provider (got "both")'],
+    [['--priority-class', 'Urgent'], '--priority-class must be a DNS-1123 subdomain (got "Urgent")'],
+    [['--kubelet-root-dir', 'var/lib/kubelet'], '--kubelet-root-dir must be an absolute, normalised path without a trailing slash (got "var/lib/kubelet")'],
+    [['--rotation-interval', '2x'], '--rotation-interval must be a duration like 300ms, 90s, 1m30s, 2m or 1h (got "2x")'],
+    [['--account-quotas', 'GetParameters=0'], /^--account-quotas gives GetParameters/],
+  ])('names the flag typed in %j', async (args, message) => {
+    const refused = parse(['manifests', ...args]);
+    await expect(refused).rejects.toThrow(message);
+    await expect(refused).rejects.not.toThrow(/options\./);
+  });
+});
+
+describe('secretlet emulate', () => {
+  it.each([
+    [['aws', '--port', 'abc'], '--port must be a whole number (got "abc")'],
+    [['aws', '--port', '70000'], '--port must be a port, 0 to 65535 (got "70000")'],
+    [['aws', '--latency', 'fast'], '--latency must be a whole number (got "fast")'],
+    [['kube', '--port', 'abc'], '--port must be a whole number (got "abc")'],
+  ])('%j names the flag before starting anything', async (args, message) => {
+    await expect(parse(['emulate', ...args])).rejects.toThrow(message);
+  });
+
+  it('names SECRETLET_AWS_PORT / SECRETLET_KUBE_PORT when the bad port came from there', async () => {
+    vi.stubEnv('SECRETLET_AWS_PORT', 'abc');
+    vi.stubEnv('SECRETLET_KUBE_PORT', '-1');
+    await expect(parse(['emulate', 'aws'])).rejects.toThrow('SECRETLET_AWS_PORT must be a whole number (got "abc")');
+    await expect(parse(['emulate', 'kube'])).rejects.toThrow('SECRETLET_KUBE_PORT must be a whole number (got "-1")');
+  });
+});
+
+describe('secretlet serve values from the environment', () => {
+  it.each([
+    ['SECRETLET_FLEET_SIZE', 'abc', 'SECRETLET_FLEET_SIZE must be a whole number (got "abc")'],
+    ['SECRETLET_SYNC_SECRETS', 'no', 'SECRETLET_SYNC_SECRETS must be true or false (got "no")'],
+    ['SECRETLET_DRIVER_WRITES_SECRETS', 'maybe', 'SECRETLET_DRIVER_WRITES_SECRETS must be true or false (got "maybe")'],
+  ])('names %s when its value is refused', async (name, value, message) => {
+    vi.stubEnv(name, value);
+    await expect(parse(['serve', '--mode=provider'])).rejects.toThrow(message);
+  });
+
+  it('names the flag when the flag, not the variable, gave the value', async () => {
+    vi.stubEnv('SECRETLET_FLEET_SIZE', '10');
+    await expect(parse(['serve', '--fleet-size=abc'])).rejects.toThrow('--fleet-size must be a whole number (got "abc")');
+    expect((await parse(['serve', '--mode=provider'])).serve[0]).toMatchObject({ fleetSize: 10 });
+  });
 });

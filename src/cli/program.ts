@@ -5,8 +5,10 @@
 import { Command, Option } from 'commander';
 import { compileAgentOptions } from '../config/agent-options.js';
 import type { AgentOptions } from '../config/agent-options.js';
+import type { KubeObject } from '../manifests/index.js';
 import { SECRETLET_VERSION } from '../main/version.js';
 import { SERVE_FLAGS, flagSyntax } from './serve-flags.js';
+import type { FlagDefinition } from './serve-flags.js';
 
 const out = (line: string): void => void process.stdout.write(line + '\n');
 const err = (line: string): void => void process.stderr.write(line + '\n');
@@ -34,7 +36,7 @@ const DEFAULT_RUNNERS: CommandRunners = {
       code = await runServe(compiled, upstreamNotes);
     } catch (e) {
       // The agent names its options (options.fleetSize); an operator typed flags (--fleet-size).
-      throw new Error(inFlagWords(e instanceof Error ? e.message : String(e), fromEnv), { cause: e });
+      throw new Error(inFlagWords(e instanceof Error ? e.message : String(e), serveFlagWords(fromEnv)), { cause: e });
     }
     // Exit explicitly once drained: a handle left open by a dependency (a keep-alive socket to an
     // AWS endpoint that stopped answering) must not keep a terminated pod around past its grace period.
@@ -47,33 +49,52 @@ const DEFAULT_RUNNERS: CommandRunners = {
 };
 
 /**
- * `options.fleetSize` → `--fleet-size`, or `SECRETLET_FLEET_SIZE` when the value came from there,
- * for every serve option named in a message.
+ * An agent or manifests message in the words the user typed: `options.fleetSize` → what
+ * `wordsFor('fleetSize')` says (`--fleet-size`, or `SECRETLET_FLEET_SIZE` when the value came from
+ * there); a path into a JSON option stays after it: `options.resources.limits.cpu` → `--resources: limits.cpu`.
+ * Keys `wordsFor` does not know are left as they are.
  */
-export function inFlagWords(message: string, fromEnv: ReadonlySet<string> = new Set()): string {
-  return message.replace(/\boptions\.([A-Za-z]+)/g, (whole, key: string) => {
-    const flag = SERVE_FLAGS.find((f) => f.key === key);
-    if (flag === undefined) return whole;
-    return fromEnv.has(flag.key) ? flag.env : `--${flag.flag}`;
+export function inFlagWords(message: string, wordsFor: (key: string) => string | undefined): string {
+  return message.replace(/\boptions\.([A-Za-z]+)((?:\.[\w-]+|\[\d+\])*)/g, (whole, key: string, path: string) => {
+    const words = wordsFor(key);
+    if (words === undefined) return whole;
+    return path === '' ? words : `${words}: ${path.replace(/^\./, '')}`;
   });
 }
 
-/** Whole decimal numbers only: Number() would take 0x10, 1e1, '' or ' 7 ' without a word. */
-function integerFlag(flag: string): (value: string) => number {
-  return (value) => {
-    if (!/^\d+$/.test(value)) throw new Error(`--${flag} must be a whole number (got "${value}")`);
-    return Number(value);
+/** A serve option's words: its SECRETLET_* variable if `fromEnv` has it, else its flag. */
+function serveFlagWords(fromEnv: ReadonlySet<string>): (key: string) => string | undefined {
+  return (key) => {
+    const flag = SERVE_FLAGS.find((f) => f.key === key);
+    if (flag === undefined) return undefined;
+    return fromEnv.has(flag.key) ? flag.env : `--${flag.flag}`;
   };
+}
+
+/**
+ * How the user gave `cmd` its option `attribute`: the environment variable when the value came from
+ * there, else the flag. Undefined for an option `cmd` does not have.
+ */
+function givenAs(cmd: Command, attribute: string): string | undefined {
+  const option = cmd.options.find((o) => o.attributeName() === attribute);
+  if (option === undefined) return undefined;
+  return cmd.getOptionValueSource(attribute) === 'env' && option.envVar !== undefined ? option.envVar : option.long;
+}
+
+/**
+ * A serve value as the agent takes it. Parsed here rather than in an argParser, which runs before
+ * commander records whether the value came from the flag or the variable, and so could not name the right one.
+ */
+function serveValue(f: FlagDefinition, value: string, name: string): string | number | boolean {
+  if (f.kind === 'number') return integerOption(value, name);
+  if (f.kind === 'switch' || f.kind === 'boolean') return booleanOption(value, name);
+  return value;
 }
 
 function serveCommand(upstreamNotes: readonly string[], run: CommandRunners['serve']): Command {
   const cmd = new Command('serve').description('Run the node agent (kubelet door, provider door, or both).');
   for (const f of SERVE_FLAGS) {
     const opt = new Option(flagSyntax(f), `${f.description} (default: ${f.defaultText})`).env(f.env);
-    if (f.kind === 'number') opt.argParser(integerFlag(f.flag));
-    if (f.kind === 'switch' || f.kind === 'boolean') {
-      opt.argParser((v) => booleanOption(v, `--${f.flag}`));
-    }
     // A bare `--flag` means true. Its value stays optional rather than absent: commander sets a
     // valueless option from its environment variable whatever the value, so FOO=false would turn it on.
     if (f.kind === 'boolean') opt.preset('true');
@@ -83,8 +104,9 @@ function serveCommand(upstreamNotes: readonly string[], run: CommandRunners['ser
     const options: AgentOptions = {};
     const fromEnv = new Set<string>();
     for (const f of SERVE_FLAGS) {
-      if (raw[camel(f.flag)] !== undefined) (options as Record<string, unknown>)[f.key] = raw[camel(f.flag)];
       if (cmd.getOptionValueSource(camel(f.flag)) === 'env') fromEnv.add(f.key);
+      const value = raw[camel(f.flag)] as string | undefined;
+      if (value !== undefined) (options as Record<string, unknown>)[f.key] = serveValue(f, value, serveFlagWords(fromEnv)(f.key)!);
     }
     // The downward API and the SDK's own variable, as the DaemonSet and ASCP users set them.
     options.nodeName ??= process.env['NODE_NAME'];
@@ -126,12 +148,14 @@ export function buildProgram(upstreamNotes: readonly string[] = [], runners: Par
     .addOption(new Option('--seed <file>', 'YAML/JSON seed: secrets, parameters, roles, podIdentityAssociations, trustedIssuers (e.g. src/emulators/aws/example-seed.yaml)'))
     .addOption(new Option('--trust-kube <kubeconfig>', "accept the service-account tokens of that kubeconfig's API server (e.g. secretlet emulate kube's)"))
     .addOption(new Option('--quotas <list>', "throttle like AWS: 'aws' for its default quotas, or Action=callsPerSecond items (A+B=n share one bucket), e.g. aws,GetParameter+GetParameters=3000"))
-    .action(async (o: { port: string; host: string; latency: string; seed?: string; trustKube?: string; quotas?: string }) => {
+    .action(async (o: { port: string; host: string; latency: string; seed?: string; trustKube?: string; quotas?: string }, cmd: Command) => {
+      const port = portOption(o.port, givenAs(cmd, 'port')!);
+      const latencyMs = integerOption(o.latency, givenAs(cmd, 'latency')!);
       const { runEmulateAws } = await import('./emulate-aws.js');
       await runEmulateAws({
-        port: Number(o.port),
+        port,
         host: o.host,
-        latencyMs: Number(o.latency),
+        latencyMs,
         ...(o.seed === undefined ? {} : { seed: o.seed }),
         ...(o.trustKube === undefined ? {} : { trustKube: o.trustKube }),
         ...(o.quotas === undefined ? {} : { quotas: o.quotas }),
@@ -144,9 +168,10 @@ export function buildProgram(upstreamNotes: readonly string[] = [], runners: Par
     .description('Local Kubernetes API server for the resources secretlet uses; writes a kubeconfig.')
     .addOption(new Option('--port <n>', 'port').default('0').env('SECRETLET_KUBE_PORT'))
     .addOption(new Option('--kubeconfig <file>', 'where to write the kubeconfig').default('./secretlet-kubeconfig'))
-    .action(async (o: { port: string; kubeconfig: string }) => {
+    .action(async (o: { port: string; kubeconfig: string }, cmd: Command) => {
+      const port = portOption(o.port, givenAs(cmd, 'port')!);
       const { startKubeEmulator } = await import('../emulators/kube/index.js');
-      const kube = await startKubeEmulator({ port: Number(o.port) });
+      const kube = await startKubeEmulator({ port });
       // A server left listening after a failure would keep the command alive with nothing to use.
       await kube.writeKubeconfig(o.kubeconfig).catch(async (e: unknown) => {
         await kube.stop();
@@ -174,23 +199,28 @@ export function buildProgram(upstreamNotes: readonly string[] = [], runners: Par
     .option('--tolerations <json>', 'pod tolerations as JSON')
     .option('--sync-secrets <bool>', 'kubelet mode: false turns Secret sync off and drops the ClusterRole\'s access to Secrets')
     .option('--kubelet-root-dir <path>', "kubelet mode: kubelet's root directory where it is not /var/lib/kubelet")
-    .action(async (o: Record<string, string | undefined>) => {
+    .action(async (o: Record<string, string | undefined>, cmd: Command) => {
       const { renderManifests, toYaml } = await import('../manifests/index.js');
-      const objects = await renderManifests({
-        mode: o['mode'] as never,
-        ...(o['namespace'] ? { namespace: o['namespace'] } : {}),
-        ...(o['image'] ? { image: o['image'] } : {}),
-        ...(o['region'] ? { region: o['region'] } : {}),
-        ...(o['rotationInterval'] ? { rotationInterval: o['rotationInterval'] } : {}),
-        ...(o['logLevel'] ? { logLevel: o['logLevel'] as never } : {}),
-        ...(o['fleetSize'] ? { fleetSize: integerOption(o['fleetSize'], '--fleet-size') } : {}),
-        ...(o['accountQuotas'] ? { accountQuotas: o['accountQuotas'] } : {}),
-        ...(o['priorityClass'] !== undefined ? { priorityClassName: o['priorityClass'] } : {}),
-        ...(o['resources'] ? { resources: jsonOption(o['resources'], '--resources') as never } : {}),
-        ...(o['tolerations'] ? { tolerations: jsonOption(o['tolerations'], '--tolerations') as never } : {}),
-        ...(o['syncSecrets'] !== undefined ? { syncSecrets: booleanOption(o['syncSecrets'], '--sync-secrets') } : {}),
-        ...(o['kubeletRootDir'] !== undefined ? { kubeletRootDir: o['kubeletRootDir'] } : {}),
-      });
+      let objects: KubeObject[];
+      try {
+        objects = renderManifests({
+          mode: o['mode'] as never,
+          ...(o['namespace'] ? { namespace: o['namespace'] } : {}),
+          ...(o['image'] ? { image: o['image'] } : {}),
+          ...(o['region'] ? { region: o['region'] } : {}),
+          ...(o['rotationInterval'] ? { rotationInterval: o['rotationInterval'] } : {}),
+          ...(o['logLevel'] ? { logLevel: o['logLevel'] as never } : {}),
+          ...(o['fleetSize'] ? { fleetSize: integerOption(o['fleetSize'], '--fleet-size') } : {}),
+          ...(o['accountQuotas'] ? { accountQuotas: o['accountQuotas'] } : {}),
+          ...(o['priorityClass'] !== undefined ? { priorityClassName: o['priorityClass'] } : {}),
+          ...(o['resources'] ? { resources: jsonOption(o['resources'], '--resources') as never } : {}),
+          ...(o['tolerations'] ? { tolerations: jsonOption(o['tolerations'], '--tolerations') as never } : {}),
+          ...(o['syncSecrets'] !== undefined ? { syncSecrets: booleanOption(o['syncSecrets'], '--sync-secrets') } : {}),
+          ...(o['kubeletRootDir'] !== undefined ? { kubeletRootDir: o['kubeletRootDir'] } : {}),
+        });
+      } catch (e) {
+        throw inManifestsFlagWords(e, cmd);
+      }
       process.stdout.write(toYaml(objects));
     });
 
@@ -230,6 +260,15 @@ export function buildProgram(upstreamNotes: readonly string[] = [], runners: Par
   return program;
 }
 
+/** The ManifestOptions keys whose flag is not the key in kebab case. */
+const MANIFESTS_ATTRIBUTES: Readonly<Record<string, string>> = { priorityClassName: 'priorityClass' };
+
+/** A `manifests` error as the user reads it: options.priorityClassName → --priority-class. */
+function inManifestsFlagWords(e: unknown, cmd: Command): Error {
+  const message = inFlagWords(e instanceof Error ? e.message : String(e), (key) => givenAs(cmd, MANIFESTS_ATTRIBUTES[key] ?? key));
+  return new Error(message, { cause: e });
+}
+
 /** true or false, with an error that names the option. */
 function booleanOption(value: string, flag: string): boolean {
   if (value !== 'true' && value !== 'false') throw new Error(`${flag} must be true or false (got "${value}")`);
@@ -245,9 +284,17 @@ function jsonOption(value: string, flag: string): unknown {
   }
 }
 
+/** Whole decimal numbers only: Number() would take 0x10, 1e1, '' or ' 7 ' without a word. */
 function integerOption(value: string, flag: string): number {
-  if (!/^\d+$/.test(value.trim())) throw new Error(`${flag} must be a whole number (got "${value}")`);
+  if (!/^\d+$/.test(value)) throw new Error(`${flag} must be a whole number (got "${value}")`);
   return Number(value);
+}
+
+/** A TCP port; 0 lets the system pick one (the emulators print where they listen). */
+function portOption(value: string, flag: string): number {
+  const port = integerOption(value, flag);
+  if (port > 65535) throw new Error(`${flag} must be a port, 0 to 65535 (got "${value}")`);
+  return port;
 }
 
 function waitForSignal(): Promise<void> {

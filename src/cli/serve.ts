@@ -12,7 +12,9 @@ import { Agent } from '../main/agent.js';
 export async function runServe(options: CompiledAgentOptions, upstreamNotes: readonly string[] = []): Promise<number> {
   const agent = Agent.create(options, { logger: createLogger({ level: options.logLevel, destination: stdoutDestination() }) });
   for (const note of upstreamNotes) agent.logger.info({ note }, 'upstream flag');
-  await agent.start();
+  await agent.start().catch((e: unknown) => {
+    throw namingMetricsAddr(e, options.metricsAddr);
+  });
   return new Promise<number>((resolve) => {
     let signalled = false;
     const finish = (code: number, drained: boolean): void => {
@@ -35,4 +37,16 @@ export async function runServe(options: CompiledAgentOptions, upstreamNotes: rea
     process.on('SIGTERM', () => onSignal('SIGTERM'));
     process.on('SIGINT', () => onSignal('SIGINT'));
   });
+}
+
+/**
+ * The metrics server is the agent's only TCP listener (both doors are unix sockets), so a TCP listen
+ * failure is about --metrics-addr; Node's own message (`listen EADDRINUSE … :::8095`) names no option.
+ * Worded as `options.metricsAddr` so the CLI names the flag or SECRETLET_METRICS_ADDR, as it was given.
+ */
+function namingMetricsAddr(e: unknown, metricsAddr: string): unknown {
+  const failure = e as (NodeJS.ErrnoException & { port?: unknown }) | undefined;
+  // A unix socket's failure carries port -1.
+  if (failure?.syscall !== 'listen' || typeof failure.port !== 'number' || failure.port < 0) return e;
+  return new Error(`options.metricsAddr: cannot listen on ${metricsAddr}: ${failure.code ?? failure.message}`, { cause: e });
 }

@@ -15,6 +15,8 @@ export type ManifestLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | '
 export interface ResourceRequirements {
   requests?: Record<string, string>;
   limits?: Record<string, string>;
+  /** Dynamic resource allocation: names of the pod's `resourceClaims` (and a request in one). */
+  claims?: Array<{ name: string; request?: string }>;
 }
 
 /** A pod toleration, as in the Kubernetes API. */
@@ -83,6 +85,12 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 // Kubernetes resource.Quantity, e.g. 50m, 0.5, 128Mi, 1G, 1e3.
 const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?\d+)?$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+// The fields of the Kubernetes types the JSON flags replace: anything else makes kubectl refuse the DaemonSet.
+const RESOURCES_FIELDS = ['limits', 'requests', 'claims'];
+const CLAIM_FIELDS = ['name', 'request'];
+const TOLERATION_FIELDS = ['key', 'operator', 'value', 'effect', 'tolerationSeconds'];
+// '' matches every effect.
+const TOLERATION_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute', ''];
 
 function fail(option: string, message: string): never {
   throw invalidArgument('InvalidOption', `options.${option} ${message}`, option);
@@ -99,12 +107,71 @@ export function isPinnedImage(image: string): boolean {
   return tag !== '' && tag !== 'latest';
 }
 
+/** What a JSON value is, for a message (never the value itself). */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Refuses a field `value` has that its Kubernetes type does not, naming it and the ones it has. */
+function checkFields(value: Record<string, unknown>, fields: readonly string[], option: string, type: string): void {
+  const extra = Object.keys(value).find((k) => !fields.includes(k));
+  if (extra !== undefined) fail(`${option}.${extra}`, `is not a field of ${type} (${fields.join(', ')})`);
+}
+
 function checkQuantities(map: unknown, option: string): void {
   if (map === undefined) return;
-  if (typeof map !== 'object' || map === null || Array.isArray(map)) fail(option, 'must be a map of resource name to quantity');
+  if (!isObject(map)) fail(option, `must be a map of resource name to quantity (got ${kindOf(map)})`);
   for (const [name, quantity] of Object.entries(map)) {
     if (typeof quantity !== 'string' || !QUANTITY.test(quantity)) fail(`${option}.${name}`, `must be a quantity like 50m or 128Mi (got "${String(quantity)}")`);
   }
+}
+
+function checkClaims(claims: unknown): void {
+  if (claims === undefined) return;
+  if (!Array.isArray(claims)) fail('resources.claims', `must be a list (got ${kindOf(claims)})`);
+  claims.forEach((claim: unknown, i) => {
+    const at = `resources.claims[${i}]`;
+    if (!isObject(claim)) fail(at, `must be an object (got ${kindOf(claim)})`);
+    checkFields(claim, CLAIM_FIELDS, at, 'a resource claim');
+    if (typeof claim['name'] !== 'string' || claim['name'] === '') fail(`${at}.name`, 'must be the name of one of the pod\'s resourceClaims');
+  });
+}
+
+/** A container's ResourceRequirements: limits and requests of resource name → quantity, claims. */
+function checkResources(resources: unknown): void {
+  if (!isObject(resources)) fail('resources', `must be an object with limits, requests or claims (got ${kindOf(resources)})`);
+  checkFields(resources, RESOURCES_FIELDS, 'resources', "a container's resources");
+  checkQuantities(resources['requests'], 'resources.requests');
+  checkQuantities(resources['limits'], 'resources.limits');
+  checkClaims(resources['claims']);
+}
+
+function checkToleration(t: unknown, i: number): void {
+  const at = `tolerations[${i}]`;
+  if (!isObject(t)) fail(at, `must be an object (got ${kindOf(t)})`);
+  checkFields(t, TOLERATION_FIELDS, at, 'a toleration');
+  for (const field of ['key', 'value'] as const) {
+    if (t[field] !== undefined && typeof t[field] !== 'string') fail(`${at}.${field}`, `must be a string (got ${kindOf(t[field])})`);
+  }
+  if (t['operator'] !== undefined && t['operator'] !== 'Exists' && t['operator'] !== 'Equal') fail(`${at}.operator`, 'must be Exists or Equal');
+  if (t['operator'] === 'Exists' && t['value'] !== undefined) fail(`${at}.value`, 'must be empty when operator is Exists');
+  if (t['effect'] !== undefined && !TOLERATION_EFFECTS.includes(t['effect'] as string)) fail(`${at}.effect`, 'must be NoSchedule, PreferNoSchedule, NoExecute or empty');
+  if (t['tolerationSeconds'] !== undefined) {
+    if (!Number.isInteger(t['tolerationSeconds'])) fail(`${at}.tolerationSeconds`, 'must be a whole number of seconds');
+    // The API server refuses it with any other effect: only NoExecute evicts, after that long.
+    if (t['effect'] !== 'NoExecute') fail(`${at}.tolerationSeconds`, 'applies only with effect NoExecute');
+  }
+}
+
+function checkTolerations(tolerations: unknown): void {
+  if (!Array.isArray(tolerations)) fail('tolerations', `must be a list (got ${kindOf(tolerations)})`);
+  tolerations.forEach((t: unknown, i) => checkToleration(t, i));
 }
 
 export function compileManifestOptions(o: ManifestOptions, defaultDeployDir: () => string): CompiledManifestOptions {
@@ -120,17 +187,9 @@ export function compileManifestOptions(o: ManifestOptions, defaultDeployDir: () 
   if (o.logLevel !== undefined && !LOG_LEVELS.includes(o.logLevel)) fail('logLevel', `must be one of ${LOG_LEVELS.join(', ')}`);
   if (o.fleetSize !== undefined && (!Number.isInteger(o.fleetSize) || o.fleetSize < 1)) fail('fleetSize', `must be a positive integer (got "${String(o.fleetSize)}")`);
   if (o.accountQuotas !== undefined) parseAccountQuotas(o.accountQuotas);
-  if (o.resources !== undefined) {
-    checkQuantities(o.resources.requests, 'resources.requests');
-    checkQuantities(o.resources.limits, 'resources.limits');
-  }
-  if (o.tolerations !== undefined) {
-    if (!Array.isArray(o.tolerations)) fail('tolerations', 'must be a list');
-    o.tolerations.forEach((t, i) => {
-      if (t.operator !== undefined && t.operator !== 'Exists' && t.operator !== 'Equal') fail(`tolerations[${i}].operator`, 'must be Exists or Equal');
-      if (t.operator === 'Exists' && t.value !== undefined) fail(`tolerations[${i}].value`, 'must be empty when operator is Exists');
-    });
-  }
+  // Typed here, but from the CLI they are whatever JSON the user gave: check the shape, not just values.
+  if (o.resources !== undefined) checkResources(o.resources);
+  if (o.tolerations !== undefined) checkTolerations(o.tolerations);
   if (o.priorityClassName !== undefined && o.priorityClassName !== '' && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(o.priorityClassName)) {
     fail('priorityClassName', `must be a DNS-1123 subdomain (got "${o.priorityClassName}")`);
   }

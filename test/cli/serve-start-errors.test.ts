@@ -4,6 +4,8 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,9 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const ROOT = new URL('../../', import.meta.url).pathname;
 const run = promisify(execFile);
 
-async function serve(args: string[]): Promise<{ code: number; stderr: string }> {
+async function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stderr: string }> {
   try {
-    await run(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve', ...args], { cwd: ROOT, timeout: 30_000, env: { ...process.env, NODE_NAME: 'node-1' } });
+    await run(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve', ...args], { cwd: ROOT, timeout: 30_000, env: { ...process.env, NODE_NAME: 'node-1', ...env } });
     return { code: 0, stderr: '' };
   } catch (e) {
     const failed = e as { code?: number; stderr?: string };
@@ -62,5 +64,23 @@ describe('secretlet serve refuses bad flags at start, naming them', () => {
     const state = await serve(['--mode=provider', `--kubeconfig=${kubeconfig}`, `--state-dir=${join(file, 'sub')}`, '--metrics-addr=', `--provider-socket=${join(dir, 'p2.sock')}`]);
     expect(state.code).toBe(1);
     expect(errorLine(state.stderr)).toBe(`secretlet: --state-dir: cannot create ${join(file, 'sub')}: ENOTDIR`);
+  });
+
+  it('names --metrics-addr (or SECRETLET_METRICS_ADDR) when its port is taken', async () => {
+    const kubeconfig = join(dir, 'kubeconfig-metrics');
+    await writeFile(kubeconfig, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n');
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const addr = `127.0.0.1:${(taken.address() as AddressInfo).port}`;
+    const args = ['--mode=provider', `--kubeconfig=${kubeconfig}`, `--state-dir=${join(dir, 'state-metrics')}`, `--provider-socket=${join(dir, 'p3.sock')}`];
+    try {
+      const flag = await serve([...args, `--metrics-addr=${addr}`]);
+      expect(flag.code).toBe(1);
+      expect(errorLine(flag.stderr)).toBe(`secretlet: --metrics-addr: cannot listen on ${addr}: EADDRINUSE`);
+      const env = await serve(args, { SECRETLET_METRICS_ADDR: addr });
+      expect(errorLine(env.stderr)).toBe(`secretlet: SECRETLET_METRICS_ADDR: cannot listen on ${addr}: EADDRINUSE`);
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
   });
 });

@@ -39,7 +39,8 @@ export async function runEmulateAws(o: EmulateAwsOptions): Promise<void> {
   }
   const { accessKeyId, secretAccessKey } = aws.adminCredentials;
   o.out(`local AWS endpoint on ${aws.url} (admin credentials: the emulator's fixed, public pair)`);
-  o.out(`export AWS_ENDPOINT_URL=${aws.url} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=${accessKeyId} AWS_SECRET_ACCESS_KEY=${secretAccessKey}`);
+  // Both region variables: the SDKs read AWS_REGION, AWS CLI v1 only AWS_DEFAULT_REGION.
+  o.out(`export AWS_ENDPOINT_URL=${aws.url} AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=${accessKeyId} AWS_SECRET_ACCESS_KEY=${secretAccessKey}`);
   await o.untilStopped();
   await aws.stop();
 }

@@ -55,6 +55,8 @@ describe('secretlet emulate aws', () => {
       const exports = await until(() => cli.lines.find((l) => l.startsWith('export AWS_ENDPOINT_URL=')), 'the export line');
       const env = Object.fromEntries(exports.slice('export '.length).split(' ').map((kv) => kv.split('=') as [string, string]));
       expect(cli.lines.some((l) => l.startsWith(`trusting service-account tokens of ${kube.issuer}`))).toBe(true);
+      // AWS CLI v1 reads only AWS_DEFAULT_REGION; the SDKs AWS_REGION.
+      expect(env).toMatchObject({ AWS_REGION: 'us-east-1', AWS_DEFAULT_REGION: 'us-east-1' });
 
       const token = kube.mintServiceAccountToken({ namespace: 'default', serviceAccount: 'demo', audiences: ['sts.amazonaws.com'] }).token;
       const sts = new STSClient({ endpoint: env['AWS_ENDPOINT_URL'], region: 'us-east-1', maxAttempts: 1 });

@@ -94,6 +94,7 @@ export class HelperProcessCommandRunner implements CommandRunner, TmpfsCalls {
   #helper: HelperConnection | undefined;
   #nextId = 1;
   #closed = false;
+  #closing: Promise<void> | undefined;
 
   constructor(options: HelperProcessCommandRunnerOptions = {}) {
     const mib = options.maxOldSpaceMiB ?? 32;
@@ -142,7 +143,13 @@ export class HelperProcessCommandRunner implements CommandRunner, TmpfsCalls {
    * Ends the helper: no new requests are accepted, requests already sent still get their answers,
    * and this resolves once the helper has exited. Safe to call more than once.
    */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    // A second call waits for the same exit rather than resolving while the helper still runs.
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true;
     const helper = this.#helper;
     this.#helper = undefined;

@@ -134,6 +134,27 @@ describe('HelperProcessCommandRunner lifecycle', () => {
     await runner.close();
   });
 
+  it('a second close() also resolves only once the helper has exited', async () => {
+    const runner = helperRunner();
+    const g = await gate();
+    const inFlight = runner.run(g.command, g.args);
+    await g.entered();
+    const pid = runner.pid!;
+
+    const first = runner.close();
+    let secondDone = false;
+    const second = runner.close().then(() => (secondDone = true));
+    // The helper cannot exit while the gated command runs: nothing may report it closed yet.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(secondDone).toBe(false);
+
+    g.release();
+    await second;
+    expect(hasExited(pid)).toBe(true);
+    await first;
+    await inFlight;
+  });
+
   it('close() in the same turn as the commands sent before it still runs and answers them all', async () => {
     // Requests of one turn are written together; the close must not cut that write off.
     const runner = helperRunner();

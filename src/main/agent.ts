@@ -244,7 +244,17 @@ export class Agent {
 
   ready(): { ready: boolean; checks: Record<string, boolean> } {
     const checks = { ...this.readiness, running: this.lifecycle.state === 'running' };
+    if (this.eventWiring.journal?.failure !== undefined) checks.eventLog = false;
     return { ready: Object.values(checks).every(Boolean), checks };
+  }
+
+  /**
+   * Liveness: false once the event log refuses appends for good (EventJournal.failure). Nothing in
+   * the process can recover it; a restart reopens the log, so kubelet should restart the container.
+   */
+  live(): { live: boolean; checks: Record<string, boolean> } {
+    const checks = { eventLog: this.eventWiring.journal?.failure === undefined };
+    return { live: checks.eventLog, checks };
   }
 
   async start(): Promise<void> {

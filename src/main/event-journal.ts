@@ -20,7 +20,7 @@ import type { LoggedEvent, NewEvent } from '../core/events/events.js';
 import { applyEvent, emptyState } from '../core/events/projections.js';
 import type { ProjectedState } from '../core/events/projections.js';
 import type { ContentHasher, EventLog } from '../core/ports/event-log.js';
-import { invalidArgument } from '../core/errors.js';
+import { SecretletError, invalidArgument } from '../core/errors.js';
 
 /** Called after each record is applied, with the state before and after it. */
 export type RecordSubscriber = (record: LoggedEvent, before: ProjectedState, after: ProjectedState) => void;
@@ -59,6 +59,7 @@ export class EventJournal {
   private sinceCompaction = 0;
   private compacting: Promise<void> | undefined;
   private closed = false;
+  #failure: SecretletError | undefined;
 
   constructor(options: EventJournalOptions) {
     this.log = options.log;
@@ -133,13 +134,39 @@ export class EventJournal {
    */
   async record(events: readonly NewEvent[]): Promise<LoggedEvent[]> {
     if (events.length === 0) return [];
-    const records = await this.log.append(events);
+    let records: LoggedEvent[];
+    try {
+      records = await this.log.append(events);
+    } catch (err) {
+      this.noteAppendFailure(err);
+      throw err;
+    }
     for (const r of records) this.early.set(r.seq, r);
     this.drainEarly();
     // Records before ours may still be in flight in another call; they are applied when they land.
     // Ours are durable either way, and callers only read state for their own mount.
     this.maybeCompact();
     return records;
+  }
+
+  /**
+   * Why the log refuses appends for good, if it does: a failed append leaves it unusable (seqs
+   * may be half-written), and only reopening it (a restart: opening cuts the torn tail) recovers.
+   * The agent's liveness check fails on it, so kubelet restarts the container once storage is back,
+   * instead of every mount and unmount of the node failing behind green probes.
+   */
+  get failure(): SecretletError | undefined {
+    return this.#failure;
+  }
+
+  private noteAppendFailure(err: unknown): void {
+    // A log closed by the agent's own shutdown is not a storage failure.
+    if (this.#failure !== undefined || this.closed || (err instanceof SecretletError && err.reason === 'EventLogClosed')) return;
+    this.#failure = err instanceof SecretletError ? err : new SecretletError({ code: 'INTERNAL', reason: 'EventLogIoError', message: `event log append failed: ${String(err)}` });
+    this.logger.error(
+      { code: this.#failure.code, reason: this.#failure.reason, err: this.#failure.message },
+      'event log failed: every mount and unmount fails until the agent restarts and reopens it; /healthz now fails so kubelet restarts it',
+    );
   }
 
   private drainEarly(): void {

@@ -3,13 +3,15 @@
  * liveness sidecar calls always agrees with /readyz — including while a SIGTERM drain lets an
  * in-flight mount finish.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCsiClient, createProviderClient } from '../../src/adapters/grpc/index.js';
 import { InMemoryVolumeMounter } from '../../src/adapters/fs/in-memory-volume-mounter.js';
 import { startHarness } from '../support/agent-harness.js';
+import { mountCapability } from '../support/privileges.js';
 import type { Harness } from '../support/agent-harness.js';
 import { APP, addPod, eventually, httpGet, providerMountRequest, seedApp } from './world.js';
 
@@ -38,6 +40,8 @@ function deadKubeconfig(): string {
   );
   return path;
 }
+
+const MOUNT = mountCapability();
 
 describe('health endpoints and CSI Probe', () => {
   let h: Harness | undefined;
@@ -112,4 +116,48 @@ describe('health endpoints and CSI Probe', () => {
       csi.close();
     }
   });
+  it.skipIf(!MOUNT.capable)(
+    `fails liveness (503, eventLog false) once a full disk has failed the event log, and stays failed after space returns${MOUNT.capable ? '' : ` (skipped: ${MOUNT.reason})`}`,
+    async () => {
+      // The state dir on a small tmpfs: the log opens, then a filler takes every free byte.
+      const stateDir = mkdtempSync(join(tmpdir(), 'secretlet-state-full-'));
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k,mode=0700', 'tmpfs', stateDir]);
+      try {
+        h = await startHarness({ mounter: new InMemoryVolumeMounter(), agent: { stateDir } });
+        seedApp(h.stack);
+        h.stack.aws.putSecret({ name: 'ops/full', region: APP.region, string: 'value' });
+        const port = h.agent.metricsPort!;
+        expect((await httpGet(port, '/healthz')).status).toBe(200);
+        mkdirSync(join(stateDir, 'filler'));
+        try {
+          for (let i = 0; ; i++) writeFileSync(join(stateDir, 'filler', String(i)), Buffer.alloc(4096));
+        } catch (err) {
+          expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
+        }
+
+        const provider = createProviderClient(h.providerSocket);
+        try {
+          const req = await providerMountRequest({ stack: h.stack, dir: h.dir, pod: addPod(h.stack), spc: 'full', objects: '- objectName: ops/full\n  objectType: secretsmanager\n' });
+          await expect(provider.mount(req)).rejects.toThrow(/event log|ENOSPC|no space/i);
+        } finally {
+          provider.close();
+        }
+        const live = await httpGet(port, '/healthz');
+        expect(live.status).toBe(503);
+        expect(JSON.parse(live.body)).toEqual({ live: false, checks: { eventLog: false } });
+        const ready = await httpGet(port, '/readyz');
+        expect(ready.status).toBe(503);
+        expect((JSON.parse(ready.body) as { checks: Record<string, boolean> }).checks['eventLog']).toBe(false);
+
+        // Space back: the log stays refused (its tail may be torn) until a restart reopens it.
+        rmSync(join(stateDir, 'filler'), { recursive: true });
+        expect((await httpGet(port, '/healthz')).status).toBe(503);
+      } finally {
+        await h?.stop();
+        h = undefined;
+        execFileSync('umount', [stateDir]);
+        rmSync(stateDir, { recursive: true, force: true });
+      }
+    },
+  );
 });

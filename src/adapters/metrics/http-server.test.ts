@@ -37,7 +37,7 @@ describe('startHttpServer on an address without a host', () => {
   });
 
   const start = async (): Promise<RunningHttpServer> => {
-    server = await startHttpServer(':0', new Registry(), { ready: () => ({ ready: true, checks: {} }) });
+    server = await startHttpServer(':0', new Registry(), { ready: () => ({ ready: true, checks: {} }), live: () => ({ live: true, checks: {} }) });
     return server;
   };
 

@@ -9,6 +9,8 @@ import type { Registry } from 'prom-client';
 
 export interface HealthSource {
   ready(): { ready: boolean; checks: Record<string, boolean> };
+  /** What /healthz (liveness) reports: false asks kubelet to restart the container. */
+  live(): { live: boolean; checks: Record<string, boolean> };
 }
 
 export interface RunningHttpServer {
@@ -47,8 +49,14 @@ export async function startHttpServer(addr: string, registry: Registry, health: 
       return;
     }
     if (path === '/healthz') {
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      res.end('ok\n');
+      const state = health.live();
+      if (state.live) {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end('ok\n');
+      } else {
+        res.writeHead(503, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(state) + '\n');
+      }
       return;
     }
     if (path === '/readyz') {

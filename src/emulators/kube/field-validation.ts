@@ -99,7 +99,16 @@ function strictText(unknown: readonly string[]): string {
 export function addWarning(res: ApiResponse, text: string): void {
   const previous = res.getHeader('Warning');
   const list = previous === undefined ? [] : Array.isArray(previous) ? previous : [String(previous)];
-  res.setHeader('Warning', [...list, `299 - ${JSON.stringify(text)}`]);
+  res.setHeader('Warning', [...list, warningValue(text)]);
+}
+
+/**
+ * `299 - "<text>"` as UTF-8 bytes, as the API server writes it. Node writes each character of a
+ * header as one byte, so a field name like `名前` would otherwise be cut to control bytes: a 500 over
+ * HTTP/1.1, and over HTTP/2 a reset stream after the write had already happened.
+ */
+export function warningValue(text: string): string {
+  return Buffer.from(`299 - ${JSON.stringify(text)}`, 'utf8').toString('latin1');
 }
 
 /**

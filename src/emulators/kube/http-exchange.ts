@@ -24,6 +24,6 @@ export interface ApiResponse {
   flushHeaders?(): void;
   write(chunk: string): boolean;
   end(): unknown;
-  end(chunk: string): unknown;
+  end(chunk: string | Uint8Array): unknown;
   on(event: 'close', listener: () => void): unknown;
 }

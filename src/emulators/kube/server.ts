@@ -11,6 +11,7 @@ import type { AddressInfo, Server, Socket } from 'node:net';
 import { mediaType, parseBody } from './body.js';
 import type { RequestCounters } from './counters.js';
 import { apiGroupDocument, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
+import { warningValue } from './field-validation.js';
 import { handleResource } from './handlers.js';
 import type { ApiRequest, ApiResponse } from './http-exchange.js';
 import type { HandlerDeps } from './handlers.js';
@@ -37,9 +38,11 @@ export interface KubeApiServerOptions extends HandlerDeps {
 }
 
 function sendJson(res: ApiResponse, code: number, body: unknown, contentType = 'application/json'): void {
-  const text = JSON.stringify(body);
-  res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text) });
-  res.end(text);
+  // Bytes, not a string: over HTTP/1.1 node sends the head with a string body in the body's
+  // encoding, which would re-encode a Warning header already in UTF-8 (warningValue).
+  const bytes = Buffer.from(JSON.stringify(body), 'utf8');
+  res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': bytes.length });
+  res.end(bytes);
 }
 
 function readBody(req: ApiRequest): Promise<Buffer> {
@@ -133,7 +136,7 @@ export class KubeApiServer {
     if (verb === undefined) return sendJson(res, 405, toStatus(methodNotAllowed(), context));
     this.#deps.counters.record(verb, path.subresource === undefined ? path.type.plural : `${path.type.plural}/${path.subresource}`);
     // A deprecated CRD version is served with the API server's deprecation warning (kubectl prints it).
-    if (path.type.deprecation !== undefined) res.setHeader('Warning', `299 - ${JSON.stringify(path.type.deprecation)}`);
+    if (path.type.deprecation !== undefined) res.setHeader('Warning', warningValue(path.type.deprecation));
 
     const raw = req.method === 'GET' ? Buffer.alloc(0) : await readBody(req);
     try {

@@ -42,7 +42,25 @@ describe.skipIf(!kubectlAvailable())('fieldValidation=Strict through kubectl', (
   });
 });
 
+describe.skipIf(!kubectlAvailable())('fieldValidation=Warn through kubectl (HTTP/2)', () => {
+  it('stores the object and prints the warning for a field named outside ASCII, as UTF-8', async () => {
+    const file = await kubectl.file('unicode.yaml', 'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: unicode-field\n名前: x\n');
+    const out = await kubectl.run('create', '--validate=warn', '-f', file);
+    expect(out.code).toBe(0);
+    expect(out.stderr).toContain('Warning: unknown field "名前"');
+    expect(emulator.get('v1', 'ServiceAccount', 'default', 'unicode-field')).toBeDefined();
+  });
+});
+
 describe('fieldValidation over HTTP', () => {
+  it('sends a warning naming a non-ASCII field as UTF-8 (HTTP/1.1)', async () => {
+    const res = await post('/api/v1/namespaces/default/serviceaccounts', { metadata: { name: 'unicode-h1' }, 名前: 1 });
+    expect(res.code).toBe(201);
+    // Node hands header bytes over one character each; the API server's are UTF-8.
+    expect(Buffer.from(String(res.headers['warning']), 'latin1').toString('utf8')).toBe('299 - "unknown field \\"名前\\""');
+  });
+
+
   it('Warn (the default) stores the object without the unknown field and says so in a Warning header', async () => {
     const res = await post('/api/v1/namespaces/default/secrets', { metadata: { name: 'warned' }, stringdata: { k: 'v' } });
     expect(res.code).toBe(201);

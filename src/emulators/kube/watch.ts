@@ -57,7 +57,12 @@ function translate(event: StoreEvent, request: WatchRequest): WireEvent | undefi
   const before = inScope(event.previous);
   if (before && now) return { type: 'MODIFIED', object };
   if (now) return { type: 'ADDED', object };
-  if (before) return { type: 'DELETED', object };
+  // Left the watch's scope: as the API server's cacher does, the object as the watcher last saw it
+  // (it still matches the selector), stamped with this event's resourceVersion.
+  if (before && event.previous !== undefined) {
+    const last = inVersion(request.type, event.previous);
+    return { type: 'DELETED', object: { ...last, metadata: { ...last.metadata, resourceVersion: String(event.resourceVersion) } } };
+  }
   return undefined;
 }
 

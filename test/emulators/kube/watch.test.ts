@@ -22,15 +22,19 @@ interface Seen {
 /** Starts a watch and records what it sees; `ended` resolves when the stream ends. */
 async function record(path: string, query: Record<string, string>) {
   const seen: Seen[] = [];
+  const objects: Array<{ metadata?: { labels?: Record<string, string>; resourceVersion?: string } }> = [];
   let endedResolve: (err: unknown) => void = () => undefined;
   const ended = new Promise<unknown>((resolve) => (endedResolve = resolve));
   const controller = await c.watch.watch(
     path,
     query,
-    (type, obj: { metadata?: { name?: string }; reason?: string }) => seen.push({ type, name: obj.metadata?.name ?? obj.reason ?? '' }),
+    (type, obj: { metadata?: { name?: string; labels?: Record<string, string>; resourceVersion?: string }; reason?: string }) => {
+      seen.push({ type, name: obj.metadata?.name ?? obj.reason ?? '' });
+      objects.push(obj);
+    },
     (err) => endedResolve(err),
   );
-  return { seen, ended, stop: () => controller.abort() };
+  return { seen, objects, ended, stop: () => controller.abort() };
 }
 
 describe('watch', () => {
@@ -75,12 +79,16 @@ describe('watch', () => {
     try {
       const pod = await c.core.createNamespacedPod({ namespace: 'w3', body: { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'x' }] } } });
       const labelled = await c.core.replaceNamespacedPod({ name: 'p', namespace: 'w3', body: { ...pod, metadata: { ...pod.metadata, labels: { app: 'web' } } } });
-      await c.core.replaceNamespacedPod({ name: 'p', namespace: 'w3', body: { ...labelled, metadata: { ...labelled.metadata, labels: { app: 'db' } } } });
+      const relabelled = await c.core.replaceNamespacedPod({ name: 'p', namespace: 'w3', body: { ...labelled, metadata: { ...labelled.metadata, labels: { app: 'db' } } } });
       const seen = await eventually(() => (w.seen.length >= 2 ? w.seen : undefined), 'selector transitions');
       expect(seen).toEqual([
         { type: 'ADDED', name: 'p' },
         { type: 'DELETED', name: 'p' },
       ]);
+      // As the API server sends it: the object as the watcher last saw it (still matching its
+      // selector), at the resourceVersion of the change that took it out.
+      expect(w.objects[1]?.metadata?.labels).toEqual({ app: 'web' });
+      expect(w.objects[1]?.metadata?.resourceVersion).toBe(relabelled.metadata?.resourceVersion);
     } finally {
       w.stop();
     }

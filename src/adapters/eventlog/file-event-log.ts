@@ -255,13 +255,34 @@ export class FileEventLog implements EventLog {
   private async rotate(): Promise<void> {
     const segment: SegmentFile = { firstSeq: this.writtenSeq + 1, name: segmentName(this.writtenSeq + 1) };
     const handle = await open(join(this.dir, segment.name), 'a', 0o600);
-    await syncDirectory(this.dir);
+    try {
+      await syncDirectory(this.dir);
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      throw err;
+    }
     const previous = this.handle;
     this.handle = handle;
     this.segments.push(segment);
     this.activeBytes = 0;
     this.counters.segmentRotations += 1;
     await previous.close();
+  }
+
+  /**
+   * A rotation that fails once the snapshot is durable may leave the new segment's file behind,
+   * empty. Recovery would take that file as the start of what follows the snapshot and delete the
+   * segment before it as covered, so no record may be appended there any more: the log fails
+   * (a restart reopens it, where everything acknowledged is covered by the snapshot).
+   */
+  private async rotateAfterSnapshot(): Promise<void> {
+    try {
+      await this.rotate();
+    } catch (err) {
+      this.failure = ioError(err, 'compact');
+      if (this.state !== 'closed') this.state = 'failed';
+      throw this.failure;
+    }
   }
 
   /**
@@ -285,7 +306,7 @@ export class FileEventLog implements EventLog {
     try {
       const name = await writeSnapshot(this.dir, state);
       this.snapshotState = state;
-      if (this.activeBytes > 0) await this.rotate();
+      if (this.activeBytes > 0) await this.rotateAfterSnapshot();
       const covered = this.segments.filter((_s, i) => (this.segments[i + 1]?.firstSeq ?? Infinity) <= state.lastSeq + 1);
       this.segments = this.segments.filter((s) => !covered.includes(s));
       const oldSnapshots = (await listLogDirectory(this.dir)).snapshots.map((s) => s.name).filter((n) => n !== name);

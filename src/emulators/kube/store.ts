@@ -119,7 +119,6 @@ export class ObjectStore {
     if (name === '') throw invalid(type, '', 'metadata.name', 'Required value: name or generateName is required');
     validateName(type, name);
     const namespace = obj.metadata.namespace;
-    if (this.#byType.get(type.id)?.has(objectKey(namespace, name))) throw alreadyExists(type, name);
     if (namespace !== undefined) {
       if (options.createNamespace === true) this.ensureNamespace(namespace);
       else this.#requireNamespace(namespace);
@@ -134,6 +133,9 @@ export class ObjectStore {
     delete obj.metadata.deletionTimestamp;
     applyDefaults(type, obj, { creating: true });
     this.#validate(type, obj, undefined, options.viaApi);
+    // As on the API server, validation comes before storage's existence check: a client may learn
+    // from a dry-run create's 409 that an object would be accepted (Secret sync's type change does).
+    if (this.#byType.get(type.id)?.has(objectKey(namespace, name))) throw alreadyExists(type, name);
     // A dry-run create answers what would be stored, without the resourceVersion storage assigns.
     if (options.dryRun === true) return obj;
     this.#put(type, obj, 'ADDED');

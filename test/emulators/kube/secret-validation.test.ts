@@ -96,6 +96,18 @@ describe('Secret create validation', () => {
   });
 });
 
+describe('Secret create of a name that exists', () => {
+  it('validates before the existence check: an invalid object is 422 Invalid, a valid one 409 AlreadyExists (also as a dry run)', async () => {
+    await create({ metadata: { name: 'taken' }, data: { key: b64('v') } });
+    const invalidType: V1Secret = { metadata: { name: 'taken' }, type: 'kubernetes.io/dockerconfigjson', data: { key: b64('v') } };
+    for (const dryRun of [undefined, 'All']) {
+      const args = { namespace: NS, ...(dryRun === undefined ? {} : { dryRun }) };
+      expect((await failure(c.core.createNamespacedSecret({ ...args, body: invalidType }))).code).toBe(422);
+      expect((await failure(c.core.createNamespacedSecret({ ...args, body: { metadata: { name: 'taken' }, data: { key: b64('w') } } }))).code).toBe(409);
+    }
+  });
+});
+
 describe('Secret update validation', () => {
   it('refuses a change of type: the field is immutable', async () => {
     const created = await create({ metadata: { name: 'typed' }, type: 'Opaque', data: { 'tls.crt': b64('c'), 'tls.key': b64('k') } });

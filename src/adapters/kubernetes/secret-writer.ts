@@ -155,9 +155,11 @@ export class KubeSecretWriter {
    * The API server refuses a type change ("field is immutable"), which upstream's full PUT runs into
    * on every resync. The Secret is ours (managed label): delete it (uid and version as
    * preconditions, so a concurrent writer's change fails this and the caller reads again) and create
-   * it with the new type, keeping its owners. If that create is refused (the new type needs keys the
-   * data lacks, a webhook, an outage), the previous Secret is put back, so a bad edit never leaves
-   * pods without it, and the create's error is what the caller sees.
+   * it with the new type, keeping its owners. The create is first tried as a dry run: one the API
+   * server would refuse (the new type needs keys the data lacks, a webhook) never gets as far as
+   * the delete, so even a crash between delete and create cannot cost pods a Secret that was valid.
+   * If the real create is still refused (an outage, a webhook that changed its mind), the previous
+   * Secret is put back. Either way the refusal is what the caller sees.
    */
   private async replaceWithType(current: V1Secret, body: V1Secret): Promise<void> {
     const { name, namespace } = { name: body.metadata!.name!, namespace: body.metadata!.namespace! };
@@ -165,6 +167,17 @@ export class KubeSecretWriter {
     const attempt = createHash('sha256').update(JSON.stringify([body.type, Object.entries(body.data ?? {}).sort()])).digest('hex');
     const refusedBefore = this.#refusedReplacements.get(key);
     if (refusedBefore?.attempt === attempt) throw refusedBefore.error;
+    const refuse = (refused: unknown): SecretletError => {
+      const cause = kubeError(`failed to replace secret ${namespace}/${name} with type ${body.type ?? ''}; the previous one stays`, refused);
+      // FailedToCreateSecret: Secret sync then retries at its resync interval, not within seconds.
+      const error = new SecretletError({ code: cause.code, reason: REFUSED, message: cause.message, cause: refused });
+      this.#refusedReplacements.set(key, { attempt, error });
+      return error;
+    };
+    // Validation and admission come before the existence check: AlreadyExists means it would pass.
+    await this.api.createNamespacedSecret({ namespace, body, dryRun: 'All' }).catch((e: unknown) => {
+      if (!isConflict(e)) throw refuse(e);
+    });
     await this.api.deleteNamespacedSecret({ name, namespace, body: { preconditions: { resourceVersion: current.metadata?.resourceVersion, uid: current.metadata?.uid } } });
     try {
       await this.api.createNamespacedSecret({ namespace, body });
@@ -173,11 +186,7 @@ export class KubeSecretWriter {
       await this.api.createNamespacedSecret({ namespace, body: { ...current, metadata } }).catch((e: unknown) => {
         throw kubeError(`failed to replace secret ${namespace}/${name} with type ${body.type ?? ''}, and to put the previous one back`, e);
       });
-      const cause = kubeError(`failed to replace secret ${namespace}/${name} with type ${body.type ?? ''}; the previous one was put back`, refused);
-      // FailedToCreateSecret: Secret sync then retries at its resync interval, not within seconds.
-      const error = new SecretletError({ code: cause.code, reason: REFUSED, message: cause.message, cause: refused });
-      this.#refusedReplacements.set(key, { attempt, error });
-      throw error;
+      throw refuse(refused);
     }
     this.#refusedReplacements.delete(key);
   }

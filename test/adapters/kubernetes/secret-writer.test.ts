@@ -80,13 +80,17 @@ describe('KubeSecretWriter against the local API server', () => {
     expect(owners('typed')).toEqual(['a', 'b']);
   });
 
-  it('puts the previous Secret back when the new type is refused, and reports the refusal', async () => {
+  it('keeps the previous Secret, never deleting it, when the new type is refused, and reports the refusal', async () => {
     await writer.apply(desired('kept', 'v1'), { pods: [{ name: 'pod-a', uid: 'a' }], released: new Set() });
+    const original = emulator.get('v1', 'Secret', 'default', 'kept')?.metadata.uid;
     // dockerconfigjson needs a `.dockerconfigjson` key, which this data lacks: the create is refused (422).
     const refused = await writer
       .apply({ ...desired('kept', 'v1'), type: 'kubernetes.io/dockerconfigjson' }, { pods: [{ name: 'pod-a', uid: 'a' }], released: new Set() })
       .then(() => undefined, (e: unknown) => e as Error);
-    expect(refused?.message).toMatch(/replace secret default\/kept with type kubernetes\.io\/dockerconfigjson; the previous one was put back/);
+    expect(refused?.message).toMatch(/replace secret default\/kept with type kubernetes\.io\/dockerconfigjson; the previous one stays/);
+    // The create was refused as a dry run, before any delete: the same object (a crash at no point
+    // could have left pods without it).
+    expect(emulator.get('v1', 'Secret', 'default', 'kept')?.metadata.uid).toBe(original);
     const after = emulator.get('v1', 'Secret', 'default', 'kept');
     expect(after?.type).toBe('Opaque');
     expect(Buffer.from((after?.data as Record<string, string>)['key']!, 'base64').toString()).toBe('v1');

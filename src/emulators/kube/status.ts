@@ -28,6 +28,7 @@ const HTTP_CODE: Record<string, number> = {
   Invalid: 422,
   InternalError: 500,
   ServiceUnavailable: 503,
+  Timeout: 504,
 };
 
 function kubeError(code: StatusCode, reason: string, message: string, field?: string): SecretletError {
@@ -193,6 +194,19 @@ export function unavailable(): SecretletError {
   return kubeError('UNAVAILABLE', 'ServiceUnavailable', 'the API server is paused (simulated outage)');
 }
 
+/**
+ * A watch or list from a resourceVersion the store has not reached: the API server's watch cache
+ * waits up to 3 s for it and then answers this 504 (storage.NewTooLargeResourceVersionError), which
+ * client-go's reflectors recognise by its cause and answer with a fresh list. The emulator's store
+ * is never behind itself, so it answers at once: the version can only come from another server
+ * (an emulator restarted on the same port).
+ */
+export function resourceVersionTooLarge(requested: number, current: number): SecretletError {
+  const error = kubeError('DEADLINE_EXCEEDED', 'Timeout', `Too large resource version: ${requested}, current: ${current}`);
+  explicitDetails.set(error, { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 });
+  return error;
+}
+
 export function expired(requested: number, oldest: number): SecretletError {
   return kubeError('OUT_OF_RANGE', 'Expired', `too old resource version: ${requested} (${oldest})`);
 }
@@ -208,6 +222,7 @@ export interface StatusDetails {
   group?: string;
   kind?: string;
   causes?: { reason?: string; message: string; field?: string }[];
+  retryAfterSeconds?: number;
 }
 
 export interface StatusObject {

@@ -8,7 +8,7 @@
 import type { ApiResponse } from './http-exchange.js';
 import type { ResourceType } from './resources.js';
 import type { Selector } from './selectors.js';
-import { badRequest, expired, toStatus } from './status.js';
+import { badRequest, expired, resourceVersionTooLarge, toStatus } from './status.js';
 import type { ObjectStore } from './store.js';
 import type { KubeObject, StoreEvent } from './types.js';
 import { inVersion } from './versions.js';
@@ -73,6 +73,8 @@ export function serveWatch(options: { store: ObjectStore; streams: WatchStreams;
   const fromNow = rvText === '' || rvText === '0';
   const fromVersion = Number(rvText);
   if (!fromNow && (!Number.isInteger(fromVersion) || fromVersion < 0)) throw badRequest(`invalid resourceVersion "${rvText}"`);
+  // Accepting it would stream events older than the version asked for, and an informer would never re-list.
+  if (!fromNow && fromVersion > store.resourceVersion()) throw resourceVersionTooLarge(fromVersion, store.resourceVersion());
 
   // No Content-Length: HTTP/1.1 sends the stream chunked by itself; HTTP/2 has no Transfer-Encoding at all.
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });

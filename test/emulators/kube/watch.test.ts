@@ -3,7 +3,7 @@
  * resourceVersion, selector transitions, 410 Expired, and streams cut by pause().
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startWithClients } from './helpers.js';
+import { eventually, rawRequest, startWithClients } from './helpers.js';
 import type { Clients } from './helpers.js';
 
 let c: Clients;
@@ -107,6 +107,21 @@ describe('watch', () => {
     } finally {
       w.stop();
     }
+  });
+
+  it('answers a watch from a resourceVersion the server has not reached with 504 ResourceVersionTooLarge', async () => {
+    // As after an emulator restart on the same port: the informer's version came from the old one.
+    const list = await c.core.listNamespacedSecret({ namespace: 'w1' });
+    const ahead = Number(list.metadata?.resourceVersion) + 1000;
+    const res = await rawRequest(c.emulator, `/api/v1/namespaces/w1/secrets?watch=1&resourceVersion=${ahead}`, { token: c.emulator.token });
+    expect(res.code).toBe(504);
+    expect(JSON.parse(res.body)).toMatchObject({
+      kind: 'Status',
+      reason: 'Timeout',
+      code: 504,
+      message: `Too large resource version: ${ahead}, current: ${list.metadata?.resourceVersion}`,
+      details: { causes: [{ reason: 'ResourceVersionTooLarge' }], retryAfterSeconds: 1 },
+    });
   });
 
   it('ends open watches when the API server is paused', async () => {

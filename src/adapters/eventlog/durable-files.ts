@@ -21,14 +21,21 @@ export async function syncDirectory(dir: string): Promise<void> {
  */
 export async function writeFileDurably(dir: string, name: string, contents: string | Uint8Array, mode = 0o600): Promise<void> {
   const temp = join(dir, `${name}.tmp`);
-  const handle = await open(temp, 'w', mode);
   try {
-    await handle.writeFile(contents);
-    await handle.sync();
-  } finally {
-    await handle.close();
+    const handle = await open(temp, 'w', mode);
+    try {
+      await handle.writeFile(contents);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, join(dir, name));
+  } catch (err) {
+    // A full disk fails every compaction's snapshot this way, each under a new name: left behind,
+    // the temp files would pile up and keep the disk full until the next restart cleaned them.
+    await rm(temp, { force: true }).catch(() => undefined);
+    throw err;
   }
-  await rename(temp, join(dir, name));
   await syncDirectory(dir);
 }
 

@@ -1,17 +1,18 @@
 /**
  * A full disk in the middle of a batch: the append fails with RESOURCE_EXHAUSTED, the log refuses
  * further appends (its tail may hold part of a line), and a reopen cuts the partial line and keeps
- * every acknowledged record. Uses a tiny tmpfs, so it needs CAP_SYS_ADMIN and `mount`; skipped
+ * every acknowledged record. A snapshot that does not fit leaves no temp file behind. Uses a tiny tmpfs, so it needs CAP_SYS_ADMIN and `mount`; skipped
  * otherwise, saying why in its name.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileEventLog } from '../../../src/adapters/eventlog/file-event-log.js';
 import type { LoggedEvent } from '../../../src/core/events/events.js';
+import { restoreState } from '../../../src/core/events/restore.js';
 import { mountPublished } from '../../fixtures/eventlog/mount-script.js';
 import { mountCapability } from '../../support/privileges.js';
 
@@ -60,6 +61,28 @@ describe.skipIf(!MOUNT.capable)(`FileEventLog on a full disk${MOUNT.capable ? ''
       if (reopened.openReport.truncatedBytes > 0) expect(reopened.openReport.reason).toBe('torn-line');
     } finally {
       await reopened.close();
+    }
+  });
+  it('leaves no temp file behind when a snapshot does not fit, and compacts once there is room', async () => {
+    const log = await FileEventLog.open({ dir, fsync: 'always' });
+    try {
+      for (let i = 0; i < 5; i++) await log.append([mountPublished(i)]);
+      const state = await restoreState(log);
+      // Something else on the volume takes every free byte.
+      await mkdir(join(dir, 'filler'));
+      try {
+        for (let i = 0; ; i++) await writeFile(join(dir, 'filler', String(i)), Buffer.alloc(4096));
+      } catch (err) {
+        expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
+      }
+      await expect(log.compact(state)).rejects.toMatchObject({ reason: 'EventLogDiskFull' });
+      expect((await readdir(dir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+
+      await rm(join(dir, 'filler'), { recursive: true });
+      await log.compact(state);
+      expect((await readdir(dir)).filter((n) => n.startsWith('snapshot-'))).toHaveLength(1);
+    } finally {
+      await log.close();
     }
   });
 });

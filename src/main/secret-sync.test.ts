@@ -519,3 +519,33 @@ describe('SecretSync release failures', () => {
     }
   });
 });
+
+describe('SecretSync release cut off by a crash', () => {
+  it('releases, after a restart, a synced Secret whose class stopped asking for it before the crash', async () => {
+    // The run before the crash: the Secret was synced, then the pod republished with a class that
+    // names db2 instead of db, and the agent died before releasing db.
+    const journal = new EventJournal({ log: new InMemoryEventLog(), hasher, logger, compactEvery: 0 });
+    await journal.record([published]);
+    await journal.record([{ type: 'SecretSynced', payload: { namespace: 'shop', secretName: 'db', mountKeys: ['uid-1/vol'], dataHash: 'd', basisSeq: 1 } }]);
+    const renamed = structuredClone(published) as Extract<NewEvent, { type: 'MountPublished' }>;
+    renamed.payload.secretObjects[0]!.secretName = 'db2';
+    await journal.record([renamed]);
+
+    // The restarted agent's sync: it must take pod uid-1 out of db's owners and then forget db.
+    const store = new FakeSecrets();
+    const releases: Array<{ name: string; released: string[] }> = [];
+    store.release = (_namespace?: string, name?: string, released?: ReadonlySet<string>) => {
+      releases.push({ name: name ?? '', released: [...(released ?? [])] });
+      return Promise.resolve('deleted');
+    };
+    const sync = syncOver(journal, store, 0);
+    sync.start();
+    try {
+      await until(() => !journal.state.secrets.has('shop/db'));
+      expect(releases).toEqual([{ name: 'db', released: ['uid-1'] }]);
+      expect(journal.state.secrets.get('shop/db2')?.owners.map((o) => o.uid)).toEqual(['uid-1']);
+    } finally {
+      await sync.stop();
+    }
+  });
+});

@@ -11,6 +11,10 @@
  * after a crash before that write, the Secret keeps a reference to a pod that is gone, which
  * Kubernetes' garbage collector removes (and deletes the Secret with the last one), as upstream.
  *
+ * A Secret released outright (no pod here asks for it) is on record: it stays in the projection as a
+ * tombstone until the release succeeds and SecretReleased is appended, so a crash in between only
+ * means the next start releases it again.
+ *
  * Delivery: at-least-once with idempotent writes. A crash after the write but before the append
  * only means the next start writes the same Secret again (the writer sees "unchanged"). Nothing
  * pending is lost across a restart: pending = projection state, which is replayed from the log.
@@ -33,7 +37,7 @@ import type { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
 import type { OwnerChange, SecretApplyResult } from '../adapters/kubernetes/secret-writer.js';
 import { SecretletError, asSecretletError } from '../core/errors.js';
 import type { DesiredSecret as DesiredSecretState } from '../core/events/desired-secrets.js';
-import { isSyncPending, secretKey } from '../core/events/desired-secrets.js';
+import { isReleasePending, isSyncPending, secretKey } from '../core/events/desired-secrets.js';
 import { pendingSecretSyncs } from '../core/events/projections.js';
 import { buildDesiredSecret } from '../core/secrets/desired-secret.js';
 import type { DesiredSecret } from '../core/secrets/desired-secret.js';
@@ -135,6 +139,14 @@ export class SecretSync {
     // listed; owners that left before it are Kubernetes' garbage collector's, as the doc says.
     for (const [key, s] of this.options.journal.state.secrets) {
       for (const o of s.owners) setAt(this.written, key).add(o.uid);
+      // A release the last run did not get to (its tombstone is still on record): do it now.
+      if (isReleasePending(s)) {
+        for (const uid of s.releasing ?? []) {
+          setAt(this.written, key).add(uid);
+          setAt(this.released, key).add(uid);
+        }
+        this.removals.add(key);
+      }
     }
     this.unsubscribe = this.options.journal.subscribe((record, before, after) => {
       if (record.type === 'SecretSynced' || record.type === 'SecretSyncFailed') return;
@@ -142,8 +154,10 @@ export class SecretSync {
       // released (ownerReferences GC does the same in a real cluster once the pods are gone; this
       // also covers a pod that merely unmounted).
       for (const [key, s] of before.secrets) {
-        const now = after.secrets.get(key);
-        if (now === s) continue;
+        const next = after.secrets.get(key);
+        if (next === s || isReleasePending(s)) continue;
+        // A tombstone is a Secret no pod here asks for, as one gone from the projection.
+        const now = next === undefined || isReleasePending(next) ? undefined : next;
         const staying = new Set((now?.owners ?? []).map((o) => o.uid));
         const written = this.written.get(key);
         // Only an owner a write may have listed needs taking out (see `written`).
@@ -155,6 +169,7 @@ export class SecretSync {
         else if (now === undefined) this.forget(key); // never written: nothing to take back
       }
       for (const [key, s] of after.secrets) {
+        if (isReleasePending(s)) continue;
         this.removals.delete(key);
         const back = this.released.get(key);
         if (back !== undefined) for (const o of s.owners) back.delete(o.uid);
@@ -254,7 +269,7 @@ export class SecretSync {
     for (const desired of this.options.journal.state.secrets.values()) {
       if (this.stopped) return;
       const key = secretKey(desired.namespace, desired.secretName);
-      if (isSyncPending(desired) || this.retries.has(key) || this.removals.has(key)) continue;
+      if (isSyncPending(desired) || isReleasePending(desired) || this.retries.has(key) || this.removals.has(key)) continue;
       await this.syncOne(desired, 'resync');
     }
   }
@@ -360,12 +375,25 @@ export class SecretSync {
       if (left === undefined) this.written.delete(key);
       else this.written.set(key, new Set(left));
       this.options.logger.info({ secret: key, result, released: released.size }, 'secret released: no pod on this node asks for it');
+      await this.recordReleased(key);
     } catch (e) {
       // Backs off as a failed write does, so an outage or a lasting 403 costs one GET and one line
       // per backoff step, not five a second.
       const { attempts } = this.backOff(key, RELEASE_SEQ, false);
       this.options.logger.warn({ secret: key, error: e instanceof Error ? e.message : String(e), attempts }, 'releasing a secret no pod here asks for failed; will retry');
     }
+  }
+
+  /** Takes the tombstone of `key` off the projection once its release is done (and not asked for again). */
+  private async recordReleased(key: string): Promise<void> {
+    const desired = this.options.journal.state.secrets.get(key);
+    if (desired === undefined || !isReleasePending(desired)) return;
+    await this.options.journal
+      .record([{ type: 'SecretReleased', payload: { namespace: desired.namespace, secretName: desired.secretName } }])
+      .catch((e: unknown) => {
+        // The tombstone stays: the next start releases again, which the writer answers 'absent' or 'unchanged'.
+        this.options.logger.warn({ secret: key, error: e instanceof Error ? e.message : String(e) }, 'recording a secret release failed');
+      });
   }
 
   /**
@@ -376,7 +404,8 @@ export class SecretSync {
   private wrote(key: string, pods: readonly { uid: string }[], taken: ReadonlySet<string>): void {
     const listed = new Set(pods.map((p) => p.uid));
     for (const uid of this.released.get(key) ?? []) if (!taken.has(uid)) listed.add(uid);
-    const desired = this.options.journal.state.secrets.get(key);
+    const recorded = this.options.journal.state.secrets.get(key);
+    const desired = recorded === undefined || isReleasePending(recorded) ? undefined : recorded;
     const consuming = new Set((desired?.owners ?? []).map((o) => o.uid));
     const released = new Set([...listed].filter((uid) => !consuming.has(uid)));
     this.written.set(key, listed);

@@ -6,7 +6,10 @@
  *
  * A Secret with no live mount left on this node is dropped from the projection; Secret sync then
  * takes this node's pods out of its owners (and deletes it if none is left), the rest is Kubernetes
- * garbage collection's job (ownerReferences), as upstream.
+ * garbage collection's job (ownerReferences), as upstream. One that was synced stays as a tombstone
+ * (no owners, `releasing` names the pods that owned it) until its SecretReleased record: a pod that
+ * still runs but whose class stopped asking for the Secret would otherwise keep owning it for its
+ * whole life when a crash cut the release off.
  */
 import type { LoggedEvent, LoggedObject, PodRef } from './events.js';
 import type { MountEntry, MountRegistry } from './mount-registry.js';
@@ -55,6 +58,8 @@ export interface DesiredSecret {
   changedSeq: number;
   synced?: SecretSyncCheckpoint;
   lastFailure?: SecretSyncFailure;
+  /** Only on a tombstone (no owners): uids of the pods that owned it when the last one went. */
+  releasing?: string[];
 }
 
 export type DesiredSecrets = ReadonlyMap<string, DesiredSecret>;
@@ -63,9 +68,14 @@ export function secretKey(namespace: string, secretName: string): string {
   return `${namespace}/${secretName}`;
 }
 
-/** True while the Secret's desired state is newer than its last successful sync. */
+/** True while the Secret's desired state is newer than its last successful sync (never for a tombstone). */
 export function isSyncPending(secret: DesiredSecret): boolean {
-  return secret.synced === undefined || secret.synced.basisSeq < secret.changedSeq;
+  return !isReleasePending(secret) && (secret.synced === undefined || secret.synced.basisSeq < secret.changedSeq);
+}
+
+/** A tombstone: no live mount here asks for the Secret, and its release is not on record yet. */
+export function isReleasePending(secret: DesiredSecret): boolean {
+  return secret.owners.length === 0;
 }
 
 /** Keys of the Secrets a mount asks for (names trimmed as upstream does). */
@@ -122,6 +132,15 @@ export function applyToDesiredSecrets(
       const lastFailure: SecretSyncFailure = { seq: record.seq, reason: p.reason, message: p.message };
       return new Map(secrets).set(k, { ...current, lastFailure });
     }
+    case 'SecretReleased': {
+      const k = secretKey(record.payload.namespace, record.payload.secretName);
+      const current = secrets.get(k);
+      // Asked for again meanwhile: it is live, not released.
+      if (current === undefined || !isReleasePending(current)) return secrets;
+      const next = new Map(secrets);
+      next.delete(k);
+      return next;
+    }
     case 'MountFailed':
       return secrets;
   }
@@ -139,7 +158,7 @@ function deriveSecret(key: string, registry: MountRegistry, previous: DesiredSec
     }
     if (last !== undefined) contributors.push({ mount, spec: last });
   }
-  if (contributors.length === 0) return undefined;
+  if (contributors.length === 0) return previous?.synced === undefined ? undefined : tombstoneOf(previous);
   // Freshest data wins; ties (same change seq) go to the latest publish, then the mount key, so the
   // choice is deterministic whatever the Map order.
   const source = contributors.reduce((best, c) => (fresher(c.mount, best.mount) ? c : best));
@@ -167,6 +186,12 @@ function deriveSecret(key: string, registry: MountRegistry, previous: DesiredSec
     ...(previous?.synced === undefined ? {} : { synced: previous.synced }),
     ...(previous?.lastFailure === undefined ? {} : { lastFailure: previous.lastFailure }),
   };
+}
+
+/** The Secret once no live mount asks for it; a tombstone already stays as it is. */
+function tombstoneOf(previous: DesiredSecret): DesiredSecret {
+  if (isReleasePending(previous)) return previous;
+  return { ...previous, owners: [], releasing: previous.owners.map((o) => o.uid) };
 }
 
 /**

@@ -109,6 +109,16 @@ export interface SecretSyncFailed {
   message: string;
 }
 
+/**
+ * Secret sync released a Secret no live mount on this node asks for any more (this node's pods taken
+ * out of its owners, or the Secret deleted). Until then the Secret stays in the projection as a
+ * tombstone, so a release cut off by a crash is still done after the restart.
+ */
+export interface SecretReleased {
+  namespace: string;
+  secretName: string;
+}
+
 /** Payload type of each event type; the single source of truth for the unions below. */
 export interface EventPayloads {
   MountPublished: MountPublished;
@@ -117,6 +127,7 @@ export interface EventPayloads {
   MountUnpublished: MountUnpublished;
   SecretSynced: SecretSynced;
   SecretSyncFailed: SecretSyncFailed;
+  SecretReleased: SecretReleased;
 }
 
 export type EventType = keyof EventPayloads;
@@ -128,6 +139,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'MountUnpublished',
   'SecretSynced',
   'SecretSyncFailed',
+  'SecretReleased',
 ];
 
 /** What a caller appends: the log assigns `seq` and `time`. */

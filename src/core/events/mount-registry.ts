@@ -90,6 +90,7 @@ export function applyToRegistry(registry: MountRegistry, record: LoggedEvent): M
     }
     case 'SecretSynced':
     case 'SecretSyncFailed':
+    case 'SecretReleased':
       return registry;
   }
 }

@@ -166,9 +166,31 @@ describe('DesiredSecrets', () => {
     });
     expect(pendingSecretSyncs(state)).toHaveLength(1);
 
-    // The last owner goes: nothing is desired any more (garbage collection deletes the Secret).
+    // The last owner goes: nothing is desired any more. The Secret was synced, so it stays as a
+    // tombstone naming the pods to take out of its owners, until its release is on record.
     state = run([{ type: 'MountUnpublished', payload: { mountKey: 'uid-b/csi-vol' } }], state);
+    expect(state.secrets.get('default/test-app-secret')).toMatchObject({ owners: [], releasing: ['uid-b'] });
+    expect(pendingSecretSyncs(state)).toEqual([]);
+    state = run([{ type: 'SecretReleased', payload: { namespace: 'default', secretName: 'test-app-secret' } }], state);
     expect(state.secrets.size).toBe(0);
+  });
+
+  it('a Secret never synced leaves no tombstone; one asked for again before its release is live again', () => {
+    let state = run([published('uid-a'), { type: 'MountUnpublished', payload: { mountKey: 'uid-a/csi-vol' } }]);
+    expect(state.secrets.size).toBe(0);
+
+    state = run([
+      published('uid-b'),
+      { type: 'SecretSynced', payload: { namespace: 'default', secretName: 'test-app-secret', mountKeys: ['uid-b/csi-vol'], dataHash: 'd1', basisSeq: 3 } },
+      { type: 'MountUnpublished', payload: { mountKey: 'uid-b/csi-vol' } },
+      published('uid-c'),
+      // A release that finished after the Secret was asked for again changes nothing.
+      { type: 'SecretReleased', payload: { namespace: 'default', secretName: 'test-app-secret' } },
+    ], state);
+    const revived = state.secrets.get('default/test-app-secret');
+    expect(revived?.owners.map((o) => o.uid)).toEqual(['uid-c']);
+    expect(revived).not.toHaveProperty('releasing');
+    expect(pendingSecretSyncs(state)).toHaveLength(1);
   });
 
   it('a sync based on an older desired state leaves the Secret pending', () => {

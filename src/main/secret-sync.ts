@@ -37,7 +37,7 @@ import type { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
 import type { OwnerChange, SecretApplyResult } from '../adapters/kubernetes/secret-writer.js';
 import { SecretletError, asSecretletError } from '../core/errors.js';
 import type { DesiredSecret as DesiredSecretState } from '../core/events/desired-secrets.js';
-import { isReleasePending, isSyncPending, secretKey } from '../core/events/desired-secrets.js';
+import { isReleasePending, isSyncPending, liveSecret, secretKey } from '../core/events/desired-secrets.js';
 import { pendingSecretSyncs } from '../core/events/projections.js';
 import { buildDesiredSecret } from '../core/secrets/desired-secret.js';
 import type { DesiredSecret } from '../core/secrets/desired-secret.js';
@@ -149,7 +149,7 @@ export class SecretSync {
       }
     }
     this.unsubscribe = this.options.journal.subscribe((record, before, after) => {
-      if (record.type === 'SecretSynced' || record.type === 'SecretSyncFailed') return;
+      if (record.type === 'SecretSynced' || record.type === 'SecretSyncFailed' || record.type === 'SecretReleased') return;
       // Owners that left: dropped by the next write. A Secret no pod here asks for any more is
       // released (ownerReferences GC does the same in a real cluster once the pods are gone; this
       // also covers a pod that merely unmounted).
@@ -157,7 +157,7 @@ export class SecretSync {
         const next = after.secrets.get(key);
         if (next === s || isReleasePending(s)) continue;
         // A tombstone is a Secret no pod here asks for, as one gone from the projection.
-        const now = next === undefined || isReleasePending(next) ? undefined : next;
+        const now = liveSecret(next);
         const staying = new Set((now?.owners ?? []).map((o) => o.uid));
         const written = this.written.get(key);
         // Only an owner a write may have listed needs taking out (see `written`).
@@ -404,8 +404,7 @@ export class SecretSync {
   private wrote(key: string, pods: readonly { uid: string }[], taken: ReadonlySet<string>): void {
     const listed = new Set(pods.map((p) => p.uid));
     for (const uid of this.released.get(key) ?? []) if (!taken.has(uid)) listed.add(uid);
-    const recorded = this.options.journal.state.secrets.get(key);
-    const desired = recorded === undefined || isReleasePending(recorded) ? undefined : recorded;
+    const desired = liveSecret(this.options.journal.state.secrets.get(key));
     const consuming = new Set((desired?.owners ?? []).map((o) => o.uid));
     const released = new Set([...listed].filter((uid) => !consuming.has(uid)));
     this.written.set(key, listed);

@@ -78,6 +78,11 @@ export function isReleasePending(secret: DesiredSecret): boolean {
   return secret.owners.length === 0;
 }
 
+/** The Secret if some live mount here asks for it; undefined for a tombstone or no entry at all. */
+export function liveSecret(secret: DesiredSecret | undefined): DesiredSecret | undefined {
+  return secret === undefined || isReleasePending(secret) ? undefined : secret;
+}
+
 /** Keys of the Secrets a mount asks for (names trimmed as upstream does). */
 export function secretKeysOf(mount: MountEntry | undefined): string[] {
   if (mount === undefined) return [];

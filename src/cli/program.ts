@@ -106,7 +106,7 @@ function serveCommand(upstreamNotes: readonly string[], run: CommandRunners['ser
     for (const f of SERVE_FLAGS) {
       if (cmd.getOptionValueSource(camel(f.flag)) === 'env') fromEnv.add(f.key);
       const value = raw[camel(f.flag)] as string | undefined;
-      if (value !== undefined) (options as Record<string, unknown>)[f.key] = serveValue(f, value, serveFlagWords(fromEnv)(f.key)!);
+      if (value !== undefined) (options as Record<string, unknown>)[f.key] = serveValue(f, value, givenAs(cmd, camel(f.flag))!);
     }
     // The downward API and the SDK's own variable, as the DaemonSet and ASCP users set them.
     options.nodeName ??= process.env['NODE_NAME'];

@@ -21,6 +21,7 @@ import { applyEvent, emptyState } from '../core/events/projections.js';
 import type { ProjectedState } from '../core/events/projections.js';
 import type { ContentHasher, EventLog } from '../core/ports/event-log.js';
 import { SecretletError, invalidArgument } from '../core/errors.js';
+import { listDamagedSets, setAsideDamagedState } from './damaged-state.js';
 
 /** Called after each record is applied, with the state before and after it. */
 export type RecordSubscriber = (record: LoggedEvent, before: ProjectedState, after: ProjectedState) => void;
@@ -42,6 +43,8 @@ export interface OpenJournalOptions {
   logger: Logger;
   metrics?: AgentMetrics;
   compactEvery?: number;
+  /** When a damaged log is set aside (names its directory). @default the wall clock */
+  now?: () => Date;
 }
 
 export class EventJournal {
@@ -71,12 +74,33 @@ export class EventJournal {
     if (this.metrics !== undefined && this.logDir !== undefined) this.metrics.measureEventLogBytes = () => this.logBytes();
   }
 
-  /** Opens `<stateDir>/eventlog` and `<stateDir>/node-hash.key`, replays, reports what was repaired. */
+  /**
+   * Opens `<stateDir>/eventlog` and `<stateDir>/node-hash.key`, replays, reports what was repaired.
+   * A log or key that fails its checks (DATA_LOSS) is set aside and the agent starts empty; see
+   * damaged-state.ts for why that beats refusing to start.
+   */
   static async open(options: OpenJournalOptions): Promise<EventJournal> {
     await mkdir(options.stateDir, { recursive: true, mode: 0o700 }).catch((e: unknown) => {
       const code = (e as { code?: unknown }).code;
       throw invalidArgument('InvalidOption', `options.stateDir: cannot create ${options.stateDir}: ${typeof code === 'string' ? code : String(e)}`, 'stateDir');
     });
+    let journal: EventJournal;
+    try {
+      journal = await EventJournal.openIn(options);
+    } catch (err) {
+      if (!(err instanceof SecretletError && err.code === 'DATA_LOSS')) throw err;
+      const aside = await setAsideDamagedState(options.stateDir, options.now?.() ?? new Date());
+      options.logger.error(
+        { code: err.code, reason: err.reason, err: err.message, setAside: aside.dir, moved: aside.moved, removedOlder: aside.removed },
+        'event log damaged: set aside, starting with an empty one; mounts are recorded again as kubelet republishes them (kubelet door) or the driver calls Mount (provider door)',
+      );
+      journal = await EventJournal.openIn(options);
+    }
+    options.metrics?.damagedStateSets.set((await listDamagedSets(options.stateDir)).length);
+    return journal;
+  }
+
+  private static async openIn(options: OpenJournalOptions): Promise<EventJournal> {
     const hasher = await HmacHasher.open({ dir: options.stateDir });
     const logDir = join(options.stateDir, 'eventlog');
     const log = await FileEventLog.open({ dir: logDir, fsync: options.fsync });
@@ -93,7 +117,13 @@ export class EventJournal {
     if (report.truncatedBytes > 0 || report.removedFiles.length > 0) {
       options.logger.warn({ ...report }, 'event log repaired on open (torn tail cut or interrupted compaction finished)');
     }
-    await journal.restore();
+    try {
+      await journal.restore();
+    } catch (err) {
+      // A replay that finds the log inconsistent must leave it closed before it is set aside.
+      await log.close();
+      throw err;
+    }
     return journal;
   }
 

@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { createLogger } from '../adapters/logging/logger.js';
 import type { LoggedEvent, NewEvent } from '../core/events/events.js';
 import { serializeState } from '../core/events/projections.js';
 import type { EventLog } from '../core/ports/event-log.js';
+import { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
 import { EventJournal } from './event-journal.js';
 
 const logger = createLogger({ level: 'silent' });
@@ -101,5 +102,84 @@ describe('EventJournal', () => {
     const [next] = await reopened.record([{ type: 'MountUnpublished', payload: { mountKey: 'uid-1/vol' } }]);
     expect(next?.seq).toBe(3);
     await reopened.close();
+  });
+
+  describe('a damaged state directory', () => {
+    /** A journal over `dir` with mounts 1-3 recorded, closed; returns its segment's path. */
+    async function logOfThree(dir: string): Promise<string> {
+      const journal = await EventJournal.open({ stateDir: dir, fsync: 'always', logger, compactEvery: 0 });
+      await journal.record([published(1), published(2), published(3)]);
+      await journal.close();
+      const segment = (await readdir(join(dir, 'eventlog'))).find((f) => f.startsWith('events-'))!;
+      return join(dir, 'eventlog', segment);
+    }
+
+    function capturingLogger(): { lines: Record<string, unknown>[]; logger: ReturnType<typeof createLogger> } {
+      const lines: Record<string, unknown>[] = [];
+      return { lines, logger: createLogger({ level: 'info', destination: { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) } }) };
+    }
+
+    it('is set aside untouched and the agent starts with an empty log, instead of refusing to start', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'journal-'));
+      dirs.push(dir);
+      const segment = await logOfThree(dir);
+      // Damage record 2 (an acknowledged record with a good one after it): not a torn tail.
+      const damaged = (await readFile(segment, 'utf8')).replace('"name":"p2"', '"name":"pX"');
+      await writeFile(segment, damaged);
+      const key = await readFile(join(dir, 'node-hash.key'));
+      const seen = capturingLogger();
+      const metrics = new AgentMetrics({ defaultMetrics: false });
+
+      const journal = await EventJournal.open({ stateDir: dir, fsync: 'always', logger: seen.logger, metrics, now: () => new Date('2026-12-07T21:28:55.123Z') });
+
+      expect(journal.state.mounts.size).toBe(0);
+      const [first] = await journal.record([published(4)]);
+      expect(first?.seq).toBe(1);
+      await journal.close();
+      const aside = join(dir, 'damaged-20261207T212855.123Z');
+      expect(await readFile(join(aside, 'eventlog', segment.split('/').pop()!), 'utf8')).toBe(damaged);
+      expect(await readFile(join(aside, 'node-hash.key'))).toEqual(key);
+      const error = seen.lines.find((l) => l.level === 'error');
+      expect(error).toMatchObject({ reason: 'SegmentCorrupt', setAside: aside, moved: ['eventlog', 'node-hash.key'] });
+      expect(String(error?.msg)).toContain('set aside');
+      expect(await metrics.registry.getSingleMetricAsString('secretlet_state_damaged_sets')).toContain('secretlet_state_damaged_sets 1');
+    });
+
+    it('sets aside a node key of the wrong size together with the log its hashes were made with', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'journal-'));
+      dirs.push(dir);
+      await logOfThree(dir);
+      await writeFile(join(dir, 'node-hash.key'), 'short');
+      const journal = await EventJournal.open({ stateDir: dir, fsync: 'always', logger, now: () => new Date('2026-12-07T00:00:00.000Z') });
+      expect(journal.state.mounts.size).toBe(0);
+      await journal.close();
+      expect((await readFile(join(dir, 'node-hash.key'))).length).toBe(32);
+      expect(await readFile(join(dir, 'damaged-20261207T000000.000Z', 'node-hash.key'), 'utf8')).toBe('short');
+      expect(await readdir(join(dir, 'damaged-20261207T000000.000Z', 'eventlog'))).toHaveLength(1);
+    });
+
+    it('keeps the newest three set-aside logs, so a log that keeps breaking cannot fill the disk', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'journal-'));
+      dirs.push(dir);
+      for (const old of ['damaged-20261201T000000.000Z', 'damaged-20261202T000000.000Z', 'damaged-20261203T000000.000Z']) {
+        await mkdir(join(dir, old, 'eventlog'), { recursive: true });
+      }
+      await writeFile(join(dir, 'node-hash.key'), 'short');
+      const journal = await EventJournal.open({ stateDir: dir, fsync: 'never', logger, now: () => new Date('2026-12-07T00:00:00.000Z') });
+      await journal.close();
+      expect((await readdir(dir)).filter((n) => n.startsWith('damaged-')).sort()).toEqual([
+        'damaged-20261202T000000.000Z',
+        'damaged-20261203T000000.000Z',
+        'damaged-20261207T000000.000Z',
+      ]);
+    });
+
+    it('does not set aside a log it cannot open for another reason', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'journal-'));
+      dirs.push(dir);
+      await writeFile(join(dir, 'eventlog'), 'a file where the log directory should be');
+      await expect(EventJournal.open({ stateDir: dir, fsync: 'never', logger })).rejects.toThrow();
+      expect((await readdir(dir)).filter((n) => n.startsWith('damaged-'))).toEqual([]);
+    });
   });
 });

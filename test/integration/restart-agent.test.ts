@@ -4,7 +4,7 @@
  * with SIGKILL in the middle of a 200-mount run recovers every acknowledged mount.
  */
 import { spawn } from 'node:child_process';
-import { access, writeFile } from 'node:fs/promises';
+import { access, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
@@ -113,6 +113,65 @@ describe('agent restart on the same state directory', () => {
       const s = h.stack.kube.get('v1', 'Secret', NS, 'db');
       expect(Buffer.from((s as { data?: Record<string, string> })?.data?.['v'] ?? '', 'base64').toString()).toBe('three');
     });
+  }, 90_000);
+
+  it('sets a damaged log aside and starts empty; kubelet\'s republish records the mounts again, and rotation and Secret sync follow', async () => {
+    const mounter = new InMemoryVolumeMounter();
+    const h = await startHarness({ mounter, agent: { mode: 'kubelet', rotationInterval: '0', syncSecrets: true, metricsAddr: '' } });
+    cleanups.push(() => h.stop());
+    h.stack.addServiceAccount({ namespace: NS, name: 'web', roleArn: 'arn:aws:iam::111122223333:role/web', allow: { secrets: ['*'], batchGetSecretValue: true } });
+    h.stack.aws.putSecret({ name: 'db', region: REGION, string: 'one' });
+    h.stack.kube.apply(awsSpc({ name: 'spc', namespace: NS, region: REGION, objects: '- objectName: db\n  objectType: secretsmanager\n', secretObjects: [{ secretName: 'db', type: 'Opaque', data: [{ objectName: 'db', key: 'v' }] }] }));
+    const csi = createCsiClient(h.csiEndpoint);
+    cleanups.push(async () => csi.close());
+    const pods = ['a', 'b'].map((n) => {
+      const uid = `uid-${n}`;
+      return { name: `web-${n}`, uid, volumeId: `vol-${n}`, targetPath: join(h.dir, 'kubelet', 'pods', uid, 'volumes', 'kubernetes.io~csi', 's', 'mount') };
+    });
+    const publish = (p: (typeof pods)[number]): Promise<void> =>
+      csi.nodePublish({
+        volumeId: p.volumeId,
+        targetPath: p.targetPath,
+        volumeContext: {
+          secretProviderClass: 'spc',
+          'csi.storage.k8s.io/pod.name': p.name,
+          'csi.storage.k8s.io/pod.namespace': NS,
+          'csi.storage.k8s.io/pod.uid': p.uid,
+          'csi.storage.k8s.io/serviceAccount.name': 'web',
+          'csi.storage.k8s.io/serviceAccount.tokens': h.stack.kubeletTokens({ namespace: NS, serviceAccount: 'web', podName: p.name, podUid: p.uid }),
+        },
+      });
+    for (const p of pods) await publish(p);
+    await h.agent.stop();
+
+    // A disk error flips a byte in the first record; valid records follow, so it is not a torn tail.
+    const logDir = join(h.dir, 'state', 'eventlog');
+    const segment = join(logDir, (await readdir(logDir)).find((f) => f.startsWith('events-'))!);
+    const text = await readFile(segment, 'utf8');
+    expect(text).toContain('"name":"web-a"');
+    await writeFile(segment, text.replace('"name":"web-a"', '"name":"web-A"'));
+
+    const b = Agent.create(compileAgentOptions(agentOptions(h, { syncSecrets: true })), { logger: createLogger({ level: 'silent' }), mounter });
+    await b.start();
+    cleanups.push(async () => void (await b.stop()));
+    expect(b.journal!.state.mounts.size).toBe(0);
+    expect((await readdir(join(h.dir, 'state'))).filter((n) => n.startsWith('damaged-'))).toHaveLength(1);
+
+    // kubelet republishes both pods: the mounts are known again, and rotation and Secret sync work on them.
+    for (const p of pods) await publish(p);
+    expect([...b.journal!.state.mounts.keys()].sort()).toEqual(['uid-a/vol-a', 'uid-b/vol-b']);
+    h.stack.aws.putSecret({ name: 'db', region: REGION, string: 'two' });
+    const cycle = await b.rotation!.runCycle();
+    expect(cycle.mounts).toBe(2);
+    expect([...cycle.rewritten].sort()).toEqual(['uid-a/vol-a', 'uid-b/vol-b']);
+    await eventually(() => {
+      const s = h.stack.kube.get('v1', 'Secret', NS, 'db');
+      expect(Buffer.from((s as { data?: Record<string, string> })?.data?.['v'] ?? '', 'base64').toString()).toBe('two');
+      expect((s?.metadata.ownerReferences ?? []).map((o) => o.uid).sort()).toEqual(['uid-a', 'uid-b']);
+    });
+    await csi.nodeUnpublish({ volumeId: pods[1]!.volumeId, targetPath: pods[1]!.targetPath });
+    expect([...b.journal!.state.mounts.keys()]).toEqual(['uid-a/vol-a']);
+    expect(await mounter.isMountPoint(pods[1]!.targetPath)).toBe(false);
   }, 90_000);
 
   it(`recovers every acknowledged mount and every pending Secret sync after SIGKILL in the middle of a 200-mount run (kill after ${KILL_AFTER} acks, seed ${KILL_SEED})`, async () => {

@@ -46,6 +46,12 @@ export class AgentMetrics {
     },
   });
   readonly eventLogReplaySeconds = new Gauge({ name: 'secretlet_event_log_replay_seconds', help: 'Time the last start-up replay took.', registers: [this.registry] });
+  /** Non-zero until an operator removes them: each is a log that failed its checks at a start. */
+  readonly damagedStateSets = new Gauge({
+    name: 'secretlet_state_damaged_sets',
+    help: 'Damaged event logs set aside in the state directory (damaged-*/), counted at start.',
+    registers: [this.registry],
+  });
   readonly secretSyncLag = new Gauge({ name: 'secretlet_secret_sync_lag_events', help: 'Events appended but not yet processed by Secret sync.', registers: [this.registry] });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {

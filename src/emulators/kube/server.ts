@@ -19,7 +19,7 @@ import { openApiV3Document, openApiV3Index } from './openapi.js';
 import { parseResourcePath, verbOf } from './routes.js';
 import type { ResourcePath } from './routes.js';
 import type { ResourceType } from './resources.js';
-import { methodNotAllowed, pathNotFound, toStatus, unauthorized, unavailable, unsupportedBodyType } from './status.js';
+import { methodNotAllowed, pathNotFound, requestEntityTooLarge, toStatus, unauthorized, unavailable, unsupportedBodyType } from './status.js';
 import type { StatusContext } from './status.js';
 import { API_AUDIENCE } from './tokens.js';
 
@@ -45,11 +45,24 @@ function sendJson(res: ApiResponse, code: number, body: unknown, contentType = '
   res.end(bytes);
 }
 
-function readBody(req: ApiRequest): Promise<Buffer> {
+/** The most a request body may hold: the API server's default MaxRequestBodyBytes, 3 MiB. */
+export const MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024;
+
+/**
+ * The body, or undefined when it is longer than the API server takes. The rest of a long body is
+ * read and dropped, not kept, so one client cannot grow the emulator's memory without bound, and
+ * the connection stays usable for the 413.
+ */
+function readBody(req: ApiRequest): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_REQUEST_BODY_BYTES) chunks.push(chunk);
+      else chunks.length = 0;
+    });
+    req.on('end', () => resolve(size > MAX_REQUEST_BODY_BYTES ? undefined : Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -139,6 +152,7 @@ export class KubeApiServer {
     if (path.type.deprecation !== undefined) res.setHeader('Warning', warningValue(path.type.deprecation));
 
     const raw = req.method === 'GET' ? Buffer.alloc(0) : await readBody(req);
+    if (raw === undefined) return sendJson(res, 413, toStatus(requestEntityTooLarge(MAX_REQUEST_BODY_BYTES)));
     try {
       const contentType = mediaType(req.headers['content-type']);
       // A POST or PUT body must be a format the decoder knows (none given means JSON); PATCH types are the patch's business.

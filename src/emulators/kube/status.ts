@@ -24,6 +24,7 @@ const HTTP_CODE: Record<string, number> = {
   Conflict: 409,
   Expired: 410,
   Gone: 410,
+  RequestEntityTooLarge: 413,
   UnsupportedMediaType: 415,
   Invalid: 422,
   InternalError: 500,
@@ -184,6 +185,11 @@ export function unsupportedPatchType(type: ResourceType): SecretletError {
     ? 'application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml'
     : 'application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml';
   return kubeError('INVALID_ARGUMENT', 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted}`);
+}
+
+/** A body over the API server's limit (its handlers' limitedReadBody): 413, no details. */
+export function requestEntityTooLarge(limit: number): SecretletError {
+  return kubeError('RESOURCE_EXHAUSTED', 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`);
 }
 
 export function unauthorized(): SecretletError {

@@ -130,4 +130,16 @@ describe('malformed and unsupported URLs', () => {
     expect(c.emulator.list('v1', 'Secret', 'wide-a')).toEqual([]);
     expect(c.emulator.get('v1', 'Secret', 'wide-b', 'b')).toBeDefined();
   });
+
+  it('refuses a body over 3 MiB with 413 RequestEntityTooLarge, storing nothing, and keeps serving the client', async () => {
+    const big = 'x'.repeat(3 * 1024 * 1024);
+    const refused = await failure(c.core.createNamespacedSecret({ namespace: 'wide-a', body: { metadata: { name: 'huge' }, stringData: { blob: big } } }));
+    expect(refused).toEqual({ code: 413, status: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Request entity too large: limit is 3145728', reason: 'RequestEntityTooLarge', code: 413 } });
+    expect(c.emulator.get('v1', 'Secret', 'wide-a', 'huge')).toBeUndefined();
+    // Just under the limit the body is read, and the Secret's own 1 MiB limit answers instead.
+    const tooLong = await failure(c.core.createNamespacedSecret({ namespace: 'wide-a', body: { metadata: { name: 'huge' }, stringData: { blob: big.slice(200) } } }));
+    expect(tooLong).toMatchObject({ code: 422, status: { reason: 'Invalid' } });
+    await c.core.createNamespacedSecret({ namespace: 'wide-a', body: { metadata: { name: 'small' }, stringData: { blob: 'x' } } });
+    expect(c.emulator.get('v1', 'Secret', 'wide-a', 'small')).toBeDefined();
+  });
 });

@@ -38,6 +38,7 @@ import type { FetchOutcome, MountRotation, RotationMount, RotationPlan } from '.
 import type { EventJournal } from './event-journal.js';
 import type { LiveMount, LiveMounts } from './rotation-live-mounts.js';
 import type { RestoredMounts } from './rotation-restored-mounts.js';
+import { Slots } from './slots.js';
 
 export interface RotationReconcilerOptions {
   journal: EventJournal;
@@ -68,6 +69,11 @@ export interface RotationReconcilerOptions {
   targetStamp?: (path: string) => string | undefined;
   /** Milliseconds on a monotonic clock, for the durations in metrics. @default performance.now */
   stopwatch?: () => number;
+  /**
+   * Rewrites in flight at once. With a worker pool each is a job in its bounded queue, which the
+   * doors' mounts share; the agent keeps this well under the bound. @default 32
+   */
+  maxConcurrentWrites?: number;
 }
 
 export interface RotationCycleReport {
@@ -122,6 +128,7 @@ export class RotationReconciler {
   private readonly random: () => number;
   private readonly targetExists: (path: string) => Promise<boolean>;
   private readonly stopwatch: () => number;
+  private readonly writeSlots: Slots;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<RotationCycleReport> | undefined;
   /** The sweep-only pass running now (rotation off), which stop() waits for as it waits for a cycle. */
@@ -134,6 +141,7 @@ export class RotationReconciler {
     this.random = options.random ?? Math.random;
     this.targetExists = options.targetExists ?? ((p) => access(p).then(() => true, () => false));
     this.stopwatch = options.stopwatch ?? (() => performance.now());
+    this.writeSlots = new Slots(options.maxConcurrentWrites ?? 32);
   }
 
   start(): void {
@@ -365,7 +373,12 @@ export class RotationReconciler {
    * stamp already showed it) and whose entry is set only after this write, after its pod status
    * write and log record. The re-check after the write keeps that publish's entry intact.
    */
-  private async writeIfStillPlanned(seen: PlannedMount, files: readonly RenderedFile[]): Promise<'written' | 'target-gone' | 'unwanted'> {
+  private writeIfStillPlanned(seen: PlannedMount, files: readonly RenderedFile[]): Promise<'written' | 'target-gone' | 'unwanted'> {
+    // The slot first: the checks below must be as close to the write as they can be.
+    return this.writeSlots.run(() => this.writeIfStillPlannedNow(seen, files));
+  }
+
+  private async writeIfStillPlannedNow(seen: PlannedMount, files: readonly RenderedFile[]): Promise<'written' | 'target-gone' | 'unwanted'> {
     const { writer, targetPath } = seen.mount;
     if (isGuardedWriter(writer)) return (await writer.writeIfWanted(targetPath, files, () => this.mayStillWrite(seen))).status;
     if (!(await this.targetExists(targetPath))) return 'target-gone';
@@ -375,8 +388,9 @@ export class RotationReconciler {
     const recorded = seen.mount.targetStamp;
     if (recorded !== undefined && this.options.targetStamp !== undefined && !sameTargetDirectory(recorded, this.options.targetStamp(targetPath))) return 'target-gone';
     if (!this.mayStillWrite(seen)) return 'unwanted';
-    await writer.write(targetPath, files);
-    return 'written';
+    // The write may wait for a pool thread; the writer checks the directory again when it starts.
+    const outcome = await writer.write(targetPath, files, recorded === undefined ? undefined : { directory: recorded });
+    return outcome.skipped === undefined ? 'written' : 'target-gone';
   }
 
   /**

@@ -7,7 +7,7 @@
 import { KubeletAtomicWriter } from '../adapters/fs/atomic-writer.js';
 import { ProviderFileWriter } from '../adapters/fs/provider-file-writer.js';
 import { toPlainError } from '../core/errors.js';
-import type { PayloadWriter } from '../core/ports/payload-writer.js';
+import type { PayloadWriter, WriteConditions } from '../core/ports/payload-writer.js';
 import type { WorkerResult, WriteJob, WriterKind } from './protocol.js';
 
 export type ThreadWriters = Readonly<Record<WriterKind, PayloadWriter>>;
@@ -24,8 +24,11 @@ export function createThreadWriters(): ThreadWriters {
 export async function handleWriteJob(job: WriteJob, writers: ThreadWriters): Promise<WorkerResult> {
   let result: WorkerResult;
   try {
-    const outcome = await writers[job.writer].write(job.target, job.files);
-    result = { type: 'written', changed: outcome.changed };
+    // The main thread holds the target's lock, so the job's start is the write's start.
+    if (job.abandoned !== undefined && Atomics.load(job.abandoned, 0) === 1) return { type: 'written', changed: false, skipped: 'abandoned' };
+    const conditions: WriteConditions = job.directory === undefined ? {} : { directory: job.directory };
+    const outcome = await writers[job.writer].write(job.target, job.files, conditions);
+    result = { type: 'written', changed: outcome.changed, ...(outcome.skipped === undefined ? {} : { skipped: outcome.skipped }) };
   } catch (e) {
     result = { type: 'error', error: toPlainError(e) };
   }

@@ -6,7 +6,8 @@
  * Failures come back as the writer's SecretletError (code, reason, field kept).
  */
 import type { RenderedFile } from '../core/model.js';
-import type { PayloadWriter, WriteOutcome } from '../core/ports/payload-writer.js';
+import type { CallerSignal } from '../core/ports/caller-signal.js';
+import type { PayloadWriter, WriteConditions, WriteOutcome } from '../core/ports/payload-writer.js';
 import { TargetLocks } from '../adapters/fs/target-locks.js';
 import type { WorkerResult, WriteJob, WriterKind } from './protocol.js';
 import { writtenFrom } from './result-mapping.js';
@@ -26,9 +27,34 @@ export class PooledPayloadWriter implements PayloadWriter {
     this.#options = options;
   }
 
-  write(targetDir: string, files: readonly RenderedFile[]): Promise<WriteOutcome> {
-    const job: WriteJob = { type: 'write', writer: this.#options.writer, target: targetDir, files: files.map(compact) };
-    return this.#locks.run(targetDir, async () => writtenFrom(await this.#options.run(job)));
+  /**
+   * The conditions are checked twice: here once the target's lock is ours (before the job is
+   * queued), and by the thread when the job starts, since it may wait in the pool's queue past its
+   * caller's deadline. The signal reaches the thread as a shared flag set on abort.
+   */
+  write(targetDir: string, files: readonly RenderedFile[], conditions?: WriteConditions): Promise<WriteOutcome> {
+    return this.#locks.run(targetDir, async () => {
+      const signal = conditions?.signal;
+      if (signal?.aborted === true) return { changed: false, skipped: 'abandoned' };
+      const flag = signal === undefined ? undefined : new Int32Array(new SharedArrayBuffer(4));
+      const job: WriteJob = {
+        type: 'write',
+        writer: this.#options.writer,
+        target: targetDir,
+        files: files.map(compact),
+        ...(conditions?.directory === undefined ? {} : { directory: conditions.directory }),
+        ...(flag === undefined ? {} : { abandoned: flag }),
+      };
+      // The doors' signals are AbortSignals; a bare CallerSignal is checked before queueing only.
+      const events = signal !== undefined && isEventTarget(signal) ? signal : undefined;
+      const abandon = (): void => void (flag !== undefined && Atomics.store(flag, 0, 1));
+      events?.addEventListener('abort', abandon, { once: true });
+      try {
+        return writtenFrom(await this.#options.run(job));
+      } finally {
+        events?.removeEventListener('abort', abandon);
+      }
+    });
   }
 }
 
@@ -41,4 +67,8 @@ function compact(file: RenderedFile): RenderedFile {
   const c = file.contents;
   if (c.byteOffset === 0 && c.byteLength === c.buffer.byteLength) return file;
   return { path: file.path, mode: file.mode, contents: new Uint8Array(c) };
+}
+
+function isEventTarget(signal: CallerSignal): signal is CallerSignal & Pick<AbortSignal, 'addEventListener' | 'removeEventListener'> {
+  return typeof (signal as Partial<AbortSignal>).addEventListener === 'function';
 }

@@ -29,6 +29,14 @@ export interface WriteJob {
   writer: WriterKind;
   target: string;
   files: RenderedFile[];
+  /** WriteConditions.directory: the target directory the caller last saw. */
+  directory?: string;
+  /**
+   * WriteConditions.abandoned across the thread boundary: one Int32 on a SharedArrayBuffer that the
+   * main thread sets to 1 when the caller gives up, read by the thread when the job starts (a job
+   * can wait in the pool's queue well past its caller's deadline).
+   */
+  abandoned?: Int32Array;
 }
 
 export type WorkerJob = ComputeJob | WriteJob;
@@ -37,5 +45,5 @@ export type WorkerResult =
   | { type: 'pong' }
   | { type: 'prepared'; outcome: PrepareOutcome }
   | { type: 'rendered'; payload: RenderedPayload }
-  | { type: 'written'; changed: boolean }
+  | { type: 'written'; changed: boolean; skipped?: 'abandoned' | 'target-gone' }
   | { type: 'error'; error: PlainError };

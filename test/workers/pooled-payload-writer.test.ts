@@ -7,12 +7,12 @@ import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KubeletAtomicWriter, ProviderFileWriter, isTimestampDirName } from '../../src/adapters/fs/index.js';
+import { KubeletAtomicWriter, ProviderFileWriter, isTimestampDirName, targetStamp } from '../../src/adapters/fs/index.js';
 import { SecretletError } from '../../src/core/errors.js';
 import type { RenderedFile } from '../../src/core/model.js';
 import type { PayloadWriter } from '../../src/core/ports/payload-writer.js';
 import { InlineMountWorker, PiscinaMountWorker, PooledPayloadWriter, createPayloadWriter, handleWriteJob } from '../../src/workers/index.js';
-import type { WriterKind } from '../../src/workers/index.js';
+import type { WorkerResult, WriteJob, WriterKind } from '../../src/workers/index.js';
 import { textFile } from '../support/temp-target.js';
 
 // Disk (tmpdir) takes the writers' async calls; /dev/shm, where present, the inline tmpfs path.
@@ -214,6 +214,74 @@ describe('PooledPayloadWriter (fake pool)', () => {
     ]);
     expect(sent[1]).toBe(files[1]?.contents);
     expect(Buffer.from(files[0]?.contents ?? []).toString()).toBe('short');
+  });
+});
+
+describe('a write whose caller gives up while it waits for a thread (driver deadline)', () => {
+  it('is dropped by the thread when it starts: nothing written, reported as abandoned', async () => {
+    const queued: WriteJob[] = [];
+    let answer!: (result: WorkerResult) => void;
+    const w = new PooledPayloadWriter({
+      writer: 'provider',
+      run: (job) => {
+        queued.push(job);
+        return new Promise<WorkerResult>((resolve) => (answer = resolve));
+      },
+    });
+    const caller = new AbortController();
+    const writing = w.write('/t', [textFile('a', 'x')], { signal: caller.signal });
+    await expect.poll(() => queued.length).toBe(1);
+    // The driver's deadline passes while the job waits in the pool's queue; then the thread takes it.
+    caller.abort();
+    const wrote: string[] = [];
+    const spy: PayloadWriter = { write: (target) => (wrote.push(target), Promise.resolve({ changed: true })) };
+    answer(await handleWriteJob(queued[0]!, { kubelet: spy, provider: spy }));
+    expect(await writing).toEqual({ changed: false, skipped: 'abandoned' });
+    expect(wrote).toEqual([]);
+  });
+
+  it('is not queued at all when the caller gave up while it waited for the target', async () => {
+    const queued: WriteJob[] = [];
+    const w = new PooledPayloadWriter({ writer: 'kubelet', run: (job) => (queued.push(job), Promise.resolve({ type: 'written', changed: true })) });
+    const caller = new AbortController();
+    caller.abort();
+    expect(await w.write('/t', [], { signal: caller.signal })).toEqual({ changed: false, skipped: 'abandoned' });
+    expect(queued).toEqual([]);
+  });
+
+  it('a job whose caller is still there is written as usual', async () => {
+    const target = await freshDir(tmpdir());
+    const caller = new AbortController();
+    expect(await pooled(pool, 'provider').write(target, [textFile('a', 'x')], { signal: caller.signal })).toEqual({ changed: true });
+    expect(await readFile(join(target, 'a'), 'utf8')).toBe('x');
+  });
+});
+
+describe.each<WriterKind>(['kubelet', 'provider'])('%s writer: the start-of-write conditions', (writer) => {
+  it('writes nothing once the caller gave up', async () => {
+    const target = await freshDir(tmpdir());
+    const caller = new AbortController();
+    caller.abort();
+    for (const w of [direct(writer), pooled(pool, writer)]) {
+      expect(await w.write(target, [textFile('a', 'x')], { signal: caller.signal })).toEqual({ changed: false, skipped: 'abandoned' });
+    }
+    expect(await readdir(target)).toEqual([]);
+  });
+
+  it('writes nothing when the path shows another directory than the caller saw (the tmpfs was unmounted)', async () => {
+    const target = await freshDir(tmpdir());
+    const seen = targetStamp(target)!;
+    // The directory the caller saw goes away and another takes its path, as the node's disk does
+    // when the driver unmounts the tmpfs over it.
+    await rm(target, { recursive: true });
+    await freshDir(tmpdir()); // takes the freed inode, should the file system hand it out again
+    await mkdir(target);
+    for (const w of [direct(writer), pooled(pool, writer)]) {
+      expect(await w.write(target, [textFile('a', 'x')], { directory: seen })).toEqual({ changed: false, skipped: 'target-gone' });
+    }
+    expect(await readdir(target)).toEqual([]);
+    // The directory as it is now is written.
+    expect(await pooled(pool, writer).write(target, [textFile('a', 'x')], { directory: targetStamp(target)! })).toEqual({ changed: true });
   });
 });
 

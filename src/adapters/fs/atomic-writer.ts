@@ -17,7 +17,8 @@
 import { dirname, join } from 'node:path';
 import type { RenderedFile } from '../../core/model.js';
 import type { Clock } from '../../core/ports/clock.js';
-import type { PayloadWriter, WriteOutcome } from '../../core/ports/payload-writer.js';
+import type { PayloadWriter, WriteConditions, WriteOutcome } from '../../core/ports/payload-writer.js';
+import { refusedStart } from './write-conditions.js';
 import {
   DATA_LINK,
   DATA_TMP_LINK,
@@ -55,11 +56,11 @@ export class KubeletAtomicWriter implements PayloadWriter {
     this.fs = new TargetFsOps(checkFsOpsChoice(options.fsOps ?? 'auto', 'options.fsOps'));
   }
 
-  async write(targetDir: string, files: readonly RenderedFile[]): Promise<WriteOutcome> {
+  async write(targetDir: string, files: readonly RenderedFile[], conditions?: WriteConditions): Promise<WriteOutcome> {
     validatePayload(files);
     const target = normalizedTarget(targetDir);
-    return this.locks.run(targetDir, () =>
-      this.fs.run(targetDir, (ops) => this.writeValidated(target, files, ops)),
+    return this.locks.run(targetDir, async () =>
+      refusedStart(targetDir, conditions) ?? this.fs.run(targetDir, (ops) => this.writeValidated(target, files, ops)),
     );
   }
 

@@ -15,7 +15,8 @@ import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { SecretletError } from '../../core/errors.js';
 import type { RenderedFile } from '../../core/model.js';
-import type { PayloadWriter, WriteOutcome } from '../../core/ports/payload-writer.js';
+import type { PayloadWriter, WriteConditions, WriteOutcome } from '../../core/ports/payload-writer.js';
+import { refusedStart } from './write-conditions.js';
 import { PERMISSION_BITS, fsFailure, isNotFound } from './durable-io.js';
 import type { FsOps } from './fs-ops.js';
 import type { FsOpsChoice } from './memory-backed.js';
@@ -62,11 +63,11 @@ export class ProviderFileWriter implements PayloadWriter {
     this.fs = new TargetFsOps(checkFsOpsChoice(options.fsOps ?? 'auto', 'options.fsOps'));
   }
 
-  async write(targetDir: string, files: readonly RenderedFile[]): Promise<WriteOutcome> {
+  async write(targetDir: string, files: readonly RenderedFile[], conditions?: WriteConditions): Promise<WriteOutcome> {
     validateNames(files);
     const target = normalizedTarget(targetDir);
-    return this.locks.run(targetDir, () =>
-      this.fs.run(targetDir, (ops) => this.writeValidated(target, files, ops)),
+    return this.locks.run(targetDir, async () =>
+      refusedStart(targetDir, conditions) ?? this.fs.run(targetDir, (ops) => this.writeValidated(target, files, ops)),
     );
   }
 

@@ -10,6 +10,7 @@ import type { CallerSignal } from '../ports/caller-signal.js';
 import type { MountFreshness } from '../ports/mount-freshness.js';
 import type { PayloadWriter } from '../ports/payload-writer.js';
 import { callerGoneError } from './caller-gone.js';
+import type { SecretletError } from '../errors.js';
 import type { MountPipelineDeps, FetchedMount } from './mount-pipeline.js';
 import { fetchMount, prepareMount } from './mount-pipeline.js';
 
@@ -73,11 +74,13 @@ export class ProviderMountService {
       await this.options.listener?.mounted(fetched, { changed: true, targetPath: input.targetPath });
       return { objectVersion: fetched.versions, files: fetched.files };
     }
-    // The fetch may outlast the driver's deadline; past it the target may be a bare directory.
-    if (input.signal?.aborted === true) {
-      throw callerGoneError(input.signal, `${prepared.plan.pod.namespace}/${prepared.plan.pod.name}`, 'writing the files');
-    }
-    const outcome = await writer.write(input.targetPath, fetched.files);
+    // The fetch (or the write's wait for a pool thread) may outlast the driver's deadline; past it
+    // the target may be a bare directory on the node's disk, so the writer checks the signal again
+    // right before it starts.
+    const gone = (signal: CallerSignal): SecretletError => callerGoneError(signal, `${prepared.plan.pod.namespace}/${prepared.plan.pod.name}`, 'writing the files');
+    if (input.signal?.aborted === true) throw gone(input.signal);
+    const outcome = await writer.write(input.targetPath, fetched.files, input.signal === undefined ? undefined : { signal: input.signal });
+    if (outcome.skipped !== undefined && input.signal !== undefined) throw gone(input.signal);
     await this.options.listener?.mounted(fetched, { changed: outcome.changed, targetPath: input.targetPath });
     return { objectVersion: fetched.versions, files: [] };
   }

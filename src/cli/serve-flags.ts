@@ -41,7 +41,7 @@ export const SERVE_FLAGS: readonly FlagDefinition[] = [
   def('fleetSize', 'fleet-size', 'number', '100', 'Nodes sharing one AWS account and region; per-node call budgets are the account quotas divided by it.'),
   def('accountQuotas', 'account-quotas', 'string', '(AWS defaults)', "The account's quotas in calls/s where they differ from AWS's defaults, e.g. GetParameters=3000 with SSM's higher throughput on, or a raised BatchGetSecretValue; per-node budgets are these divided by --fleet-size."),
   def('poolSize', 'pool-size', 'number', '0 on ≤2 cores, else 2', 'Worker threads for per-mount work; 0 runs it on the main thread.'),
-  def('poolMaxQueue', 'pool-max-queue', 'number', '1024', 'Mounts allowed to wait for a worker thread (pool size > 0); beyond it a mount is answered RESOURCE_EXHAUSTED and kubelet retries it.'),
+  def('poolMaxQueue', 'pool-max-queue', 'number', '1024', 'Jobs allowed to wait for a worker thread (pool size > 0; a mount queues a prepare, a render and a write, one at a time; rotation keeps at most a quarter of it); beyond it a mount is answered RESOURCE_EXHAUSTED and kubelet retries it.'),
   def('drainTimeout', 'drain-timeout', 'string', '20s', 'On SIGTERM, how long in-flight mounts may take before the agent exits.'),
   def('syncSecrets', 'sync-secrets', 'switch', 'true', 'Create and update Kubernetes Secrets from SecretProviderClass secretObjects (needs Secret RBAC); false turns it off.'),
   def('eventLogFsync', 'event-log-fsync', 'string', 'always', 'Event log durability: always (fsync before acknowledging, concurrent appends share one), group, or never (survives kill -9, not power loss).'),

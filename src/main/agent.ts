@@ -152,6 +152,9 @@ export class Agent {
       fsync: options.eventLogFsync,
       compactEvery: options.eventLogCompactEvery,
       rotationIntervalMs: options.rotationIntervalMs,
+      // A quarter of the pool's queue at most, so a cycle that changed every mount leaves the rest
+      // to the doors' new mounts (each queues a prepare, a render and a write).
+      ...(options.poolSize > 0 ? { rotationWriteConcurrency: Math.max(1, Math.min(32, Math.floor(options.poolMaxQueue / 4))) } : {}),
       syncSecrets: options.syncSecrets && options.mode !== 'provider',
       kubeConfig: kc,
       source: this.fetchSource,

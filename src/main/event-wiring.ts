@@ -42,6 +42,8 @@ export interface EventWiringOptions {
   kubeletWriter?: PayloadWriter;
   /** The provider door's writer; undefined in driver-writes mode. */
   providerWriter?: PayloadWriter;
+  /** Rotation rewrites in flight at once (RotationReconcilerOptions.maxConcurrentWrites). */
+  rotationWriteConcurrency?: number;
   /**
    * `--mint-tokens`: restored kubelet-door mounts get a minted token and rejoin rotation at once
    * (needs `kubeConfig`, `kubeletWriter` and the SPC catalog of the kubelet door).
@@ -115,6 +117,7 @@ export class EventWiring {
         : undefined;
     this.rotation = new RotationReconciler({
       journal,
+      ...(o.rotationWriteConcurrency === undefined ? {} : { maxConcurrentWrites: o.rotationWriteConcurrency }),
       live: this.live,
       source: o.source,
       logger: o.logger,

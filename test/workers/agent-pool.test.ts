@@ -109,6 +109,24 @@ describe('agent with a worker pool of one thread', () => {
   });
 });
 
+describe('rotation through a pool with a small queue', () => {
+  it('rewrites every changed mount of a cycle without filling the queue the doors need', async () => {
+    // 40 mounts change in one cycle; the queue takes 8 jobs. Each rewrite is a pool job, so all 40
+    // at once would overflow it: rewrites failing with WorkerQueueFull, new mounts refused meanwhile.
+    const h = await world({ poolSize: 1, poolMaxQueue: 8, rotationInterval: '1h' });
+    const targets: string[] = [];
+    for (let i = 0; i < 40; i++) targets.push(await providerMount(h, `web-${i}`));
+    h.stack.aws.putSecret({ name: 'shop/api', region: REGION, string: 'k-2' });
+    const cycle = h.agent.rotation!.runCycle();
+    const during = await Promise.allSettled([providerMount(h, 'late-0'), providerMount(h, 'late-1'), providerMount(h, 'late-2')]);
+    const report = await cycle;
+    expect(report.failed).toEqual([]);
+    expect(report.rewritten).toHaveLength(40);
+    expect(during.map((d) => d.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+    for (const target of targets) expect(await readFile(join(target, 'shop_api'), 'utf8')).toBe('k-2');
+  });
+});
+
 describe('agent fetch strategies (benchmark option)', () => {
   it('per-mount makes one credential call and one GetSecretValue per secret for every mount; secretlet shares them', async () => {
     const perMount = await world({ poolSize: 0, fetchStrategy: 'per-mount' });

@@ -58,6 +58,21 @@ describe('SecretsManagerFetcher', () => {
     expect(entryMatchesId({ ARN: s.arn }, 'arn:aws:secretsmanager:us-east-1:111122223333:secret:app/d')).toBe(false);
   });
 
+  it("never answers a name with another account's secret of that name asked for by ARN in the same batch", async () => {
+    const { fetcher, api, ctx } = setup();
+    const other = api.put('shared/db', 'OTHER-ACCOUNT', 'v-other', '999999999999');
+    api.put('shared/db', 'OWN', 'v-own');
+    for (const order of [[sm(other.arn), sm('shared/db')], [sm('shared/db'), sm(other.arn)]]) {
+      const out = await fetcher.fetch(ctx, order);
+      expect(Object.fromEntries(order.map((r, i) => [r.secretId, text(out[i])]))).toEqual({ [other.arn]: 'OTHER-ACCOUNT', 'shared/db': 'OWN' });
+    }
+    // With no such secret in the caller's account the name is not found, rather than the other account's.
+    const alone = setup();
+    const elsewhere = alone.api.put('shared/db', 'OTHER-ACCOUNT', 'v-other', '999999999999');
+    const out = await alone.fetcher.fetch(alone.ctx, [sm(elsewhere.arn), sm('shared/db')]);
+    expect(out.map(text)).toEqual(['OTHER-ACCOUNT', 'NOT_FOUND']);
+  });
+
   it('fails only the secret that is not found', async () => {
     const { fetcher, api, ctx } = setup();
     api.put('app/a', 'A');
@@ -148,7 +163,7 @@ describe('SecretsManagerFetcher', () => {
 
   it('returns SecretBinary bytes as they are', async () => {
     const { fetcher, api, ctx } = setup();
-    api.secrets.push({ name: 'bin', arn: 'arn:aws:secretsmanager:r:1:secret:bin-AAAAAA', versionId: 'v', binary: new Uint8Array([0, 255, 7]) });
+    api.secrets.push({ name: 'bin', arn: 'arn:aws:secretsmanager:r:111122223333:secret:bin-AAAAAA', versionId: 'v', binary: new Uint8Array([0, 255, 7]) });
     const [r] = await fetcher.fetch(ctx, [sm('bin')]);
     expect(r?.ok && [...r.value.bytes]).toEqual([0, 255, 7]);
   });

@@ -72,6 +72,33 @@ export function entryMatchesId(entry: { ARN?: string; Name?: string }, id: strin
   return entry.ARN === id || (id.startsWith('arn:') && partialArn(entry.ARN) === id);
 }
 
+/**
+ * The entry answering each id of one batch. An ARN id takes the entry with its ARN. A name resolves
+ * in the caller's own account, but an entry shows only its name and ARN, and one batch may also ask
+ * for another account's secret of the same name by ARN: so a name takes an entry no ARN id of the
+ * batch took, and only when one secret is left. Otherwise it stays unanswered and is read on its
+ * own (GetSecretValue), which resolves it in the caller's account: one extra call, never another
+ * account's value.
+ */
+function matchEntries(ids: readonly string[], entries: readonly BatchEntry[]): Map<string, BatchEntry> {
+  const matched = new Map<string, BatchEntry>();
+  const byArnId = new Set<BatchEntry>();
+  for (const id of ids) {
+    if (!id.startsWith('arn:')) continue;
+    const entry = entries.find((e) => e.ARN !== undefined && entryMatchesId({ ARN: e.ARN }, id));
+    if (entry === undefined) continue;
+    matched.set(id, entry);
+    byArnId.add(entry);
+  }
+  for (const id of ids) {
+    if (id.startsWith('arn:')) continue;
+    const named = entries.filter((e) => e.Name === id && !byArnId.has(e));
+    // One secret, even if it was listed more than once.
+    if (named.length > 0 && named.every((e) => e.ARN === named[0]!.ARN)) matched.set(id, named[0]!);
+  }
+  return matched;
+}
+
 function toFetched(entry: BatchEntry): FetchedObject {
   const bytes =
     entry.SecretString !== undefined
@@ -201,11 +228,7 @@ export class SecretsManagerFetcher {
       }
       return settled;
     }
-    const entries: BatchEntry[] = answer.SecretValues ?? [];
-    for (const id of ids) {
-      const entry = entries.find((e) => entryMatchesId(e, id));
-      if (entry) settled.set(id, ok(toFetched(entry)));
-    }
+    for (const [id, entry] of matchEntries(ids, answer.SecretValues ?? [])) settled.set(id, ok(toFetched(entry)));
     for (const e of answer.Errors ?? []) {
       if (e.SecretId === undefined || !ids.includes(e.SecretId) || settled.has(e.SecretId)) continue;
       settled.set(e.SecretId, err(mapBatchErrorEntry(e, { action: 'BatchGetSecretValue', region: ctx.region, objectId: e.SecretId })));

@@ -96,6 +96,8 @@ export function awsError(name: string, httpStatusCode: number, message = name): 
   return new SecretsManagerServiceException({ name, message, $fault: httpStatusCode >= 500 ? 'server' : 'client', $metadata: { httpStatusCode } });
 }
 
+const OWN_ACCOUNT = '111122223333';
+
 /** Secrets Manager in memory. `failBatch` / `failGet` let a test make the next calls throw. */
 export class FakeSecretsManager implements SecretsManagerApi {
   readonly secrets: FakeSecret[] = [];
@@ -105,14 +107,16 @@ export class FakeSecretsManager implements SecretsManagerApi {
   failGet: Array<() => Error> = [];
   denyBatch = false;
 
-  put(name: string, value: string, versionId = 'v1'): FakeSecret {
-    const s: FakeSecret = { name, arn: `arn:aws:secretsmanager:us-east-1:111122223333:secret:${name}-AbCdEf`, versionId, string: value };
+  /** A secret of the caller's account (111122223333), or of `account` (reachable by ARN only). */
+  put(name: string, value: string, versionId = 'v1', account = OWN_ACCOUNT): FakeSecret {
+    const s: FakeSecret = { name, arn: `arn:aws:secretsmanager:us-east-1:${account}:secret:${name}-AbCdEf`, versionId, string: value };
     this.secrets.push(s);
     return s;
   }
 
+  /** As AWS resolves an id: a name in the caller's own account, an ARN (full or partial) anywhere. */
   #find(id: string): FakeSecret | undefined {
-    return this.secrets.find((s) => s.name === id || s.arn === id || s.arn.slice(0, -7) === id);
+    return this.secrets.find((s) => (s.name === id && s.arn.includes(`:${OWN_ACCOUNT}:`)) || s.arn === id || s.arn.slice(0, -7) === id);
   }
 
   async batchGetSecretValue(input: BatchGetSecretValueCommandInput): Promise<BatchGetSecretValueCommandOutput> {

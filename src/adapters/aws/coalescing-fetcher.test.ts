@@ -97,6 +97,20 @@ describe('AwsSecretSource coalescing', () => {
     expect(source.stats().coalesced).toBe(2);
   });
 
+  it('does not share a pinned version id read with one that also names AWSCURRENT (AWS answers them differently)', async () => {
+    const { source, smFor } = setup();
+    const api = smFor('ns/a|us-east-1');
+    const old = api.secrets.find((x) => x.name === 'app/s1')!;
+    const pinned: ObjectRequest = { type: 'secretsmanager', secretId: 'app/s1', versionId: old.versionId };
+    const pinnedCurrent: ObjectRequest = { ...pinned, versionStage: 'AWSCURRENT' };
+    const [withStage, plain] = await Promise.all([source.fetch(idA, 'us-east-1', [pinnedCurrent]), source.fetch(idA, 'us-east-1', [pinned])]);
+    expect(api.getCalls.map((c) => [c.VersionId, c.VersionStage])).toEqual([
+      [old.versionId, 'AWSCURRENT'],
+      [old.versionId, undefined],
+    ]);
+    expect([withStage[0]?.ok, plain[0]?.ok]).toEqual([true, true]);
+  });
+
   it('never merges different service accounts, and a token for B claiming to be A is refused', async () => {
     const { source, smFor } = setup();
     const idB = identityFor({ namespace: 'ns', serviceAccount: 'b' });

@@ -78,11 +78,17 @@ interface Group {
   items: Map<string, Pending>;
 }
 
-/** A canonical key for "the same object": equal keys are fetched once. */
+/**
+ * A canonical key for "the same object": equal keys are fetched once. AWSCURRENT alone is the
+ * unpinned read; next to a version id it is a condition AWS checks (the id must be the current
+ * version, else an error), so it stays in the key: a pinned id with it and without it can answer
+ * differently.
+ */
 export function objectKey(r: ObjectRequest): string {
-  return r.type === 'secretsmanager'
-    ? JSON.stringify(['sm', r.secretId, r.versionId ?? '', r.versionStage === 'AWSCURRENT' ? '' : (r.versionStage ?? '')])
-    : JSON.stringify(['ssm', r.name, r.selector ?? '']);
+  if (r.type !== 'secretsmanager') return JSON.stringify(['ssm', r.name, r.selector ?? '']);
+  const versionId = r.versionId ?? '';
+  const stage = r.versionStage === 'AWSCURRENT' && versionId === '' ? '' : (r.versionStage ?? '');
+  return JSON.stringify(['sm', r.secretId, versionId, stage]);
 }
 
 export class AwsSecretSource implements SecretSource {

@@ -7,6 +7,11 @@
  * attempt is slow: each one may last a whole request timeout, so `maxAttempts` alone no longer
  * bounds the time a call takes. A timeout is therefore retried only if another attempt as long as
  * the last one still ends within `timeoutBudgetMs` of the call's start.
+ *
+ * A request refused for a skewed clock (InvalidSignatureException "Signature expired", …) is retried
+ * once, at once, when the SDK says it corrected its clock offset from the answer
+ * (`$metadata.clockSkewCorrected`): the SDK's own retry strategy does the same, and without it the
+ * first call of every client on a node whose clock is off would fail for good.
  */
 import type { Clock } from '../../core/ports/clock.js';
 import type { SecretletError } from '../../core/errors.js';
@@ -67,6 +72,7 @@ export async function callWithRetries<T>(policy: RetryPolicy, options: CallOptio
     ...(options.objectId === undefined ? {} : { objectId: options.objectId }),
   };
   const firstStarted = policy.clock.now();
+  let skewRetried = false;
   for (let attempt = 1; ; attempt++) {
     const started = policy.clock.now();
     try {
@@ -88,6 +94,10 @@ export async function callWithRetries<T>(policy: RetryPolicy, options: CallOptio
         durationMs: policy.clock.now() - started,
         ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
       });
+      if (!skewRetried && clockSkewCorrected(raw)) {
+        skewRetried = true;
+        continue;
+      }
       if (!isRetryable(err) || attempt >= policy.maxAttempts) throw err;
       const delay = backoffDelay(policy, attempt);
       if (isTimeout(err)) {
@@ -99,4 +109,9 @@ export async function callWithRetries<T>(policy: RetryPolicy, options: CallOptio
       await policy.clock.sleep(delay);
     }
   }
+}
+
+/** Whether the SDK corrected its clock offset from this failed call's answer (AwsSdkSigV4Signer). */
+function clockSkewCorrected(raw: unknown): boolean {
+  return (raw as { $metadata?: { clockSkewCorrected?: unknown } } | null)?.$metadata?.clockSkewCorrected === true;
 }

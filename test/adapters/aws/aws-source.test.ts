@@ -185,4 +185,26 @@ describe('AwsSecretSource against the AWS emulator', () => {
       message: 'An IAM role must be associated with service account none (namespace: shop)',
     });
   });
+
+  it("a node clock 10 minutes behind AWS: the first call of a client succeeds once the SDK corrects its offset", async () => {
+    const skewed = await startAwsEmulator({ now: () => Date.now() + 10 * 60_000 });
+    try {
+      await skewed.trustIssuer({ issuer: ISSUER, jwks: issuer.jwks });
+      skewed.addRole({ roleArn: ROLE_A, trust: [{ namespace: 'shop', serviceAccount: 'a' }], allow: { secrets: ['app/*'], parameters: ['/app/*'], batchGetSecretValue: true } });
+      const pinned = skewed.putSecret({ name: 'app/pinned', region: REGION, string: 'first' });
+      skewed.putParameter({ name: '/app/p', region: REGION, value: 'pv', type: 'String' });
+      const s = createAwsSecretSource({ endpoint: skewed.url, serviceAccounts: dir, retryBaseDelayMs: 20 });
+      sources.push(s);
+      const out = await s.fetch(issuer.identity({ namespace: 'shop', serviceAccount: 'a' }), REGION, [
+        { type: 'secretsmanager', secretId: 'app/pinned', versionId: pinned.versionId },
+        { type: 'ssmparameter', name: '/app/p' },
+      ]);
+      expect(texts(out)).toEqual(['first', 'pv']);
+      // One refused attempt per client (Secrets Manager, SSM), each retried once.
+      expect(skewed.counters.count({ action: 'GetSecretValue' })).toBe(2);
+      expect(skewed.counters.count({ action: 'GetParameters' })).toBe(2);
+    } finally {
+      await skewed.stop();
+    }
+  });
 });

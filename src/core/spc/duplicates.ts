@@ -54,6 +54,8 @@ export class DuplicateTracker {
   private readonly seenAliases = new Set<string>();
   /** Final file name → the field that first claimed it. */
   private readonly files = new Map<string, string>();
+  /** Every directory a file path above runs through (pathTranslation off), with the field that made it. */
+  private readonly directories = new Map<string, string>();
 
   /** ASCP's duplicate checks for one object; records it when it passes. */
   checkAscp(d: DuplicateCandidate): ObjectProblem | undefined {
@@ -80,24 +82,37 @@ export class DuplicateTracker {
     return undefined;
   }
 
-  /** Secretlet's check: no two files of the mount may end up with the same final name. */
+  /**
+   * Secretlet's check: no two files of the mount may end up with the same final name, and no file
+   * may be a directory another file's path runs through (`a/b` and `a/b/c` with pathTranslation
+   * off), which no writer can lay out. Found here, before any AWS call, naming the field.
+   */
   checkFiles(d: DuplicateCandidate): ObjectProblem | undefined {
     const claims: Array<{ fileName: string; field: string }> = [
       { fileName: d.fileName, field: d.objectAlias !== '' ? 'objectAlias' : 'objectName' },
       ...d.jmesFileNames.map((fileName, k) => ({ fileName, field: `jmesPath[${k}].objectAlias` })),
     ];
     for (const claim of claims) {
-      const owner = this.files.get(claim.fileName);
       const here = `objects[${d.index}].${claim.field}`;
-      if (owner !== undefined) {
-        return {
-          reason: 'FileNameCollision',
-          message: `file name collision: ${here} and ${owner} both write the file ${claim.fileName}`,
-          field: claim.field,
-        };
+      const collision = (message: string): ObjectProblem => ({ reason: 'FileNameCollision', message: `file name collision: ${message}`, field: claim.field });
+      const owner = this.files.get(claim.fileName);
+      if (owner !== undefined) return collision(`${here} and ${owner} both write the file ${claim.fileName}`);
+      const through = this.directories.get(claim.fileName);
+      if (through !== undefined) return collision(`${here} writes the file ${claim.fileName}, which ${through} needs as a directory`);
+      const parents = parentDirectories(claim.fileName);
+      for (const parent of parents) {
+        const file = this.files.get(parent);
+        if (file !== undefined) return collision(`${here} needs ${parent} as a directory, which ${file} writes as a file`);
       }
       this.files.set(claim.fileName, here);
+      for (const parent of parents) if (!this.directories.has(parent)) this.directories.set(parent, here);
     }
     return undefined;
   }
+}
+
+/** `a/b/c` → `a`, `a/b`: the directories a nested file name runs through. */
+function parentDirectories(fileName: string): string[] {
+  const parts = fileName.split('/');
+  return parts.slice(1).map((_, i) => parts.slice(0, i + 1).join('/'));
 }

@@ -268,6 +268,17 @@ describe('improvements: file-name collisions by final name', () => {
     const e = errorOf(`- objectName: s\n  ${SM}\n  jmesPath:\n    - path: x\n      objectAlias: s\n`);
     expect(e.reason).toBe('FileNameCollision');
   });
+
+  it.each([
+    ['the file first', `- objectName: /app/db\n  ${SSM}\n- objectName: /app/db/password\n  ${SSM}\n`, 'objects[1].objectName needs app/db as a directory, which objects[0].objectName writes as a file'],
+    ['the directory first', `- objectName: /app/db/password\n  ${SSM}\n- objectName: /app/db\n  ${SSM}\n`, 'objects[1].objectName writes the file app/db, which objects[0].objectName needs as a directory'],
+  ])('with pathTranslation off, a file that another file needs as its directory (%s), before any AWS call', (_order, objects, detail) => {
+    const e = errorOf(objects, { pathTranslation: { kind: 'none' } });
+    expect(e).toMatchObject({ code: 'INVALID_ARGUMENT', reason: 'FileNameCollision', field: 'objects[1].objectName' });
+    expect(e.message).toContain(detail);
+    // Siblings under one directory are fine.
+    expect(() => validate(`- objectName: /app/db/user\n  ${SSM}\n- objectName: /app/db/password\n  ${SSM}\n- objectName: /app/dbx\n  ${SSM}\n`, { pathTranslation: { kind: 'none' } })).not.toThrow();
+  });
 });
 
 describe('improvements: every file name stays inside the mount', () => {

@@ -64,6 +64,22 @@ describe('objects YAML (sigs.k8s.io/yaml semantics)', () => {
     expect(list[1]).toMatchObject({ objectName: 'a', objectType: 'ssmparameter', objectAlias: 'b' });
   });
 
+  it('applies a merge key where it stands, as go-yaml v2: it overrides the keys before it, the keys after it override it', () => {
+    const base = '- &base\n  objectName: shared-db\n  objectType: secretsmanager\n';
+    const after = parseObjectsYaml(`${base}- objectName: app-db\n  <<: *base\n  objectAlias: app\n`);
+    expect(after[1]).toMatchObject({ objectName: 'shared-db', objectAlias: 'app' });
+    const before = parseObjectsYaml(`${base}- <<: *base\n  objectName: app-db\n`);
+    expect(before[1]).toMatchObject({ objectName: 'app-db', objectType: 'secretsmanager' });
+    // Of a merged sequence, the earlier maps win.
+    const seq = parseObjectsYaml('- &a {objectName: a, objectType: ssmparameter}\n- &b {objectName: b, objectAlias: bb}\n- <<: [*a, *b]\n');
+    expect(seq[2]).toMatchObject({ objectName: 'a', objectType: 'ssmparameter', objectAlias: 'bb' });
+  });
+
+  it.each(['<<: notamap', '<<: [*base, 7]', '<<: ~'])('refuses `%s` as go-yaml does', (merge) => {
+    const e = thrown(() => parseObjectsYaml(`- &base\n  objectName: a\n  objectType: ssmparameter\n- ${merge}\n  objectAlias: b\n`));
+    expect(e.message).toBe('Failed to load SecretProviderClass: error converting YAML to JSON: yaml: map merge requires map or sequence of maps as the value (objects)');
+  });
+
   it('reads merge keys over shared anchors without exponential blow-up', () => {
     // Each level merges the previous one twice: 2^40 reads without memoisation (never finishes).
     const levels = ['x0: &a0 {objectName: deep, objectType: ssmparameter}'];

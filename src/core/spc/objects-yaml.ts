@@ -99,28 +99,31 @@ function keyText(key: unknown, pc: ParseContext): string {
   return scalarToGoString(value.scalar);
 }
 
-/** A mapping's entries by key, later keys overriding earlier ones; `<<` merges sit underneath. */
+/**
+ * A mapping's entries by key, as go-yaml v2 builds them: in document order, a later key overriding
+ * an earlier one, and a `<<` merge setting the merged map's keys where it stands (so it overrides
+ * the keys before it, and the keys after it override it). Of a merged sequence the earlier maps win.
+ * A merge of anything but a map or a sequence of maps fails the whole document, as it does there.
+ */
 function entriesOf(map: YAMLMap, pc: ParseContext): Map<string, unknown> {
   const cached = pc.entries.get(map);
   if (cached !== undefined) return cached;
-  const merged = new Map<string, unknown>();
-  const own = new Map<string, unknown>();
+  const entries = new Map<string, unknown>();
   for (const pair of map.items) {
     const isMerge = isScalar(pair.key) && pair.key.source === '<<' && pair.key.type === Scalar.PLAIN;
-    if (isMerge) {
-      const source = decode(pair.value, pc);
-      const sources = source.kind === 'seq' ? source.items.map((n) => decode(n, pc)) : [source];
-      for (const s of sources) {
-        if (s.kind !== 'map') continue;
-        for (const [k, v] of entriesOf(s.node, pc)) if (!merged.has(k)) merged.set(k, v);
-      }
+    if (!isMerge) {
+      entries.set(keyText(pair.key, pc), pair.value);
       continue;
     }
-    own.set(keyText(pair.key, pc), pair.value);
+    const source = decode(pair.value, pc);
+    const maps = source.kind === 'seq' ? source.items.map((n) => decode(n, pc)).reverse() : [source];
+    for (const m of maps) {
+      if (m.kind !== 'map') throw loadError('error converting YAML to JSON: yaml: map merge requires map or sequence of maps as the value');
+      for (const [k, v] of entriesOf(m.node, pc)) entries.set(k, v);
+    }
   }
-  for (const [k, v] of own) merged.set(k, v);
-  pc.entries.set(map, merged);
-  return merged;
+  pc.entries.set(map, entries);
+  return entries;
 }
 
 /** Go encoding/json field matching: exact name, else the last key equal under case folding. */

@@ -71,7 +71,8 @@ export interface RotationReconcilerOptions {
   stopwatch?: () => number;
   /**
    * Rewrites in flight at once. With a worker pool each is a job in its bounded queue, which the
-   * doors' mounts share; the agent keeps this well under the bound. @default 32
+   * doors' mounts share; the agent keeps this well under the bound. @default no limit (inline
+   * writes queue nowhere)
    */
   maxConcurrentWrites?: number;
 }
@@ -128,7 +129,7 @@ export class RotationReconciler {
   private readonly random: () => number;
   private readonly targetExists: (path: string) => Promise<boolean>;
   private readonly stopwatch: () => number;
-  private readonly writeSlots: Slots;
+  private readonly writeSlots: Slots | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<RotationCycleReport> | undefined;
   /** The sweep-only pass running now (rotation off), which stop() waits for as it waits for a cycle. */
@@ -141,7 +142,7 @@ export class RotationReconciler {
     this.random = options.random ?? Math.random;
     this.targetExists = options.targetExists ?? ((p) => access(p).then(() => true, () => false));
     this.stopwatch = options.stopwatch ?? (() => performance.now());
-    this.writeSlots = new Slots(options.maxConcurrentWrites ?? 32);
+    this.writeSlots = options.maxConcurrentWrites === undefined ? undefined : new Slots(options.maxConcurrentWrites);
   }
 
   start(): void {
@@ -375,7 +376,8 @@ export class RotationReconciler {
    */
   private writeIfStillPlanned(seen: PlannedMount, files: readonly RenderedFile[]): Promise<'written' | 'target-gone' | 'unwanted'> {
     // The slot first: the checks below must be as close to the write as they can be.
-    return this.writeSlots.run(() => this.writeIfStillPlannedNow(seen, files));
+    const write = (): Promise<'written' | 'target-gone' | 'unwanted'> => this.writeIfStillPlannedNow(seen, files);
+    return this.writeSlots === undefined ? write() : this.writeSlots.run(write);
   }
 
   private async writeIfStillPlannedNow(seen: PlannedMount, files: readonly RenderedFile[]): Promise<'written' | 'target-gone' | 'unwanted'> {

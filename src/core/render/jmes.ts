@@ -7,9 +7,17 @@
  * Here a mount with a failover region asks it too (mount/mount-job.ts `withJmesChecked`); a mount
  * without one fails with INVALID_ARGUMENT (reason `JmesPathFailed`) naming the object and entry.
  * They never contain the value.
+ *
+ * The evaluator is jmespath.js, the reference implementation of the JMESPath spec go-jmespath
+ * 0.4.0 (ASCP's) implements: the same grammar and the same 26 functions, so an expression ASCP
+ * refuses (`upper(x)`, `$`, `let`, arithmetic) is refused here too, and a slice of a string is
+ * null, not a substring. Two things are made to match Go's decoding of the secret: objects have no
+ * prototype (`constructor` is a missing key, not a function) and keep their keys in Go's order
+ * (UTF-8 bytes), so `to_string(obj)` lists them as Go's json.Marshal does. Two differences stay in
+ * `to_string` of an object or array: json.Marshal escapes <, > and & (as \u003c, …), and keys that
+ * are array indexes ("10", "9") come first in numeric order, as JavaScript always lists them.
  */
-import { search } from '@jmespath-community/jmespath';
-import type { JSONValue } from '@jmespath-community/jmespath';
+import { search } from 'jmespath';
 import { invalidArgument } from '../errors.js';
 import type { SecretletError } from '../errors.js';
 import type { JmesPathEntry } from '../model.js';
@@ -36,16 +44,16 @@ function jmesError(field: string, message: string): SecretletError {
 export function extractJmes(input: JmesExtraction): string[] {
   if (input.entries.length === 0) return [];
   const objectField = `objects[${input.objectIndex}]`;
-  let data: JSONValue;
+  let data: unknown;
   try {
     const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(input.value);
-    data = JSON.parse(text) as JSONValue;
+    data = JSON.parse(text, asGoDecodes);
   } catch {
     throw jmesError(`${objectField}.jmesPath`, `Invalid JSON used with jmesPath in secret: ${input.objectName}.`);
   }
   return input.entries.map((entry, k) => {
     const field = `${objectField}.jmesPath[${k}].path`;
-    let result: JSONValue;
+    let result: unknown;
     try {
       result = search(data, entry.path);
     } catch {
@@ -59,4 +67,23 @@ export function extractJmes(input: JmesExtraction): string[] {
     }
     return result;
   });
+}
+
+const utf8 = new TextEncoder();
+
+/** Go orders map keys by their UTF-8 bytes. */
+function byUtf8Bytes(a: string, b: string): number {
+  const x = utf8.encode(a);
+  const y = utf8.encode(b);
+  for (let i = 0; i < x.length && i < y.length; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return x.length - y.length;
+}
+
+/** JSON.parse reviver: each object rebuilt without a prototype, its keys in Go's order. */
+function asGoDecodes(_key: string, value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const source = value as Record<string, unknown>;
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const k of Object.keys(source).sort(byUtf8Bytes)) out[k] = source[k];
+  return out;
 }

@@ -63,6 +63,13 @@ describe('renderFiles', () => {
     [JSON_SECRET, 'nothing', 'objects[0].jmesPath[0].path', 'JMES Path - nothing for object alias - out does not point to a valid object. (objects[0].jmesPath[0].path)'],
     [JSON_SECRET, 'port', 'objects[0].jmesPath[0].path', 'Invalid JMES search result type for path:port. Only string is allowed. (objects[0].jmesPath[0].path)'],
     [JSON_SECRET, 'nested', 'objects[0].jmesPath[0].path', 'Invalid JMES search result type for path:nested. Only string is allowed. (objects[0].jmesPath[0].path)'],
+    // go-jmespath 0.4.0 (ASCP) has none of the newer functions and syntax, and slices only arrays.
+    [JSON_SECRET, 'upper(username)', 'objects[0].jmesPath[0].path', 'Invalid JMES Path: upper(username). (objects[0].jmesPath[0].path)'],
+    [JSON_SECRET, '$.username', 'objects[0].jmesPath[0].path', 'Invalid JMES Path: $.username. (objects[0].jmesPath[0].path)'],
+    [JSON_SECRET, 'port + `1`', 'objects[0].jmesPath[0].path', 'Invalid JMES Path: port + `1`. (objects[0].jmesPath[0].path)'],
+    [JSON_SECRET, 'password[0:4]', 'objects[0].jmesPath[0].path', 'JMES Path - password[0:4] for object alias - out does not point to a valid object. (objects[0].jmesPath[0].path)'],
+    // A key named like a JavaScript object's property is a missing key, as in Go.
+    [JSON_SECRET, 'constructor', 'objects[0].jmesPath[0].path', 'JMES Path - constructor for object alias - out does not point to a valid object. (objects[0].jmesPath[0].path)'],
   ])('JMES error for %j / %j', (secret, path, field, message) => {
     const d = descriptor({ index: 0, objectName: 'db', jmesPath: [{ path, objectAlias: 'out', filePermission: '' }] });
     const e = thrown(() => renderFiles(plan([d]), new Map([[0, value(secret, 'v1')]])));
@@ -78,6 +85,25 @@ describe('renderFiles', () => {
     expect(dec.decode(renderFiles(plan([d]), new Map([[0, value('["x"]', '1')]])).files[1]?.contents)).toBe('x');
     const bom = thrown(() => renderFiles(plan([d]), new Map([[0, value('\uFEFF["x"]', '1')]])));
     expect(bom.message).toContain('Invalid JSON used with jmesPath');
+  });
+
+  it("renders what go-jmespath renders: to_string lists an object's keys sorted, a missing key falls to not_null's default", () => {
+    const secret = '{"db":{"user":"admin","host":"db","opts":"x"},"password":"s3cr3t-VALUE"}';
+    const d = descriptor({
+      index: 0,
+      objectName: 'db',
+      jmesPath: [
+        { path: 'to_string(db)', objectAlias: 'json', filePermission: '' },
+        { path: 'not_null(constructor, `"fallback"`)', objectAlias: 'fallback', filePermission: '' },
+        { path: 'join(`,`, keys(db))', objectAlias: 'keys', filePermission: '' },
+      ],
+    });
+    const files = renderFiles(plan([d]), new Map([[0, value(secret, 'v1')]])).files.slice(1);
+    expect(files.map((f) => [f.path, dec.decode(f.contents)])).toEqual([
+      ['json', '{"host":"db","opts":"x","user":"admin"}'],
+      ['fallback', 'fallback'],
+      ['keys', 'host,opts,user'],
+    ]);
   });
 
   it('refuses to render without a value for every object', () => {

@@ -88,6 +88,10 @@ describe('objects YAML (sigs.k8s.io/yaml semantics)', () => {
     expect(parseObjectsYaml(text)[0]).toMatchObject({ objectName: 'deep', objectAlias: 'top' });
   });
 
+  it('skips a byte-order mark at the start of the text, as go-yaml does', () => {
+    expect(parseObjectsYaml('\uFEFF- objectName: a\n  objectType: ssmparameter\n')).toMatchObject([{ objectName: 'a', objectType: 'ssmparameter' }]);
+  });
+
   it('refuses an alias to an unknown anchor', () => {
     const e = thrown(() => parseObjectsYaml('- objectName: *nope\n'));
     expect(e.message).toBe("Failed to load SecretProviderClass: error converting YAML to JSON: yaml: unknown anchor 'nope' referenced (objects)");

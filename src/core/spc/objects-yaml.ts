@@ -214,7 +214,9 @@ function yamlErrorText(error: { message: string; linePos?: [{ line: number; col:
 
 /** Parses `objects`; a null element is returned as `null` for the validator to report in order. */
 export function parseObjectsYaml(text: string): Array<RawObjectEntry | null> {
-  const doc = parseDocument(text, { version: '1.1', uniqueKeys: false });
+  // go-yaml's reader skips a UTF-8 byte-order mark at the start of its input (an editor on Windows
+  // may save one); the yaml package would read it as content.
+  const doc = parseDocument(text.startsWith('\uFEFF') ? text.slice(1) : text, { version: '1.1', uniqueKeys: false });
   // go-yaml v2 Unmarshal reads the first document and stops at the next `---`, so a trailing `---` or
   // a second document mounts with ASCP. parseDocument returns that first document and only flags the
   // rest (MULTIPLE_DOCS, the later documents' own errors are not in `doc.errors`): drop that flag.

@@ -17,7 +17,7 @@ import type { AgentOptions } from '../../src/config/agent-options.js';
 import { startLocalStack } from '../../src/emulators/local-stack.js';
 import { Agent } from '../../src/main/agent.js';
 import { localAgentOptions, startHarness } from '../support/agent-harness.js';
-import type { AgentPlaces } from '../support/agent-harness.js';
+import type { AgentPlaces, Harness } from '../support/agent-harness.js';
 import { seededRandom } from '../fixtures/eventlog/mount-script.js';
 import { awsSpc } from '../support/kubelet-fixtures.js';
 
@@ -51,34 +51,48 @@ function agentOptions(h: AgentPlaces, extra: AgentOptions): AgentOptions {
   return localAgentOptions(h, { mode: 'kubelet', metricsAddr: '', rotationInterval: '0', ...extra });
 }
 
+interface RestartWorld {
+  h: Harness;
+  mounter: InMemoryVolumeMounter;
+  pods: Array<{ name: string; uid: string; volumeId: string; targetPath: string }>;
+  publish(pod: RestartWorld['pods'][number]): Promise<void>;
+  csi: ReturnType<typeof createCsiClient>;
+}
+
+/** Agent A on the kubelet door, one SPC syncing Secret `db` from secret `db` ("one"), and pods to publish. */
+async function restartWorld(podNames: readonly string[], syncSecrets: boolean): Promise<RestartWorld> {
+  const mounter = new InMemoryVolumeMounter();
+  const h = await startHarness({ mounter, agent: { mode: 'kubelet', rotationInterval: '0', syncSecrets, metricsAddr: '' } });
+  cleanups.push(() => h.stop());
+  h.stack.addServiceAccount({ namespace: NS, name: 'web', roleArn: 'arn:aws:iam::111122223333:role/web', allow: { secrets: ['*'], batchGetSecretValue: true } });
+  h.stack.aws.putSecret({ name: 'db', region: REGION, string: 'one' });
+  h.stack.kube.apply(awsSpc({ name: 'spc', namespace: NS, region: REGION, objects: '- objectName: db\n  objectType: secretsmanager\n', secretObjects: [{ secretName: 'db', type: 'Opaque', data: [{ objectName: 'db', key: 'v' }] }] }));
+  const csi = createCsiClient(h.csiEndpoint);
+  cleanups.push(async () => csi.close());
+  const pods = podNames.map((n) => {
+    const uid = `uid-${n}`;
+    return { name: `web-${n}`, uid, volumeId: `vol-${n}`, targetPath: join(h.dir, 'kubelet', 'pods', uid, 'volumes', 'kubernetes.io~csi', 's', 'mount') };
+  });
+  const publish = (p: RestartWorld['pods'][number]): Promise<void> =>
+    csi.nodePublish({
+      volumeId: p.volumeId,
+      targetPath: p.targetPath,
+      volumeContext: {
+        secretProviderClass: 'spc',
+        'csi.storage.k8s.io/pod.name': p.name,
+        'csi.storage.k8s.io/pod.namespace': NS,
+        'csi.storage.k8s.io/pod.uid': p.uid,
+        'csi.storage.k8s.io/serviceAccount.name': 'web',
+        'csi.storage.k8s.io/serviceAccount.tokens': h.stack.kubeletTokens({ namespace: NS, serviceAccount: 'web', podName: p.name, podUid: p.uid }),
+      },
+    });
+  return { h, mounter, pods, publish, csi };
+}
+
 describe('agent restart on the same state directory', () => {
   it('restores the registry, resumes pending Secret syncs, and rotates again after a republish', async () => {
     // Agent A records mounts but does not sync (as if it died before syncing).
-    const mounter = new InMemoryVolumeMounter();
-    const h = await startHarness({ mounter, agent: { mode: 'kubelet', rotationInterval: '0', syncSecrets: false, metricsAddr: '' } });
-    cleanups.push(() => h.stop());
-    h.stack.addServiceAccount({ namespace: NS, name: 'web', roleArn: 'arn:aws:iam::111122223333:role/web', allow: { secrets: ['*'], batchGetSecretValue: true } });
-    h.stack.aws.putSecret({ name: 'db', region: REGION, string: 'one' });
-    h.stack.kube.apply(awsSpc({ name: 'spc', namespace: NS, region: REGION, objects: '- objectName: db\n  objectType: secretsmanager\n', secretObjects: [{ secretName: 'db', type: 'Opaque', data: [{ objectName: 'db', key: 'v' }] }] }));
-    const csi = createCsiClient(h.csiEndpoint);
-    cleanups.push(async () => csi.close());
-    const pods = ['a', 'b', 'c'].map((n) => {
-      const uid = `uid-${n}`;
-      return { name: `web-${n}`, uid, volumeId: `vol-${n}`, targetPath: join(h.dir, 'kubelet', 'pods', uid, 'volumes', 'kubernetes.io~csi', 's', 'mount') };
-    });
-    const publish = (p: (typeof pods)[number]): Promise<void> =>
-      csi.nodePublish({
-        volumeId: p.volumeId,
-        targetPath: p.targetPath,
-        volumeContext: {
-          secretProviderClass: 'spc',
-          'csi.storage.k8s.io/pod.name': p.name,
-          'csi.storage.k8s.io/pod.namespace': NS,
-          'csi.storage.k8s.io/pod.uid': p.uid,
-          'csi.storage.k8s.io/serviceAccount.name': 'web',
-          'csi.storage.k8s.io/serviceAccount.tokens': h.stack.kubeletTokens({ namespace: NS, serviceAccount: 'web', podName: p.name, podUid: p.uid }),
-        },
-      });
+    const { h, mounter, pods, publish, csi } = await restartWorld(['a', 'b', 'c'], false);
     for (const p of pods) await publish(p);
     await csi.nodeUnpublish({ volumeId: pods[2]!.volumeId, targetPath: pods[2]!.targetPath });
     const before = h.agent.journal!.state;
@@ -116,31 +130,7 @@ describe('agent restart on the same state directory', () => {
   }, 90_000);
 
   it('sets a damaged log aside and starts empty; kubelet\'s republish records the mounts again, and rotation and Secret sync follow', async () => {
-    const mounter = new InMemoryVolumeMounter();
-    const h = await startHarness({ mounter, agent: { mode: 'kubelet', rotationInterval: '0', syncSecrets: true, metricsAddr: '' } });
-    cleanups.push(() => h.stop());
-    h.stack.addServiceAccount({ namespace: NS, name: 'web', roleArn: 'arn:aws:iam::111122223333:role/web', allow: { secrets: ['*'], batchGetSecretValue: true } });
-    h.stack.aws.putSecret({ name: 'db', region: REGION, string: 'one' });
-    h.stack.kube.apply(awsSpc({ name: 'spc', namespace: NS, region: REGION, objects: '- objectName: db\n  objectType: secretsmanager\n', secretObjects: [{ secretName: 'db', type: 'Opaque', data: [{ objectName: 'db', key: 'v' }] }] }));
-    const csi = createCsiClient(h.csiEndpoint);
-    cleanups.push(async () => csi.close());
-    const pods = ['a', 'b'].map((n) => {
-      const uid = `uid-${n}`;
-      return { name: `web-${n}`, uid, volumeId: `vol-${n}`, targetPath: join(h.dir, 'kubelet', 'pods', uid, 'volumes', 'kubernetes.io~csi', 's', 'mount') };
-    });
-    const publish = (p: (typeof pods)[number]): Promise<void> =>
-      csi.nodePublish({
-        volumeId: p.volumeId,
-        targetPath: p.targetPath,
-        volumeContext: {
-          secretProviderClass: 'spc',
-          'csi.storage.k8s.io/pod.name': p.name,
-          'csi.storage.k8s.io/pod.namespace': NS,
-          'csi.storage.k8s.io/pod.uid': p.uid,
-          'csi.storage.k8s.io/serviceAccount.name': 'web',
-          'csi.storage.k8s.io/serviceAccount.tokens': h.stack.kubeletTokens({ namespace: NS, serviceAccount: 'web', podName: p.name, podUid: p.uid }),
-        },
-      });
+    const { h, mounter, pods, publish, csi } = await restartWorld(['a', 'b'], true);
     for (const p of pods) await publish(p);
     await h.agent.stop();
 

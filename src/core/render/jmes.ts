@@ -18,6 +18,7 @@
  * are array indexes ("10", "9") come first in numeric order, as JavaScript always lists them.
  */
 import { search } from 'jmespath';
+import { JMES_MAX_BYTES, jmesBound } from './jmes-bound.js';
 import { invalidArgument } from '../errors.js';
 import type { SecretletError } from '../errors.js';
 import type { JmesPathEntry } from '../model.js';
@@ -54,6 +55,15 @@ export function extractJmes(input: JmesExtraction): string[] {
   return input.entries.map((entry, k) => {
     const field = `${objectField}.jmesPath[${k}].path`;
     let result: unknown;
+    let bound: number;
+    try {
+      bound = jmesBound(entry.path, input.value.length);
+    } catch {
+      throw jmesError(field, `Invalid JMES Path: ${entry.path}.`);
+    }
+    if (bound > JMES_MAX_BYTES) {
+      throw jmesError(field, `JMES Path - ${entry.path} for object alias - ${entry.objectAlias} could build values of up to ${bound} bytes from this ${input.value.length}-byte secret; secretlet refuses paths that can exceed ${JMES_MAX_BYTES} bytes.`);
+    }
     try {
       result = search(data, entry.path);
     } catch {

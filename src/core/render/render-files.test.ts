@@ -106,6 +106,15 @@ describe('renderFiles', () => {
     ]);
   });
 
+  it('refuses a path that could build gigabytes from the secret, before running it, naming the entry', () => {
+    const path = `to_string([@,@]${' | [@,@]'.repeat(23)})`;
+    const d = descriptor({ index: 0, objectName: 'db', jmesPath: [{ path, objectAlias: 'bomb', filePermission: '' }] });
+    const e = thrown(() => renderFiles(plan([d]), new Map([[0, value(JSON_SECRET, 'v1')]])));
+    expect(e).toMatchObject({ code: 'INVALID_ARGUMENT', reason: 'JmesPathFailed', field: 'objects[0].jmesPath[0].path' });
+    expect(e.message).toContain('for object alias - bomb could build values of up to');
+    expect(e.message).not.toContain('s3cr3t');
+  });
+
   it('refuses to render without a value for every object', () => {
     const e = thrown(() => renderFiles(plan([descriptor({ index: 0, objectName: 'a' })]), new Map()));
     expect(e.code).toBe('INTERNAL');

@@ -11,8 +11,8 @@
  * The structure comes from the `yaml` package (YAML 1.1 mode, anchors, merge keys); plain scalars
  * are resolved by yaml-scalar.ts with go-yaml v2's rules.
  */
-import { Scalar, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
-import type { Document, Node as YamlNode, YAMLMap } from 'yaml';
+import { Scalar, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, visit } from 'yaml';
+import type { Alias, Document, Node as YamlNode, YAMLMap } from 'yaml';
 import { invalidArgument } from '../errors.js';
 import type { SecretletError } from '../errors.js';
 import { resolvePlainScalar, scalarJsonKind, scalarToGoString } from './yaml-scalar.js';
@@ -57,7 +57,8 @@ function typeError(kind: string, target: string): SecretletError {
  * that merge keys over shared anchors (`<<: [*a, *a]` nested) cost linear, not exponential, time.
  */
 interface ParseContext {
-  doc: Document;
+  /** Each alias's anchored node, found in one pass (the yaml package's Alias.resolve walks the whole document per alias). */
+  targets: Map<Alias, unknown>;
   entries: WeakMap<YAMLMap, Map<string, unknown>>;
 }
 
@@ -75,7 +76,7 @@ function decode(node: unknown, pc: ParseContext): Value {
   let current = node;
   // Anchors may chain; a cycle is impossible in a parsed document but bound the walk anyway.
   for (let i = 0; i < 100 && isAlias(current); i++) {
-    const target: unknown = current.resolve(pc.doc);
+    const target: unknown = pc.targets.get(current);
     if (target === undefined) throw loadError(`error converting YAML to JSON: yaml: unknown anchor '${current.source}' referenced`);
     current = target;
   }
@@ -222,9 +223,77 @@ export function parseObjectsYaml(text: string): Array<RawObjectEntry | null> {
   // rest (MULTIPLE_DOCS, the later documents' own errors are not in `doc.errors`): drop that flag.
   const firstError = doc.errors.find((e) => e.code !== 'MULTIPLE_DOCS');
   if (firstError !== undefined) throw loadError(`error converting YAML to JSON: ${yamlErrorText(firstError)}`);
-  const pc: ParseContext = { doc, entries: new WeakMap() };
+  const targets = aliasTargets(doc);
+  refuseExcessiveAliasing(doc.contents, targets);
+  const pc: ParseContext = { targets, entries: new WeakMap() };
   const top = decode(doc.contents as YamlNode | null, pc);
   if (isNull(top)) return [];
   if (top.kind !== 'seq') throw typeError(kindOf(top), `Go value of type ${LIST_TYPE}`);
   return top.items.map((item) => decodeObject(item, pc));
+}
+
+/** Each alias's node: the last node before it in the document that carries its anchor. */
+function aliasTargets(doc: Document): Map<Alias, unknown> {
+  const anchors = new Map<string, unknown>();
+  const targets = new Map<Alias, unknown>();
+  visit(doc, {
+    Alias(_key, node) {
+      targets.set(node, anchors.get(node.source));
+    },
+    Node(_key, node) {
+      if (node.anchor !== undefined) anchors.set(node.anchor, node);
+    },
+  });
+  return targets;
+}
+
+/**
+ * go-yaml v2's guard against alias bombs (decode.go, allowedAliasRatio): decoding the document
+ * into a tree, once more than 100 of its more than 1,000 node decodes come through aliases and
+ * their share passes 99 % (down to 10 % past 4,000,000 decodes), it fails with "document contains
+ * excessive aliasing". A few kilobytes of nested aliases otherwise expand to millions of nodes.
+ * Counted here without expanding anything: each subtree's expanded size is computed once. The share
+ * is highest at the end of an alias's expansion, so checking there finds every failure go-yaml finds.
+ */
+function refuseExcessiveAliasing(root: unknown, targets: Map<Alias, unknown>): void {
+  const expandedSize = new Map<unknown, number>();
+  const sizeOf = (node: unknown): number => {
+    const known = expandedSize.get(node);
+    if (known !== undefined) return known;
+    expandedSize.set(node, 1); // an anchor cycle counts once instead of recursing forever
+    let size = 1;
+    if (isAlias(node)) size += sizeOf(targets.get(node));
+    else for (const child of childrenOf(node)) size += sizeOf(child);
+    expandedSize.set(node, size);
+    return size;
+  };
+  let decodes = 0;
+  let aliased = 0;
+  const walk = (node: unknown): void => {
+    decodes += 1;
+    if (isAlias(node)) {
+      const expansion = sizeOf(targets.get(node));
+      decodes += expansion;
+      aliased += expansion;
+      if (aliased > 100 && decodes > 1000 && aliased / decodes > allowedAliasRatio(decodes)) {
+        throw loadError('error converting YAML to JSON: yaml: document contains excessive aliasing');
+      }
+      return;
+    }
+    for (const child of childrenOf(node)) walk(child);
+  };
+  if (root !== null && root !== undefined) walk(root);
+}
+
+function allowedAliasRatio(decodes: number): number {
+  if (decodes <= 400_000) return 0.99;
+  if (decodes >= 4_000_000) return 0.1;
+  return 0.99 - 0.89 * ((decodes - 400_000) / 3_600_000);
+}
+
+/** The nodes go-yaml decodes under a node: a mapping's keys and values, a sequence's items. */
+function childrenOf(node: unknown): unknown[] {
+  if (isMap(node)) return node.items.flatMap((pair) => (isPair(pair) ? [pair.key, pair.value] : [])).filter((n) => n !== null && n !== undefined);
+  if (isSeq(node)) return node.items;
+  return [];
 }

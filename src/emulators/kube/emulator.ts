@@ -4,12 +4,13 @@
  * request counters and the outage switch.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { JsonWebKey } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { RequestCounters } from './counters.js';
 import { kubeconfigYaml } from './kubeconfig.js';
+import { writePrivateFile } from './private-file.js';
 import { typeById, typeByKind } from './resources.js';
 import type { ResourceType } from './resources.js';
 import { KubeApiServer } from './server.js';
@@ -148,7 +149,7 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
     // The parent is created as `kubectl config` does, so `--kubeconfig /tmp/new-dir/kubeconfig` works.
     writeKubeconfig: async (path) => {
       await mkdir(dirname(path), { recursive: true });
-      await writeFile(path, kubeconfig(), { mode: 0o600 });
+      await writePrivateFile(path, kubeconfig());
     },
     mintServiceAccountToken(o) {
       const saType = typeById('/serviceaccounts');

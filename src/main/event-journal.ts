@@ -8,7 +8,7 @@
  * any order; records are applied strictly in seq order through a small reorder buffer, so the
  * in-memory state always equals "snapshot + replay" of what is durable.
  */
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { chmod, mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileEventLog } from '../adapters/eventlog/file-event-log.js';
 import type { FsyncPolicy } from '../adapters/eventlog/file-event-log.js';
@@ -84,6 +84,9 @@ export class EventJournal {
       const code = (e as { code?: unknown }).code;
       throw invalidArgument('InvalidOption', `options.stateDir: cannot create ${options.stateDir}: ${typeof code === 'string' ? code : String(e)}`, 'stateDir');
     });
+    // mkdir's mode applies only to a directory it creates: a hostPath kubelet made (DirectoryOrCreate:
+    // 0755) would let every user of the node list the log's files. Its files are 0600 either way.
+    if (((await stat(options.stateDir)).mode & 0o077) !== 0) await chmod(options.stateDir, 0o700);
     let journal: EventJournal;
     try {
       journal = await EventJournal.openIn(options);

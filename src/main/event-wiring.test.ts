@@ -1,4 +1,4 @@
-import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -102,6 +102,15 @@ describe('EventJournal', () => {
     const [next] = await reopened.record([{ type: 'MountUnpublished', payload: { mountKey: 'uid-1/vol' } }]);
     expect(next?.seq).toBe(3);
     await reopened.close();
+  });
+
+  it('tightens a state directory that already existed with a looser mode to 0700', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'journal-'));
+    dirs.push(dir);
+    await chmod(dir, 0o755);
+    const journal = await EventJournal.open({ stateDir: dir, fsync: 'never', logger });
+    await journal.close();
+    expect(((await stat(dir)).mode & 0o777).toString(8)).toBe('700');
   });
 
   describe('a damaged state directory', () => {

@@ -18,6 +18,7 @@
  * are array indexes ("10", "9") come first in numeric order, as JavaScript always lists them.
  */
 import { search } from 'jmespath';
+import { decodeUtf8AsGo } from './go-utf8.js';
 import { JMES_MAX_BYTES, jmesBound } from './jmes-bound.js';
 import { invalidArgument } from '../errors.js';
 import type { SecretletError } from '../errors.js';
@@ -39,15 +40,15 @@ function jmesError(field: string, message: string): SecretletError {
 }
 
 /**
- * Parses the value as JSON (any top-level value; invalid UTF-8 becomes U+FFFD and a BOM is an
- * error, as with Go's decoder) and returns one string per entry, in entry order.
+ * Parses the value as JSON (any top-level value; each invalid UTF-8 byte becomes U+FFFD and a BOM
+ * is an error, as with Go's decoder) and returns one string per entry, in entry order.
  */
 export function extractJmes(input: JmesExtraction): string[] {
   if (input.entries.length === 0) return [];
   const objectField = `objects[${input.objectIndex}]`;
   let data: unknown;
   try {
-    const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(input.value);
+    const text = decodeUtf8AsGo(input.value);
     data = JSON.parse(text, asGoDecodes);
   } catch {
     throw jmesError(`${objectField}.jmesPath`, `Invalid JSON used with jmesPath in secret: ${input.objectName}.`);

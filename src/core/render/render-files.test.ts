@@ -115,6 +115,13 @@ describe('renderFiles', () => {
     expect(e.message).not.toContain('s3cr3t');
   });
 
+  it('reads invalid UTF-8 in a binary JSON secret as Go does: one U+FFFD per bad byte', () => {
+    const d = descriptor({ index: 0, objectName: 'bin', jmesPath: [{ path: 'k', objectAlias: 'k', filePermission: '' }] });
+    const secret = new Uint8Array([...enc.encode('{"k":"a'), 0xe2, 0x82, ...enc.encode('b"}')]);
+    const out = renderFiles(plan([d]), new Map([[0, { bytes: secret, version: 'v1' }]]));
+    expect(dec.decode(out.files[1]?.contents)).toBe('a\uFFFD\uFFFDb');
+  });
+
   it('refuses to render without a value for every object', () => {
     const e = thrown(() => renderFiles(plan([descriptor({ index: 0, objectName: 'a' })]), new Map()));
     expect(e.code).toBe('INTERNAL');

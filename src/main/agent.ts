@@ -36,6 +36,7 @@ import { createMountWorker, createPayloadWriter } from '../workers/index.js';
 import { ProviderMountService } from '../core/usecases/provider-mount.js';
 import { CsiDoorHandler, ProviderDoorHandler } from './door-handlers.js';
 import { InFlight } from './in-flight.js';
+import { PublishingTargets } from './publishing-targets.js';
 import { OpsNodeVolumeListener, combineNodeVolumeListeners } from './node-listener.js';
 import { EventWiring } from './event-wiring.js';
 import type { EventJournal } from './event-journal.js';
@@ -73,6 +74,8 @@ export class Agent {
   /** Event log, mount registry, rotation and Secret sync (opened in start, before the doors). */
   private readonly eventWiring: EventWiring;
   private readonly inFlight = new InFlight();
+  /** Shared by both doors and rotation: a target being published is not rewritten meanwhile. */
+  private readonly publishing = new PublishingTargets();
   private readonly clock: Clock;
   private readonly kubeConfig: KubeConfig;
   /** The tmpfs mounter this agent built (its mount helper process is closed on stop). */
@@ -152,6 +155,7 @@ export class Agent {
       fsync: options.eventLogFsync,
       compactEvery: options.eventLogCompactEvery,
       rotationIntervalMs: options.rotationIntervalMs,
+      publishing: this.publishing,
       // A quarter of the pool's queue at most, so a cycle that changed every mount leaves the rest
       // to the doors' new mounts (each queues a prepare, a render and a write).
       ...(options.poolSize > 0 ? { rotationWriteConcurrency: Math.max(1, Math.min(32, Math.floor(options.poolMaxQueue / 4))) } : {}),
@@ -282,12 +286,12 @@ export class Agent {
       else this.readiness.apiServer = true;
       if (this.providerService !== undefined) {
         await mkdir(dirname(this.options.providerSocket), { recursive: true });
-        const handler = new ProviderDoorHandler({ service: this.providerService, inFlight: this.inFlight, metrics: this.metrics, logger: this.logger, clock: this.clock });
+        const handler = new ProviderDoorHandler({ service: this.providerService, inFlight: this.inFlight, publishing: this.publishing, metrics: this.metrics, logger: this.logger, clock: this.clock });
         this.servers.push(await startProviderServer(this.options.providerSocket, { runtimeName: 'secretlet', runtimeVersion: SECRETLET_VERSION, handler }));
         this.logger.info({ socket: this.options.providerSocket }, 'provider door listening');
       }
       if (this.nodeService !== undefined) {
-        const handler = new CsiDoorHandler({ service: this.nodeService, inFlight: this.inFlight, metrics: this.metrics, logger: this.logger, clock: this.clock });
+        const handler = new CsiDoorHandler({ service: this.nodeService, inFlight: this.inFlight, publishing: this.publishing, metrics: this.metrics, logger: this.logger, clock: this.clock });
         this.servers.push(
           await startCsiServer(this.options.csiEndpoint, {
             driverName: this.options.driverName,

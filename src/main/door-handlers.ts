@@ -18,6 +18,7 @@ import { rollbackFailureOf } from '../core/usecases/rollback-failure.js';
 import type { ProviderMountService } from '../core/usecases/provider-mount.js';
 import type { Clock } from '../core/ports/clock.js';
 import type { InFlight } from './in-flight.js';
+import type { PublishingTargets } from './publishing-targets.js';
 import { Turnstile } from './turnstile.js';
 
 export interface CallLogFields {
@@ -94,6 +95,13 @@ export interface DoorHandlerDeps<S> {
   logger: Logger;
   /** The SecretSource's clock: a call's arrival is compared with the source's reads. */
   clock?: Pick<Clock, 'now'>;
+  /** Marks each publish's target while the call runs, so rotation leaves it alone. */
+  publishing?: PublishingTargets;
+}
+
+/** Runs `fn` with the target marked as being published, when the agent tracks that. */
+function publishingTarget<T>(publishing: PublishingTargets | undefined, targetPath: string, fn: () => Promise<T>): Promise<T> {
+  return publishing === undefined ? fn() : publishing.during(targetPath, fn);
 }
 
 /**
@@ -123,7 +131,7 @@ export class ProviderDoorHandler implements ProviderMountHandler {
       const who = providerCallFields(req);
       try {
         // The signal lets the use case stop before it writes for a call the driver gave up on.
-        const out = await service.mount({ ...req, ...(await arrival(this.deps.clock, this.turnstile)), signal });
+        const out = await publishingTarget(this.deps.publishing, req.targetPath, async () => service.mount({ ...req, ...(await arrival(this.deps.clock, this.turnstile)), signal }));
         const durationMs = elapsedMs(started);
         metrics.providerMount.inc({ outcome: 'ok', error_type: '' });
         metrics.mountDuration.observe({ door: 'provider' }, durationMs / 1000);
@@ -155,7 +163,7 @@ export class CsiDoorHandler implements NodeVolumeHandler {
       const who = callFields(req.volumeContext, uid ? mountKeyFor(uid, req.volumeId) : undefined);
       try {
         // The signal lets the use case stop before it mounts or writes for a call kubelet gave up on.
-        await service.publish({ ...req, ...(await arrival(this.deps.clock, this.turnstile)), signal });
+        await publishingTarget(this.deps.publishing, req.targetPath, async () => service.publish({ ...req, ...(await arrival(this.deps.clock, this.turnstile)), signal }));
         const durationMs = elapsedMs(started);
         metrics.publishOk('aws');
         metrics.mountDuration.observe({ door: 'csi' }, durationMs / 1000);

@@ -17,6 +17,7 @@ import { KubeSecretWriter } from '../adapters/kubernetes/secret-writer.js';
 import { KubeTokenMinter } from '../adapters/kubernetes/token-minter.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { LiveMounts } from './rotation-live-mounts.js';
+import type { PublishingTargets } from './publishing-targets.js';
 import { MountRecorder } from './rotation-mount-recorder.js';
 import { RotationReconciler } from './rotation-reconciler.js';
 import { RepublishFreshness } from './republish-freshness.js';
@@ -44,6 +45,8 @@ export interface EventWiringOptions {
   providerWriter?: PayloadWriter;
   /** Rotation rewrites in flight at once (RotationReconcilerOptions.maxConcurrentWrites). */
   rotationWriteConcurrency?: number;
+  /** Targets the doors are publishing now; rotation leaves them alone. */
+  publishing?: PublishingTargets;
   /**
    * `--mint-tokens`: restored kubelet-door mounts get a minted token and rejoin rotation at once
    * (needs `kubeConfig`, `kubeletWriter` and the SPC catalog of the kubelet door).
@@ -118,6 +121,7 @@ export class EventWiring {
     this.rotation = new RotationReconciler({
       journal,
       ...(o.rotationWriteConcurrency === undefined ? {} : { maxConcurrentWrites: o.rotationWriteConcurrency }),
+      ...(o.publishing === undefined ? {} : { publishing: o.publishing }),
       live: this.live,
       source: o.source,
       logger: o.logger,

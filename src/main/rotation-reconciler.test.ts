@@ -11,6 +11,7 @@ import { err, ok } from '../core/result.js';
 import type { Result } from '../core/result.js';
 import { EventJournal } from './event-journal.js';
 import { LiveMounts } from './rotation-live-mounts.js';
+import { PublishingTargets } from './publishing-targets.js';
 import { RotationReconciler } from './rotation-reconciler.js';
 import type { RotationCycleReport, RotationReconcilerOptions } from './rotation-reconciler.js';
 import { descriptor, mountPlan } from '../../test/support/descriptors.js';
@@ -177,6 +178,26 @@ describe('RotationReconciler', () => {
     source.next = () => ok({ bytes: enc.encode('A1'), version: 'v1' });
     expect((await reconciler.runCycle()).throttled).toBe(false);
     expect(reconciler.nextDelayMs()).toBe(1000);
+  });
+
+  it('leaves a target alone while a door call is publishing it (its files may already be a newer plan\'s)', async () => {
+    const publishing = new PublishingTargets();
+    const { journal, source, writer, reconciler } = await setup(undefined, { publishing });
+    source.next = () => ok({ bytes: enc.encode('A2'), version: 'v2' });
+    const { cycle, release } = await cycleHeldAtFetch(reconciler, source);
+    // kubelet's republish of this target has written its files and not yet set the live entry.
+    let endPublish!: () => void;
+    const publish = publishing.during('/t', () => new Promise<void>((resolve) => (endPublish = resolve)));
+    release();
+    const report = await cycle;
+    expect(writer.writes).toEqual([]);
+    expect(report).toMatchObject({ rewritten: [], superseded: ['u1/vol'] });
+    expect(journal.state.lastSeq).toBe(1);
+    endPublish();
+    await publish;
+    // Once the call is over, the next cycle rotates the target as usual.
+    expect((await reconciler.runCycle()).rewritten).toEqual(['u1/vol']);
+    expect(writer.writes).toHaveLength(1);
   });
 
   it('does not write over a republish that replaced the mount while the cycle fetched', async () => {

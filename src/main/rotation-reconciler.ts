@@ -38,6 +38,7 @@ import type { FetchOutcome, MountRotation, RotationMount, RotationPlan } from '.
 import type { EventJournal } from './event-journal.js';
 import type { LiveMount, LiveMounts } from './rotation-live-mounts.js';
 import type { RestoredMounts } from './rotation-restored-mounts.js';
+import type { PublishingTargets } from './publishing-targets.js';
 import { Slots } from './slots.js';
 
 export interface RotationReconcilerOptions {
@@ -75,6 +76,8 @@ export interface RotationReconcilerOptions {
    * writes queue nowhere)
    */
   maxConcurrentWrites?: number;
+  /** Targets a door call is publishing now: never rewritten meanwhile (publishing-targets.ts). */
+  publishing?: Pick<PublishingTargets, 'has'>;
 }
 
 export interface RotationCycleReport {
@@ -361,6 +364,7 @@ export class RotationReconciler {
    */
   private mayStillWrite(seen: PlannedMount): boolean {
     if (!this.isStillPlanned(seen)) return false;
+    if (this.options.publishing?.has(seen.mount.targetPath) === true) return false;
     return seen.stamp === undefined || this.options.targetStamp?.(seen.mount.targetPath) === seen.stamp;
   }
 

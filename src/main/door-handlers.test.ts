@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../adapters/logging/logger.js';
+import { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
+import type { NodeVolumeService } from '../core/usecases/node-volume.js';
+import type { ProviderMountService } from '../core/usecases/provider-mount.js';
+import { CsiDoorHandler, ProviderDoorHandler } from './door-handlers.js';
+import { InFlight } from './in-flight.js';
+import { PublishingTargets } from './publishing-targets.js';
+
+const logger = createLogger({ level: 'silent' });
+
+describe('door handlers mark the target they publish for rotation', () => {
+  it('a kubelet publish and a driver Mount hold their target marked until they answer, and a failure unmarks it', async () => {
+    const publishing = new PublishingTargets();
+    const seen: boolean[] = [];
+    const nodeService = { publish: (req: { targetPath: string }) => (seen.push(publishing.has(req.targetPath)), Promise.resolve()) } as unknown as NodeVolumeService;
+    const csi = new CsiDoorHandler({ service: nodeService, inFlight: new InFlight(), metrics: new AgentMetrics({ defaultMetrics: false }), logger, publishing });
+    await csi.publish({ volumeId: 'v', targetPath: '/t/csi', volumeContext: {}, secrets: {}, readonly: true, mountFlags: [] }, new AbortController().signal);
+
+    const providerService = {
+      mount: (req: { targetPath: string }) => {
+        seen.push(publishing.has(req.targetPath));
+        return Promise.reject(new Error('boom'));
+      },
+    } as unknown as ProviderMountService;
+    const provider = new ProviderDoorHandler({ service: providerService, inFlight: new InFlight(), metrics: new AgentMetrics({ defaultMetrics: false }), logger, publishing });
+    await expect(provider.mount({ attributes: '{}', secrets: '{}', targetPath: '/t/provider', permission: '420', currentObjectVersion: [] }, new AbortController().signal)).rejects.toThrow('boom');
+
+    expect(seen).toEqual([true, true]);
+    expect([publishing.has('/t/csi'), publishing.has('/t/provider')]).toEqual([false, false]);
+  });
+});

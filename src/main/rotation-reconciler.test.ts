@@ -180,6 +180,25 @@ describe('RotationReconciler', () => {
     expect(reconciler.nextDelayMs()).toBe(1000);
   });
 
+  it('posts a FailedRotation Event once per reason while a failure lasts, again every 10 minutes, and at once after a recovery', async () => {
+    let t = 0;
+    const events: string[] = [];
+    const { source, reconciler } = await setup(undefined, { stopwatch: () => t, warn: (_pod, reason) => (events.push(reason), Promise.resolve()) });
+    const denied = () => err(mapAwsError({ name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 }, message: 'not authorized' }, { action: 'BatchGetSecretValue', region: 'us-east-1' }));
+    source.next = denied;
+    for (let cycle = 0; cycle < 5; cycle++, t += 120_000) await reconciler.runCycle();
+    expect(events).toHaveLength(1); // 5 cycles over 8 minutes
+    t = 600_000;
+    await reconciler.runCycle();
+    expect(events).toHaveLength(2); // 10 minutes after the first
+    source.next = () => ok({ bytes: enc.encode('A1'), version: 'v1' });
+    await reconciler.runCycle();
+    source.next = denied;
+    t += 1;
+    await reconciler.runCycle();
+    expect(events).toEqual(['FailedRotation', 'FailedRotation', 'FailedRotation']);
+  });
+
   it('leaves a target alone while a door call is publishing it (its files may already be a newer plan\'s)', async () => {
     const publishing = new PublishingTargets();
     const { journal, source, writer, reconciler } = await setup(undefined, { publishing });

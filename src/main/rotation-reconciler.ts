@@ -41,6 +41,9 @@ import type { RestoredMounts } from './rotation-restored-mounts.js';
 import type { PublishingTargets } from './publishing-targets.js';
 import { Slots } from './slots.js';
 
+/** How often a FailedRotation Event for the same mount and reason is posted again while it lasts. */
+const WARN_REPEAT_MS = 10 * 60_000;
+
 export interface RotationReconcilerOptions {
   journal: EventJournal;
   live: LiveMounts;
@@ -133,6 +136,8 @@ export class RotationReconciler {
   private readonly targetExists: (path: string) => Promise<boolean>;
   private readonly stopwatch: () => number;
   private readonly writeSlots: Slots | undefined;
+  /** Per mount, the reason of the last FailedRotation Event posted and when (stopwatch ms). */
+  private readonly warned = new Map<string, { reason: string; at: number }>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<RotationCycleReport> | undefined;
   /** The sweep-only pass running now (rotation off), which stop() waits for as it waits for a cycle. */
@@ -239,6 +244,7 @@ export class RotationReconciler {
     const started = this.stopwatch();
     const report: RotationCycleReport = { mounts: 0, waiting: 0, rejoined: [], fetchCalls: 0, rewritten: [], failed: [], unpublished: [], superseded: [], throttled: false };
     report.unpublished.push(...(await this.sweepProviderMounts()));
+    for (const mountKey of this.warned.keys()) if (!journal.state.mounts.has(mountKey)) this.warned.delete(mountKey);
 
     if (this.options.restored !== undefined) {
       report.rejoined = (await this.options.restored.rejoin(journal.state.mounts.values())).rejoined;
@@ -294,6 +300,7 @@ export class RotationReconciler {
           return;
         }
         if (outcome.status === 'unchanged') {
+          this.warned.delete(outcome.mountKey);
           if (fetchedAfter !== undefined) live.verified(outcome.mountKey, fetchedAfter);
           reconciled(outcome.mountKey);
           return;
@@ -314,6 +321,7 @@ export class RotationReconciler {
             return;
           }
           reconciled(outcome.mountKey);
+          this.warned.delete(outcome.mountKey);
           live.updateValues(outcome.mountKey, outcome.values, outcome.versions);
           if (fetchedAfter !== undefined) live.verified(outcome.mountKey, fetchedAfter, this.options.targetStamp?.(runtime.targetPath));
           const event: NewEvent = mountUpdatedEvent({
@@ -433,6 +441,13 @@ export class RotationReconciler {
     if (entry.lastFailure?.reason !== reason) {
       await journal.record([{ type: 'MountFailed', payload: { mountKey, pod: entry.pod, code, reason, message } }]).catch(() => undefined);
     }
+    // The Event too: a new one per cycle would be hundreds of Event objects every interval on a
+    // busy node while AWS denies. Again after WARN_REPEAT_MS while it lasts; at once for a new reason
+    // or after the mount recovered (a cycle that read or wrote it clears the entry).
+    const last = this.warned.get(mountKey);
+    const now = this.stopwatch();
+    if (last !== undefined && last.reason === reason && now - last.at < WARN_REPEAT_MS) return;
+    this.warned.set(mountKey, { reason, at: now });
     await warn?.(entry.pod, 'FailedRotation', message);
   }
 }

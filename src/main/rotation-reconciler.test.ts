@@ -199,6 +199,23 @@ describe('RotationReconciler', () => {
     expect(events).toEqual(['FailedRotation', 'FailedRotation', 'FailedRotation']);
   });
 
+  it('starts cycles an interval apart, start to start, whatever a cycle takes', async () => {
+    vi.useFakeTimers();
+    try {
+      let t = 0;
+      const { source, reconciler } = await setup(undefined, { stopwatch: () => t });
+      source.onAnswer = () => (t += 600); // every cycle's read takes 600 ms of the 1 s interval
+      reconciler.start();
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(source.calls).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(400);
+      expect(source.calls).toHaveLength(2);
+      await reconciler.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('leaves a target alone while a door call is publishing it (its files may already be a newer plan\'s)', async () => {
     const publishing = new PublishingTargets();
     const { journal, source, writer, reconciler } = await setup(undefined, { publishing });

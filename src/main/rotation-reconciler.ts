@@ -190,19 +190,25 @@ export class RotationReconciler {
     return intervalMs * factor * (0.5 + this.random() / 2);
   }
 
-  private schedule(): void {
+  /**
+   * Cycles start an interval apart, start to start: a cycle's own duration is taken off the wait
+   * after it, so a secret rotated just after a cycle's read reaches its mounts within one interval
+   * (plus that next cycle's read), not one interval plus a cycle.
+   */
+  private schedule(lastTookMs = 0): void {
     const { intervalMs } = this.options;
     if (this.stopped) return;
     if (intervalMs <= 0) {
       this.scheduleSweepOnly();
       return;
     }
-    const delay = this.nextDelayMs();
+    const delay = Math.max(0, this.nextDelayMs() - lastTookMs);
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      const started = this.stopwatch();
       this.runCycle()
         .catch((e: unknown) => this.options.logger.error({ err: e instanceof Error ? e.message : String(e) }, 'rotation cycle failed'))
-        .finally(() => this.schedule());
+        .finally(() => this.schedule(this.stopwatch() - started));
     }, delay);
     this.timer.unref();
   }

@@ -63,7 +63,8 @@ export function extractJmes(input: JmesExtraction): string[] {
       throw jmesError(field, `Invalid JMES Path: ${entry.path}.`);
     }
     if (bound > JMES_MAX_BYTES) {
-      throw jmesError(field, `JMES Path - ${entry.path} for object alias - ${entry.objectAlias} could build values of up to ${bound} bytes from this ${input.value.length}-byte secret; secretlet refuses paths that can exceed ${JMES_MAX_BYTES} bytes.`);
+      // Neither the bound nor the value's size is named: the message reaches Events, and a size is a fact about the value.
+      throw jmesError(field, `JMES Path - ${entry.path} for object alias - ${entry.objectAlias} could build values over ${JMES_MAX_BYTES} bytes; secretlet refuses such paths.`);
     }
     try {
       result = search(data, entry.path);

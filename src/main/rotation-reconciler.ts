@@ -372,9 +372,10 @@ export class RotationReconciler {
   }
 
   /**
-   * Before a write, also: the target still has the stamp it had when the cycle planned. That
-   * catches a door write that landed during the cycle while its entry is not set yet (the door sets
-   * it after the pod status and the log record, milliseconds to seconds later).
+   * Before a write, also: no door call is publishing the target now, and the target still has the
+   * stamp it had when the cycle planned. Both catch a door write whose entry is not set yet (the
+   * door sets it after the pod status and the log record, milliseconds to seconds later): the first
+   * one that landed before the cycle planned, the second one that landed during the cycle.
    */
   private mayStillWrite(seen: PlannedMount): boolean {
     if (!this.isStillPlanned(seen)) return false;
@@ -388,9 +389,9 @@ export class RotationReconciler {
    * publish write or cleanup of that target runs between the check and the write. A writer without
    * one (the provider door's) is checked right before the call; a provider Mount arriving between
    * the two is ordered by that writer's own lock only, and the next cycle corrects what it left.
-   * One window remains either way: a publish whose write landed before the cycle planned (so the
-   * stamp already showed it) and whose entry is set only after this write, after its pod status
-   * write and log record. The re-check after the write keeps that publish's entry intact.
+   * A publish whose write landed before the cycle planned is still in its door call until its entry
+   * is set, so `publishing` turns the rewrite down; without it (tests that wire no doors) the re-check
+   * after the write keeps that publish's entry intact.
    */
   private writeIfStillPlanned(seen: PlannedMount, files: readonly RenderedFile[]): Promise<'written' | 'target-gone' | 'unwanted'> {
     // The slot first: the checks below must be as close to the write as they can be.

@@ -5,7 +5,7 @@ import type { Result } from '../../core/result.js';
 import { CountingObserver } from './observer.js';
 import { RateBudget } from './rate-budget.js';
 import type { RateBudgetOptions } from './rate-budget.js';
-import { SecretsManagerFetcher, entryMatchesId } from './secrets-manager-fetcher.js';
+import { SecretsManagerFetcher, arnMatchesId } from './secrets-manager-fetcher.js';
 import type { SecretRequest } from './secrets-manager-fetcher.js';
 import { FakeSecretsManager, InstantClock, awsError } from './testing/fakes.js';
 
@@ -55,7 +55,7 @@ describe('SecretsManagerFetcher', () => {
     const out = await fetcher.fetch(ctx, [sm('app/db'), sm(s.arn), sm(s.arn.slice(0, -7)), sm('app/db')]);
     expect(api.batchCalls).toEqual([['app/db', s.arn, s.arn.slice(0, -7)]]);
     expect(out.map(text)).toEqual(['pw', 'pw', 'pw', 'pw']);
-    expect(entryMatchesId({ ARN: s.arn }, 'arn:aws:secretsmanager:us-east-1:111122223333:secret:app/d')).toBe(false);
+    expect(arnMatchesId(s.arn, 'arn:aws:secretsmanager:us-east-1:111122223333:secret:app/d')).toBe(false);
   });
 
   it("never answers a name with another account's secret of that name asked for by ARN in the same batch", async () => {

@@ -65,11 +65,9 @@ function partialArn(arn: string): string {
   return arn.replace(/-[A-Za-z0-9]{6}$/, '');
 }
 
-/** Does the batch entry answer the requested id (a name, a full ARN, or a partial ARN)? */
-export function entryMatchesId(entry: { ARN?: string; Name?: string }, id: string): boolean {
-  if (entry.Name !== undefined && entry.Name === id) return true;
-  if (entry.ARN === undefined) return false;
-  return entry.ARN === id || (id.startsWith('arn:') && partialArn(entry.ARN) === id);
+/** Does a batch entry's ARN answer the requested ARN id (full, or partial: without the suffix)? */
+export function arnMatchesId(arn: string, id: string): boolean {
+  return arn === id || partialArn(arn) === id;
 }
 
 /**
@@ -85,7 +83,7 @@ function matchEntries(ids: readonly string[], entries: readonly BatchEntry[]): M
   const byArnId = new Set<BatchEntry>();
   for (const id of ids) {
     if (!id.startsWith('arn:')) continue;
-    const entry = entries.find((e) => e.ARN !== undefined && entryMatchesId({ ARN: e.ARN }, id));
+    const entry = entries.find((e) => e.ARN !== undefined && arnMatchesId(e.ARN, id));
     if (entry === undefined) continue;
     matched.set(id, entry);
     byArnId.add(entry);

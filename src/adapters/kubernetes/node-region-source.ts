@@ -1,6 +1,6 @@
 /**
- * The node's region from its `topology.kubernetes.io/region` label, read once per agent (a node never
- * changes region) instead of a pod GET plus a node GET on every mount as ASCP does.
+ * The node's region from its `topology.kubernetes.io/region` label, read until found and then kept
+ * (a node never changes region) instead of a pod GET plus a node GET on every mount as ASCP does.
  *
  * An agent told its node's name (`--node-name`, the downward API's spec.nodeName) reads that node. One
  * that was not (a provider-mode agent run without NODE_NAME) learns it the way ASCP finds the node:
@@ -27,10 +27,19 @@ export class NodeLabelRegionSource {
 
   regionOfThisNode(pod: { namespace: string; name: string }): Promise<string | undefined> {
     if (this.cached === undefined) {
-      this.cached = this.lookUp(pod).catch((e: unknown) => {
-        this.cached = undefined;
-        throw e;
-      });
+      // Only a found region is kept. A node without the label yet (the cloud controller labels it
+      // after agents that tolerate everything have started) or a failed GET is asked again on the
+      // next mount, so labelling the node fixes mounts without restarting the agent.
+      const lookup = this.lookUp(pod);
+      this.cached = lookup;
+      lookup.then(
+        (region) => {
+          if (region === undefined && this.cached === lookup) this.cached = undefined;
+        },
+        () => {
+          if (this.cached === lookup) this.cached = undefined;
+        },
+      );
     }
     return this.cached;
   }

@@ -1,4 +1,6 @@
 import { get } from 'node:http';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -51,5 +53,22 @@ describe('startHttpServer on an address without a host', () => {
     const { port } = await start();
     expect(await healthz('::1', port)).toBe(200);
     expect(await healthz('127.0.0.1', port)).toBe(200);
+  });
+});
+
+describe('closing the HTTP server', () => {
+  it('finishes although a client holds a connection that sent nothing or half its headers', async () => {
+    const server = await startHttpServer('127.0.0.1:0', new Registry(), { ready: () => ({ ready: true, checks: {} }), live: () => ({ live: true, checks: {} }) });
+    const silent = connect({ host: '127.0.0.1', port: server.port });
+    const halfHeaders = connect({ host: '127.0.0.1', port: server.port });
+    await Promise.all([once(silent, 'connect'), once(halfHeaders, 'connect')]);
+    // The server resets them; that is the point, not a failure of the test.
+    for (const socket of [silent, halfHeaders]) socket.on('error', () => undefined);
+    halfHeaders.write('GET /metrics HTTP/1.1\r\nHost: x\r\n');
+    // Both sockets are closed by the server, which is how the test knows close() did not just return early.
+    const closed = Promise.all([silent, halfHeaders].map((socket) => new Promise((resolve) => socket.on('close', resolve))));
+    await server.close();
+    await closed;
+    expect(silent.destroyed && halfHeaders.destroyed).toBe(true);
   });
 });

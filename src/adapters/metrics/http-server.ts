@@ -71,10 +71,23 @@ export async function startHttpServer(addr: string, registry: Registry, health: 
   const { host, port } = parseListenAddress(addr);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ port, ...(host === undefined ? {} : { host }) }, () => resolve());
+    server.listen({ port, ...(host === undefined ? {} : { host }) }, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
+  // Once listening, an 'error' is a failed accept (EMFILE under fd pressure): the server goes on
+  // listening, and an unheard 'error' would end the whole agent over one lost scrape.
+  server.on('error', () => undefined);
   return {
     port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    // close() alone waits for every open connection, and one that sent nothing or half its headers
+    // (a TCP probe, a scrape cut off mid-request) is never timed out after it: the agent's drain
+    // would hang until serve's backstop killed it as "drain hung". Cut them.
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

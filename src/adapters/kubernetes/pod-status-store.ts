@@ -4,6 +4,7 @@
  * update with nothing changed is skipped, so republishes cost the API server one GET at most.
  * After rotation only `status.objects` changes: one JSON merge patch, which replaces the list.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ObjectVersion } from '../../core/model.js';
@@ -62,10 +63,12 @@ export class KubePodStatusStore implements PodStatusStore {
     for (let attempt = 0; attempt < 5; attempt += 1) {
       try {
         const current = (await this.api.getNamespacedCustomObject({ ...ref, name: record.name })) as PodStatusObject;
+        // Compared whatever the key order: a custom resource is stored as a Go map, so the API server
+        // returns its keys sorted, never in the order `desired` builds them.
         const same =
           current.metadata.labels?.[NODE_NAME_LABEL] === record.nodeName &&
-          JSON.stringify(current.status) === JSON.stringify(body.status) &&
-          JSON.stringify(current.metadata.ownerReferences ?? []) === JSON.stringify(body.metadata.ownerReferences);
+          isDeepStrictEqual(current.status, body.status) &&
+          isDeepStrictEqual(current.metadata.ownerReferences ?? [], body.metadata.ownerReferences);
         if (same) return;
         const next: PodStatusObject = {
           ...current,

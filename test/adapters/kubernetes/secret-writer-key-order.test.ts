@@ -6,13 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeSecretWriter } from '../../../src/adapters/kubernetes/secret-writer.js';
 import { MANAGED_LABEL } from '../../../src/core/secrets/desired-secret.js';
 import type { DesiredSecret } from '../../../src/core/secrets/desired-secret.js';
-
-/** JSON with every object's keys sorted, as Go's encoding/json writes maps (labels, annotations, data). */
-function goJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    typeof v === 'object' && v !== null && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
-  );
-}
+import { goJson } from '../../support/go-json.js';
 
 /**
  * The Secret endpoints of an API server, answering as a real one does: map keys come back sorted,

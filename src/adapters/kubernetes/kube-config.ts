@@ -20,9 +20,10 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { AgentOptions } from 'node:https';
 import { IsomorphicFetchHttpLibrary, KubeConfig, ServerConfiguration, createConfiguration, wrapHttpLibrary } from '@kubernetes/client-node';
-import type { ApiConstructor, ApiType, RequestContext } from '@kubernetes/client-node';
+import type { ApiConstructor, ApiType, PromiseHttpLibrary, RequestContext } from '@kubernetes/client-node';
 import { invalidArgument } from '../../core/errors.js';
 import { Http2Transport } from './http2-transport.js';
+import { RetryAfterHttpLibrary } from './retry-after-library.js';
 
 /** Concurrent connections to the API server per TLS configuration; more requests wait for a socket. */
 export const API_SERVER_SOCKETS = 16;
@@ -33,20 +34,30 @@ export class PooledKubeConfig extends KubeConfig {
   #last: { parts: unknown[]; key: string } | undefined;
   /** Undefined when the operator turned HTTP/2 off (`--kube-api-http2 false`). */
   readonly #http2: Http2Transport | undefined;
+  /** The library's own HTTP/1.1 client, for what the HTTP/2 transport does not carry. */
+  readonly #http1: PromiseHttpLibrary;
 
   constructor(options: { http2?: boolean } = {}) {
     super();
-    this.#http2 = options.http2 === false ? undefined : new Http2Transport(new IsomorphicFetchHttpLibrary());
+    const fetchLibrary = new IsomorphicFetchHttpLibrary();
+    this.#http1 = { send: (request) => fetchLibrary.send(request).toPromise() };
+    this.#http2 = options.http2 === false ? undefined : new Http2Transport(fetchLibrary);
   }
 
-  /** The library's client, sending through the HTTP/2 transport unless that is off, or the cluster proxied or plain http. */
+  /**
+   * The library's client, sending through the HTTP/2 transport unless that is off, or the cluster
+   * proxied or plain http; either way a throttled answer is retried as the server asks
+   * (retry-after-library.ts).
+   */
   override makeApiClient<T extends ApiType>(apiClientType: ApiConstructor<T>): T {
     const cluster = this.getCurrentCluster();
-    if (this.#http2 === undefined || cluster === null || cluster.proxyUrl !== undefined || !cluster.server.startsWith('https:')) return super.makeApiClient(apiClientType);
+    if (cluster === null) return super.makeApiClient(apiClientType);
+    const overHttp2 = cluster.proxyUrl === undefined && cluster.server.startsWith('https:');
+    const transport = overHttp2 ? (this.#http2 ?? this.#http1) : this.#http1;
     const config = createConfiguration({
       baseServer: new ServerConfiguration(cluster.server, {}),
       authMethods: { default: this },
-      httpApi: wrapHttpLibrary(this.#http2),
+      httpApi: wrapHttpLibrary(new RetryAfterHttpLibrary(transport)),
     });
     return new apiClientType(config);
   }

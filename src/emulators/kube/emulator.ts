@@ -19,6 +19,8 @@ import { TokenIssuer, derivedUid } from './tokens.js';
 import type { MintedToken } from './tokens.js';
 import type { KubeObject } from './types.js';
 import { inVersion } from './versions.js';
+import { Throttles } from './throttles.js';
+import type { ThrottleRule } from './throttles.js';
 import { WatchStreams } from './watch.js';
 import { selfSignedCertificate } from './x509.js';
 
@@ -78,6 +80,12 @@ export interface KubeEmulator {
   /** Deletes like the API server (namespace contents and garbage collection follow); absent is fine. */
   delete(apiVersion: string, kind: string, namespace: string | undefined, name: string): void;
   counters: { byVerbResource(): Record<string, number>; total(): number; connections(): number; reset(): void };
+  /**
+   * The next `times` requests of a verb and resource (either may be left out: any) are refused as
+   * API Priority and Fairness does: 429 TooManyRequests with Retry-After. Rules add up; each refusal
+   * is counted in `counters` like any request.
+   */
+  throttle(rule: ThrottleRule): void;
   /** Every request fails with 503 and open watches end, until resume(). */
   pause(): void;
   resume(): void;
@@ -121,10 +129,12 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
   // arrive before `listen` resolves, so the server reads the issuer through this late binding.
   const issuerSlot: { current?: TokenIssuer } = {};
   const tls = options.tls === false ? undefined : selfSignedCertificate({ commonName: 'secretlet-kube-emulator', hosts: tlsHosts(host) });
+  const throttles = new Throttles();
   const server = new KubeApiServer({
     store,
     streams,
     counters,
+    throttles,
     token,
     ...(tls === undefined ? {} : { tls }),
     ...(options.http2 === undefined ? {} : { http2: options.http2 }),
@@ -192,6 +202,7 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
       connections: () => counters.connections(),
       reset: () => counters.reset(),
     },
+    throttle: (rule) => throttles.add(rule),
     pause: () => server.pause(),
     resume: () => server.resume(),
     stop: () => server.close(),

@@ -10,6 +10,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { mediaType, parseBody } from './body.js';
 import type { RequestCounters } from './counters.js';
+import type { Throttles } from './throttles.js';
 import { apiGroupDocument, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
 import { warningValue } from './field-validation.js';
 import { handleResource } from './handlers.js';
@@ -19,12 +20,14 @@ import { openApiV3Document, openApiV3Index } from './openapi.js';
 import { parseResourcePath, verbOf } from './routes.js';
 import type { ResourcePath } from './routes.js';
 import type { ResourceType } from './resources.js';
-import { methodNotAllowed, pathNotFound, requestEntityTooLarge, toStatus, unauthorized, unavailable, unsupportedBodyType } from './status.js';
+import { methodNotAllowed, pathNotFound, requestEntityTooLarge, toStatus, tooManyRequests, unauthorized, unavailable, unsupportedBodyType } from './status.js';
 import type { StatusContext } from './status.js';
 import { API_AUDIENCE } from './tokens.js';
 
 export interface KubeApiServerOptions extends HandlerDeps {
   counters: RequestCounters;
+  /** Injected 429 refusals (emulator.throttle). */
+  throttles: Throttles;
   /** The static bearer token of the kubeconfig user. */
   token: string;
   /** Serve HTTPS with this certificate; plain HTTP when absent. */
@@ -147,7 +150,13 @@ export class KubeApiServer {
     const verb = verbOf(req.method ?? 'GET', path, url.searchParams.get('watch'));
     const context: StatusContext = { type: path.type, ...(path.name === undefined ? {} : { name: path.name }) };
     if (verb === undefined) return sendJson(res, 405, toStatus(methodNotAllowed(), context));
-    this.#deps.counters.record(verb, path.subresource === undefined ? path.type.plural : `${path.type.plural}/${path.subresource}`);
+    const resource = path.subresource === undefined ? path.type.plural : `${path.type.plural}/${path.subresource}`;
+    this.#deps.counters.record(verb, resource);
+    const retryAfter = this.#deps.throttles.take(verb, resource);
+    if (retryAfter !== undefined) {
+      res.setHeader('Retry-After', String(retryAfter));
+      return sendJson(res, 429, toStatus(tooManyRequests(retryAfter)));
+    }
     // A deprecated CRD version is served with the API server's deprecation warning (kubectl prints it).
     if (path.type.deprecation !== undefined) res.setHeader('Warning', warningValue(path.type.deprecation));
 

@@ -25,6 +25,7 @@ const HTTP_CODE: Record<string, number> = {
   Expired: 410,
   Gone: 410,
   RequestEntityTooLarge: 413,
+  TooManyRequests: 429,
   UnsupportedMediaType: 415,
   Invalid: 422,
   InternalError: 500,
@@ -194,6 +195,16 @@ export function requestEntityTooLarge(limit: number): SecretletError {
 
 export function unauthorized(): SecretletError {
   return kubeError('UNAUTHENTICATED', 'Unauthorized', 'Unauthorized');
+}
+
+/**
+ * API Priority and Fairness refusing a request (its tooManyRequests): 429 with the seconds to wait
+ * in `details` (the handler also sets the Retry-After header).
+ */
+export function tooManyRequests(retryAfterSeconds: number): SecretletError {
+  const error = kubeError('RESOURCE_EXHAUSTED', 'TooManyRequests', 'Too many requests, please try again later.');
+  explicitDetails.set(error, { retryAfterSeconds });
+  return error;
 }
 
 export function unavailable(): SecretletError {

@@ -7,6 +7,7 @@ import { CustomObjectsApi, makeInformer } from '@kubernetes/client-node';
 import type { Informer, KubeConfig, KubernetesObject, ObjectCache } from '@kubernetes/client-node';
 import type { SecretObjectSpec, SecretProviderClassSpec, SpcCatalog } from '../../core/ports/spc-catalog.js';
 import { isNotFound, kubeError } from './kube-errors.js';
+import { WatchBackoff } from './watch-backoff.js';
 
 const GROUP = 'secrets-store.csi.x-k8s.io';
 const VERSION = 'v1';
@@ -39,17 +40,34 @@ export function toSpcSpec(obj: SpcObject): SecretProviderClassSpec {
   };
 }
 
+export interface WatchedSpcCatalogOptions {
+  /** Paces the watch's restarts after errors. @default client-go's (watch-backoff.ts) */
+  backoff?: WatchBackoff;
+  /** Runs `restart` after `ms`; tests pass one they drive. @default an unref'd setTimeout */
+  schedule?: (restart: () => void, ms: number) => { cancel(): void };
+}
+
+const unrefTimer = (restart: () => void, ms: number): { cancel(): void } => {
+  const timer = setTimeout(restart, ms);
+  timer.unref();
+  return { cancel: () => clearTimeout(timer) };
+};
+
 export class WatchedSpcCatalog implements SpcCatalog {
   private readonly api: CustomObjectsApi;
   private readonly informer: Informer<SpcObject> & ObjectCache<SpcObject>;
   private started = false;
-  private restart: NodeJS.Timeout | undefined;
+  private restart: { cancel(): void } | undefined;
+  private readonly backoff: WatchBackoff;
+  private readonly schedule: (restart: () => void, ms: number) => { cancel(): void };
   /** Whether the informer's LIST has answered since `start()`; what `start()` resolves on. */
   private listed = false;
   private listError: unknown;
 
-  constructor(kc: KubeConfig) {
+  constructor(kc: KubeConfig, options: WatchedSpcCatalogOptions = {}) {
     this.api = kc.makeApiClient(CustomObjectsApi);
+    this.backoff = options.backoff ?? new WatchBackoff();
+    this.schedule = options.schedule ?? unrefTimer;
     this.informer = makeInformer<SpcObject>(
       kc,
       `/apis/${GROUP}/${VERSION}/${PLURAL}`,
@@ -67,15 +85,15 @@ export class WatchedSpcCatalog implements SpcCatalog {
           },
         ),
     );
-    // The informer restarts its watch itself; errors only mean the cache may lag, and a miss falls back to GET.
+    // The informer reopens a watch that ended cleanly itself, but not one that failed: that is
+    // restarted here, paced as client-go paces it. Meanwhile the cache may lag; a miss falls back to GET.
     this.informer.on('error', () => {
       if (!this.started || this.restart !== undefined) return;
-      this.restart = setTimeout(() => {
+      this.restart = this.schedule(() => {
         this.restart = undefined;
         // stop() may have come first: a restart then would reopen a watch nobody stops.
         if (this.started) void this.informer.start().catch(() => undefined);
-      }, 1000);
-      this.restart.unref();
+      }, this.backoff.next());
     });
   }
 
@@ -103,7 +121,7 @@ export class WatchedSpcCatalog implements SpcCatalog {
 
   private async halt(): Promise<void> {
     this.started = false;
-    clearTimeout(this.restart);
+    this.restart?.cancel();
     this.restart = undefined;
     await this.informer.stop();
   }

@@ -1,5 +1,5 @@
 /**
- * Every shared SecretProviderClass fixture (/work/shared/fixtures/spc) mounts unchanged through the
+ * Every shared SecretProviderClass fixture (test/fixtures/spc, a copy of ../shared/fixtures/spc) mounts unchanged through the
  * provider door against the emulator, producing the files its header comment lists. The AWS side
  * each fixture names (secrets, parameters, ARNs in account 123456789012, versions and labels) is
  * seeded from FIXTURE_WORLDS in test/support/spc-fixtures.ts.

@@ -1,5 +1,5 @@
 /**
- * The shared SecretProviderClass fixtures (/work/shared/fixtures/spc), as users publish them, mount
+ * The shared SecretProviderClass fixtures (test/fixtures/spc, a copy of ../shared/fixtures/spc), as users publish them, mount
  * unchanged through the kubelet door: each applied to the API server in its namespace, what it
  * names created in the AWS endpoint, and a pod published by the fake kubelet sees exactly the files
  * the fixture's header promises. pod-identity.yaml has no spec.provider and must be refused with the

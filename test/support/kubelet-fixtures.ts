@@ -4,7 +4,7 @@
  * annotation and a Pod Identity association), SecretProviderClasses applied to the API server, and
  * the secrets and parameters they name created in the AWS endpoint.
  *
- * Two worlds: the shared SecretProviderClass fixtures (/work/shared/fixtures/spc, mounted unchanged)
+ * Two worlds: the shared SecretProviderClass fixtures (test/fixtures/spc, a copy of ../shared/fixtures/spc, mounted unchanged)
  * and a "shop" fleet whose every value carries a version tag (`v<N>:`), so a reader can tell which
  * version of the payload it sees and whether a pass mixed two.
  */

@@ -1,5 +1,5 @@
 /**
- * Reads the shared SecretProviderClass fixtures (../shared/fixtures/spc) for tests, so core unit tests
+ * Reads the shared SecretProviderClass fixtures (test/fixtures/spc, a copy of ../shared/fixtures/spc) for tests, so core unit tests
  * get their text without importing node:fs themselves.
  */
 import { readFileSync, readdirSync } from 'node:fs';

@@ -2,7 +2,7 @@
  * Helpers for integration tests of the provider door: build the Mount request the Secrets Store CSI
  * Driver would send for a pod (SPC parameters merged with kubelet's pod keys and a real projected
  * token from the Kubernetes emulator), read back what landed in a target dir, and load the shared
- * SecretProviderClass fixtures (/work/shared/fixtures/spc) together with the AWS world each one
+ * SecretProviderClass fixtures (test/fixtures/spc, a copy of ../shared/fixtures/spc) together with the AWS world each one
  * names, so a test can seed the emulator and know the files a mount must produce. Also the "shop"
  * world of the issue-2 tests: 12 Secrets Manager objects (two with jmesPath, one pinned by
  * VersionId, one by stage label, one binary) and 12 SSM parameters (one by version, one by label).

@@ -46,4 +46,13 @@ describe('AwsClientPool', () => {
     ssm.release();
     await expect(pending).resolves.toMatchObject({ Parameters: [{ Name: '/app/db', Value: 'v' }] });
   });
+
+  it('fails a request the endpoint accepted but never answers once the request timeout passes', async () => {
+    const ssm = await slowSsm(); // never released: a blackholed VPC endpoint
+    const pool = new AwsClientPool({ endpoint: ssm.endpoint, requestTimeoutMs: 200 });
+    cleanups.push(() => pool.close());
+    const pending = pool.ssm('us-east-1', 'a', credentials).getParameters({ Names: ['/app/db'], WithDecryption: true });
+    await ssm.requestArrived;
+    await expect(pending).rejects.toMatchObject({ name: 'TimeoutError' });
+  });
 });

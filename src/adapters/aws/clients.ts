@@ -87,6 +87,10 @@ export class AwsClientPool {
         httpAgent: this.#httpAgent,
         httpsAgent: this.#httpsAgent,
         requestTimeout: this.#options.requestTimeoutMs ?? 10_000,
+        // Without it @smithy/node-http-handler ≥ 4.1 only logs a warning when the timeout passes and
+        // waits on: an endpoint that accepts and never answers (a blackholed VPC endpoint) held the
+        // mount, and its in-flight slot, until kubelet gave up, and every later drain timed out.
+        throwOnRequestTimeout: true,
       },
       ...(this.#options.endpoint === undefined ? {} : { endpoint: this.#options.endpoint }),
     };

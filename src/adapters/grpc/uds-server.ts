@@ -57,7 +57,9 @@ export interface UdsServer {
 export async function startUdsServer(options: UdsServerOptions): Promise<UdsServer> {
   const socketPath = parseUnixEndpoint(options.endpoint);
   await removeStaleSocket(socketPath);
-  await mkdir(dirname(socketPath), { recursive: true });
+  await mkdir(dirname(socketPath), { recursive: true }).catch((err: unknown) => {
+    throw bindFailed(socketPath, err);
+  });
 
   const server = new grpc.Server(options.grpcOptions);
   options.register(server);
@@ -88,15 +90,11 @@ export async function startUdsServer(options: UdsServerOptions): Promise<UdsServ
     await link(privatePath, socketPath);
   } catch (err) {
     server.forceShutdown();
-    await removeSocketFile(privatePath);
+    // Best effort: where the bind failed (a read-only directory) this fails too, and its error
+    // would hide the one that says why.
+    await removeSocketFile(privatePath).catch(() => undefined);
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw socketInUse(socketPath);
-    throw new SecretletError({
-      code: 'UNAVAILABLE',
-      reason: 'BindFailed',
-      message: `cannot listen on unix socket ${socketPath}: ${err instanceof Error ? err.message : String(err)}`,
-      field: 'endpoint',
-      cause: err,
-    });
+    throw bindFailed(socketPath, err);
   }
 
   await removeSocketFile(privatePath);
@@ -161,8 +159,28 @@ async function removeStaleSocket(socketPath: string): Promise<void> {
       field: 'endpoint',
     });
   }
-  if (stats.isSocket() && (await someoneListens(socketPath))) throw socketInUse(socketPath);
+  // Upstream removes whatever is there; a typo in a root DaemonSet's flag would then delete any file
+  // on the host. Only a socket is ours to replace.
+  if (!stats.isSocket()) {
+    throw new SecretletError({
+      code: 'FAILED_PRECONDITION',
+      reason: 'SocketPathNotSocket',
+      message: `socket path ${socketPath} exists and is not a socket; remove it, or give this agent another path`,
+      field: 'endpoint',
+    });
+  }
+  if (await someoneListens(socketPath)) throw socketInUse(socketPath);
   await removeSocketFile(socketPath);
+}
+
+function bindFailed(socketPath: string, err: unknown): SecretletError {
+  return new SecretletError({
+    code: 'UNAVAILABLE',
+    reason: 'BindFailed',
+    message: `cannot listen on unix socket ${socketPath}: ${err instanceof Error ? err.message : String(err)}`,
+    field: 'endpoint',
+    cause: err,
+  });
 }
 
 function socketInUse(socketPath: string): SecretletError {

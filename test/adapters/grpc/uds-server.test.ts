@@ -1,14 +1,17 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { connect as connectHttp2 } from 'node:http2';
 import { connect as connectUnix } from 'node:net';
 import { once } from 'node:events';
-import { lstat, mkdir, readdir, unlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, unlink, writeFile } from 'node:fs/promises';
 import { status } from '@grpc/grpc-js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createProviderClient, startProviderServer } from '../../../src/adapters/grpc/index.js';
 import { CONNECTION_WINDOW_BYTES } from '../../../src/adapters/grpc/uds-server.js';
 import type { ProviderClient, ProviderMountRequest, ProviderServiceOptions, UdsServer } from '../../../src/adapters/grpc/index.js';
+import { mountCapability } from '../../support/privileges.js';
 import { FakeMountHandler, blockUntilAborted, deferred, rejectionOf, socketDir, whenAborted } from './fakes.js';
+
+const mount = mountCapability();
 
 const request: ProviderMountRequest = { attributes: '{}', secrets: 'null', targetPath: '/t', permission: '420', currentObjectVersion: [] };
 
@@ -118,12 +121,32 @@ describe('Unix socket server lifecycle', () => {
     await expect(next.version()).resolves.toMatchObject({ version: 'v1alpha1' });
   });
 
-  it('replaces a leftover regular file at the socket path', async () => {
+  it('refuses, and leaves alone, a regular file at the socket path (a mistyped flag must not delete a host file)', async () => {
     const path = `${dir.dir}/aws.sock`;
-    await writeFile(path, 'junk');
-    const { client } = await start(path);
-    await expect(client.version()).resolves.toMatchObject({ version: 'v1alpha1' });
-    expect(await kind(path)).toBe('socket');
+    await writeFile(path, 'important');
+    await expect(startProviderServer(path, options(idle()))).rejects.toMatchObject({
+      code: 'FAILED_PRECONDITION',
+      reason: 'SocketPathNotSocket',
+      message: `socket path ${path} exists and is not a socket; remove it, or give this agent another path`,
+    });
+    expect(await readFile(path, 'utf8')).toBe('important');
+  });
+
+  // Root ignores directory modes, so the read-only directory is a read-only tmpfs mount.
+  it.skipIf(!mount.capable)(`reports why it cannot listen in a read-only directory, not a failed cleanup of its private name${mount.capable ? '' : ` (skipped: ${mount.reason})`}`, async () => {
+    const readOnly = `${dir.dir}/ro`;
+    await mkdir(readOnly);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', readOnly]);
+    try {
+      const path = `${readOnly}/aws.sock`;
+      await expect(startProviderServer(path, options(idle()))).rejects.toMatchObject({
+        code: 'UNAVAILABLE',
+        reason: 'BindFailed',
+        message: expect.stringMatching(new RegExp(`^cannot listen on unix socket ${path}: .*EROFS`)) as unknown,
+      });
+    } finally {
+      execFileSync('umount', [readOnly]);
+    }
   });
 
   it('refuses to remove a directory at the socket path', async () => {

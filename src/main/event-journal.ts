@@ -14,6 +14,7 @@ import { FileEventLog } from '../adapters/eventlog/file-event-log.js';
 import type { FsyncPolicy } from '../adapters/eventlog/file-event-log.js';
 import type { OpenReport } from '../adapters/eventlog/log-recovery.js';
 import { HmacHasher } from '../adapters/eventlog/hmac-hasher.js';
+import { StateDirLock } from '../adapters/eventlog/state-dir-lock.js';
 import type { Logger } from '../adapters/logging/logger.js';
 import type { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
 import type { LoggedEvent, NewEvent } from '../core/events/events.js';
@@ -56,6 +57,8 @@ export class EventJournal {
   private readonly metrics: AgentMetrics | undefined;
   private readonly compactEvery: number;
   private readonly logDir: string | undefined;
+  /** The state dir's lock, held from open to close (set by `open`; tests building a journal on a fake log have none). */
+  private lock: StateDirLock | undefined;
   private current: ProjectedState = emptyState();
   private readonly early = new Map<number, LoggedEvent>();
   private readonly subscribers: RecordSubscriber[] = [];
@@ -87,20 +90,28 @@ export class EventJournal {
     // mkdir's mode applies only to a directory it creates: a hostPath kubelet made (DirectoryOrCreate:
     // 0755) would let every user of the node list the log's files. Its files are 0600 either way.
     if (((await stat(options.stateDir)).mode & 0o077) !== 0) await chmod(options.stateDir, 0o700);
-    let journal: EventJournal;
+    // Before anything reads, repairs or sets aside the log: another live agent may be writing it.
+    const lock = await StateDirLock.acquire(options.stateDir);
     try {
-      journal = await EventJournal.openIn(options);
+      let journal: EventJournal;
+      try {
+        journal = await EventJournal.openIn(options);
+      } catch (err) {
+        if (!(err instanceof SecretletError && err.code === 'DATA_LOSS')) throw err;
+        const aside = await setAsideDamagedState(options.stateDir, options.now?.() ?? new Date());
+        options.logger.error(
+          { code: err.code, reason: err.reason, err: err.message, setAside: aside.dir, moved: aside.moved, removedOlder: aside.removed },
+          'event log damaged: set aside, starting with an empty one; mounts are recorded again as kubelet republishes them (kubelet door) or the driver calls Mount (provider door)',
+        );
+        journal = await EventJournal.openIn(options);
+      }
+      journal.lock = lock;
+      options.metrics?.damagedStateSets.set((await listDamagedSets(options.stateDir)).length);
+      return journal;
     } catch (err) {
-      if (!(err instanceof SecretletError && err.code === 'DATA_LOSS')) throw err;
-      const aside = await setAsideDamagedState(options.stateDir, options.now?.() ?? new Date());
-      options.logger.error(
-        { code: err.code, reason: err.reason, err: err.message, setAside: aside.dir, moved: aside.moved, removedOlder: aside.removed },
-        'event log damaged: set aside, starting with an empty one; mounts are recorded again as kubelet republishes them (kubelet door) or the driver calls Mount (provider door)',
-      );
-      journal = await EventJournal.openIn(options);
+      await lock.release();
+      throw err;
     }
-    options.metrics?.damagedStateSets.set((await listDamagedSets(options.stateDir)).length);
-    return journal;
   }
 
   private static async openIn(options: OpenJournalOptions): Promise<EventJournal> {
@@ -245,7 +256,11 @@ export class EventJournal {
     if (this.closed) return;
     this.closed = true;
     await this.compacting;
-    await this.log.close();
+    try {
+      await this.log.close();
+    } finally {
+      await this.lock?.release();
+    }
   }
 
   /** The log directory's bytes (undefined when it cannot be read: a gauge is not worth failing for). */

@@ -12,10 +12,15 @@ import { Agent } from '../main/agent.js';
 export async function runServe(options: CompiledAgentOptions, upstreamNotes: readonly string[] = []): Promise<number> {
   const agent = Agent.create(options, { logger: createLogger({ level: options.logLevel, destination: stdoutDestination() }) });
   for (const note of upstreamNotes) agent.logger.info({ note }, 'upstream flag');
-  await agent.start().catch((e: unknown) => {
-    throw namingMetricsAddr(e, options.metricsAddr);
-  });
-  return new Promise<number>((resolve) => {
+  const starting = agent.start();
+  // Heard from the start: a SIGTERM while the agent starts (the API server slow to answer its first
+  // list) would otherwise kill it by default, without a drain or its last log line. It is acted on
+  // once the start has settled, so stop() never races the doors being bound.
+  const startSettled = starting.then(
+    () => undefined,
+    () => undefined,
+  );
+  const exitCode = new Promise<number>((resolve) => {
     let signalled = false;
     const finish = (code: number, drained: boolean): void => {
       agent.logger.info({ code, drained }, 'secretlet exiting');
@@ -26,17 +31,23 @@ export async function runServe(options: CompiledAgentOptions, upstreamNotes: rea
       if (signalled) return;
       signalled = true;
       agent.logger.info({ signal, drainTimeoutMs: options.drainTimeoutMs }, 'received signal, draining');
-      // A hard bound on the whole drain, in case something below ignores its own deadline.
-      const guard = setTimeout(() => finish(2, false), options.drainTimeoutMs + 5000);
-      guard.unref();
-      void agent.stop().then(({ drained }) => {
-        clearTimeout(guard);
-        finish(drained ? 0 : 1, drained);
+      void startSettled.then(() => {
+        // A hard bound on the whole drain, in case something below ignores its own deadline.
+        const guard = setTimeout(() => finish(2, false), options.drainTimeoutMs + 5000);
+        guard.unref();
+        void agent.stop().then(({ drained }) => {
+          clearTimeout(guard);
+          finish(drained ? 0 : 1, drained);
+        });
       });
     };
     process.on('SIGTERM', () => onSignal('SIGTERM'));
     process.on('SIGINT', () => onSignal('SIGINT'));
   });
+  await starting.catch((e: unknown) => {
+    throw namingMetricsAddr(e, options.metricsAddr);
+  });
+  return exitCode;
 }
 
 /**

@@ -4,7 +4,9 @@
  * answer, a mount arriving during the drain is refused with UNAVAILABLE, and the process exits 0
  * within the drain timeout with its last log line written.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -144,4 +146,28 @@ describe('secretlet serve drains on SIGTERM', () => {
     expect(records.at(-1)).toMatchObject({ msg: 'secretlet exiting', code: 1, drained: false });
     child = undefined;
   }, 180_000);
+
+  it('drains and writes its last log line when SIGTERM comes while it is still starting', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'secretlet-drain-'));
+    // An API server that accepts connections and never answers: the start waits on its first list.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const kubeconfig = join(dir, 'kubeconfig');
+    await writeFile(
+      kubeconfig,
+      `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:${(silent.address() as AddressInfo).port}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`,
+    );
+    try {
+      child = startServe(['--mode', 'provider', '--provider-socket', join(dir, 'aws.sock'), '--kubeconfig', kubeconfig, '--aws-endpoint', 'http://127.0.0.1:1', '--state-dir', join(dir, 'state'), '--metrics-addr', '', '--fleet-size', '1', '--pool-size', '0']);
+      await until(() => child!.lines.find((l) => l.includes('AWS call budgets per node')), 'the start to begin');
+      process.kill(child.pid, 'SIGTERM');
+      expect(await child.exited).toEqual({ code: 0, signal: null });
+      const records = child.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(records.some((r) => r['msg'] === 'received signal, draining')).toBe(true);
+      expect(records.at(-1)).toMatchObject({ msg: 'secretlet exiting', code: 0, drained: true });
+      child = undefined;
+    } finally {
+      silent.close();
+    }
+  }, 120_000);
 });

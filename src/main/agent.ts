@@ -46,7 +46,7 @@ import type { SecretSync } from './secret-sync.js';
 import { Lifecycle } from './lifecycle.js';
 import type { AgentState } from './lifecycle.js';
 import { MetricsAwsObserver } from './metrics-observer.js';
-import { SECRETLET_VERSION } from './version.js';
+import { ASCP_RUNTIME_NAME, SECRETLET_VERSION } from './version.js';
 import { Turnstile } from './turnstile.js';
 
 export interface AgentDependencies {
@@ -287,7 +287,9 @@ export class Agent {
       if (this.providerService !== undefined) {
         await mkdir(dirname(this.options.providerSocket), { recursive: true });
         const handler = new ProviderDoorHandler({ service: this.providerService, inFlight: this.inFlight, publishing: this.publishing, metrics: this.metrics, logger: this.logger, clock: this.clock });
-        this.servers.push(await startProviderServer(this.options.providerSocket, { runtimeName: 'secretlet', runtimeVersion: SECRETLET_VERSION, handler }));
+        // ASCP's runtime name (aws-provider.md §1.3, a "must match"), so a driver's health-check logs read
+        // as for the provider it replaces; the version says which one answers.
+        this.servers.push(await startProviderServer(this.options.providerSocket, { runtimeName: ASCP_RUNTIME_NAME, runtimeVersion: `secretlet-${SECRETLET_VERSION}`, handler }));
         this.logger.info({ socket: this.options.providerSocket }, 'provider door listening');
       }
       if (this.nodeService !== undefined) {

@@ -54,6 +54,13 @@ async function expectFiles(target: string, expected: Expected): Promise<void> {
   }
 }
 
+describe('provider door: Version', () => {
+  it('answers as the AWS provider does, with secretlet named in the version', async () => {
+    const { c } = await start();
+    await expect(c.version()).resolves.toEqual({ version: 'v1alpha1', runtimeName: 'secrets-store-csi-driver-provider-aws', runtimeVersion: expect.stringMatching(/^secretlet-\d+\.\d+\.\d+/) as unknown });
+  });
+});
+
 describe('provider door: 12 Secrets Manager objects + 12 SSM parameters', () => {
   it('mounts files, modes and ObjectVersions for two pods of one service account with 1 STS call and batched reads', async () => {
     const { h, c, expected } = await start();

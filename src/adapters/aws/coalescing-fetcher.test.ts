@@ -1,3 +1,4 @@
+import type { GetSecretValueCommandInput, GetSecretValueCommandOutput } from '@aws-sdk/client-secrets-manager';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ObjectRequest } from '../../core/model.js';
 import { AwsSecretSource } from './coalescing-fetcher.js';
@@ -6,6 +7,16 @@ import { RateBudget } from './rate-budget.js';
 import { SecretsManagerFetcher } from './secrets-manager-fetcher.js';
 import { SsmFetcher } from './ssm-fetcher.js';
 import { FakeCredentials, FakeSecretsManager, FakeSsm, ManualClock, identityFor } from './testing/fakes.js';
+
+/** Keeps every version put under one name, as AWS does: a pinned version id reads that version. */
+class VersionedSecretsManager extends FakeSecretsManager {
+  override async getSecretValue(input: GetSecretValueCommandInput): Promise<GetSecretValueCommandOutput> {
+    const version = this.secrets.find((s) => s.name === input.SecretId && s.versionId === input.VersionId);
+    if (version === undefined) return super.getSecretValue(input);
+    this.getCalls.push(input);
+    return { Name: version.name, ARN: version.arn, VersionId: version.versionId, SecretString: version.string, $metadata: {} };
+  }
+}
 
 function setup(o: { windowMs?: number; valueCacheTtlMs?: number; sendTurn?: () => Promise<void> } = {}) {
   const clock = new ManualClock();
@@ -17,7 +28,7 @@ function setup(o: { windowMs?: number; valueCacheTtlMs?: number; sendTurn?: () =
   const smFor = (key: string) => {
     let api = sm.get(key);
     if (!api) {
-      api = new FakeSecretsManager();
+      api = new VersionedSecretsManager();
       for (let i = 0; i < 10; i++) api.put(`app/s${i}`, `${key}:v${i}`);
       sm.set(key, api);
     }
@@ -109,6 +120,20 @@ describe('AwsSecretSource coalescing', () => {
       [old.versionId, undefined],
     ]);
     expect([withStage[0]?.ok, plain[0]?.ok]).toEqual([true, true]);
+  });
+
+  it('reads two pinned version ids of one secret separately, each caller getting the version it asked for', async () => {
+    const { source, smFor } = setup();
+    const api = smFor('ns/a|r');
+    api.put('app/pinned', 'first', 'v1');
+    api.put('app/pinned', 'second', 'v2');
+    const [one, two] = await Promise.all([
+      source.fetch(idA, 'r', [{ type: 'secretsmanager', secretId: 'app/pinned', versionId: 'v1' }]),
+      source.fetch(idA, 'r', [{ type: 'secretsmanager', secretId: 'app/pinned', versionId: 'v2' }]),
+    ]);
+    expect(api.getCalls.map((c) => c.VersionId)).toEqual(['v1', 'v2']);
+    expect([one.map(text), two.map(text)]).toEqual([['first'], ['second']]);
+    expect([one[0]?.ok && one[0].value.version, two[0]?.ok && two[0].value.version]).toEqual(['v1', 'v2']);
   });
 
   it('never merges different service accounts, and a token for B claiming to be A is refused', async () => {

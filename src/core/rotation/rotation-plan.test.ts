@@ -106,6 +106,18 @@ describe('settleRotation', () => {
     expect(out[1]).toEqual({ mountKey: 'm2', status: 'unchanged' });
   });
 
+  it('reports a new version with identical bytes as changed, so the mount shows the new version', () => {
+    const mounts = [mount('m1', 'sa1', objs, current)];
+    const out = settleRotation(mounts, planRotation(mounts), [[ok(value('A1', 'v2'))]]);
+    expect(out[0]).toMatchObject({ status: 'changed', changedObjects: [0] });
+    if (out[0]?.status !== 'changed') throw new Error('expected changed');
+    expect(out[0].versions).toEqual([
+      { id: 'a', version: 'v2' },
+      { id: 'b', version: 'pin' },
+    ]);
+    expect(out[0].values.get(0)?.version).toBe('v2');
+  });
+
   it('keeps the old content of a mount whose object failed, naming the object', () => {
     const mounts = [mount('m1', 'sa1', objs, current)];
     const p = planRotation(mounts);

@@ -136,6 +136,26 @@ describe('AwsSecretSource against the AWS emulator', () => {
     expect(calls('AssumeRoleWithWebIdentity')).toBe(2);
   });
 
+  it("Pod Identity: SA B of the same namespace gets its own role's credentials and values, not SA A's", async () => {
+    aws.addPodIdentityAssociation({ namespace: 'shop', serviceAccount: 'b', roleArn: ROLE_B });
+    const s = source();
+    const a = issuer.identity({ namespace: 'shop', serviceAccount: 'a', mode: 'podIdentity' });
+    const b = issuer.identity({ namespace: 'shop', serviceAccount: 'b', mode: 'podIdentity' });
+    const both: ObjectRequest[] = [{ type: 'secretsmanager', secretId: 'app/s0' }, { type: 'secretsmanager', secretId: 'other/x' }];
+    expect(texts(await s.fetch(a, REGION, both))).toEqual(['value-0', 'PERMISSION_DENIED']);
+    expect(texts(await s.fetch(b, REGION, both))).toEqual(['PERMISSION_DENIED', 'other']);
+    expect(s.stats()).toMatchObject({ credentialMisses: 2, credentialHits: 0 });
+  });
+
+  it("IRSA: SA B annotated with SA A's role is refused by the role's trust policy, though A's credentials are cached", async () => {
+    dir.setRoleArn('shop', 'b', ROLE_A); // ROLE_A trusts shop/a only
+    const s = source();
+    expect(texts(await s.fetch(issuer.identity({ namespace: 'shop', serviceAccount: 'a' }), REGION, secrets(1)))).toEqual(['value-0']);
+    const b = issuer.identity({ namespace: 'shop', serviceAccount: 'b' });
+    await expect(s.fetch(b, REGION, secrets(1))).rejects.toMatchObject({ code: 'PERMISSION_DENIED', reason: 'CredentialsDenied' });
+    expect(aws.counters.byIdentity()['system:serviceaccount:shop:b']?.AssumeRoleWithWebIdentity).toBe(1);
+  });
+
   it('per-secret not found fails exactly that object', async () => {
     const s = source();
     const out = await s.fetch(issuer.identity({ namespace: 'shop', serviceAccount: 'a' }), REGION, [

@@ -175,6 +175,47 @@ describe('FileEventLog', () => {
     await expect(FileEventLog.open({ dir, fsync: 'always' })).rejects.toMatchObject({ code: 'DATA_LOSS', reason: 'SegmentGap' });
   });
 
+  it.each([false, true])('refuses to open when the first segment is missing (snapshot: %s)', async (withSnapshot) => {
+    const log = await openLog({ maxSegmentBytes: 2000 });
+    const records: LoggedEvent[] = [];
+    for (const event of mountScript(3, 12)) records.push(...(await log.append([event])));
+    if (withSnapshot) {
+      // A snapshot ending at the first record of the second segment: the first one is compacted
+      // away and the second, which still holds records after the snapshot, becomes the first.
+      const secondSeq = Number(/events-(\d+)/.exec((await segmentFiles())[1] ?? '')?.[1]);
+      await log.compact(applyEvents(emptyState(), records.filter((r) => r.seq <= secondSeq)));
+    }
+    await closeLog(log);
+    const segments = await segmentFiles();
+    expect(segments.length).toBeGreaterThan(2);
+    await rm(join(dir, segments[0] ?? ''));
+    const before = (await readdir(dir)).sort();
+    await expect(FileEventLog.open({ dir, fsync: 'always' })).rejects.toMatchObject({ code: 'DATA_LOSS', reason: 'SegmentGap' });
+    expect((await readdir(dir)).sort()).toEqual(before);
+  });
+
+  it('a snapshot newer than every record (power loss under fsync never): appends go on after it and survive a reopen', async () => {
+    const log = await openLog({ fsync: 'never' });
+    const records = await log.append(mountScript(6, 10));
+    await closeLog(log);
+    // The snapshot reached the disk; the segment's unsynced tail did not.
+    await writeSnapshot(dir, applyEvents(emptyState(), records));
+    const path = await onlySegment();
+    const lines = (await readFile(path, 'utf8')).split('\n').filter((l) => l !== '');
+    await writeFile(path, `${lines.slice(0, Math.floor(lines.length / 2)).join('\n')}\n`);
+
+    const reopened = await openLog({ fsync: 'never' });
+    const appended = await reopened.append([mountPublished(501), mountPublished(502), mountPublished(503)]);
+    expect(appended.map((r) => r.seq)).toEqual([records.length + 1, records.length + 2, records.length + 3]);
+    const live = await restoreState(reopened);
+    await closeLog(reopened);
+
+    const again = await openLog({ fsync: 'never' });
+    expect(await replayAll(again)).toEqual(appended);
+    expect(serializeState(await restoreState(again))).toEqual(serializeState(live));
+    expect(serializeState(live)).toEqual(serializeState(applyEvents(emptyState(), [...records, ...appended])));
+  });
+
   it('compaction keeps the projected state identical and bounds the files', async () => {
     const events = mountScript(11, 60);
     const log = await openLog({ maxSegmentBytes: 4096 });

@@ -1,5 +1,5 @@
 import { lstat, mkdir, readFile, readdir, readlink, stat, symlink, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KubeletAtomicWriter } from '../../../src/adapters/fs/index.js';
 import { SecretletError } from '../../../src/core/errors.js';
@@ -144,6 +144,22 @@ describe.each<FsOpsKind>(['inline', 'async'])('KubeletAtomicWriter with %s fs ca
     expect(outcome).toEqual({ changed: false });
     expect(await timestampDirs()).toEqual([live]);
     expect(await text('a')).toBe('v1');
+  });
+
+  it('never deletes a directory outside the target that ..data was repointed to', async () => {
+    await writer.write(target, [textFile('a', 'v1')]);
+    const outside = await dirs.make();
+    await writeFile(join(outside, 'keep-me'), 'not ours');
+    await unlink(join(target, '..data'));
+    await symlink(relative(target, outside), join(target, '..data'));
+
+    const outcome = await writer.write(target, [textFile('a', 'v2')]);
+
+    expect(outcome).toEqual({ changed: true });
+    expect(await readdir(outside)).toEqual(['keep-me']);
+    expect(await readFile(join(outside, 'keep-me'), 'utf8')).toBe('not ours');
+    expect(await readlink(join(target, '..data'))).toMatch(/^\.\.2026_04_30_12_00_05\.\d+$/);
+    expect(await text('a')).toBe('v2');
   });
 
   it('replaces a file an older provider wrote directly at a top-level name with the symlink', async () => {

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { SecretletError } from '../../../core/errors.js';
-import type { AwsIdentity } from '../../../core/model.js';
+import type { AuthMode, AwsIdentity } from '../../../core/model.js';
 import { CountingObserver } from '../observer.js';
 import { ManualClock, identityFor } from '../testing/fakes.js';
 import { fallsOver } from '../../../core/mount/mount-job.js';
 import { CredentialCache } from './credential-cache.js';
-import type { AwsCredentials, CredentialProvider, ObtainRequest } from './types.js';
+import type { AwsCredentials, CredentialProvider, CredentialScope, ObtainRequest } from './types.js';
 
 const HOUR = 3_600_000;
 
@@ -95,6 +95,35 @@ describe('CredentialCache', () => {
     expect(provider.calls.map((c) => `${c.identity.serviceAccount}@${c.region}`)).toEqual(['a@us-east-1', 'b@us-east-1', 'a@eu-west-1']);
   });
 
+  // Pod Identity's scope is empty; under IRSA two service accounts may be annotated with one role.
+  it.each<[AuthMode, CredentialScope]>([
+    ['podIdentity', { key: '' }],
+    ['irsa', { key: 'arn:aws:iam::1:role/shared|us-east-1', roleArn: 'arn:aws:iam::1:role/shared' }],
+  ])('gives two service accounts of one namespace their own %s credentials, even with the same scope', async (mode, scope) => {
+    const clock = new ManualClock();
+    const gated = new GatedProvider(clock);
+    const provider: CredentialProvider = { mode, scope: async () => scope, obtain: (request) => gated.obtain(request) };
+    const cache = new CredentialCache({ providers: { [mode]: provider }, clock, observer: new CountingObserver() });
+    const a = identityFor({ namespace: 'ns', serviceAccount: 'a', mode });
+    const b = identityFor({ namespace: 'ns', serviceAccount: 'b', mode });
+
+    const forA = cache.acquire(a, 'us-east-1');
+    await settle();
+    gated.completeAll();
+    const leaseA = await forA;
+    const forB = cache.acquire(b, 'us-east-1');
+    await settle();
+    gated.completeAll();
+    const leaseB = await forB;
+
+    expect(gated.calls.map((c) => [c.identity.serviceAccount, c.token])).toEqual([
+      ['a', a.token],
+      ['b', b.token],
+    ]);
+    expect(leaseB.credentials).not.toEqual(leaseA.credentials);
+    expect(leaseB.key).not.toBe(leaseA.key);
+  });
+
   it("never serves SA A's cached credentials to a token that names SA B", async () => {
     const { provider, cache } = setup();
     const pending = cache.acquire(identityFor({ namespace: 'ns', serviceAccount: 'a' }), 'us-east-1');
@@ -147,6 +176,24 @@ describe('CredentialCache', () => {
     provider.completeAll();
     await renewed;
     expect(provider.calls.at(-1)?.token).toBe(newer.token);
+  });
+
+  it('current(key) keeps renewing with a longer-lived token when a shorter-lived one arrives later', async () => {
+    const { clock, provider, cache } = setup();
+    const nowSeconds = clock.now() / 1000;
+    const longLived = identityFor({ namespace: 'ns', serviceAccount: 'app', podUid: 'p1', expSeconds: nowSeconds + 24 * 3600 });
+    const shortLived = identityFor({ namespace: 'ns', serviceAccount: 'app', podUid: 'p2', expSeconds: nowSeconds + 1800 });
+    const p = cache.acquire(longLived, 'r');
+    await settle();
+    provider.completeAll();
+    const { key } = await p;
+    await cache.acquire(shortLived, 'r');
+    clock.advance(HOUR); // the credentials and the short-lived token have both expired
+    const renewed = cache.current(key);
+    await settle();
+    provider.completeAll();
+    await renewed;
+    expect(provider.calls.at(-1)?.token).toBe(longLived.token);
   });
 
   // A short timeout: the failure this guards against is a caller left waiting on a pending refresh.

@@ -57,6 +57,7 @@ export class MountRecorder implements NodeVolumeListener, MountListener {
       writer: this.options.kubeletWriter,
       // The door writes the pod status with the files (node-volume.ts); otherwise it is still owed.
       doorWroteStatus: report.changed || report.firstMount,
+      ...(report.stamp === undefined ? {} : { stamp: report.stamp }),
     });
   }
 
@@ -98,12 +99,22 @@ export class MountRecorder implements NodeVolumeListener, MountListener {
 
   // --- provider door --------------------------------------------------------------------------
 
-  async mounted(mount: FetchedMount, outcome: { changed: boolean; targetPath: string }): Promise<void> {
+  async mounted(mount: FetchedMount, outcome: { changed: boolean; targetPath: string; stamp?: string }): Promise<void> {
     const { targetPath } = outcome;
     // The provider door never sees a volume id: the kubelet target path names pod and volume. A driver
     // with another layout still gets a unique, stable key: the pod UID and the target path itself.
     const mountKey = mountKeyFromTargetPath(targetPath) ?? mountKeyFor(mount.plan.pod.uid, targetPath);
-    await this.recordMount({ mountKey, door: 'provider', fetched: mount, targetPath, spcName: '', secretObjects: [], writer: this.options.providerWriter, doorWroteStatus: true });
+    await this.recordMount({
+      mountKey,
+      door: 'provider',
+      fetched: mount,
+      targetPath,
+      spcName: '',
+      secretObjects: [],
+      writer: this.options.providerWriter,
+      doorWroteStatus: true,
+      ...(outcome.stamp === undefined ? {} : { stamp: outcome.stamp }),
+    });
   }
 
   // --- shared ---------------------------------------------------------------------------------
@@ -118,6 +129,12 @@ export class MountRecorder implements NodeVolumeListener, MountListener {
     writer: PayloadWriter | undefined;
     /** Whether the door already wrote the pod status for these versions (the provider door has none). */
     doorWroteStatus: boolean;
+    /**
+     * The target's stamp the door's write left, taken under the target's lock. Read here instead,
+     * after the journal append, it could be a concurrent write's (another Mount of the same target),
+     * and a later Mount would be answered "unchanged" over files this one never wrote.
+     */
+    stamp?: string;
   }): Promise<void> {
     const journal = this.options.journal();
     if (journal === undefined) return;
@@ -136,7 +153,7 @@ export class MountRecorder implements NodeVolumeListener, MountListener {
         values: valuesFromPayload(fetched.plan, fetched.files, fetched.versions),
         versions: fetched.versions,
         ...(fetched.readAfter === undefined ? {} : { verifiedAt: fetched.readAfter }),
-        ...this.stampOf(input.targetPath),
+        ...(input.stamp === undefined ? this.stampOf(input.targetPath) : { targetStamp: input.stamp }),
       });
     }
   }

@@ -28,7 +28,7 @@ export async function handleWriteJob(job: WriteJob, writers: ThreadWriters): Pro
     if (job.abandoned !== undefined && Atomics.load(job.abandoned, 0) === 1) return { type: 'written', changed: false, skipped: 'abandoned' };
     const conditions: WriteConditions = job.directory === undefined ? {} : { directory: job.directory };
     const outcome = await writers[job.writer].write(job.target, job.files, conditions);
-    result = { type: 'written', changed: outcome.changed, ...(outcome.skipped === undefined ? {} : { skipped: outcome.skipped }) };
+    result = { type: 'written', changed: outcome.changed, ...(outcome.skipped === undefined ? {} : { skipped: outcome.skipped }), ...(outcome.stamp === undefined ? {} : { stamp: outcome.stamp }) };
   } catch (e) {
     result = { type: 'error', error: toPlainError(e) };
   }

@@ -45,5 +45,5 @@ export type WorkerResult =
   | { type: 'pong' }
   | { type: 'prepared'; outcome: PrepareOutcome }
   | { type: 'rendered'; payload: RenderedPayload }
-  | { type: 'written'; changed: boolean; skipped?: 'abandoned' | 'target-gone' }
+  | { type: 'written'; changed: boolean; skipped?: 'abandoned' | 'target-gone'; stamp?: string }
   | { type: 'error'; error: PlainError };

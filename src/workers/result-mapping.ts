@@ -27,5 +27,5 @@ export function renderedFrom(result: WorkerResult): RenderedPayload {
 export function writtenFrom(result: WorkerResult): WriteOutcome {
   if (result.type === 'error') throw fromPlainError(result.error);
   if (result.type !== 'written') throw unexpected('write', result);
-  return result.skipped === undefined ? { changed: result.changed } : { changed: result.changed, skipped: result.skipped };
+  return { changed: result.changed, ...(result.skipped === undefined ? {} : { skipped: result.skipped }), ...(result.stamp === undefined ? {} : { stamp: result.stamp }) };
 }

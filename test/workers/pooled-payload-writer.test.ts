@@ -72,8 +72,8 @@ describe.each(ROOTS)('writes through a 1-thread pool on %s', (_name, root) => {
     const files = payload(writer);
     const [a, b] = [await freshDir(root), await freshDir(root)];
     const [viaDirect, viaPool] = await Promise.all([direct(writer).write(a, files), pooled(pool, writer).write(b, files)]);
-    expect(viaPool).toEqual({ changed: true });
-    expect(viaDirect).toEqual({ changed: true });
+    expect(viaPool).toEqual({ changed: true, stamp: expect.any(String) });
+    expect(viaDirect).toEqual({ changed: true, stamp: expect.any(String) });
     expect(await visible(b, files)).toEqual(await visible(a, files));
     expect(await layout(b)).toEqual(await layout(a));
     expect(await visible(b, files)).toContainEqual(['cert.der', '00ff0102', '400']);
@@ -87,13 +87,13 @@ describe.each(ROOTS)('writes through a 1-thread pool on %s', (_name, root) => {
     const before = await Promise.all(files.map((f) => stat(join(target, f.path))));
     const link = writer === 'kubelet' ? await readlink(join(target, '..data')) : undefined;
 
-    expect(await w.write(target, files)).toEqual({ changed: false });
+    expect(await w.write(target, files)).toEqual({ changed: false, stamp: expect.any(String) });
     const after = await Promise.all(files.map((f) => stat(join(target, f.path))));
     expect(after.map((s) => [s.ino, s.mtimeMs])).toEqual(before.map((s) => [s.ino, s.mtimeMs]));
     if (link !== undefined) expect(await readlink(join(target, '..data'))).toBe(link);
 
     // A changed payload is still a change (the no-op is not a stuck answer).
-    expect(await w.write(target, [textFile('db-user', 'app2', 0o644)])).toEqual({ changed: true });
+    expect(await w.write(target, [textFile('db-user', 'app2', 0o644)])).toEqual({ changed: true, stamp: expect.any(String) });
     expect(await readFile(join(target, 'db-user'), 'utf8')).toBe('app2');
   });
 
@@ -252,7 +252,7 @@ describe('a write whose caller gives up while it waits for a thread (driver dead
   it('a job whose caller is still there is written as usual', async () => {
     const target = await freshDir(tmpdir());
     const caller = new AbortController();
-    expect(await pooled(pool, 'provider').write(target, [textFile('a', 'x')], { signal: caller.signal })).toEqual({ changed: true });
+    expect(await pooled(pool, 'provider').write(target, [textFile('a', 'x')], { signal: caller.signal })).toEqual({ changed: true, stamp: expect.any(String) });
     expect(await readFile(join(target, 'a'), 'utf8')).toBe('x');
   });
 });
@@ -281,7 +281,7 @@ describe.each<WriterKind>(['kubelet', 'provider'])('%s writer: the start-of-writ
     }
     expect(await readdir(target)).toEqual([]);
     // The directory as it is now is written.
-    expect(await pooled(pool, writer).write(target, [textFile('a', 'x')], { directory: targetStamp(target)! })).toEqual({ changed: true });
+    expect(await pooled(pool, writer).write(target, [textFile('a', 'x')], { directory: targetStamp(target)! })).toEqual({ changed: true, stamp: expect.any(String) });
   });
 });
 

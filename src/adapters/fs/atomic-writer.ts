@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path';
 import type { RenderedFile } from '../../core/model.js';
 import type { Clock } from '../../core/ports/clock.js';
 import type { PayloadWriter, WriteConditions, WriteOutcome } from '../../core/ports/payload-writer.js';
+import { withStamp } from './target-stamp.js';
 import { refusedStart } from './write-conditions.js';
 import {
   DATA_LINK,
@@ -59,9 +60,11 @@ export class KubeletAtomicWriter implements PayloadWriter {
   async write(targetDir: string, files: readonly RenderedFile[], conditions?: WriteConditions): Promise<WriteOutcome> {
     validatePayload(files);
     const target = normalizedTarget(targetDir);
-    return this.locks.run(targetDir, async () =>
-      refusedStart(targetDir, conditions) ?? this.fs.run(targetDir, (ops) => this.writeValidated(target, files, ops)),
-    );
+    return this.locks.run(targetDir, async () => {
+      const refused = refusedStart(targetDir, conditions);
+      if (refused !== undefined) return refused;
+      return withStamp(await this.fs.run(targetDir, (ops) => this.writeValidated(target, files, ops)), targetDir);
+    });
   }
 
   private async writeValidated(target: string, files: readonly RenderedFile[], ops: FsOps): Promise<WriteOutcome> {

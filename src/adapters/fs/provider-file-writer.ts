@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { SecretletError } from '../../core/errors.js';
 import type { RenderedFile } from '../../core/model.js';
 import type { PayloadWriter, WriteConditions, WriteOutcome } from '../../core/ports/payload-writer.js';
+import { withStamp } from './target-stamp.js';
 import { refusedStart } from './write-conditions.js';
 import { PERMISSION_BITS, fsFailure, isNotFound } from './durable-io.js';
 import type { FsOps } from './fs-ops.js';
@@ -66,9 +67,11 @@ export class ProviderFileWriter implements PayloadWriter {
   async write(targetDir: string, files: readonly RenderedFile[], conditions?: WriteConditions): Promise<WriteOutcome> {
     validateNames(files);
     const target = normalizedTarget(targetDir);
-    return this.locks.run(targetDir, async () =>
-      refusedStart(targetDir, conditions) ?? this.fs.run(targetDir, (ops) => this.writeValidated(target, files, ops)),
-    );
+    return this.locks.run(targetDir, async () => {
+      const refused = refusedStart(targetDir, conditions);
+      if (refused !== undefined) return refused;
+      return withStamp(await this.fs.run(targetDir, (ops) => this.writeValidated(target, files, ops)), targetDir);
+    });
   }
 
   private async writeValidated(target: string, files: readonly RenderedFile[], ops: FsOps): Promise<WriteOutcome> {

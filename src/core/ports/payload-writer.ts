@@ -6,6 +6,12 @@ export interface WriteOutcome {
   changed: boolean;
   /** Set when a condition (WriteConditions) stopped the write before it touched the target. */
   skipped?: 'abandoned' | 'target-gone';
+  /**
+   * The target directory's stamp right after this write, taken under the target's lock (adapters/fs
+   * target-stamp.ts): what the agent records as "shows what it wrote". Taken later, it could be the
+   * stamp of a concurrent write of other files, and the agent would trust files it never wrote.
+   */
+  stamp?: string;
 }
 
 /**

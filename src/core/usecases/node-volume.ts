@@ -51,6 +51,8 @@ export interface PublishReport {
   mount: FetchedMount;
   firstMount: boolean;
   changed: boolean;
+  /** The target's stamp the write left (WriteOutcome.stamp), when the writer took one. */
+  stamp?: string;
 }
 
 /**
@@ -281,7 +283,7 @@ export class NodeVolumeService {
           throw wrapError(e, `failed to create secret provider class pod status for pod ${pod}`);
         });
     }
-    await this.options.listener?.published({ volumeId: req.volumeId, targetPath: req.targetPath, spc, mount: fetched, firstMount, changed: outcome.changed });
+    await this.options.listener?.published({ volumeId: req.volumeId, targetPath: req.targetPath, spc, mount: fetched, firstMount, changed: outcome.changed, ...(outcome.stamp === undefined ? {} : { stamp: outcome.stamp }) });
   }
 
   async unpublish(req: NodeUnpublishInput): Promise<void> {

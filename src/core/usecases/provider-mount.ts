@@ -38,7 +38,7 @@ export interface ProviderMountOutput {
 /** Told about every successful mount, e.g. to record it in the event log. */
 export interface MountListener {
   /** `targetPath` is where the files are (or, in driver-writes mode, will be written by the driver). */
-  mounted(mount: FetchedMount, outcome: { changed: boolean; targetPath: string }): Promise<void>;
+  mounted(mount: FetchedMount, outcome: { changed: boolean; targetPath: string; stamp?: string }): Promise<void>;
 }
 
 export interface ProviderMountServiceOptions extends MountPipelineDeps {
@@ -81,7 +81,7 @@ export class ProviderMountService {
     if (input.signal?.aborted === true) throw gone(input.signal);
     const outcome = await writer.write(input.targetPath, fetched.files, input.signal === undefined ? undefined : { signal: input.signal });
     if (outcome.skipped !== undefined && input.signal !== undefined) throw gone(input.signal);
-    await this.options.listener?.mounted(fetched, { changed: outcome.changed, targetPath: input.targetPath });
+    await this.options.listener?.mounted(fetched, { changed: outcome.changed, targetPath: input.targetPath, ...(outcome.stamp === undefined ? {} : { stamp: outcome.stamp }) });
     return { objectVersion: fetched.versions, files: [] };
   }
 }

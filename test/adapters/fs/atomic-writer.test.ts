@@ -5,6 +5,7 @@ import { KubeletAtomicWriter } from '../../../src/adapters/fs/index.js';
 import { SecretletError } from '../../../src/core/errors.js';
 import type { FsOpsKind } from '../../../src/adapters/fs/index.js';
 import { tempDirs, textFile } from '../../support/temp-target.js';
+import { targetStamp } from '../../../src/adapters/fs/target-stamp.js';
 
 const FIXED_TIME = Date.UTC(2026, 3, 30, 12, 0, 5);
 const dirs = tempDirs();
@@ -33,7 +34,7 @@ describe.each<FsOpsKind>(['inline', 'async'])('KubeletAtomicWriter with %s fs ca
       textFile('certs/ca/root.crt', 'ROOT', 0o444),
     ]);
 
-    expect(outcome).toEqual({ changed: true });
+    expect(outcome).toEqual({ changed: true, stamp: targetStamp(target) });
     const [tsDir, ...others] = await timestampDirs();
     expect(others).toEqual([]);
     expect(tsDir).toMatch(/^\.\.2026_04_30_12_00_05\.\d+$/);
@@ -60,7 +61,7 @@ describe.each<FsOpsKind>(['inline', 'async'])('KubeletAtomicWriter with %s fs ca
 
     const outcome = await writer.write(target, [textFile('a', 'v2'), textFile('b', 'same')]);
 
-    expect(outcome).toEqual({ changed: true });
+    expect(outcome).toEqual({ changed: true, stamp: targetStamp(target) });
     const current = await timestampDirs();
     expect(current).toHaveLength(1);
     expect(current[0]).not.toBe(oldDir);
@@ -77,7 +78,7 @@ describe.each<FsOpsKind>(['inline', 'async'])('KubeletAtomicWriter with %s fs ca
     // A mode-only change is ignored, as upstream (the bytes decide).
     const outcome = await writer.write(target, [textFile('a', 'v1', 0o600), textFile('dir/b', 'v1')]);
 
-    expect(outcome).toEqual({ changed: false });
+    expect(outcome).toEqual({ changed: false, stamp: targetStamp(target) });
     const after = await lstat(join(target, '..data'));
     expect(after.ino).toBe(before.ino);
     expect(after.mtimeMs).toBe(before.mtimeMs);
@@ -91,7 +92,7 @@ describe.each<FsOpsKind>(['inline', 'async'])('KubeletAtomicWriter with %s fs ca
 
     const outcome = await writer.write(target, [textFile('a', 'v1'), textFile('dir/b', 'v1')]);
 
-    expect(outcome).toEqual({ changed: true });
+    expect(outcome).toEqual({ changed: true, stamp: targetStamp(target) });
     expect(await text('dir/b')).toBe('v1');
     expect(await text('a')).toBe('v1');
     expect(await timestampDirs()).toHaveLength(1);
@@ -102,7 +103,7 @@ describe.each<FsOpsKind>(['inline', 'async'])('KubeletAtomicWriter with %s fs ca
 
     const outcome = await writer.write(target, [textFile('keep', 'k')]);
 
-    expect(outcome).toEqual({ changed: true });
+    expect(outcome).toEqual({ changed: true, stamp: targetStamp(target) });
     const visible = (await readdir(target)).filter((n) => !n.startsWith('..'));
     expect(visible).toEqual(['keep']);
     await expect(lstat(join(target, 'drop'))).rejects.toMatchObject({ code: 'ENOENT' });
@@ -141,7 +142,7 @@ describe.each<FsOpsKind>(['inline', 'async'])('KubeletAtomicWriter with %s fs ca
 
     const outcome = await writer.write(target, [textFile('a', 'v1')]);
 
-    expect(outcome).toEqual({ changed: false });
+    expect(outcome).toEqual({ changed: false, stamp: targetStamp(target) });
     expect(await timestampDirs()).toEqual([live]);
     expect(await text('a')).toBe('v1');
   });
@@ -155,7 +156,7 @@ describe.each<FsOpsKind>(['inline', 'async'])('KubeletAtomicWriter with %s fs ca
 
     const outcome = await writer.write(target, [textFile('a', 'v2')]);
 
-    expect(outcome).toEqual({ changed: true });
+    expect(outcome).toEqual({ changed: true, stamp: targetStamp(target) });
     expect(await readdir(outside)).toEqual(['keep-me']);
     expect(await readFile(join(outside, 'keep-me'), 'utf8')).toBe('not ours');
     expect(await readlink(join(target, '..data'))).toMatch(/^\.\.2026_04_30_12_00_05\.\d+$/);

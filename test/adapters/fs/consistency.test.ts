@@ -63,7 +63,7 @@ const FS_OPS: FsOpsChoice[] = ['auto', 'async'];
 async function rewrite(writer: PayloadWriter, target: string, count: number): Promise<void> {
   for (let version = 1; version <= count; version++) {
     const passes = reader!.passes();
-    expect(await writer.write(target, payload(version))).toEqual({ changed: true });
+    expect(await writer.write(target, payload(version))).toEqual({ changed: true, stamp: expect.any(String) });
     await reader!.waitForPasses(passes + 1);
   }
 }
@@ -159,7 +159,7 @@ describe('readMountedFiles during rotation', () => {
         expect([version - 1, version]).toContain(Number(versions[0]));
         seen.push(Number(versions[0]));
       } while (!written);
-      expect(await write).toEqual({ changed: true });
+      expect(await write).toEqual({ changed: true, stamp: expect.any(String) });
     }
     expect(overlapped).toBe(VERSIONS);
     expect(seen.length).toBeGreaterThanOrEqual(VERSIONS);

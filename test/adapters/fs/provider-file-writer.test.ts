@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MANIFEST_NAME, ProviderFileWriter } from '../../../src/adapters/fs/index.js';
 import type { FsOpsKind } from '../../../src/adapters/fs/index.js';
 import { tempDirs, textFile } from '../../support/temp-target.js';
+import { targetStamp } from '../../../src/adapters/fs/target-stamp.js';
 
 const dirs = tempDirs();
 let target: string;
@@ -21,7 +22,7 @@ describe.each<FsOpsKind>(['inline', 'async'])('ProviderFileWriter with %s fs cal
     const writer = new ProviderFileWriter({ fsOps });
     const outcome = await writer.write(target, [textFile('db-password', 'p', 0o600), textFile('api-key', 'k', 0o4755)]);
 
-    expect(outcome).toEqual({ changed: true });
+    expect(outcome).toEqual({ changed: true, stamp: targetStamp(target) });
     expect((await readdir(target)).sort()).toEqual(['api-key', 'db-password']);
     expect((await lstat(join(target, 'db-password'))).isFile()).toBe(true);
     expect(await text('db-password')).toBe('p');
@@ -59,7 +60,7 @@ describe.each<FsOpsKind>(['inline', 'async'])('ProviderFileWriter with %s fs cal
     await writer.write(target, [textFile('a', 'v1'), textFile('b', 'v1')]);
     const before = await stat(join(target, 'a'));
 
-    expect(await writer.write(target, [textFile('a', 'v1'), textFile('b', 'v1')])).toEqual({ changed: false });
+    expect(await writer.write(target, [textFile('a', 'v1'), textFile('b', 'v1')])).toEqual({ changed: false, stamp: targetStamp(target) });
     const after = await stat(join(target, 'a'));
     expect(after.ino).toBe(before.ino);
     expect(after.mtimeMs).toBe(before.mtimeMs);
@@ -71,7 +72,7 @@ describe.each<FsOpsKind>(['inline', 'async'])('ProviderFileWriter with %s fs cal
     const before = await stat(join(target, 'a'));
     await unlink(join(target, 'b'));
 
-    expect(await writer.write(target, [textFile('a', 'v1'), textFile('b', 'v1')])).toEqual({ changed: true });
+    expect(await writer.write(target, [textFile('a', 'v1'), textFile('b', 'v1')])).toEqual({ changed: true, stamp: targetStamp(target) });
 
     expect(await text('b')).toBe('v1');
     expect((await stat(join(target, 'a'))).ino).toBe(before.ino);
@@ -87,14 +88,14 @@ describe.each<FsOpsKind>(['inline', 'async'])('ProviderFileWriter with %s fs cal
   it('rewrites a file whose mode changed even when the bytes did not', async () => {
     const writer = new ProviderFileWriter({ fsOps });
     await writer.write(target, [textFile('a', 'v1', 0o644)]);
-    expect(await writer.write(target, [textFile('a', 'v1', 0o400)])).toEqual({ changed: true });
+    expect(await writer.write(target, [textFile('a', 'v1', 0o400)])).toEqual({ changed: true, stamp: targetStamp(target) });
     expect(await permissions('a')).toBe(0o400);
   });
 
   it("by default never deletes a dropped object's file, as ASCP", async () => {
     const writer = new ProviderFileWriter({ fsOps });
     await writer.write(target, [textFile('keep', 'k'), textFile('drop', 'd')]);
-    expect(await writer.write(target, [textFile('keep', 'k')])).toEqual({ changed: false });
+    expect(await writer.write(target, [textFile('keep', 'k')])).toEqual({ changed: false, stamp: targetStamp(target) });
     expect((await readdir(target)).sort()).toEqual(['drop', 'keep']);
   });
 
@@ -103,7 +104,7 @@ describe.each<FsOpsKind>(['inline', 'async'])('ProviderFileWriter with %s fs cal
     await writeFile(join(target, 'foreign'), 'not ours');
     await writer.write(target, [textFile('keep', 'k'), textFile('drop', 'd')]);
 
-    expect(await writer.write(target, [textFile('keep', 'k')])).toEqual({ changed: true });
+    expect(await writer.write(target, [textFile('keep', 'k')])).toEqual({ changed: true, stamp: targetStamp(target) });
 
     expect((await readdir(target)).sort()).toEqual([MANIFEST_NAME, 'foreign', 'keep'].sort());
     // A fresh writer (an agent restart) still knows what it wrote, from the manifest.
@@ -117,7 +118,7 @@ describe.each<FsOpsKind>(['inline', 'async'])('ProviderFileWriter with %s fs cal
     await writer.write(target, [textFile('keep', 'k'), textFile('drop', 'd')]);
     await unlink(join(target, 'drop'));
 
-    expect(await writer.write(target, [textFile('keep', 'k')])).toEqual({ changed: false });
+    expect(await writer.write(target, [textFile('keep', 'k')])).toEqual({ changed: false, stamp: targetStamp(target) });
     expect(JSON.parse(await text(MANIFEST_NAME))).toEqual(['keep']);
   });
 

@@ -167,7 +167,7 @@ describe('LocalTargetDirectory and LockedTargetWriter sharing one TargetLocks', 
 
     expect(await writer.writeIfWanted(target, payload, () => false)).toEqual({ status: 'unwanted' });
     expect(await readdir(target)).toEqual([]);
-    expect(await writer.writeIfWanted(target, payload, () => true)).toEqual({ status: 'written', outcome: { changed: true } });
+    expect(await writer.writeIfWanted(target, payload, () => true)).toEqual({ status: 'written', outcome: { changed: true, stamp: expect.any(String) } });
     expect(asText(await readMountedFiles(target))).toEqual({ a: '1', 'd/b': '2' });
   });
 });

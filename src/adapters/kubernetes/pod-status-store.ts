@@ -83,6 +83,17 @@ export class KubePodStatusStore implements PodStatusStore {
         return;
       } catch (e) {
         if (isConflict(e)) continue; // someone updated it between our GET and PUT: read again
+        // Gone between the create's AlreadyExists and the read (the garbage collector removing the
+        // status of a pod deleted a moment ago under the same name): create it after all.
+        if (isNotFound(e)) {
+          try {
+            await this.api.createNamespacedCustomObject({ ...ref, body });
+            return;
+          } catch (again) {
+            if (isConflict(again)) continue;
+            throw kubeError(`create SecretProviderClassPodStatus ${record.namespace}/${record.name}`, again);
+          }
+        }
         throw kubeError(`update SecretProviderClassPodStatus ${record.namespace}/${record.name}`, e);
       }
     }

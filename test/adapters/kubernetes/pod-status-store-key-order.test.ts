@@ -15,6 +15,8 @@ import { goJson } from '../../support/go-json.js';
 class SortingPodStatusApi {
   readonly stored = new Map<string, Record<string, unknown>>();
   readonly verbs: string[] = [];
+  /** Deletes the object right after the next create is refused, as the garbage collector might. */
+  goneAfterNextConflict = false;
   private version = 0;
 
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
@@ -32,6 +34,10 @@ class SortingPodStatusApi {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { metadata: Record<string, unknown> };
       const key = `${namespace}/${String(body.metadata['name'])}`;
       if (req.method === 'POST' && this.stored.has(key)) {
+        if (this.goneAfterNextConflict) {
+          this.goneAfterNextConflict = false;
+          this.stored.delete(key);
+        }
         return this.send(res, 409, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'AlreadyExists', code: 409 });
       }
       this.version += 1;
@@ -84,5 +90,15 @@ describe('KubePodStatusStore against an API server that sorts a custom resourceâ
     await store.upsert(record);
     await store.upsert(record);
     expect(api.verbs).toEqual(['POST', 'POST', 'GET', 'POST', 'GET']);
+  });
+
+  it('creates the status after all when it is gone between the refused create and the read', async () => {
+    const record: PodStatusRecord = { name: 'api-app-spc', namespace: 'app', nodeName: 'node-1', podName: 'api', podUid: 'uid-2', secretProviderClassName: 'spc', targetPath: '/t2', objects: [] };
+    await store.upsert(record);
+    api.verbs.length = 0;
+    api.goneAfterNextConflict = true;
+    await store.upsert({ ...record, podUid: 'uid-3' });
+    expect(api.verbs).toEqual(['POST', 'GET', 'POST']);
+    expect(api.stored.get('app/api-app-spc')).toMatchObject({ metadata: { ownerReferences: [{ uid: 'uid-3' }] } });
   });
 });

@@ -3,10 +3,16 @@
  * `FailedToCreateSecret`), rate-limited per object, reason and message so a pod stuck in a retry loop
  * does not flood the API server, while two different problems of one pod (two secretObjects failing)
  * are each reported. Messages are the agent's error messages, which never hold values or tokens.
+ *
+ * A repeat of a problem already reported updates that Event (count + 1, lastTimestamp), as
+ * client-go's event correlator does, instead of creating another: a pod stuck for an hour shows one
+ * Event "x120", not 120 Event objects in etcd. One gone meanwhile (the API server's 1 h Event TTL)
+ * is created anew.
  */
-import { CoreV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { LRUCache } from 'lru-cache';
+import { isNotFound } from './kube-errors.js';
 
 export interface EventTarget {
   kind: 'Pod' | 'Secret';
@@ -27,7 +33,8 @@ export class KubeEventRecorder {
   private readonly component: string;
   private readonly minIntervalMs: number;
   private readonly now: () => number;
-  private readonly last = new LRUCache<string, number>({ max: 10_000 });
+  /** Per object, reason and message: when it was last sent, and the Event that carries it. */
+  private readonly last = new LRUCache<string, { sentAt: number; event?: { name: string; count: number } }>({ max: 10_000 });
 
   constructor(kc: KubeConfig, options: EventRecorderOptions = {}) {
     this.api = kc.makeApiClient(CoreV1Api);
@@ -41,11 +48,13 @@ export class KubeEventRecorder {
     const key = `${target.kind}/${target.namespace}/${target.name}/${reason}/${message}`;
     const now = this.now();
     const previous = this.last.get(key);
-    if (previous !== undefined && now - previous < this.minIntervalMs) return false;
-    this.last.set(key, now);
+    if (previous !== undefined && now - previous.sentAt < this.minIntervalMs) return false;
+    const entry: { sentAt: number; event?: { name: string; count: number } } = { sentAt: now, ...(previous?.event === undefined ? {} : { event: previous.event }) };
+    this.last.set(key, entry);
     const time = new Date(now);
     try {
-      await this.api.createNamespacedEvent({
+      if (entry.event !== undefined && (await this.bump(target.namespace, entry.event, time))) return true;
+      const created = await this.api.createNamespacedEvent({
         namespace: target.namespace,
         body: {
           metadata: { generateName: `${target.name}.`, namespace: target.namespace },
@@ -60,9 +69,26 @@ export class KubeEventRecorder {
           reportingComponent: this.component,
         },
       });
+      const name = created.metadata?.name;
+      if (name !== undefined) entry.event = { name, count: 1 };
       return true;
     } catch {
       return false;
+    }
+  }
+
+  /** Counts a repeat on the Event already sent; false when that Event is gone (then a new one is created). */
+  private async bump(namespace: string, event: { name: string; count: number }, time: Date): Promise<boolean> {
+    try {
+      await this.api.patchNamespacedEvent(
+        { namespace, name: event.name, body: { count: event.count + 1, lastTimestamp: time } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      event.count += 1;
+      return true;
+    } catch (e) {
+      if (isNotFound(e)) return false;
+      throw e;
     }
   }
 }

@@ -1,7 +1,7 @@
 /**
  * KubeEventRecorder against the local API server: Events carry the component upstream's carry (so
- * filters written for them keep matching), a repeated problem is sent once per window, and two
- * different problems of one object in that window are both sent.
+ * filters written for them keep matching), a repeated problem is sent once per window and counted on
+ * its Event, and two different problems of one object in that window are both sent.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -44,10 +44,22 @@ describe('KubeEventRecorder', () => {
     expect(await recorder.warning(pod, 'FailedToCreateSecret', db)).toBe(true);
 
     const sent = eventsOf('web-0');
-    // Listed by (generated) name, not in creation order.
-    expect(sent.map((e) => String(e['message'])).sort()).toEqual([db, db, other]);
+    // Listed by (generated) name, not in creation order. The repeat is a count on the first Event.
+    expect(sent.map((e) => [String(e['message']), e['count']]).sort()).toEqual([[db, 2], [other, 1]]);
+    expect(sent.find((e) => e['message'] === db)?.['lastTimestamp']).toBe(new Date(now).toISOString());
     for (const e of sent) {
       expect(e).toMatchObject({ type: 'Warning', reason: 'FailedToCreateSecret', source: { component: 'csi-secrets-store-controller' }, reportingComponent: 'csi-secrets-store-controller' });
     }
+  });
+
+  it('creates a new Event for a repeat whose Event is gone (the API server expires them after an hour)', async () => {
+    let now = 2_000_000;
+    const recorder = new KubeEventRecorder(loadKubeConfig(join(dir, 'kubeconfig')), { now: () => now });
+    const pod = { kind: 'Pod' as const, namespace: 'default', name: 'web-1' };
+    expect(await recorder.warning(pod, 'FailedMount', 'stuck')).toBe(true);
+    for (const e of eventsOf('web-1')) emulator.delete('v1', 'Event', 'default', String((e['metadata'] as { name: string }).name));
+    now += 30_000;
+    expect(await recorder.warning(pod, 'FailedMount', 'stuck')).toBe(true);
+    expect(eventsOf('web-1').map((e) => e['count'])).toEqual([1]);
   });
 });

@@ -162,12 +162,17 @@ describe('PodStatusFollower', () => {
 
   it('by default keeps retrying a failing patch until the API server takes it', async () => {
     const journal = await journalWith([published(1)]);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const store = new FakeStatuses(9);
     const follower = new PodStatusFollower({ journal, store, logger, retryDelayMs: () => 1 });
     follower.start();
 
     await journal.record([rotated(1, 'v2')]);
-    await until(() => follower.report.patched === 1);
+    await follower.idle();
+    expect(store.calls).toBe(1); // failed, its retry waits on the clock
+    await vi.runAllTimersAsync(); // every retry, until none is left waiting
+    await follower.idle();
+    expect(store.calls).toBe(10);
     await follower.stop();
 
     expect(follower.report).toEqual({ patched: 1, missing: 0, failed: 0 });
@@ -176,15 +181,21 @@ describe('PodStatusFollower', () => {
 
   it('retries a failed patch with backoff and gives up after the last attempt', async () => {
     const journal = await journalWith([published(1), published(2)]);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const store = new FakeStatuses(3);
     const delays: number[] = [];
     const follower = new PodStatusFollower({ journal, store, logger, concurrency: 1, maxAttempts: 2, retryDelayMs: (n) => (delays.push(n), 1) });
     follower.start();
 
     await journal.record([rotated(1, 'v2')]);
-    await until(() => follower.report.failed === 1);
+    await follower.idle();
+    await vi.runAllTimersAsync();
+    await follower.idle();
+    expect(follower.report).toEqual({ patched: 0, missing: 0, failed: 1 });
     await journal.record([rotated(2, 'v2')]);
-    await until(() => follower.report.patched === 1);
+    await follower.idle();
+    await vi.runAllTimersAsync();
+    await follower.idle();
     await follower.stop();
 
     // uid-1: attempt 1 fails, retry 1 fails, given up; uid-2: attempt 1 fails, retry succeeds.
@@ -193,11 +204,6 @@ describe('PodStatusFollower', () => {
     expect(store.patches.map((p) => p.name)).toEqual(['p2-ns-spc']);
   });
 });
-
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !check(); i += 1) await new Promise((r) => setTimeout(r, 2));
-  expect(check()).toBe(true);
-}
 
 /** Waits `n` turns of the event loop (setImmediate), or fewer once `done` holds. */
 async function turns(n: number, done: () => boolean = () => false): Promise<void> {

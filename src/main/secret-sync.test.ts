@@ -43,11 +43,6 @@ class FakeSecrets {
   }
 }
 
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !check(); i += 1) await new Promise((r) => setTimeout(r, 2));
-  expect(check()).toBe(true);
-}
-
 /** A sync over `journal` writing into `store`, whose mount's files hold db-password; not started. */
 function syncOver(journal: EventJournal, store: FakeSecrets, resyncIntervalMs: number): SecretSync {
   return new SecretSync({
@@ -72,21 +67,26 @@ async function startSync(resyncIntervalMs: number): Promise<{ journal: EventJour
 
 describe('SecretSync resync', () => {
   it('writes a synced Secret again after it was deleted, and appends nothing while it is intact', async () => {
+    useFakeClock();
     const { journal, store, sync } = await startSync(20);
     try {
-      // The first sync is done once its SecretSynced is in the log (the write comes first).
-      await until(() => journal.state.secrets.get('shop/db')?.synced !== undefined);
+      // The first sync, then the resync pass due at start: the Secret is written, then found intact.
+      await settle();
+      expect(journal.state.secrets.get('shop/db')?.synced).toBeDefined();
+      expect(store.applied).toEqual(['created', 'unchanged']);
       const seqAfterFirstSync = journal.state.lastSeq;
-      await until(() => store.applied.length >= 3);
-      // Intact: rechecked, nothing written, nothing appended to the log.
-      expect(store.applied.slice(0, 3)).toEqual(['created', 'unchanged', 'unchanged']);
+      // Intact: rechecked at each interval, nothing written, nothing appended to the log.
+      await vi.advanceTimersByTimeAsync(19);
+      expect(store.applied).toHaveLength(2);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(store.applied).toEqual(['created', 'unchanged', 'unchanged']);
       expect(journal.state.lastSeq).toBe(seqAfterFirstSync);
 
       store.stored.clear(); // kubectl delete secret db
       const before = store.applied.length;
-      await until(() => store.applied.length > before);
+      await vi.advanceTimersByTimeAsync(20); // the next resync pass
 
-      expect(store.applied[before]).toBe('created');
+      expect(store.applied.slice(before)).toEqual(['created']);
       expect(new TextDecoder().decode(store.stored.get('shop/db')?.data['password'])).toBe('s3cr3t');
     } finally {
       await sync.stop();
@@ -94,8 +94,10 @@ describe('SecretSync resync', () => {
   });
 
   it('after a restart, writes again at once a synced Secret deleted while the agent was down (not at the first interval)', async () => {
+    useFakeClock();
     const { journal, store, sync } = await startSync(60 * 60 * 1000);
-    await until(() => journal.state.secrets.get('shop/db')?.synced !== undefined);
+    await settle();
+    expect(journal.state.secrets.get('shop/db')?.synced).toBeDefined();
     await sync.stop();
     store.stored.clear(); // deleted while no agent ran
     // A new agent on the same log: the Secret is synced and not pending, yet it is checked at start.
@@ -103,8 +105,8 @@ describe('SecretSync resync', () => {
     const before = store.applied.length;
     restarted.start();
     try {
-      await until(() => store.applied.length > before);
-      expect(store.applied[before]).toBe('created');
+      await settle(); // the clock does not move: written at start, not at the first interval
+      expect(store.applied.slice(before)).toEqual(['created']);
       expect(new TextDecoder().decode(store.stored.get('shop/db')?.data['password'])).toBe('s3cr3t');
     } finally {
       await restarted.stop();
@@ -211,6 +213,7 @@ describe('SecretSync permanent failures', () => {
   });
 
   it('a synced Secret replaced by an unmanaged one is recorded once, however many resyncs find it so', async () => {
+    useFakeClock();
     const { logger: captured, messages } = capturingLogger();
     const journal = new EventJournal({ log: new InMemoryEventLog(), hasher, logger, compactEvery: 0 });
     await journal.record([published]);
@@ -226,11 +229,13 @@ describe('SecretSync permanent failures', () => {
     });
     sync.start();
     try {
-      await until(() => journal.state.secrets.get('shop/db')?.synced !== undefined);
+      await settle();
+      expect(journal.state.secrets.get('shop/db')?.synced).toBeDefined();
       const seqAfterSync = journal.state.lastSeq;
       store.conflict = true; // someone replaced it with a Secret of their own
       const before = store.tries.length;
-      await until(() => store.tries.length >= before + 3);
+      await vi.advanceTimersByTimeAsync(3 * 20); // three resync intervals
+      expect(store.tries.length).toBeGreaterThanOrEqual(before + 3);
       expect(journal.state.lastSeq).toBe(seqAfterSync + 1);
       expect(messages().filter((m) => m === 'secret sync failed')).toHaveLength(1);
     } finally {
@@ -503,10 +508,9 @@ describe('SecretSync release failures', () => {
       await journal.record([{ type: 'MountUnpublished', payload: { mountKey: 'uid-1/vol' } }]); // no pod here asks for it
       await vi.advanceTimersByTimeAsync(60_000);
 
-      // The write's schedule: try n waits min(max, initial × 2^(n-1)) × (0.5 + random / 2) after try n-1.
-      const expected: number[] = [];
-      for (let t = 0, n = 1; t <= 60_000; t += Math.min(maxBackoffMs, initialBackoffMs * 2 ** (n - 1)) * (0.5 + random() / 2), n++) expected.push(t);
-      expect(expected).toHaveLength(13); // 0, 150, 450, … 9_450, then every 7_500 ms up to 54_450
+      // The write's schedule, worked out by hand for initial 200 ms, max 10 s and random 0.5 (jitter
+      // factor 0.75): waits of 150, 300, 600, 1_200, 2_400, 4_800, then 7_500 (the 10 s cap) each time.
+      const expected = [0, 150, 450, 1_050, 2_250, 4_650, 9_450, 16_950, 24_450, 31_950, 39_450, 46_950, 54_450];
       expect(store.releases.map((t) => t - started)).toEqual(expected);
       expect(messages().filter((m) => m.startsWith('releasing a secret'))).toHaveLength(expected.length);
 
@@ -538,10 +542,12 @@ describe('SecretSync release cut off by a crash', () => {
       releases.push({ name: name ?? '', released: [...(released ?? [])] });
       return Promise.resolve('deleted');
     };
+    useFakeClock();
     const sync = syncOver(journal, store, 0);
     sync.start();
     try {
-      await until(() => !journal.state.secrets.has('shop/db'));
+      await settle();
+      expect(journal.state.secrets.has('shop/db')).toBe(false);
       expect(releases).toEqual([{ name: 'db', released: ['uid-1'] }]);
       expect(journal.state.secrets.get('shop/db2')?.owners.map((o) => o.uid)).toEqual(['uid-1']);
     } finally {

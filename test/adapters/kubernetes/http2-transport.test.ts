@@ -330,18 +330,35 @@ describe('Http2Transport against a bare HTTP/2 server', () => {
   });
 
   it('keeps a process that holds nothing else alive until the whole body has arrived', async () => {
-    // Headers now, the body a little later: the connection must stay referenced in between.
-    const server = createSecureServer({ cert: cert.certPem, key: cert.keyPem }, (_req, res) => {
+    // Headers and part of the body, then the rest only once the test opens the gate: in between,
+    // only the call's connection can keep the client's process alive.
+    let openGate: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    // The gate opens once the client has taken in the headers and the first part: it answered a
+    // ping sent after them (frames are read in order), or it is gone.
+    let partReceived: () => void = () => undefined;
+    const partTakenIn = new Promise<void>((resolve) => (partReceived = resolve));
+    const server = createSecureServer({ cert: cert.certPem, key: cert.keyPem }, (req, res) => {
+      req.stream.once('close', () => partReceived());
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.write('{"kind":');
-      setTimeout(() => res.end('"Namespace"}'), 100);
+      res.write('{"kind":', () => {
+        try {
+          if (req.stream.session?.ping(() => partReceived()) !== true) partReceived();
+        } catch {
+          partReceived(); // the session is already gone
+        }
+      });
+      void gate.then(() => res.end('"Namespace"}'));
     });
     const port = await listen(server);
     const dir = await mkdtemp(join(tmpdir(), 'secretlet-h2-ca-'));
     closers.push(() => rm(dir, { recursive: true, force: true }));
     await writeFile(join(dir, 'ca.pem'), cert.certPem);
     const script = join(ROOT, 'test/fixtures/http2-one-call.ts');
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script, `https://127.0.0.1:${port}/api/v1/namespaces/default`, join(dir, 'ca.pem')], { cwd: ROOT });
+    const call = promisify(execFile)(process.execPath, ['--import', 'tsx', script, `https://127.0.0.1:${port}/api/v1/namespaces/default`, join(dir, 'ca.pem')], { cwd: ROOT });
+    await partTakenIn;
+    openGate();
+    const { stdout } = await call;
     expect(stdout).toBe('200 {"kind":"Namespace"}\n');
   });
 

@@ -1,7 +1,7 @@
 /**
  * Counters and injected conditions through the real SDK: per-action rate limits (token buckets on an
  * injected clock), scripted faults (throttling, unavailability), and latency (observed through an
- * injected delay hook, plus a lower bound on a real wait, which load can only lengthen).
+ * injected delay hook the test drives).
  */
 import {
   BatchGetSecretValueCommand,
@@ -138,11 +138,33 @@ describe('latency', () => {
     expect(delays).toEqual([50, 50]);
   });
 
-  it('really waits at least the latency (a lower bound, which load cannot break)', async () => {
-    const emu = await start({ latencyMs: 120 });
-    const started = performance.now();
-    await smClient(emu).send(new GetSecretValueCommand({ SecretId: 'app/key' }));
-    // setTimeout may fire up to a millisecond early relative to performance.now().
-    expect(performance.now() - started).toBeGreaterThanOrEqual(118);
+  it('holds the response until the latency wait is over', async () => {
+    // The first call's wait lasts until the test ends it; later calls wait for nothing.
+    let waitStarted: () => void = () => undefined;
+    const waiting = new Promise<void>((resolve) => (waitStarted = resolve));
+    let endWait: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (endWait = resolve));
+    const waits: number[] = [];
+    const emu = await start({
+      latencyMs: 120,
+      delay: (ms) => {
+        waits.push(ms);
+        if (waits.length > 1) return Promise.resolve();
+        waitStarted();
+        return held;
+      },
+    });
+    let answered = false;
+    const slow = smClient(emu)
+      .send(new GetSecretValueCommand({ SecretId: 'app/key' }))
+      .finally(() => (answered = true));
+    await waiting; // its answer is ready, and waits
+    // A whole second call, sent and answered after the first one's answer was ready: had that answer
+    // not waited, it would have arrived first.
+    expect((await smClient(emu).send(new GetSecretValueCommand({ SecretId: 'app/key' }))).SecretString).toBe('v');
+    expect(answered).toBe(false);
+    endWait();
+    expect((await slow).SecretString).toBe('v');
+    expect(waits).toEqual([120, 120]);
   });
 });

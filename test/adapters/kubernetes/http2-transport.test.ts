@@ -213,7 +213,7 @@ describe('Http2Transport against a bare HTTP/2 server', () => {
       if (req.url.endsWith('/default')) res.end('{}');
     });
     const relay = await relayTo(await listen(server));
-    const transport = new Http2Transport(new IsomorphicFetchHttpLibrary(), { pingAfterMs: 20, pingTimeoutMs: 40 });
+    const transport = new Http2Transport(new IsomorphicFetchHttpLibrary(), { pingAfterMs: 100, pingTimeoutMs: 1000 });
 
     expect((await transport.send(get(relay.port))).httpStatusCode).toBe(200);
     relay.silence(true);
@@ -229,7 +229,7 @@ describe('Http2Transport against a bare HTTP/2 server', () => {
     server.on('session', () => (connections += 1));
     const relay = await relayTo(await listen(server));
     // Pings come well after the first call is done, so only a ping of the idle connection can drop it.
-    const transport = new Http2Transport(new IsomorphicFetchHttpLibrary(), { pingAfterMs: 200, pingTimeoutMs: 50 });
+    const transport = new Http2Transport(new IsomorphicFetchHttpLibrary(), { pingAfterMs: 200, pingTimeoutMs: 1000 });
     expect((await transport.send(get(relay.port))).httpStatusCode).toBe(200);
     const dropped = relay.connectionClosed();
     relay.silence(true);
@@ -248,7 +248,7 @@ describe('Http2Transport against a bare HTTP/2 server', () => {
       stream.session?.goaway(0, stream.id);
     });
     const port = await listen(server);
-    const transport = new Http2Transport(new IsomorphicFetchHttpLibrary(), { pingAfterMs: 20, pingTimeoutMs: 40 });
+    const transport = new Http2Transport(new IsomorphicFetchHttpLibrary(), { pingAfterMs: 100, pingTimeoutMs: 1000 });
     await expectCallFails(transport, port, 'ETIMEDOUT', 'while closing after a GOAWAY');
     transport.close();
   });

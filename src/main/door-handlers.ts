@@ -134,13 +134,15 @@ export class ProviderDoorHandler implements ProviderMountHandler {
         const out = await publishingTarget(this.deps.publishing, req.targetPath, async () => service.mount({ ...req, ...(await arrival(this.deps.clock, this.turnstile)), signal }));
         const durationMs = elapsedMs(started);
         metrics.providerMount.inc({ outcome: 'ok', error_type: '' });
-        metrics.mountDuration.observe({ door: 'provider' }, durationMs / 1000);
+        metrics.mountDuration.observe({ door: 'provider', outcome: 'ok' }, durationMs / 1000);
         logger.info({ ...who, objects: out.objectVersion.length, durationMs }, 'provider mount complete');
         return out;
       } catch (e) {
         const reason = e instanceof SecretletError ? e.reason : 'Unknown';
+        const durationMs = elapsedMs(started);
         metrics.providerMount.inc({ outcome: 'error', error_type: reason });
-        logger.warn({ ...who, durationMs: elapsedMs(started), ...errorFields(e) }, 'provider mount failed');
+        metrics.mountDuration.observe({ door: 'provider', outcome: 'error' }, durationMs / 1000);
+        logger.warn({ ...who, durationMs, ...errorFields(e) }, 'provider mount failed');
         throw e;
       }
     });
@@ -166,12 +168,14 @@ export class CsiDoorHandler implements NodeVolumeHandler {
         await publishingTarget(this.deps.publishing, req.targetPath, async () => service.publish({ ...req, ...(await arrival(this.deps.clock, this.turnstile)), signal }));
         const durationMs = elapsedMs(started);
         metrics.publishOk('aws');
-        metrics.mountDuration.observe({ door: 'csi' }, durationMs / 1000);
+        metrics.mountDuration.observe({ door: 'csi', outcome: 'ok' }, durationMs / 1000);
         logger.info({ ...who, durationMs }, 'node publish volume complete');
       } catch (e) {
         // node_publish_error_total and the FailedMount Event come from the NodeVolumeListener,
         // which also sees masked republish failures that never reach this catch.
-        logger.warn({ ...who, durationMs: elapsedMs(started), ...errorFields(e) }, 'node publish volume failed');
+        const durationMs = elapsedMs(started);
+        metrics.mountDuration.observe({ door: 'csi', outcome: 'error' }, durationMs / 1000);
+        logger.warn({ ...who, durationMs, ...errorFields(e) }, 'node publish volume failed');
         throw e;
       }
     });

@@ -41,6 +41,9 @@ describe('metrics endpoint', () => {
       await client.mount(await providerMountRequest({ stack: h.stack, dir: h.dir, pod: addPod(h.stack), spc: 'metrics-spc', objects }));
       // The same pod again: credentials must come from the cache this time.
       await client.mount(await providerMountRequest({ stack: h.stack, dir: h.dir, pod: addPod(h.stack), spc: 'metrics-spc', objects }));
+      // And one that fails: a secret that does not exist.
+      const missing = `- objectName: "ops/missing"\n  objectType: secretsmanager\n`;
+      await expect(client.mount(await providerMountRequest({ stack: h.stack, dir: h.dir, pod: addPod(h.stack), spc: 'metrics-spc', objects: missing }))).rejects.toThrow();
     } finally {
       client.close();
     }
@@ -63,8 +66,9 @@ describe('metrics endpoint', () => {
 
   it('counts the mounts by door and outcome, with their durations', () => {
     expect(total(body, 'secretlet_provider_mount_total', (l) => l.includes('outcome="ok"'))).toBe(2);
-    expect(total(body, 'secretlet_provider_mount_total', (l) => l.includes('outcome="error"'))).toBe(0);
-    expect(total(body, 'secretlet_mount_duration_seconds_count', (l) => l.includes('door="provider"'))).toBe(2);
+    expect(total(body, 'secretlet_provider_mount_total', (l) => l.includes('outcome="error"'))).toBe(1);
+    expect(total(body, 'secretlet_mount_duration_seconds_count', (l) => l.includes('door="provider"') && l.includes('outcome="ok"'))).toBe(2);
+    expect(total(body, 'secretlet_mount_duration_seconds_count', (l) => l.includes('door="provider"') && l.includes('outcome="error"'))).toBe(1);
   });
 
   it('counts AWS calls by action and outcome, agreeing with what the AWS endpoint saw', () => {

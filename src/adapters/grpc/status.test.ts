@@ -29,6 +29,10 @@ describe('toGrpcStatus', () => {
     expect(pushback('Throttled')).toEqual(['-1']);
     expect(pushback('AwsUnavailable')).toEqual(['-1']);
     expect(pushback('AwsUnreachable')).toEqual(['-1']);
+    expect(pushback('InvalidStsResponse')).toEqual(['-1']);
+    expect(pushback('InvalidAgentResponse')).toEqual(['-1']);
+    // Credentials evicted between mount and signing: a retry fetches new ones at once.
+    expect(pushback('CredentialsEvicted')).toBeUndefined();
     // The agent shutting down: the client's retry reaches the next agent, so it stays allowed.
     expect(pushback('Draining')).toBeUndefined();
     expect(toGrpcStatus(new SecretletError({ code: 'PERMISSION_DENIED', reason: 'Throttled', message: 'm' })).metadata).toBeUndefined();

@@ -20,10 +20,12 @@ export interface GrpcStatus {
  * The upstream driver's gRPC client retries UNAVAILABLE up to 3 times (driver.md §2.2), which would
  * send the same reads to a throttled or failing AWS endpoint three times over; a negative
  * `grpc-retry-pushback-ms` tells a gRPC client not to retry (gRFC A6; grpc-go and grpc-js honour it).
- * The next try is kubelet's, with its own backoff. Other UNAVAILABLE answers (the agent draining,
- * a closed pool) keep the client's retry: the next attempt reaches a healthy agent.
+ * The next try is kubelet's, with its own backoff. So are answers with no credentials in them from
+ * STS or the Pod Identity agent: at once, the same call gets the same answer. Other UNAVAILABLE
+ * answers (the agent draining, a closed pool, credentials evicted meanwhile) keep the client's
+ * retry: the next attempt reaches a healthy agent or fetches new credentials.
  */
-const RETRIED_HERE: ReadonlySet<string> = new Set(['Throttled', 'AwsUnavailable', 'AwsUnreachable']);
+const RETRIED_HERE: ReadonlySet<string> = new Set(['Throttled', 'AwsUnavailable', 'AwsUnreachable', 'InvalidStsResponse', 'InvalidAgentResponse']);
 const RETRY_PUSHBACK = 'grpc-retry-pushback-ms';
 
 function noRetryTrailer(): grpc.Metadata {

@@ -1,8 +1,9 @@
 /**
  * `secretlet serve`: starts the agent and drains on SIGTERM/SIGINT within the drain timeout
  * (stop accepting, finish in-flight mounts, close the doors, flush the log). Resolves with the exit
- * code: 0 drained, 1 the drain timeout cut in-flight mounts off, 2 the drain itself hung. The last
- * log line is always `secretlet exiting` with that code, written synchronously before exit.
+ * code: 0 drained, 1 the drain timeout (or a second signal) cut in-flight mounts off, 2 the drain
+ * itself hung. The last log line is always `secretlet exiting` with that code, written synchronously
+ * before exit.
  */
 import { createLogger, stdoutDestination } from '../adapters/logging/logger.js';
 import type { CompiledAgentOptions } from '../config/agent-options.js';
@@ -22,13 +23,22 @@ export async function runServe(options: CompiledAgentOptions, upstreamNotes: rea
   );
   const exitCode = new Promise<number>((resolve) => {
     let signalled = false;
+    let finished = false;
     const finish = (code: number, drained: boolean): void => {
+      if (finished) return;
+      finished = true;
       agent.logger.info({ code, drained }, 'secretlet exiting');
       agent.logger.flush();
       resolve(code);
     };
     const onSignal = (signal: string): void => {
-      if (signalled) return;
+      if (signalled) {
+        // A second Ctrl-C (or SIGTERM) is someone who will not wait for the drain: in-flight mounts are
+        // cut off (kubelet retries them), as when the drain timeout passes.
+        agent.logger.warn({ signal, inFlight: agent.inFlightCount }, 'second signal, exiting without finishing the drain');
+        finish(1, false);
+        return;
+      }
       signalled = true;
       agent.logger.info({ signal, drainTimeoutMs: options.drainTimeoutMs }, 'received signal, draining');
       void startSettled.then(() => {

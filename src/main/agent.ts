@@ -331,6 +331,11 @@ export class Agent {
     );
   }
 
+  /** Door calls still running (what a forced exit cuts off). */
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
   /** Drain: refuse new calls, wait for in-flight ones up to the drain timeout, then close everything. */
   async stop(): Promise<{ drained: boolean }> {
     const state = this.lifecycle.state;

@@ -170,4 +170,41 @@ describe('secretlet serve drains on SIGTERM', () => {
       silent.close();
     }
   }, 120_000);
+
+  it('exits at once on a second signal, cutting off the drain, with its last log line', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'secretlet-drain-'));
+    const opened = new Promise<void>((r) => (openGate = r));
+    let waiting = 0;
+    stack = await startLocalStack({ dir, aws: { latencyMs: 1, delay: () => ((waiting += 1), opened) } });
+    stack.addServiceAccount({ namespace: 'default', name: 'stuck', roleArn: 'arn:aws:iam::111122223333:role/stuck', allow: { secrets: ['drain/*'] } });
+    const socket = join(dir, 'aws.sock');
+    child = startServe(['--mode', 'provider', '--provider-socket', socket, '--kubeconfig', stack.kubeconfigPath, '--aws-endpoint', stack.aws.url, '--state-dir', join(dir, 'state'), '--metrics-addr', '', '--fleet-size', '1', '--pool-size', '0', '--drain-timeout', '10m']);
+    await until(() => child!.lines.find((l) => l.includes('provider door listening')), 'the provider door');
+    client = createProviderClient(socket);
+    const uid = '00000000-0000-4000-9000-000000000002';
+    const attributes = {
+      region: 'us-east-1',
+      objects: '- objectName: drain/never\n  objectType: secretsmanager\n',
+      'csi.storage.k8s.io/pod.name': 'stuck',
+      'csi.storage.k8s.io/pod.namespace': 'default',
+      'csi.storage.k8s.io/pod.uid': uid,
+      'csi.storage.k8s.io/serviceAccount.name': 'stuck',
+      'csi.storage.k8s.io/serviceAccount.tokens': stack.kubeletTokens({ namespace: 'default', serviceAccount: 'stuck', podName: 'stuck', podUid: uid }),
+    };
+    const outcome = client.mount({ attributes: JSON.stringify(attributes), secrets: 'null', targetPath: dir, permission: '420', currentObjectVersion: [] }).then(
+      () => 'mounted',
+      (e: Error & { code?: number }) => e.code,
+    );
+    await until(() => (waiting >= 1 ? true : undefined), 'the mount to wait at the AWS endpoint');
+    process.kill(child.pid, 'SIGINT');
+    await until(() => child!.lines.find((l) => l.includes('received signal, draining')), 'the drain to start');
+    // The drain would wait ten minutes for the stuck mount; the second signal does not.
+    process.kill(child.pid, 'SIGINT');
+    expect(await child.exited).toEqual({ code: 1, signal: null });
+    expect(typeof (await outcome)).toBe('number');
+    const records = child.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records.some((r) => r['msg'] === 'second signal, exiting without finishing the drain' && r['inFlight'] === 1)).toBe(true);
+    expect(records.at(-1)).toMatchObject({ msg: 'secretlet exiting', code: 1, drained: false });
+    child = undefined;
+  }, 120_000);
 });

@@ -46,7 +46,17 @@ export interface FileEventLogOptions {
   maxSegmentBytes?: number;
   /** Milliseconds since the epoch, for record times. @default Date.now */
   now?: () => number;
+  /**
+   * Opens a segment for appending. Tests wrap it to see the writes and syncs an append waits for.
+   * @default `open(path, 'a', 0o600)`
+   */
+  openSegment?: (path: string) => Promise<SegmentHandle>;
 }
+
+/** What the log does with a segment it appends to. */
+export type SegmentHandle = Pick<FileHandle, 'write' | 'datasync' | 'close'>;
+
+const openForAppend = (path: string): Promise<SegmentHandle> => open(path, 'a', 0o600);
 
 interface PendingAppend {
   text: string;
@@ -80,7 +90,8 @@ export class FileEventLog implements EventLog {
 
   private state: LogState = 'open';
   private failure: SecretletError | undefined;
-  private handle: FileHandle;
+  private handle: SegmentHandle;
+  private readonly openSegment: (path: string) => Promise<SegmentHandle>;
   private segments: SegmentFile[];
   private activeBytes: number;
   /** Next seq to hand out. */
@@ -96,7 +107,7 @@ export class FileEventLog implements EventLog {
   private activeReplays = 0;
   private readonly counters: FileEventLogStats = { records: 0, batches: 0, fsyncs: 0, segmentRotations: 0, compactions: 0 };
 
-  private constructor(options: Required<FileEventLogOptions>, recovered: Awaited<ReturnType<typeof recoverLogDirectory>>, handle: FileHandle) {
+  private constructor(options: Required<FileEventLogOptions>, recovered: Awaited<ReturnType<typeof recoverLogDirectory>>, handle: SegmentHandle) {
     this.dir = options.dir;
     this.fsync = options.fsync;
     this.groupCommitMs = options.groupCommitMs;
@@ -109,6 +120,7 @@ export class FileEventLog implements EventLog {
     this.writtenSeq = recovered.lastSeq;
     this.nextSeq = recovered.lastSeq + 1;
     this.handle = handle;
+    this.openSegment = options.openSegment;
   }
 
   /** Opens (creating if needed) the log in `options.dir`, repairing a torn tail. DATA_LOSS if it cannot. */
@@ -119,6 +131,7 @@ export class FileEventLog implements EventLog {
       groupCommitMs: options.groupCommitMs ?? 5,
       maxSegmentBytes: options.maxSegmentBytes ?? 16 * 1024 * 1024,
       now: options.now ?? Date.now,
+      openSegment: options.openSegment ?? openForAppend,
     };
     if (!['always', 'group', 'never'].includes(filled.fsync)) throw new TypeError("options.fsync must be 'always', 'group' or 'never'");
     if (!(filled.groupCommitMs >= 0)) throw new TypeError('options.groupCommitMs must be a non-negative number');
@@ -128,7 +141,7 @@ export class FileEventLog implements EventLog {
       const recovered = await recoverLogDirectory(filled.dir);
       const active = recovered.segments.at(-1);
       if (active === undefined) throw new Error('recovery left no active segment');
-      const handle = await open(join(filled.dir, active.name), 'a', 0o600);
+      const handle = await filled.openSegment(join(filled.dir, active.name));
       return new FileEventLog(filled, recovered, handle);
     } catch (err) {
       throw ioError(err, 'open');
@@ -254,7 +267,7 @@ export class FileEventLog implements EventLog {
   /** Starts a new segment after the last written record; its directory entry is durable before use. */
   private async rotate(): Promise<void> {
     const segment: SegmentFile = { firstSeq: this.writtenSeq + 1, name: segmentName(this.writtenSeq + 1) };
-    const handle = await open(join(this.dir, segment.name), 'a', 0o600);
+    const handle = await this.openSegment(join(this.dir, segment.name));
     try {
       await syncDirectory(this.dir);
     } catch (err) {

@@ -318,6 +318,49 @@ describe('FileEventLog', () => {
     expect(never.stats()).toMatchObject({ records: 1, fsyncs: 0 });
   });
 
+  it.each<FsyncPolicy>(['always', 'group'])('an append resolves only once its bytes were fdatasync-ed (fsync %s)', async (fsync) => {
+    // Every datasync waits until the test lets it finish, so "resolved" can only follow a finished sync.
+    const syncs: Array<{ release: () => void }> = [];
+    const log = await FileEventLog.open({
+      dir: join(dir, `synced-${fsync}`),
+      fsync,
+      groupCommitMs: 0,
+      openSegment: async (path) => {
+        const { open } = await import('node:fs/promises');
+        const handle = await open(path, 'a', 0o600);
+        return {
+          write: handle.write.bind(handle) as typeof handle.write,
+          close: () => handle.close(),
+          datasync: () => handle.datasync().then(() => new Promise<void>((release) => syncs.push({ release }))),
+        };
+      },
+    });
+    opened.push(log);
+    let resolved = false;
+    const append = log.append(mountScript(1, 1)).then(() => (resolved = true));
+    while (syncs.length === 0) await new Promise((r) => setImmediate(r));
+    expect(resolved).toBe(false);
+    syncs.shift()?.release();
+    await append;
+    expect(resolved).toBe(true);
+  });
+
+  it('an append with fsync never resolves without a sync', async () => {
+    let syncCalls = 0;
+    const log = await FileEventLog.open({
+      dir: join(dir, 'unsynced'),
+      fsync: 'never',
+      openSegment: async (path) => {
+        const { open } = await import('node:fs/promises');
+        const handle = await open(path, 'a', 0o600);
+        return { write: handle.write.bind(handle) as typeof handle.write, close: () => handle.close(), datasync: () => ((syncCalls += 1), handle.datasync()) };
+      },
+    });
+    opened.push(log);
+    await log.append(mountScript(1, 1));
+    expect(syncCalls).toBe(0);
+  });
+
   it('close waits for appends in flight', async () => {
     const log = await openLog({ fsync: 'group' });
     const events = mountScript(2, 5);

@@ -22,9 +22,10 @@ export const RAMFS_MAGIC = 0x858458f6;
 
 /**
  * How a writer picks its FsOps: 'auto' (the default) by the target's filesystem; 'inline' or
- * 'async' force one, so tests can exercise both on any directory.
+ * 'async' force one, so tests can exercise both on any directory; an FsOps object is used as it is
+ * (tests wrap one to make a chosen call fail).
  */
-export type FsOpsChoice = 'auto' | FsOpsKind;
+export type FsOpsChoice = 'auto' | FsOpsKind | FsOps;
 
 /**
  * 'inline' when `path` is on tmpfs or ramfs, else 'async'. A statfs failure (a missing target, no
@@ -45,6 +46,7 @@ export function fsOpsKindFor(path: string): Promise<FsOpsKind> {
 
 /** The FsOps a write into `target` should use under `choice`. */
 export async function fsOpsForTarget(target: string, choice: FsOpsChoice = 'auto'): Promise<FsOps> {
+  if (typeof choice === 'object') return choice;
   if (choice !== 'auto') return choice === 'inline' ? inlineFsOps : asyncFsOps;
   // Only a target statfs found in memory gets the ops without fsync (fs-ops.ts memoryFsOps).
   return (await fsOpsKindFor(target)) === 'inline' ? memoryFsOps : asyncFsOps;
@@ -53,6 +55,7 @@ export async function fsOpsForTarget(target: string, choice: FsOpsChoice = 'auto
 /** Misuse from untyped callers fails at construction, not at the first write. */
 export function checkFsOpsChoice(choice: unknown, field: string): FsOpsChoice {
   if (choice === 'auto' || choice === 'inline' || choice === 'async') return choice;
+  if (typeof choice === 'object' && choice !== null && (choice as Partial<FsOps>).kind !== undefined) return choice as FsOps;
   throw new TypeError(`${field} must be 'auto', 'inline' or 'async'`);
 }
 

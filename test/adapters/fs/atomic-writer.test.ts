@@ -1,7 +1,9 @@
 import { lstat, mkdir, readFile, readdir, readlink, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KubeletAtomicWriter } from '../../../src/adapters/fs/index.js';
+import { DATA_LINK, KubeletAtomicWriter } from '../../../src/adapters/fs/index.js';
+import { inlineFsOps } from '../../../src/adapters/fs/fs-ops.js';
+import type { FsOps } from '../../../src/adapters/fs/fs-ops.js';
 import { SecretletError } from '../../../src/core/errors.js';
 import type { FsOpsKind } from '../../../src/adapters/fs/index.js';
 import { tempDirs, textFile } from '../../support/temp-target.js';
@@ -209,5 +211,23 @@ describe.each<FsOpsKind>(['inline', 'async'])('KubeletAtomicWriter with %s fs ca
     expect((await readdir(target)).filter((n) => !n.startsWith('..')).sort()).toEqual(['a', 'b']);
     expect(await text('a')).toBe('old-a');
     expect(await text('b')).toBe('old-b');
+  });
+});
+
+describe('KubeletAtomicWriter when the ..data swap fails', () => {
+  it('leaves no ..data_tmp and no new payload dir behind, and the old payload stays what ..data shows', async () => {
+    target = await dirs.make();
+    const failingSwap: FsOps = {
+      ...inlineFsOps,
+      rename: (from: string, to: string) => (to.endsWith(`/${DATA_LINK}`) ? Promise.reject(Object.assign(new Error('EIO: i/o error, rename'), { code: 'EIO' })) : inlineFsOps.rename(from, to)),
+    };
+    await new KubeletAtomicWriter({ fsOps: 'inline' }).write(target, [textFile('password', 'old')]);
+    const before = await timestampDirs();
+
+    await expect(new KubeletAtomicWriter({ fsOps: failingSwap }).write(target, [textFile('password', 'new')])).rejects.toMatchObject({ code: 'INTERNAL' });
+    expect((await readdir(target)).filter((n) => n === '..data_tmp')).toEqual([]);
+    expect(await timestampDirs()).toEqual(before);
+    expect(await readlink(join(target, DATA_LINK))).toBe(before[0]);
+    expect(await readFile(join(target, 'password'), 'utf8')).toBe('old');
   });
 });

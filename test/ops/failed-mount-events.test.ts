@@ -4,7 +4,7 @@
  * reason, and the log — including a failed republish
  * that kubelet never hears about because the old files are kept.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InMemoryVolumeMounter } from '../../src/adapters/fs/in-memory-volume-mounter.js';
@@ -43,12 +43,14 @@ describe('FailedMount Events and publish error metrics', () => {
   let h: Harness;
   let csi: CsiClient;
   let logs: LogSink;
+  let mounter: InMemoryVolumeMounter;
 
   beforeEach(async () => {
     logs = new LogSink('info');
+    mounter = new InMemoryVolumeMounter();
     // Rotation off: every republish reads AWS, the path these tests exercise (republish-freshness.test.ts
     // covers how republishes within the rotation interval are answered without a read).
-    h = await startHarness({ mounter: new InMemoryVolumeMounter(), logger: logs.logger, agent: { rotationInterval: '0' } });
+    h = await startHarness({ mounter, logger: logs.logger, agent: { rotationInterval: '0' } });
     seedApp(h.stack);
     csi = createCsiClient(h.csiEndpoint);
   });
@@ -130,5 +132,21 @@ describe('FailedMount Events and publish error metrics', () => {
     await csi.nodePublish(req);
     expect(await publishErrors(h, 'GRPCProviderError', line!['reason'] as string)).toEqual([2, 2]);
     expect(h.agent.journal!.state.mounts.get(`${pod.uid}/csi-json`)?.lastFailure?.seq).toBe(recorded!.seq);
+  });
+
+  it('keeps the files of a volume the upstream driver mounted (taken over in a migration) when its first republish here fails', async () => {
+    // What the upstream driver with ASCP writing the files leaves: a tmpfs with plain files, no ..data.
+    applySpc(h.stack, 'taken-over', '- objectName: ops/does-not-exist\n  objectType: secretsmanager\n');
+    const pod = addPod(h.stack);
+    const req = { volumeId: 'csi-taken-over', targetPath: await targetFor(h.dir, pod), volumeContext: podAttributes(h.stack, pod, 'taken-over') };
+    await mkdir(req.targetPath, { recursive: true });
+    await mounter.mount(req.targetPath, { sizeBytes: 1024 * 1024 });
+    await writeFile(join(req.targetPath, 'ops_old'), 'upstream-written');
+
+    await csi.nodePublish(req); // masked, as upstream masks a failed remount
+    expect(await readFile(join(req.targetPath, 'ops_old'), 'utf8')).toBe('upstream-written');
+    expect(await mounter.isMountPoint(req.targetPath)).toBe(true);
+    const events = await eventually(() => (podEvents(h, pod).length > 0 ? podEvents(h, pod) : undefined), 'the republish FailedMount Event');
+    expect(events[0]!.message).toContain('previous files are kept');
   });
 });

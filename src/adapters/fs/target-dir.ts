@@ -83,18 +83,29 @@ export async function cleanupTarget(target: string, mounter: VolumeMounter, opti
 }
 
 /**
- * Whether `target` holds a payload the kubelet atomic writer finished: it swaps `..data` in last,
- * so the link exists exactly when one whole payload landed. A `..data` that is not a symlink
- * (EINVAL) was not made by the writer and counts as none; any other failure is the caller's to
- * judge (the kubelet door then assumes none).
+ * Whether `target` holds a payload a pod may be reading:
+ * - one the kubelet atomic writer finished: it swaps `..data` in last, so the link exists exactly
+ *   when one whole payload landed (a `..data` that is not a symlink, EINVAL, was not made by it);
+ * - or files another writer left as plain files: the upstream driver with ASCP writing the files
+ *   itself, whose mounts the agent takes over when it replaces them (README, migration). Their
+ *   first failed republish must keep them, as upstream does; rolling the mount back would empty the
+ *   running container's view of it.
+ * What a first write of this agent's leaves when it is cut short (a `..<timestamp>` dir,
+ * `..data_tmp`, top-level symlinks into a `..data` that never came) is no payload. Any failure but
+ * ENOTDIR is the caller's to judge (the kubelet door then assumes none).
  */
 export async function hasPayload(target: string): Promise<boolean> {
   try {
-    return (await readDataLink(target)) !== undefined;
+    if ((await readDataLink(target)) !== undefined) return true;
   } catch (err) {
-    if (errnoCode(err) === 'EINVAL' || errnoCode(err) === 'ENOTDIR') return false;
-    throw err;
+    if (errnoCode(err) === 'ENOTDIR') return false;
+    if (errnoCode(err) !== 'EINVAL') throw err;
   }
+  const entries = await readdir(target, { withFileTypes: true }).catch((err: unknown) => {
+    if (isNotFound(err)) return [];
+    throw err;
+  });
+  return entries.some((e) => !e.name.startsWith('..') && (e.isFile() || e.isDirectory()));
 }
 
 /** Reads that raced with this many payload swaps in a row give up rather than loop forever. */

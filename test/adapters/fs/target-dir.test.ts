@@ -119,6 +119,26 @@ describe('LocalTargetDirectory.hasPayload', () => {
     expect(await targets.hasPayload(target)).toBe(false);
   });
 
+  it('takes plain files another writer left (the upstream driver with ASCP writing them) for a payload', async () => {
+    const target = await dirs.make('mount');
+    await mkdir(join(target, 'certs'), { recursive: true });
+    await writeFile(join(target, 'db-password'), 'p');
+    const targets = new LocalTargetDirectory({ mounter: new InMemoryVolumeMounter() });
+    expect(await targets.hasPayload(target)).toBe(true);
+    const onlyDir = await dirs.make('mount2');
+    await mkdir(join(onlyDir, 'certs'), { recursive: true });
+    expect(await targets.hasPayload(onlyDir)).toBe(true);
+  });
+
+  it('does not take what a cut-short first write of its own left for a payload', async () => {
+    const target = await dirs.make('mount');
+    await mkdir(join(target, '..2026_12_08_00_00_00.123'), { recursive: true });
+    await writeFile(join(target, '..2026_12_08_00_00_00.123', 'a'), '1');
+    await symlink('..2026_12_08_00_00_00.123', join(target, '..data_tmp'));
+    await symlink('..data/a', join(target, 'a'));
+    expect(await new LocalTargetDirectory({ mounter: new InMemoryVolumeMounter() }).hasPayload(target)).toBe(false);
+  });
+
   it('does not take a `..data` the writer did not make (a plain file) for a payload', async () => {
     const target = await dirs.make('mount');
     await mkdir(target);

@@ -44,12 +44,14 @@ class FakeSource implements SecretSource {
   readonly tokens: string[] = [];
   /** Runs before the values come back: a slow AWS, or one that fails. */
   beforeAnswer: Hook = () => undefined;
+  /** Every object's value. */
+  value = new TextEncoder().encode('value');
 
   async fetch(identity: AwsIdentity, _region: string, requests: readonly ObjectRequest[]): Promise<Array<Result<FetchedObject, SecretletError>>> {
     this.calls += 1;
     this.tokens.push(identity.token);
     await this.beforeAnswer();
-    return requests.map(() => ok({ bytes: new TextEncoder().encode('value'), version: `v${this.calls}` }));
+    return requests.map(() => ok({ bytes: this.value, version: `v${this.calls}` }));
   }
 }
 
@@ -396,6 +398,21 @@ describe('NodeVolumeService.publish check order (driver.md §1.5)', () => {
     const n = node();
     n.catalog.spc = { ...n.catalog.spc, provider: 'vault', parameters: undefined };
     expect((await failure(n.service.publish(request()))).reason).toBe('ParametersNotSet');
+  });
+
+  it('refuses a payload whose two copies (live and rotated) would not fit the tmpfs, naming --tmpfs-size, mounting nothing', async () => {
+    const n = node(); // tmpfs of 1 MiB
+    n.source.value = new Uint8Array(600 * 1024);
+    const error = await failure(n.service.publish(request()));
+    expect({ code: error.code, reason: error.reason, field: error.field }).toEqual({ code: 'FAILED_PRECONDITION', reason: 'PayloadTooLargeForTmpfs', field: 'tmpfsSize' });
+    expect(error.message).toMatch(/^failed to mount secrets store objects for pod [^,]+, err: the payload takes 0\.6 MiB of tmpfs .* exceeds the volume's tmpfs size of 1\.0 MiB; raise --tmpfs-size/);
+    expect(n.mounter.mounts).toEqual([]);
+
+    // Half the tmpfs, to the page, still mounts.
+    const fits = node();
+    fits.source.value = new Uint8Array(512 * 1024);
+    await fits.service.publish(request());
+    expect(fits.mounter.mounts).toEqual([TARGET]);
   });
 
   it('refuses a provider other than aws, mounting nothing', async () => {

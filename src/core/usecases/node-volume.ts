@@ -24,6 +24,7 @@ import { ATTR_POD_NAME, ATTR_POD_NAMESPACE, ATTR_TOKENS } from '../spc/attribute
 import type { FetchedMount, MountPipelineDeps } from './mount-pipeline.js';
 import { fetchMount, prepareMount } from './mount-pipeline.js';
 import { callerGoneError } from './caller-gone.js';
+import { checkTmpfsRoom } from './tmpfs-room.js';
 import { withRollbackFailure } from './rollback-failure.js';
 
 export interface NodePublishInput {
@@ -243,6 +244,12 @@ export class NodeVolumeService {
     const fetched = await fetchMount(prepared, this.options, receivedAt).catch((e: unknown) => {
       throw mountFailed(e);
     });
+    progress.errorType = 'FileWriteError';
+    try {
+      checkTmpfsRoom(fetched.files, this.options.tmpfsSizeBytes);
+    } catch (e) {
+      throw mountFailed(e);
+    }
 
     // From here on each step commits something to the node; none starts once kubelet has given up.
     // A stop keeps the error type of the step that was running (mostly the fetch, as upstream's

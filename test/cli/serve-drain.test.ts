@@ -39,6 +39,40 @@ describe('secretlet serve drains on SIGTERM', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
+  /**
+   * `serve` in provider mode with one mount stuck at the AWS endpoint (its answer waits at a gate the
+   * test never opens). Resolves once the mount waits there, with the mount's outcome to come.
+   */
+  async function startWithStuckMount(drainTimeout: string): Promise<{ outcome: Promise<string | number | undefined>; child: CliProcess }> {
+    dir = await mkdtemp(join(tmpdir(), 'secretlet-drain-'));
+    const opened = new Promise<void>((r) => (openGate = r));
+    let waiting = 0;
+    stack = await startLocalStack({ dir, aws: { latencyMs: 1, delay: () => ((waiting += 1), opened) } });
+    stack.addServiceAccount({ namespace: 'default', name: 'stuck', roleArn: 'arn:aws:iam::111122223333:role/stuck', allow: { secrets: ['drain/*'] } });
+    const socket = join(dir, 'aws.sock');
+    const serve = startServe(['--mode', 'provider', '--provider-socket', socket, '--kubeconfig', stack.kubeconfigPath, '--aws-endpoint', stack.aws.url, '--state-dir', join(dir, 'state'), '--metrics-addr', '', '--fleet-size', '1', '--pool-size', '0', '--drain-timeout', drainTimeout]);
+    child = serve;
+    await until(() => serve.lines.find((l) => l.includes('provider door listening')), 'the provider door');
+    client = createProviderClient(socket);
+    const uid = '00000000-0000-4000-9000-000000000001';
+    const attributes = {
+      region: 'us-east-1',
+      objects: '- objectName: drain/never\n  objectType: secretsmanager\n',
+      'csi.storage.k8s.io/pod.name': 'stuck',
+      'csi.storage.k8s.io/pod.namespace': 'default',
+      'csi.storage.k8s.io/pod.uid': uid,
+      'csi.storage.k8s.io/serviceAccount.name': 'stuck',
+      'csi.storage.k8s.io/serviceAccount.tokens': stack.kubeletTokens({ namespace: 'default', serviceAccount: 'stuck', podName: 'stuck', podUid: uid }),
+    };
+    const outcome = client.mount({ attributes: JSON.stringify(attributes), secrets: 'null', targetPath: dir, permission: '420', currentObjectVersion: [] }).then(
+      () => 'mounted',
+      (e: Error & { code?: number }) => e.code,
+    );
+    await until(() => (waiting >= 1 ? true : undefined), 'the mount to wait at the AWS endpoint');
+    // Wrapped: an async function returning the promise itself would wait for it to settle.
+    return { outcome, child: serve };
+  }
+
   it('answers all 50 in-flight mounts, refuses new ones, exits 0 within the drain timeout and flushes the log', async () => {
     dir = await mkdtemp(join(tmpdir(), 'secretlet-drain-'));
     // Every AWS response waits at this gate until the test opens it, so the mounts stay in flight.
@@ -113,35 +147,12 @@ describe('secretlet serve drains on SIGTERM', () => {
   }, 180_000);
 
   it('when the drain timeout passes first, fails the stuck mounts cleanly and exits 1', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'secretlet-drain-'));
-    const opened = new Promise<void>((r) => (openGate = r));
-    let waiting = 0;
-    stack = await startLocalStack({ dir, aws: { latencyMs: 1, delay: () => ((waiting += 1), opened) } });
-    stack.addServiceAccount({ namespace: 'default', name: 'stuck', roleArn: 'arn:aws:iam::111122223333:role/stuck', allow: { secrets: ['drain/*'] } });
-    const socket = join(dir, 'aws.sock');
-    child = startServe(['--mode', 'provider', '--provider-socket', socket, '--kubeconfig', stack.kubeconfigPath, '--aws-endpoint', stack.aws.url, '--state-dir', join(dir, 'state'), '--metrics-addr', '', '--fleet-size', '1', '--pool-size', '0', '--drain-timeout', '1s']);
-    await until(() => child!.lines.find((l) => l.includes('provider door listening')), 'the provider door');
-    client = createProviderClient(socket);
-    const uid = '00000000-0000-4000-9000-000000000001';
-    const attributes = {
-      region: 'us-east-1',
-      objects: '- objectName: drain/never\n  objectType: secretsmanager\n',
-      'csi.storage.k8s.io/pod.name': 'stuck',
-      'csi.storage.k8s.io/pod.namespace': 'default',
-      'csi.storage.k8s.io/pod.uid': uid,
-      'csi.storage.k8s.io/serviceAccount.name': 'stuck',
-      'csi.storage.k8s.io/serviceAccount.tokens': stack.kubeletTokens({ namespace: 'default', serviceAccount: 'stuck', podName: 'stuck', podUid: uid }),
-    };
-    const outcome = client.mount({ attributes: JSON.stringify(attributes), secrets: 'null', targetPath: dir, permission: '420', currentObjectVersion: [] }).then(
-      () => 'mounted',
-      (e: Error & { code?: number }) => e.code,
-    );
-    await until(() => (waiting >= 1 ? true : undefined), 'the mount to wait at the AWS endpoint');
-    process.kill(child.pid, 'SIGTERM');
+    const { outcome, child: serve } = await startWithStuckMount('1s');
+    process.kill(serve.pid, 'SIGTERM');
     // The gate stays closed: the mount can only end because the agent gave up on it.
     expect(typeof (await outcome)).toBe('number');
-    expect(await child.exited).toEqual({ code: 1, signal: null });
-    const records = child.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(await serve.exited).toEqual({ code: 1, signal: null });
+    const records = serve.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(records.some((r) => r['msg'] === 'drain timeout reached with mounts still in flight')).toBe(true);
     expect(records.at(-1)).toMatchObject({ msg: 'secretlet exiting', code: 1, drained: false });
     child = undefined;
@@ -172,37 +183,14 @@ describe('secretlet serve drains on SIGTERM', () => {
   }, 120_000);
 
   it('exits at once on a second signal, cutting off the drain, with its last log line', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'secretlet-drain-'));
-    const opened = new Promise<void>((r) => (openGate = r));
-    let waiting = 0;
-    stack = await startLocalStack({ dir, aws: { latencyMs: 1, delay: () => ((waiting += 1), opened) } });
-    stack.addServiceAccount({ namespace: 'default', name: 'stuck', roleArn: 'arn:aws:iam::111122223333:role/stuck', allow: { secrets: ['drain/*'] } });
-    const socket = join(dir, 'aws.sock');
-    child = startServe(['--mode', 'provider', '--provider-socket', socket, '--kubeconfig', stack.kubeconfigPath, '--aws-endpoint', stack.aws.url, '--state-dir', join(dir, 'state'), '--metrics-addr', '', '--fleet-size', '1', '--pool-size', '0', '--drain-timeout', '10m']);
-    await until(() => child!.lines.find((l) => l.includes('provider door listening')), 'the provider door');
-    client = createProviderClient(socket);
-    const uid = '00000000-0000-4000-9000-000000000002';
-    const attributes = {
-      region: 'us-east-1',
-      objects: '- objectName: drain/never\n  objectType: secretsmanager\n',
-      'csi.storage.k8s.io/pod.name': 'stuck',
-      'csi.storage.k8s.io/pod.namespace': 'default',
-      'csi.storage.k8s.io/pod.uid': uid,
-      'csi.storage.k8s.io/serviceAccount.name': 'stuck',
-      'csi.storage.k8s.io/serviceAccount.tokens': stack.kubeletTokens({ namespace: 'default', serviceAccount: 'stuck', podName: 'stuck', podUid: uid }),
-    };
-    const outcome = client.mount({ attributes: JSON.stringify(attributes), secrets: 'null', targetPath: dir, permission: '420', currentObjectVersion: [] }).then(
-      () => 'mounted',
-      (e: Error & { code?: number }) => e.code,
-    );
-    await until(() => (waiting >= 1 ? true : undefined), 'the mount to wait at the AWS endpoint');
-    process.kill(child.pid, 'SIGINT');
-    await until(() => child!.lines.find((l) => l.includes('received signal, draining')), 'the drain to start');
+    const { outcome, child: serve } = await startWithStuckMount('10m');
+    process.kill(serve.pid, 'SIGINT');
+    await until(() => serve.lines.find((l) => l.includes('received signal, draining')), 'the drain to start');
     // The drain would wait ten minutes for the stuck mount; the second signal does not.
-    process.kill(child.pid, 'SIGINT');
-    expect(await child.exited).toEqual({ code: 1, signal: null });
+    process.kill(serve.pid, 'SIGINT');
+    expect(await serve.exited).toEqual({ code: 1, signal: null });
     expect(typeof (await outcome)).toBe('number');
-    const records = child.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const records = serve.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(records.some((r) => r['msg'] === 'second signal, exiting without finishing the drain' && r['inFlight'] === 1)).toBe(true);
     expect(records.at(-1)).toMatchObject({ msg: 'secretlet exiting', code: 1, drained: false });
     child = undefined;

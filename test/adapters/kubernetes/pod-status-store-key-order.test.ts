@@ -1,10 +1,9 @@
-import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubePodStatusStore } from '../../../src/adapters/kubernetes/pod-status-store.js';
 import type { PodStatusRecord } from '../../../src/core/ports/pod-status-store.js';
+import { startFakeApiServer } from '../../support/fake-api-server.js';
+import type { FakeApiServer } from '../../support/fake-api-server.js';
 import { goJson } from '../../support/go-json.js';
 
 /**
@@ -55,25 +54,15 @@ class SortingPodStatusApi {
 
 describe('KubePodStatusStore against an API server that sorts a custom resource’s keys', () => {
   const api = new SortingPodStatusApi();
-  let server: Server;
+  let server: FakeApiServer;
   let store: KubePodStatusStore;
 
   beforeAll(async () => {
-    server = createServer(api.handle);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'fake', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
-      users: [{ name: 'fake' }],
-      contexts: [{ name: 'fake', cluster: 'fake', user: 'fake' }],
-      currentContext: 'fake',
-    });
-    store = new KubePodStatusStore(kc);
+    server = await startFakeApiServer(api.handle);
+    store = new KubePodStatusStore(server.kubeConfig);
   });
 
-  afterAll(async () => {
-    await new Promise((resolve) => server.close(resolve));
-  });
+  afterAll(() => server.close());
 
   it('leaves an unchanged status alone on a republish: create, AlreadyExists, read, no update', async () => {
     const record: PodStatusRecord = {

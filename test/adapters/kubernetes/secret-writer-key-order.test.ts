@@ -1,11 +1,10 @@
-import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeSecretWriter } from '../../../src/adapters/kubernetes/secret-writer.js';
 import { MANAGED_LABEL } from '../../../src/core/secrets/desired-secret.js';
 import type { DesiredSecret } from '../../../src/core/secrets/desired-secret.js';
+import { startFakeApiServer } from '../../support/fake-api-server.js';
+import type { FakeApiServer } from '../../support/fake-api-server.js';
 import { goJson } from '../../support/go-json.js';
 
 /**
@@ -46,25 +45,15 @@ class SortingSecretApi {
 
 describe('KubeSecretWriter against an API server that sorts map keys', () => {
   const api = new SortingSecretApi();
-  let server: Server;
+  let server: FakeApiServer;
   let writer: KubeSecretWriter;
 
   beforeAll(async () => {
-    server = createServer(api.handle);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'fake', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
-      users: [{ name: 'fake' }],
-      contexts: [{ name: 'fake', cluster: 'fake', user: 'fake' }],
-      currentContext: 'fake',
-    });
-    writer = new KubeSecretWriter(kc);
+    server = await startFakeApiServer(api.handle);
+    writer = new KubeSecretWriter(server.kubeConfig);
   });
 
-  afterAll(async () => {
-    await new Promise((resolve) => server.close(resolve));
-  });
+  afterAll(() => server.close());
 
   it('finds a Secret it wrote unchanged although labels, annotations and data come back in another key order', async () => {
     // Built as the core builds it: the SPC's labels first, then the managed label ("zone" sorts after it).

@@ -3,7 +3,7 @@
  * access key id. The SigV4 verifier looks callers up here: a request is only as trusted as the
  * credentials it was signed with, exactly as with real AWS.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 /** Who a verified request acts as. */
 export type Principal =
@@ -42,8 +42,31 @@ export function sessionArn(principal: Principal & { kind: 'role' }): string {
   return `arn:aws:sts::${principal.accountId}:assumed-role/${roleName}/${principal.sessionName}`;
 }
 
+const ROLE_ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+/**
+ * The role's unique id as IAM shows it (`AROA` + 17 upper-case letters and digits). IAM gives each
+ * role its own stable id; deriving it from the ARN keeps it stable across sessions and restarts.
+ * AssumedRoleId and GetCallerIdentity's UserId are both `<role id>:<session>`.
+ */
+export function roleId(roleArn: string): string {
+  const digest = createHash('sha256').update(roleArn).digest();
+  return `AROA${[...digest.subarray(0, 17)].map((b) => ROLE_ID_ALPHABET[b % ROLE_ID_ALPHABET.length]).join('')}`;
+}
+
+/** Sessions expired for longer than this are forgotten, so long demos do not grow without bound. */
+const PRUNE_AFTER_MS = 86_400_000;
+/** How many forgotten sessions are still recognized as expired; the oldest are dropped first. */
+const MAX_TOMBSTONES = 10_000;
+
 export class CredentialRegistry {
   readonly #byKey = new Map<string, CredentialRecord>();
+  /**
+   * Access key id → expiry of a pruned session. Only these two facts are kept (no secret, no session
+   * token): enough for a late caller to keep hearing ExpiredTokenException, as AWS says for any
+   * expired session however old, instead of "the security token … is invalid".
+   */
+  readonly #tombstones = new Map<string, number>();
   readonly #now: () => number;
 
   constructor(options: { now: () => number; admin: { accessKeyId: string; secretAccessKey: string } }) {
@@ -69,11 +92,23 @@ export class CredentialRegistry {
     return this.#byKey.get(accessKeyId);
   }
 
-  /** Forgets sessions expired for over a day, so long demos do not grow without bound. */
+  /** The expiry of a session that was pruned, if `accessKeyId` named one. */
+  prunedExpiry(accessKeyId: string): number | undefined {
+    return this.#tombstones.get(accessKeyId);
+  }
+
   #prune(): void {
-    const horizon = this.#now() - 86_400_000;
+    const horizon = this.#now() - PRUNE_AFTER_MS;
     for (const [key, record] of this.#byKey) {
-      if (record.expiresAt !== undefined && record.expiresAt < horizon) this.#byKey.delete(key);
+      if (record.expiresAt !== undefined && record.expiresAt < horizon) {
+        this.#byKey.delete(key);
+        this.#tombstones.set(key, record.expiresAt);
+      }
+    }
+    // Maps iterate in insertion order, so the first keys are the longest-forgotten sessions.
+    for (const key of this.#tombstones.keys()) {
+      if (this.#tombstones.size <= MAX_TOMBSTONES) break;
+      this.#tombstones.delete(key);
     }
   }
 }

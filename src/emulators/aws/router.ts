@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AwsApiError, awsError, outcomeOf } from './aws-error.js';
 import type { CallCounter } from './counters.js';
 import { identityOf, type CredentialRegistry, type Principal } from './credentials.js';
-import type { FaultPlan } from './faults.js';
+import type { CallFaultKind, FaultPlan } from './faults.js';
 import { JsonInput, parseJsonBody } from './json-input.js';
 import { unverifiedSubject } from './jwt-verify.js';
 import { notEmulated } from './not-emulated.js';
@@ -19,7 +19,6 @@ import type { JsonHandler } from './secrets-manager-read.js';
 import { verifySigV4 } from './sigv4-verify.js';
 import { asStsAuthError, assumeRoleWithWebIdentity, getCallerIdentity, type StsDeps } from './sts.js';
 import { queryErrorResponse, queryResponse } from './xml.js';
-import type { FaultKind } from './types.js';
 
 export interface RouterDeps {
   secretsManager: Record<string, JsonHandler>;
@@ -54,7 +53,7 @@ const STS_DEFAULT_REGION = 'us-east-1';
 const STS_ACTIONS = ['AssumeRoleWithWebIdentity', 'GetCallerIdentity'];
 
 /** The failure a fault or an empty bucket produces, in the words of each service. */
-function injectedError(kind: FaultKind, protocol: Protocol, service: string): AwsApiError {
+function injectedError(kind: CallFaultKind, protocol: Protocol, service: string): AwsApiError {
   if (kind === 'throttle') {
     if (protocol === 'query') return awsError('Throttling', 'Rate exceeded');
     if (protocol === 'pod') return awsError('ThrottlingException', 'Rate exceeded', 429);
@@ -66,18 +65,27 @@ function injectedError(kind: FaultKind, protocol: Protocol, service: string): Aw
   return awsError('InternalServiceError', 'An error occurred on the server side.', 500);
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+/**
+ * Buffers the body up to MAX_BODY_BYTES. Past that it stops keeping bytes but still reads the rest,
+ * so the caller gets an answer (413) instead of a connection reset mid-upload. `undefined` = too large.
+ */
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) req.destroy(new Error('request body too large'));
-      else chunks.push(chunk);
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      else chunks.length = 0; // drained and dropped
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => resolve(size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/** What a front end says of a body over the limit, rendered in the caller's protocol like any error. */
+function bodyTooLarge(): AwsApiError {
+  return awsError('RequestEntityTooLargeException', `Request body exceeds the limit of ${MAX_BODY_BYTES} bytes`, 413);
 }
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {
@@ -159,7 +167,8 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
         handle: () => podIdentityCredentials(deps.podIdentity, token),
       });
     }
-    const body = await readBody(req);
+    const received = await readBody(req);
+    const body = received ?? Buffer.alloc(0);
     const target = headerValue(req, 'x-amz-target');
     if (req.method === 'POST' && target !== undefined) {
       const [prefix = '', action = ''] = target.split('.');
@@ -172,6 +181,7 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
         region: scopeRegion(req) ?? 'unknown',
         identity: 'anonymous',
         authenticate: async () => {
+          if (received === undefined) throw bodyTooLarge();
           if (json === undefined) throw awsError('UnknownOperationException', `Unknown service target ${prefix}`);
           const request = { method: 'POST', url, headers: req.headers, body };
           return verifySigV4(request, { service: json.service, credentials: deps.credentials, now: deps.now });
@@ -197,12 +207,13 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
         action,
         region: scopeRegion(req) ?? STS_DEFAULT_REGION,
         identity: (token === null ? undefined : unverifiedSubject(token)) ?? 'anonymous',
-        authenticate: async () =>
-          anonymous
-            ? undefined
-            : verifySigV4({ method: 'POST', url, headers: req.headers, body }, { service: 'sts', credentials: deps.credentials, now: deps.now }).catch((e: unknown) => {
-                throw asStsAuthError(e);
-              }),
+        authenticate: async () => {
+          if (received === undefined) throw bodyTooLarge();
+          if (anonymous) return undefined;
+          return verifySigV4({ method: 'POST', url, headers: req.headers, body }, { service: 'sts', credentials: deps.credentials, now: deps.now }).catch((e: unknown) => {
+            throw asStsAuthError(e);
+          });
+        },
         handle: async (principal) => {
           if (action === 'AssumeRoleWithWebIdentity') return { action, result: await assumeRoleWithWebIdentity(deps.sts, params) };
           if (action === 'GetCallerIdentity' && principal !== undefined) {

@@ -133,7 +133,7 @@ export function batchGetSecretValue(deps: SecretsManagerDeps, call: ServiceCall)
   const errors: JsonBody[] = [];
   for (const secretId of requested) {
     try {
-      secretValues.push(readSecretValue(deps, call, { secretId }));
+      secretValues.push(readSecretValue(deps, call, { action: 'BatchGetSecretValue', secretId }));
     } catch (err) {
       if (!(err instanceof AwsApiError)) throw err;
       errors.push({ SecretId: secretId, ErrorCode: err.code, Message: err.message });

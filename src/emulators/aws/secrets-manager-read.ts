@@ -5,6 +5,7 @@
 import { awsError } from './aws-error.js';
 import type { Principal } from './credentials.js';
 import { epochSeconds, type JsonBody, type JsonInput } from './json-input.js';
+import type { FaultPlan } from './faults.js';
 import { denied, type PolicyRegistry } from './policy.js';
 import { SECRET_NOT_FOUND, type SecretRecord, type SecretStore, type SecretVersion } from './secret-store.js';
 
@@ -17,21 +18,33 @@ export interface ServiceCall {
 export interface SecretsManagerDeps {
   store: SecretStore;
   policy: PolicyRegistry;
+  /** Scripted decryption failures; none when absent. */
+  faults?: Pick<FaultPlan, 'takeDecryption'>;
 }
+
+/** The model's text for DecryptionFailure (KMS could not decrypt the value); never the value itself. */
+const DECRYPTION_FAILURE = "Secrets Manager can't decrypt the protected secret text using the provided KMS key.";
 
 export type JsonHandler = (call: ServiceCall) => JsonBody;
 
-/** The read path shared by GetSecretValue and each BatchGetSecretValue entry. */
+/**
+ * The read path shared by GetSecretValue and each BatchGetSecretValue entry (`action` says which,
+ * for scripted faults). Decryption comes last, as in AWS: only a permitted, existing version is
+ * decrypted, so a decryption fault never hides AccessDenied or ResourceNotFound.
+ */
 export function readSecretValue(
   deps: SecretsManagerDeps,
   call: { principal: Principal; region: string },
-  request: { secretId: string; versionId?: string; stage?: string },
+  request: { action: 'GetSecretValue' | 'BatchGetSecretValue'; secretId: string; versionId?: string; stage?: string },
 ): JsonBody {
   const record = resolveReadable(deps, call, request.secretId, 'secretsmanager:GetSecretValue');
   const version = deps.store.getVersion(record, {
     ...(request.versionId === undefined ? {} : { versionId: request.versionId }),
     ...(request.stage === undefined ? {} : { stage: request.stage }),
   });
+  if (deps.faults?.takeDecryption(request.action, call.region, [record.name, record.arn]) === true) {
+    throw awsError('DecryptionFailure', DECRYPTION_FAILURE);
+  }
   return secretValueEntry(record, version);
 }
 

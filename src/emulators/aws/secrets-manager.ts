@@ -125,6 +125,7 @@ export function secretsManagerHandlers(deps: SecretsManagerDeps): Record<string,
       const versionId = call.input.optionalBoundedString('VersionId', VERSION_ID_BOUNDS);
       const stage = call.input.optionalString('VersionStage');
       return readSecretValue(deps, call, {
+        action: 'GetSecretValue',
         secretId: call.input.string('SecretId'),
         ...(versionId === undefined ? {} : { versionId }),
         ...(stage === undefined ? {} : { stage }),

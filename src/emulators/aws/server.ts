@@ -52,7 +52,7 @@ export async function startAwsEmulator(options: AwsEmulatorOptions = {}): Promis
 
   const server = createServer(
     createRouter({
-      secretsManager: secretsManagerHandlers({ store: secrets, policy }),
+      secretsManager: secretsManagerHandlers({ store: secrets, policy, faults }),
       ssm: ssmHandlers({ store: parameters, policy }),
       sts: identityDeps,
       podIdentity: identityDeps,

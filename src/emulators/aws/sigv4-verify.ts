@@ -65,6 +65,10 @@ function parseAmzDate(value: string): number {
   return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
 }
 
+function expiredToken(): AwsApiError {
+  return awsError('ExpiredTokenException', 'The security token included in the request is expired');
+}
+
 /** Checks the request was signed for `service` with credentials the registry knows. */
 export async function verifySigV4(
   request: SignedRequest,
@@ -80,14 +84,16 @@ export async function verifySigV4(
 
   const credential = options.credentials.lookup(accessKeyId);
   if (credential === undefined) {
+    // A session the registry has pruned is still an expired one, as AWS tells it apart from a forged key.
+    if (options.credentials.prunedExpiry(accessKeyId) !== undefined && header(request.headers, 'x-amz-security-token') !== undefined) {
+      throw expiredToken();
+    }
     throw awsError('UnrecognizedClientException', 'The security token included in the request is invalid.');
   }
   if (credential.sessionToken !== undefined && header(request.headers, 'x-amz-security-token') !== credential.sessionToken) {
     throw awsError('UnrecognizedClientException', 'The security token included in the request is invalid.');
   }
-  if (credential.expiresAt !== undefined && credential.expiresAt <= options.now()) {
-    throw awsError('ExpiredTokenException', 'The security token included in the request is expired');
-  }
+  if (credential.expiresAt !== undefined && credential.expiresAt <= options.now()) throw expiredToken();
   if (service !== options.service) {
     throw awsError('InvalidSignatureException', `Credential should be scoped to correct service: '${options.service}'.`);
   }

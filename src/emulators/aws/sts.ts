@@ -4,7 +4,7 @@
  * allows; and GetCallerIdentity (signed), handy to check which session a client runs as.
  */
 import { AwsApiError, awsError } from './aws-error.js';
-import { sessionArn, type CredentialRegistry, type Principal } from './credentials.js';
+import { roleId, sessionArn, type CredentialRegistry, type Principal } from './credentials.js';
 import type { IssuerRegistry, TokenCheck } from './jwt-verify.js';
 import type { PolicyRegistry } from './policy.js';
 
@@ -27,21 +27,26 @@ const MIN_DURATION = 900;
 const MAX_DURATION = 43_200;
 
 /**
- * STS is an awsQuery service and names signature failures its own way, all HTTP 403: the codes the
- * JSON services use (sigv4-verify.ts) become InvalidClientTokenId, SignatureDoesNotMatch and
- * ExpiredToken, so a caller's `err.name` and status are what real STS gives it.
+ * STS is an awsQuery service and names signature failures its own way: the codes the JSON services
+ * use (sigv4-verify.ts) become InvalidClientTokenId, SignatureDoesNotMatch and ExpiredToken (403),
+ * IncompleteSignature (400, AWS's common errors), and an unsigned call is 403
+ * MissingAuthenticationToken "Request is missing Authentication Token" (the JSON services' 400
+ * "Missing Authentication Token" is not what STS says), so a caller's `err.name`, status and message
+ * are what real STS gives it. A `message` here replaces the JSON services' wording.
  */
-const STS_AUTH_CODES: Readonly<Record<string, string>> = {
-  UnrecognizedClientException: 'InvalidClientTokenId',
-  InvalidSignatureException: 'SignatureDoesNotMatch',
-  ExpiredTokenException: 'ExpiredToken',
+const STS_AUTH_ERRORS: Readonly<Record<string, { code: string; status: number; message?: string }>> = {
+  UnrecognizedClientException: { code: 'InvalidClientTokenId', status: 403 },
+  InvalidSignatureException: { code: 'SignatureDoesNotMatch', status: 403 },
+  ExpiredTokenException: { code: 'ExpiredToken', status: 403 },
+  IncompleteSignatureException: { code: 'IncompleteSignature', status: 400 },
+  MissingAuthenticationTokenException: { code: 'MissingAuthenticationToken', status: 403, message: 'Request is missing Authentication Token' },
 };
 
 /** A signature check's failure as STS reports it; anything else unchanged. */
 export function asStsAuthError(err: unknown): unknown {
   if (!(err instanceof AwsApiError)) return err;
-  const code = STS_AUTH_CODES[err.code];
-  return code === undefined ? err : awsError(code, err.message, 403);
+  const sts = Object.hasOwn(STS_AUTH_ERRORS, err.code) ? STS_AUTH_ERRORS[err.code] : undefined;
+  return sts === undefined ? err : awsError(sts.code, sts.message ?? err.message, sts.status);
 }
 
 /**
@@ -134,7 +139,6 @@ export async function assumeRoleWithWebIdentity(deps: StsDeps, params: URLSearch
     accountId: deps.accountId,
   };
   const issued = deps.credentials.issue(principal, ttl);
-  const roleName = roleArn.split('/').at(-1) ?? roleArn;
   return {
     Credentials: {
       AccessKeyId: issued.accessKeyId,
@@ -143,7 +147,7 @@ export async function assumeRoleWithWebIdentity(deps: StsDeps, params: URLSearch
       Expiration: new Date(issued.expiresAt).toISOString(),
     },
     SubjectFromWebIdentityToken: check.token.subject,
-    AssumedRoleUser: { AssumedRoleId: `AROAEMULATOR${roleName.length}:${sessionName}`, Arn: sessionArn(principal) },
+    AssumedRoleUser: { AssumedRoleId: `${roleId(roleArn)}:${sessionName}`, Arn: sessionArn(principal) },
     Provider: `arn:aws:iam::${deps.accountId}:oidc-provider/${check.token.issuer.replace(/^https?:\/\//, '')}`,
     Audience: check.token.audience,
   };
@@ -153,5 +157,5 @@ export function getCallerIdentity(principal: Principal, accountId: string): Reco
   if (principal.kind === 'admin') {
     return { UserId: 'AIDAEMULATORADMIN', Account: accountId, Arn: `arn:aws:iam::${accountId}:user/emulator-admin` };
   }
-  return { UserId: `AROAEMULATOR:${principal.sessionName}`, Account: accountId, Arn: sessionArn(principal) };
+  return { UserId: `${roleId(principal.roleArn)}:${principal.sessionName}`, Account: accountId, Arn: sessionArn(principal) };
 }

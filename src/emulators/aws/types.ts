@@ -74,16 +74,25 @@ export interface PodIdentityAssociation {
   roleArn: string;
 }
 
-export type FaultKind = 'throttle' | 'unavailable';
+/**
+ * `throttle` and `unavailable` fail whole calls; `decryption` fails reading a secret's value, as
+ * when KMS cannot decrypt it (Secrets Manager's `DecryptionFailure`).
+ */
+export type FaultKind = 'throttle' | 'unavailable' | 'decryption';
 
-/** A scripted failure: the next `count` calls (of `action`, in `region`) fail with `kind`. */
+/**
+ * A scripted failure: the next `count` calls (of `action`, in `region`) fail with `kind`. For
+ * `decryption`, `count` counts secret values not decrypted (a batch may use several).
+ */
 export interface FaultSpec {
-  /** Any action when absent. */
+  /** Any action when absent. `decryption` takes only GetSecretValue or BatchGetSecretValue. */
   action?: string;
   /** Any region when absent. */
   region?: string;
   kind: FaultKind;
-  /** How many calls fail. @default unlimited (until `faults.clear()`) */
+  /** Only with `decryption`: the secret (name or ARN) that cannot be decrypted. Any secret when absent. */
+  secretId?: string;
+  /** How many calls (secret values, for `decryption`) fail. @default unlimited (until `faults.clear()`) */
   count?: number;
 }
 

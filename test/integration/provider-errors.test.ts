@@ -134,6 +134,17 @@ describe('provider door: AWS failures', () => {
     expect(error.details).toMatch(/shop\/missing/);
   });
 
+  it('a secret KMS cannot decrypt is PERMISSION_DENIED naming it, with no value in the message', async () => {
+    h.stack.aws.putSecret({ name: 'shop/kms-locked', region: REGION, string: 'never-shown-value' });
+    h.stack.aws.faults.inject({ kind: 'decryption', secretId: 'shop/kms-locked' });
+    const objects = `${PARAMETERS['objects'] ?? ''}- objectName: "shop/kms-locked"\n  objectType: "secretsmanager"\n`;
+    const { error } = await mountError({ parameters: { region: REGION, objects } });
+    expect(error.code).toBe(status.PERMISSION_DENIED);
+    expect(error.details).toMatch(/shop\/kms-locked/);
+    expect(error.details).toMatch(/DecryptionFailure|decrypt/i);
+    expect(error.details).not.toContain('never-shown-value');
+  });
+
   it.each([
     ['unavailable', 'BatchGetSecretValue'],
     ['throttle', 'GetSecretValue'],

@@ -90,7 +90,7 @@ describe.skipIf(!KUBECTL.available)(`deploy/overlays/kubelet (secretlet is the C
       'secrets-store.csi.x-k8s.io/secretproviderclasses': ['get', 'list', 'watch'],
       'secrets-store.csi.x-k8s.io/secretproviderclasspodstatuses': ['create', 'get', 'patch', 'update'],
       'core/secrets': ['create', 'delete', 'get', 'update'],
-      'core/events': ['create'],
+      'core/events': ['create', 'patch'],
       'core/serviceaccounts': ['get'],
       'core/nodes': ['get'],
     });
@@ -141,7 +141,7 @@ describe.skipIf(!KUBECTL.available)(`deploy/overlays/provider (secretlet behind 
   });
 
   it("has least-privilege RBAC (get serviceaccounts and nodes: ASCP's, without the pod read the agent does not need) plus creating its rotation Events", () => {
-    expect(permissions(objects)).toEqual({ 'core/serviceaccounts': ['get'], 'core/nodes': ['get'], 'core/events': ['create'] });
+    expect(permissions(objects)).toEqual({ 'core/serviceaccounts': ['get'], 'core/nodes': ['get'], 'core/events': ['create', 'patch'] });
   });
 
   it('is not privileged, keeps no capability, and only sees the driver mounts (HostToContainer)', () => {

@@ -7,12 +7,12 @@
  * A repeat of a problem already reported updates that Event (count + 1, lastTimestamp), as
  * client-go's event correlator does, instead of creating another: a pod stuck for an hour shows one
  * Event "x120", not 120 Event objects in etcd. One gone meanwhile (the API server's 1 h Event TTL)
- * is created anew.
+ * is created anew, as is one the agent may not patch. The ClusterRole grants `create` and `patch`
+ * on events, as upstream's does.
  */
 import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { LRUCache } from 'lru-cache';
-import { isNotFound } from './kube-errors.js';
 
 export interface EventTarget {
   kind: 'Pod' | 'Secret';
@@ -77,7 +77,11 @@ export class KubeEventRecorder {
     }
   }
 
-  /** Counts a repeat on the Event already sent; false when that Event is gone (then a new one is created). */
+  /**
+   * Counts a repeat on the Event already sent. False when that cannot be done, and a new Event is
+   * created instead: the Event is gone (its TTL), or patching it is refused (a ClusterRole from
+   * before `patch` was granted on events) — a repeat must never go unreported.
+   */
   private async bump(namespace: string, event: { name: string; count: number }, time: Date): Promise<boolean> {
     try {
       await this.api.patchNamespacedEvent(
@@ -86,9 +90,8 @@ export class KubeEventRecorder {
       );
       event.count += 1;
       return true;
-    } catch (e) {
-      if (isNotFound(e)) return false;
-      throw e;
+    } catch {
+      return false;
     }
   }
 }

@@ -62,4 +62,16 @@ describe('KubeEventRecorder', () => {
     expect(await recorder.warning(pod, 'FailedMount', 'stuck')).toBe(true);
     expect(eventsOf('web-1').map((e) => e['count'])).toEqual([1]);
   });
+
+  it('creates a new Event for a repeat when patching the first is refused, so no repeat goes unreported', async () => {
+    let now = 3_000_000;
+    const recorder = new KubeEventRecorder(loadKubeConfig(join(dir, 'kubeconfig')), { now: () => now });
+    const pod = { kind: 'Pod' as const, namespace: 'default', name: 'web-2' };
+    expect(await recorder.warning(pod, 'FailedMount', 'still stuck')).toBe(true);
+    // Every patch refused, retries included (as an API server without the patch grant would).
+    emulator.throttle({ verb: 'patch', resource: 'events', times: 11, retryAfterSeconds: 0 });
+    now += 30_000;
+    expect(await recorder.warning(pod, 'FailedMount', 'still stuck')).toBe(true);
+    expect(eventsOf('web-2').map((e) => e['count'])).toEqual([1, 1]);
+  });
 });

@@ -17,9 +17,9 @@ export async function runServe(options: CompiledAgentOptions, upstreamNotes: rea
   // Heard from the start: a SIGTERM while the agent starts (the API server slow to answer its first
   // list) would otherwise kill it by default, without a drain or its last log line. It is acted on
   // once the start has settled, so stop() never races the doors being bound.
-  const startSettled = starting.then(
-    () => undefined,
-    () => undefined,
+  const started = starting.then(
+    () => true,
+    () => false,
   );
   const exitCode = new Promise<number>((resolve) => {
     let signalled = false;
@@ -41,7 +41,9 @@ export async function runServe(options: CompiledAgentOptions, upstreamNotes: rea
       }
       signalled = true;
       agent.logger.info({ signal, drainTimeoutMs: options.drainTimeoutMs }, 'received signal, draining');
-      void startSettled.then(() => {
+      void started.then((ok) => {
+        // A start that failed is reported by runServe's caller; there is nothing to drain.
+        if (!ok) return;
         // A hard bound on the whole drain, in case something below ignores its own deadline.
         const guard = setTimeout(() => finish(2, false), options.drainTimeoutMs + 5000);
         guard.unref();
@@ -54,10 +56,17 @@ export async function runServe(options: CompiledAgentOptions, upstreamNotes: rea
     process.on('SIGTERM', () => onSignal('SIGTERM'));
     process.on('SIGINT', () => onSignal('SIGINT'));
   });
-  await starting.catch((e: unknown) => {
-    throw namingMetricsAddr(e, options.metricsAddr);
-  });
-  return exitCode;
+  // A second signal may end it before the start has settled (a first list waiting on a throttled
+  // API server): whichever comes first.
+  return Promise.race([
+    exitCode,
+    starting.then(
+      () => exitCode,
+      (e: unknown) => {
+        throw namingMetricsAddr(e, options.metricsAddr);
+      },
+    ),
+  ]);
 }
 
 /**

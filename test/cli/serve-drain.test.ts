@@ -158,9 +158,9 @@ describe('secretlet serve drains on SIGTERM', () => {
     child = undefined;
   }, 180_000);
 
-  it('drains and writes its last log line when SIGTERM comes while it is still starting', async () => {
+  /** `serve` against an API server that accepts connections and never answers: its start waits on the first list. */
+  async function startWaitingOnApiServer(): Promise<{ serve: CliProcess; close(): void }> {
     dir = await mkdtemp(join(tmpdir(), 'secretlet-drain-'));
-    // An API server that accepts connections and never answers: the start waits on its first list.
     const silent = createServer(() => undefined);
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const kubeconfig = join(dir, 'kubeconfig');
@@ -168,17 +168,40 @@ describe('secretlet serve drains on SIGTERM', () => {
       kubeconfig,
       `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:${(silent.address() as AddressInfo).port}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`,
     );
+    const serve = startServe(['--mode', 'provider', '--provider-socket', join(dir, 'aws.sock'), '--kubeconfig', kubeconfig, '--aws-endpoint', 'http://127.0.0.1:1', '--state-dir', join(dir, 'state'), '--metrics-addr', '', '--fleet-size', '1', '--pool-size', '0']);
+    child = serve;
+    await until(() => serve.lines.find((l) => l.includes('AWS call budgets per node')), 'the start to begin');
+    return { serve, close: () => silent.close() };
+  }
+
+  it('drains and writes its last log line when SIGTERM comes while it is still starting', async () => {
+    const { serve, close } = await startWaitingOnApiServer();
     try {
-      child = startServe(['--mode', 'provider', '--provider-socket', join(dir, 'aws.sock'), '--kubeconfig', kubeconfig, '--aws-endpoint', 'http://127.0.0.1:1', '--state-dir', join(dir, 'state'), '--metrics-addr', '', '--fleet-size', '1', '--pool-size', '0']);
-      await until(() => child!.lines.find((l) => l.includes('AWS call budgets per node')), 'the start to begin');
-      process.kill(child.pid, 'SIGTERM');
-      expect(await child.exited).toEqual({ code: 0, signal: null });
-      const records = child.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      process.kill(serve.pid, 'SIGTERM');
+      expect(await serve.exited).toEqual({ code: 0, signal: null });
+      const records = serve.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(records.some((r) => r['msg'] === 'received signal, draining')).toBe(true);
       expect(records.at(-1)).toMatchObject({ msg: 'secretlet exiting', code: 0, drained: true });
       child = undefined;
     } finally {
-      silent.close();
+      close();
+    }
+  }, 120_000);
+
+  it('exits at once on a second signal while it is still starting', async () => {
+    const { serve, close } = await startWaitingOnApiServer();
+    try {
+      process.kill(serve.pid, 'SIGTERM');
+      await until(() => serve.lines.find((l) => l.includes('received signal, draining')), 'the first signal to be heard');
+      process.kill(serve.pid, 'SIGTERM');
+      expect(await serve.exited).toEqual({ code: 1, signal: null });
+      const records = serve.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(records.at(-1)).toMatchObject({ msg: 'secretlet exiting', code: 1, drained: false });
+      // It did not wait for the start: the doors never opened.
+      expect(records.some((r) => r['msg'] === 'provider door listening')).toBe(false);
+      child = undefined;
+    } finally {
+      close();
     }
   }, 120_000);
 

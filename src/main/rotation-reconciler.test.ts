@@ -53,10 +53,12 @@ class RecordingWriter implements PayloadWriter {
   readonly writes: RenderedFile[][] = [];
   /** Runs as each write ends (a test clock advances here). */
   onWrite: (() => void) | undefined;
-  write(_dir: string, files: readonly RenderedFile[]): Promise<{ changed: boolean }> {
+  /** The target stamp each write reports it left (as the real writers do, under the target's lock). */
+  stamp: string | undefined;
+  write(_dir: string, files: readonly RenderedFile[]): Promise<{ changed: boolean; stamp?: string }> {
     this.writes.push([...files]);
     this.onWrite?.();
-    return Promise.resolve({ changed: true });
+    return Promise.resolve(this.stamp === undefined ? { changed: true } : { changed: true, stamp: this.stamp });
   }
 }
 
@@ -263,6 +265,16 @@ describe('RotationReconciler', () => {
     expect(writer.writes).toEqual([]);
     expect(report).toMatchObject({ rewritten: [], superseded: ['u1/vol'] });
     expect(journal.state.lastSeq).toBe(1);
+  });
+
+  it('records the stamp its own write left, not what the directory shows once the write returned', async () => {
+    let stamp = 'dev:ino:1:1';
+    const { live, source, writer, reconciler } = await setup(undefined, { targetStamp: () => stamp, clock: { now: () => 1_000 } });
+    source.next = () => ok({ bytes: enc.encode('A2'), version: 'v2' });
+    writer.stamp = 'dev:ino:2:2';
+    writer.onWrite = () => (stamp = 'dev:ino:3:3'); // a door write right after ours
+    expect((await reconciler.runCycle()).rewritten).toEqual(['u1/vol']);
+    expect(live.get('u1/vol')?.targetStamp).toBe('dev:ino:2:2');
   });
 
   it("never writes into a provider-door target that is no longer the directory the door wrote (the driver's tmpfs unmounted)", async () => {

@@ -44,6 +44,12 @@ import { Slots } from './slots.js';
 /** How often a FailedRotation Event for the same mount and reason is posted again while it lasts. */
 const WARN_REPEAT_MS = 10 * 60_000;
 
+
+/** What a rotation write did, with the target's stamp its writer took under the lock when it wrote. */
+interface RotationWrite {
+  status: 'written' | 'target-gone' | 'unwanted';
+  stamp?: string;
+}
 export interface RotationReconcilerOptions {
   journal: EventJournal;
   live: LiveMounts;
@@ -318,7 +324,7 @@ export class RotationReconciler {
         }
         const runtime = seen.mount;
         try {
-          const written = await this.writeIfStillPlanned(seen, outcome.files);
+          const { status: written, stamp } = await this.writeIfStillPlanned(seen, outcome.files);
           if (written === 'target-gone') return; // unmounted meanwhile: MountUnpublished follows from the door
           // Re-checked after the write too: a publish whose write landed before ours and whose entry
           // came while we wrote (see writeIfStillPlanned) owns the entry; its values must not be overwritten.
@@ -329,7 +335,8 @@ export class RotationReconciler {
           reconciled(outcome.mountKey);
           this.warned.delete(outcome.mountKey);
           live.updateValues(outcome.mountKey, outcome.values, outcome.versions);
-          if (fetchedAfter !== undefined) live.verified(outcome.mountKey, fetchedAfter, this.options.targetStamp?.(runtime.targetPath));
+          // The stamp the write left under the target's lock: read now, it could be a door write's since.
+          if (fetchedAfter !== undefined) live.verified(outcome.mountKey, fetchedAfter, stamp ?? this.options.targetStamp?.(runtime.targetPath));
           const event: NewEvent = mountUpdatedEvent({
             mountKey: outcome.mountKey,
             plan: runtime.plan,
@@ -393,25 +400,29 @@ export class RotationReconciler {
    * is set, so `publishing` turns the rewrite down; without it (tests that wire no doors) the re-check
    * after the write keeps that publish's entry intact.
    */
-  private writeIfStillPlanned(seen: PlannedMount, files: readonly RenderedFile[]): Promise<'written' | 'target-gone' | 'unwanted'> {
+  private writeIfStillPlanned(seen: PlannedMount, files: readonly RenderedFile[]): Promise<RotationWrite> {
     // The slot first: the checks below must be as close to the write as they can be.
-    const write = (): Promise<'written' | 'target-gone' | 'unwanted'> => this.writeIfStillPlannedNow(seen, files);
+    const write = (): Promise<RotationWrite> => this.writeIfStillPlannedNow(seen, files);
     return this.writeSlots === undefined ? write() : this.writeSlots.run(write);
   }
 
-  private async writeIfStillPlannedNow(seen: PlannedMount, files: readonly RenderedFile[]): Promise<'written' | 'target-gone' | 'unwanted'> {
+  private async writeIfStillPlannedNow(seen: PlannedMount, files: readonly RenderedFile[]): Promise<RotationWrite> {
     const { writer, targetPath } = seen.mount;
-    if (isGuardedWriter(writer)) return (await writer.writeIfWanted(targetPath, files, () => this.mayStillWrite(seen))).status;
-    if (!(await this.targetExists(targetPath))) return 'target-gone';
+    if (isGuardedWriter(writer)) {
+      const result = await writer.writeIfWanted(targetPath, files, () => this.mayStillWrite(seen));
+      return result.status === 'written' && result.outcome.stamp !== undefined ? { status: 'written', stamp: result.outcome.stamp } : { status: result.status };
+    }
+    if (!(await this.targetExists(targetPath))) return { status: 'target-gone' };
     // The provider door's target must still be the directory the door wrote into. Once the driver
     // unmounted its tmpfs the path shows the node's disk (another device and inode) until its rmdir:
     // files written there would stay on the disk, and the rmdir would fail with ENOTEMPTY.
     const recorded = seen.mount.targetStamp;
-    if (recorded !== undefined && this.options.targetStamp !== undefined && !sameTargetDirectory(recorded, this.options.targetStamp(targetPath))) return 'target-gone';
-    if (!this.mayStillWrite(seen)) return 'unwanted';
+    if (recorded !== undefined && this.options.targetStamp !== undefined && !sameTargetDirectory(recorded, this.options.targetStamp(targetPath))) return { status: 'target-gone' };
+    if (!this.mayStillWrite(seen)) return { status: 'unwanted' };
     // The write may wait for a pool thread; the writer checks the directory again when it starts.
     const outcome = await writer.write(targetPath, files, recorded === undefined ? undefined : { directory: recorded });
-    return outcome.skipped === undefined ? 'written' : 'target-gone';
+    if (outcome.skipped !== undefined) return { status: 'target-gone' };
+    return outcome.stamp === undefined ? { status: 'written' } : { status: 'written', stamp: outcome.stamp };
   }
 
   /**

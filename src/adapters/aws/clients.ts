@@ -40,7 +40,10 @@ export interface SsmApi {
 export interface AwsClientPoolOptions {
   /** One endpoint for every service (emulator); unset = SDK defaults and AWS_ENDPOINT_URL*. */
   endpoint?: string;
-  /** Socket-idle timeout of one request. @default 10_000 */
+  /**
+   * Whole-request deadline of one attempt, from the request's creation: a wait for one of the
+   * shared sockets counts too. @default 10_000
+   */
   requestTimeoutMs?: number;
   /** Clients kept (each holds its own credentials provider). @default 500 */
   maxClients?: number;

@@ -84,7 +84,6 @@ export class KubeletAtomicWriter implements PayloadWriter {
       if (same && obsolete.size === 0 && linksInPlace) return { changed: false };
     }
 
-    const linked = await removeNonSymlinkTopLevels(target, files, new Set(present), ops);
     const newDir = await step('create a payload dir in', target, () => makeTimestampDir(target, this.clock.now(), ops));
     const newPath = entryPath(target, newDir);
     try {
@@ -93,6 +92,9 @@ export class KubeletAtomicWriter implements PayloadWriter {
       await ops.removeAll(newPath);
       throw fsFailure(err, 'write payload into', newPath);
     }
+    // Only once the new payload is whole: plain files in the way of its links (a volume another
+    // writer filled, taken over from the upstream driver) stay readable if the write fails first.
+    const linked = await removeNonSymlinkTopLevels(target, files, new Set(present), ops);
     await createTopLevelLinks(target, files, linked, ops);
     await swapDataLink(target, newDir, ops);
 

@@ -244,11 +244,15 @@ export class NodeVolumeService {
     const fetched = await fetchMount(prepared, this.options, receivedAt).catch((e: unknown) => {
       throw mountFailed(e);
     });
-    progress.errorType = 'FileWriteError';
-    try {
-      checkTmpfsRoom(fetched.files, this.options.tmpfsSizeBytes);
-    } catch (e) {
-      throw mountFailed(e);
+    // On the first mount only: the tmpfs is the one this agent sizes now. A live volume (mounted with
+    // another --tmpfs-size, or by the upstream driver without a limit) is left to its writes.
+    if (firstMount) {
+      progress.errorType = 'FileWriteError';
+      try {
+        checkTmpfsRoom(fetched.files, this.options.tmpfsSizeBytes);
+      } catch (e) {
+        throw mountFailed(e);
+      }
     }
 
     // From here on each step commits something to the node; none starts once kubelet has given up.

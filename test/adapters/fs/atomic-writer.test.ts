@@ -214,7 +214,7 @@ describe.each<FsOpsKind>(['inline', 'async'])('KubeletAtomicWriter with %s fs ca
   });
 });
 
-describe('KubeletAtomicWriter when the ..data swap fails', () => {
+describe('KubeletAtomicWriter when a write fails part way', () => {
   it('leaves no ..data_tmp and no new payload dir behind, and the old payload stays what ..data shows', async () => {
     target = await dirs.make();
     const failingSwap: FsOps = {
@@ -230,4 +230,17 @@ describe('KubeletAtomicWriter when the ..data swap fails', () => {
     expect(await readlink(join(target, DATA_LINK))).toBe(before[0]);
     expect(await readFile(join(target, 'password'), 'utf8')).toBe('old');
   });
+
+  it('keeps the plain files of a volume taken over from another writer when writing the new payload fails', async () => {
+    target = await dirs.make();
+    await writeFile(join(target, 'password'), 'upstream');
+    const failingWrite: FsOps = {
+      ...inlineFsOps,
+      writeNewFileDurably: () => Promise.reject(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })),
+    };
+    await expect(new KubeletAtomicWriter({ fsOps: failingWrite }).write(target, [textFile('password', 'new')])).rejects.toMatchObject({ code: 'INTERNAL' });
+    expect(await readFile(join(target, 'password'), 'utf8')).toBe('upstream');
+    expect(await timestampDirs()).toEqual([]);
+  });
 });
+

@@ -73,11 +73,21 @@ export async function startProviderServer(socketPath: string, options: ProviderS
   });
 }
 
+/**
+ * `/a/b/` and `/a/b` are one target to the file system; without this the agent would key, lock and
+ * mark them as two (a second live entry, a rotation beside a publish). kubelet never sends the
+ * slash, a hand-written driver call might.
+ */
+function withoutTrailingSlashes(path: string): string {
+  const trimmed = path.replace(/\/+$/, '');
+  return trimmed === '' && path !== '' ? '/' : trimmed;
+}
+
 export function fromWireMountRequest(wire: WireMountRequest): ProviderMountRequest {
   return {
     attributes: wire.attributes,
     secrets: wire.secrets,
-    targetPath: wire.target_path,
+    targetPath: withoutTrailingSlashes(wire.target_path),
     permission: wire.permission,
     currentObjectVersion: wire.current_object_version.map((v) => ({ id: v.id, version: v.version })),
   };

@@ -69,6 +69,14 @@ describe('provider door (v1alpha1.CSIDriverProvider over a Unix socket)', () => 
     ]);
   });
 
+  it('hands the handler a target path without trailing slashes, so one directory is one target', async () => {
+    const handler = new FakeMountHandler(() => Promise.resolve({ objectVersion: [{ id: 'a', version: '1' }], files: [] }));
+    const c = await serve(handler);
+    await c.mount({ ...request, targetPath: '/var/lib/kubelet/pods/u1/volumes/kubernetes.io~csi/secrets/mount//' });
+    await c.mount({ ...request, targetPath: '/' });
+    expect(handler.calls.map((r) => r.targetPath)).toEqual(['/var/lib/kubelet/pods/u1/volumes/kubernetes.io~csi/secrets/mount', '/']);
+  });
+
   it('carries an empty current_object_version (what driver v1.6 sends) as an empty list', async () => {
     const handler = new FakeMountHandler(() => Promise.resolve({ objectVersion: [{ id: 'a', version: '1' }], files: [] }));
     const c = await serve(handler);

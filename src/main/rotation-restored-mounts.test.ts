@@ -7,6 +7,7 @@ import type { LoggedObject } from '../core/events/events.js';
 import type { AudienceToken, RenderedFile } from '../core/model.js';
 import type { PayloadWriter } from '../core/ports/payload-writer.js';
 import type { SecretProviderClassSpec } from '../core/ports/spc-catalog.js';
+import { SecretletError } from '../core/errors.js';
 import { EventJournal } from './event-journal.js';
 import { LiveMounts } from './rotation-live-mounts.js';
 import { RestoredMounts } from './rotation-restored-mounts.js';
@@ -40,12 +41,12 @@ async function restoredEntry(db: Omit<LoggedObject, 'id' | 'hash' | 'jmesFiles'>
 }
 
 /** RestoredMounts whose catalog serves `ns/spc` with these `objects` (SPC YAML) in us-east-1. */
-function restoredMounts(objects: string): { restored: RestoredMounts; live: LiveMounts } {
+function restoredMounts(objects: string, mint: typeof minter = minter): { restored: RestoredMounts; live: LiveMounts } {
   const live = new LiveMounts();
   const spc: SecretProviderClassSpec = { namespace: 'ns', name: 'spc', uid: 'spc-uid', provider: 'aws', parameters: { region: 'us-east-1', objects }, secretObjects: [] };
   const restored = new RestoredMounts({
     live,
-    minter,
+    minter: mint,
     catalog: { get: () => Promise.resolve(spc) },
     kubeletWriter: writer,
     readFiles: () => Promise.resolve(new Map([['db', Buffer.from('one')]])),
@@ -77,4 +78,48 @@ describe('RestoredMounts.rejoin', () => {
     expect(report).toEqual({ rejoined: [], failed: [{ mountKey: 'u1/vol', reason: 'SecretProviderClassChanged' }] });
     expect(live.get('u1/vol')).toBeUndefined();
   });
+
+  /** A minter that answers with `outcome` and counts its calls. */
+  function countingMinter(outcome: () => Promise<AudienceToken>): { mint: typeof minter.mint; calls: () => number } {
+    let calls = 0;
+    return {
+      mint: () => {
+        calls += 1;
+        return outcome();
+      },
+      calls: () => calls,
+    };
+  }
+
+  it('mints no token for a mount whose SPC changed: nothing a token could fix', async () => {
+    const counting = countingMinter(() => minter.mint({} as TokenMintRequest));
+    const { restored } = restoredMounts(db('  objectVersion: v2\n'), counting);
+    await restored.rejoin([await restoredEntry(pinnedV1)]);
+    expect(counting.calls()).toBe(0);
+  });
+
+  it('asks once for a mount whose pod is gone, not every cycle', async () => {
+    const gone = new SecretletError({ code: 'NOT_FOUND', reason: 'KubernetesHttp404', message: 'pods "p" not found' });
+    const counting = countingMinter(() => Promise.reject(gone));
+    const { restored } = restoredMounts(db('  objectVersion: v1\n'), counting);
+    const entry = await restoredEntry(pinnedV1);
+    expect(await restored.rejoin([entry])).toEqual({ rejoined: [], failed: [{ mountKey: 'u1/vol', reason: 'KubernetesHttp404' }] });
+    expect(await restored.rejoin([entry])).toEqual({ rejoined: [], failed: [] });
+    expect(counting.calls()).toBe(1);
+  });
+
+  it('stops at the first throttled token request and asks again next cycle', async () => {
+    let throttled = true;
+    const counting = countingMinter(() =>
+      throttled ? Promise.reject(new SecretletError({ code: 'UNAVAILABLE', reason: 'KubernetesHttp429', message: 'Too many requests, please try again later.' })) : minter.mint({} as TokenMintRequest),
+    );
+    const { restored } = restoredMounts(db('  objectVersion: v1\n'), counting);
+    const first = await restoredEntry(pinnedV1);
+    const entries = [first, { ...first, mountKey: 'u2/vol' }, { ...first, mountKey: 'u3/vol' }];
+    expect((await restored.rejoin(entries)).failed).toHaveLength(1);
+    expect(counting.calls()).toBe(1);
+    throttled = false;
+    expect((await restored.rejoin(entries)).rejoined).toEqual(['u1/vol', 'u2/vol', 'u3/vol']);
+  });
 });
+

@@ -18,7 +18,7 @@ import type { ServiceAccountTokenMinter } from '../adapters/kubernetes/token-min
 import { SecretletError, asSecretletError } from '../core/errors.js';
 import type { MountEntry } from '../core/events/mount-registry.js';
 import type { LoggedObject } from '../core/events/events.js';
-import type { FetchedObject, ObjectDescriptor } from '../core/model.js';
+import type { AudienceToken, FetchedObject, ObjectDescriptor } from '../core/model.js';
 import { isPinned } from '../core/mount/object-requests.js';
 import type { PayloadWriter } from '../core/ports/payload-writer.js';
 import type { SpcCatalog } from '../core/ports/spc-catalog.js';
@@ -84,6 +84,12 @@ export class RestoredMounts {
   private readonly minted = new Map<string, MintedRuntime>();
   /** Set on the first 403: without RBAC every attempt would fail, so stop asking and say so once. */
   private forbidden = false;
+  /**
+   * Mounts whose rejoin failed for a reason that asking again cannot change (their pod gone or
+   * re-created, their files or SPC changed): left to kubelet's republish or unpublish, which ends
+   * the entry. Without this each cost a TokenRequest and a warning every cycle.
+   */
+  private readonly givenUp = new Set<string>();
 
   constructor(options: RestoredMountsOptions) {
     this.options = options;
@@ -97,7 +103,8 @@ export class RestoredMounts {
     const all = [...entries];
     const known = new Set(all.map((e) => e.mountKey));
     for (const key of this.minted.keys()) if (!known.has(key)) this.minted.delete(key); // unpublished
-    const due = all.filter((e) => e.door === 'csi' && this.needsToken(e.mountKey));
+    for (const key of this.givenUp) if (!known.has(key) || this.options.live.get(key) !== undefined) this.givenUp.delete(key); // unpublished, or republished
+    const due = all.filter((e) => e.door === 'csi' && !this.givenUp.has(e.mountKey) && this.needsToken(e.mountKey));
     // Sequential on purpose: after a restart of a full node this is one TokenRequest per pod, and the
     // API server's priority and fairness prefers a steady trickle to a burst.
     for (const entry of due) {
@@ -115,6 +122,13 @@ export class RestoredMounts {
           );
           return report;
         }
+        if (isTransient(error)) {
+          // The API server is throttling or away: asking for the other mounts now would only add to
+          // it, and would hold this rotation cycle (and a shutdown) behind its Retry-After waits.
+          this.options.logger.warn({ mountKey: entry.mountKey, reason: error.reason, error: error.message, waiting: due.length - report.rejoined.length - 1 }, 'restored mounts wait for the next cycle: the API server did not answer a token request');
+          return report;
+        }
+        this.givenUp.add(entry.mountKey);
         this.options.logger.warn({ mountKey: entry.mountKey, reason: error.reason, error: error.message }, 'restored mount keeps waiting for a republish');
       }
     }
@@ -142,19 +156,21 @@ export class RestoredMounts {
       throw new SecretletError({ code: 'NOT_FOUND', reason: 'SecretProviderClassNotFound', message: `secretproviderclass ${pod.namespace}/${entry.secretProviderClass} not found` });
     }
     const audience = audienceFor(entry.authMode);
-    const token = await minter.mint({ namespace: pod.namespace, serviceAccount: entry.serviceAccount, audience, pod: { name: pod.name, uid: pod.uid } });
     // The attributes the driver would send on a republish: SPC parameters, then the pod keys and tokens.
-    const attributes: Record<string, string> = {
-      ...spc.parameters,
-      [ATTR_POD_NAMESPACE]: pod.namespace,
-      [ATTR_POD_NAME]: pod.name,
-      [ATTR_POD_UID]: pod.uid,
-      [ATTR_SERVICE_ACCOUNT_NAME]: entry.serviceAccount,
-      [ATTR_TOKENS]: JSON.stringify({ [audience]: token }),
-    };
+    // Planned first with a stand-in token: a mount whose SPC or files changed costs no TokenRequest.
+    const attributesWith = (token: AudienceToken): string =>
+      JSON.stringify({
+        ...spc.parameters,
+        [ATTR_POD_NAMESPACE]: pod.namespace,
+        [ATTR_POD_NAME]: pod.name,
+        [ATTR_POD_UID]: pod.uid,
+        [ATTR_SERVICE_ACCOUNT_NAME]: entry.serviceAccount,
+        [ATTR_TOKENS]: JSON.stringify({ [audience]: token }),
+      });
     // The primary region the mount was planned with (a `region` parameter still wins inside prepareMount).
     const regions = { primaryRegion: (): Promise<string> => Promise.resolve(entry.regions[0] ?? '') };
-    const { plan, identity } = await prepareMount({ attributes: JSON.stringify(attributes), targetPath: entry.targetPath, permission: CSI_PERMISSION }, { regions });
+    const standIn: AudienceToken = { token: 'not-minted-yet', expirationTimestamp: new Date(this.now() + 3_600_000).toISOString() };
+    const { plan } = await prepareMount({ attributes: attributesWith(standIn), targetPath: entry.targetPath, permission: CSI_PERMISSION }, { regions });
     if (!sameObjects(plan.objects, entry.objects) || JSON.stringify(plan.regions) !== JSON.stringify(entry.regions) || plan.authMode !== entry.authMode) {
       throw new SecretletError({
         code: 'FAILED_PRECONDITION',
@@ -173,6 +189,8 @@ export class RestoredMounts {
       }
       values.set(d.index, { bytes, version: versionById.get(d.fileName) ?? '' });
     }
+    const token = await minter.mint({ namespace: pod.namespace, serviceAccount: entry.serviceAccount, audience, pod: { name: pod.name, uid: pod.uid } });
+    const { identity } = await prepareMount({ attributes: attributesWith(token), targetPath: entry.targetPath, permission: CSI_PERMISSION }, { regions });
     // A republish may have filled the runtime while we minted: kubelet's token wins.
     const current = live.get(entry.mountKey);
     const mine = this.minted.get(entry.mountKey);
@@ -184,4 +202,9 @@ export class RestoredMounts {
       expiresAtMs: Number.isFinite(expiresAtMs) ? expiresAtMs : this.now() + 3_600_000,
     });
   }
+}
+
+/** A failure the API server may not repeat: throttled (429), unavailable (5xx), unreachable or timed out. */
+function isTransient(error: SecretletError): boolean {
+  return error.code === 'UNAVAILABLE' || error.code === 'DEADLINE_EXCEEDED' || error.code === 'RESOURCE_EXHAUSTED';
 }

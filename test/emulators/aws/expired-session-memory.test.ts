@@ -6,8 +6,8 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAwsEmulator, type AwsEmulator } from '../../../src/emulators/aws/index.js';
-import { createTestIssuer, refusal, smClient, stsClient, type TestIssuer } from './helpers.js';
+import type { AwsEmulator } from '../../../src/emulators/aws/index.js';
+import { startTrustingEmulator, refusal, smClient, stsClient, type TestIssuer } from './helpers.js';
 
 const ROLE = 'arn:aws:iam::111122223333:role/late';
 const DAY = 86_400_000;
@@ -16,9 +16,7 @@ let emu: AwsEmulator;
 let issuer: TestIssuer;
 let now = Date.now();
 beforeAll(async () => {
-  emu = await startAwsEmulator({ now: () => now });
-  issuer = createTestIssuer();
-  await emu.trustIssuer({ issuer: issuer.issuer, jwks: issuer.jwks });
+  ({ emu, issuer } = await startTrustingEmulator({ now: () => now }));
   emu.addRole({ roleArn: ROLE, trust: [{ namespace: 'ns', serviceAccount: 'sa' }], allow: { secrets: ['app/*'] } });
   emu.putSecret({ name: 'app/key', region: 'us-east-1', string: 'v' });
 });

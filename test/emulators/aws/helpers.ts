@@ -7,7 +7,7 @@ import { generateKeyPairSync, randomUUID, sign, type JsonWebKey } from 'node:cry
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
-import type { AwsEmulator } from '../../../src/emulators/aws/index.js';
+import { startAwsEmulator, type AwsEmulator } from '../../../src/emulators/aws/index.js';
 
 export interface TestIssuer {
   issuer: string;
@@ -87,4 +87,12 @@ export async function refusal(promise: Promise<unknown>): Promise<Refusal> {
     return { name: e.name, status: e.$metadata?.httpStatusCode, message: e.message };
   }
   throw new Error('expected the call to fail');
+}
+
+/** An emulator that trusts a fresh test OIDC issuer, as a cluster's would be (roles are the test's to add). */
+export async function startTrustingEmulator(options: Parameters<typeof startAwsEmulator>[0] = {}): Promise<{ emu: AwsEmulator; issuer: TestIssuer }> {
+  const emu = await startAwsEmulator(options);
+  const issuer = createTestIssuer();
+  await emu.trustIssuer({ issuer: issuer.issuer, jwks: issuer.jwks });
+  return { emu, issuer };
 }

@@ -13,8 +13,8 @@ import { GetParametersCommand } from '@aws-sdk/client-ssm';
 import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { fromHttp, fromWebToken } from '@aws-sdk/credential-providers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAwsEmulator, type AwsEmulator } from '../../../src/emulators/aws/index.js';
-import { createTestIssuer, errorName, smClient, ssmClient, stsClient, type TestIssuer } from './helpers.js';
+import type { AwsEmulator } from '../../../src/emulators/aws/index.js';
+import { createTestIssuer, startTrustingEmulator, errorName, smClient, ssmClient, stsClient, type TestIssuer } from './helpers.js';
 
 const READER = 'arn:aws:iam::111122223333:role/reader';
 const NO_BATCH = 'arn:aws:iam::111122223333:role/no-batch';
@@ -26,9 +26,7 @@ let issuer: TestIssuer;
 let now = Date.now();
 
 beforeAll(async () => {
-  emu = await startAwsEmulator({ now: () => now });
-  issuer = createTestIssuer();
-  await emu.trustIssuer({ issuer: issuer.issuer, jwks: issuer.jwks });
+  ({ emu, issuer } = await startTrustingEmulator({ now: () => now }));
   emu.addRole({
     roleArn: READER,
     trust: [{ namespace: 'shop', serviceAccount: 'web' }],

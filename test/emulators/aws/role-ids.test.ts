@@ -5,8 +5,8 @@
  */
 import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAwsEmulator, type AwsEmulator } from '../../../src/emulators/aws/index.js';
-import { createTestIssuer, stsClient, type TestIssuer } from './helpers.js';
+import type { AwsEmulator } from '../../../src/emulators/aws/index.js';
+import { startTrustingEmulator, stsClient, type TestIssuer } from './helpers.js';
 
 // Same name length on purpose: the ids must not follow from the name's length.
 const READER = 'arn:aws:iam::111122223333:role/reader';
@@ -15,9 +15,7 @@ const WRITER = 'arn:aws:iam::111122223333:role/writer';
 let emu: AwsEmulator;
 let issuer: TestIssuer;
 beforeAll(async () => {
-  emu = await startAwsEmulator();
-  issuer = createTestIssuer();
-  await emu.trustIssuer({ issuer: issuer.issuer, jwks: issuer.jwks });
+  ({ emu, issuer } = await startTrustingEmulator());
   for (const roleArn of [READER, WRITER]) emu.addRole({ roleArn, trust: [{ namespace: 'ns', serviceAccount: 'sa' }], allow: {} });
 });
 afterAll(async () => {

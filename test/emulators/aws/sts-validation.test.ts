@@ -5,17 +5,15 @@
  */
 import { AssumeRoleWithWebIdentityCommand } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAwsEmulator, type AwsEmulator } from '../../../src/emulators/aws/index.js';
-import { createTestIssuer, refusal, stsClient, type TestIssuer } from './helpers.js';
+import type { AwsEmulator } from '../../../src/emulators/aws/index.js';
+import { startTrustingEmulator, refusal, stsClient, type TestIssuer } from './helpers.js';
 
 const ROLE = 'arn:aws:iam::111122223333:role/validated';
 
 let emu: AwsEmulator;
 let issuer: TestIssuer;
 beforeAll(async () => {
-  emu = await startAwsEmulator();
-  issuer = createTestIssuer();
-  await emu.trustIssuer({ issuer: issuer.issuer, jwks: issuer.jwks });
+  ({ emu, issuer } = await startTrustingEmulator());
   emu.addRole({ roleArn: ROLE, trust: [{ namespace: 'ns', serviceAccount: 'sa' }], allow: {}, maxSessionDurationSeconds: 43_200 });
 });
 afterAll(async () => {

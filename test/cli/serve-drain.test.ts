@@ -168,9 +168,11 @@ describe('secretlet serve drains on SIGTERM', () => {
       kubeconfig,
       `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:${(silent.address() as AddressInfo).port}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`,
     );
-    const serve = startServe(['--mode', 'provider', '--provider-socket', join(dir, 'aws.sock'), '--kubeconfig', kubeconfig, '--aws-endpoint', 'http://127.0.0.1:1', '--state-dir', join(dir, 'state'), '--metrics-addr', '', '--fleet-size', '1', '--pool-size', '0']);
+    // Kubelet mode: its start waits for the first SecretProviderClass list (here, the 10 s handshake timeout).
+    const serve = startServe(['--mode', 'kubelet', '--csi-endpoint', `unix://${join(dir, 'csi.sock')}`, '--node-name', 'node-1', '--kubeconfig', kubeconfig, '--aws-endpoint', 'http://127.0.0.1:1', '--state-dir', join(dir, 'state'), '--metrics-addr', '', '--fleet-size', '1', '--pool-size', '0']);
     child = serve;
-    await until(() => serve.lines.find((l) => l.includes('AWS call budgets per node')), 'the start to begin');
+    // The log is open, so the start now waits on the API server.
+    await until(() => serve.lines.find((l) => l.includes('event log replayed')), 'the start to wait on the API server');
     return { serve, close: () => silent.close() };
   }
 
@@ -180,7 +182,10 @@ describe('secretlet serve drains on SIGTERM', () => {
       process.kill(serve.pid, 'SIGTERM');
       expect(await serve.exited).toEqual({ code: 0, signal: null });
       const records = serve.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-      expect(records.some((r) => r['msg'] === 'received signal, draining')).toBe(true);
+      const heard = records.findIndex((r) => r['msg'] === 'received signal, draining');
+      // Heard during the start, acted on once the start was done.
+      expect(heard).toBeGreaterThanOrEqual(0);
+      expect(records.findIndex((r) => r['msg'] === 'csi door listening')).toBeGreaterThan(heard);
       expect(records.at(-1)).toMatchObject({ msg: 'secretlet exiting', code: 0, drained: true });
       child = undefined;
     } finally {
@@ -197,8 +202,8 @@ describe('secretlet serve drains on SIGTERM', () => {
       expect(await serve.exited).toEqual({ code: 1, signal: null });
       const records = serve.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(records.at(-1)).toMatchObject({ msg: 'secretlet exiting', code: 1, drained: false });
-      // It did not wait for the start: the doors never opened.
-      expect(records.some((r) => r['msg'] === 'provider door listening')).toBe(false);
+      // It did not wait for the start: the door never opened.
+      expect(records.some((r) => r['msg'] === 'csi door listening')).toBe(false);
       child = undefined;
     } finally {
       close();

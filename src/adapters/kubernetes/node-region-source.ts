@@ -1,6 +1,7 @@
 /**
- * The node's region from its `topology.kubernetes.io/region` label, read until found and then kept
- * (a node never changes region) instead of a pod GET plus a node GET on every mount as ASCP does.
+ * The node's region from its `topology.kubernetes.io/region` label. The region resolver keeps a
+ * found region for the agent's life (a node never changes region) and shares a lookup in flight,
+ * instead of a pod GET plus a node GET on every mount as ASCP does.
  *
  * An agent told its node's name (`--node-name`, the downward API's spec.nodeName) reads that node. One
  * that was not (a provider-mode agent run without NODE_NAME) learns it the way ASCP finds the node:
@@ -18,33 +19,18 @@ export class NodeLabelRegionSource {
   private readonly api: CoreV1Api;
   /** '' until told or learnt from a pod. */
   private nodeName: string;
-  private cached: Promise<string | undefined> | undefined;
 
   constructor(kc: KubeConfig, nodeName: string) {
     this.api = kc.makeApiClient(CoreV1Api);
     this.nodeName = nodeName;
   }
 
-  regionOfThisNode(pod: { namespace: string; name: string }): Promise<string | undefined> {
-    if (this.cached === undefined) {
-      // Only a found region is kept. A node without the label yet (the cloud controller labels it
-      // after agents that tolerate everything have started) or a failed GET is asked again on the
-      // next mount, so labelling the node fixes mounts without restarting the agent.
-      const lookup = this.lookUp(pod);
-      this.cached = lookup;
-      lookup.then(
-        (region) => {
-          if (region === undefined && this.cached === lookup) this.cached = undefined;
-        },
-        () => {
-          if (this.cached === lookup) this.cached = undefined;
-        },
-      );
-    }
-    return this.cached;
-  }
-
-  private async lookUp(pod: { namespace: string; name: string }): Promise<string | undefined> {
+  /**
+   * Reads the node every time it is asked. The resolver asks only until a region is found, so a
+   * node without the label yet (the cloud controller labels it after agents that tolerate
+   * everything have started) is read again on the next mount, and labelling it needs no restart.
+   */
+  async regionOfThisNode(pod: { namespace: string; name: string }): Promise<string | undefined> {
     if (this.nodeName === '') this.nodeName = await this.nodeOf(pod);
     const name = this.nodeName;
     // The API server's own message (`nodes "n1" not found`), as ASCP returns it; the region

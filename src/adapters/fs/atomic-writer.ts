@@ -18,8 +18,7 @@ import { dirname, join } from 'node:path';
 import type { RenderedFile } from '../../core/model.js';
 import type { Clock } from '../../core/ports/clock.js';
 import type { PayloadWriter, WriteConditions, WriteOutcome } from '../../core/ports/payload-writer.js';
-import { withStamp } from './target-stamp.js';
-import { refusedStart } from './write-conditions.js';
+import { guardedWrite } from './write-conditions.js';
 import {
   DATA_LINK,
   DATA_TMP_LINK,
@@ -60,11 +59,7 @@ export class KubeletAtomicWriter implements PayloadWriter {
   async write(targetDir: string, files: readonly RenderedFile[], conditions?: WriteConditions): Promise<WriteOutcome> {
     validatePayload(files);
     const target = normalizedTarget(targetDir);
-    return this.locks.run(targetDir, async () => {
-      const refused = refusedStart(targetDir, conditions);
-      if (refused !== undefined) return refused;
-      return withStamp(await this.fs.run(targetDir, (ops) => this.writeValidated(target, files, ops)), targetDir);
-    });
+    return this.locks.run(targetDir, () => guardedWrite(targetDir, conditions, () => this.fs.run(targetDir, (ops) => this.writeValidated(target, files, ops))));
   }
 
   private async writeValidated(target: string, files: readonly RenderedFile[], ops: FsOps): Promise<WriteOutcome> {

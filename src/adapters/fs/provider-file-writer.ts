@@ -16,8 +16,7 @@ import { join } from 'node:path';
 import { SecretletError } from '../../core/errors.js';
 import type { RenderedFile } from '../../core/model.js';
 import type { PayloadWriter, WriteConditions, WriteOutcome } from '../../core/ports/payload-writer.js';
-import { withStamp } from './target-stamp.js';
-import { refusedStart } from './write-conditions.js';
+import { guardedWrite } from './write-conditions.js';
 import { PERMISSION_BITS, fsFailure, isNotFound } from './durable-io.js';
 import type { FsOps } from './fs-ops.js';
 import type { FsOpsChoice } from './memory-backed.js';
@@ -67,11 +66,7 @@ export class ProviderFileWriter implements PayloadWriter {
   async write(targetDir: string, files: readonly RenderedFile[], conditions?: WriteConditions): Promise<WriteOutcome> {
     validateNames(files);
     const target = normalizedTarget(targetDir);
-    return this.locks.run(targetDir, async () => {
-      const refused = refusedStart(targetDir, conditions);
-      if (refused !== undefined) return refused;
-      return withStamp(await this.fs.run(targetDir, (ops) => this.writeValidated(target, files, ops)), targetDir);
-    });
+    return this.locks.run(targetDir, () => guardedWrite(targetDir, conditions, () => this.fs.run(targetDir, (ops) => this.writeValidated(target, files, ops))));
   }
 
   private async writeValidated(target: string, files: readonly RenderedFile[], ops: FsOps): Promise<WriteOutcome> {

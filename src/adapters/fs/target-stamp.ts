@@ -18,12 +18,6 @@ export function sameTargetDirectory(a: string | undefined, b: string | undefined
   return directoryOf(a) === directoryOf(b);
 }
 
-/** The outcome of a write with the target's stamp added; call it under the target's lock, right after the write. */
-export function withStamp<T extends object>(outcome: T, path: string): T & { stamp?: string } {
-  const stamp = targetStamp(path);
-  return stamp === undefined ? outcome : { ...outcome, stamp };
-}
-
 /** Undefined when the path does not exist or cannot be stat-ed. */
 export function targetStamp(path: string): string | undefined {
   try {

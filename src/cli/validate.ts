@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
 import { validateSecretProviderClass } from '../core/spc/validate-spc.js';
+import { MAX_YAML_DEPTH, yamlNestingDepth } from '../core/spc/yaml-depth.js';
 
 export interface ValidateCommandOptions {
   region?: string;
@@ -37,6 +38,11 @@ async function validateFile(file: string, options: ValidateCommandOptions): Prom
     text = await readFile(file, 'utf8');
   } catch (e) {
     options.err(`${file}: cannot read: ${(e as Error).message}`);
+    return false;
+  }
+  // Checked before composing, which recurses: a deeply nested file would overflow the stack.
+  if (yamlNestingDepth(text) > MAX_YAML_DEPTH) {
+    options.err(`${file}: YAML error: nested deeper than ${MAX_YAML_DEPTH} levels`);
     return false;
   }
   let ok = true;

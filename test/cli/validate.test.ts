@@ -82,6 +82,20 @@ describe('secretlet validate on the shared fixtures', () => {
     }
   });
 
+  it('refuses a file nested too deeply to read, and still checks the next file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'secretlet-validate-'));
+    try {
+      const deep = join(dir, 'deep.yaml');
+      writeFileSync(deep, '- '.repeat(5000) + 'x\n');
+      const r = await validate([deep, join(SHARED, files[0]!)]);
+      expect(r.code).toBe(1);
+      expect(r.err).toEqual([`${deep}: YAML error: nested deeper than 100 levels`, '1 of 2 files failed validation']);
+      expect(r.out.at(-1)).toMatch(/: ok \(\d+ files?: /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('checks every file and reports each bad one', async () => {
     const r = await validate(files.map((f) => join(SHARED, f)));
     expect(r.code).toBe(1);

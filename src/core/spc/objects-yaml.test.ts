@@ -166,3 +166,28 @@ describe('objects YAML (sigs.k8s.io/yaml semantics)', () => {
     expect(e.message).toMatch(/cannot unmarshal string into Go struct field SecretDescriptor.jmesPath/);
   });
 });
+
+describe('objects YAML nested too deeply', () => {
+  const deep = {
+    'block sequences': '- '.repeat(2000) + 'x',
+    'flow sequences': '['.repeat(1000) + ']'.repeat(1000),
+    'flow maps': '{a: '.repeat(1000) + '1' + '}'.repeat(1000),
+    'indented maps': Array.from({ length: 1000 }, (_, i) => `${' '.repeat(i)}k:`).join('\n') + ' v',
+  };
+
+  it.each(Object.entries(deep))('refuses %s naming the field, every time it is asked', (_shape, text) => {
+    // Composing such a text overflowed the stack, and the second attempt aborted the process.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const error = thrown(() => parseObjectsYaml(text));
+      expect(error.code).toBe('INVALID_ARGUMENT');
+      expect(error.field).toBe('objects');
+      expect(error.message).toBe('Failed to load SecretProviderClass: error converting YAML to JSON: yaml: exceeded max depth of 100 (objects)');
+    }
+  });
+
+  it('reads an object whose ignored field nests exactly to the limit', () => {
+    // objects (1) → object (2) → 98 flow sequences = 100.
+    expect(only(`- objectName: a\n  extra: ${'['.repeat(98)}${']'.repeat(98)}\n`).objectName).toBe('a');
+    expect(() => parseObjectsYaml(`- objectName: a\n  extra: ${'['.repeat(99)}${']'.repeat(99)}\n`)).toThrow(/exceeded max depth of 100/);
+  });
+});

@@ -15,6 +15,7 @@ import { Scalar, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, visit }
 import type { Alias, Document, Node as YamlNode, YAMLMap } from 'yaml';
 import { invalidArgument } from '../errors.js';
 import type { SecretletError } from '../errors.js';
+import { MAX_YAML_DEPTH, yamlNestingDepth } from './yaml-depth.js';
 import { resolvePlainScalar, scalarJsonKind, scalarToGoString } from './yaml-scalar.js';
 import type { YamlScalar } from './yaml-scalar.js';
 
@@ -217,7 +218,10 @@ function yamlErrorText(error: { message: string; linePos?: [{ line: number; col:
 export function parseObjectsYaml(text: string): Array<RawObjectEntry | null> {
   // go-yaml's reader skips a UTF-8 byte-order mark at the start of its input (an editor on Windows
   // may save one); the yaml package would read it as content.
-  const doc = parseDocument(text.startsWith('\uFEFF') ? text.slice(1) : text, { version: '1.1', uniqueKeys: false });
+  const source = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  // Refused before composing: the composer recurses, and a stack overflow there can abort the process.
+  if (yamlNestingDepth(source) > MAX_YAML_DEPTH) throw loadError(`error converting YAML to JSON: yaml: exceeded max depth of ${MAX_YAML_DEPTH}`);
+  const doc = parseDocument(source, { version: '1.1', uniqueKeys: false });
   // go-yaml v2 Unmarshal reads the first document and stops at the next `---`, so a trailing `---` or
   // a second document mounts with ASCP. parseDocument returns that first document and only flags the
   // rest (MULTIPLE_DOCS, the later documents' own errors are not in `doc.errors`): drop that flag.

@@ -1,6 +1,36 @@
 import { search } from 'jmespath';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { JMES_MAX_BYTES, jmesBound } from './jmes-bound.js';
+import type { JmesAstNode } from './jmes-bound.js';
+
+/** How many times the bound looked at an AST node, counted through the AST `compile` hands it. */
+const visits = vi.hoisted(() => ({ count: 0 }));
+vi.mock('jmespath', async (importOriginal) => {
+  const original = await importOriginal<{ compile: (e: string) => JmesAstNode }>();
+  // One proxy per node, so a node keeps its identity however often it is reached.
+  const proxies = new WeakMap<JmesAstNode, JmesAstNode>();
+  const counted = (node: JmesAstNode): JmesAstNode => {
+    let proxy = proxies.get(node);
+    if (proxy === undefined) {
+      const children = node.children?.map((c) => (c !== null && typeof c === 'object' ? counted(c) : c));
+      proxy = new Proxy(node, {
+        get(target, key, receiver) {
+          if (key === 'type') visits.count += 1;
+          return key === 'children' ? children : (Reflect.get(target, key, receiver) as unknown);
+        },
+      });
+      proxies.set(node, proxy);
+    }
+    return proxy;
+  };
+  return { ...original, compile: (expression: string) => counted(original.compile(expression)) };
+});
+
+function visitsFor(expression: string): number {
+  visits.count = 0;
+  jmesBound(expression, 100);
+  return visits.count;
+}
 
 const SECRET = JSON.stringify({
   username: 'admin',
@@ -43,5 +73,18 @@ describe('jmesBound', () => {
     expect(jmesBound(doubling, 1000)).toBeGreaterThan(2 ** 20 * 1000);
     expect(jmesBound(`[to_string(@)]${' | [join(`,`, @), join(`,`, @)]'.repeat(20)} | join(\`,\`, @)`, 1000)).toBeGreaterThan(JMES_MAX_BYTES);
     expect(jmesBound(`map(&[@,@,@,@], [@])${' | map(&[@,@,@,@], @)'.repeat(12)}`, 100)).toBeGreaterThan(JMES_MAX_BYTES);
+  });
+
+  it.each([
+    ['map', (d: number) => `${'map(&'.repeat(d)}a${', @)'.repeat(d)}`],
+    ['projection', (d: number) => `a${'[*].b'.repeat(d)}`],
+    ['value projection', (d: number) => `${'*.'.repeat(d)}a`],
+  ])('bounds a %s nested 40 deep in polynomial steps, not 2^depth', (_shape, expression) => {
+    // From 5 to 15 levels a bound doubling its work per level does 2^10 times more; this one ~9 times.
+    expect(visitsFor(expression(15)) / visitsFor(expression(5))).toBeLessThan(30);
+    // Nesting alone does not grow a value: the expression stays under the limit, evaluated, not refused.
+    const deep = jmesBound(expression(40), 100);
+    expect(deep).toBeGreaterThan(jmesBound(expression(1), 100));
+    expect(deep).toBeLessThan(JMES_MAX_BYTES);
   });
 });

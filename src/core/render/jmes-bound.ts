@@ -84,9 +84,22 @@ export function jmesBound(expression: string, inputBytes: number): number {
         return note(kids.reduce<number>((sum, k) => sum + bound(k, m), m));
     }
   };
+  // Each projection bounds its right-hand side twice (for the whole collection and per element, from
+  // an empty input), so nested projections would cost 2^depth: a 235-character `map(&map(&…` held the
+  // loop for half a minute. The per-element bound depends on the node alone: computed once per node.
+  const fromEmpty = new Map<JmesAstNode, number>();
+  const boundFromEmpty = (node: JmesAstNode | number | null | undefined): number => {
+    if (node === null || node === undefined || typeof node === 'number') return 0;
+    let bytes = fromEmpty.get(node);
+    if (bytes === undefined) {
+      bytes = bound(node, 0);
+      fromEmpty.set(node, bytes);
+    }
+    return bytes;
+  };
   /** `right` applied to every element of a collection of `collection` bytes (at most that many elements). */
   const each = (right: JmesAstNode | number | null | undefined, collection: number): number =>
-    bound(right, collection) + collection * (bound(right, 0) + 1) + 2;
+    bound(right, collection) + collection * (boundFromEmpty(right) + 1) + 2;
   const callBound = (name: string, args: Array<JmesAstNode | number | null>, m: number): number => {
     const sizes = (): number[] => args.map((a) => bound(a, m));
     switch (name) {

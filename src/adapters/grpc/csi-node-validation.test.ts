@@ -43,7 +43,7 @@ describe('checkNodePublish', () => {
 
 describe('target_path form (after the upstream checks)', () => {
   const kubeletPath = '/var/lib/kubelet/pods/0d3b6c4e-1f2a-4b5c-8d9e-0a1b2c3d4e5f/volumes/kubernetes.io~csi/secrets-store-inline/mount';
-  const refused = ['/', '//', 'mount', 'pods/uid/mount', './mount', '/tmp/x/../victim', '/tmp/x/..', '/..', '/tmp/./x', '/tmp//x', '/tmp/x//'];
+  const refused = ['/', '//', 'mount', 'pods/uid/mount', './mount', '/tmp/x/../victim', '/tmp/x/..', '/..', '/tmp/./x', '/tmp//x', '/tmp/x//', '/tmp/x\0y', `/tmp/${'n'.repeat(256)}`];
 
   it('accepts kubelet\'s paths, other roots, and one trailing slash', () => {
     for (const target_path of [kubeletPath, '/tmp/secretlet-harness-Ab12/pods/u/volumes/kubernetes.io~csi/secrets/mount', '/data/kubelet/x/', '/tmp/csi/mount']) {

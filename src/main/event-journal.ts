@@ -146,9 +146,17 @@ export class EventJournal {
     const started = performance.now();
     let state = this.log.snapshot() ?? emptyState();
     let replayed = 0;
+    const unrecognized = new Map<string, number>();
     for await (const record of this.log.replay()) {
       state = applyEvent(state, record);
       replayed += 1;
+      if (record.type === 'Unrecognized') unrecognized.set(record.recordType, (unrecognized.get(record.recordType) ?? 0) + 1);
+    }
+    if (unrecognized.size > 0) {
+      this.logger.warn(
+        { recordTypes: Object.fromEntries(unrecognized) },
+        'event log holds records of types this secretlet does not know (a newer version wrote them before a rollback): kept, and ignored; the next compaction drops them',
+      );
     }
     this.current = state;
     this.sinceCompaction = replayed;

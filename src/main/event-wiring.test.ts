@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InMemoryEventLog } from '../adapters/eventlog/in-memory-event-log.js';
 import { createLogger } from '../adapters/logging/logger.js';
+import { toLoggedEvent } from '../core/events/events.js';
 import type { LoggedEvent, NewEvent } from '../core/events/events.js';
+import { sealJson, unsealJson } from '../adapters/eventlog/sealed-json.js';
 import { serializeState } from '../core/events/projections.js';
 import type { EventLog } from '../core/ports/event-log.js';
 import { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
@@ -189,6 +191,88 @@ describe('EventJournal', () => {
       await writeFile(join(dir, 'eventlog'), 'a file where the log directory should be');
       await expect(EventJournal.open({ stateDir: dir, fsync: 'never', logger })).rejects.toThrow();
       expect((await readdir(dir)).filter((n) => n.startsWith('damaged-'))).toEqual([]);
+    });
+  });
+
+  describe('a log from a newer version (a rollback)', () => {
+    /** A journal over `dir` with mounts 1-3 recorded and closed; returns the path of its one segment. */
+    async function logOfThree(dir: string): Promise<string> {
+      const journal = await EventJournal.open({ stateDir: dir, fsync: 'always', logger, compactEvery: 0 });
+      await journal.record([published(1), published(2), published(3)]);
+      await journal.close();
+      const segment = (await readdir(join(dir, 'eventlog'))).find((f) => f.startsWith('events-'))!;
+      return join(dir, 'eventlog', segment);
+    }
+
+    /** A record as a newer version would write it: sealed, in sequence, of a type this one does not know. */
+    function newerRecord(seq: number): string {
+      return `${sealJson({ seq, time: '2026-12-08T00:00:00.000Z', type: 'MountQuarantined', mountKey: 'uid-2/vol', payload: { mountKey: 'uid-2/vol', why: 'x' } })}\n`;
+    }
+
+    function capturingLogger(): { lines: Record<string, unknown>[]; logger: ReturnType<typeof createLogger> } {
+      const lines: Record<string, unknown>[] = [];
+      return { lines, logger: createLogger({ level: 'info', destination: { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) } }) };
+    }
+
+    it('keeps a record of an unknown type and the records after it, instead of setting the log aside', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'journal-'));
+      dirs.push(dir);
+      const segment = await logOfThree(dir);
+      const unpublishFirst = toLoggedEvent({ type: 'MountUnpublished', payload: { mountKey: 'uid-1/vol' } }, 5, '2026-12-08T00:00:00.000Z');
+      await appendFile(segment, newerRecord(4) + `${sealJson(unpublishFirst)}\n`);
+      const before = await readFile(segment);
+      const seen = capturingLogger();
+
+      const journal = await EventJournal.open({ stateDir: dir, fsync: 'always', logger: seen.logger, compactEvery: 0 });
+
+      expect([...journal.state.mounts.keys()].sort()).toEqual(['uid-2/vol', 'uid-3/vol']);
+      expect(journal.openReport).toMatchObject({ truncatedBytes: 0, droppedRecords: 0 });
+      const [next] = await journal.record([published(6)]);
+      expect(next?.seq).toBe(6);
+      await journal.close();
+      expect((await readFile(segment)).subarray(0, before.length)).toEqual(before);
+      expect((await readdir(dir)).filter((n) => n.startsWith('damaged-'))).toEqual([]);
+      expect(seen.lines.find((l) => l.level === 'warn')).toMatchObject({ recordTypes: { MountQuarantined: 1 } });
+    });
+
+    it('does not cut a record of an unknown type at the end of the log as a torn tail', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'journal-'));
+      dirs.push(dir);
+      const segment = await logOfThree(dir);
+      await appendFile(segment, newerRecord(4));
+      const before = await readFile(segment);
+      const journal = await EventJournal.open({ stateDir: dir, fsync: 'always', logger, compactEvery: 0 });
+      expect(journal.openReport).toMatchObject({ truncatedBytes: 0, droppedRecords: 0 });
+      expect(journal.state.lastSeq).toBe(4);
+      const [next] = await journal.record([published(5)]);
+      expect(next?.seq).toBe(5);
+      await journal.close();
+      expect((await readFile(segment)).subarray(0, before.length)).toEqual(before);
+    });
+
+    it('refuses to start over a snapshot of a newer format, and leaves the state dir as it is', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'journal-'));
+      dirs.push(dir);
+      const journal = await EventJournal.open({ stateDir: dir, fsync: 'always', logger, compactEvery: 2 });
+      await journal.record([published(1), published(2), published(3)]);
+      await journal.close();
+      const logDir = join(dir, 'eventlog');
+      const snapshot = (await readdir(logDir)).find((f) => f.startsWith('snapshot-'))!;
+      const sealed = unsealJson((await readFile(join(logDir, snapshot), 'utf8')).trimEnd());
+      if (!sealed.ok) throw new Error('the snapshot should unseal');
+      const value = sealed.value as { state: { format: number } };
+      await writeFile(join(logDir, snapshot), `${sealJson({ ...value, state: { ...value.state, format: 2 } })}\n`);
+      const files = (await readdir(dir)).sort();
+
+      for (let attempt = 0; attempt < 2; attempt++) {
+        // The second attempt gets the same answer: the state-dir lock was released, nothing was moved.
+        await expect(EventJournal.open({ stateDir: dir, fsync: 'always', logger })).rejects.toMatchObject({
+          code: 'FAILED_PRECONDITION',
+          reason: 'StateFromNewerVersion',
+          message: expect.stringContaining('snapshot has format 2, written by a newer secretlet; this version reads format 1') as unknown,
+        });
+      }
+      expect((await readdir(dir)).sort()).toEqual(files);
     });
   });
 });

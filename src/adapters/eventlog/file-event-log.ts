@@ -15,7 +15,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SecretletError, asSecretletError } from '../../core/errors.js';
 import { toLoggedEvent } from '../../core/events/events.js';
-import type { LoggedEvent, NewEvent } from '../../core/events/events.js';
+import type { LoggedEvent, NewEvent, ReplayedRecord } from '../../core/events/events.js';
 import type { ProjectedState } from '../../core/events/projections.js';
 import type { EventLog } from '../../core/ports/event-log.js';
 import { removeDurably, syncDirectory } from './durable-files.js';
@@ -163,7 +163,7 @@ export class FileEventLog implements EventLog {
     });
   }
 
-  async *replay(): AsyncIterable<LoggedEvent> {
+  async *replay(): AsyncIterable<ReplayedRecord> {
     if (this.state === 'closed') throw this.unusable();
     // Only what was durable when replay started; appends made meanwhile are not part of it.
     const upTo = this.writtenSeq;

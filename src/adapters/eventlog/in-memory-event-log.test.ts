@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { LoggedEvent, NewEvent } from '../../core/events/events.js';
+import type { NewEvent, ReplayedRecord } from '../../core/events/events.js';
 import { applyEvent, emptyState, serializeState } from '../../core/events/projections.js';
 import { restoreState } from '../../core/events/restore.js';
 import type { EventLog } from '../../core/ports/event-log.js';
@@ -61,8 +61,8 @@ const IMPLEMENTATIONS: Implementation[] = [
   },
 ];
 
-async function replayed(log: EventLog): Promise<LoggedEvent[]> {
-  const out: LoggedEvent[] = [];
+async function replayed(log: EventLog): Promise<ReplayedRecord[]> {
+  const out: ReplayedRecord[] = [];
   for await (const record of log.replay()) out.push(record);
   return out;
 }
@@ -79,7 +79,7 @@ describe.each(IMPLEMENTATIONS)('EventLog contract: $name', (impl) => {
     const [a, b] = await Promise.all([log.append([published(1), published(2)]), log.append([unpublished(1)])]);
     expect(a?.map((r) => r.seq)).toEqual([1, 2]);
     expect(b).toEqual([{ seq: 3, time: '2026-05-01T00:00:00.000Z', type: 'MountUnpublished', mountKey: 'uid-1/vol', payload: { mountKey: 'uid-1/vol' } }]);
-    expect((await replayed(log)).map((r) => [r.seq, r.type, r.mountKey])).toEqual([
+    expect((await replayed(log)).map((r) => [r.seq, r.type, r.type === 'Unrecognized' ? r.recordType : r.mountKey])).toEqual([
       [1, 'MountPublished', 'uid-1/vol'],
       [2, 'MountPublished', 'uid-2/vol'],
       [3, 'MountUnpublished', 'uid-1/vol'],

@@ -25,6 +25,19 @@ describe('sealed JSON', () => {
 });
 
 describe('scanSegment', () => {
+  it('reads a sealed record of a type this version does not know as unrecognized, in its place', () => {
+    const newer = (type: string, seq: number) => `${sealJson({ seq, time: '2026-12-08T00:00:00.000Z', type, payload: {} })}\n`;
+    const bytes = Buffer.concat([segment(1), Buffer.from(newer('MountQuarantined', 2)), segment(1, 3)]);
+    const scan = scanSegment(bytes, 1);
+    expect(scan.records.map((r) => [r.seq, r.type])).toEqual([[1, 'MountUnpublished'], [2, 'Unrecognized'], [3, 'MountUnpublished']]);
+    expect(scan.records[1]).toMatchObject({ recordType: 'MountQuarantined' });
+    expect(scan).toMatchObject({ goodBytes: bytes.length, lastSeq: 3, bad: undefined });
+    // A type that is no identifier, or that names the placeholder itself, is damage, not a newer version.
+    for (const type of ['mount published', '', 'Unrecognized']) {
+      expect(scanSegment(Buffer.from(newer(type, 1)), 1).bad, type).toMatchObject({ problem: 'bad-record' });
+    }
+  });
+
   it('reads every record of an intact segment', () => {
     const bytes = segment(5, 10);
     const scan = scanSegment(bytes, 10);

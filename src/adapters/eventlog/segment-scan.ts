@@ -5,8 +5,8 @@
  * may be cut (a torn tail from a crash) or is corruption (good records follow it) is the caller's
  * decision, made from `followedByGood`.
  */
-import { parseLoggedEvent } from '../../core/events/events.js';
-import type { LoggedEvent } from '../../core/events/events.js';
+import { parseReplayedRecord } from '../../core/events/events.js';
+import type { ReplayedRecord } from '../../core/events/events.js';
 import { unsealJson } from './sealed-json.js';
 
 /** Why the good records stop: an unterminated line, unparsable text, a checksum mismatch, a record
@@ -24,7 +24,7 @@ export interface BadRegion {
 }
 
 export interface SegmentScan {
-  records: LoggedEvent[];
+  records: ReplayedRecord[];
   /** Length in bytes of the good prefix. */
   goodBytes: number;
   /** Seq of the last good record, or firstSeq - 1 when there is none. */
@@ -36,7 +36,7 @@ const NEWLINE = 0x0a;
 
 export function scanSegment(bytes: Uint8Array, firstSeq: number): SegmentScan {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const records: LoggedEvent[] = [];
+  const records: ReplayedRecord[] = [];
   let pos = 0;
   let expected = firstSeq;
   while (pos < buf.length) {
@@ -52,17 +52,17 @@ export function scanSegment(bytes: Uint8Array, firstSeq: number): SegmentScan {
   return { records, goodBytes: pos, lastSeq: expected - 1, bad: undefined };
 }
 
-type LineResult = { ok: true; record: LoggedEvent } | { ok: false; problem: TailProblem };
+type LineResult = { ok: true; record: ReplayedRecord } | { ok: false; problem: TailProblem };
 
 function parseLine(text: string): LineResult {
   const unsealed = unsealJson(text);
   if (!unsealed.ok) return unsealed;
-  const record = parseLoggedEvent(unsealed.value);
+  const record = parseReplayedRecord(unsealed.value);
   return record === undefined ? { ok: false, problem: 'bad-record' } : { ok: true, record };
 }
 
 function stop(
-  records: LoggedEvent[],
+  records: ReplayedRecord[],
   offset: number,
   expected: number,
   ctx: { problem: TailProblem; buf: Buffer },

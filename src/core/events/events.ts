@@ -171,16 +171,41 @@ export function toLoggedEvent(event: NewEvent, seq: number, time: string): Logge
 }
 
 /**
- * Shape check of a record read back from storage. Only the envelope is checked: storage guards the
- * bytes with a checksum, so a record that passes it was written by this code.
+ * A record, read back from storage, whose type this build does not know: a newer secretlet wrote it
+ * and the node was then rolled back. Its checksum held, so it is not damage: it keeps its place in
+ * the sequence (replay's state moves past its seq) and changes nothing in the projections. It is
+ * never appended: `NewEvent` has no such type.
  */
-export function parseLoggedEvent(value: unknown): LoggedEvent | undefined {
+export interface UnrecognizedRecord {
+  seq: number;
+  time: string;
+  type: 'Unrecognized';
+  /** The type the record was written with. */
+  recordType: string;
+}
+
+/** What a replay yields: records of this build's types, and records of types it does not know. */
+export type ReplayedRecord = LoggedEvent | UnrecognizedRecord;
+
+/** Event types are identifiers; anything else in `type` is damage, not a newer version. */
+const TYPE_NAME = /^[A-Z][A-Za-z0-9]{0,63}$/;
+
+/**
+ * Shape check of a record read back from storage. Only the envelope is checked: storage guards the
+ * bytes with a checksum, so a record that passes it was written by this code or a newer version of
+ * it; a type this build does not know is an UnrecognizedRecord.
+ */
+export function parseReplayedRecord(value: unknown): ReplayedRecord | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const r = value as Record<string, unknown>;
   if (!Number.isSafeInteger(r.seq) || (r.seq as number) < 1) return undefined;
-  if (typeof r.time !== 'string' || !isEventType(r.type)) return undefined;
+  if (typeof r.time !== 'string' || typeof r.type !== 'string') return undefined;
   if (r.mountKey !== undefined && typeof r.mountKey !== 'string') return undefined;
   if (typeof r.payload !== 'object' || r.payload === null || Array.isArray(r.payload)) return undefined;
+  if (!isEventType(r.type)) {
+    if (!TYPE_NAME.test(r.type) || r.type === 'Unrecognized') return undefined;
+    return { seq: r.seq as number, time: r.time, type: 'Unrecognized', recordType: r.type };
+  }
   return {
     seq: r.seq as number,
     time: r.time,

@@ -255,6 +255,14 @@ describe('applyEvent', () => {
     expect(() => applyEvent(state, toLoggedEvent(published('uid-z'), 3, TIME))).toThrow(SecretletError);
   });
 
+  it('moves past a record of an unknown type without changing mounts or Secrets', () => {
+    const state = run([published('uid-a')]);
+    const next = applyEvent(state, { seq: 2, time: TIME, type: 'Unrecognized', recordType: 'MountQuarantined' });
+    expect(next.lastSeq).toBe(2);
+    expect(serializeState({ ...next, lastSeq: 1 })).toEqual(serializeState(state));
+    expect(applyEvent(next, toLoggedEvent(published('uid-b'), 3, TIME)).mounts.size).toBe(2);
+  });
+
   it('never modifies the state it is given', () => {
     const before = run([published('uid-a')]);
     const frozen = JSON.stringify(serializeState(before));
@@ -277,6 +285,14 @@ describe('state serialisation', () => {
   });
 
   it('rejects something that is not a state', () => {
-    expect(() => deserializeState({ format: 2 })).toThrow(expect.objectContaining({ code: 'DATA_LOSS', reason: 'SnapshotInvalid' }));
+    for (const value of [{ format: 1 }, { format: '2' }, { format: 0, lastSeq: 1, mounts: [], secrets: [] }, null]) {
+      expect(() => deserializeState(value)).toThrow(expect.objectContaining({ code: 'DATA_LOSS', reason: 'SnapshotInvalid' }));
+    }
+  });
+
+  it('refuses a later format as written by a newer version, not as damage', () => {
+    expect(() => deserializeState({ format: 2, lastSeq: 1, mounts: [], secrets: [], quarantined: [] })).toThrow(
+      expect.objectContaining({ code: 'FAILED_PRECONDITION', reason: 'StateFromNewerVersion' }),
+    );
   });
 });

@@ -6,7 +6,7 @@
  */
 import { PersistentMap } from './persistent-map.js';
 import { SecretletError } from '../errors.js';
-import type { LoggedEvent } from './events.js';
+import type { ReplayedRecord } from './events.js';
 import { applyToDesiredSecrets, isSyncPending } from './desired-secrets.js';
 import type { DesiredSecret, DesiredSecrets } from './desired-secrets.js';
 import { applyToRegistry } from './mount-registry.js';
@@ -28,7 +28,7 @@ export function emptyState(): ProjectedState {
  * makes replay idempotent (a crash in the middle of compaction may leave a snapshot and the segment
  * it covers side by side). A gap in the sequence is a broken invariant of the log and throws.
  */
-export function applyEvent(state: ProjectedState, record: LoggedEvent): ProjectedState {
+export function applyEvent(state: ProjectedState, record: ReplayedRecord): ProjectedState {
   if (record.seq <= state.lastSeq) return state;
   if (record.seq !== state.lastSeq + 1) {
     throw new SecretletError({
@@ -37,13 +37,15 @@ export function applyEvent(state: ProjectedState, record: LoggedEvent): Projecte
       message: `event log record seq ${record.seq} follows seq ${state.lastSeq}: records are missing`,
     });
   }
+  // A newer version's record: its place in the sequence is taken, its meaning unknown here.
+  if (record.type === 'Unrecognized') return { ...state, lastSeq: record.seq };
   const mounts = applyToRegistry(state.mounts, record);
   const secrets = applyToDesiredSecrets(state.secrets, record, { before: state.mounts, after: mounts });
   return { lastSeq: record.seq, mounts, secrets };
 }
 
 /** Applies records in order. */
-export function applyEvents(state: ProjectedState, records: Iterable<LoggedEvent>): ProjectedState {
+export function applyEvents(state: ProjectedState, records: Iterable<ReplayedRecord>): ProjectedState {
   let next = state;
   for (const record of records) next = applyEvent(next, record);
   return next;
@@ -57,9 +59,15 @@ export function pendingSecretSyncs(state: ProjectedState): DesiredSecret[] {
     .map(([, s]) => s);
 }
 
+/**
+ * The snapshot format this version writes and reads. Bump it when a snapshot's meaning changes in a
+ * way older versions would misread; they then refuse it (StateFromNewerVersion) instead of guessing.
+ */
+export const SNAPSHOT_FORMAT = 1;
+
 /** JSON-safe form of the state, with entries in key order so equal states serialise identically. */
 export interface SerializedState {
-  format: 1;
+  format: typeof SNAPSHOT_FORMAT;
   lastSeq: number;
   mounts: MountEntry[];
   secrets: DesiredSecret[];
@@ -67,7 +75,7 @@ export interface SerializedState {
 
 export function serializeState(state: ProjectedState): SerializedState {
   return {
-    format: 1,
+    format: SNAPSHOT_FORMAT,
     lastSeq: state.lastSeq,
     mounts: sortedValues(state.mounts),
     secrets: sortedValues(state.secrets),
@@ -80,10 +88,20 @@ export function serializeState(state: ProjectedState): SerializedState {
  */
 export function deserializeState(value: unknown): ProjectedState {
   const v = value as Partial<SerializedState> | null;
+  // A later format is not damage: a newer secretlet wrote it and the node was rolled back. Setting it
+  // aside would forget every mount; refusing to start keeps it for the version that can read it.
+  const format = typeof v === 'object' && v !== null ? (v as { format?: unknown }).format : undefined;
+  if (Number.isSafeInteger(format) && (format as number) > SNAPSHOT_FORMAT) {
+    throw new SecretletError({
+      code: 'FAILED_PRECONDITION',
+      reason: 'StateFromNewerVersion',
+      message: `event log snapshot has format ${String(format)}, written by a newer secretlet; this version reads format ${SNAPSHOT_FORMAT}: run the newer version again (the state dir is left as it is)`,
+    });
+  }
   if (
     typeof v !== 'object' ||
     v === null ||
-    v.format !== 1 ||
+    v.format !== SNAPSHOT_FORMAT ||
     !Number.isSafeInteger(v.lastSeq) ||
     !Array.isArray(v.mounts) ||
     !Array.isArray(v.secrets)
@@ -91,7 +109,7 @@ export function deserializeState(value: unknown): ProjectedState {
     throw new SecretletError({
       code: 'DATA_LOSS',
       reason: 'SnapshotInvalid',
-      message: 'event log snapshot does not hold a format 1 state',
+      message: `event log snapshot does not hold a format ${SNAPSHOT_FORMAT} state`,
     });
   }
   return {

@@ -8,7 +8,7 @@
  * policy other than 'never', power loss). A record is never half-applied: a replay yields whole
  * records with consecutive seqs from the snapshot on.
  */
-import type { LoggedEvent, NewEvent } from '../events/events.js';
+import type { LoggedEvent, NewEvent, ReplayedRecord } from '../events/events.js';
 import type { ProjectedState } from '../events/projections.js';
 
 export interface EventLog {
@@ -18,8 +18,12 @@ export interface EventLog {
    * appends) when storage fails, since seqs already handed out could otherwise be reused.
    */
   append(events: readonly NewEvent[]): Promise<LoggedEvent[]>;
-  /** Every record after the snapshot's `lastSeq`, in seq order, up to the last record durable when called. */
-  replay(): AsyncIterable<LoggedEvent>;
+  /**
+   * Every record after the snapshot's `lastSeq`, in seq order, up to the last record durable when
+   * called. A record of a type this build does not know (a newer version wrote it) comes as an
+   * UnrecognizedRecord in its place.
+   */
+  replay(): AsyncIterable<ReplayedRecord>;
   /** The state loaded from the last snapshot when the log was opened, if there is one. */
   snapshot(): ProjectedState | undefined;
   /**

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileEventLog } from '../../../src/adapters/eventlog/file-event-log.js';
-import type { LoggedEvent } from '../../../src/core/events/events.js';
+import type { ReplayedRecord } from '../../../src/core/events/events.js';
 import { restoreState } from '../../../src/core/events/restore.js';
 import { mountPublished } from '../../fixtures/eventlog/mount-script.js';
 import { mountCapability } from '../../support/privileges.js';
@@ -53,7 +53,7 @@ describe.skipIf(!MOUNT.capable)(`FileEventLog on a full disk${MOUNT.capable ? ''
 
     const reopened = await FileEventLog.open({ dir, fsync: 'always' });
     try {
-      const replayed: LoggedEvent[] = [];
+      const replayed: ReplayedRecord[] = [];
       for await (const record of reopened.replay()) replayed.push(record);
       expect(replayed.map((r) => r.seq)).toEqual(Array.from({ length: replayed.length }, (_v, i) => i + 1));
       expect(replayed.length).toBeGreaterThanOrEqual(acked);

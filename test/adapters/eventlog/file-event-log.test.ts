@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileEventLog } from '../../../src/adapters/eventlog/file-event-log.js';
 import type { FsyncPolicy } from '../../../src/adapters/eventlog/file-event-log.js';
 import { sealJson } from '../../../src/adapters/eventlog/sealed-json.js';
-import type { LoggedEvent } from '../../../src/core/events/events.js';
+import type { ReplayedRecord } from '../../../src/core/events/events.js';
 import { applyEvents, emptyState, serializeState } from '../../../src/core/events/projections.js';
 import { writeSnapshot } from '../../../src/adapters/eventlog/log-directory.js';
 import { restoreState } from '../../../src/core/events/restore.js';
@@ -34,8 +34,8 @@ async function closeLog(log: FileEventLog): Promise<void> {
   await log.close();
 }
 
-async function replayAll(log: FileEventLog): Promise<LoggedEvent[]> {
-  const records: LoggedEvent[] = [];
+async function replayAll(log: FileEventLog): Promise<ReplayedRecord[]> {
+  const records: ReplayedRecord[] = [];
   for await (const record of log.replay()) records.push(record);
   return records;
 }
@@ -148,7 +148,7 @@ describe('FileEventLog', () => {
 
   it('leaves a corrupt log exactly as found: nothing removed before the corruption is found', async () => {
     const log = await openLog({ maxSegmentBytes: 2000 });
-    const records: LoggedEvent[] = [];
+    const records: ReplayedRecord[] = [];
     for (const event of mountScript(3, 12)) records.push(...(await log.append([event])));
     await closeLog(log);
     const segments = await segmentFiles();
@@ -177,7 +177,7 @@ describe('FileEventLog', () => {
 
   it.each([false, true])('refuses to open when the first segment is missing (snapshot: %s)', async (withSnapshot) => {
     const log = await openLog({ maxSegmentBytes: 2000 });
-    const records: LoggedEvent[] = [];
+    const records: ReplayedRecord[] = [];
     for (const event of mountScript(3, 12)) records.push(...(await log.append([event])));
     if (withSnapshot) {
       // A snapshot ending at the first record of the second segment: the first one is compacted

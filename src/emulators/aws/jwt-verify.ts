@@ -51,12 +51,6 @@ interface JwtParts {
 
 const SUBJECT_PATTERN = /^system:serviceaccount:([^:]+):([^:]+)$/;
 
-/** Reads the claims without verifying (for counting who called, never for trust). */
-export function unverifiedSubject(token: string): string | undefined {
-  const claims = splitJwt(token)?.claims;
-  return typeof claims?.sub === 'string' ? claims.sub : undefined;
-}
-
 function splitJwt(token: string): JwtParts | undefined {
   const parts = token.trim().split('.');
   if (parts.length !== 3) return undefined;

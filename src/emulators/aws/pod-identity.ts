@@ -25,7 +25,12 @@ export interface PodIdentityDeps {
   credentialTtlSeconds: number;
 }
 
-export async function podIdentityCredentials(deps: PodIdentityDeps, token: string | undefined): Promise<Record<string, unknown>> {
+/** `verified` hears the token's subject once it has passed verification (for counting who called). */
+export async function podIdentityCredentials(
+  deps: PodIdentityDeps,
+  token: string | undefined,
+  verified: (subject: string) => void = () => undefined,
+): Promise<Record<string, unknown>> {
   if (token === undefined || token.trim() === '') {
     throw awsError('InvalidTokenException', 'Service account token cannot be empty');
   }
@@ -38,6 +43,7 @@ export async function podIdentityCredentials(deps: PodIdentityDeps, token: strin
       : awsError('InvalidTokenException', `Service account token is invalid: ${check.message}`);
   }
   const { namespace, serviceAccount, subject } = check.token;
+  verified(subject);
   const association = deps.policy.associationFor(namespace, serviceAccount);
   if (association === undefined || deps.policy.getRole(association.roleArn) === undefined) {
     throw awsError('AccessDeniedException', `No pod identity association allows service account ${namespace}/${serviceAccount} to assume a role.`, 403);

@@ -11,13 +11,13 @@ import type { CallCounter } from './counters.js';
 import { identityOf, type CredentialRegistry, type Principal } from './credentials.js';
 import type { CallFaultKind, FaultPlan } from './faults.js';
 import { JsonInput, parseJsonBody } from './json-input.js';
-import { unverifiedSubject } from './jwt-verify.js';
-import { notEmulated } from './not-emulated.js';
+import { existsInAws, notEmulated, type EmulatedService } from './not-emulated.js';
 import { credentialsServiceUnavailable, POD_IDENTITY_PATH, podIdentityCredentials, type PodIdentityDeps } from './pod-identity.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { JsonHandler } from './secrets-manager-read.js';
 import { verifySigV4 } from './sigv4-verify.js';
 import { asStsAuthError, assumeRoleWithWebIdentity, getCallerIdentity, type StsDeps } from './sts.js';
+import type { CallOutcome } from './types.js';
 import { queryErrorResponse, queryResponse } from './xml.js';
 
 export interface RouterDeps {
@@ -45,12 +45,19 @@ interface Reply {
 }
 
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
-const JSON_SERVICES: Record<string, { service: string; invalidCode: string }> = {
+const JSON_SERVICES: Record<string, { service: EmulatedService; invalidCode: string }> = {
   secretsmanager: { service: 'secretsmanager', invalidCode: 'InvalidParameterException' },
   AmazonSSM: { service: 'ssm', invalidCode: 'ValidationException' },
 };
 const STS_DEFAULT_REGION = 'us-east-1';
 const STS_ACTIONS = ['AssumeRoleWithWebIdentity', 'GetCallerIdentity'];
+/** The counted identity of a caller the emulator has not verified (unsigned, or refused before its token was checked). */
+const ANONYMOUS = 'anonymous';
+/** The counted action of a call naming an operation the service does not have in AWS. */
+const UNKNOWN_ACTION = 'unknown';
+/** The counted region of a credential scope that does not look like a region. */
+const INVALID_REGION = 'invalid';
+const REGION_SHAPE = /^[a-z0-9-]{1,32}$/;
 
 /** The failure a fault or an empty bucket produces, in the words of each service. */
 function injectedError(kind: CallFaultKind, protocol: Protocol, service: string): AwsApiError {
@@ -93,9 +100,29 @@ function headerValue(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+/**
+ * Only a region-shaped value is kept as is: the counters and the rate limiter's buckets key on the
+ * region, and before the signature is checked it is whatever the caller wrote.
+ */
+function regionLabel(region: string): string {
+  return REGION_SHAPE.test(region) ? region : INVALID_REGION;
+}
+
 /** The region of the credential scope, for counting calls that fail authentication. */
 function scopeRegion(req: IncomingMessage): string | undefined {
-  return /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(headerValue(req, 'authorization') ?? '')?.[1];
+  const region = /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(headerValue(req, 'authorization') ?? '')?.[1];
+  return region === undefined ? undefined : regionLabel(region);
+}
+
+/**
+ * The name a call is counted under: the operation it names if the service has it (emulated, or an
+ * AWS operation the SDK knows), else `unknown`. The set is fixed, so caller-made names cannot grow
+ * the counters.
+ */
+async function countedAction(service: EmulatedService | undefined, action: string, emulated: readonly string[]): Promise<string> {
+  if (service === undefined) return UNKNOWN_ACTION;
+  if (emulated.includes(action) || (await existsInAws(service, action))) return action;
+  return UNKNOWN_ACTION;
 }
 
 function render(protocol: Protocol, requestId: string, outcome: { ok: true; body: unknown } | { ok: false; error: AwsApiError }): Reply {
@@ -116,18 +143,28 @@ function render(protocol: Protocol, requestId: string, outcome: { ok: true; body
 }
 
 export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  /** Runs one call through the shared pipeline; `authenticate` may refine the region and identity. */
+  /**
+   * Runs one call through the shared pipeline; `authenticate` may refine the region and identity, and
+   * so may `handle` through `verified` (a web-identity token is only checked by its handler).
+   * A call is counted as `anonymous` until one of them has verified who made it: an unverified
+   * token's subject is caller-chosen, so counting under it would let any caller grow the counters.
+   */
   async function pipeline(call: {
     protocol: Protocol;
     service: string;
     action: string;
+    /** What the counters record for `action` (see countedAction). */
+    countedAction: string;
     region: string;
-    identity: string;
     authenticate: () => Promise<{ principal: Principal; region: string } | undefined>;
-    handle: (principal: Principal | undefined, region: string) => Promise<unknown>;
+    handle: (principal: Principal | undefined, region: string, verified: (subject: string) => void) => Promise<unknown>;
   }): Promise<Reply> {
     const requestId = randomUUID();
-    let { region, identity } = call;
+    let { region } = call;
+    let identity = ANONYMOUS;
+    const count = (outcome: CallOutcome): void => {
+      deps.counters.record({ action: call.countedAction, identity, region: regionLabel(region), outcome });
+    };
     let reply: Reply;
     try {
       const caller = await call.authenticate();
@@ -138,13 +175,15 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
       const fault = deps.faults.take(call.action, region);
       if (fault !== undefined) throw injectedError(fault, call.protocol, call.service);
       if (!deps.rateLimiter.tryTake(call.action, region)) throw injectedError('throttle', call.protocol, call.service);
-      const body = await call.handle(caller?.principal, region);
-      deps.counters.record({ action: call.action, identity, region, outcome: 'ok' });
+      const body = await call.handle(caller?.principal, region, (subject) => {
+        identity = subject;
+      });
+      count('ok');
       reply = render(call.protocol, requestId, { ok: true, body });
     } catch (err) {
       // Unexpected failures get a generic message: an exception text could quote a request body.
       const error = err instanceof AwsApiError ? err : awsError('InternalFailure', 'The emulator failed to process the request.', 500);
-      deps.counters.record({ action: call.action, identity, region, outcome: outcomeOf(error) });
+      count(outcomeOf(error));
       reply = render(call.protocol, requestId, { ok: false, error });
     }
     const latency = deps.latencyMs();
@@ -161,10 +200,10 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
         protocol: 'pod',
         service: 'eks-auth',
         action: 'PodIdentityGetCredentials',
+        countedAction: 'PodIdentityGetCredentials',
         region: 'global',
-        identity: (token === undefined ? undefined : unverifiedSubject(token)) ?? 'anonymous',
         authenticate: async () => undefined,
-        handle: () => podIdentityCredentials(deps.podIdentity, token),
+        handle: (_principal, _region, verified) => podIdentityCredentials(deps.podIdentity, token, verified),
       });
     }
     const received = await readBody(req);
@@ -172,14 +211,15 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
     const target = headerValue(req, 'x-amz-target');
     if (req.method === 'POST' && target !== undefined) {
       const [prefix = '', action = ''] = target.split('.');
-      const json = JSON_SERVICES[prefix];
+      // Own keys only: a prefix like `constructor` must not find Object.prototype's members.
+      const json = Object.hasOwn(JSON_SERVICES, prefix) ? JSON_SERVICES[prefix] : undefined;
       const handlers = json?.service === 'ssm' ? deps.ssm : deps.secretsManager;
       return pipeline({
         protocol: 'json',
         service: json?.service ?? 'unknown',
         action,
+        countedAction: await countedAction(json?.service, action, Object.keys(handlers)),
         region: scopeRegion(req) ?? 'unknown',
-        identity: 'anonymous',
         authenticate: async () => {
           if (received === undefined) throw bodyTooLarge();
           if (json === undefined) throw awsError('UnknownOperationException', `Unknown service target ${prefix}`);
@@ -200,13 +240,12 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
       const params = new URLSearchParams(body.toString('utf8'));
       const action = params.get('Action') ?? '';
       const anonymous = action === 'AssumeRoleWithWebIdentity';
-      const token = params.get('WebIdentityToken');
       return pipeline({
         protocol: 'query',
         service: 'sts',
         action,
+        countedAction: await countedAction('sts', action, STS_ACTIONS),
         region: scopeRegion(req) ?? STS_DEFAULT_REGION,
-        identity: (token === null ? undefined : unverifiedSubject(token)) ?? 'anonymous',
         authenticate: async () => {
           if (received === undefined) throw bodyTooLarge();
           if (anonymous) return undefined;
@@ -214,8 +253,8 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
             throw asStsAuthError(e);
           });
         },
-        handle: async (principal) => {
-          if (action === 'AssumeRoleWithWebIdentity') return { action, result: await assumeRoleWithWebIdentity(deps.sts, params) };
+        handle: async (principal, _region, verified) => {
+          if (action === 'AssumeRoleWithWebIdentity') return { action, result: await assumeRoleWithWebIdentity(deps.sts, params, verified) };
           if (action === 'GetCallerIdentity' && principal !== undefined) {
             return { action, result: getCallerIdentity(principal, deps.sts.accountId) };
           }

@@ -36,9 +36,23 @@ const MINUTE_MS = 60_000;
 const SIGNATURE_WINDOW_MINUTES: Readonly<Record<string, number>> = { secretsmanager: 5, ssm: 5, sts: 15 };
 const DEFAULT_WINDOW_MINUTES = 5;
 
+/**
+ * A received header's value. `name` may come from the caller's SignedHeaders, and Node's headers
+ * object inherits from Object.prototype, so only own string (or repeated-header array) values
+ * count: `SignedHeaders=constructor` names a header the request does not have.
+ */
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value.join(',') : value;
+  if (!Object.hasOwn(headers, name)) return undefined;
+  const value: unknown = headers[name];
+  if (typeof value === 'string') return value;
+  return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value.join(',') : undefined;
+}
+
+function signatureMismatch(): AwsApiError {
+  return awsError(
+    'InvalidSignatureException',
+    'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
+  );
 }
 
 /** epoch ms → `20240102T030405Z`, the form AWS quotes times in signature errors. */
@@ -108,13 +122,16 @@ export async function verifySigV4(
   const expected = await computeSignature(request, { signedHeaderList, region, service, signedAt, credential });
   const a = Buffer.from(expected, 'hex');
   const b = Buffer.from(signature, 'hex');
-  if (a.length !== b.length || !timingSafeEqual(a, b)) {
-    throw awsError(
-      'InvalidSignatureException',
-      'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
-    );
-  }
+  if (a.length !== b.length || !timingSafeEqual(a, b)) throw signatureMismatch();
   return { principal: credential.principal, region, service };
+}
+
+function parsedUrl(target: string): URL | undefined {
+  try {
+    return new URL(target, 'http://emulator.invalid');
+  } catch {
+    return undefined;
+  }
 }
 
 async function computeSignature(
@@ -128,13 +145,17 @@ async function computeSignature(
   },
 ): Promise<string> {
   const signedNames = ctx.signedHeaderList.split(';');
-  const headers: Record<string, string> = {};
+  // Without a prototype, caller-chosen names (`__proto__`, `constructor`) are plain keys here.
+  const headers = Object.create(null) as Record<string, string>;
   for (const name of signedNames) {
     const value = header(request.headers, name);
     if (value !== undefined) headers[name] = value;
   }
-  const url = new URL(request.url, 'http://emulator.invalid');
-  const query: Record<string, string | string[]> = {};
+  const url = parsedUrl(request.url);
+  // A target no URL parser accepts (`//[`) has no canonical form, so no signature can match it: AWS
+  // refuses what it cannot canonicalize as a signature mismatch (4xx), never as its own failure.
+  if (url === undefined) throw signatureMismatch();
+  const query = Object.create(null) as Record<string, string | string[]>;
   for (const [k, v] of url.searchParams) {
     const prior = query[k];
     query[k] = prior === undefined ? v : [...(Array.isArray(prior) ? prior : [prior]), v];

@@ -101,8 +101,16 @@ function assertRoleArnLength(roleArn: string): void {
   }
 }
 
-/** Returns the members of `AssumeRoleWithWebIdentityResult`. */
-export async function assumeRoleWithWebIdentity(deps: StsDeps, params: URLSearchParams): Promise<Record<string, unknown>> {
+/**
+ * Returns the members of `AssumeRoleWithWebIdentityResult`. `verified` hears the token's subject
+ * once the token has passed verification, even if the call is then refused, so it is counted under
+ * the service account that made it.
+ */
+export async function assumeRoleWithWebIdentity(
+  deps: StsDeps,
+  params: URLSearchParams,
+  verified: (subject: string) => void = () => undefined,
+): Promise<Record<string, unknown>> {
   const roleArn = required(params, 'RoleArn');
   const sessionName = required(params, 'RoleSessionName');
   const token = required(params, 'WebIdentityToken');
@@ -123,6 +131,7 @@ export async function assumeRoleWithWebIdentity(deps: StsDeps, params: URLSearch
 
   const check = await deps.issuers.verify(token, STS_AUDIENCE);
   if (!check.ok) throw tokenError(check);
+  verified(check.token.subject);
   const role = deps.policy.getRole(roleArn);
   if (role === undefined || !deps.policy.trusts(role, check.token)) {
     throw awsError('AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity', 403);

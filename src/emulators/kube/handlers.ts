@@ -15,7 +15,7 @@ import type { ResourceType } from './resources.js';
 import type { ResourcePath, Verb } from './routes.js';
 import { compileSelector } from './selectors.js';
 import { applyStrategicMergePatch } from './strategic-merge.js';
-import { writeOptions } from './request-options.js';
+import { int64Param, writeOptions } from './request-options.js';
 import type { WriteRequestOptions } from './request-options.js';
 import { badRequest, methodNotAllowed, notFound, pathNotFound, resourceVersionRequired, unreasoned, unsupportedPatchType } from './status.js';
 import { scopedWrite } from './status-subresource.js';
@@ -95,8 +95,19 @@ function storeKey(type: ResourceType, obj: KubeObject): string {
   return `${type.namespaced ? (obj.metadata.namespace ?? '') : ''}/${obj.metadata.name ?? ''}`;
 }
 
+/**
+ * The integer list options. The API server decodes all of them (ListOptions) before a list or a
+ * watch does anything, so an unparseable one is refused even where it would not be used.
+ */
+function listOptions(query: URLSearchParams): { limit?: number; timeoutSeconds?: number } {
+  const limit = int64Param(query, 'limit');
+  const timeoutSeconds = int64Param(query, 'timeoutSeconds');
+  return { ...(limit === undefined ? {} : { limit }), ...(timeoutSeconds === undefined ? {} : { timeoutSeconds }) };
+}
+
 function list(deps: HandlerDeps, req: ResourceRequest): { code: number; body: { items: KubeObject[] } & Record<string, unknown> } {
   const { type, namespace } = req.path;
+  const limit = listOptions(req.query).limit ?? 0;
   const selector = compileSelector({
     labelSelector: req.query.get('labelSelector') ?? '',
     fieldSelector: req.query.get('fieldSelector') ?? '',
@@ -104,7 +115,7 @@ function list(deps: HandlerDeps, req: ResourceRequest): { code: number; body: { 
   });
   const all = deps.store.list(type, namespace).filter((o) => selector.matches(o));
   const resourceVersion = deps.store.resourceVersion();
-  const page = pageOf(all, (o) => storeKey(type, o), { limit: Number(req.query.get('limit') ?? '0'), continueToken: req.query.get('continue') ?? '', resourceVersion });
+  const page = pageOf(all, (o) => storeKey(type, o), { limit, continueToken: req.query.get('continue') ?? '', resourceVersion });
   const metadata: Record<string, unknown> = { resourceVersion: String(resourceVersion) };
   if (page.continueToken !== undefined) {
     metadata['continue'] = page.continueToken;
@@ -118,7 +129,7 @@ function watch(deps: HandlerDeps, req: ResourceRequest): HandlerResult {
   let fieldSelector = req.query.get('fieldSelector') ?? '';
   // Watching one object by URL is a watch of the collection narrowed to that name.
   if (name !== undefined) fieldSelector = [fieldSelector, `metadata.name=${name}`].filter((s) => s !== '').join(',');
-  const timeout = req.query.get('timeoutSeconds');
+  const timeout = listOptions(req.query).timeoutSeconds;
   serveWatch({
     store: deps.store,
     streams: deps.streams,
@@ -128,7 +139,7 @@ function watch(deps: HandlerDeps, req: ResourceRequest): HandlerResult {
       ...(namespace === undefined ? {} : { namespace }),
       selector: compileSelector({ labelSelector: req.query.get('labelSelector') ?? '', fieldSelector, fieldLabels: type.fieldLabels }),
       resourceVersion: req.query.get('resourceVersion') ?? '',
-      ...(timeout === null ? {} : { timeoutSeconds: Number(timeout) }),
+      ...(timeout === undefined ? {} : { timeoutSeconds: timeout }),
     },
   });
   return 'streamed';

@@ -25,5 +25,9 @@ export interface ApiResponse {
   write(chunk: string): boolean;
   end(): unknown;
   end(chunk: string | Uint8Array): unknown;
+  /** Bytes written but not yet taken by the client (a watch's backpressure). */
+  readonly writableLength: number;
+  /** Cuts the exchange without sending what is still queued (a watch whose client stopped reading). */
+  destroy(): unknown;
   on(event: 'close', listener: () => void): unknown;
 }

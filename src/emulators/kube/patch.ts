@@ -5,6 +5,7 @@
  * A JSON patch that is not a list of operations is a 400 BadRequest; one that decodes but cannot
  * be applied (a failed `test`, a path that is not there) is the API server's bare 422 Invalid.
  */
+import { MAX_JSON_DEPTH } from './body.js';
 import { badRequest, patchNotApplicable } from './status.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -50,25 +51,38 @@ function parsePointer(pointer: string): string[] {
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
+/**
+ * Pointer tokens that name an object's prototype machinery in JavaScript but nothing in a
+ * Kubernetes object. Following or assigning `__proto__` reached `Object.prototype` and changed every
+ * object in the process; a Go API server has no such member, so to it the path does not exist.
+ */
+const FORBIDDEN_TOKENS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** The member `token` names in `container`: an array index or an own property, never an inherited one. */
+function member(container: Json, token: string): Json | undefined {
+  if (FORBIDDEN_TOKENS.has(token)) throw patchNotApplicable();
+  if (Array.isArray(container)) return container[Number(token)];
+  if (isObject(container) && Object.hasOwn(container, token)) return (container as Record<string, Json>)[token];
+  return undefined;
+}
+
 function resolveParent(doc: Json, tokens: string[]): { parent: Json; key: string } {
   let current: Json = doc;
   for (const token of tokens.slice(0, -1)) {
-    const next: Json | undefined = Array.isArray(current)
-      ? current[Number(token)]
-      : isObject(current)
-        ? (current as Record<string, Json>)[token]
-        : undefined;
+    const next = member(current, token);
     if (next === undefined) throw patchNotApplicable();
     current = next;
   }
-  return { parent: current, key: tokens[tokens.length - 1] ?? '' };
+  const key = tokens[tokens.length - 1] ?? '';
+  if (FORBIDDEN_TOKENS.has(key)) throw patchNotApplicable();
+  return { parent: current, key };
 }
 
 function getAt(doc: Json, pointer: string): Json {
   const tokens = parsePointer(pointer);
   if (tokens.length === 0) return doc;
   const { parent, key } = resolveParent(doc, tokens);
-  const value = Array.isArray(parent) ? parent[Number(key)] : isObject(parent) ? (parent as Record<string, Json>)[key] : undefined;
+  const value = member(parent, key);
   if (value === undefined) throw patchNotApplicable();
   return value;
 }
@@ -80,7 +94,7 @@ function removeAt(doc: Json, pointer: string): void {
     const index = Number(key);
     if (!Number.isInteger(index) || index < 0 || index >= parent.length) throw patchNotApplicable();
     parent.splice(index, 1);
-  } else if (isObject(parent) && key in parent) delete (parent as Record<string, Json>)[key];
+  } else if (isObject(parent) && Object.hasOwn(parent, key)) delete (parent as Record<string, Json>)[key];
   else throw patchNotApplicable();
 }
 
@@ -93,7 +107,7 @@ function addAt(doc: Json, pointer: string, value: Json, replace: boolean): Json 
     if (!Number.isInteger(index) || index < 0 || index > parent.length) throw patchNotApplicable();
     parent.splice(index, replace ? 1 : 0, value);
   } else if (isObject(parent)) {
-    if (replace && !(key in parent)) throw patchNotApplicable();
+    if (replace && !Object.hasOwn(parent, key)) throw patchNotApplicable();
     (parent as Record<string, Json>)[key] = value;
   } else throw patchNotApplicable();
   return doc;
@@ -116,6 +130,22 @@ function decodeJsonPatch(patch: unknown): JsonPatchOp[] {
 function fromOf(op: JsonPatchOp): string {
   if (op.from === undefined) throw patchNotApplicable();
   return op.from;
+}
+
+/**
+ * Whether `value` nests arrays and objects deeper than `limit`, found without recursion. A JSON
+ * patch can build an object deeper than any body it came in (an `add` or `copy` at the end of a
+ * long pointer), and the emulator's recursive code overflows the stack on such an object.
+ */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const pending: Array<[unknown, number]> = [[value, 0]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [item, depth] = next;
+    if (typeof item !== 'object' || item === null) continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(item)) pending.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /** RFC 6902 over a copy of `target`; a failed `test` or a missing path rejects the whole patch (422). */
@@ -153,5 +183,8 @@ export function applyJsonPatch(target: unknown, patch: unknown): unknown {
         throw patchNotApplicable();
     }
   }
+  // A real API server decodes the patched object again and answers 422 when that fails; this one
+  // refuses what its recursive code could not handle, as its body decoder does (body.ts).
+  if (nestsDeeperThan(doc, MAX_JSON_DEPTH)) throw patchNotApplicable();
   return doc;
 }

@@ -7,7 +7,7 @@
 import { notSupported } from './field-errors.js';
 import type { FieldError } from './field-errors.js';
 import type { Verb } from './routes.js';
-import { invalidFields } from './status.js';
+import { badRequest, invalidFields } from './status.js';
 
 /** How unknown fields in a body are treated; the server's default (no parameter) is Warn. */
 export type FieldValidation = 'Ignore' | 'Warn' | 'Strict';
@@ -44,4 +44,22 @@ export function writeOptions(verb: Verb, query: URLSearchParams, body: unknown):
   if (!deletes && !['', 'Ignore', 'Warn', 'Strict'].includes(validation)) errors.push(notSupported('fieldValidation', validation, ['', 'Ignore', 'Strict', 'Warn']));
   if (errors.length > 0) throw invalidFields({ group: 'meta.k8s.io', kind }, '', errors);
   return { dryRun: dryRun.length > 0, fieldValidation: validation === '' ? 'Warn' : (validation as FieldValidation) };
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * An integer query parameter of a list or watch (`limit`, `timeoutSeconds`), undefined when absent.
+ * The API server decodes these with strconv.ParseInt into an int64 and answers a value that does
+ * not parse with 400 BadRequest in its words, rather than reading `abc` as no limit; it does not
+ * refuse negative values (a negative limit lists everything, a negative timeout ends a watch).
+ */
+export function int64Param(query: URLSearchParams, name: string): number | undefined {
+  const text = query.get(name);
+  if (text === null) return undefined;
+  if (!/^[+-]?[0-9]+$/.test(text)) throw badRequest(`strconv.ParseInt: parsing ${JSON.stringify(text)}: invalid syntax`);
+  const value = BigInt(text);
+  if (value < INT64_MIN || value > INT64_MAX) throw badRequest(`strconv.ParseInt: parsing ${JSON.stringify(text)}: value out of range`);
+  return Number(value);
 }

@@ -26,13 +26,26 @@ function splitGroupVersion(segments: string[]): { group: string; version: string
   return undefined;
 }
 
-/** A path segment without its %-escapes; a malformed escape (`%`, `%zz`) is the client's error, a 400. */
+/**
+ * A path segment without its %-escapes; a malformed escape (`%`, `%zz`) is the client's error, a 400.
+ * So is a segment that is `.` or `..`, escaped or not: the server routes on the path as sent, and
+ * such a segment names no object (the API server's IsValidPathSegmentName refuses it as a name),
+ * whereas resolving it would make `DELETE .../secrets/..` address the namespace itself.
+ */
 function decodeSegment(segment: string): string {
+  let decoded: string;
   try {
-    return decodeURIComponent(segment);
+    decoded = decodeURIComponent(segment);
   } catch {
     throw badRequest(`invalid URL escape in the path segment ${JSON.stringify(segment)}`);
   }
+  if (decoded === '.' || decoded === '..') throw invalidName(decoded, `may not be '${decoded}'`);
+  return decoded;
+}
+
+/** The registry's 400 for a name that cannot be a path segment (its KeyFunc's message). */
+function invalidName(name: string, why: string): Error {
+  return badRequest(`Name parameter invalid: ${JSON.stringify(name)}: ${why}`);
 }
 
 /** What a URL addresses, undefined when it is no resource URL (404); throws the 400 of a malformed one. */
@@ -48,14 +61,24 @@ export function parseResourcePath(pathname: string): ResourcePath | undefined {
     const type = typeByPath(gv.group, gv.version, rest[2] ?? '');
     if (type?.namespaced) {
       if (rest.length > 5) return undefined;
-      return { type, namespace: rest[1], name: rest[3], subresource: rest[4], watchPrefix };
+      return { type, namespace: rest[1], name: checkedName(rest[3]), subresource: rest[4], watchPrefix };
     }
   }
   const type = typeByPath(gv.group, gv.version, rest[0] ?? '');
   if (type === undefined || rest.length > 3) return undefined;
   // A namespaced type addressed without a namespace only has the all-namespaces collection.
   if (type.namespaced && rest.length > 1) return undefined;
-  return { type, name: rest[1], subresource: rest[2], watchPrefix };
+  return { type, name: checkedName(rest[1]), subresource: rest[2], watchPrefix };
+}
+
+/**
+ * A name from the URL, refused as the API server refuses it when it contains `%` (from `%25`). A
+ * `/` (from `%2F`) is left to the lookup, which finds nothing: a real server splits the decoded
+ * path there and finds no such URL either, so both answer 404.
+ */
+function checkedName(name: string | undefined): string | undefined {
+  if (name?.includes('%')) throw invalidName(name, "may not contain '%'");
+  return name;
 }
 
 /** The verb as RBAC and the API server's metrics name it. */

@@ -20,7 +20,7 @@ import { openApiV3Document, openApiV3Index } from './openapi.js';
 import { parseResourcePath, verbOf } from './routes.js';
 import type { ResourcePath } from './routes.js';
 import type { ResourceType } from './resources.js';
-import { methodNotAllowed, pathNotFound, requestEntityTooLarge, toStatus, tooManyRequests, unauthorized, unavailable, unsupportedBodyType } from './status.js';
+import { badRequest, methodNotAllowed, pathNotFound, requestEntityTooLarge, toStatus, tooManyRequests, unauthorized, unavailable, unsupportedBodyType } from './status.js';
 import type { StatusContext } from './status.js';
 import { API_AUDIENCE } from './tokens.js';
 
@@ -133,8 +133,9 @@ export class KubeApiServer {
   }
 
   async #handle(req: ApiRequest, res: ApiResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://emulator');
     if (this.#paused) return sendJson(res, 503, toStatus(unavailable()));
+    const url = requestTarget(req.url ?? '/');
+    if (url === undefined) return sendJson(res, 400, toStatus(badRequest(`invalid URI for request: ${JSON.stringify(req.url)}`)));
     if (this.#servePublic(url.pathname, res)) return;
     if (!this.#authenticated(req)) return sendJson(res, 401, toStatus(unauthorized()));
     if (req.method === 'GET' && this.#serveDiscovery(url.pathname, req, res)) return;
@@ -214,6 +215,36 @@ export class KubeApiServer {
     else sendJson(res, 200, body);
     return true;
   }
+}
+
+/**
+ * The path (still %-escaped) and query of a request target, as the client sent them. Not what
+ * `new URL()` makes of it: that resolves dot segments, `%2e%2e` included, so
+ * `DELETE /api/v1/namespaces/ns/secrets/%2e%2e` became a DELETE of the namespace, and it throws on a
+ * target such as `//[`, which Go's request parser (and so a real API server) takes as a path.
+ * An absolute-form target (`https://host/path`, as sent to a proxy) is cut to its path; one whose
+ * authority does not parse, or a target of no form at all, is undefined: Go's "invalid URI for
+ * request" 400.
+ */
+export function requestTarget(target: string): { pathname: string; searchParams: URLSearchParams } | undefined {
+  let rest = target;
+  const absolute = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(target);
+  if (absolute !== null) {
+    try {
+      new URL(absolute[0]);
+    } catch {
+      return undefined;
+    }
+    rest = target.slice(absolute[0].length);
+    if (!rest.startsWith('/')) rest = `/${rest}`;
+  }
+  // `*` (asterisk-form) parses too, as a path nothing is served at.
+  if (!rest.startsWith('/') && rest !== '*') return undefined;
+  // A fragment is never sent on purpose; like `new URL`, ignore it rather than route on it.
+  const [beforeFragment = ''] = rest.split('#', 1);
+  const queryAt = beforeFragment.indexOf('?');
+  const pathname = queryAt < 0 ? beforeFragment : beforeFragment.slice(0, queryAt);
+  return { pathname, searchParams: new URLSearchParams(queryAt < 0 ? '' : beforeFragment.slice(queryAt + 1)) };
 }
 
 function decodable(type: ResourceType, contentType: string): boolean {

@@ -27,6 +27,12 @@ interface WireEvent {
   object: unknown;
 }
 
+/** How many bytes of events may wait for a watch client before the watch is closed. */
+export const MAX_PENDING_WATCH_BYTES = 10 * 1024 * 1024;
+
+/** The longest delay setTimeout takes (2^31 - 1 ms, about 24.8 days); a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Open watch streams, so a pause or stop can end them all (clients then re-list and re-watch). */
 export class WatchStreams {
   readonly #open = new Set<() => void>();
@@ -80,8 +86,19 @@ export function serveWatch(options: { store: ObjectStore; streams: WatchStreams;
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
   // Send the headers now: clients consider the watch established only once they arrive.
   res.flushHeaders?.();
+  // A client that stops reading would otherwise make every later event pile up in memory (a real
+  // API server drops a watcher whose buffer stays full). Over the limit, the watch is cut; what it
+  // was sent up front (the current objects) does not count, only what piled up after it, so the
+  // limit is set once that is written (and `close` exists).
+  let pendingLimit = Number.POSITIVE_INFINITY;
   const send = (event: WireEvent): void => {
-    if (!res.writableEnded) res.write(`${JSON.stringify(event)}\n`);
+    if (res.writableEnded) return;
+    res.write(`${JSON.stringify(event)}\n`);
+    if (res.writableLength > pendingLimit) {
+      close();
+      // Ending politely would keep the unsent bytes queued behind a reader that is not reading.
+      res.destroy();
+    }
   };
 
   let backlog: WireEvent[];
@@ -115,8 +132,11 @@ export function serveWatch(options: { store: ObjectStore; streams: WatchStreams;
   const forget = streams.add(close);
   for (const event of backlog) send(event);
   res.on('close', close);
-  if (request.timeoutSeconds !== undefined && request.timeoutSeconds > 0) {
-    timer = setTimeout(close, request.timeoutSeconds * 1000);
+  pendingLimit = res.writableLength + MAX_PENDING_WATCH_BYTES;
+  // As on the API server, a negative timeout ends the watch at once and 0 means no timeout of the
+  // client's; a timer past setTimeout's range would fire after 1 ms, so it is clamped instead.
+  if (request.timeoutSeconds !== undefined && request.timeoutSeconds !== 0) {
+    timer = setTimeout(close, Math.min(Math.max(request.timeoutSeconds * 1000, 0), MAX_TIMER_MS));
     timer.unref();
   }
 }

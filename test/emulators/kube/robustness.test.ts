@@ -3,6 +3,7 @@
  * client's error (400/405/422 Status, as a real API server answers), never a 500, and one bad object
  * can never be stored where it would break later deletes.
  */
+import { request as httpsRequest } from 'node:https';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { failure, rawRequest, startWithClients } from './helpers.js';
@@ -20,6 +21,27 @@ afterAll(async () => {
 async function send(path: string, method: string, body?: unknown, contentType = 'application/json'): Promise<{ code: number; status: Record<string, unknown> }> {
   const res = await rawRequest(c.emulator, path, { method, token: c.emulator.token, ...(body === undefined ? {} : { body: JSON.stringify(body), contentType }) });
   return { code: res.code, status: JSON.parse(res.body) as Record<string, unknown> };
+}
+
+/**
+ * A request whose target goes out exactly as written: given a URL string, node's client would
+ * resolve `..` and `%2e%2e` itself, and refuse `//[`, before the emulator saw them.
+ */
+function sendTarget(target: string, method = 'GET'): Promise<{ code: number; status: Record<string, unknown> }> {
+  const server = new URL(c.emulator.url);
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      { hostname: server.hostname, port: server.port, path: target, method, ca: c.emulator.caPem, headers: { Authorization: `Bearer ${c.emulator.token}` } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ code: res.statusCode ?? 0, status: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 describe('malformed metadata', () => {
@@ -141,5 +163,149 @@ describe('malformed and unsupported URLs', () => {
     expect(tooLong).toMatchObject({ code: 422, status: { reason: 'Invalid' } });
     await c.core.createNamespacedSecret({ namespace: 'wide-a', body: { metadata: { name: 'small' }, stringData: { blob: 'x' } } });
     expect(c.emulator.get('v1', 'Secret', 'wide-a', 'small')).toBeDefined();
+  });
+});
+
+describe('JSON patch paths that name the prototype', () => {
+  const notApplicable = { code: 422, reason: 'Invalid', message: 'the server rejected our request due to an error in our request' };
+
+  it('answers 422 for a path through __proto__, constructor or an inherited member, and changes nothing in the process or the object', async () => {
+    const before = await c.core.createNamespacedSecret({ namespace: 'bad-patch', body: { metadata: { name: 'proto', labels: { a: '1' } }, data: { k: 'djE=' } } });
+    const toLocaleString = Object.getOwnPropertyDescriptor(Object.prototype, 'toLocaleString');
+    try {
+      for (const body of [
+        [{ op: 'add', path: '/__proto__/polluted', value: 'yes' }],
+        [{ op: 'add', path: '/metadata/__proto__/polluted', value: 'yes' }],
+        [{ op: 'add', path: '/metadata/__proto__', value: { polluted: 'yes' } }],
+        [{ op: 'replace', path: '/constructor/prototype/polluted', value: 'yes' }],
+        [{ op: 'remove', path: '/__proto__/toLocaleString' }],
+        // Inherited members are not there either: replace needs the label, copy and move their source.
+        [{ op: 'replace', path: '/metadata/labels/hasOwnProperty', value: 'x' }],
+        [{ op: 'copy', from: '/metadata/constructor', path: '/metadata/labels/b' }],
+        [{ op: 'move', from: '/metadata/toString', path: '/metadata/labels/b' }],
+        [{ op: 'test', path: '/data/__proto__', value: {} }],
+      ]) {
+        const refused = await send('/api/v1/namespaces/bad-patch/secrets/proto', 'PATCH', body, 'application/json-patch+json');
+        expect({ body, code: refused.code }).toEqual({ body, code: 422 });
+        expect(refused.status).toMatchObject(notApplicable);
+      }
+      expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+      expect(Object.hasOwn(Object.prototype, 'toLocaleString')).toBe(true);
+    } finally {
+      // Without the guard these patches changed every object of the test process: undo that.
+      delete (Object.prototype as Record<string, unknown>)['polluted'];
+      if (toLocaleString !== undefined) Object.defineProperty(Object.prototype, 'toLocaleString', toLocaleString);
+    }
+    const after = await c.core.readNamespacedSecret({ name: 'proto', namespace: 'bad-patch' });
+    expect(after.metadata?.resourceVersion).toBe(before.metadata?.resourceVersion);
+    expect(after.metadata?.labels).toEqual({ a: '1' });
+  });
+
+  it('keeps merge and strategic merge patches naming __proto__ away from the process', async () => {
+    await c.core.createNamespacedSecret({ namespace: 'bad-patch', body: { metadata: { name: 'proto-merge' } } });
+    const body: unknown = JSON.parse('{"__proto__":{"polluted":"yes"},"metadata":{"__proto__":{"polluted":"yes"},"labels":{"__proto__":{"polluted":"yes"}}}}');
+    try {
+      for (const contentType of ['application/merge-patch+json', 'application/strategic-merge-patch+json']) {
+        const res = await send('/api/v1/namespaces/bad-patch/secrets/proto-merge', 'PATCH', body, contentType);
+        expect(res.code).toBeLessThan(500);
+        expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+      }
+    } finally {
+      delete (Object.prototype as Record<string, unknown>)['polluted'];
+    }
+  });
+});
+
+describe('dot segments and odd request targets', () => {
+  it("refuses '.' and '..' as a name, escaped or not, with 400 BadRequest, and deletes nothing", async () => {
+    await c.core.createNamespace({ body: { metadata: { name: 'dots' } } });
+    await c.core.createNamespacedSecret({ namespace: 'dots', body: { metadata: { name: 's' } } });
+    for (const [segment, name] of [
+      ['..', '..'],
+      ['%2e%2e', '..'],
+      ['%2E.', '..'],
+      ['.', '.'],
+      ['%2e', '.'],
+    ] as const) {
+      // `secrets/..` resolved to the namespace itself, and `secrets/.` to the whole collection.
+      const refused = await sendTarget(`/api/v1/namespaces/dots/secrets/${segment}`, 'DELETE');
+      expect(refused).toMatchObject({ code: 400, status: { reason: 'BadRequest', message: `Name parameter invalid: "${name}": may not be '${name}'` } });
+    }
+    expect(c.emulator.get('v1', 'Namespace', undefined, 'dots')?.metadata.deletionTimestamp).toBeUndefined();
+    expect(c.emulator.get('v1', 'Secret', 'dots', 's')).toBeDefined();
+  });
+
+  it("refuses a name holding '%' with 400, and still serves ordinary names, %2F names, queries and discovery as before", async () => {
+    await c.core.createNamespace({ body: { metadata: { name: 'names' } } });
+    await c.core.createNamespacedSecret({ namespace: 'names', body: { metadata: { name: 'plain', labels: { tier: 'x' } } } });
+    expect(await sendTarget('/api/v1/namespaces/names/secrets/a%25b')).toMatchObject({ code: 400, status: { reason: 'BadRequest', message: `Name parameter invalid: "a%b": may not contain '%'` } });
+    expect(await sendTarget('/api/v1/namespaces/names/secrets/a%2Fb')).toMatchObject({ code: 404, status: { reason: 'NotFound', message: 'secrets "a/b" not found' } });
+    expect(await sendTarget('/api/v1/namespaces/names/secrets/plain?pretty=true')).toMatchObject({ code: 200, status: { metadata: { name: 'plain' } } });
+    const listed = await sendTarget('/api/v1/namespaces/names/secrets?labelSelector=tier%3Dx');
+    expect((listed.status['items'] as unknown[]).length).toBe(1);
+    expect(await sendTarget('/api/v1?x=1')).toMatchObject({ code: 200, status: { kind: 'APIResourceList' } });
+  });
+
+  it('answers a target that is no URL to node but a path to Go with a 404 Status, and a broken absolute URL with 400', async () => {
+    // Go's request parser reads `//[` as a path (url.ParseRequestURI), so a real API server finds nothing there.
+    expect(await sendTarget('//[')).toMatchObject({ code: 404, status: { kind: 'Status', reason: 'NotFound' } });
+    expect(await sendTarget('http://[::1/api')).toMatchObject({ code: 400, status: { kind: 'Status', reason: 'BadRequest' } });
+    // An absolute-form target that parses is served by its path, as before.
+    expect(await sendTarget(`${c.emulator.url}/api/v1/namespaces/default/secrets`)).toMatchObject({ code: 200, status: { kind: 'SecretList' } });
+  });
+});
+
+describe('deeply nested bodies', () => {
+  /** A Pod whose single env entry carries `depth` levels of arrays, nested 6 levels into the object. */
+  const deepPod = (name: string, depth: number): string =>
+    `{"metadata":{"name":"${name}"},"spec":{"containers":[{"name":"c","image":"i","env":[{"name":"e","value":"v","x":${'['.repeat(depth)}${']'.repeat(depth)}}]}]}}`;
+  const tooDeep = { code: 400, status: { reason: 'BadRequest', message: 'the request body could not be decoded: json: exceeded max depth of 1000' } };
+
+  it('answers 400 to a body nested past 1,000 levels in a create or any patch, instead of overflowing the stack', async () => {
+    await c.core.createNamespace({ body: { metadata: { name: 'deep' } } });
+    const create = await rawRequest(c.emulator, '/api/v1/namespaces/deep/pods', { method: 'POST', token: c.emulator.token, body: deepPod('p', 2000), contentType: 'application/json' });
+    expect({ code: create.code, status: JSON.parse(create.body) as unknown }).toMatchObject(tooDeep);
+
+    await c.core.createNamespacedSecret({ namespace: 'deep', body: { metadata: { name: 's' } } });
+    const deepValue = '{"a":'.repeat(2000) + '1' + '}'.repeat(2000);
+    for (const [contentType, body] of [
+      ['application/merge-patch+json', `{"metadata":{"annotations":${deepValue}}}`],
+      ['application/strategic-merge-patch+json', `{"metadata":{"annotations":${deepValue}}}`],
+      ['application/json-patch+json', `[{"op":"test","path":"/metadata","value":${deepValue}}]`],
+    ]) {
+      const res = await rawRequest(c.emulator, '/api/v1/namespaces/deep/secrets/s', { method: 'PATCH', token: c.emulator.token, body, contentType });
+      expect({ contentType, code: res.code, status: JSON.parse(res.body) as unknown }).toMatchObject({ contentType, ...tooDeep });
+    }
+  });
+
+  it('takes a body nested 1,000 levels, and refuses with 422 a JSON patch that would nest the object deeper', async () => {
+    const created = await rawRequest(c.emulator, '/api/v1/namespaces/deep/pods', { method: 'POST', token: c.emulator.token, body: deepPod('at-limit', 994), contentType: 'application/json' });
+    expect(created.code).toBe(201);
+    // Copying the deep value into its own innermost array nests the Pod about 2,000 levels deep.
+    const inner = `/spec/containers/0/env/0/x${'/0'.repeat(993)}/-`;
+    const res = await send('/api/v1/namespaces/deep/pods/at-limit', 'PATCH', [{ op: 'copy', from: '/spec/containers/0/env/0/x', path: inner }], 'application/json-patch+json');
+    expect(res).toMatchObject({ code: 422, status: { reason: 'Invalid', message: 'the server rejected our request due to an error in our request' } });
+    expect((await sendTarget('/api/v1/namespaces/deep/pods/at-limit')).code).toBe(200);
+  });
+});
+
+describe('malformed list options', () => {
+  it.each([
+    ['limit=abc', 'strconv.ParseInt: parsing "abc": invalid syntax'],
+    ['limit=1.5', 'strconv.ParseInt: parsing "1.5": invalid syntax'],
+    ['limit=99999999999999999999', 'strconv.ParseInt: parsing "99999999999999999999": value out of range'],
+    ['watch=true&timeoutSeconds=abc', 'strconv.ParseInt: parsing "abc": invalid syntax'],
+  ])('answers ?%s with 400 BadRequest in the API server\'s words', async (query, message) => {
+    const res = await sendTarget(`/api/v1/namespaces/wide-a/secrets?${query}`);
+    expect(res).toMatchObject({ code: 400, status: { kind: 'Status', reason: 'BadRequest', message } });
+  });
+
+  it('lists everything for a negative limit, as the API server does', async () => {
+    await c.core.createNamespace({ body: { metadata: { name: 'limits' } } });
+    for (const name of ['a', 'b']) await c.core.createNamespacedSecret({ namespace: 'limits', body: { metadata: { name } } });
+    const res = await sendTarget('/api/v1/namespaces/limits/secrets?limit=-1');
+    expect(res.code).toBe(200);
+    expect((res.status['items'] as unknown[]).length).toBe(2);
+    expect(res.status['metadata']).not.toHaveProperty('continue');
   });
 });

@@ -2,13 +2,14 @@
  * Watches through the real client-node Watch: live ADDED/MODIFIED/DELETED, resuming from a
  * resourceVersion, selector transitions, 410 Expired, and streams cut by pause().
  */
+import { connect as connectHttp2 } from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, rawRequest, startWithClients } from './helpers.js';
 import type { Clients } from './helpers.js';
 
 let c: Clients;
 beforeAll(async () => {
-  c = await startWithClients({}, ['w1', 'w2', 'w3', 'w4a', 'w4b']);
+  c = await startWithClients({}, ['w1', 'w2', 'w3', 'w4a', 'w4b', 'w6', 'w7']);
 });
 afterAll(async () => {
   await c.emulator.stop();
@@ -122,6 +123,57 @@ describe('watch', () => {
       message: `Too large resource version: ${ahead}, current: ${list.metadata?.resourceVersion}`,
       details: { causes: [{ reason: 'ResourceVersionTooLarge' }], retryAfterSeconds: 1 },
     });
+  });
+
+  it('ends a watch at once for a negative timeoutSeconds, as the API server does', async () => {
+    // It never timed out at all, so this request never ended.
+    const res = await rawRequest(c.emulator, '/api/v1/namespaces/w1/secrets?watch=true&timeoutSeconds=-1', { token: c.emulator.token });
+    expect(res.code).toBe(200);
+  });
+
+  it('keeps a watch with a timeoutSeconds past the timer range open, instead of ending it after 1 ms', async () => {
+    const w = await record('/api/v1/namespaces/w6/secrets', { timeoutSeconds: '99999999999' });
+    let ended = false;
+    void w.ended.then(() => (ended = true));
+    try {
+      await c.core.createNamespacedSecret({ namespace: 'w6', body: { metadata: { name: 'later' } } });
+      await eventually(() => (ended || w.seen.length > 0 ? true : undefined), 'the event or the end of the watch');
+      expect(ended).toBe(false);
+      expect(w.seen).toEqual([{ type: 'ADDED', name: 'later' }]);
+    } finally {
+      w.stop();
+    }
+  });
+
+  it('closes the watch of a client that stops reading, instead of queueing its events without bound', async () => {
+    await c.core.createNamespacedSecret({ namespace: 'w7', body: { metadata: { name: 'big' } } });
+    // HTTP/2, as client-go speaks it: its flow control leaves unread events queued in the emulator.
+    const session = connectHttp2(c.emulator.url, { ca: c.emulator.caPem });
+    try {
+      const stream = session.request({ ':path': '/api/v1/namespaces/w7/secrets?watch=true', authorization: `Bearer ${c.emulator.token}` });
+      await new Promise((resolve) => stream.once('response', resolve));
+      stream.pause();
+      // About 0.9 MB an event, 22 MB in all: twice what a watcher may leave unread (10 MiB).
+      const writes = 24;
+      const big = Buffer.alloc(700 * 1024).toString('base64');
+      for (let i = 0; i < writes; i++) {
+        const body = JSON.stringify({ metadata: { labels: { n: String(i) } }, data: { big } });
+        const res = await rawRequest(c.emulator, '/api/v1/namespaces/w7/secrets/big', { method: 'PATCH', token: c.emulator.token, body, contentType: 'application/merge-patch+json' });
+        expect(res.code).toBe(200);
+      }
+      const outcome = await new Promise<string>((resolve) => {
+        let text = '';
+        stream.on('data', (chunk: Buffer) => {
+          text += chunk.toString('utf8');
+          if (text.includes(`"n":"${writes - 1}"`)) resolve('every event arrived');
+        });
+        stream.on('close', () => resolve('closed'));
+        stream.resume();
+      });
+      expect(outcome).toBe('closed');
+    } finally {
+      session.destroy();
+    }
   });
 
   it('ends open watches when the API server is paused', async () => {

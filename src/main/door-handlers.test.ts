@@ -30,3 +30,41 @@ describe('door handlers mark the target they publish for rotation', () => {
     expect([publishing.has('/t/csi'), publishing.has('/t/provider')]).toEqual([false, false]);
   });
 });
+
+describe('a kubelet unpublish after a publish of the same target that is still running', () => {
+  const request = (targetPath: string) => ({ volumeId: 'v', targetPath, volumeContext: {}, secrets: {}, readonly: true, mountFlags: [] });
+
+  it('waits for that publish to finish, so what it records is undone; other targets do not wait', async () => {
+    const publishing = new PublishingTargets();
+    const order: string[] = [];
+    let finishPublish = (): void => undefined;
+    const publishGate = new Promise<void>((resolve) => {
+      finishPublish = resolve;
+    });
+    const service = {
+      // A publish kubelet gave up on: it still writes the pod status, then records the mount.
+      publish: async () => {
+        await publishGate;
+        order.push('publish recorded /t/a');
+      },
+      unpublish: (req: { targetPath: string }) => {
+        order.push(`unpublish ${req.targetPath}`);
+        return Promise.resolve();
+      },
+    } as unknown as NodeVolumeService;
+    const csi = new CsiDoorHandler({ service, inFlight: new InFlight(), metrics: new AgentMetrics({ defaultMetrics: false }), logger, publishing });
+
+    const kubelet = new AbortController();
+    const publish = csi.publish(request('/t/a'), kubelet.signal);
+    kubelet.abort();
+    const unpublish = csi.unpublish({ volumeId: 'v', targetPath: '/t/a' }, new AbortController().signal);
+    await csi.unpublish({ volumeId: 'w', targetPath: '/t/b' }, new AbortController().signal);
+    expect(order).toEqual(['unpublish /t/b']);
+
+    finishPublish();
+    await Promise.all([publish, unpublish]);
+    expect(order).toEqual(['unpublish /t/b', 'publish recorded /t/a', 'unpublish /t/a']);
+    expect(publishing.has('/t/a')).toBe(false);
+    await expect(publishing.settled('/t/a')).resolves.toBeUndefined();
+  });
+});

@@ -197,11 +197,14 @@ export class CsiDoorHandler implements NodeVolumeHandler {
   // The signal is not followed on purpose: an unpublish removes secret files from the node, and
   // finishing that after kubelet gave up is what its retry would do anyway.
   unpublish(req: NodeUnpublishRequest, _signal: AbortSignal): Promise<void> {
-    const { service, inFlight, metrics, logger } = this.deps;
+    const { service, inFlight, metrics, logger, publishing } = this.deps;
     return inFlight.run(async () => {
       const started = performance.now();
       const who = unpublishCallFields(req);
       try {
+        // After any publish of this target still running (one kubelet gave up on), so what it
+        // records is undone here rather than outliving the pod.
+        await publishing?.settled(req.targetPath);
         await service.unpublish(req);
         metrics.unpublishOk();
         logger.info({ ...who, durationMs: elapsedMs(started) }, 'node unpublish volume complete');

@@ -373,6 +373,25 @@ describe('RotationReconciler', () => {
     expect(journal.state.mounts.size).toBe(0);
   });
 
+  it('forgets a kubelet-door mount whose target is gone (a publish that outlived its unpublish), unless a publish of it is in flight', async () => {
+    const journal = new EventJournal({ log: new InMemoryEventLog(), hasher, logger, compactEvery: 0 });
+    const published = (n: number) => ({
+      type: 'MountPublished' as const,
+      payload: { mountKey: `u${n}/v`, door: 'csi' as const, pod: { namespace: 'ns', name: `p${n}`, uid: `u${n}` }, serviceAccount: 'sa', secretProviderClass: 'spc', authMode: 'irsa' as const, regions: ['us-east-1'], targetPath: `/gone${n}`, objects: [], secretObjects: [] },
+    });
+    await journal.record([published(1), published(2)]);
+    const publishing = new PublishingTargets();
+    let finish = (): void => undefined;
+    const inFlight = publishing.during('/gone2', () => new Promise<void>((resolve) => (finish = resolve)));
+    const reconciler = new RotationReconciler({ journal, live: new LiveMounts(), source: new ScriptedSource(), logger, intervalMs: 0, targetExists: () => Promise.resolve(false), publishing });
+    expect((await reconciler.runCycle()).unpublished).toEqual(['u1/v']);
+    expect([...journal.state.mounts.keys()]).toEqual(['u2/v']);
+    finish();
+    await inFlight;
+    expect((await reconciler.runCycle()).unpublished).toEqual(['u2/v']);
+    expect(journal.state.mounts.size).toBe(0);
+  });
+
   it('with rotation off, still forgets provider-door mounts whose directory is gone, on its sweep timer', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {

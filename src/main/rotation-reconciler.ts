@@ -221,14 +221,14 @@ export class RotationReconciler {
 
   /**
    * With rotation off there are no cycles, but provider-door mounts still need forgetting once the
-   * driver removed their directory (see sweepProviderMounts): without this, every pod ever mounted
+   * driver removed their directory (see sweepGoneTargets): without this, every pod ever mounted
    * would stay in the registry, the snapshot and, with its token and values, in memory.
    */
   private scheduleSweepOnly(): void {
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.sweeping = this.sweepProviderMounts()
-        .catch((e: unknown) => this.options.logger.error({ err: e instanceof Error ? e.message : String(e) }, 'provider mount sweep failed'))
+      this.sweeping = this.sweepGoneTargets()
+        .catch((e: unknown) => this.options.logger.error({ err: e instanceof Error ? e.message : String(e) }, 'mount sweep failed'))
         .finally(() => {
           this.sweeping = undefined;
           this.schedule();
@@ -237,12 +237,20 @@ export class RotationReconciler {
     this.timer.unref();
   }
 
-  /** Provider-door mounts the driver removed: nobody calls us on unmount, the directory is the truth. */
-  private async sweepProviderMounts(): Promise<string[]> {
-    const { journal, live } = this.options;
+  /**
+   * Mounts whose target directory is gone. On the provider door that is how an unmount shows:
+   * nobody calls us, the directory is the truth. On the kubelet door an unpublish removes the
+   * record, but a record can outlive its target: one written by a publish that finished after
+   * kubelet had given up on it and unpublished (agents before 2026-12-08 let that happen), which
+   * every cycle would otherwise read from AWS for a pod long gone. A target with a publish in
+   * flight is left alone: that publish is creating it.
+   */
+  private async sweepGoneTargets(): Promise<string[]> {
+    const { journal, live, publishing } = this.options;
     const unpublished: string[] = [];
     for (const entry of journal.state.mounts.values()) {
-      if (entry.door === 'provider' && !(await this.targetExists(entry.targetPath))) {
+      if (publishing?.has(entry.targetPath) === true) continue;
+      if (!(await this.targetExists(entry.targetPath))) {
         live.delete(entry.mountKey);
         await journal.record([{ type: 'MountUnpublished', payload: { mountKey: entry.mountKey } }]);
         unpublished.push(entry.mountKey);
@@ -255,7 +263,7 @@ export class RotationReconciler {
     const { journal, live, logger, metrics } = this.options;
     const started = this.stopwatch();
     const report: RotationCycleReport = { mounts: 0, waiting: 0, rejoined: [], fetchCalls: 0, rewritten: [], failed: [], unpublished: [], superseded: [], throttled: false };
-    report.unpublished.push(...(await this.sweepProviderMounts()));
+    report.unpublished.push(...(await this.sweepGoneTargets()));
     for (const mountKey of this.warned.keys()) if (!journal.state.mounts.has(mountKey)) this.warned.delete(mountKey);
 
     if (this.options.restored !== undefined) {

@@ -8,8 +8,10 @@ import { isDeepStrictEqual } from 'node:util';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ObjectVersion } from '../../core/model.js';
+import type { CallerSignal } from '../../core/ports/caller-signal.js';
 import type { PodStatusRecord, PodStatusStore } from '../../core/ports/pod-status-store.js';
 import { statusObjects } from '../../core/ports/pod-status-store.js';
+import { callerSignalOptions } from './caller-signal-options.js';
 import { isConflict, isNotFound, kubeError } from './kube-errors.js';
 
 const GROUP = 'secrets-store.csi.x-k8s.io';
@@ -51,18 +53,19 @@ export class KubePodStatusStore implements PodStatusStore {
     this.api = kc.makeApiClient(CustomObjectsApi);
   }
 
-  async upsert(record: PodStatusRecord): Promise<void> {
+  async upsert(record: PodStatusRecord, signal?: CallerSignal): Promise<void> {
     const body = desired(record);
     const ref = { group: GROUP, version: VERSION, namespace: record.namespace, plural: PLURAL };
+    const options = callerSignalOptions(signal);
     try {
-      await this.api.createNamespacedCustomObject({ ...ref, body });
+      await this.api.createNamespacedCustomObject({ ...ref, body }, options);
       return;
     } catch (e) {
       if (!isConflict(e)) throw kubeError(`create SecretProviderClassPodStatus ${record.namespace}/${record.name}`, e);
     }
     for (let attempt = 0; attempt < 5; attempt += 1) {
       try {
-        const current = (await this.api.getNamespacedCustomObject({ ...ref, name: record.name })) as PodStatusObject;
+        const current = (await this.api.getNamespacedCustomObject({ ...ref, name: record.name }, options)) as PodStatusObject;
         // Compared whatever the key order: a custom resource is stored as a Go map, so the API server
         // returns its keys sorted, never in the order `desired` builds them.
         const same =
@@ -79,7 +82,7 @@ export class KubePodStatusStore implements PodStatusStore {
           },
           status: body.status,
         };
-        await this.api.replaceNamespacedCustomObject({ ...ref, name: record.name, body: next });
+        await this.api.replaceNamespacedCustomObject({ ...ref, name: record.name, body: next }, options);
         return;
       } catch (e) {
         if (isConflict(e)) continue; // someone updated it between our GET and PUT: read again
@@ -87,7 +90,7 @@ export class KubePodStatusStore implements PodStatusStore {
         // status of a pod deleted a moment ago under the same name): create it after all.
         if (isNotFound(e)) {
           try {
-            await this.api.createNamespacedCustomObject({ ...ref, body });
+            await this.api.createNamespacedCustomObject({ ...ref, body }, options);
             return;
           } catch (again) {
             if (isConflict(again)) continue;

@@ -8,23 +8,25 @@
  * A 5xx without `Retry-After` is not retried (client-go does not either): the server did not say
  * the request is safe to send again.
  */
+import { setTimeout as wait } from 'node:timers/promises';
 import type { PromiseHttpLibrary, RequestContext, ResponseContext } from '@kubernetes/client-node';
 
 /** client-go's default for a REST client. */
 export const MAX_RETRY_AFTER_RETRIES = 10;
 /**
  * Longer waits are cut to this: the caller (a mount, under kubelet's deadline) is better served by
- * an error it can report than by a sleep it cannot cancel.
+ * an error it can report than by a long sleep. A request carrying its caller's signal stops waiting
+ * when the caller gives up.
  */
 export const MAX_RETRY_AFTER_SECONDS = 10;
 
 export interface RetryAfterOptions {
   maxRetries?: number;
-  /** Waits this long; tests pass one that does not sleep. */
-  delay?: (ms: number) => Promise<void>;
+  /** Waits this long, or rejects once `signal` aborts; tests pass one that does not sleep. */
+  delay?: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+const sleep = (ms: number, signal: AbortSignal | undefined): Promise<void> => wait(ms, undefined, { ref: false, ...(signal === undefined ? {} : { signal }) });
 
 /** Seconds the server asked to wait, when the answer is one client-go retries; undefined otherwise. */
 export function retryAfterSeconds(response: ResponseContext): number | undefined {
@@ -39,7 +41,7 @@ export function retryAfterSeconds(response: ResponseContext): number | undefined
 export class RetryAfterHttpLibrary implements PromiseHttpLibrary {
   readonly #inner: PromiseHttpLibrary;
   readonly #maxRetries: number;
-  readonly #delay: (ms: number) => Promise<void>;
+  readonly #delay: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
 
   constructor(inner: PromiseHttpLibrary, options: RetryAfterOptions = {}) {
     this.#inner = inner;
@@ -54,7 +56,8 @@ export class RetryAfterHttpLibrary implements PromiseHttpLibrary {
       if (seconds === undefined) return response;
       // Read the refused answer to its end, so its connection or stream is free for the retry.
       await response.body.binary().catch(() => undefined);
-      await this.#delay(seconds * 1000);
+      // A caller that gave up (a mount past kubelet's deadline, see callerSignalOptions) stops waiting.
+      await this.#delay(seconds * 1000, request.getSignal());
     }
   }
 }

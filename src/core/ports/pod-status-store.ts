@@ -1,4 +1,5 @@
 import type { ObjectVersion } from '../model.js';
+import type { CallerSignal } from './caller-signal.js';
 import { compareIds } from '../render/render-files.js';
 
 /** One SecretProviderClassPodStatus as the driver writes it (driver.md §3). */
@@ -27,7 +28,11 @@ export function statusObjects(versions: readonly ObjectVersion[]): ObjectVersion
 
 /** Create-or-update of SecretProviderClassPodStatus objects; a no-op write when nothing changed. */
 export interface PodStatusStore {
-  upsert(record: PodStatusRecord): Promise<void>;
+  /**
+   * `signal`: the publish's caller. Once it has given up, the write stops, including a wait the API
+   * server asked for (429 Retry-After), instead of finishing a mount kubelet no longer waits for.
+   */
+  upsert(record: PodStatusRecord, signal?: CallerSignal): Promise<void>;
   /**
    * Sets `status.objects` of an existing status (after rotation changed a mount's versions).
    * False when the status no longer exists (its pod is gone): it is not re-created.

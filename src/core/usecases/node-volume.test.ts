@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { SecretletError } from '../errors.js';
 import type { AwsIdentity, FetchedObject, ObjectRequest, RenderedFile } from '../model.js';
+import type { CallerSignal } from '../ports/caller-signal.js';
 import type { PayloadWriter, WriteOutcome } from '../ports/payload-writer.js';
 import type { PodStatusRecord, PodStatusStore } from '../ports/pod-status-store.js';
 import type { RegionResolver } from '../ports/region-resolver.js';
@@ -123,11 +124,13 @@ class FakeWriter implements PayloadWriter {
 class FakePodStatuses implements PodStatusStore {
   readonly upserts: PodStatusRecord[] = [];
   failUpsert: SecretletError | undefined;
+  /** Runs inside the write with the signal it was given, as an API client waiting on the server. */
+  during: ((signal: CallerSignal | undefined) => Promise<void>) | undefined;
 
-  upsert(record: PodStatusRecord): Promise<void> {
-    if (this.failUpsert !== undefined) return Promise.reject(this.failUpsert);
+  async upsert(record: PodStatusRecord, signal?: CallerSignal): Promise<void> {
+    await this.during?.(signal);
+    if (this.failUpsert !== undefined) throw this.failUpsert;
     this.upserts.push(record);
-    return Promise.resolve();
   }
 
   setObjects(): Promise<boolean> {
@@ -277,6 +280,22 @@ describe('NodeVolumeService.publish when kubelet gives up', () => {
     expect((await failure(n.service.publish(request({ signal: kubelet.signal })))).code).toBe('DEADLINE_EXCEEDED');
     expect(n.podStatuses.upserts).toEqual([]);
     expect(n.targets.cleanedUp).toEqual([TARGET]);
+  });
+
+  it('stops a pod status write that is waiting when the deadline passes, and removes the first mount', async () => {
+    const n = node();
+    const kubelet = new AbortController();
+    // The API server asked the write to wait (429 Retry-After); the client gives up with its caller.
+    n.podStatuses.during = (signal) =>
+      new Promise((_resolve, reject) => {
+        (signal as AbortSignal).addEventListener('abort', () => reject(new Error('aborted while waiting')), { once: true });
+        kubelet.abort(deadlineExceeded);
+      });
+    const error = await failure(n.service.publish(request({ signal: kubelet.signal })));
+    expect(error.code).toBe('DEADLINE_EXCEEDED');
+    expect(error.message).toContain('before finishing the pod status write');
+    expect(n.targets.cleanedUp).toEqual([TARGET]);
+    expect(n.listener.failures.map((f) => f.error.code)).toEqual(['DEADLINE_EXCEEDED']);
   });
 
   it('keeps the old files of a republish and masks the cancel, as any failed republish', async () => {

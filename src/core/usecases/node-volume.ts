@@ -289,8 +289,10 @@ export class NodeVolumeService {
           secretProviderClassName: spcName,
           targetPath: req.targetPath,
           objects: statusObjects(fetched.versions),
-        })
+        }, req.signal)
         .catch((e: unknown) => {
+          // The write follows kubelet's signal (a throttled API server's waits included).
+          stopIfCallerGone('finishing the pod status write');
           throw wrapError(e, `failed to create secret provider class pod status for pod ${pod}`);
         });
     }

@@ -60,6 +60,23 @@ describe('RetryAfterHttpLibrary', () => {
     }
   });
 
+  it("stops waiting for the server once the request's caller gives up", async () => {
+    const caller = new AbortController();
+    // The caller (a mount past kubelet's deadline) gives up while the server's 10 s wait runs.
+    const server = new (class extends ScriptedServer {
+      override send(): Promise<ResponseContext> {
+        const answer = super.send();
+        caller.abort();
+        return answer;
+      }
+    })([{ status: 429, retryAfter: '10' }]);
+    const library = new RetryAfterHttpLibrary(server);
+    const throttled = request();
+    throttled.setSignal(caller.signal);
+    await expect(library.send(throttled)).rejects.toMatchObject({ name: 'AbortError' });
+    expect(server.sent).toBe(1);
+  });
+
   it('gives up after ten retries and returns the last refusal; a long wait is cut', async () => {
     const server = new ScriptedServer([{ status: 429, retryAfter: '600' }]);
     const { library, waits } = retrying(server);
@@ -93,5 +110,17 @@ describe('the agent’s API clients against a throttling API server (emulator, H
     await expect(accounts.roleArnOf('app', 'web')).resolves.toBe('arn:aws:iam::111122223333:role/web');
     expect(kube.get('secrets-store.csi.x-k8s.io/v1', 'SecretProviderClassPodStatus', 'app', 'web-app-spc')).toBeDefined();
     expect(kube.counters.byVerbResource()).toMatchObject({ 'create secretproviderclasspodstatuses': 3, 'get serviceaccounts': 2 });
+  });
+
+  it("carries the publish's signal to the request: a caller that gave up sends nothing", async () => {
+    kube.counters.reset();
+    const gone = new AbortController();
+    gone.abort();
+    const statuses = new KubePodStatusStore(kc);
+    const record = { name: 'late-app-spc', namespace: 'app', nodeName: 'n1', podName: 'late', podUid: 'u2', secretProviderClassName: 'spc', targetPath: '/t2', objects: [] };
+    await expect(statuses.upsert(record, gone.signal)).rejects.toThrow();
+    expect(kube.counters.byVerbResource()['create secretproviderclasspodstatuses'] ?? 0).toBe(0);
+    await statuses.upsert(record, new AbortController().signal);
+    expect(kube.get('secrets-store.csi.x-k8s.io/v1', 'SecretProviderClassPodStatus', 'app', 'late-app-spc')).toBeDefined();
   });
 });

@@ -220,6 +220,30 @@ describe.skipIf(!MOUNT.capable)(`kubelet door, one pod at a time${MOUNT.capable 
     });
   });
 
+  describe('a failed first mount into a target that already holds files', () => {
+    it('leaves them, and the directory, in place: it undoes only what it did', async () => {
+      const pod = newPod();
+      const target = kubelet.targetPath(pod);
+      await mkdir(target, { recursive: true });
+      await writeFile(`${target}/precious`, 'kept');
+      // Refused before anything is touched.
+      await expect(kubelet.publish(pod, { readonly: false })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+      // Failed reading AWS, before its tmpfs.
+      h.stack.aws.faults.inject({ kind: 'unavailable' });
+      try {
+        await expect(kubelet.publish(pod)).rejects.toMatchObject({ code: status.UNAVAILABLE });
+      } finally {
+        h.stack.aws.faults.clear();
+      }
+      // Failed after its tmpfs was mounted over the directory and written: the status create is
+      // refused past the client's ten Retry-After retries.
+      h.stack.kube.throttle({ verb: 'create', resource: 'secretproviderclasspodstatuses', times: 11, retryAfterSeconds: 0 });
+      await expect(kubelet.publish(pod)).rejects.toMatchObject({ details: expect.stringMatching(/^failed to create secret provider class pod status/) });
+      expect(await readdir(target)).toEqual(['precious']);
+      expect(await mountsUnderHarness()).not.toContain(target);
+    });
+  });
+
   describe('a tmpfs left without files by an agent killed mid-mount', () => {
     it('is not a republish to mask: a failing retry is refused and rolled back, and the next one mounts', async () => {
       const pod = newPod();
@@ -237,8 +261,9 @@ describe.skipIf(!MOUNT.capable)(`kubelet door, one pod at a time${MOUNT.capable 
       } finally {
         h.stack.aws.faults.clear();
       }
-      expect(await exists(target)).toBe(false);
+      // The empty tmpfs is gone; the directory, which this call did not create, stays (as upstream leaves it).
       expect(await mountsUnderHarness()).not.toContain(target);
+      expect(await readdir(target)).toEqual([]);
 
       await kubelet.publish(pod);
       expect(await kubelet.readFile(pod, 'color')).toMatch(/^v\d+:blue$/);

@@ -18,7 +18,7 @@ export { HelperProcessCommandRunner } from './command-runner-helper.js';
 export type { HelperProcessCommandRunnerOptions, TmpfsCallResult, TmpfsCalls } from './command-runner-helper.js';
 export type { MountVia } from './command-runner-protocol.js';
 export { parseMountPoints, listsMountPoint } from './mountinfo.js';
-export { ensureTargetDir, cleanupTarget, readMountedFiles, LocalTargetDirectory } from './target-dir.js';
+export { ensureTargetDir, cleanupTarget, undoPublish, readMountedFiles, LocalTargetDirectory } from './target-dir.js';
 export { targetStamp } from './target-stamp.js';
 export type { CleanupTargetOptions, LocalTargetDirectoryOptions } from './target-dir.js';
 export type { TargetDirectory, VolumeMounter } from './ports.js';

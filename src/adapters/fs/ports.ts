@@ -3,4 +3,4 @@
  * door's use case depends on it) and re-exported here by name so adapter users find it next to
  * its implementations, TmpfsMounter and InMemoryVolumeMounter.
  */
-export type { TargetDirectory, VolumeMounter } from '../../core/ports/volume-mounter.js';
+export type { PublishUndo, TargetDirectory, VolumeMounter } from '../../core/ports/volume-mounter.js';

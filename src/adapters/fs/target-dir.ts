@@ -4,12 +4,12 @@
  * 3–4), and read back for Secret sync (the driver's `GetMountedFiles`, driver.md §2.5).
  */
 import { mkdirSync } from 'node:fs';
-import { lstat, readFile, readdir, rmdir, stat, unlink } from 'node:fs/promises';
+import { lstat, readFile, readdir, readlink, rmdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SecretletError } from '../../core/errors.js';
-import { readDataLink } from './atomic-layout.js';
+import { DATA_LINK, DATA_TMP_LINK, isTimestampDirName, readDataLink } from './atomic-layout.js';
 import { errnoCode, isNotFound, removeAll } from './durable-io.js';
-import type { TargetDirectory, VolumeMounter } from './ports.js';
+import type { PublishUndo, TargetDirectory, VolumeMounter } from './ports.js';
 import type { TargetLocks } from './target-locks.js';
 
 /**
@@ -17,10 +17,10 @@ import type { TargetLocks } from './target-locks.js';
  * metadata calls in kubelet's local pods directory, where the thread-pool round trip cost ~0.14 ms of
  * main-thread time per first mount in a 737-pod burst.
  */
-export function ensureTargetDir(path: string): Promise<void> {
+export function ensureTargetDir(path: string): Promise<boolean> {
   try {
-    mkdirSync(path, { recursive: true, mode: 0o750 });
-    return Promise.resolve();
+    // mkdirSync names the first directory it made; undefined when the target already existed.
+    return Promise.resolve(mkdirSync(path, { recursive: true, mode: 0o750 }) !== undefined);
   } catch (err) {
     return Promise.reject(
       new SecretletError({
@@ -47,6 +47,14 @@ const MAX_STACKED_UNMOUNTS = 8;
  * target (a dead mount) is still unmounted, as Go's Glob would have ignored the read error.
  */
 export async function cleanupTarget(target: string, mounter: VolumeMounter, options: CleanupTargetOptions = {}): Promise<void> {
+  // Kubelet's target is a directory it made. A symlink there is not followed: emptying the
+  // directory it points at would delete files that were never this volume's.
+  if (await isSymlink(target)) {
+    await unlink(target).catch((err: unknown) => {
+      if (!isNotFound(err)) throw cleanupFailure(target, err);
+    });
+    return;
+  }
   let entries: string[] = [];
   // A regular file where the target should be (a stray write, a broken node): upstream's Glob finds
   // nothing in it and CleanupMountPoint removes it, so the unpublish succeeds.
@@ -73,12 +81,67 @@ export async function cleanupTarget(target: string, mounter: VolumeMounter, opti
   } catch (err) {
     if (isNotFound(err)) return;
     if (err instanceof SecretletError) throw err;
-    throw new SecretletError({
-      code: 'INTERNAL',
-      reason: 'FailedToCleanupTarget',
-      message: `failed to clean up target path ${target}: ${errnoCode(err) ?? String(err)}`,
-      cause: err,
-    });
+    throw cleanupFailure(target, err);
+  }
+}
+
+function cleanupFailure(target: string, err: unknown): SecretletError {
+  return new SecretletError({
+    code: 'INTERNAL',
+    reason: 'FailedToCleanupTarget',
+    message: `failed to clean up target path ${target}: ${errnoCode(err) ?? String(err)}`,
+    cause: err,
+  });
+}
+
+async function isSymlink(path: string): Promise<boolean> {
+  try {
+    return (await lstat(path)).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A failed first mount's undo (PublishUndo): what the kubelet atomic writer made goes (`..data`,
+ * `..data_tmp`, timestamped payload dirs, top-level links into `..data`), then the tmpfs, then the
+ * directory if this call made it and it is empty. Nothing else is removed: upstream only unmounts,
+ * and a target may hold files that were there before (or be a symlink, which is not followed).
+ */
+export async function undoPublish(target: string, mounter: VolumeMounter, undo: PublishUndo): Promise<void> {
+  try {
+    if (undo.unmount) {
+      if (!(await isSymlink(target))) await removeWriterEntries(target);
+      if (await mounter.isMountPoint(target)) await mounter.unmount(target);
+    }
+    if (undo.removeDir) {
+      await rmdir(target).catch((err: unknown) => {
+        // Not empty (someone else's files), gone, or not a directory: not this call's to remove.
+        if (!['ENOENT', 'ENOTEMPTY', 'EEXIST', 'ENOTDIR'].includes(errnoCode(err) ?? '')) throw err;
+      });
+    }
+  } catch (err) {
+    if (err instanceof SecretletError) throw err;
+    throw cleanupFailure(target, err);
+  }
+}
+
+async function removeWriterEntries(target: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(target);
+  } catch (err) {
+    if (isNotFound(err) || errnoCode(err) === 'ENOTDIR') return;
+    throw err;
+  }
+  for (const name of names) {
+    const path = join(target, name);
+    if (name === DATA_LINK || name === DATA_TMP_LINK || isTimestampDirName(name)) {
+      await removeAll(path);
+      continue;
+    }
+    const link = await readlink(path).catch(() => undefined);
+    if (link !== undefined && link.startsWith(`${DATA_LINK}/`)) await unlink(path);
   }
 }
 
@@ -186,8 +249,14 @@ export class LocalTargetDirectory implements TargetDirectory {
     this.options = options;
   }
 
-  ensure(target: string): Promise<void> {
+  ensure(target: string): Promise<boolean> {
     return ensureTargetDir(target);
+  }
+
+  undoPublish(target: string, undo: PublishUndo): Promise<void> {
+    const { mounter, locks } = this.options;
+    const run = (): Promise<void> => undoPublish(target, mounter, undo);
+    return locks === undefined ? run() : locks.run(target, run);
   }
 
   hasPayload(target: string): Promise<boolean> {

@@ -12,7 +12,7 @@ import type { PodStatusRecord, PodStatusStore } from '../ports/pod-status-store.
 import type { RegionResolver } from '../ports/region-resolver.js';
 import type { SecretSource } from '../ports/secret-source.js';
 import type { SecretProviderClassSpec, SpcCatalog } from '../ports/spc-catalog.js';
-import type { TargetDirectory, VolumeMounter } from '../ports/volume-mounter.js';
+import type { PublishUndo, TargetDirectory, VolumeMounter } from '../ports/volume-mounter.js';
 import { ok } from '../result.js';
 import type { Result } from '../result.js';
 import { NodeVolumeService } from './node-volume.js';
@@ -82,6 +82,10 @@ class FakeMounter implements VolumeMounter {
 class FakeTargets implements TargetDirectory {
   readonly ensured: string[] = [];
   readonly cleanedUp: string[] = [];
+  /** What failed publishes undid, in order. */
+  readonly undone: Array<{ target: string } & PublishUndo> = [];
+  /** Target directories that exist (kubelet made them, or ensure did). */
+  readonly existing = new Set<string>();
   /** Targets holding a payload the writer finished (its `..data` link). */
   readonly payloads = new Set<string>();
   failCleanup: Error | undefined;
@@ -94,9 +98,21 @@ class FakeTargets implements TargetDirectory {
     return Promise.resolve(this.payloads.has(target));
   }
 
-  ensure(target: string): Promise<void> {
+  ensure(target: string): Promise<boolean> {
     this.ensured.push(target);
-    return Promise.resolve();
+    const created = !this.existing.has(target);
+    this.existing.add(target);
+    return Promise.resolve(created);
+  }
+
+  async undoPublish(target: string, undo: PublishUndo): Promise<void> {
+    this.undone.push({ target, ...undo });
+    if (this.failCleanup !== undefined) throw this.failCleanup;
+    if (undo.unmount) {
+      this.payloads.delete(target);
+      await this.mounter.unmount(target);
+    }
+    if (undo.removeDir) this.existing.delete(target);
   }
 
   async cleanup(target: string): Promise<void> {
@@ -239,7 +255,7 @@ describe('NodeVolumeService.publish when kubelet gives up', () => {
     expect(n.writer.writes).toEqual([]);
     expect(n.podStatuses.upserts).toEqual([]);
     // Nothing of this call's is on the node; a cleanup now could only remove a kubelet retry's mount.
-    expect(n.targets.cleanedUp).toEqual([]);
+    expect(n.targets.undone).toEqual([]);
     expect(n.listener.failures.map((f) => f.error.code)).toEqual(['DEADLINE_EXCEEDED']);
   });
 
@@ -269,7 +285,7 @@ describe('NodeVolumeService.publish when kubelet gives up', () => {
     expect((await failure(n.service.publish(request({ signal: kubelet.signal })))).code).toBe('DEADLINE_EXCEEDED');
     expect(n.writer.writes).toEqual([]);
     expect(n.podStatuses.upserts).toEqual([]);
-    expect(n.targets.cleanedUp).toEqual([TARGET]);
+    expect(n.targets.undone).toEqual([{ target: TARGET, unmount: true, removeDir: true }]);
     expect(n.mounter.mounted.size).toBe(0);
   });
 
@@ -279,7 +295,7 @@ describe('NodeVolumeService.publish when kubelet gives up', () => {
     n.writer.beforeWrite = () => kubelet.abort(deadlineExceeded);
     expect((await failure(n.service.publish(request({ signal: kubelet.signal })))).code).toBe('DEADLINE_EXCEEDED');
     expect(n.podStatuses.upserts).toEqual([]);
-    expect(n.targets.cleanedUp).toEqual([TARGET]);
+    expect(n.targets.undone).toEqual([{ target: TARGET, unmount: true, removeDir: true }]);
   });
 
   it('stops a pod status write that is waiting when the deadline passes, and removes the first mount', async () => {
@@ -294,7 +310,7 @@ describe('NodeVolumeService.publish when kubelet gives up', () => {
     const error = await failure(n.service.publish(request({ signal: kubelet.signal })));
     expect(error.code).toBe('DEADLINE_EXCEEDED');
     expect(error.message).toContain('before finishing the pod status write');
-    expect(n.targets.cleanedUp).toEqual([TARGET]);
+    expect(n.targets.undone).toEqual([{ target: TARGET, unmount: true, removeDir: true }]);
     expect(n.listener.failures.map((f) => f.error.code)).toEqual(['DEADLINE_EXCEEDED']);
   });
 
@@ -305,7 +321,7 @@ describe('NodeVolumeService.publish when kubelet gives up', () => {
     n.source.beforeAnswer = () => kubelet.abort(deadlineExceeded);
     await expect(n.service.publish(request({ signal: kubelet.signal }))).resolves.toBeUndefined();
     expect(n.writer.writes).toHaveLength(1);
-    expect(n.targets.cleanedUp).toEqual([]);
+    expect(n.targets.undone).toEqual([]);
     expect(n.listener.failures.map((f) => ({ code: f.error.code, firstMount: f.firstMount }))).toEqual([{ code: 'DEADLINE_EXCEEDED', firstMount: false }]);
   });
 
@@ -314,6 +330,29 @@ describe('NodeVolumeService.publish when kubelet gives up', () => {
     await n.service.publish(request({ signal: new AbortController().signal }));
     expect(n.writer.writes).toHaveLength(1);
     expect(n.podStatuses.upserts).toHaveLength(1);
+  });
+});
+
+describe('NodeVolumeService.publish undoes only its own work when a first mount fails', () => {
+  it('leaves the target alone when it failed before touching it (refused input, a failed read)', async () => {
+    const n = node();
+    expect((await failure(n.service.publish(request({ readonly: false })))).code).toBe('INVALID_ARGUMENT');
+    n.source.beforeAnswer = () => {
+      throw new SecretletError({ code: 'UNAVAILABLE', reason: 'Unavailable', message: 'Secrets Manager unavailable' });
+    };
+    expect((await failure(n.service.publish(request()))).code).toBe('UNAVAILABLE');
+    expect(n.targets.undone).toEqual([]);
+    expect(n.targets.cleanedUp).toEqual([]);
+  });
+
+  it('unmounts its tmpfs but keeps a target directory kubelet had made', async () => {
+    const n = node();
+    n.targets.existing.add(TARGET);
+    n.podStatuses.failUpsert = new SecretletError({ code: 'UNAVAILABLE', reason: 'ApiServerUnavailable', message: 'api server unavailable' });
+    expect((await failure(n.service.publish(request()))).code).toBe('UNAVAILABLE');
+    expect(n.targets.undone).toEqual([{ target: TARGET, unmount: true, removeDir: false }]);
+    expect(n.targets.existing.has(TARGET)).toBe(true);
+    expect(n.mounter.mounted.size).toBe(0);
   });
 });
 
@@ -328,7 +367,7 @@ describe('NodeVolumeService.publish when its listener fails', () => {
       throw new SecretletError({ code: 'UNAVAILABLE', reason: 'Unavailable', message: 'Secrets Manager unavailable' });
     };
     await expect(n.service.publish(request())).resolves.toBeUndefined();
-    expect(n.targets.cleanedUp).toEqual([]);
+    expect(n.targets.undone).toEqual([]);
   });
 
   it('still rolls back a failed first mount and answers its own error', async () => {
@@ -337,7 +376,7 @@ describe('NodeVolumeService.publish when its listener fails', () => {
     n.podStatuses.failUpsert = new SecretletError({ code: 'UNAVAILABLE', reason: 'ApiServerUnavailable', message: 'api server unavailable' });
     const error = await failure(n.service.publish(request()));
     expect({ code: error.code, reason: error.reason }).toEqual({ code: 'UNAVAILABLE', reason: 'ApiServerUnavailable' });
-    expect(n.targets.cleanedUp).toEqual([TARGET]);
+    expect(n.targets.undone).toEqual([{ target: TARGET, unmount: true, removeDir: true }]);
     expect(n.mounter.mounted.size).toBe(0);
   });
 });
@@ -366,7 +405,7 @@ describe('NodeVolumeService.publish into a mount point that holds no payload', (
     };
     const error = await failure(n.service.publish(request()));
     expect({ code: error.code, reason: error.reason }).toEqual({ code: 'UNAVAILABLE', reason: 'Unavailable' });
-    expect(n.targets.cleanedUp).toEqual([TARGET]);
+    expect(n.targets.undone).toEqual([{ target: TARGET, unmount: true, removeDir: false }]);
     expect(n.mounter.mounted.size).toBe(0);
     expect(n.listener.failures.map((f) => f.firstMount)).toEqual([true]);
   });
@@ -382,7 +421,7 @@ describe('NodeVolumeService.publish into a mount point that holds no payload', (
     await expect(n.service.publish(request())).resolves.toBeUndefined();
     // The failure, and only it, looked for the files before masking.
     expect(n.targets.payloadChecks).toBe(1);
-    expect(n.targets.cleanedUp).toEqual([]);
+    expect(n.targets.undone).toEqual([]);
     expect(n.mounter.mounted.has(TARGET)).toBe(true);
     expect(n.listener.failures.map((f) => f.firstMount)).toEqual([false]);
   });
@@ -395,7 +434,7 @@ describe('NodeVolumeService.publish into a mount point that holds no payload', (
       throw unavailable;
     };
     expect((await failure(n.service.publish(request()))).code).toBe('UNAVAILABLE');
-    expect(n.targets.cleanedUp).toEqual([TARGET]);
+    expect(n.targets.undone).toEqual([{ target: TARGET, unmount: true, removeDir: false }]);
   });
 });
 

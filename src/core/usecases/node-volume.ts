@@ -18,7 +18,7 @@ import type { PayloadWriter } from '../ports/payload-writer.js';
 import { podStatusName, statusObjects } from '../ports/pod-status-store.js';
 import type { PodStatusStore } from '../ports/pod-status-store.js';
 import type { SecretProviderClassSpec, SpcCatalog } from '../ports/spc-catalog.js';
-import type { TargetDirectory, VolumeMounter } from '../ports/volume-mounter.js';
+import type { PublishUndo, TargetDirectory, VolumeMounter } from '../ports/volume-mounter.js';
 import { noObjectsProblem, parametersProblem, providerProblem } from '../spc/spc-checks.js';
 import { ATTR_POD_NAME, ATTR_POD_NAMESPACE, ATTR_TOKENS } from '../spc/attributes.js';
 import type { FetchedMount, MountPipelineDeps } from './mount-pipeline.js';
@@ -101,8 +101,10 @@ const SPC_KEY = 'secretProviderClass';
 interface PublishProgress {
   /** The step in progress, for the metric's error type (set before each step that has its own). */
   errorType: PublishErrorType;
-  /** Set just before the call first touches the target (directory, tmpfs). */
-  touchedTarget: boolean;
+  /** This call created the target directory. */
+  createdDir: boolean;
+  /** This call mounted the tmpfs. */
+  mounted: boolean;
   /** Set when the call stopped because kubelet had given up on it. */
   callerGone: boolean;
 }
@@ -127,7 +129,7 @@ export class NodeVolumeService {
     const { mounter } = this.options;
     const receivedAt = req.receivedAt ?? this.options.clock?.now();
     const firstMount = !(await mounter.isMountPoint(req.targetPath));
-    const progress: PublishProgress = { errorType: 'FailedToMount', touchedTarget: false, callerGone: false };
+    const progress: PublishProgress = { errorType: 'FailedToMount', callerGone: false, createdDir: false, mounted: false };
     try {
       await this.publishOnce(req, firstMount, receivedAt, progress);
     } catch (e) {
@@ -139,10 +141,15 @@ export class NodeVolumeService {
       // reason (kubelet removes the mount dir when a republish fails, k/k#121271); the failure is
       // still reported through the listener (Event, metric, event log).
       if (keepsFiles) return;
-      // Leave nothing behind: kubelet retries from scratch into a clean target. Except when kubelet
-      // gave up before this call touched the target: it has nothing to undo, and by now the target
-      // may hold the mount of kubelet's retry, which a cleanup would tear down under it.
-      if (!progress.callerGone || progress.touchedTarget) await this.rollback(req.targetPath, error);
+      // Undo what this call did, and only that: kubelet retries from scratch, and whatever else is at
+      // the target (a directory kubelet made, files put there before) stays, as upstream leaves it.
+      // A mount point found without a payload is this agent's own first mount, cut short: it goes
+      // too, unless kubelet gave up before this call touched anything, when by now the target may
+      // hold the mount of kubelet's retry.
+      const leftover = !firstMount && !progress.callerGone;
+      if (progress.mounted || progress.createdDir || leftover) {
+        await this.rollback(req.targetPath, { unmount: progress.mounted || leftover, removeDir: progress.createdDir }, error);
+      }
       throw error;
     }
   }
@@ -178,9 +185,9 @@ export class NodeVolumeService {
   }
 
   /** Undoes a failed first mount; if that fails too, kubelet still gets the publish's own error. */
-  private async rollback(targetPath: string, error: SecretletError): Promise<void> {
+  private async rollback(targetPath: string, undo: PublishUndo, error: SecretletError): Promise<void> {
     try {
-      await this.options.targets.cleanup(targetPath);
+      await this.options.targets.undoPublish(targetPath, undo);
     } catch (e) {
       throw withRollbackFailure(error, e);
     }
@@ -265,11 +272,11 @@ export class NodeVolumeService {
     };
     if (firstMount) {
       stopIfCallerGone('mounting the tmpfs');
-      progress.touchedTarget = true;
       progress.errorType = 'FailedToEnsureMountPoint';
-      await this.options.targets.ensure(req.targetPath);
+      progress.createdDir = await this.options.targets.ensure(req.targetPath);
       progress.errorType = 'FailedToMount';
       await this.options.mounter.mount(req.targetPath, { sizeBytes: this.options.tmpfsSizeBytes });
+      progress.mounted = true;
     }
     stopIfCallerGone('writing the files');
     progress.errorType = 'FileWriteError';

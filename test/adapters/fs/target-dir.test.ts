@@ -9,7 +9,9 @@ import {
   cleanupTarget,
   ensureTargetDir,
   readMountedFiles,
+  undoPublish,
 } from '../../../src/adapters/fs/index.js';
+import { DATA_LINK } from '../../../src/adapters/fs/atomic-layout.js';
 import { LockedTargetWriter } from '../../../src/adapters/fs/locked-target-writer.js';
 import { TargetLocks } from '../../../src/adapters/fs/target-locks.js';
 import { tempDirs, textFile } from '../../support/temp-target.js';
@@ -23,8 +25,8 @@ const asText = (files: Map<string, Uint8Array>) =>
 describe('ensureTargetDir', () => {
   it('creates missing parents and the target with mode 0750 (minus the umask), and is idempotent', async () => {
     const target = join(await dirs.make(), 'pods/uid/volumes/vol/mount');
-    await ensureTargetDir(target);
-    await ensureTargetDir(target);
+    expect(await ensureTargetDir(target)).toBe(true);
+    expect(await ensureTargetDir(target)).toBe(false);
     expect((await stat(target)).mode & 0o777).toBe(0o750 & ~process.umask());
   });
 
@@ -99,6 +101,50 @@ describe('cleanupTarget (NodeUnpublishVolume)', () => {
     await targets.ensure(target);
     await mounter.mount(target, { sizeBytes: 1 });
     await targets.cleanup(target);
+    await expect(stat(target)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+describe('undoPublish (a failed first mount)', () => {
+  it('removes only what the writer made, then unmounts; the directory and files put there before stay', async () => {
+    const target = await dirs.make('mount');
+    await mkdir(join(target, '..hidden'), { recursive: true });
+    await writeFile(join(target, 'precious'), 'kept');
+    const mounter = new InMemoryVolumeMounter();
+    await mounter.mount(target, { sizeBytes: 1024 });
+    await new KubeletAtomicWriter().write(target, [textFile('a', '1'), textFile('d/b', '2')]);
+
+    await undoPublish(target, mounter, { unmount: true, removeDir: true });
+
+    expect((await readdir(target)).sort()).toEqual(['..hidden', 'precious']);
+    expect(await mounter.isMountPoint(target)).toBe(false);
+  });
+
+  it('removes the directory it created once it is empty, and leaves one it did not create', async () => {
+    const made = await dirs.make('made');
+    await mkdir(made);
+    await undoPublish(made, new InMemoryVolumeMounter(), { unmount: false, removeDir: true });
+    await expect(stat(made)).rejects.toMatchObject({ code: 'ENOENT' });
+    const kubelets = await dirs.make('kubelets');
+    await mkdir(kubelets);
+    await undoPublish(kubelets, new InMemoryVolumeMounter(), { unmount: true, removeDir: false });
+    expect((await stat(kubelets)).isDirectory()).toBe(true);
+  });
+
+  it('does not follow a symlink at the target, here or on unpublish', async () => {
+    const root = await dirs.make();
+    const victim = join(root, 'victim');
+    await mkdir(victim);
+    await writeFile(join(victim, 'precious'), 'kept');
+    await symlink(`${DATA_LINK}/x`, join(victim, 'looks-like-a-payload-link'));
+    const target = join(root, 'mount');
+    await symlink(victim, target);
+
+    await undoPublish(target, new InMemoryVolumeMounter(), { unmount: true, removeDir: true });
+    expect((await readdir(victim)).sort()).toEqual(['looks-like-a-payload-link', 'precious']);
+
+    await cleanupTarget(target, new InMemoryVolumeMounter());
+    expect((await readdir(victim)).sort()).toEqual(['looks-like-a-payload-link', 'precious']);
     await expect(stat(target)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { buildProgram } from './program.js';
+import { serveArgv } from './serve-argv.js';
 import { UpstreamFlagError, translateUpstreamArgs } from './upstream-flags.js';
 
 // The `args:` of the upstream DaemonSets (driver.md §6.3-6.4, aws-provider.md §1.1), as kubelet passes
@@ -98,5 +100,30 @@ describe('translateUpstreamArgs', () => {
   it('rejects a value flag without its value and a bool flag with a non-bool value, naming the flag', () => {
     expect(() => translateUpstreamArgs(['--nodeid'])).toThrow(new UpstreamFlagError('flag needs an argument: -nodeid'));
     expect(() => translateUpstreamArgs(['--enable-secret-rotation=yes'])).toThrow(new UpstreamFlagError('invalid boolean value "yes" for -enable-secret-rotation'));
+  });
+});
+
+describe('secretlet serve with a name that Object.prototype has', () => {
+  /** `secretlet <argv>` through the upstream translation and commander, with a stand-in agent. */
+  async function serve(argv: string[]): Promise<void> {
+    const translated = serveArgv(['node', 'secretlet', 'serve', ...argv]);
+    const program = buildProgram(translated.notes, { serve: async () => undefined, bench: async () => 0 });
+    // A parse error throws here instead of exiting the test process.
+    for (const command of [program, ...program.commands]) command.exitOverride().configureOutput({ writeErr: () => undefined });
+    await program.parseAsync(translated.argv);
+  }
+
+  // `constructor` is the one inherited member the flag pattern (lower case first) can spell.
+  it('refuses --constructor as an unknown option, as it does --bogus', async () => {
+    await expect(serve(['--mode=provider', '--bogus', 'x'])).rejects.toThrow("error: unknown option '--bogus'");
+    await expect(serve(['--mode=provider', '--constructor', 'x'])).rejects.toThrow("error: unknown option '--constructor'");
+    await expect(serve(['--mode=provider', '-constructor=x'])).rejects.toThrow("error: unknown option '-constructor=x'");
+  });
+
+  it('passes --constructor through untranslated, with no "ignored" note', () => {
+    const t = translateUpstreamArgs(['--constructor', 'x']);
+    expect(t.args).toEqual(['--constructor', 'x']);
+    expect(t.notes).toEqual([]);
+    expect(t.role).toBeUndefined();
   });
 });

@@ -80,6 +80,15 @@ const MAPPED_TARGETS: ReadonlyMap<string, string[]> = (() => {
   return targets;
 })();
 
+/**
+ * The table's own entries only: indexing the object literal would also find what it inherits from
+ * Object.prototype, so `--constructor x` was swallowed as an "ignored" upstream flag instead of
+ * reaching commander, which refuses it as an unknown option.
+ */
+function upstreamFlag(name: string): UpstreamFlag | undefined {
+  return Object.hasOwn(UPSTREAM_FLAGS, name) ? UPSTREAM_FLAGS[name] : undefined;
+}
+
 export interface TranslatedArgs {
   args: string[];
   /** One line per upstream flag seen, saying what it became; for the start-up log. */
@@ -101,7 +110,7 @@ export function translateUpstreamArgs(args: readonly string[]): TranslatedArgs {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] ?? '';
     const m = /^--?([a-z][a-z0-9_-]*)(?:=(.*))?$/s.exec(arg);
-    const flag = m?.[1] === undefined ? undefined : UPSTREAM_FLAGS[m[1]];
+    const flag = m?.[1] === undefined ? undefined : upstreamFlag(m[1]);
     if (m === null || flag === undefined) {
       out.push(arg);
       continue;
@@ -156,7 +165,7 @@ function refuseDoubleSettings(args: readonly string[]): void {
  * volume (which the AWS provider's DaemonSet passes, often alone), means the provider's.
  */
 function roleOf(seen: ReadonlySet<string>): UpstreamRole | undefined {
-  const from = [...seen].map((n) => UPSTREAM_FLAGS[n]?.from);
+  const from = [...seen].map((n) => upstreamFlag(n)?.from);
   if (from.includes('driver')) return 'driver';
   if (from.includes('provider') || seen.has('provider-volume')) return 'provider';
   return undefined;

@@ -82,6 +82,34 @@ describe('regions', () => {
     expect(e.field).toBe('failoverRegion');
     expect(e.message).toBe('us-east-1: failover region cannot be the same as the primary region');
   });
+
+  // Each of these used to reach the AWS SDK and fail there as INTERNAL.
+  const MALFORMED = ['us east 1', 'x/y', 'us-east-1.evil.com', 'us-east-1\uFFFD', '-us-east-1', 'us-east-1-', 'a'.repeat(64), '*', 'fips--a'];
+
+  it.each(MALFORMED)('refuses the primary region %j as INVALID_ARGUMENT naming region', (region) => {
+    const e = thrown(() => resolveRegions(region, ''));
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.field).toBe('region');
+    expect(e.message).toContain('region is not a valid AWS region name');
+  });
+
+  it.each(MALFORMED)('refuses the failover region %j as INVALID_ARGUMENT naming failoverRegion', (region) => {
+    const e = thrown(() => resolveRegions('us-east-1', region));
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.field).toBe('failoverRegion');
+  });
+
+  it('quotes the value, so control characters stay escaped in the message', () => {
+    expect(thrown(() => resolveRegions('us\neast', '')).message).toBe('"us\\neast": region is not a valid AWS region name (letters, digits and hyphens)');
+  });
+
+  it.each(['us-gov-west-1', 'cn-north-1', 'eu-isoe-west-1', 'us-isob-east-1', 'mx-central-1', 'fips-us-east-1', 'us-east-1-fips', 'fips-aws-global', 'US-EAST-1', 'a'.repeat(63)])(
+    'accepts %j, as the AWS SDK does (no region list)',
+    (region) => {
+      expect(resolveRegions(region, '')).toEqual([region]);
+      expect(resolveRegions('us-east-1', region)).toEqual(['us-east-1', region]);
+    },
+  );
 });
 
 describe('permission', () => {

@@ -39,9 +39,43 @@ export function parsePreferredAddressType(value: string): AddressPreference {
   return lower === 'ipv4' || lower === 'ipv6' ? lower : 'auto';
 }
 
-/** Primary first, then the failover region when set; they must differ (exact compare). */
+/**
+ * The AWS SDK's own client-side region check (@smithy/core config `resolveRegionConfig`): it first
+ * strips a FIPS marker (`fips-…`, `fips-dkr-…`, `fips-prod-…`, `…-fips`; the pseudo regions
+ * `fips-aws-global` and `aws-fips` mean us-east-1), then requires a hostname label (`isValidHostLabel`:
+ * 1–63 letters, digits and hyphens, no hyphen first or last). Mirrored exactly so a malformed region
+ * is refused up front instead of failing inside the SDK with a plain Error (classified INTERNAL),
+ * while every region the SDK takes still works: new or partition regions (`us-gov-west-1`,
+ * `cn-north-1`, `eu-isoe-west-1`) are not listed anywhere, so no region list is consulted. The one
+ * value the SDK lets through with only a warning, `*` (SigV4a's "any region"), is refused here: no
+ * Secrets Manager, SSM or STS endpoint has that name.
+ */
+function sdkAcceptsRegion(region: string): boolean {
+  const fips = region.startsWith('fips-') || region.endsWith('-fips');
+  const real = !fips
+    ? region
+    : region === 'fips-aws-global' || region === 'aws-fips'
+      ? 'us-east-1'
+      : region.replace(/fips-(dkr-|prod-)?|-fips/, '');
+  return /^(?!.*-$)(?!-)[a-zA-Z0-9-]{1,63}$/.test(real);
+}
+
+function checkRegion(region: string, field: 'region' | 'failoverRegion'): void {
+  if (!sdkAcceptsRegion(region)) {
+    // Quoted: the value is the caller's and may hold spaces or control characters.
+    throw invalidArgument('InvalidRegion', `${goQuote(region)}: ${field} is not a valid AWS region name (letters, digits and hyphens)`, field);
+  }
+}
+
+/**
+ * Primary first, then the failover region when set; they must differ (exact compare). Both must be
+ * names the AWS SDK accepts. The primary is checked under `region` wherever it came from (the
+ * parameter, AWS_REGION or the node's label): it is the resolved `region` either way.
+ */
 export function resolveRegions(primary: string, failoverParam: string): string[] {
+  checkRegion(primary, 'region');
   if (failoverParam === '') return [primary];
+  checkRegion(failoverParam, 'failoverRegion');
   if (failoverParam === primary) {
     throw invalidArgument('FailoverRegionSameAsPrimary', `${primary}: failover region cannot be the same as the primary region`, 'failoverRegion');
   }

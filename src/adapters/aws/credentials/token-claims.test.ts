@@ -20,6 +20,17 @@ describe('checkTokenNamesIdentity', () => {
     expect(() => checkTokenNamesIdentity(id, NOW)).toThrow(expect.objectContaining({ code: 'PERMISSION_DENIED' }));
   });
 
+  it('refuses a pod-bound token presented with no pod uid as INVALID_ARGUMENT naming csi.storage.k8s.io/pod.uid', () => {
+    const id = { ...identityFor({ namespace: 'shop', serviceAccount: 'web', podUid: 'p1' }), podUid: '' };
+    expect(() => checkTokenNamesIdentity(id, NOW)).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_ARGUMENT',
+        field: 'csi.storage.k8s.io/pod.uid',
+        message: 'csi.storage.k8s.io/pod.uid is missing: the service account token is bound to a pod',
+      }),
+    );
+  });
+
   it('rejects an expired token and a malformed one without echoing it', () => {
     const expired = identityFor({ namespace: 'a', serviceAccount: 'app', expSeconds: NOW / 1000 - 3600 });
     expect(() => checkTokenNamesIdentity(expired, NOW)).toThrow(expect.objectContaining({ code: 'UNAUTHENTICATED', reason: 'TokenExpired' }));
@@ -33,8 +44,9 @@ describe('checkTokenNamesIdentity', () => {
     }
   });
 
-  it('accepts a token without pod binding or exp', () => {
+  it('accepts a token without pod binding or exp, with or without a pod uid', () => {
     const id = { ...identityFor({ namespace: 'a', serviceAccount: 'app' }), token: unsignedToken({ sub: 'system:serviceaccount:a:app' }) };
     expect(() => checkTokenNamesIdentity(id, NOW)).not.toThrow();
+    expect(() => checkTokenNamesIdentity({ ...id, podUid: '' }, NOW)).not.toThrow();
   });
 });

@@ -5,8 +5,9 @@
  * here: STS / the agent do that when the token is actually presented; this check only prevents a
  * mix-up (identity says SA A, token says SA B) from being answered out of the cache.
  */
-import { SecretletError } from '../../../core/errors.js';
+import { SecretletError, invalidArgument } from '../../../core/errors.js';
 import type { AwsIdentity } from '../../../core/model.js';
+import { ATTR_POD_UID } from '../../../core/spc/attributes.js';
 
 export interface TokenClaims {
   sub: string;
@@ -51,7 +52,8 @@ export function decodeTokenClaims(token: string): TokenClaims {
 
 /**
  * Checks that `identity.token` names `identity` (subject, and pod uid when the token is pod-bound) and
- * has not expired. Throws PERMISSION_DENIED on a mismatch, UNAUTHENTICATED on a bad or expired token.
+ * has not expired. Throws PERMISSION_DENIED on a mismatch, UNAUTHENTICATED on a bad or expired token,
+ * INVALID_ARGUMENT when the token is pod-bound and the request names no pod uid.
  */
 export function checkTokenNamesIdentity(identity: AwsIdentity, nowMs: number): TokenClaims {
   const claims = decodeTokenClaims(identity.token);
@@ -62,6 +64,14 @@ export function checkTokenNamesIdentity(identity: AwsIdentity, nowMs: number): T
       reason: 'TokenIdentityMismatch',
       message: `service account token does not belong to service account ${identity.serviceAccount} (namespace: ${identity.namespace})`,
     });
+  }
+  // A pod-bound token with no pod uid to hold it against. ASCP checks no binding at all; this
+  // check is our hardening, and skipping it whenever the uid is missing would let any request that
+  // leaves the attribute out bypass it. Nor is it a kubelet quirk to tolerate: kubelet always sends
+  // the uid (podInfoOnMount), and the provider door gets it from the driver. So the request is
+  // malformed: say which attribute is missing rather than deny "another pod than " (blank).
+  if (claims.podUid !== undefined && identity.podUid === '') {
+    throw invalidArgument('MissingPodUid', `${ATTR_POD_UID} is missing: the service account token is bound to a pod`, ATTR_POD_UID);
   }
   if (claims.podUid !== undefined && claims.podUid !== identity.podUid) {
     throw new SecretletError({

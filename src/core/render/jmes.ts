@@ -8,17 +8,19 @@
  * without one fails with INVALID_ARGUMENT (reason `JmesPathFailed`) naming the object and entry.
  * They never contain the value.
  *
- * The evaluator is jmespath.js, the reference implementation of the JMESPath spec go-jmespath
- * 0.4.0 (ASCP's) implements: the same grammar and the same 26 functions, so an expression ASCP
- * refuses (`upper(x)`, `$`, `let`, arithmetic) is refused here too, and a slice of a string is
- * null, not a substring. Two things are made to match Go's decoding of the secret: objects have no
- * prototype (`constructor` is a missing key, not a function) and keep their keys in Go's order
- * (UTF-8 bytes), so `to_string(obj)` lists them as Go's json.Marshal does. Two differences stay in
- * `to_string` of an object or array: json.Marshal escapes <, > and & (as \u003c, …), and keys that
- * are array indexes ("10", "9") come first in numeric order, as JavaScript always lists them.
+ * The evaluator is jmespath.js (its parser, and its interpreter ported in jmes-eval.ts), the
+ * reference implementation of the JMESPath spec go-jmespath 0.4.0 (ASCP's) implements: the same
+ * grammar and the same 26 functions, so an expression ASCP refuses (`upper(x)`, `$`, `let`,
+ * arithmetic) is refused here too, and a slice of a string is null, not a substring. Two things are
+ * made to match Go's decoding of the secret: objects have no prototype (`constructor` is a missing
+ * key, not a function) and keep their keys in Go's order (UTF-8 bytes), so `to_string(obj)` lists
+ * them as Go's json.Marshal does. jmespath.js's own `search` throws on such objects in `||`, `&&`,
+ * `!` and `[?…]`, hence the port. Two differences stay in `to_string` of an object or array:
+ * json.Marshal escapes <, > and & (as \u003c, …), and keys that are array indexes ("10", "9") come
+ * first in numeric order, as JavaScript always lists them.
  */
-import { search } from 'jmespath';
 import { decodeUtf8AsGo } from './go-utf8.js';
+import { goObject, searchAsGo } from './jmes-eval.js';
 import { JMES_MAX_BYTES, jmesBound } from './jmes-bound.js';
 import { invalidArgument } from '../errors.js';
 import type { SecretletError } from '../errors.js';
@@ -67,7 +69,7 @@ export function extractJmes(input: JmesExtraction): string[] {
       throw jmesError(field, `JMES Path - ${entry.path} for object alias - ${entry.objectAlias} could build values over ${JMES_MAX_BYTES} bytes; secretlet refuses such paths.`);
     }
     try {
-      result = search(data, entry.path);
+      result = searchAsGo(data, entry.path);
     } catch {
       throw jmesError(field, `Invalid JMES Path: ${entry.path}.`);
     }
@@ -81,21 +83,8 @@ export function extractJmes(input: JmesExtraction): string[] {
   });
 }
 
-const utf8 = new TextEncoder();
-
-/** Go orders map keys by their UTF-8 bytes. */
-function byUtf8Bytes(a: string, b: string): number {
-  const x = utf8.encode(a);
-  const y = utf8.encode(b);
-  for (let i = 0; i < x.length && i < y.length; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
-  return x.length - y.length;
-}
-
 /** JSON.parse reviver: each object rebuilt without a prototype, its keys in Go's order. */
 function asGoDecodes(_key: string, value: unknown): unknown {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
-  const source = value as Record<string, unknown>;
-  const out = Object.create(null) as Record<string, unknown>;
-  for (const k of Object.keys(source).sort(byUtf8Bytes)) out[k] = source[k];
-  return out;
+  return goObject(value as Record<string, unknown>);
 }

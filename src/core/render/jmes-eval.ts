@@ -10,10 +10,12 @@
  * closure, so they cannot be swapped in place. The parser (`compile`) is still jmespath.js's, so
  * the grammar, and what it refuses, are unchanged.
  *
- * The port keeps jmespath.js's behaviour everywhere else (messages, slices, sort, to_number, …),
- * quirks included: only the handling of objects changes, to go-jmespath's (ASCP's): an object is
- * false only when empty, `==` compares content, and every object built here (literals, `merge`,
- * `{a: …}`) is prototype-less with its keys in Go's order, like the decoded secret.
+ * The port keeps jmespath.js's behaviour everywhere else (messages, slices, to_number, …), except
+ * where it differs from go-jmespath (ASCP's), which wins: an object is false only when empty, `==`
+ * compares content, every object built here (literals, `merge`, `{a: …}`) is prototype-less with
+ * its keys in Go's order, like the decoded secret; `sort`, `max`, `min`, `max_by`, `min_by` and
+ * `sort_by` order numbers numerically and strings by bytes; `starts_with` is a prefix test; and
+ * `<`, `<=`, `>`, `>=` on anything but two numbers are null.
  */
 import { compile } from 'jmespath';
 import type { JmesAstNode } from './jmes-bound.js';
@@ -44,6 +46,12 @@ export function goObject(source: JmesObject): JmesObject {
   const out = Object.create(null) as JmesObject;
   for (const k of Object.keys(source).sort(byUtf8Bytes)) out[k] = source[k];
   return out;
+}
+
+/** Go's ordering of two numbers or two strings (strings by their UTF-8 bytes); -1, 0 or 1. */
+function compareGo(a: number | string, b: number | string): number {
+  if (typeof a === 'string' && typeof b === 'string') return Math.sign(byUtf8Bytes(a, b));
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function isArray(value: unknown): value is unknown[] {
@@ -170,26 +178,29 @@ class Interpreter {
       if (t === undefined || !allowed.includes(t)) throw new Error(`TypeError: expected one of ${allowed.join(',')}, received ${t}`);
       return current as number | string;
     };
-    // As jmespath.js: the record whose key beats the running best, starting from ±Infinity.
-    const extremeBy = (args: unknown[], better: (a: number, b: number) => boolean, start: number): unknown => {
+    // go-jmespath's max_by / min_by: null for an empty array; the keys must be all numbers or all
+    // strings (strings compare by bytes, as Go's <); the first record wins a tie.
+    const extremeBy = (args: unknown[], pick: 'max' | 'min'): unknown => {
+      const records = args[0] as unknown[];
+      if (records.length === 0) return null;
       const key = keyFunction(args[1] as ExpRef, ['number', 'string']);
-      let best = start;
-      let record: unknown;
-      for (const x of args[0] as unknown[]) {
-        const k = key(x) as number;
-        if (better(k, best)) {
-          best = k;
-          record = x;
-        }
+      const keys = records.map(key);
+      const kind = typeof keys[0];
+      if (keys.some((k) => typeof k !== kind)) throw new Error('TypeError: invalid type, must be number of string');
+      let best = 0;
+      for (let i = 1; i < keys.length; i++) {
+        const order = compareGo(keys[i]!, keys[best]!);
+        if (pick === 'max' ? order > 0 : order < 0) best = i;
       }
-      return record;
+      return records[best];
     };
+    // go-jmespath's max / min: numbers numerically, strings by bytes (not by locale); null when empty.
     const extreme = (list: Array<number | string>, pick: 'max' | 'min'): unknown => {
       if (list.length === 0) return null;
-      if (typeof list[0] === 'number') return pick === 'max' ? Math.max(...(list as number[])) : Math.min(...(list as number[]));
-      let best = list[0] as string;
-      for (const s of list.slice(1) as string[]) {
-        if (pick === 'max' ? best.localeCompare(s) < 0 : s.localeCompare(best) < 0) best = s;
+      let best = list[0]!;
+      for (const x of list.slice(1)) {
+        const order = compareGo(x, best);
+        if (pick === 'max' ? order > 0 : order < 0) best = x;
       }
       return best;
     };
@@ -215,16 +226,16 @@ class Interpreter {
         }
         return goObject(merged);
       }, { types: ['object'], variadic: true }),
-      max_by: fn((a) => extremeBy(a, (x, best) => x > best, -Infinity), t('array'), t('expref')),
+      max_by: fn((a) => extremeBy(a, 'max'), t('array'), t('expref')),
       sum: fn((a) => (a[0] as number[]).reduce((s, x) => s + x, 0), t('Array<number>')),
-      starts_with: fn((a) => (a[0] as string).lastIndexOf(a[1] as string) === 0, t('string'), t('string')),
+      starts_with: fn((a) => (a[0] as string).startsWith(a[1] as string), t('string'), t('string')),
       min: fn((a) => extreme(a[0] as Array<number | string>, 'min'), t('Array<number>', 'Array<string>')),
-      min_by: fn((a) => extremeBy(a, (x, best) => x < best, Infinity), t('array'), t('expref')),
+      min_by: fn((a) => extremeBy(a, 'min'), t('array'), t('expref')),
       type: fn((a) => typeName(a[0]), t('any')),
       keys: fn((a) => Object.keys(a[0] as JmesObject), t('object')),
       values: fn((a) => Object.values(a[0] as JmesObject), t('object')),
-      // Default (string) ordering, as jmespath.js sorts.
-      sort: fn((a) => (a[0] as unknown[]).slice().sort(), t('Array<string>', 'Array<number>')),
+      // As go-jmespath sorts: numbers numerically, strings by bytes (jmespath.js sorted numbers as text).
+      sort: fn((a) => (a[0] as Array<number | string>).slice().sort(compareGo), t('Array<string>', 'Array<number>')),
       sort_by: fn((a) => this.sortBy(a[0] as unknown[], a[1] as ExpRef), t('array'), t('expref')),
       join: fn((a) => (a[1] as string[]).join(a[0] as string), t('string'), t('Array<string>')),
       reverse: fn((a) => (typeof a[0] === 'string' ? a[0].split('').reverse().join('') : (a[0] as unknown[]).slice().reverse()), t('string', 'array')),
@@ -250,11 +261,7 @@ class Interpreter {
     for (const [, , k] of decorated) {
       if (typeName(k) !== required) throw new Error(`TypeError: expected ${required}, received ${typeName(k)}`);
     }
-    decorated.sort((a, b) => {
-      const x = a[2] as number | string;
-      const y = b[2] as number | string;
-      return x > y ? 1 : x < y ? -1 : a[0] - b[0];
-    });
+    decorated.sort((a, b) => compareGo(a[2] as number | string, b[2] as number | string) || a[0] - b[0]);
     return decorated.map((d) => d[1]);
   }
 
@@ -305,11 +312,11 @@ class Interpreter {
       case 'Comparator': {
         const first = this.visit(child(0), value) as number;
         const second = this.visit(child(1), value) as number;
+        if (node.name === 'EQ') return strictDeepEqual(first, second);
+        if (node.name === 'NE') return !strictDeepEqual(first, second);
+        // go-jmespath orders numbers only: any other operand makes the comparison null.
+        if (typeof first !== 'number' || typeof second !== 'number') return null;
         switch (node.name) {
-          case 'EQ':
-            return strictDeepEqual(first, second);
-          case 'NE':
-            return !strictDeepEqual(first, second);
           case 'GT':
             return first > second;
           case 'GTE':

@@ -92,3 +92,32 @@ describe('objects built by an expression', () => {
     expect(render(ENVS, 'to_string({__proto__: s, b: s, a: s})')).toBe('{"__proto__":"x","a":"x","b":"x"}');
   });
 });
+
+// Where jmespath.js disagreed with go-jmespath 0.4.0 (ASCP's), Go's answer is expected.
+describe('ordering and prefixes, as go-jmespath', () => {
+  const DATA = '{"n":[10,9,100,-1],"s":["b","a","é","Z"],"people":[{"name":"bo","age":10},{"name":"al","age":9},{"name":"cy","age":100}],"word":"abab"}';
+
+  it.each([
+    ['to_string(sort(n))', '[-1,9,10,100]'],
+    ['to_string(sort(s))', '["Z","a","b","é"]'],
+    ['to_string(max(n))', '100'],
+    ['min(s)', 'Z'],
+    ['max(s)', 'é'],
+    ['max_by(people, &age).name', 'cy'],
+    ['min_by(people, &age).name', 'al'],
+    ['max_by(people, &name).name', 'cy'],
+    ['min_by(people, &name).name', 'al'],
+    ['join(`,`, sort_by(people, &age)[*].name)', 'al,bo,cy'],
+    ['to_string(starts_with(word, `"ab"`))', 'true'],
+    ['to_string(starts_with(word, `"ba"`))', 'false'],
+    ['to_string(`"b"` > `"a"`)', 'null'],
+    ['to_string(people[0].age > `9`)', 'true'],
+  ])('%s renders %j', (path, expected) => {
+    expect(render(DATA, path)).toBe(expected);
+  });
+
+  it('max_by of an empty array is null, and mixed key types are refused', () => {
+    expect(failure('{"p":[]}', 'max_by(p, &a)')).toContain(MISSING);
+    expect(failure('{"p":[{"a":1},{"a":"x"}]}', 'max_by(p, &a)')).toContain('Invalid JMES Path');
+  });
+});

@@ -30,6 +30,7 @@ describe('buildDesiredSecret: the driver’s checks and texts (driver.md §4.3 s
     [{ data: [{ objectName: ' ', key: 'password' }] }, 'object name in secretObjects.data', 'spec.secretObjects[0].data[0].objectName'],
     [{ data: [{ objectName: 'db-password', key: '' }] }, 'key in secretObjects.data is empty', 'spec.secretObjects[0].data[0].key'],
     [{ data: [{ objectName: 'nope', key: 'password' }] }, 'file matching objectName nope not found in the pod', 'spec.secretObjects[0].data[0].objectName'],
+    [{ data: [{ objectName: 'db-password', key: 'password' }, { objectName: 'db-password', key: '__proto__' }] }, 'key __proto__ in secretObjects.data cannot be synced by secretlet', 'spec.secretObjects[0].data[1].key'],
     [{ type: 'kubernetes.io/tls', data: [{ objectName: 'db-password', key: 'password' }] }, "key 'password' is not supported. Only 'tls.key' and 'tls.crt' are supported", 'spec.secretObjects[0].data'],
   ])('wraps a data failure in the driver’s text: %j', (spec, reason, field) => {
     expect(build(spec)).toThrow(expect.objectContaining({ message: `failed to get data in spc shop/db for secret db, err: ${reason}`, field, code: 'FAILED_PRECONDITION' }));

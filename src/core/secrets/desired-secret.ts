@@ -43,12 +43,16 @@ export function buildDesiredSecret(options: {
   const type = spec.type.trim();
   // Every failure reading the data is reported inside the driver's wrapper (driver.md §4.3 step 9).
   const dataError = (reason: string, at: string) => syncError(`failed to get data in spc ${namespace}/${spcName} for secret ${name}, err: ${reason}`, at);
-  const data: Record<string, Uint8Array> = {};
+  // Prototype-less, so every key a Secret may have (`constructor`, `toString`…) is data.
+  const data = Object.create(null) as Record<string, Uint8Array>;
   spec.data.forEach((entry, i) => {
     const objectName = entry.objectName.trim();
     const key = entry.key.trim();
     if (objectName === '') throw dataError('object name in secretObjects.data', `${field}.data[${i}].objectName`);
     if (key === '') throw dataError('key in secretObjects.data is empty', `${field}.data[${i}].key`);
+    // A valid Secret key, but one the Kubernetes client library drops from every Secret it sends or
+    // reads (its serializer builds plain objects), so the Secret would lack it without a word.
+    if (key === '__proto__') throw dataError('key __proto__ in secretObjects.data cannot be synced by secretlet', `${field}.data[${i}].key`);
     const bytes = options.files.get(objectName);
     if (bytes === undefined) throw dataError(`file matching objectName ${objectName} not found in the pod`, `${field}.data[${i}].objectName`);
     data[key] = bytes;

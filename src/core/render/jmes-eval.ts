@@ -10,12 +10,15 @@
  * closure, so they cannot be swapped in place. The parser (`compile`) is still jmespath.js's, so
  * the grammar, and what it refuses, are unchanged.
  *
- * The port keeps jmespath.js's behaviour everywhere else (messages, slices, to_number, …), except
- * where it differs from go-jmespath (ASCP's), which wins: an object is false only when empty, `==`
- * compares content, every object built here (literals, `merge`, `{a: …}`) is prototype-less with
- * its keys in Go's order, like the decoded secret; `sort`, `max`, `min`, `max_by`, `min_by` and
- * `sort_by` order numbers numerically and strings by bytes; `starts_with` is a prefix test; and
- * `<`, `<=`, `>`, `>=` on anything but two numbers are null.
+ * The port keeps jmespath.js's behaviour (messages, slices, …) except where it differs from
+ * go-jmespath 0.4.0 (ASCP's), which wins: an object is false only when empty, `==` compares
+ * content, every object built here (literals, `merge`, `{a: …}`) is prototype-less with its keys in
+ * Go's order, like the decoded secret; `sort`, `max`, `min`, `max_by`, `min_by` and `sort_by` order
+ * numbers numerically and strings by bytes, and answer one element without evaluating its key;
+ * `starts_with` is a prefix test; `<`, `<=`, `>`, `>=` on anything but two numbers are null;
+ * `contains` of a non-string in a string is false; `length` and `reverse` count code points;
+ * `to_number` parses as Go's ParseFloat (`''` is null). Still different: `to_string` of an object
+ * or array does not escape <, > and & as Go's json.Marshal does.
  */
 import { compile } from 'jmespath';
 import type { JmesAstNode } from './jmes-bound.js';
@@ -183,6 +186,8 @@ class Interpreter {
     const extremeBy = (args: unknown[], pick: 'max' | 'min'): unknown => {
       const records = args[0] as unknown[];
       if (records.length === 0) return null;
+      // Go answers a lone record without evaluating its key.
+      if (records.length === 1) return records[0];
       const key = keyFunction(args[1] as ExpRef, ['number', 'string']);
       const keys = records.map(key);
       const kind = typeof keys[0];
@@ -210,10 +215,12 @@ class Interpreter {
       abs: fn((a) => Math.abs(a[0] as number), t('number')),
       avg: fn((a) => (a[0] as number[]).reduce((s, x) => s + x, 0) / (a[0] as number[]).length, t('Array<number>')),
       ceil: fn((a) => Math.ceil(a[0] as number), t('number')),
-      contains: fn((a) => (a[0] as string | unknown[]).indexOf(a[1] as string) >= 0, t('string', 'array'), t('any')),
+      // Go: a string contains only strings (anything else is false); an array compares elements with ==.
+      contains: fn((a) => (typeof a[0] === 'string' ? typeof a[1] === 'string' && a[0].includes(a[1]) : (a[0] as unknown[]).includes(a[1])), t('string', 'array'), t('any')),
       ends_with: fn((a) => (a[0] as string).endsWith(a[1] as string), t('string'), t('string')),
       floor: fn((a) => Math.floor(a[0] as number), t('number')),
-      length: fn((a) => (isObject(a[0]) ? Object.keys(a[0]).length : (a[0] as string | unknown[]).length), t('string', 'array', 'object')),
+      // A string's length in code points, as Go counts runes (not UTF-16 units).
+      length: fn((a) => (isObject(a[0]) ? Object.keys(a[0]).length : typeof a[0] === 'string' ? [...a[0]].length : (a[0] as unknown[]).length), t('string', 'array', 'object')),
       map: fn((a) => (a[1] as unknown[]).map((x) => this.visit((a[0] as ExpRef).node, x)), t('expref'), t('array')),
       max: fn((a) => extreme(a[0] as Array<number | string>, 'max'), t('Array<number>', 'Array<string>')),
       // go-jmespath's merge: later objects win; the result is a prototype-less object like the secret's.
@@ -238,12 +245,14 @@ class Interpreter {
       sort: fn((a) => (a[0] as Array<number | string>).slice().sort(compareGo), t('Array<string>', 'Array<number>')),
       sort_by: fn((a) => this.sortBy(a[0] as unknown[], a[1] as ExpRef), t('array'), t('expref')),
       join: fn((a) => (a[1] as string[]).join(a[0] as string), t('string'), t('Array<string>')),
-      reverse: fn((a) => (typeof a[0] === 'string' ? a[0].split('').reverse().join('') : (a[0] as unknown[]).slice().reverse()), t('string', 'array')),
+      reverse: fn((a) => (typeof a[0] === 'string' ? [...a[0]].reverse().join('') : (a[0] as unknown[]).slice().reverse()), t('string', 'array')),
       to_array: fn((a) => (isArray(a[0]) ? a[0] : [a[0]]), t('any')),
       to_string: fn((a) => (typeof a[0] === 'string' ? a[0] : JSON.stringify(a[0])), t('any')),
       to_number: fn((a) => {
         if (typeof a[0] === 'number') return a[0];
-        if (typeof a[0] === 'string' && !Number.isNaN(+a[0])) return +a[0];
+        // Go's ParseFloat of a decimal: no blanks around it, never an empty string (JavaScript's
+        // Number('') is 0). Its other forms (hex, inf, NaN) cannot be JSON, so they are null here.
+        if (typeof a[0] === 'string' && /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(a[0])) return Number(a[0]);
         return null;
       }, t('any')),
       not_null: fn((a) => {
@@ -254,7 +263,8 @@ class Interpreter {
   }
 
   private sortBy(array: unknown[], ref: ExpRef): unknown[] {
-    if (array.length === 0) return [];
+    // Go answers an array of none or one as it is, without evaluating the key.
+    if (array.length <= 1) return array.slice();
     const required = typeName(this.visit(ref.node, array[0]));
     if (required !== 'number' && required !== 'string') throw new Error('TypeError');
     const decorated = array.map((x, i) => [i, x, this.visit(ref.node, x)] as const);

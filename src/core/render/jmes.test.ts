@@ -95,7 +95,8 @@ describe('objects built by an expression', () => {
 
 // Where jmespath.js disagreed with go-jmespath 0.4.0 (ASCP's), Go's answer is expected.
 describe('ordering and prefixes, as go-jmespath', () => {
-  const DATA = '{"n":[10,9,100,-1],"s":["b","a","é","Z"],"people":[{"name":"bo","age":10},{"name":"al","age":9},{"name":"cy","age":100}],"word":"abab"}';
+  const DATA =
+    '{"n":[10,9,100,-1],"s":["b","a","é","Z"],"people":[{"name":"bo","age":10},{"name":"al","age":9},{"name":"cy","age":100}],"word":"abab","lone":[{"name":"only"}],"emoji":"é😀"}';
 
   it.each([
     ['to_string(sort(n))', '[-1,9,10,100]'],
@@ -112,6 +113,16 @@ describe('ordering and prefixes, as go-jmespath', () => {
     ['to_string(starts_with(word, `"ba"`))', 'false'],
     ['to_string(`"b"` > `"a"`)', 'null'],
     ['to_string(people[0].age > `9`)', 'true'],
+    ['max_by(lone, &age).name', 'only'],
+    ['min_by(lone, &age).name', 'only'],
+    ['sort_by(lone, &age)[0].name', 'only'],
+    ["to_string(contains('a1b', `1`))", 'false'],
+    ["to_string(contains('a1b', '1'))", 'true'],
+    ['to_string(length(emoji))', '2'],
+    ['reverse(emoji)', '😀é'],
+    ["to_string(to_number(''))", 'null'],
+    ["to_string(to_number(' 1'))", 'null'],
+    ["to_string(to_number('1.5e1'))", '15'],
   ])('%s renders %j', (path, expected) => {
     expect(render(DATA, path)).toBe(expected);
   });

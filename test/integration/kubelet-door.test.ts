@@ -7,7 +7,7 @@
  * accepts targets that were never mounted.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -241,6 +241,19 @@ describe.skipIf(!MOUNT.capable)(`kubelet door, one pod at a time${MOUNT.capable 
       await expect(kubelet.publish(pod)).rejects.toMatchObject({ details: expect.stringMatching(/^failed to create secret provider class pod status/) });
       expect(await readdir(target)).toEqual(['precious']);
       expect(await mountsUnderHarness()).not.toContain(target);
+    });
+  });
+
+  describe('a target path that is a symlink', () => {
+    it('is refused with INVALID_ARGUMENT naming target_path: nothing is mounted where it points', async () => {
+      const pod = newPod();
+      const target = kubelet.targetPath(pod);
+      const elsewhere = `${target}-elsewhere`;
+      await mkdir(elsewhere, { recursive: true });
+      await symlink(elsewhere, target);
+      await expect(kubelet.publish(pod)).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('is a symbolic link') });
+      expect(await mountsUnderHarness()).not.toContain(elsewhere);
+      expect(await readdir(elsewhere)).toEqual([]);
     });
   });
 

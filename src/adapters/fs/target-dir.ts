@@ -3,7 +3,7 @@
  * no longer creates it), torn down on unpublish exactly as the driver does (driver.md §1.6 steps
  * 3–4), and read back for Secret sync (the driver's `GetMountedFiles`, driver.md §2.5).
  */
-import { mkdirSync } from 'node:fs';
+import { lstatSync, mkdirSync } from 'node:fs';
 import { lstat, readFile, readdir, readlink, rmdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SecretletError } from '../../core/errors.js';
@@ -18,6 +18,13 @@ import type { TargetLocks } from './target-locks.js';
  * main-thread time per first mount in a 737-pod burst.
  */
 export function ensureTargetDir(path: string): Promise<boolean> {
+  // Kubelet's target is a directory it names; a symlink there would have the tmpfs, and the secrets,
+  // mounted wherever it points, out of reach of the unpublish (which does not follow links).
+  if (isSymlinkSync(path)) {
+    return Promise.reject(
+      new SecretletError({ code: 'INVALID_ARGUMENT', reason: 'InvalidTargetPath', field: 'target_path', message: `target_path ${path} is a symbolic link; secretlet mounts only onto a directory` }),
+    );
+  }
   try {
     // mkdirSync names the first directory it made; undefined when the target already existed.
     return Promise.resolve(mkdirSync(path, { recursive: true, mode: 0o750 }) !== undefined);
@@ -30,6 +37,14 @@ export function ensureTargetDir(path: string): Promise<boolean> {
         cause: err,
       }),
     );
+  }
+}
+
+function isSymlinkSync(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
   }
 }
 

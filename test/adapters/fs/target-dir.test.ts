@@ -30,6 +30,14 @@ describe('ensureTargetDir', () => {
     expect((await stat(target)).mode & 0o777).toBe(0o750 & ~process.umask());
   });
 
+  it('refuses a symlink at the target with INVALID_ARGUMENT naming target_path, and creates nothing', async () => {
+    const root = await dirs.make();
+    await mkdir(join(root, 'elsewhere'));
+    await symlink(join(root, 'elsewhere'), join(root, 'mount'));
+    await expect(ensureTargetDir(join(root, 'mount'))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', reason: 'InvalidTargetPath', field: 'target_path' });
+    expect(await readdir(join(root, 'elsewhere'))).toEqual([]);
+  });
+
   it('fails with INTERNAL naming the path when a file is in the way', async () => {
     const root = await dirs.make();
     await writeFile(join(root, 'file'), '');

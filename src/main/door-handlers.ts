@@ -204,7 +204,10 @@ export class CsiDoorHandler implements NodeVolumeHandler {
       try {
         // After any publish of this target still running (one kubelet gave up on), so what it
         // records is undone here rather than outliving the pod.
-        await publishing?.settled(req.targetPath);
+        if (publishing?.has(req.targetPath) === true) {
+          logger.info(who, 'node unpublish volume waits for a publish of the same target that is still running');
+          await publishing.settled(req.targetPath);
+        }
         await service.unpublish(req);
         metrics.unpublishOk();
         logger.info({ ...who, durationMs: elapsedMs(started) }, 'node unpublish volume complete');

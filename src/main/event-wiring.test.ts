@@ -33,6 +33,20 @@ function published(n: number): NewEvent {
   };
 }
 
+/** A journal over `dir` with mounts 1-3 recorded, closed; returns the path of its one segment. */
+async function logOfThree(dir: string): Promise<string> {
+  const journal = await EventJournal.open({ stateDir: dir, fsync: 'always', logger, compactEvery: 0 });
+  await journal.record([published(1), published(2), published(3)]);
+  await journal.close();
+  const segment = (await readdir(join(dir, 'eventlog'))).find((f) => f.startsWith('events-'))!;
+  return join(dir, 'eventlog', segment);
+}
+
+function capturingLogger(): { lines: Record<string, unknown>[]; logger: ReturnType<typeof createLogger> } {
+  const lines: Record<string, unknown>[] = [];
+  return { lines, logger: createLogger({ level: 'info', destination: { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) } }) };
+}
+
 const dirs: string[] = [];
 afterEach(async () => {
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
@@ -116,20 +130,6 @@ describe('EventJournal', () => {
   });
 
   describe('a damaged state directory', () => {
-    /** A journal over `dir` with mounts 1-3 recorded, closed; returns its segment's path. */
-    async function logOfThree(dir: string): Promise<string> {
-      const journal = await EventJournal.open({ stateDir: dir, fsync: 'always', logger, compactEvery: 0 });
-      await journal.record([published(1), published(2), published(3)]);
-      await journal.close();
-      const segment = (await readdir(join(dir, 'eventlog'))).find((f) => f.startsWith('events-'))!;
-      return join(dir, 'eventlog', segment);
-    }
-
-    function capturingLogger(): { lines: Record<string, unknown>[]; logger: ReturnType<typeof createLogger> } {
-      const lines: Record<string, unknown>[] = [];
-      return { lines, logger: createLogger({ level: 'info', destination: { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) } }) };
-    }
-
     it('is set aside untouched and the agent starts with an empty log, instead of refusing to start', async () => {
       const dir = await mkdtemp(join(tmpdir(), 'journal-'));
       dirs.push(dir);
@@ -195,23 +195,9 @@ describe('EventJournal', () => {
   });
 
   describe('a log from a newer version (a rollback)', () => {
-    /** A journal over `dir` with mounts 1-3 recorded and closed; returns the path of its one segment. */
-    async function logOfThree(dir: string): Promise<string> {
-      const journal = await EventJournal.open({ stateDir: dir, fsync: 'always', logger, compactEvery: 0 });
-      await journal.record([published(1), published(2), published(3)]);
-      await journal.close();
-      const segment = (await readdir(join(dir, 'eventlog'))).find((f) => f.startsWith('events-'))!;
-      return join(dir, 'eventlog', segment);
-    }
-
     /** A record as a newer version would write it: sealed, in sequence, of a type this one does not know. */
     function newerRecord(seq: number): string {
       return `${sealJson({ seq, time: '2026-12-08T00:00:00.000Z', type: 'MountQuarantined', mountKey: 'uid-2/vol', payload: { mountKey: 'uid-2/vol', why: 'x' } })}\n`;
-    }
-
-    function capturingLogger(): { lines: Record<string, unknown>[]; logger: ReturnType<typeof createLogger> } {
-      const lines: Record<string, unknown>[] = [];
-      return { lines, logger: createLogger({ level: 'info', destination: { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) } }) };
     }
 
     it('keeps a record of an unknown type and the records after it, instead of setting the log aside', async () => {

@@ -7,11 +7,10 @@
  */
 import { GetSecretValueCommand, ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleWithWebIdentityCommand } from '@aws-sdk/client-sts';
-import type { HttpRequest } from '@smithy/protocol-http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CallCounter } from '../../../src/emulators/aws/counters.js';
 import { startAwsEmulator, type AwsEmulator } from '../../../src/emulators/aws/index.js';
-import { errorName, smClient, startTrustingEmulator, stsClient } from './helpers.js';
+import { errorName, rewriting, smClient, startTrustingEmulator, stsClient } from './helpers.js';
 
 const running: AwsEmulator[] = [];
 async function start(): Promise<AwsEmulator> {
@@ -27,22 +26,6 @@ afterEach(async () => {
 function forgedToken(sub: string): string {
   const claims = Buffer.from(JSON.stringify({ sub, aud: 'sts.amazonaws.com' })).toString('base64url');
   return `e30.${claims}.x`;
-}
-
-interface Rewritable {
-  middlewareStack: { add(middleware: unknown, options: { step: 'build' | 'deserialize'; priority: 'high' | 'low' }): void };
-}
-
-/** Changes the client's request at `step`: `build` is before signing, `deserialize` after. */
-function rewriting<C>(client: C, step: 'build' | 'deserialize', change: (request: HttpRequest) => void): C {
-  (client as Rewritable).middlewareStack.add(
-    (next: (args: { request: HttpRequest }) => Promise<unknown>) => async (args: { request: HttpRequest }) => {
-      change(args.request);
-      return next(args);
-    },
-    { step, priority: step === 'build' ? 'high' : 'low' },
-  );
-  return client;
 }
 
 describe('counted identity', () => {

@@ -3,6 +3,7 @@
  * mints service-account tokens, and SDK clients pointed at the emulator. Only real SDK clients
  * talk to the emulator in these tests.
  */
+import type { HttpRequest } from '@smithy/protocol-http';
 import { generateKeyPairSync, randomUUID, sign, type JsonWebKey } from 'node:crypto';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -95,4 +96,20 @@ export async function startTrustingEmulator(options: Parameters<typeof startAwsE
   const issuer = createTestIssuer();
   await emu.trustIssuer({ issuer: issuer.issuer, jwks: issuer.jwks });
   return { emu, issuer };
+}
+
+interface Rewritable {
+  middlewareStack: { add(middleware: unknown, options: { step: 'build' | 'deserialize'; priority: 'high' | 'low' }): void };
+}
+
+/** Changes the client's request at `step`: `build` is before signing, `deserialize` after. */
+export function rewriting<C>(client: C, step: 'build' | 'deserialize', change: (request: HttpRequest) => void): C {
+  (client as Rewritable).middlewareStack.add(
+    (next: (args: { request: HttpRequest }) => Promise<unknown>) => async (args: { request: HttpRequest }) => {
+      change(args.request);
+      return next(args);
+    },
+    { step, priority: step === 'build' ? 'high' : 'low' },
+  );
+  return client;
 }

@@ -7,10 +7,9 @@
  */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import type { HttpRequest } from '@smithy/protocol-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAwsEmulator, type AwsEmulator } from '../../../src/emulators/aws/index.js';
-import { refusal, smClient, stsClient } from './helpers.js';
+import { refusal, rewriting, smClient, stsClient } from './helpers.js';
 
 let emu: AwsEmulator;
 beforeAll(async () => {
@@ -20,22 +19,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await emu.stop();
 });
-
-interface Rewritable {
-  middlewareStack: { add(middleware: unknown, options: { step: 'build' | 'deserialize'; priority: 'high' | 'low' }): void };
-}
-
-/** Changes the client's request at `step`: `build` is before signing, `deserialize` after. */
-function rewriting<C>(client: C, step: 'build' | 'deserialize', change: (request: HttpRequest) => void): C {
-  (client as Rewritable).middlewareStack.add(
-    (next: (args: { request: HttpRequest }) => Promise<unknown>) => async (args: { request: HttpRequest }) => {
-      change(args.request);
-      return next(args);
-    },
-    { step, priority: step === 'build' ? 'high' : 'low' },
-  );
-  return client;
-}
 
 /** The signed request, sent with its SignedHeaders list replaced (same key, scope and date). */
 function signingOnly<C>(client: C, signedHeaders: string): C {

@@ -171,7 +171,8 @@ type JmesFunction = (args: unknown[]) => unknown;
 
 /** One evaluation: the interpreter and its function table (map, sort_by … call back into it). */
 class Interpreter {
-  private readonly literals = new Map<JmesAstNode, unknown>();
+  // Weak: one interpreter serves every evaluation, and each compile makes new nodes.
+  private readonly literals = new WeakMap<JmesAstNode, unknown>();
   private readonly functions: Record<string, { fn: JmesFunction; signature: ArgSpec[] }>;
 
   constructor() {
@@ -394,6 +395,9 @@ class Interpreter {
 }
 
 /** Evaluates `expression` over `data`; throws what `compile` throws, or an evaluation error. */
+/** Stateless between calls (its literal cache is keyed weakly by AST node), so built once. */
+const interpreter = new Interpreter();
+
 export function searchAsGo(data: unknown, expression: string): unknown {
-  return new Interpreter().visit(compile(expression), data);
+  return interpreter.visit(compile(expression), data);
 }

@@ -11,11 +11,11 @@
  * The structure comes from the `yaml` package (YAML 1.1 mode, anchors, merge keys); plain scalars
  * are resolved by yaml-scalar.ts with go-yaml v2's rules.
  */
-import { Scalar, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, visit } from 'yaml';
+import { Composer, LineCounter, Parser, Scalar, isAlias, isMap, isPair, isScalar, isSeq, visit } from 'yaml';
 import type { Alias, Document, Node as YamlNode, YAMLMap } from 'yaml';
 import { invalidArgument } from '../errors.js';
 import type { SecretletError } from '../errors.js';
-import { MAX_YAML_DEPTH, yamlNestingDepth } from './yaml-depth.js';
+import { MAX_YAML_DEPTH, tokensNestingDepth } from './yaml-depth.js';
 import { resolvePlainScalar, scalarJsonKind, scalarToGoString } from './yaml-scalar.js';
 import type { YamlScalar } from './yaml-scalar.js';
 
@@ -207,11 +207,26 @@ function decodeObject(node: unknown, pc: ParseContext): RawObjectEntry | null {
   };
 }
 
-/** First line of a yaml-package error, without the source excerpt it appends (names only, but noisy). */
-function yamlErrorText(error: { message: string; linePos?: [{ line: number; col: number }] | [{ line: number; col: number }, unknown] }): string {
+/** First line of a yaml-package error and the line it starts on, as go-yaml words its errors. */
+function yamlErrorText(error: { message: string; pos: [number, number] }, lines: LineCounter): string {
   const first = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
-  const line = error.linePos?.[0]?.line;
-  return line === undefined ? `yaml: ${first}` : `yaml: line ${line}: ${first}`;
+  const { line } = lines.linePos(error.pos[0]);
+  return line === 0 ? `yaml: ${first}` : `yaml: line ${line}: ${first}`;
+}
+
+/**
+ * The first YAML document of `source`, as `parseDocument` composes it, from one read of the text:
+ * the tokens are checked for nesting (the composer recurses, and a stack overflow there can abort
+ * the process) before they are composed.
+ */
+function firstDocument(source: string): { doc: Document.Parsed; lines: LineCounter } {
+  const lines = new LineCounter();
+  const tokens = [...new Parser(lines.addNewLine).parse(source)];
+  if (tokensNestingDepth(tokens) > MAX_YAML_DEPTH) throw loadError(`error converting YAML to JSON: yaml: exceeded max depth of ${MAX_YAML_DEPTH}`);
+  // go-yaml v2 Unmarshal reads the first document and stops at the next `---`, so a trailing `---`
+  // or a second document mounts with ASCP: later documents are not composed (nor their errors read).
+  for (const doc of new Composer({ version: '1.1', uniqueKeys: false }).compose(tokens, true, source.length)) return { doc, lines };
+  throw new Error('the yaml composer made no document'); // compose(…, forceDoc) always makes one
 }
 
 /** Parses `objects`; a null element is returned as `null` for the validator to report in order. */
@@ -219,14 +234,9 @@ export function parseObjectsYaml(text: string): Array<RawObjectEntry | null> {
   // go-yaml's reader skips a UTF-8 byte-order mark at the start of its input (an editor on Windows
   // may save one); the yaml package would read it as content.
   const source = text.startsWith('\uFEFF') ? text.slice(1) : text;
-  // Refused before composing: the composer recurses, and a stack overflow there can abort the process.
-  if (yamlNestingDepth(source) > MAX_YAML_DEPTH) throw loadError(`error converting YAML to JSON: yaml: exceeded max depth of ${MAX_YAML_DEPTH}`);
-  const doc = parseDocument(source, { version: '1.1', uniqueKeys: false });
-  // go-yaml v2 Unmarshal reads the first document and stops at the next `---`, so a trailing `---` or
-  // a second document mounts with ASCP. parseDocument returns that first document and only flags the
-  // rest (MULTIPLE_DOCS, the later documents' own errors are not in `doc.errors`): drop that flag.
-  const firstError = doc.errors.find((e) => e.code !== 'MULTIPLE_DOCS');
-  if (firstError !== undefined) throw loadError(`error converting YAML to JSON: ${yamlErrorText(firstError)}`);
+  const { doc, lines } = firstDocument(source);
+  const firstError = doc.errors[0];
+  if (firstError !== undefined) throw loadError(`error converting YAML to JSON: ${yamlErrorText(firstError, lines)}`);
   const targets = aliasTargets(doc);
   refuseExcessiveAliasing(doc.contents, targets);
   const pc: ParseContext = { targets, entries: new WeakMap() };

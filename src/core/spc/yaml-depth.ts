@@ -20,8 +20,16 @@ export const MAX_YAML_DEPTH = 100;
 
 /** The deepest collection nesting in any document of `text` (0 for scalars only), read up to `limit + 1`. */
 export function yamlNestingDepth(text: string, limit = MAX_YAML_DEPTH): number {
+  return tokensNestingDepth(new Parser().parse(text), limit);
+}
+
+/**
+ * yamlNestingDepth over tokens already parsed, so a caller that composes them afterwards (the
+ * yaml package's Composer) reads the text once.
+ */
+export function tokensNestingDepth(tokens: Iterable<CST.Token>, limit = MAX_YAML_DEPTH): number {
   let deepest = 0;
-  for (const token of new Parser().parse(text)) {
+  for (const token of tokens) {
     deepest = Math.max(deepest, tokenDepth(token, limit));
     if (deepest > limit) return deepest;
   }

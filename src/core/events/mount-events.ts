@@ -9,7 +9,7 @@ import type { SecretObjectSpec } from '../ports/spc-catalog.js';
 import type { LoggedObject, MountDoor, MountUpdateCause, NewEvent } from './events.js';
 import { isPinned } from '../mount/object-requests.js';
 import { fileNameFor } from '../spc/file-name.js';
-import { compareIds } from '../render/render-files.js';
+import { compareIds } from '../render/go-order.js';
 
 /**
  * Kubelet's target path for a CSI inline volume (driver.md §1.5, the same pattern upstream's

@@ -1,6 +1,6 @@
 import type { ObjectVersion } from '../model.js';
 import type { CallerSignal } from './caller-signal.js';
-import { compareIds } from '../render/render-files.js';
+import { compareIds } from '../render/go-order.js';
 
 /** One SecretProviderClassPodStatus as the driver writes it (driver.md §3). */
 export interface PodStatusRecord {

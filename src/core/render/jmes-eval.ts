@@ -21,6 +21,7 @@
  * or array does not escape <, > and & as Go's json.Marshal does.
  */
 import { compile } from 'jmespath';
+import { compareIds } from './go-order.js';
 import type { JmesAstNode } from './jmes-bound.js';
 
 type JmesObject = Record<string, unknown>;
@@ -31,15 +32,6 @@ class ExpRef {
   constructor(readonly node: JmesAstNode) {}
 }
 
-const utf8 = new TextEncoder();
-
-/** Go orders map keys by their UTF-8 bytes. */
-function byUtf8Bytes(a: string, b: string): number {
-  const x = utf8.encode(a);
-  const y = utf8.encode(b);
-  for (let i = 0; i < x.length && i < y.length; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
-  return x.length - y.length;
-}
 
 /**
  * A prototype-less object holding `source`'s own keys in Go's order. Without a prototype, a key
@@ -47,13 +39,13 @@ function byUtf8Bytes(a: string, b: string): number {
  */
 export function goObject(source: JmesObject): JmesObject {
   const out = Object.create(null) as JmesObject;
-  for (const k of Object.keys(source).sort(byUtf8Bytes)) out[k] = source[k];
+  for (const k of Object.keys(source).sort(compareIds)) out[k] = source[k];
   return out;
 }
 
 /** Go's ordering of two numbers or two strings (strings by their UTF-8 bytes); -1, 0 or 1. */
 function compareGo(a: number | string, b: number | string): number {
-  if (typeof a === 'string' && typeof b === 'string') return Math.sign(byUtf8Bytes(a, b));
+  if (typeof a === 'string' && typeof b === 'string') return Math.sign(compareIds(a, b));
   return a < b ? -1 : a > b ? 1 : 0;
 }
 

@@ -10,6 +10,7 @@
 import { SecretletError } from '../errors.js';
 import type { FetchedObject, MountPlan, ObjectDescriptor, ObjectVersion, RenderedFile } from '../model.js';
 import { fileNameFor } from '../spc/file-name.js';
+import { compareIds } from './go-order.js';
 import { extractJmes } from './jmes.js';
 
 export interface RenderedPayload {
@@ -23,18 +24,6 @@ function modeOf(filePermission: string, fallback: number): number {
   return (filePermission === '' ? fallback : parseInt(filePermission, 8)) & PERMISSION_BITS;
 }
 
-/** Orders ids by Unicode code point, i.e. by their UTF-8 bytes (as Go sorts strings). */
-export function compareIds(a: string, b: string): number {
-  const ai = a[Symbol.iterator]();
-  const bi = b[Symbol.iterator]();
-  for (;;) {
-    const x = ai.next();
-    const y = bi.next();
-    if (x.done === true || y.done === true) return (x.done === true ? 0 : 1) - (y.done === true ? 0 : 1);
-    const d = (x.value.codePointAt(0) ?? 0) - (y.value.codePointAt(0) ?? 0);
-    if (d !== 0) return d;
-  }
-}
 
 function renderObject(plan: MountPlan, d: ObjectDescriptor, fetched: FetchedObject): RenderedFile[] {
   const objectMode = modeOf(d.filePermission, plan.defaultMode);

@@ -20,7 +20,7 @@ import type { TargetLocks } from './target-locks.js';
 export function ensureTargetDir(path: string): Promise<boolean> {
   // Kubelet's target is a directory it names; a symlink there would have the tmpfs, and the secrets,
   // mounted wherever it points, out of reach of the unpublish (which does not follow links).
-  if (isSymlinkSync(path)) {
+  if (isSymlink(path)) {
     return Promise.reject(
       new SecretletError({ code: 'INVALID_ARGUMENT', reason: 'InvalidTargetPath', field: 'target_path', message: `target_path ${path} is a symbolic link; secretlet mounts only onto a directory` }),
     );
@@ -40,7 +40,8 @@ export function ensureTargetDir(path: string): Promise<boolean> {
   }
 }
 
-function isSymlinkSync(path: string): boolean {
+/** One lstat in kubelet's local pods directory: synchronous, as ensureTargetDir's calls (see there). */
+function isSymlink(path: string): boolean {
   try {
     return lstatSync(path).isSymbolicLink();
   } catch {
@@ -64,7 +65,7 @@ const MAX_STACKED_UNMOUNTS = 8;
 export async function cleanupTarget(target: string, mounter: VolumeMounter, options: CleanupTargetOptions = {}): Promise<void> {
   // Kubelet's target is a directory it made. A symlink there is not followed: emptying the
   // directory it points at would delete files that were never this volume's.
-  if (await isSymlink(target)) {
+  if (isSymlink(target)) {
     await unlink(target).catch((err: unknown) => {
       if (!isNotFound(err)) throw cleanupFailure(target, err);
     });
@@ -109,14 +110,6 @@ function cleanupFailure(target: string, err: unknown): SecretletError {
   });
 }
 
-async function isSymlink(path: string): Promise<boolean> {
-  try {
-    return (await lstat(path)).isSymbolicLink();
-  } catch {
-    return false;
-  }
-}
-
 /**
  * A failed first mount's undo (PublishUndo): what the kubelet atomic writer made goes (`..data`,
  * `..data_tmp`, timestamped payload dirs, top-level links into `..data`), then the tmpfs, then the
@@ -126,7 +119,7 @@ async function isSymlink(path: string): Promise<boolean> {
 export async function undoPublish(target: string, mounter: VolumeMounter, undo: PublishUndo): Promise<void> {
   try {
     if (undo.unmount) {
-      if (!(await isSymlink(target))) await removeWriterEntries(target);
+      if (!isSymlink(target)) await removeWriterEntries(target);
       if (await mounter.isMountPoint(target)) await mounter.unmount(target);
     }
     if (undo.removeDir) {

@@ -23,12 +23,16 @@ export function targetPathProblem(path: string): SecretletError | undefined {
   // PATH_MAX or NAME_MAX fail every call) is refused here, naming the field, not as an INTERNAL
   // error of whichever filesystem call meets it first.
   if (path.includes('\0')) return invalidArgument('InvalidTargetPath', 'target_path must not contain a NUL byte', 'target_path');
-  if (Buffer.byteLength(path) >= PATH_MAX) {
-    return invalidArgument('InvalidTargetPath', `target_path is ${Buffer.byteLength(path)} bytes long; a path must be shorter than ${PATH_MAX} bytes (PATH_MAX)`, 'target_path');
+  const pathBytes = Buffer.byteLength(path);
+  if (pathBytes >= PATH_MAX) {
+    return invalidArgument('InvalidTargetPath', `target_path is ${pathBytes} bytes long; a path must be shorter than ${PATH_MAX} bytes (PATH_MAX)`, 'target_path');
   }
-  const longName = trimmed.split('/').find((name) => Buffer.byteLength(name) > NAME_MAX);
+  const longName = trimmed
+    .split('/')
+    .map((name) => Buffer.byteLength(name))
+    .find((bytes) => bytes > NAME_MAX);
   if (longName !== undefined) {
-    return invalidArgument('InvalidTargetPath', `target_path has a name of ${Buffer.byteLength(longName)} bytes; each name must be at most ${NAME_MAX} bytes (NAME_MAX)`, 'target_path');
+    return invalidArgument('InvalidTargetPath', `target_path has a name of ${longName} bytes; each name must be at most ${NAME_MAX} bytes (NAME_MAX)`, 'target_path');
   }
   return undefined;
 }
